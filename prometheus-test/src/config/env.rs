@@ -1,0 +1,100 @@
+//! The environment a run sees: the process environment, then the project's
+//! `.env` (filling gaps), then the tests directory's `.env` (overriding).
+//! Loaded into a map, never into the process environment.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use anyhow::Context as _;
+
+/// Variables of the run. Values may be secrets: `Debug` shows names only.
+#[derive(Clone, Default)]
+pub struct EnvMap {
+    vars: BTreeMap<String, String>,
+}
+
+impl EnvMap {
+    /// The process environment layered with `<project>/.env` and `<tests>/.env`.
+    pub(crate) fn load(project_dir: &Path, tests_dir: &Path) -> anyhow::Result<Self> {
+        let mut env = Self {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        };
+        for (key, value) in read_dotenv(&project_dir.join(".env"))? {
+            env.vars.entry(key).or_insert(value);
+        }
+        if tests_dir != project_dir {
+            env.vars.extend(read_dotenv(&tests_dir.join(".env"))?);
+        }
+        Ok(env)
+    }
+
+    /// Builds a map from pairs (tests and tools).
+    pub(crate) fn from_pairs<I, K, V>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Self {
+            vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+        }
+    }
+
+    /// The value of `key`, if set and not empty.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.vars.get(key).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// Sets `key` for the rest of the run (for example `MONGO_URI` of a managed server).
+    pub(crate) fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.vars.insert(key.into(), value.into());
+    }
+}
+
+impl fmt::Debug for EnvMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnvMap")
+            .field("names", &self.vars.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+fn read_dotenv(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let iter = dotenvy::from_path_iter(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    iter.map(|item| item.with_context(|| format!("{}: invalid line", path.display())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tests_env_overrides_project_env_which_fills_gaps() {
+        let project = tempfile::tempdir().unwrap();
+        let tests = project.path().join("tests");
+        std::fs::create_dir(&tests).unwrap();
+        std::fs::write(project.path().join(".env"), "PT_A=project\nPT_B=project\nPATH=nope\n").unwrap();
+        std::fs::write(tests.join(".env"), "PT_B=tests\n").unwrap();
+        let env = EnvMap::load(project.path(), &tests).unwrap();
+        assert_eq!(env.get("PT_A"), Some("project"));
+        assert_eq!(env.get("PT_B"), Some("tests"));
+        assert_ne!(env.get("PATH"), Some("nope"), "the project .env must not override the process");
+    }
+
+    #[test]
+    fn debug_shows_names_not_values() {
+        let env = EnvMap::from_pairs([("API_TOKEN", "s3cr3t-value")]);
+        let shown = format!("{env:?}");
+        assert!(shown.contains("API_TOKEN"));
+        assert!(!shown.contains("s3cr3t-value"));
+    }
+}

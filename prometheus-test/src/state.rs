@@ -1,0 +1,1 @@
+//! The resume state in `data_dir/test_state.json` (skeleton).
