@@ -1,0 +1,2 @@
+//! Benchmark (to be written).
+fn main() {}
