@@ -23,6 +23,7 @@ pub type Result<T = (), E = anyhow::Error> = std::result::Result<T, E>;
 
 pub use anyhow;
 pub use mongodb;
+pub use reqwest;
 
 /// Glue for the code `#[step]` and `main!()` generate. Not public API.
 #[doc(hidden)]

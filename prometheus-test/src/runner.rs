@@ -1,5 +1,178 @@
-//! The handle steps use to read configuration and pass data between steps.
+//! The handle steps use: configuration, workers, the database, and the data
+//! steps pass to each other through the resume state.
 
-/// The test run as steps see it (skeleton).
-#[derive(Debug)]
-pub struct Runner {}
+use std::fmt;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use anyhow::{Context as _, anyhow};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::Worker;
+use crate::config::Config;
+use crate::state::{Scope, State};
+
+/// The test run as steps see it.
+///
+/// Values set with [`set`](Self::set) belong to the current round;
+/// [`set_global`](Self::set_global) keeps them for every round. Both are saved
+/// to `data_dir/test_state.json` at once, so a resumed run sees them again.
+pub struct Runner {
+    config: Config,
+    workers: Vec<Worker>,
+    state: Mutex<State>,
+    max_rounds: u32,
+    db: Option<mongodb::Database>,
+    http: reqwest::Client,
+}
+
+impl Runner {
+    pub(crate) fn new(
+        config: Config,
+        workers: Vec<Worker>,
+        state: State,
+        max_rounds: u32,
+        db: Option<mongodb::Database>,
+    ) -> Self {
+        Self {
+            config,
+            workers,
+            state: Mutex::new(state),
+            max_rounds,
+            db,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn workers(&self) -> &[Worker] {
+        &self.workers
+    }
+
+    /// The value at `key` in the current round, else in the global state,
+    /// converted to `T`. Dot paths reach into objects: `"pr_urls.worker1"`.
+    ///
+    /// ```no_run
+    /// # async fn step(runner: &prometheus_test::Runner) -> anyhow::Result<()> {
+    /// let pr_url: String = runner.get("pr_urls.worker1")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> anyhow::Result<T> {
+        self.try_get(key)?.ok_or_else(|| {
+            anyhow!(
+                "no value at `{key}` in round {} or in the global state",
+                self.current_round()
+            )
+        })
+    }
+
+    /// Like [`get`](Self::get), `None` when nothing is stored at `key`.
+    pub fn try_get<T: DeserializeOwned>(&self, key: &str) -> anyhow::Result<Option<T>> {
+        let value = self.state().get(key);
+        value
+            .filter(|v| !v.is_null())
+            .map(|v| serde_json::from_value(v).with_context(|| format!("the value at `{key}` has an unexpected type")))
+            .transpose()
+    }
+
+    /// Stores `value` at `key` for the current round and saves the state.
+    pub fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> anyhow::Result<()> {
+        self.store(Scope::Round, key, value)
+    }
+
+    /// Stores `value` at `key` for every round and saves the state.
+    pub fn set_global<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> anyhow::Result<()> {
+        self.store(Scope::Global, key, value)
+    }
+
+    fn store<T: Serialize + ?Sized>(&self, scope: Scope, key: &str, value: &T) -> anyhow::Result<()> {
+        let value = serde_json::to_value(value).with_context(|| format!("cannot store `{key}` as JSON"))?;
+        self.state().set(scope, key, value)
+    }
+
+    /// The round being played, from 1.
+    #[must_use]
+    pub fn current_round(&self) -> u32 {
+        self.state().current_round()
+    }
+
+    /// How many rounds the run plays.
+    #[must_use]
+    pub fn max_rounds(&self) -> u32 {
+        self.max_rounds
+    }
+
+    /// config.yaml's `task_id`.
+    #[must_use]
+    pub fn task_id(&self) -> &str {
+        &self.config.task_id
+    }
+
+    /// config.yaml's `middle_server_url`, if set.
+    #[must_use]
+    pub fn middle_server_url(&self) -> Option<&str> {
+        self.config.middle_server_url.as_deref()
+    }
+
+    /// The data directory (fixtures, state, workers' databases).
+    #[must_use]
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+
+    /// An extra key of config.yaml (one the framework does not use itself),
+    /// converted to `T`. Dot paths reach into mappings.
+    pub fn config_value<T: DeserializeOwned>(&self, key: &str) -> anyhow::Result<T> {
+        let value = key
+            .split('.')
+            .try_fold(None::<&Value>, |found, part| match found {
+                None => Some(self.config.extra.get(part)),
+                Some(v) => Some(v.as_object().and_then(|o| o.get(part))),
+            })
+            .flatten()
+            .ok_or_else(|| anyhow!("{}: no key `{key}`", self.config.config_file.display()))?;
+        serde_json::from_value(value.clone())
+            .with_context(|| format!("{}: `{key}` has an unexpected type", self.config.config_file.display()))
+    }
+
+    /// The worker called `name`.
+    pub fn worker(&self, name: &str) -> anyhow::Result<&Worker> {
+        self.workers.iter().find(|w| w.name() == name).ok_or_else(|| {
+            let known: Vec<_> = self.workers.iter().map(Worker::name).collect();
+            anyhow!("no worker `{name}`; workers.json defines {}", known.join(", "))
+        })
+    }
+
+    /// The configured MongoDB database (config.yaml `mongodb.database`).
+    pub fn db(&self) -> anyhow::Result<mongodb::Database> {
+        self.db
+            .clone()
+            .ok_or_else(|| anyhow!("MongoDB is not used by this suite: add a `mongodb` section to config.yaml"))
+    }
+
+    /// A shared HTTP client for talking to workers.
+    #[must_use]
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+}
+
+impl fmt::Debug for Runner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runner")
+            .field("task_id", &self.config.task_id)
+            .field("current_round", &self.current_round())
+            .field("max_rounds", &self.max_rounds)
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
+    }
+}

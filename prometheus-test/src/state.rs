@@ -1,1 +1,270 @@
-//! The resume state in `data_dir/test_state.json` (skeleton).
+//! The resume state in `data_dir/test_state.json`, in the original's layout
+//! (`rounds`, `global`, `current_round`, `last_completed_step`). Only run
+//! data lives here: configuration is re-read on every run, and no secret or
+//! absolute path is stored. Every change is written atomically.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The file name inside `data_dir`.
+pub(crate) const STATE_FILE: &str = "test_state.json";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Doc {
+    rounds: Map<String, Value>,
+    global: Map<String, Value>,
+    current_round: u32,
+    last_completed_step: Option<String>,
+    /// Keys written by other tools are kept as they were.
+    #[serde(flatten)]
+    other: Map<String, Value>,
+}
+
+/// Where `Runner::set` stores a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    Round,
+    Global,
+}
+
+/// The run's state and the file it lives in.
+#[derive(Debug)]
+pub(crate) struct State {
+    path: PathBuf,
+    doc: Doc,
+}
+
+impl State {
+    /// The state file of `data_dir`.
+    pub(crate) fn path_in(data_dir: &Path) -> PathBuf {
+        data_dir.join(STATE_FILE)
+    }
+
+    /// Reads the saved state, `None` when there is none.
+    pub(crate) fn load(data_dir: &Path) -> anyhow::Result<Option<Self>> {
+        let path = Self::path_in(data_dir);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
+        };
+        let doc: Doc = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: not a valid state file (run with --reset to start over; the old file is kept as {})",
+                path.display(),
+                backup_path(&path).display()
+            )
+        })?;
+        if doc.current_round == 0 {
+            bail!("{}: `current_round` must be at least 1", path.display());
+        }
+        Ok(Some(Self { path, doc }))
+    }
+
+    /// A fresh state for round 1. An existing state file is kept as
+    /// `test_state.prev.json` so nothing the user had is lost.
+    pub(crate) fn fresh(data_dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("{}: cannot create the data directory", data_dir.display()))?;
+        let path = Self::path_in(data_dir);
+        if path.exists() {
+            std::fs::rename(&path, backup_path(&path))
+                .with_context(|| format!("{}: cannot keep the previous state", path.display()))?;
+        }
+        let state = Self {
+            path,
+            doc: Doc {
+                rounds: Map::new(),
+                global: Map::new(),
+                current_round: 1,
+                last_completed_step: None,
+                other: Map::new(),
+            },
+        };
+        state.save()?;
+        Ok(state)
+    }
+
+    pub(crate) fn current_round(&self) -> u32 {
+        self.doc.current_round
+    }
+
+    pub(crate) fn last_completed_step(&self) -> Option<&str> {
+        self.doc.last_completed_step.as_deref()
+    }
+
+    /// Records a completed step and saves.
+    pub(crate) fn complete_step(&mut self, name: &str) -> anyhow::Result<()> {
+        self.doc.last_completed_step = Some(name.to_owned());
+        self.save()
+    }
+
+    /// Moves to the next round and saves.
+    pub(crate) fn next_round(&mut self) -> anyhow::Result<()> {
+        self.doc.current_round += 1;
+        self.doc.last_completed_step = None;
+        self.save()
+    }
+
+    /// Looks `key` up (dot paths allowed) in the current round, then in the
+    /// global state; `current_round` and `last_completed_step` are the run's own.
+    pub(crate) fn get(&self, key: &str) -> Option<Value> {
+        match key {
+            "current_round" => return Some(self.doc.current_round.into()),
+            "last_completed_step" => return Some(self.doc.last_completed_step.clone().into()),
+            _ => {}
+        }
+        let round = self.doc.rounds.get(&self.doc.current_round.to_string());
+        round
+            .and_then(|r| lookup(r, key))
+            .or_else(|| lookup_map(&self.doc.global, key))
+            .cloned()
+    }
+
+    /// Stores `value` at `key` (dot paths create nested objects) and saves.
+    pub(crate) fn set(&mut self, scope: Scope, key: &str, value: Value) -> anyhow::Result<()> {
+        if key.is_empty() || key.split('.').any(str::is_empty) {
+            bail!("invalid key `{key}`: expected names separated by single dots, like `pr_urls.worker1`");
+        }
+        if matches!(key, "current_round" | "last_completed_step") {
+            bail!("`{key}` belongs to the runner and cannot be set by a step");
+        }
+        let root = match scope {
+            Scope::Round => {
+                let round = self.doc.current_round.to_string();
+                let slot = self.doc.rounds.entry(round).or_insert_with(|| Value::Object(Map::new()));
+                if !slot.is_object() {
+                    *slot = Value::Object(Map::new());
+                }
+                slot.as_object_mut().expect("just made an object")
+            }
+            Scope::Global => &mut self.doc.global,
+        };
+        insert(root, key, value)?;
+        self.save()
+    }
+
+    /// Writes the state atomically: a temporary file in the same directory,
+    /// flushed to disk, then renamed over the old one.
+    pub(crate) fn save(&self) -> anyhow::Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let text = serde_json::to_string_pretty(&self.doc).context("cannot serialise the state")?;
+        let tmp = dir.join(format!(".{STATE_FILE}.{}.tmp", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&tmp)?;
+            file.write_all(text.as_bytes())?;
+            file.write_all(b"\n")?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, &self.path)
+        };
+        write().with_context(|| format!("{}: cannot save the state", self.path.display()))
+    }
+}
+
+fn backup_path(path: &Path) -> PathBuf {
+    path.with_file_name("test_state.prev.json")
+}
+
+fn lookup<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    key.split('.').try_fold(value, |v, part| v.as_object()?.get(part))
+}
+
+fn lookup_map<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    let (first, rest) = key.split_once('.').map_or((key, None), |(f, r)| (f, Some(r)));
+    let value = map.get(first)?;
+    match rest {
+        None => Some(value),
+        Some(rest) => lookup(value, rest),
+    }
+}
+
+fn insert(root: &mut Map<String, Value>, key: &str, value: Value) -> anyhow::Result<()> {
+    let mut parts = key.split('.').peekable();
+    let mut map = root;
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            map.insert(part.to_owned(), value);
+            return Ok(());
+        }
+        let slot = map.entry(part.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+        map = slot
+            .as_object_mut()
+            .with_context(|| format!("cannot set `{key}`: `{part}` already holds a non-object value"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fresh_state_has_the_original_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        State::fresh(dir.path()).unwrap();
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join(STATE_FILE)).unwrap()).unwrap();
+        assert_eq!(saved, json!({"rounds": {}, "global": {}, "current_round": 1, "last_completed_step": null}));
+    }
+
+    #[test]
+    fn dotted_keys_fall_back_to_global_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::fresh(dir.path()).unwrap();
+        state.set(Scope::Global, "repo.owner", json!("koii")).unwrap();
+        state.set(Scope::Round, "pr_urls.worker1", json!("https://x/pull/1")).unwrap();
+        assert_eq!(state.get("repo.owner"), Some(json!("koii")));
+        assert_eq!(state.get("repo"), Some(json!({"owner": "koii"})));
+        assert_eq!(state.get("pr_urls.worker1"), Some(json!("https://x/pull/1")));
+        state.set(Scope::Global, "pr_urls.worker2", json!("global")).unwrap();
+        assert_eq!(state.get("pr_urls.worker2"), Some(json!("global")));
+        state.next_round().unwrap();
+        assert_eq!(state.get("pr_urls.worker1"), None, "round data stays in its round");
+        assert_eq!(state.get("current_round"), Some(json!(2)));
+    }
+
+    #[test]
+    fn saved_state_round_trips_and_keeps_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::fresh(dir.path()).unwrap();
+        state.set(Scope::Round, "n", json!(1)).unwrap();
+        state.complete_step("worker_task").unwrap();
+        let path = dir.path().join(STATE_FILE);
+        let mut raw: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        raw["tool_note"] = json!("kept");
+        std::fs::write(&path, raw.to_string()).unwrap();
+        let mut again = State::load(dir.path()).unwrap().unwrap();
+        assert_eq!(again.last_completed_step(), Some("worker_task"));
+        assert_eq!(again.get("n"), Some(json!(1)));
+        again.save().unwrap();
+        let back: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(back["tool_note"], "kept");
+    }
+
+    #[test]
+    fn invalid_state_is_an_error_naming_the_file_and_a_fresh_run_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(STATE_FILE), "{\"rounds\": ").unwrap();
+        let err = format!("{:#}", State::load(dir.path()).unwrap_err());
+        assert!(err.contains("test_state.json: not a valid state file"), "{err}");
+        assert!(err.contains("line 1"), "{err}");
+        State::fresh(dir.path()).unwrap();
+        let kept = std::fs::read_to_string(dir.path().join("test_state.prev.json")).unwrap();
+        assert_eq!(kept, "{\"rounds\": ");
+    }
+
+    #[test]
+    fn bad_keys_and_reserved_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::fresh(dir.path()).unwrap();
+        assert!(state.set(Scope::Round, "a..b", json!(1)).is_err());
+        assert!(state.set(Scope::Round, "current_round", json!(9)).is_err());
+        state.set(Scope::Round, "a", json!(1)).unwrap();
+        let err = state.set(Scope::Round, "a.b", json!(2)).unwrap_err().to_string();
+        assert!(err.contains("`a` already holds a non-object value"), "{err}");
+    }
+}

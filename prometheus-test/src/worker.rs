@@ -1,5 +1,212 @@
-//! A worker as steps see it: name, address, extra fields, env and keys.
+//! A worker as steps see it: its name and address, the extra fields of
+//! workers.json, the environment its server got, and its Koii keys.
 
-/// One worker of workers.json (skeleton).
-#[derive(Debug)]
-pub struct Worker {}
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context as _, anyhow, bail};
+use ed25519_dalek::SigningKey;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::Keypair;
+use crate::config::{Config, EnvMap, KeypairVars, WorkerSpec};
+
+/// One worker of workers.json, handed to every step that runs against it.
+///
+/// `Debug` shows the name, address and public keys, never secrets.
+pub struct Worker {
+    spec: WorkerSpec,
+    server_env: Vec<(String, String)>,
+    run_env: Arc<EnvMap>,
+    staking: Option<Keypair>,
+    main: Option<Keypair>,
+}
+
+/// Which of a worker's two keypairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyRole {
+    Staking,
+    Main,
+}
+
+impl KeyRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Staking => "staking",
+            Self::Main => "main",
+        }
+    }
+}
+
+impl Worker {
+    /// Builds the worker and loads its keypairs from the files the
+    /// `keypairs` variables name. Reads files only; generated keys come later.
+    pub(crate) fn load(spec: WorkerSpec, run_env: Arc<EnvMap>, config: &Config) -> anyhow::Result<Self> {
+        let mut server_env = spec.server_env.clone();
+        server_env.push(("PORT".into(), spec.port.to_string()));
+        server_env.push(("DATABASE_PATH".into(), spec.database_path.display().to_string()));
+        server_env.push(("PYTHONUNBUFFERED".into(), "1".into()));
+        let (staking, main) = match &spec.keypairs {
+            Some(vars) => load_named_keys(vars, &run_env, config).with_context(|| format!("worker `{}`", spec.name))?,
+            None => (None, None),
+        };
+        Ok(Self {
+            spec,
+            server_env,
+            run_env,
+            staking,
+            main,
+        })
+    }
+
+    /// Whether the worker has no `keypairs` and needs generated ones.
+    pub(crate) fn wants_generated_keys(&self) -> bool {
+        self.spec.keypairs.is_none()
+    }
+
+    /// Gives the worker generated keypairs, kept in `dir`.
+    pub(crate) fn use_generated_keys(&mut self, dir: &Path, task_id: &str) -> anyhow::Result<()> {
+        // Wired to `keys::generated_keypair` once it lands.
+        let _ = (dir, task_id);
+        bail!("worker `{}`: generated keypairs are not available yet", self.spec.name)
+    }
+
+    pub(crate) fn spec(&self) -> &WorkerSpec {
+        &self.spec
+    }
+
+    /// The variables its server is started with, on top of the run's environment.
+    pub(crate) fn server_env(&self) -> &[(String, String)] {
+        &self.server_env
+    }
+
+    /// The worker's name (its key in workers.json).
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Base URL of its server, like `http://localhost:5001` (no trailing slash).
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.spec.url
+    }
+
+    /// The port its server listens on.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.spec.port
+    }
+
+    /// A field of the worker's workers.json entry (or one of `name`, `port`,
+    /// `url`, `database_path`), converted to `T`.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> anyhow::Result<T> {
+        self.try_get(key)?
+            .ok_or_else(|| anyhow!("worker `{}` has no field `{key}` in workers.json", self.spec.name))
+    }
+
+    /// Like [`get`](Self::get), `None` when the field is absent.
+    pub fn try_get<T: DeserializeOwned>(&self, key: &str) -> anyhow::Result<Option<T>> {
+        self.spec
+            .fields
+            .get(key)
+            .map(|v| {
+                serde_json::from_value(v.clone())
+                    .with_context(|| format!("worker `{}`: field `{key}` has an unexpected type", self.spec.name))
+            })
+            .transpose()
+    }
+
+    /// A variable of the environment the worker's server got: its mapped
+    /// `env_vars`, `PORT`, `DATABASE_PATH`, then the run's environment.
+    #[must_use]
+    pub fn env(&self, key: &str) -> Option<&str> {
+        self.server_env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .or_else(|| self.run_env.get(key))
+    }
+
+    /// The staking public key, base58.
+    pub fn staking_public_key(&self) -> anyhow::Result<&str> {
+        Ok(self.keypair(KeyRole::Staking)?.public_key())
+    }
+
+    /// The staking signing key.
+    pub fn staking_signing_key(&self) -> anyhow::Result<&SigningKey> {
+        Ok(self.keypair(KeyRole::Staking)?.signing_key())
+    }
+
+    /// The main public key, base58.
+    pub fn main_public_key(&self) -> anyhow::Result<&str> {
+        Ok(self.keypair(KeyRole::Main)?.public_key())
+    }
+
+    /// The main signing key.
+    pub fn main_signing_key(&self) -> anyhow::Result<&SigningKey> {
+        Ok(self.keypair(KeyRole::Main)?.signing_key())
+    }
+
+    /// Signs `payload` with the staking key, Koii style (see [`create_signature`](crate::create_signature)).
+    pub fn sign_staking<T: Serialize + ?Sized>(&self, payload: &T) -> anyhow::Result<String> {
+        Ok(crate::create_signature(self.staking_signing_key()?, payload)?)
+    }
+
+    /// Signs `payload` with the main key, Koii style (see [`create_signature`](crate::create_signature)).
+    pub fn sign_main<T: Serialize + ?Sized>(&self, payload: &T) -> anyhow::Result<String> {
+        Ok(crate::create_signature(self.main_signing_key()?, payload)?)
+    }
+
+    fn keypair(&self, role: KeyRole) -> anyhow::Result<&Keypair> {
+        let key = match role {
+            KeyRole::Staking => self.staking.as_ref(),
+            KeyRole::Main => self.main.as_ref(),
+        };
+        key.ok_or_else(|| {
+            anyhow!(
+                "worker `{}` has no {role} keypair: set `keypairs.{role}` in workers.json",
+                self.spec.name,
+                role = role.as_str()
+            )
+        })
+    }
+}
+
+impl fmt::Debug for Worker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Worker")
+            .field("name", &self.spec.name)
+            .field("url", &self.spec.url)
+            .field("staking_public_key", &self.staking.as_ref().map(Keypair::public_key))
+            .field("main_public_key", &self.main.as_ref().map(Keypair::public_key))
+            .finish_non_exhaustive()
+    }
+}
+
+fn load_named_keys(
+    vars: &KeypairVars,
+    env: &EnvMap,
+    config: &Config,
+) -> anyhow::Result<(Option<Keypair>, Option<Keypair>)> {
+    let load = |role: KeyRole, var: &Option<String>| -> anyhow::Result<Option<Keypair>> {
+        let Some(var) = var else { return Ok(None) };
+        let Some(path) = env.get(var) else {
+            bail!(
+                "`keypairs.{}` names {var}, which is not set in the environment, the project's .env or the tests' .env",
+                role.as_str()
+            );
+        };
+        let path = [&config.tests_dir, &config.project_dir]
+            .iter()
+            .map(|dir| dir.join(path))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| config.tests_dir.join(path));
+        let keypair = crate::load_keypair(&path)
+            .with_context(|| format!("`keypairs.{}` ({var})", role.as_str()))?;
+        Ok(Some(keypair))
+    };
+    Ok((load(KeyRole::Staking, &vars.staking)?, load(KeyRole::Main, &vars.main)?))
+}

@@ -1,0 +1,398 @@
+//! workers.json: one entry per worker, in file order (ports default to
+//! `base_port + index`).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow, bail};
+use serde_json::{Map, Value};
+
+use super::{Config, EnvMap};
+
+/// The fields with a meaning of their own; every other field is an extra
+/// value steps read with `Worker::get`.
+const RESERVED: &[&str] = &["env_vars", "keypairs"];
+
+/// The env var names that hold a worker's keypair file paths.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct KeypairVars {
+    pub(crate) staking: Option<String>,
+    pub(crate) main: Option<String>,
+}
+
+/// How a worker's server is started, or that it runs elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Launch {
+    /// Program and arguments, resolved.
+    Spawn(Vec<OsString>),
+    /// A server that is already running at the worker's `url`.
+    External,
+}
+
+/// One worker of workers.json, validated.
+#[derive(Debug, Clone)]
+pub(crate) struct WorkerSpec {
+    pub(crate) name: String,
+    pub(crate) port: u16,
+    pub(crate) url: String,
+    pub(crate) database_path: PathBuf,
+    pub(crate) launch: Launch,
+    /// Server variable → value, resolved from the environment (secret values).
+    pub(crate) server_env: Vec<(String, String)>,
+    /// `None`: no `keypairs` entry, so the framework generates keypairs.
+    pub(crate) keypairs: Option<KeypairVars>,
+    pub(crate) health_path: Option<String>,
+    pub(crate) start_timeout: Duration,
+    /// Every field as `Worker::get` sees it: defaults, then the file's own.
+    pub(crate) fields: Map<String, Value>,
+}
+
+/// Reads and validates workers.json; every problem of every worker is reported.
+pub(crate) fn load_workers(config: &Config, env: &EnvMap) -> anyhow::Result<Vec<WorkerSpec>> {
+    let path = &config.workers_config;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the workers file", path.display()))?;
+    parse_workers(config, env, path, &text)
+}
+
+pub(crate) fn parse_workers(
+    config: &Config,
+    env: &EnvMap,
+    path: &Path,
+    text: &str,
+) -> anyhow::Result<Vec<WorkerSpec>> {
+    let shown = path.display();
+    let root: Value = serde_json::from_str(text).map_err(|e| anyhow!("{shown}: not valid JSON: {e}"))?;
+    let Value::Object(entries) = root else {
+        bail!("{shown}: expected an object mapping worker names to their settings");
+    };
+    if entries.is_empty() {
+        bail!("{shown}: no workers defined");
+    }
+    let mut problems = super::Problems::default();
+    let mut workers = Vec::new();
+    for (index, (name, value)) in entries.into_iter().enumerate() {
+        let result = parse_worker(config, env, index, &name, value)
+            .map_err(|e| anyhow!("{shown}: worker `{name}`: {e:#}"));
+        if let Some(worker) = problems.take(result) {
+            workers.push(worker);
+        }
+    }
+    check_unique_ports(&workers, &mut problems, &shown.to_string());
+    problems.into_result(workers).map_err(Into::into)
+}
+
+fn parse_worker(
+    config: &Config,
+    env: &EnvMap,
+    index: usize,
+    name: &str,
+    value: Value,
+) -> anyhow::Result<WorkerSpec> {
+    let Value::Object(fields) = value else {
+        bail!("expected an object of settings");
+    };
+    let port = match fields.get("port") {
+        None => u16::try_from(usize::from(config.base_port) + index)
+            .map_err(|_| anyhow!("`base_port` + {index} is past port 65535"))?,
+        Some(v) => v
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .filter(|p| *p > 0)
+            .ok_or_else(|| anyhow!("`port` must be an integer from 1 to 65535, found {v}"))?,
+    };
+    let url = match fields.get("url") {
+        None => format!("http://localhost:{port}"),
+        Some(Value::String(url)) => url.trim_end_matches('/').to_owned(),
+        Some(v) => bail!("`url` must be a string, found {v}"),
+    };
+    let database_path = config.data_dir.join(format!("database_{name}.db"));
+    let launch = launch(config, &fields)?;
+    let server_env = server_env(env, &fields)?;
+    let keypairs = keypair_vars(&fields)?;
+    let health_path = match fields.get("health_path") {
+        None => config.health_path.clone(),
+        Some(Value::String(p)) if p.starts_with('/') => Some(p.clone()),
+        Some(v) => bail!("`health_path` must be a string starting with `/`, found {v}"),
+    };
+    let start_timeout = match fields.get("start_timeout") {
+        None => config.start_timeout,
+        Some(v) => v
+            .as_f64()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| anyhow!("`start_timeout` must be a positive number of seconds, found {v}"))?,
+    };
+    let mut all = Map::new();
+    all.insert("name".into(), name.into());
+    all.insert("port".into(), port.into());
+    all.insert("url".into(), url.clone().into());
+    all.insert("database_path".into(), database_path.display().to_string().into());
+    all.extend(fields.into_iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())));
+    all.insert("port".into(), port.into());
+    Ok(WorkerSpec {
+        name: name.to_owned(),
+        port,
+        url,
+        database_path,
+        launch,
+        server_env,
+        keypairs,
+        health_path,
+        start_timeout,
+        fields: all,
+    })
+}
+
+/// Resolves how the worker starts: the worker's own `command`, `cargo_bin`
+/// or `server_entrypoint`; an external server when it has only a `url`;
+/// else config.yaml's `cargo_bin` or `server_entrypoint`; else
+/// `<project>/main.py` as in the original.
+fn launch(config: &Config, fields: &Map<String, Value>) -> anyhow::Result<Launch> {
+    if let Some(command) = fields.get("command") {
+        let parts = command
+            .as_array()
+            .filter(|a| !a.is_empty())
+            .and_then(|a| a.iter().map(|p| p.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>())
+            .ok_or_else(|| anyhow!("`command` must be a non-empty array of strings, found {command}"))?;
+        let mut parts = parts.into_iter();
+        let program = parts.next().unwrap_or_default();
+        let program = if program.contains('/') {
+            existing(&config.project_dir.join(&program), "command")?.into_os_string()
+        } else {
+            OsString::from(program)
+        };
+        return Ok(Launch::Spawn(std::iter::once(program).chain(parts.map(OsString::from)).collect()));
+    }
+    if let Some(bin) = fields.get("cargo_bin") {
+        let bin = bin.as_str().ok_or_else(|| anyhow!("`cargo_bin` must be a string, found {bin}"))?;
+        return Ok(Launch::Spawn(vec![cargo_bin(bin)?.into_os_string()]));
+    }
+    if let Some(entry) = fields.get("server_entrypoint") {
+        let entry = entry
+            .as_str()
+            .ok_or_else(|| anyhow!("`server_entrypoint` must be a string, found {entry}"))?;
+        return entrypoint(&config.project_dir.join(entry));
+    }
+    if fields.contains_key("url") {
+        return Ok(Launch::External);
+    }
+    if let Some(bin) = &config.cargo_bin {
+        return Ok(Launch::Spawn(vec![cargo_bin(bin)?.into_os_string()]));
+    }
+    match &config.server_entrypoint {
+        Some(entry) => entrypoint(entry),
+        None => entrypoint(&config.project_dir.join("main.py")),
+    }
+}
+
+/// `.py` runs with python3, `.js` with node, anything else directly.
+fn entrypoint(path: &Path) -> anyhow::Result<Launch> {
+    let path = existing(path, "server_entrypoint")?;
+    let interpreter = match path.extension().and_then(|e| e.to_str()) {
+        Some("py") => Some("python3"),
+        Some("js" | "mjs" | "cjs") => Some("node"),
+        _ => None,
+    };
+    Ok(Launch::Spawn(
+        interpreter
+            .map(OsString::from)
+            .into_iter()
+            .chain(std::iter::once(path.into_os_string()))
+            .collect(),
+    ))
+}
+
+fn existing(path: &Path, field: &str) -> anyhow::Result<PathBuf> {
+    if path.exists() {
+        Ok(path.to_path_buf())
+    } else {
+        bail!("`{field}`: no file at {}", path.display())
+    }
+}
+
+/// A binary target of the workspace, next to the running test binary
+/// (cargo puts test binaries in `<target>/<profile>/deps/`).
+fn cargo_bin(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot locate the running test binary")?;
+    let profile_dir = exe
+        .parent()
+        .filter(|dir| dir.ends_with("deps"))
+        .and_then(Path::parent)
+        .or_else(|| exe.parent())
+        .ok_or_else(|| anyhow!("cannot locate the target directory of {}", exe.display()))?;
+    let path = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if path.is_file() {
+        Ok(path)
+    } else {
+        bail!(
+            "`cargo_bin`: no binary `{name}` at {}; it must be a [[bin]] of the package whose test runs \
+             (cargo builds those before the package's integration tests)",
+            path.display()
+        )
+    }
+}
+
+/// Resolves `env_vars`: each server variable takes the value of the named
+/// variable of the environment; `DATA_DIR` is taken literally.
+fn server_env(env: &EnvMap, fields: &Map<String, Value>) -> anyhow::Result<Vec<(String, String)>> {
+    let Some(vars) = fields.get("env_vars") else {
+        return Ok(Vec::new());
+    };
+    let Value::Object(vars) = vars else {
+        bail!("`env_vars` must be an object mapping server variables to variable names, found {vars}");
+    };
+    let mut resolved = Vec::new();
+    let mut missing = Vec::new();
+    for (server_var, source) in vars {
+        let Value::String(source) = source else {
+            bail!("`env_vars.{server_var}` must be a string naming a variable, found {source}");
+        };
+        if server_var == "DATA_DIR" {
+            resolved.push((server_var.clone(), source.clone()));
+        } else if let Some(value) = env.get(source) {
+            resolved.push((server_var.clone(), value.to_owned()));
+        } else {
+            missing.push(format!("{server_var} (from {source})"));
+        }
+    }
+    if missing.is_empty() {
+        Ok(resolved)
+    } else {
+        bail!(
+            "`env_vars`: not set in the environment, the project's .env or the tests' .env: {}",
+            missing.join(", ")
+        )
+    }
+}
+
+fn keypair_vars(fields: &Map<String, Value>) -> anyhow::Result<Option<KeypairVars>> {
+    let Some(keypairs) = fields.get("keypairs") else {
+        return Ok(None);
+    };
+    let Value::Object(keypairs) = keypairs else {
+        bail!("`keypairs` must be an object like {{\"staking\": \"VAR\", \"main\": \"VAR\"}}, found {keypairs}");
+    };
+    let var = |role: &str| match keypairs.get(role) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(name)) if !name.is_empty() => Ok(Some(name.clone())),
+        Some(v) => Err(anyhow!("`keypairs.{role}` must name an environment variable, found {v}")),
+    };
+    let vars = KeypairVars {
+        staking: var("staking")?,
+        main: var("main")?,
+    };
+    if let Some(unknown) = keypairs.keys().find(|k| !matches!(k.as_str(), "staking" | "main")) {
+        bail!("`keypairs.{unknown}`: unknown role; expected `staking` or `main`");
+    }
+    if vars.staking.is_none() && vars.main.is_none() {
+        bail!("`keypairs` must name at least one of `staking` and `main`");
+    }
+    Ok(Some(vars))
+}
+
+fn check_unique_ports(workers: &[WorkerSpec], problems: &mut super::Problems, shown: &str) {
+    for (i, a) in workers.iter().enumerate() {
+        if a.launch == Launch::External {
+            continue;
+        }
+        if let Some(b) = workers[..i].iter().find(|b| b.port == a.port && b.launch != Launch::External) {
+            problems.push(format!(
+                "{shown}: workers `{}` and `{}` both use port {}",
+                b.name, a.name, a.port
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Project {
+        dir: tempfile::TempDir,
+        config: Config,
+    }
+
+    fn project(config_yaml: &str) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("tests")).unwrap();
+        std::fs::write(dir.path().join("main.py"), "").unwrap();
+        let config = Config::parse(&dir.path().join("tests/config.yaml"), config_yaml).unwrap();
+        Project { dir, config }
+    }
+
+    fn parse(p: &Project, env: &EnvMap, json: &str) -> anyhow::Result<Vec<WorkerSpec>> {
+        parse_workers(&p.config, env, Path::new("workers.json"), json)
+    }
+
+    #[test]
+    fn ports_default_to_base_port_plus_index_and_main_py() {
+        let p = project("base_port: 6000");
+        let workers = parse(&p, &EnvMap::default(), r#"{"a": {}, "b": {"port": 7001}, "c": {}}"#).unwrap();
+        let ports: Vec<_> = workers.iter().map(|w| w.port).collect();
+        assert_eq!(ports, [6000, 7001, 6002]);
+        assert_eq!(workers[2].url, "http://localhost:6002");
+        let main_py = p.dir.path().join("main.py").into_os_string();
+        assert_eq!(workers[0].launch, Launch::Spawn(vec!["python3".into(), main_py]));
+        assert_eq!(workers[1].fields["port"], 7001);
+    }
+
+    #[test]
+    fn relative_entrypoints_resolve_against_the_project() {
+        let p = project("");
+        std::fs::create_dir(p.dir.path().join("srv")).unwrap();
+        std::fs::write(p.dir.path().join("srv/index.js"), "").unwrap();
+        let workers = parse(&p, &EnvMap::default(), r#"{"a": {"server_entrypoint": "srv/index.js"}}"#).unwrap();
+        let expected = p.dir.path().join("srv/index.js").into_os_string();
+        assert_eq!(workers[0].launch, Launch::Spawn(vec!["node".into(), expected]));
+    }
+
+    #[test]
+    fn a_url_without_entrypoint_is_external() {
+        let p = project("");
+        let workers = parse(&p, &EnvMap::default(), r#"{"remote": {"url": "http://10.0.0.5:8080/"}}"#).unwrap();
+        assert_eq!(workers[0].launch, Launch::External);
+        assert_eq!(workers[0].url, "http://10.0.0.5:8080");
+    }
+
+    #[test]
+    fn env_vars_resolve_and_data_dir_is_literal() {
+        let p = project("");
+        let env = EnvMap::from_pairs([("TOKEN_A", "secret-a")]);
+        let json = r#"{"a": {"env_vars": {"GITHUB_TOKEN": "TOKEN_A", "DATA_DIR": "/data/a"}}}"#;
+        let workers = parse(&p, &env, json).unwrap();
+        assert_eq!(
+            workers[0].server_env,
+            [("GITHUB_TOKEN".to_owned(), "secret-a".to_owned()), ("DATA_DIR".to_owned(), "/data/a".to_owned())]
+        );
+        assert!(!workers[0].fields.contains_key("env_vars"));
+    }
+
+    #[test]
+    fn every_problem_of_every_worker_is_reported_together() {
+        let p = project("");
+        let json = r#"{"a": {"env_vars": {"X": "UNSET_VAR_1"}}, "b": {"port": "high"}, "c": {"keypairs": {}}, "d": {"server_entrypoint": "nope.py"}}"#;
+        let err = parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
+        assert!(err.starts_with("4 problems:"), "{err}");
+        assert!(err.contains("worker `a`: `env_vars`: not set") && err.contains("X (from UNSET_VAR_1)"), "{err}");
+        assert!(err.contains("worker `b`: `port` must be an integer"), "{err}");
+        assert!(err.contains("worker `c`: `keypairs` must name at least one"), "{err}");
+        assert!(err.contains("worker `d`: `server_entrypoint`: no file at"), "{err}");
+    }
+
+    #[test]
+    fn shared_ports_are_an_error() {
+        let p = project("");
+        let err = parse(&p, &EnvMap::default(), r#"{"a": {"port": 5001}, "b": {}}"#).unwrap_err().to_string();
+        assert!(err.contains("workers `a` and `b` both use port 5001"), "{err}");
+    }
+
+    #[test]
+    fn syntax_errors_name_line_and_column() {
+        let p = project("");
+        let err = parse(&p, &EnvMap::default(), "{\n  \"a\": {,}\n}").unwrap_err().to_string();
+        assert!(err.contains("workers.json: not valid JSON") && err.contains("line 2"), "{err}");
+    }
+}
