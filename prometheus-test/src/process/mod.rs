@@ -1,4 +1,24 @@
 //! Worker processes: parallel start with readiness, captured logs, crash
-//! detection and cleanup that leaves no process behind.
+//! detection and cleanup that leaves no process behind, even when the runner
+//! itself is killed.
 //!
-//! (Skeleton: the process helper fills this module in.)
+//! Every child runs in its own process group (so a terminal Ctrl-C reaches the
+//! runner only, and stopping a group also stops what the child forked) and is
+//! registered with a reaper helper that kills the groups if the runner dies.
+
+mod fleet;
+mod guard;
+mod logs;
+mod ready;
+mod reaper;
+mod signals;
+mod spawn;
+
+#[cfg(test)]
+mod tests;
+
+pub(crate) use fleet::{Fleet, WorkerExited};
+pub(crate) use guard::{spawn_guarded, stop_guarded};
+pub(crate) use logs::LogMode;
+pub(crate) use signals::{TerminationSignal, termination_signal};
+pub(crate) use spawn::LaunchSpec;

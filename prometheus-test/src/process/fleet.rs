@@ -1,0 +1,291 @@
+//! A fleet of worker servers: started together and awaited until ready,
+//! watched for crashes, logged per step, and stopped without leftovers.
+
+use std::fmt;
+use std::os::unix::process::ExitStatusExt as _;
+use std::process::ExitStatus;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use futures_util::future::{join_all, select_all, try_join_all};
+use nix::sys::signal::Signal;
+use tokio::sync::watch;
+use tokio::time::sleep;
+
+use super::guard::{signal_group, spawn_guarded, stop_group};
+use super::logs::{LogHub, LogMode, Pipe, WorkerLog, render_tail};
+use super::ready::{self, Probe};
+use super::reaper;
+use super::spawn::{LaunchSpec, check_ports, worker_command};
+
+/// SIGTERM to SIGKILL delay at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// How long to wait for the last output of a process that exited.
+const DRAIN_LIMIT: Duration = Duration::from_millis(300);
+/// Output lines shown in an error.
+const ERROR_TAIL: usize = 25;
+
+/// The running worker servers of one run.
+#[derive(Debug)]
+pub(crate) struct Fleet {
+    workers: Vec<RunningWorker>,
+    hub: Arc<LogHub>,
+}
+
+#[derive(Debug)]
+struct RunningWorker {
+    name: String,
+    /// The leader's pid, which is also its process group id.
+    pgid: u32,
+    log: Arc<WorkerLog>,
+    /// `Some(status)` once the leader exited, e.g. `status 1`.
+    exit: watch::Receiver<Option<String>>,
+    stopped: bool,
+}
+
+/// A worker process ended while the fleet was running.
+#[derive(Clone, Debug)]
+pub(crate) struct WorkerExited {
+    /// The worker's name.
+    pub(crate) name: String,
+    /// How it ended: `status 1`, `signal 9 SIGKILL`.
+    pub(crate) status: String,
+    /// Its last output lines, prefixed.
+    pub(crate) tail: Vec<String>,
+}
+
+impl fmt::Display for WorkerExited {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} exited ({}){}",
+            self.name,
+            self.status,
+            render_tail(&self.name, &self.tail)
+        )
+    }
+}
+
+impl std::error::Error for WorkerExited {}
+
+impl Fleet {
+    /// Starts every worker at once and waits until all are ready. On any
+    /// failure, stops all already-started processes before returning the error.
+    pub(crate) async fn start(specs: Vec<LaunchSpec>, mode: LogMode) -> anyhow::Result<Fleet> {
+        check_ports(&specs)?;
+        let client = if specs.iter().any(|spec| spec.health_url.is_some()) {
+            Some(ready::health_client()?)
+        } else {
+            None
+        };
+        let mut fleet = Fleet {
+            workers: Vec::with_capacity(specs.len()),
+            hub: LogHub::new(mode),
+        };
+        for (index, spec) in specs.iter().enumerate() {
+            match launch(&fleet.hub, index, spec) {
+                Ok(worker) => fleet.workers.push(worker),
+                Err(error) => {
+                    fleet.shutdown().await;
+                    return Err(error);
+                }
+            }
+        }
+        let waits = fleet.workers.iter().zip(&specs).map(|(worker, spec)| {
+            let probe = match (&spec.health_url, &client) {
+                (Some(url), Some(client)) => Probe::Health {
+                    url: url.clone(),
+                    client: client.clone(),
+                },
+                _ => Probe::Port(spec.port),
+            };
+            worker.wait_ready(probe, spec)
+        });
+        if let Err(error) = try_join_all(waits).await {
+            fleet.shutdown().await;
+            return Err(error);
+        }
+        Ok(fleet)
+    }
+
+    /// Marks the start of a step: lines logged from now on belong to it.
+    pub(crate) fn begin_capture(&self) {
+        self.hub.begin_step();
+    }
+
+    /// Ends the step and returns the worker lines logged since `begin_capture`,
+    /// prefixed (`[worker1] ...`, `[worker1 ERR] ...`). Empty outside a step.
+    pub(crate) fn take_captured(&self) -> Vec<String> {
+        self.hub.take_step()
+    }
+
+    /// Resolves when any worker process exits (at once if one already has).
+    /// Never resolves for an empty fleet.
+    pub(crate) async fn any_exit(&self) -> WorkerExited {
+        if self.workers.is_empty() {
+            return std::future::pending().await;
+        }
+        let exits = self.workers.iter().map(|worker| Box::pin(worker.exited()));
+        let (status, index, _) = select_all(exits).await;
+        let worker = &self.workers[index];
+        worker.log.drained(DRAIN_LIMIT).await;
+        WorkerExited {
+            name: worker.name.clone(),
+            status,
+            tail: worker.log.tail(ERROR_TAIL),
+        }
+    }
+
+    /// Stops every process and its children: SIGTERM to each process group,
+    /// SIGKILL after a grace of 2 s, and waits for them.
+    pub(crate) async fn shutdown(mut self) {
+        self.stop_all().await;
+    }
+
+    async fn stop_all(&mut self) {
+        let stops = self.workers.iter_mut().map(|worker| {
+            let already = std::mem::replace(&mut worker.stopped, true);
+            let mut exit = worker.exit.clone();
+            let pgid = worker.pgid;
+            async move {
+                if !already {
+                    stop_group(pgid, SHUTDOWN_GRACE, async move {
+                        let _ = exit.wait_for(Option::is_some).await;
+                    })
+                    .await;
+                }
+            }
+        });
+        join_all(stops).await;
+        join_all(
+            self.workers
+                .iter()
+                .map(|worker| worker.log.drained(DRAIN_LIMIT)),
+        )
+        .await;
+    }
+
+    /// The last output lines of worker `name`, for tests.
+    #[cfg(test)]
+    pub(super) fn tail_of(&self, name: &str) -> Vec<String> {
+        self.workers
+            .iter()
+            .find(|worker| worker.name == name)
+            .map(|worker| worker.log.tail(usize::MAX))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Fleet {
+    /// A fleet dropped without `shutdown` (a panic, a cancelled start) still kills its groups.
+    fn drop(&mut self) {
+        for worker in self.workers.iter().filter(|worker| !worker.stopped) {
+            signal_group(worker.pgid, Signal::SIGKILL);
+            reaper::forget(worker.pgid);
+        }
+    }
+}
+
+/// Spawns one worker, follows its output and watches for its exit.
+fn launch(hub: &Arc<LogHub>, index: usize, spec: &LaunchSpec) -> anyhow::Result<RunningWorker> {
+    let mut command = worker_command(spec)?;
+    let mut child = spawn_guarded(&mut command).map_err(|error| {
+        anyhow!(
+            "{}: could not start `{}` in {}: {error}",
+            spec.name,
+            spec.command
+                .first()
+                .map(|program| program.to_string_lossy())
+                .unwrap_or_default(),
+            spec.cwd.display()
+        )
+    })?;
+    let pgid = child
+        .id()
+        .ok_or_else(|| anyhow!("{}: the process vanished as it started", spec.name))?;
+    let log = WorkerLog::new(Arc::clone(hub), &spec.name, index);
+    if let Some(stdout) = child.stdout.take() {
+        log.follow(stdout, Pipe::Stdout);
+    }
+    if let Some(stderr) = child.stderr.take() {
+        log.follow(stderr, Pipe::Stderr);
+    }
+    let (exit_sender, exit) = watch::channel(None);
+    tokio::spawn(async move {
+        let status = match child.wait().await {
+            Ok(status) => describe_status(status),
+            Err(error) => format!("status unknown: {error}"),
+        };
+        exit_sender.send_replace(Some(status));
+    });
+    Ok(RunningWorker {
+        name: spec.name.clone(),
+        pgid,
+        log,
+        exit,
+        stopped: false,
+    })
+}
+
+impl RunningWorker {
+    /// Waits until the worker is ready, exits, or runs out of time.
+    async fn wait_ready(&self, probe: Probe, spec: &LaunchSpec) -> anyhow::Result<()> {
+        enum Outcome {
+            Ready,
+            Exited(String),
+            TimedOut,
+        }
+        let mut last = String::from("no attempt finished");
+        let outcome = tokio::select! {
+            biased;
+            status = self.exited() => Outcome::Exited(status),
+            () = ready::until_ready(&probe, &mut last) => Outcome::Ready,
+            () = sleep(spec.start_timeout) => Outcome::TimedOut,
+        };
+        let name = &self.name;
+        let waited_for = probe.describe();
+        match outcome {
+            Outcome::Ready => Ok(()),
+            Outcome::Exited(status) => {
+                self.log.drained(DRAIN_LIMIT).await;
+                let tail = render_tail(name, &self.log.tail(ERROR_TAIL));
+                Err(anyhow!(
+                    "{name} (port {}) exited during start-up ({status}) before it was ready (waiting for {waited_for}){tail}",
+                    spec.port
+                ))
+            }
+            Outcome::TimedOut => {
+                let tail = render_tail(name, &self.log.tail(ERROR_TAIL));
+                Err(anyhow!(
+                    "{name} (port {}) was not ready after {:?}: waited for {waited_for}; last attempt: {last}{tail}",
+                    spec.port,
+                    spec.start_timeout
+                ))
+            }
+        }
+    }
+
+    /// Resolves with the exit status once the leader process exited.
+    async fn exited(&self) -> String {
+        let mut exit = self.exit.clone();
+        match exit.wait_for(Option::is_some).await {
+            Ok(status) => status.clone().unwrap_or_default(),
+            Err(_) => String::from("status unknown"),
+        }
+    }
+}
+
+/// `status 1`, or `signal 9 SIGKILL`.
+fn describe_status(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        format!("status {code}")
+    } else if let Some(number) = status.signal() {
+        match Signal::try_from(number) {
+            Ok(signal) => format!("signal {number} {}", signal.as_str()),
+            Err(_) => format!("signal {number}"),
+        }
+    } else {
+        format!("{status}")
+    }
+}

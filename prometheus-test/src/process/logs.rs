@@ -1,0 +1,252 @@
+//! Worker output: line readers, `[name]` prefixes, colours, per-step capture
+//! and the per-worker tail kept for crash reports.
+
+use std::collections::VecDeque;
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
+use tokio::sync::watch;
+
+/// Where worker output goes besides the crash tail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LogMode {
+    /// Lines are kept per step (see `Fleet::take_captured`) and printed only on demand.
+    Capture,
+    /// Lines are kept per step as in `Capture` and also printed live to stderr (`--nocapture`).
+    Stream,
+}
+
+/// Lines kept per worker for crash and start-up reports.
+const TAIL_LINES: usize = 50;
+/// Lines kept for one step; older ones are dropped and counted.
+const STEP_LINES: usize = 10_000;
+/// Longest line kept; longer output is split.
+const MAX_LINE_BYTES: u64 = 64 * 1024;
+/// ANSI colours given to worker names in turn (no red: it reads as an error).
+const PALETTE: [u8; 6] = [36, 35, 33, 32, 34, 96];
+
+/// Which pipe a line came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Pipe {
+    Stdout,
+    Stderr,
+}
+
+/// Output state shared by every worker of a fleet.
+#[derive(Debug)]
+pub(super) struct LogHub {
+    mode: LogMode,
+    colour: bool,
+    /// `None` outside any step.
+    step: Mutex<Option<StepLines>>,
+}
+
+#[derive(Debug, Default)]
+struct StepLines {
+    lines: VecDeque<String>,
+    dropped: usize,
+}
+
+impl LogHub {
+    pub(super) fn new(mode: LogMode) -> Arc<Self> {
+        let colour = std::io::stderr().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+        Arc::new(Self {
+            mode,
+            colour,
+            step: Mutex::new(None),
+        })
+    }
+
+    /// Starts a step: lines from now on are captured for it.
+    pub(super) fn begin_step(&self) {
+        *lock(&self.step) = Some(StepLines::default());
+    }
+
+    /// Ends the current step and returns its lines (empty outside a step).
+    pub(super) fn take_step(&self) -> Vec<String> {
+        let Some(step) = lock(&self.step).take() else {
+            return Vec::new();
+        };
+        let mut lines = Vec::with_capacity(step.lines.len() + 1);
+        if step.dropped > 0 {
+            lines.push(format!("[... {} earlier lines not kept]", step.dropped));
+        }
+        lines.extend(step.lines);
+        lines
+    }
+
+    fn record(&self, line: &str) {
+        if let Some(step) = lock(&self.step).as_mut() {
+            if step.lines.len() == STEP_LINES {
+                step.lines.pop_front();
+                step.dropped += 1;
+            }
+            step.lines.push_back(line.to_owned());
+        }
+    }
+}
+
+/// The output of one worker.
+#[derive(Debug)]
+pub(super) struct WorkerLog {
+    hub: Arc<LogHub>,
+    name: String,
+    colour: u8,
+    tail: Mutex<VecDeque<String>>,
+    /// How many of the worker's pipes are still open.
+    open_pipes: watch::Sender<usize>,
+}
+
+impl WorkerLog {
+    /// `index` picks the worker's colour.
+    pub(super) fn new(hub: Arc<LogHub>, name: &str, index: usize) -> Arc<Self> {
+        Arc::new(Self {
+            hub,
+            name: name.to_owned(),
+            colour: PALETTE[index % PALETTE.len()],
+            tail: Mutex::new(VecDeque::with_capacity(TAIL_LINES)),
+            open_pipes: watch::Sender::new(0),
+        })
+    }
+
+    /// Reads `pipe` line by line until it closes, in a background task.
+    pub(super) fn follow(
+        self: &Arc<Self>,
+        reader: impl AsyncRead + Unpin + Send + 'static,
+        pipe: Pipe,
+    ) {
+        self.open_pipes.send_modify(|open| *open += 1);
+        let log = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(reader);
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                match (&mut reader)
+                    .take(MAX_LINE_BYTES)
+                    .read_until(b'\n', &mut buf)
+                    .await
+                {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => log.push(pipe, &String::from_utf8_lossy(&buf)),
+                }
+            }
+            log.open_pipes.send_modify(|open| *open -= 1);
+        });
+    }
+
+    /// Waits (at most `limit`) until both pipes reached their end, so the tail
+    /// holds the last words of a process that just exited.
+    pub(super) async fn drained(&self, limit: Duration) {
+        let mut open = self.open_pipes.subscribe();
+        let _ = tokio::time::timeout(limit, open.wait_for(|open| *open == 0)).await;
+    }
+
+    /// The last lines of output, prefixed, oldest first.
+    pub(super) fn tail(&self, max: usize) -> Vec<String> {
+        let tail = lock(&self.tail);
+        tail.iter()
+            .skip(tail.len().saturating_sub(max))
+            .cloned()
+            .collect()
+    }
+
+    fn push(&self, pipe: Pipe, raw: &str) {
+        let text = raw.trim_end_matches(['\n', '\r']);
+        let line = format_line(&self.name, pipe, text, None);
+        if self.hub.mode == LogMode::Stream {
+            let shown = if self.hub.colour {
+                format_line(&self.name, pipe, text, Some(self.colour))
+            } else {
+                line.clone()
+            };
+            // A closed stderr must not stop the reader: the line is still kept.
+            let _ = writeln!(std::io::stderr().lock(), "{shown}");
+        }
+        self.hub.record(&line);
+        let mut tail = lock(&self.tail);
+        if tail.len() == TAIL_LINES {
+            tail.pop_front();
+        }
+        tail.push_back(line);
+    }
+}
+
+/// `[name] text` or `[name ERR] text`, the prefix in ANSI colour `colour` if given.
+pub(super) fn format_line(name: &str, pipe: Pipe, text: &str, colour: Option<u8>) -> String {
+    let tag = match pipe {
+        Pipe::Stdout => format!("[{name}]"),
+        Pipe::Stderr => format!("[{name} ERR]"),
+    };
+    match colour {
+        Some(code) => format!("\x1b[{code}m{tag}\x1b[0m {text}"),
+        None => format!("{tag} {text}"),
+    }
+}
+
+/// Indented tail lines for an error message, or a note that there were none.
+pub(super) fn render_tail(name: &str, lines: &[String]) -> String {
+    if lines.is_empty() {
+        return format!("\n  {name} printed nothing");
+    }
+    let mut text = format!("\n  last output of {name}:");
+    for line in lines {
+        text.push_str("\n    ");
+        text.push_str(line);
+    }
+    text
+}
+
+/// A poisoned lock only means a reader panicked mid-push; the lines are still usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LogHub, LogMode, Pipe, WorkerLog, format_line};
+
+    #[test]
+    fn prefixes_name_and_err_tag() {
+        assert_eq!(
+            format_line("worker1", Pipe::Stdout, "hi", None),
+            "[worker1] hi"
+        );
+        assert_eq!(
+            format_line("worker1", Pipe::Stderr, "oops", None),
+            "[worker1 ERR] oops"
+        );
+        assert_eq!(
+            format_line("w", Pipe::Stderr, "x", Some(36)),
+            "\x1b[36m[w ERR]\x1b[0m x"
+        );
+    }
+
+    #[test]
+    fn lines_outside_a_step_go_to_the_tail_only() {
+        let hub = LogHub::new(LogMode::Capture);
+        let log = WorkerLog::new(hub.clone(), "w", 0);
+        log.push(Pipe::Stdout, "before\n");
+        hub.begin_step();
+        log.push(Pipe::Stderr, "during\r\n");
+        assert_eq!(hub.take_step(), ["[w ERR] during"]);
+        log.push(Pipe::Stdout, "after");
+        assert!(hub.take_step().is_empty());
+        assert_eq!(log.tail(10), ["[w] before", "[w ERR] during", "[w] after"]);
+        assert_eq!(log.tail(1), ["[w] after"]);
+    }
+
+    #[test]
+    fn tail_keeps_only_the_last_lines() {
+        let log = WorkerLog::new(LogHub::new(LogMode::Capture), "w", 0);
+        for n in 0..(super::TAIL_LINES + 5) {
+            log.push(Pipe::Stdout, &n.to_string());
+        }
+        let tail = log.tail(usize::MAX);
+        assert_eq!(tail.len(), super::TAIL_LINES);
+        assert_eq!(tail[0], "[w] 5");
+    }
+}

@@ -1,0 +1,146 @@
+//! What to launch for a worker, the port checks done before anything starts,
+//! and the command that runs it.
+
+use std::ffi::OsString;
+use std::io::ErrorKind;
+use std::net::{Ipv4Addr, Ipv6Addr, TcpListener};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::bail;
+use tokio::process::Command;
+
+/// How to run one worker server.
+#[derive(Clone, Debug)]
+pub(crate) struct LaunchSpec {
+    /// Worker name, e.g. `worker1`; prefixes its log lines and errors.
+    pub(crate) name: String,
+    /// Program and arguments, already resolved (e.g. `["python3", "/abs/main.py"]`).
+    pub(crate) command: Vec<OsString>,
+    /// Working directory of the process.
+    pub(crate) cwd: PathBuf,
+    /// Variables added to the inherited environment. Values may be secret: never logged.
+    pub(crate) env: Vec<(String, String)>,
+    /// The port the worker listens on.
+    pub(crate) port: u16,
+    /// When set, the worker is ready once this URL answers 2xx; otherwise once
+    /// its port accepts TCP connections.
+    pub(crate) health_url: Option<String>,
+    /// How long the worker may take to become ready.
+    pub(crate) start_timeout: Duration,
+}
+
+/// Fails if two workers share a port or a port is already taken, before anything starts.
+pub(super) fn check_ports(specs: &[LaunchSpec]) -> anyhow::Result<()> {
+    for (index, spec) in specs.iter().enumerate() {
+        if spec.port == 0 {
+            bail!(
+                "{} has port 0: give it a fixed port to listen on",
+                spec.name
+            );
+        }
+        if let Some(other) = specs[..index].iter().find(|other| other.port == spec.port) {
+            bail!(
+                "{} and {} are both given port {}: each worker needs its own port",
+                other.name,
+                spec.name,
+                spec.port
+            );
+        }
+        if port_in_use(spec.port) {
+            bail!(
+                "port {} of {} is already in use by another process: stop that process or give {} another port",
+                spec.port,
+                spec.name,
+                spec.name
+            );
+        }
+    }
+    Ok(())
+}
+
+/// True if something already listens on the port (IPv4 loopback or wildcard, or IPv6 loopback).
+/// Other bind errors (no IPv6, no permission) are left for the worker itself to report.
+fn port_in_use(port: u16) -> bool {
+    let taken = |result: std::io::Result<TcpListener>| matches!(result, Err(error) if error.kind() == ErrorKind::AddrInUse);
+    taken(TcpListener::bind((Ipv4Addr::LOCALHOST, port)))
+        || taken(TcpListener::bind((Ipv6Addr::LOCALHOST, port)))
+}
+
+/// The command for a worker: piped output, no input, `PYTHONUNBUFFERED=1`
+/// (overridable by `spec.env`) so Python workers log line by line.
+pub(super) fn worker_command(spec: &LaunchSpec) -> anyhow::Result<Command> {
+    let Some((program, args)) = spec.command.split_first() else {
+        bail!("{}: the command to start it is empty", spec.name);
+    };
+    match std::fs::metadata(&spec.cwd) {
+        Ok(metadata) if metadata.is_dir() => {}
+        Ok(_) => bail!(
+            "{}: working directory {} is not a directory",
+            spec.name,
+            spec.cwd.display()
+        ),
+        Err(error) => bail!(
+            "{}: working directory {}: {error}",
+            spec.name,
+            spec.cwd.display()
+        ),
+    }
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .current_dir(&spec.cwd)
+        .env("PYTHONUNBUFFERED", "1")
+        .envs(spec.env.iter().map(|(key, value)| (key, value)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    Ok(command)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, TcpListener};
+    use std::time::Duration;
+
+    use super::{LaunchSpec, check_ports};
+
+    fn spec(name: &str, port: u16) -> LaunchSpec {
+        LaunchSpec {
+            name: name.to_owned(),
+            command: vec!["true".into()],
+            cwd: ".".into(),
+            env: Vec::new(),
+            port,
+            health_url: None,
+            start_timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn shared_port_names_both_workers() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let error = check_ports(&[spec("worker1", port), spec("worker2", port)]).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("worker1 and worker2"), "{text}");
+        assert!(text.contains(&port.to_string()), "{text}");
+    }
+
+    #[test]
+    fn taken_port_names_worker_and_port() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let error = check_ports(&[spec("worker3", port)]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "port {port} of worker3 is already in use by another process: stop that process or give worker3 another port"
+            )
+        );
+        drop(listener);
+        check_ports(&[spec("worker3", port)]).unwrap();
+    }
+}

@@ -1,0 +1,223 @@
+//! A running fleet: crashes, per-step logs, shutdown of whole process groups,
+//! and guarded children.
+
+use std::time::{Duration, Instant};
+
+use tokio::process::Command;
+use tokio::time::timeout;
+
+use super::support::{
+    MARKER_VAR, assert_no_process_left, free_port, marked_processes, new_marker, python_spec,
+};
+use crate::process::{Fleet, LogMode, spawn_guarded, stop_guarded};
+
+const GONE: Duration = Duration::from_secs(1);
+
+async fn get(port: u16, path: &str) -> Result<reqwest::Response, reqwest::Error> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()?
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_run_resolves_any_exit_with_signal_and_output() {
+    let marker = new_marker("crash-after");
+    let mut crashing = python_spec("worker2", "crash_after.py", free_port(), &marker);
+    crashing
+        .env
+        .push(("CRASH_AFTER".to_owned(), "0.5".to_owned()));
+    let specs = vec![
+        python_spec("worker1", "good_server.py", free_port(), &marker),
+        crashing,
+    ];
+    let fleet = Fleet::start(specs, LogMode::Capture).await.unwrap();
+    let exited = timeout(Duration::from_secs(10), fleet.any_exit())
+        .await
+        .expect("no exit seen");
+    assert_eq!(exited.name, "worker2");
+    assert_eq!(exited.status, "signal 9 SIGKILL");
+    let text = exited.to_string();
+    assert!(
+        text.starts_with("worker2 exited (signal 9 SIGKILL)\n  last output of worker2:"),
+        "{text}"
+    );
+    assert!(text.contains("[worker2 ERR] about to crash"), "{text}");
+    // A second call reports the same exit at once.
+    let again = timeout(Duration::from_secs(1), fleet.any_exit())
+        .await
+        .expect("exit is remembered");
+    assert_eq!(again.name, "worker2");
+    fleet.shutdown().await;
+    assert_no_process_left(&marker, GONE).await;
+}
+
+#[tokio::test]
+async fn a_worker_crashing_on_a_request_reports_its_exit_status() {
+    let marker = new_marker("crash-request");
+    let port = free_port();
+    let fleet = Fleet::start(
+        vec![python_spec("worker1", "good_server.py", port, &marker)],
+        LogMode::Capture,
+    )
+    .await
+    .unwrap();
+    let exited = {
+        let mut exit = std::pin::pin!(fleet.any_exit());
+        assert!(
+            timeout(Duration::from_millis(200), &mut exit)
+                .await
+                .is_err(),
+            "exited before the request"
+        );
+        assert!(
+            get(port, "/crash").await.is_err(),
+            "the server answered instead of crashing"
+        );
+        timeout(Duration::from_secs(10), exit)
+            .await
+            .expect("no exit seen")
+    };
+    assert_eq!(exited.status, "status 3");
+    assert!(
+        exited
+            .tail
+            .contains(&"[worker1 ERR] crash requested, exiting with status 3".to_owned()),
+        "{exited}"
+    );
+    fleet.shutdown().await;
+    assert_no_process_left(&marker, GONE).await;
+}
+
+#[tokio::test]
+async fn lines_are_captured_per_step_and_start_up_lines_only_in_the_tail() {
+    let marker = new_marker("capture");
+    let port = free_port();
+    let fleet = Fleet::start(
+        vec![python_spec("worker1", "good_server.py", port, &marker)],
+        LogMode::Capture,
+    )
+    .await
+    .unwrap();
+    let listening = format!("[worker1] listening on port {port}");
+    fleet.begin_capture();
+    assert!(get(port, "/step-one").await.unwrap().status().is_success());
+    // http.server logs each request to stderr; wait until the reader saw it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !fleet
+        .tail_of("worker1")
+        .iter()
+        .any(|line| line.contains("GET /step-one"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "request line never logged: {:?}",
+            fleet.tail_of("worker1")
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let captured = fleet.take_captured();
+    assert_eq!(captured.len(), 1, "{captured:?}");
+    assert!(
+        captured[0].starts_with("[worker1 ERR] ")
+            && captured[0].contains("\"GET /step-one HTTP/1.1\" 200"),
+        "{captured:?}"
+    );
+    assert!(fleet.take_captured().is_empty(), "the step was not ended");
+    assert!(
+        fleet.tail_of("worker1").contains(&listening),
+        "{:?}",
+        fleet.tail_of("worker1")
+    );
+    fleet.shutdown().await;
+    assert_no_process_left(&marker, GONE).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_kills_forked_children_and_workers_that_ignore_sigterm() {
+    let marker = new_marker("groups");
+    let mut stubborn = python_spec("worker2", "good_server.py", free_port(), &marker);
+    stubborn
+        .env
+        .push(("IGNORE_TERM".to_owned(), "1".to_owned()));
+    let specs = vec![
+        python_spec("worker1", "forking_server.py", free_port(), &marker),
+        stubborn,
+        python_spec("worker3", "good_server.py", free_port(), &marker),
+    ];
+    let fleet = Fleet::start(specs, LogMode::Capture).await.unwrap();
+    // worker1, its forked child, worker2 and worker3.
+    let running = marked_processes(&marker);
+    assert_eq!(running.len(), 4, "{running:?}");
+    let started = Instant::now();
+    fleet.shutdown().await;
+    let took = started.elapsed();
+    assert!(
+        marked_processes(&marker).is_empty(),
+        "{:?}",
+        marked_processes(&marker)
+    );
+    // Both stubborn processes need SIGKILL after the 2 s grace, in parallel.
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(4),
+        "{took:?}"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_of_well_behaved_workers_does_not_wait_for_the_grace() {
+    let marker = new_marker("quick-stop");
+    let specs = (1..=3)
+        .map(|n| {
+            python_spec(
+                &format!("worker{n}"),
+                "good_server.py",
+                free_port(),
+                &marker,
+            )
+        })
+        .collect();
+    let fleet = Fleet::start(specs, LogMode::Capture).await.unwrap();
+    let started = Instant::now();
+    fleet.shutdown().await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert_no_process_left(&marker, GONE).await;
+}
+
+#[tokio::test]
+async fn a_dropped_fleet_kills_its_workers() {
+    let marker = new_marker("dropped");
+    let specs = vec![python_spec(
+        "worker1",
+        "forking_server.py",
+        free_port(),
+        &marker,
+    )];
+    let fleet = Fleet::start(specs, LogMode::Capture).await.unwrap();
+    drop(fleet);
+    assert_no_process_left(&marker, GONE).await;
+}
+
+#[tokio::test]
+async fn a_guarded_child_is_stopped_with_its_whole_group() {
+    let marker = new_marker("guarded");
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "trap '' TERM; sleep 1000 & sleep 1000 & wait"])
+        .env(MARKER_VAR, &marker);
+    let mut child = spawn_guarded(&mut command).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while marked_processes(&marker).len() < 3 {
+        assert!(Instant::now() < deadline, "{:?}", marked_processes(&marker));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop_guarded(&mut child, Duration::from_millis(300)).await;
+    assert!(
+        child.try_wait().unwrap().is_some(),
+        "the child was not waited for"
+    );
+    assert_no_process_left(&marker, GONE).await;
+}
