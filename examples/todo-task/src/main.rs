@@ -1,1 +1,87 @@
-fn main() {}
+//! `todo-task`: a small Koii-style task worker.
+//!
+//! Each round a worker *does the task* (claims a todo from Mongo and hashes
+//! it), *submits* its result, and *audits* other workers' submissions. Every
+//! POST is a Koii signed payload checked against the sender's staking key.
+//!
+//! Environment: `PORT`, `DATABASE_PATH`, `MONGO_URI`, `MONGO_DB`, `TASK_ID`.
+
+mod config;
+mod error;
+mod routes;
+mod signing;
+mod store;
+mod todos;
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::config::Config;
+use crate::store::WorkStore;
+use crate::todos::TaskData;
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("todo-task: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("todo-task: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let store = WorkStore::open(&config.database_path)?;
+    let data = TaskData::connect(&config.mongo_uri, &config.mongo_db, &config.task_id).await?;
+    let app = routes::router(routes::AppState::new(config.task_id.clone(), data, store));
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{}", config.port))?;
+    println!(
+        "todo-task: task {} listening on http://127.0.0.1:{}",
+        config.task_id, config.port
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    println!("todo-task: stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM (how the harness stops workers) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,113 @@
+//! The worker's settings, read once from the environment at startup.
+
+use std::path::PathBuf;
+
+/// What a worker needs to run, from `PORT`, `DATABASE_PATH`, `MONGO_URI`,
+/// `MONGO_DB` and `TASK_ID`.
+#[derive(Clone)]
+pub(crate) struct Config {
+    /// Port on 127.0.0.1 to listen on.
+    pub(crate) port: u16,
+    /// This worker's own state file (JSON).
+    pub(crate) database_path: PathBuf,
+    /// Mongo connection string. May hold credentials: never printed.
+    pub(crate) mongo_uri: String,
+    /// Mongo database holding `todos` and `audits`.
+    pub(crate) mongo_db: String,
+    /// The task this worker serves; payloads for other tasks are refused.
+    pub(crate) task_id: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("port", &self.port)
+            .field("database_path", &self.database_path)
+            .field("mongo_db", &self.mongo_db)
+            .field("task_id", &self.task_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Reads the settings from the process environment.
+    pub(crate) fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads the settings through `lookup`; every variable is required.
+    /// Errors name the variable, never its value.
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let require = |key: &str| {
+            lookup(key)
+                .filter(|value| !value.trim().is_empty())
+                .ok_or_else(|| anyhow::anyhow!("environment variable {key} is not set"))
+        };
+        let port = require("PORT")?;
+        let port = port.trim().parse::<u16>().map_err(|_| {
+            anyhow::anyhow!("environment variable PORT: expected a port number (1-65535)")
+        })?;
+        anyhow::ensure!(
+            port != 0,
+            "environment variable PORT: expected a port number (1-65535)"
+        );
+        Ok(Self {
+            port,
+            database_path: PathBuf::from(require("DATABASE_PATH")?),
+            mongo_uri: require("MONGO_URI")?,
+            mongo_db: require("MONGO_DB")?,
+            task_id: require("TASK_ID")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+
+    const FULL: [(&str, &str); 5] = [
+        ("PORT", "5701"),
+        ("DATABASE_PATH", "/tmp/w1.db"),
+        ("MONGO_URI", "mongodb://user:s3cret@localhost:27017"),
+        ("MONGO_DB", "todos_e2e"),
+        ("TASK_ID", "todo-task"),
+    ];
+
+    #[test]
+    fn reads_every_variable() {
+        let config = Config::from_lookup(lookup(&FULL)).unwrap();
+        assert_eq!(config.port, 5701);
+        assert_eq!(config.database_path, PathBuf::from("/tmp/w1.db"));
+        assert_eq!(config.mongo_db, "todos_e2e");
+        assert_eq!(config.task_id, "todo-task");
+    }
+
+    #[test]
+    fn missing_variable_is_named() {
+        let err = Config::from_lookup(lookup(&FULL[..4])).unwrap_err();
+        assert_eq!(err.to_string(), "environment variable TASK_ID is not set");
+    }
+
+    #[test]
+    fn bad_port_is_rejected_without_echoing_values() {
+        let mut vars = FULL;
+        vars[0] = ("PORT", "70000");
+        let err = Config::from_lookup(lookup(&vars)).unwrap_err().to_string();
+        assert!(err.contains("PORT"), "{err}");
+        assert!(!err.contains("70000"), "{err}");
+    }
+
+    #[test]
+    fn debug_hides_the_mongo_uri() {
+        let config = Config::from_lookup(lookup(&FULL)).unwrap();
+        assert!(!format!("{config:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,186 @@
+//! The HTTP API: `GET /health`, and the signed `POST /task/{round}`,
+//! `POST /submission/{round}` and `POST /audit/{round}`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::error::ApiError;
+use crate::signing::{Expected, SignedRequest};
+use crate::store::{Work, WorkStore};
+use crate::todos::{Submission, TaskData, work_result};
+
+/// What every handler shares.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    task_id: String,
+    data: TaskData,
+    /// Held across claim and record, so one round never claims twice.
+    store: Mutex<WorkStore>,
+}
+
+impl AppState {
+    pub(crate) fn new(task_id: String, data: TaskData, store: WorkStore) -> Self {
+        Self {
+            task_id,
+            data,
+            store: Mutex::new(store),
+        }
+    }
+
+    /// Parses the round and the body, verifies the signature and checks the payload.
+    fn verify(&self, round: &str, action: &str, body: &Bytes) -> Result<Verified, ApiError> {
+        let round: u32 = round.parse().map_err(|_| {
+            ApiError::bad_request(format!("round {round:?}: expected a non-negative integer"))
+        })?;
+        let request: SignedRequest = serde_json::from_slice(body).map_err(|err| {
+            ApiError::bad_request(format!(
+                "request body: expected {{\"signature\", \"stakingKey\", \"pubKey\"}} ({err})"
+            ))
+        })?;
+        let payload = request.verify(&Expected {
+            task_id: &self.task_id,
+            round,
+            action,
+        })?;
+        Ok(Verified {
+            round,
+            request,
+            payload,
+        })
+    }
+}
+
+/// A request that passed the signature and payload checks.
+struct Verified {
+    round: u32,
+    request: SignedRequest,
+    payload: Value,
+}
+
+/// The worker's router, with one log line per request.
+pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/task/{round}", post(task))
+        .route("/submission/{round}", post(submission))
+        .route("/audit/{round}", post(audit))
+        .layer(middleware::from_fn(log_request))
+        .with_state(Arc::new(state))
+}
+
+async fn log_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let line = format!("{} {}", request.method(), request.uri().path());
+    let response = next.run(request).await;
+    println!(
+        "{line} -> {} ({} ms)",
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    );
+    response
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Does this round's work: claims a todo and records the result.
+async fn task(
+    State(state): State<Arc<AppState>>,
+    Path(round): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let Verified { round, request, .. } = state.verify(&round, "task", &body)?;
+    let mut store = state.store.lock().await;
+    if let Some(work) = store.get(round) {
+        // A retried request gets the same answer; the round's todo is not claimed twice.
+        if work.staking_key != request.staking_key {
+            return Err(ApiError::conflict(format!(
+                "round {round}'s work was done for another staking key"
+            )));
+        }
+        return Ok(Json(
+            json!({ "todoId": work.todo_id, "result": work.result }),
+        ));
+    }
+    let Some(todo) = state.data.claim(&request.staking_key, round).await? else {
+        return Err(ApiError::conflict("no pending todo"));
+    };
+    let work = Work {
+        todo_id: todo.id.to_hex(),
+        result: work_result(&todo.title, &todo.description),
+        staking_key: request.staking_key,
+    };
+    store.record(round, work.clone())?;
+    Ok(Json(
+        json!({ "todoId": work.todo_id, "result": work.result }),
+    ))
+}
+
+/// Returns the work recorded for the round.
+async fn submission(
+    State(state): State<Arc<AppState>>,
+    Path(round): Path<String>,
+    body: Bytes,
+) -> Result<Json<Submission>, ApiError> {
+    let Verified { round, .. } = state.verify(&round, "submission", &body)?;
+    let store = state.store.lock().await;
+    let work = store
+        .get(round)
+        .ok_or_else(|| ApiError::conflict(format!("no work recorded for round {round}")))?;
+    Ok(Json(Submission {
+        round_number: round,
+        todo_id: work.todo_id.clone(),
+        result: work.result.clone(),
+        staking_key: work.staking_key.clone(),
+    }))
+}
+
+/// Audits another worker's submission and records the verdict.
+async fn audit(
+    State(state): State<Arc<AppState>>,
+    Path(round): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let Verified {
+        round,
+        request,
+        payload,
+    } = state.verify(&round, "audit", &body)?;
+    let submitter = payload
+        .get("submitterKey")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::bad_request("payload `submitterKey`: expected a string"))?;
+    if submitter == request.staking_key {
+        return Err(ApiError::bad_request(
+            "a worker cannot audit its own submission",
+        ));
+    }
+    let submission: Submission = payload
+        .get("submission")
+        .map(|value| serde_json::from_value(value.clone()))
+        .transpose()
+        .map_err(|err| {
+            ApiError::bad_request(format!(
+                "payload `submission`: expected {{\"roundNumber\", \"todoId\", \"result\", \"stakingKey\"}} ({err})"
+            ))
+        })?
+        .ok_or_else(|| ApiError::bad_request("payload `submission` is missing"))?;
+    let verdict = state
+        .data
+        .audit(&request.staking_key, submitter, round, &submission)
+        .await?;
+    Ok(Json(match verdict {
+        Ok(()) => json!({ "valid": true }),
+        Err(reason) => json!({ "valid": false, "reason": reason }),
+    }))
+}
