@@ -3,7 +3,8 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::{Context as _, anyhow};
 use serde::Serialize;
@@ -11,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::Worker;
-use crate::config::Config;
+use crate::config::{Config, EnvMap};
 use crate::state::{Scope, State};
 
 /// The test run as steps see it.
@@ -21,9 +22,10 @@ use crate::state::{Scope, State};
 /// to `data_dir/test_state.json` at once, so a resumed run sees them again.
 pub struct Runner {
     config: Config,
+    env: Arc<EnvMap>,
     workers: Vec<Worker>,
     state: Mutex<State>,
-    max_rounds: u32,
+    max_rounds: AtomicU32,
     db: Option<mongodb::Database>,
     http: reqwest::Client,
 }
@@ -31,16 +33,17 @@ pub struct Runner {
 impl Runner {
     pub(crate) fn new(
         config: Config,
+        env: Arc<EnvMap>,
         workers: Vec<Worker>,
         state: State,
-        max_rounds: u32,
         db: Option<mongodb::Database>,
     ) -> Self {
         Self {
             config,
+            env,
             workers,
             state: Mutex::new(state),
-            max_rounds,
+            max_rounds: AtomicU32::new(0),
             db,
             http: reqwest::Client::new(),
         }
@@ -52,6 +55,14 @@ impl Runner {
 
     pub(crate) fn config(&self) -> &Config {
         &self.config
+    }
+
+    pub(crate) fn env(&self) -> &EnvMap {
+        &self.env
+    }
+
+    pub(crate) fn set_max_rounds(&self, rounds: u32) {
+        self.max_rounds.store(rounds, Ordering::Relaxed);
     }
 
     pub(crate) fn workers(&self) -> &[Worker] {
@@ -108,7 +119,7 @@ impl Runner {
     /// How many rounds the run plays.
     #[must_use]
     pub fn max_rounds(&self) -> u32 {
-        self.max_rounds
+        self.max_rounds.load(Ordering::Relaxed)
     }
 
     /// config.yaml's `task_id`.
@@ -171,7 +182,7 @@ impl fmt::Debug for Runner {
         f.debug_struct("Runner")
             .field("task_id", &self.config.task_id)
             .field("current_round", &self.current_round())
-            .field("max_rounds", &self.max_rounds)
+            .field("max_rounds", &self.max_rounds())
             .field("workers", &self.workers)
             .finish_non_exhaustive()
     }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::Keypair;
+use crate::keys::{KeyRole, generated_keypair};
 use crate::config::{Config, EnvMap, KeypairVars, WorkerSpec};
 
 /// One worker of workers.json, handed to every step that runs against it.
@@ -22,22 +23,6 @@ pub struct Worker {
     run_env: Arc<EnvMap>,
     staking: Option<Keypair>,
     main: Option<Keypair>,
-}
-
-/// Which of a worker's two keypairs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeyRole {
-    Staking,
-    Main,
-}
-
-impl KeyRole {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Staking => "staking",
-            Self::Main => "main",
-        }
-    }
 }
 
 impl Worker {
@@ -68,9 +53,10 @@ impl Worker {
 
     /// Gives the worker generated keypairs, kept in `dir`.
     pub(crate) fn use_generated_keys(&mut self, dir: &Path, task_id: &str) -> anyhow::Result<()> {
-        // Wired to `keys::generated_keypair` once it lands.
-        let _ = (dir, task_id);
-        bail!("worker `{}`: generated keypairs are not available yet", self.spec.name)
+        let name = &self.spec.name;
+        self.staking = Some(generated_keypair(dir, task_id, name, KeyRole::Staking)?.0);
+        self.main = Some(generated_keypair(dir, task_id, name, KeyRole::Main)?.0);
+        Ok(())
     }
 
     pub(crate) fn spec(&self) -> &WorkerSpec {
@@ -169,7 +155,7 @@ impl Worker {
             anyhow!(
                 "worker `{}` has no {role} keypair: set `keypairs.{role}` in workers.json",
                 self.spec.name,
-                role = role.as_str()
+                role = role
             )
         })
     }
@@ -195,8 +181,7 @@ fn load_named_keys(
         let Some(var) = var else { return Ok(None) };
         let Some(path) = env.get(var) else {
             bail!(
-                "`keypairs.{}` names {var}, which is not set in the environment, the project's .env or the tests' .env",
-                role.as_str()
+                "`keypairs.{role}` names {var}, which is not set in the environment, the project's .env or the tests' .env"
             );
         };
         let path = [&config.tests_dir, &config.project_dir]
@@ -205,7 +190,7 @@ fn load_named_keys(
             .find(|p| p.exists())
             .unwrap_or_else(|| config.tests_dir.join(path));
         let keypair = crate::load_keypair(&path)
-            .with_context(|| format!("`keypairs.{}` ({var})", role.as_str()))?;
+            .with_context(|| format!("`keypairs.{role}` ({var})"))?;
         Ok(Some(keypair))
     };
     Ok((load(KeyRole::Staking, &vars.staking)?, load(KeyRole::Main, &vars.main)?))

@@ -49,6 +49,11 @@ impl EnvMap {
         self.vars.get(key).map(String::as_str).filter(|v| !v.is_empty())
     }
 
+    /// Every variable, name first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Sets `key` for the rest of the run (for example `MONGO_URI` of a managed server).
     pub(crate) fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
         self.vars.insert(key.into(), value.into());

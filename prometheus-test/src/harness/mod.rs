@@ -1,10 +1,23 @@
-//! The `main!()` entry point (skeleton).
+//! The `main!()` entry point: parses the libtest command line, lists or
+//! plays the steps, and returns the exit code once every process is stopped.
+
+mod cli;
+mod paths;
+mod plan;
+mod report;
+mod select;
+mod session;
+mod steps;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::process::ExitCode;
 
 use crate::Runner;
+
+use self::cli::Cli;
+use self::report::Reporter;
+use self::select::Selection;
 
 /// The future of a post-load hook.
 pub type PostLoadFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + 'a>>;
@@ -22,9 +35,51 @@ pub struct MainOptions {
     pub post_load: Option<for<'a> fn(&'a mongodb::Database, &'a Runner) -> PostLoadFuture<'a>>,
 }
 
-/// Runs the suite (skeleton).
+/// libtest's exit code for a failed run.
+const FAILED: u8 = 101;
+
+/// Runs the suite with the process's command line.
 #[must_use]
 pub fn run_main(options: MainOptions) -> ExitCode {
-    let _ = options;
-    ExitCode::SUCCESS
+    let cli = Cli::parse_from(std::env::args_os());
+    let steps = steps::registered();
+    if steps.is_empty() {
+        report::note(&format!("error: {}", steps::NO_STEPS));
+        return ExitCode::from(FAILED);
+    }
+    let names: Vec<String> = steps.iter().map(|s| s.test_name()).collect();
+    if cli.libtest.list {
+        // No step is ignored, so `--list --ignored` lists none.
+        Reporter::list(cli.format(), if cli.libtest.ignored { &[] } else { &names });
+        return ExitCode::SUCCESS;
+    }
+    let selection = Selection::new(&cli.libtest, &names);
+    let selected = selection.count(names.len());
+    if selected == 0 {
+        let mut reporter = Reporter::new(cli.format());
+        reporter.suite_started(0, names.len());
+        reporter.finish();
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            report::note(&format!("error: cannot start the async runtime: {err}"));
+            return ExitCode::from(FAILED);
+        }
+    };
+    let session = session::Session {
+        options: &options,
+        cli: &cli,
+        steps: &steps,
+        names: &names,
+        selection: &selection,
+    };
+    let code = runtime.block_on(session.run());
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    ExitCode::from(code)
 }

@@ -1,0 +1,36 @@
+//! Where the suite lives: the directory of the test target's root file.
+
+use std::path::{Path, PathBuf};
+
+/// The directory of `source_file` (`file!()` of the target's root, which
+/// cargo gives relative to the workspace root), found by trying
+/// `manifest_dir` and its ancestors; `manifest_dir/tests` as a last resort.
+pub(crate) fn tests_dir(source_file: &str, manifest_dir: &str) -> PathBuf {
+    let source = Path::new(source_file);
+    if source.is_absolute() {
+        return source.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    }
+    Path::new(manifest_dir)
+        .ancestors()
+        .map(|dir| dir.join(source))
+        .find(|candidate| candidate.is_file())
+        .and_then(|found| found.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| Path::new(manifest_dir).join("tests"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_test_file_relative_to_the_workspace_root() {
+        let root = tempfile::tempdir().unwrap();
+        let pkg = root.path().join("examples/todo");
+        std::fs::create_dir_all(pkg.join("tests")).unwrap();
+        std::fs::write(pkg.join("tests/e2e.rs"), "").unwrap();
+        let manifest = pkg.to_str().unwrap();
+        assert_eq!(tests_dir("examples/todo/tests/e2e.rs", manifest), pkg.join("tests"));
+        assert_eq!(tests_dir("tests/e2e.rs", manifest), pkg.join("tests"));
+        assert_eq!(tests_dir("/abs/suite/e2e.rs", manifest), Path::new("/abs/suite"));
+    }
+}

@@ -1,0 +1,160 @@
+//! What a run does, worked out before anything starts: which step runs in
+//! which round, from the saved resume point to the end of the run, or up to
+//! the last selected step when the command line filters (the IDE's run
+//! button: "run until here").
+
+use anyhow::bail;
+
+use super::select::Selection;
+
+/// One thing the run does, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Runs step `index` in `round`; `record` moves the resume point past it.
+    Step { round: u32, index: usize, record: bool },
+    /// Moves the state to the next round.
+    NextRound,
+}
+
+/// The saved resume point: a round, and how many steps of it are done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Position {
+    pub(crate) round: u32,
+    pub(crate) done: usize,
+}
+
+impl Position {
+    /// The position after `last_completed_step` in `round`.
+    pub(crate) fn from_state(round: u32, last: Option<&str>, names: &[&str]) -> anyhow::Result<Self> {
+        let done = match last {
+            None => 0,
+            Some(last) => match names.iter().position(|n| *n == last) {
+                Some(i) => i + 1,
+                None => bail!(
+                    "the saved state says step `{last}` completed last, but no step has that name any more; \
+                     run with --reset to start over"
+                ),
+            },
+        };
+        Ok(Self { round, done })
+    }
+
+    /// Whether every step of the last round is done.
+    pub(crate) fn is_complete(self, total: usize, max_rounds: u32) -> bool {
+        self.done >= total && self.round >= max_rounds
+    }
+}
+
+/// The run's actions for `total` steps from `from`, honouring `selection`.
+pub(crate) fn plan(total: usize, from: Position, max_rounds: u32, selection: &Selection) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let Position { mut round, mut done } = from;
+    if !selection.is_filtered() {
+        while round <= max_rounds {
+            actions.extend((done..total).map(|index| Action::Step { round, index, record: true }));
+            if round == max_rounds {
+                break;
+            }
+            actions.push(Action::NextRound);
+            round += 1;
+            done = 0;
+        }
+        return actions;
+    }
+    let Some(last) = selection.last(total) else {
+        return actions;
+    };
+    if from.is_complete(total, max_rounds) {
+        return replay(total, round, selection);
+    }
+    if done >= total {
+        actions.push(Action::NextRound);
+        round += 1;
+        done = 0;
+    }
+    if done <= last {
+        actions.extend((done..=last).map(|index| Action::Step { round, index, record: true }));
+        actions
+    } else {
+        replay(total, round, selection)
+    }
+}
+
+/// Selected steps that already completed this round run again, alone, with
+/// the round's saved data; the resume point stays where it is.
+fn replay(total: usize, round: u32, selection: &Selection) -> Vec<Action> {
+    (0..total)
+        .filter(|&i| selection.contains(i))
+        .map(|index| Action::Step { round, index, record: false })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::{NextRound, Step};
+
+    fn all() -> Selection {
+        Selection { chosen: None }
+    }
+
+    fn only(indices: &[usize], total: usize) -> Selection {
+        Selection {
+            chosen: Some((0..total).map(|i| indices.contains(&i)).collect()),
+        }
+    }
+
+    fn at(round: u32, done: usize) -> Position {
+        Position { round, done }
+    }
+
+    fn steps(round: u32, range: std::ops::Range<usize>, record: bool) -> Vec<Action> {
+        range.map(|index| Step { round, index, record }).collect()
+    }
+
+    #[test]
+    fn a_plain_run_plays_every_round_from_the_resume_point() {
+        let mut expected = steps(1, 0..3, true);
+        expected.push(NextRound);
+        expected.extend(steps(2, 0..3, true));
+        assert_eq!(plan(3, at(1, 0), 2, &all()), expected);
+        let mut resumed = steps(1, 2..3, true);
+        resumed.push(NextRound);
+        resumed.extend(steps(2, 0..3, true));
+        assert_eq!(plan(3, at(1, 2), 2, &all()), resumed);
+        assert_eq!(plan(3, at(2, 3), 2, &all()), vec![], "a complete run has nothing left");
+    }
+
+    #[test]
+    fn a_finished_round_that_was_not_advanced_moves_on() {
+        assert_eq!(plan(2, at(1, 2), 2, &all()), [vec![NextRound], steps(2, 0..2, true)].concat());
+    }
+
+    #[test]
+    fn a_filter_runs_until_the_selected_step_in_the_current_round() {
+        assert_eq!(plan(4, at(1, 0), 3, &only(&[2], 4)), steps(1, 0..3, true));
+        assert_eq!(plan(4, at(2, 1), 3, &only(&[2], 4)), steps(2, 1..3, true));
+        assert_eq!(plan(4, at(1, 4), 3, &only(&[0], 4)), [vec![NextRound], steps(2, 0..1, true)].concat());
+    }
+
+    #[test]
+    fn a_selected_step_already_done_runs_again_alone() {
+        assert_eq!(plan(4, at(1, 3), 3, &only(&[1], 4)), steps(1, 1..2, false));
+        assert_eq!(plan(4, at(3, 4), 3, &only(&[1, 3], 4)), [steps(3, 1..2, false), steps(3, 3..4, false)].concat());
+    }
+
+    #[test]
+    fn a_filter_matching_nothing_plans_nothing() {
+        assert_eq!(plan(4, at(1, 0), 3, &only(&[], 4)), vec![]);
+    }
+
+    #[test]
+    fn positions_come_from_step_names() {
+        let names = ["a", "b", "c"];
+        assert_eq!(Position::from_state(2, Some("b"), &names).unwrap(), at(2, 2));
+        assert_eq!(Position::from_state(1, None, &names).unwrap(), at(1, 0));
+        let err = Position::from_state(1, Some("gone"), &names).unwrap_err().to_string();
+        assert!(err.contains("`gone`") && err.contains("--reset"), "{err}");
+        assert!(at(3, 3).is_complete(3, 3) && !at(2, 3).is_complete(3, 3));
+    }
+}

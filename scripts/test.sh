@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace: formatting, lints, docs, unit tests,
+# trybuild UI tests, the framework's process and MongoDB tests against real
+# servers, the CLI contract tests, and the example's end-to-end suite.
+# On a fresh machine it fetches what it needs (a mongod, see scripts/lib/mongod.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=lib/mongod.sh
+source scripts/lib/mongod.sh
+ensure_mongod
+command -v python3 >/dev/null || { echo "python3 is needed by the worker fixtures" >&2; exit 1; }
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy (all targets, warnings denied)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo doc (warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+step "cargo test (unit, integration, UI, doc tests and the example's e2e suite)"
+cargo test --workspace --locked
+step "benchmarks build"
+cargo bench --workspace --no-run --locked
