@@ -1,15 +1,26 @@
-//! Procedural macros of `prometheus-test`. Use them through the `prometheus-test` crate.
+//! Procedural macros of `prometheus-test`. Use them through the
+//! `prometheus-test` crate, which documents them: `prometheus_test::step` and
+//! `prometheus_test::main`.
+
+mod error;
+mod key_value;
+mod main_macro;
+mod step;
 
 use proc_macro::TokenStream;
 
-/// Registers an async function as a step. See `prometheus_test::step`.
+/// Registers an async function as a step: `#[step(worker = "worker1", order = 1)]`.
+/// Keys: `worker`, `order` (required), `prepare`, `name`, `description`.
+/// See `prometheus_test::step`.
 #[proc_macro_attribute]
-pub fn step(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {
+    step::step(args.into(), item.into()).into()
 }
 
-/// Generates `fn main` for a `harness = false` test target. See `prometheus_test::main`.
+/// Generates `fn main` for a `harness = false` test target:
+/// `prometheus_test::main!(config = "...", post_load = path)`, both optional.
+/// See `prometheus_test::main`.
 #[proc_macro]
-pub fn main(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn main(input: TokenStream) -> TokenStream {
+    main_macro::main(input.into()).into()
 }
