@@ -17,7 +17,8 @@ mod spawn;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use fleet::{Fleet, WorkerExited};
+// `fleet::WorkerExited` (what `Fleet::any_exit` returns) is re-exported once the harness names it.
+pub(crate) use fleet::Fleet;
 pub(crate) use guard::{spawn_guarded, stop_guarded};
 pub(crate) use logs::LogMode;
 pub(crate) use signals::{TerminationSignal, termination_signal};

@@ -1,5 +1,5 @@
 //! The reaper: one `sh` helper per run that kills every process group it was
-//! told about once the runner is gone, even when the runner was SIGKILLed.
+//! told about once the runner is gone, even when the runner was killed with SIGKILL.
 //!
 //! The runner holds the write end of the helper's stdin and writes `add <pgid>`
 //! and `del <pgid>` lines. When the pipe closes (the runner exited, however it
@@ -10,6 +10,7 @@
 //! never keeps a pipe of the caller open.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::os::unix::process::CommandExt as _;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -74,11 +75,10 @@ impl Reaper {
             .stdin
             .take()
             .ok_or_else(|| std::io::Error::other("the reaper's stdin was not piped"))?;
-        let replay: String = self
-            .groups
-            .iter()
-            .map(|pgid| format!("add {pgid}\n"))
-            .collect();
+        let replay = self.groups.iter().fold(String::new(), |mut replay, pgid| {
+            let _ = writeln!(replay, "add {pgid}");
+            replay
+        });
         stdin.write_all(replay.as_bytes())?;
         self.helper = Some((child, stdin));
         Ok(())

@@ -9,6 +9,7 @@ use tokio::time::timeout;
 use super::support::{
     MARKER_VAR, assert_no_process_left, free_port, marked_processes, new_marker, python_spec,
 };
+use crate::process::fleet::WorkerExited;
 use crate::process::{Fleet, LogMode, spawn_guarded, stop_guarded};
 
 const GONE: Duration = Duration::from_secs(1);
@@ -22,6 +23,9 @@ async fn get(port: u16, path: &str) -> Result<reqwest::Response, reqwest::Error>
         .await
 }
 
+/// The harness returns `WorkerExited` through `anyhow` and `select!`.
+fn assert_is_error<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
+
 #[tokio::test]
 async fn a_worker_killed_mid_run_resolves_any_exit_with_signal_and_output() {
     let marker = new_marker("crash-after");
@@ -34,9 +38,10 @@ async fn a_worker_killed_mid_run_resolves_any_exit_with_signal_and_output() {
         crashing,
     ];
     let fleet = Fleet::start(specs, LogMode::Capture).await.unwrap();
-    let exited = timeout(Duration::from_secs(10), fleet.any_exit())
+    let exited: WorkerExited = timeout(Duration::from_secs(10), fleet.any_exit())
         .await
         .expect("no exit seen");
+    assert_is_error(&exited);
     assert_eq!(exited.name, "worker2");
     assert_eq!(exited.status, "signal 9 SIGKILL");
     let text = exited.to_string();

@@ -1,6 +1,6 @@
 //! The runner itself dies or is told to stop: this test binary is started
-//! again as a child "runner" that starts a fleet, and is then SIGKILLed,
-//! SIGTERMed or Ctrl-C'ed. No marked process may survive.
+//! again as a child "runner" that starts a fleet, and is then sent SIGKILL,
+//! SIGTERM or a terminal's SIGINT. No marked process may survive.
 
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
