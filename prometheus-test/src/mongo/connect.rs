@@ -18,8 +18,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long the probe of localhost:27017 waits before starting a private server.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 
-/// A connected MongoDB client, and the private server behind it if this run started one.
-#[derive(Debug)]
+/// A connected `MongoDB` client, and the private server behind it if this run started one.
 pub(crate) struct Mongo {
     client: Client,
     uri: String,
@@ -48,6 +47,7 @@ impl Mongo {
     }
 
     /// The private server, if this run started one.
+    #[cfg(test)]
     pub(crate) fn managed(&self) -> Option<&ManagedMongod> {
         self.managed.as_ref()
     }
@@ -58,6 +58,16 @@ impl Mongo {
         if let Some(server) = self.managed {
             server.stop().await;
         }
+    }
+}
+
+impl std::fmt::Debug for Mongo {
+    /// Shows the URI with credentials redacted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mongo")
+            .field("uri", &self.display_uri())
+            .field("managed", &self.is_managed())
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,4 +1,4 @@
-//! Fixture files: read, parsed (MongoDB Extended JSON) and validated before the
+//! Fixture files: read, parsed (`MongoDB` Extended JSON) and validated before the
 //! database is touched.
 
 use std::path::{Path, PathBuf};
@@ -33,6 +33,7 @@ impl Fixtures {
     }
 
     /// Documents over all collections.
+    #[cfg(test)]
     pub(crate) fn document_count(&self) -> usize {
         self.sets.iter().map(|set| set.documents.len()).sum()
     }

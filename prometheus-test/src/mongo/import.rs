@@ -18,8 +18,6 @@ pub(crate) const IMPORT_BATCH: usize = 10_000;
 /// What a fresh-run import did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ImportReport {
-    /// The database seeded.
-    pub(crate) database: String,
     /// Every configured collection (all were cleared) with the documents imported into it.
     pub(crate) collections: Vec<(String, u64)>,
     /// Time taken by clearing and importing.
@@ -37,8 +35,7 @@ impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "MongoDB `{}`: cleared {} collection{}, imported {} document{}",
-            self.database,
+            "cleared {} collection{}, imported {} document{}",
             self.collections.len(),
             if self.collections.len() == 1 { "" } else { "s" },
             self.total(),
@@ -99,7 +96,6 @@ pub(crate) async fn reset(
         }
     }
     Ok(ImportReport {
-        database: db.name().to_owned(),
         collections,
         elapsed,
     })

@@ -1,5 +1,5 @@
 //! A private `mongod` on a free loopback port with a temporary dbpath, for runs
-//! that have no MongoDB server of their own.
+//! that have no `MongoDB` server of their own.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -29,7 +29,7 @@ pub(crate) struct ManagedMongod {
     child: Child,
     port: u16,
     /// Declared after `child` so that it is removed after the process is gone.
-    dir: PrivateDir,
+    _dir: PrivateDir,
     startup: Duration,
 }
 
@@ -92,7 +92,7 @@ impl ManagedMongod {
         let mut server = Self {
             child,
             port,
-            dir,
+            _dir: dir,
             startup: Duration::ZERO,
         };
         let deadline = Instant::now() + READY_TIMEOUT;
@@ -132,6 +132,7 @@ impl ManagedMongod {
     }
 
     /// The operating-system id of the server process, while it runs.
+    #[cfg(test)]
     pub(crate) fn pid(&self) -> Option<u32> {
         self.child.id()
     }

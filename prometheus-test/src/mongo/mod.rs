@@ -1,4 +1,4 @@
-//! MongoDB: connection (or a managed local `mongod`), fixture validation and
+//! `MongoDB`: connection (or a managed local `mongod`), fixture validation and
 //! import, required-document checks and round counting.
 
 mod connect;
@@ -11,6 +11,6 @@ mod rounds;
 mod tests;
 
 pub(crate) use connect::{DEFAULT_URI, Mongo, connect};
-pub(crate) use fixtures::{Fixtures, read_fixtures};
-pub(crate) use import::{ImportReport, check_required, reset};
+pub(crate) use fixtures::read_fixtures;
+pub(crate) use import::{check_required, reset};
 pub(crate) use rounds::count_rounds;

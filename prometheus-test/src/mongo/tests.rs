@@ -1,4 +1,4 @@
-//! Tests against a real MongoDB server: `MONGO_URI` when set, else one private
+//! Tests against a real `MongoDB` server: `MONGO_URI` when set, else one private
 //! `mongod` shared by the test binary. Each test uses its own database.
 
 use std::collections::BTreeMap;
@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use mongodb::bson::{Bson, Document, doc, oid::ObjectId};
 use mongodb::{Client, Database};
 
+use super::import::ImportReport;
 use super::managed::ManagedMongod;
 use super::*;
 use crate::config::{CollectionSettings, EnvMap, MongoSettings};
@@ -48,7 +49,7 @@ fn start_test_server() -> Result<TestServer, String> {
 }
 
 /// The process environment, plus the mongod that scripts/test.sh caches in the
-/// repository when PROMETHEUS_TEST_MONGOD is unset.
+/// repository when `PROMETHEUS_TEST_MONGOD` is unset.
 fn test_env() -> EnvMap {
     let mut env = EnvMap::from_pairs(std::env::vars());
     if env.get("PROMETHEUS_TEST_MONGOD").is_none()
@@ -169,7 +170,7 @@ fn single_object_is_one_document_with_the_task_id() {
             .unwrap()
             .unwrap();
         assert_eq!(stored.get_str("title").unwrap(), "the only todo");
-        assert_eq!(stored.get_bool("done").unwrap(), false);
+        assert!(!stored.get_bool("done").unwrap());
         assert_eq!(stored.get_str("taskId").unwrap(), TASK);
     });
 }
@@ -243,7 +244,7 @@ fn ten_thousand_documents_cross_a_batch_boundary() {
             count(&db, "todos", doc! { "taskId": TASK }).await,
             documents as u64
         );
-        let last = (documents - 1) as i32;
+        let last = i32::try_from(documents - 1).unwrap();
         assert_eq!(
             count(
                 &db,
@@ -489,7 +490,11 @@ async fn managed_server_starts_answers_and_is_gone_after_stop() {
         .unwrap();
     client.shutdown().await;
     server.stop().await;
-    let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_ok();
+    let alive = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap()),
+        None,
+    )
+    .is_ok();
     assert!(!alive, "mongod {pid} still exists after stop");
     let again = Client::with_uri_str(format!("{uri}/?serverSelectionTimeoutMS=500"))
         .await
@@ -522,7 +527,13 @@ async fn connect_starts_a_private_server_when_nothing_answers() {
         .and_then(ManagedMongod::pid)
         .expect("running");
     mongo.shutdown().await;
-    assert!(nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_err());
+    assert!(
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap()),
+            None
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -546,12 +557,11 @@ fn redact_hides_credentials_only() {
 #[test]
 fn import_report_is_one_line() {
     let report = ImportReport {
-        database: "builder247".to_owned(),
         collections: vec![("audits".to_owned(), 0), ("todos".to_owned(), 12)],
         elapsed: Duration::from_millis(45),
     };
     assert_eq!(
         report.to_string(),
-        "MongoDB `builder247`: cleared 2 collections, imported 12 documents (todos 12) in 45 ms"
+        "cleared 2 collections, imported 12 documents (todos 12) in 45 ms"
     );
 }
