@@ -1,1 +1,317 @@
-//! Workspace-level tests (filled in below).
+//! The harness as users, IDEs and CI drive it: the `contract-suite` binary
+//! (tests/contract_suite, two real python workers, four steps, two rounds)
+//! run with the argument vectors cargo and IDEs send, plus real signals.
+//! After every run, no process of the run may be left.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+
+/// One copy of the suite's configuration in a temporary directory, with its
+/// own ports, state, step log and process marker.
+struct Suite {
+    dir: tempfile::TempDir,
+    marker: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Suite {
+    fn new() -> Self {
+        Self::with_workers(&format!(
+            r#"{{"worker1": {{"port": {}}}, "worker2": {{"port": {}, "role": "auditor"}}}}"#,
+            free_port(),
+            free_port()
+        ))
+    }
+
+    fn with_workers(workers_json: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("prometheus-test/tests/fixtures/servers/good_server.py");
+        std::fs::write(
+            dir.path().join("config.yaml"),
+            format!("task_id: contract\nmax_rounds: 2\nhealth_path: /health\nserver_entrypoint: {}\n", server.display()),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("workers.json"), workers_json).unwrap();
+        let marker = format!("contract-{}-{}", std::process::id(), dir.path().display());
+        Self { dir, marker }
+    }
+
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_contract-suite"));
+        cmd.args(args)
+            .env("PROMETHEUS_TEST_CONFIG", self.dir.path().join("config.yaml"))
+            .env("CONTRACT_LOG", self.dir.path().join("steps.log"))
+            .env("PT_CONTRACT_MARKER", &self.marker)
+            .env_remove("RUST_TEST_NOCAPTURE")
+            .envs(env.iter().copied());
+        cmd
+    }
+
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let child = self.command(args, env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let output = wait_with_timeout(child, Duration::from_secs(60));
+        self.assert_no_leftovers();
+        output
+    }
+
+    fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
+        self.command(args, env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+    }
+
+    /// `round:step` lines, in the order the steps ran; cleared after reading.
+    fn take_log(&self) -> Vec<String> {
+        let path = self.dir.path().join("steps.log");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let _ = std::fs::remove_file(path);
+        text.lines().map(str::to_owned).collect()
+    }
+
+    fn state_path(&self) -> PathBuf {
+        self.dir.path().join("data/test_state.json")
+    }
+
+    fn state(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.state_path()).unwrap()).unwrap()
+    }
+
+    /// Waits until the step log shows `line` (a step that hangs logs first).
+    fn wait_for_log_line(&self, line: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let path = self.dir.path().join("steps.log");
+        while !std::fs::read_to_string(&path).unwrap_or_default().lines().any(|l| l == line) {
+            assert!(Instant::now() < deadline, "the step log never showed {line}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn leftovers(&self) -> Vec<u32> {
+        let needle = format!("PT_CONTRACT_MARKER={}", self.marker);
+        let mut pids = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().filter_map(Result::ok) {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+            let Ok(environ) = std::fs::read(entry.path().join("environ")) else { continue };
+            if environ.split(|b| *b == 0).any(|var| var == needle.as_bytes()) && !is_zombie(pid) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    /// Every process of the run is gone (the reaper may take a moment after a SIGKILL).
+    fn assert_no_leftovers(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = self.leftovers();
+            if left.is_empty() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "processes of the run are still alive: {left:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')))
+        .unwrap_or(true)
+}
+
+fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stdout = Vec::new();
+            let mut stderr = Vec::new();
+            child.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
+            child.stderr.take().unwrap().read_to_end(&mut stderr).unwrap();
+            return Output { status, stdout, stderr };
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the suite did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const ALL_STEPS: [&str; 4] = ["ping", "work", "audit", "optional"];
+
+fn rounds(rounds: &[u32]) -> Vec<String> {
+    rounds.iter().flat_map(|r| ALL_STEPS.iter().map(move |s| format!("{r}:{s}"))).collect()
+}
+
+#[test]
+fn list_prints_every_step_once_and_touches_nothing() {
+    let suite = Suite::new();
+    let out = suite.run(&["--list", "--format", "terse"], &[]);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout),
+        "steps::task::ping: test\nsteps::task::work: test\nsteps::audit::audit: test\nsteps::audit::optional: test\n"
+    );
+    let ignored = suite.run(&["--list", "--format", "terse", "--ignored"], &[]);
+    assert_eq!(text(&ignored.stdout), "");
+    let pretty = suite.run(&["--list"], &[]);
+    assert!(text(&pretty.stdout).ends_with("\n4 tests, 0 benchmarks\n"));
+    assert!(!suite.dir.path().join("data").exists(), "--list must not create the data directory");
+    assert!(suite.take_log().is_empty());
+}
+
+#[test]
+fn a_plain_run_plays_every_round_and_reports_the_skip() {
+    let suite = Suite::new();
+    let out = suite.run(&[], &[]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert_eq!(suite.take_log(), rounds(&[1, 2]));
+    assert!(stdout.contains("running 8 tests"), "{stdout}");
+    assert!(stdout.contains("test [round 2] steps::audit::optional ... ignored, nothing to check in even round 2"), "{stdout}");
+    assert!(stdout.contains("test result: ok. 7 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out"), "{stdout}");
+    let state = suite.state();
+    assert_eq!((state["current_round"].as_u64(), state["last_completed_step"].as_str()), (Some(2), Some("optional")));
+    assert_eq!(state["rounds"]["1"]["work"]["by"], "worker2");
+
+    // A completed run is followed by a fresh one, not by a run of nothing.
+    let again = suite.run(&["-q"], &[]);
+    assert!(again.status.success());
+    assert_eq!(suite.take_log(), rounds(&[1, 2]));
+    assert!(suite.dir.path().join("data/test_state.prev.json").exists(), "the old state is kept");
+}
+
+#[test]
+fn the_ide_command_runs_until_the_step_and_the_next_run_continues() {
+    let suite = Suite::new();
+    let ide = ["steps::task::work", "--exact", "--nocapture", "--include-ignored"];
+    let out = suite.run(&ide, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(suite.take_log(), ["1:ping", "1:work"]);
+    assert!(text(&out.stdout).contains("2 passed; 0 failed; 0 ignored; 0 measured; 3 filtered out"), "{}", text(&out.stdout));
+    assert_eq!(suite.state()["last_completed_step"], "work");
+
+    // The same button again: `work` is done this round, so it runs alone.
+    let again = suite.run(&ide, &[]);
+    assert!(again.status.success());
+    assert_eq!(suite.take_log(), ["1:work"]);
+    assert_eq!(suite.state()["last_completed_step"], "work", "a replay does not move the resume point");
+
+    let rest = suite.run(&[], &[]);
+    assert!(rest.status.success(), "{}", text(&rest.stderr));
+    let mut expected = vec!["1:audit".to_owned(), "1:optional".to_owned()];
+    expected.extend(rounds(&[2]));
+    assert_eq!(suite.take_log(), expected);
+}
+
+#[test]
+fn a_failed_step_stops_the_run_and_runs_again_on_resume() {
+    let suite = Suite::new();
+    let out = suite.run(&[], &[("CONTRACT_FAIL", "audit:2")]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(101), "{stdout}");
+    assert!(stdout.contains("test [round 2] steps::audit::audit ... FAILED"), "{stdout}");
+    assert!(stdout.contains("asked to fail in audit"), "{stdout}");
+    assert!(stdout.contains("---- steps::audit::audit [round 2] ----"), "{stdout}");
+    assert!(stdout.contains("test result: FAILED. 6 passed; 1 failed; 0 ignored"), "{stdout}");
+    assert_eq!(suite.take_log(), [rounds(&[1]), vec!["2:ping".into(), "2:work".into(), "2:audit".into()]].concat());
+    assert_eq!(suite.state()["last_completed_step"], "work");
+
+    let resumed = suite.run(&[], &[]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert_eq!(suite.take_log(), ["2:audit", "2:optional"]);
+    assert!(text(&resumed.stderr).contains("resuming round 2 after step `work`"));
+}
+
+#[test]
+fn a_panicking_step_fails_like_any_other() {
+    let suite = Suite::new();
+    let out = suite.run(&[], &[("CONTRACT_PANIC", "work:1")]);
+    assert_eq!(out.status.code(), Some(101));
+    assert!(text(&out.stdout).contains("the step panicked: asked to panic in work"), "{}", text(&out.stdout));
+    assert_eq!(suite.state()["last_completed_step"], "ping");
+}
+
+#[test]
+fn a_runner_killed_inside_a_step_resumes_at_that_step_and_leaves_no_process() {
+    let suite = Suite::new();
+    let child = suite.spawn(&[], &[("CONTRACT_HANG", "audit:1")]);
+    suite.wait_for_log_line("1:audit");
+    assert!(!suite.leftovers().is_empty(), "the workers run while the step hangs");
+    kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), Signal::SIGKILL).unwrap();
+    let output = wait_with_timeout(child, Duration::from_secs(10));
+    assert_eq!(output.status.code(), None, "killed by a signal");
+    suite.assert_no_leftovers();
+    assert_eq!(suite.state()["last_completed_step"], "work", "the state file is valid and at the last completed step");
+    suite.take_log();
+
+    let resumed = suite.run(&[], &[]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert_eq!(suite.take_log(), [vec!["1:audit".to_owned(), "1:optional".to_owned()], rounds(&[2])].concat());
+}
+
+#[test]
+fn sigterm_and_sigint_stop_the_run_cleanly() {
+    for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGINT, 130)] {
+        let suite = Suite::new();
+        let child = suite.spawn(&[], &[("CONTRACT_HANG", "work:1")]);
+        suite.wait_for_log_line("1:work");
+        kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal).unwrap();
+        let output = wait_with_timeout(child, Duration::from_secs(20));
+        assert_eq!(output.status.code(), Some(code), "{signal}: {}", text(&output.stderr));
+        assert!(text(&output.stdout).contains(&format!("interrupted by {}", signal.as_str())), "{}", text(&output.stdout));
+        suite.assert_no_leftovers();
+        assert_eq!(suite.state()["last_completed_step"], "ping");
+    }
+}
+
+#[test]
+fn a_worker_that_dies_fails_the_running_step_with_its_status() {
+    let suite = Suite::new();
+    let out = suite.run(&[], &[("CONTRACT_CRASH", "work:1")]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(101), "{stdout}");
+    assert!(stdout.contains("worker2 exited"), "{stdout}");
+    assert!(stdout.contains("status 3"), "{stdout}");
+    assert!(stdout.contains("crash requested"), "the worker's last output is shown: {stdout}");
+}
+
+#[test]
+fn invalid_configuration_is_reported_whole_and_touches_nothing() {
+    let suite = Suite::with_workers(r#"{"worker1": {"port": "high"}, "worker2": {"env_vars": {"TOKEN": "CONTRACT_UNSET_VAR"}}}"#);
+    let out = suite.run(&[], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    assert!(stderr.contains("workers.json: worker `worker1`: `port` must be an integer from 1 to 65535"), "{stderr}");
+    assert!(stderr.contains("worker `worker2`: `env_vars`") && stderr.contains("CONTRACT_UNSET_VAR"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!suite.dir.path().join("data").exists(), "nothing is written for an invalid configuration");
+    assert!(suite.take_log().is_empty());
+}
+
+#[test]
+fn reset_starts_over_and_json_output_is_libtest_json() {
+    let suite = Suite::new();
+    assert!(suite.run(&["steps::task::work", "--exact"], &[]).status.success());
+    suite.take_log();
+    let out = suite.run(&["--reset", "--format=json", "-Z", "unstable-options", "steps::task::ping", "--exact"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(suite.take_log(), ["1:ping"]);
+    let events: Vec<Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events[0]["type"], "suite");
+    assert_eq!(events[0]["test_count"], 1);
+    assert_eq!(events[2]["name"], "steps::task::ping");
+    assert_eq!(events[2]["event"], "ok");
+    assert_eq!(events.last().unwrap()["filtered_out"], 3);
+}
