@@ -1,0 +1,124 @@
+//! Phase 1 of a round: every worker does the task. Its server claims the
+//! oldest todo the worker has not done yet and hashes it; the step checks the
+//! claim and the result against MongoDB and remembers the todo for later steps.
+
+use anyhow::{bail, ensure};
+use prometheus_test::{Runner, Worker, skip, step};
+
+use super::api::{self, RoundPayload, TaskDone};
+use super::db;
+
+/// worker1 claims the next todo and does its work.
+#[step(worker = "worker1", order = 2)]
+async fn worker1_does_the_task(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
+    let payload = RoundPayload::new(runner, worker, "task")?;
+    if do_task(runner, worker, &payload).await?.is_none() {
+        skip!(
+            "worker1 has done every todo: nothing to claim in round {}",
+            runner.current_round()
+        );
+    }
+    Ok(())
+}
+
+/// Builds worker2's signed task request before the step runs.
+async fn task_request(runner: &Runner, worker: &Worker) -> anyhow::Result<RoundPayload> {
+    RoundPayload::new(runner, worker, "task")
+}
+
+/// worker2 claims the next todo and does its work (payload from `prepare`).
+#[step(worker = "worker2", order = 3, prepare = task_request)]
+async fn worker2_does_the_task(
+    runner: &Runner,
+    worker: &Worker,
+    payload: RoundPayload,
+) -> anyhow::Result<()> {
+    if do_task(runner, worker, &payload).await?.is_none() {
+        skip!(
+            "worker2 has done every todo: nothing to claim in round {}",
+            runner.current_round()
+        );
+    }
+    Ok(())
+}
+
+/// worker3 claims the next todo and does its work.
+#[step(worker = "worker3", order = 4)]
+async fn worker3_does_the_task(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
+    let payload = RoundPayload::new(runner, worker, "task")?;
+    if do_task(runner, worker, &payload).await?.is_none() {
+        skip!(
+            "worker3 has done every todo: nothing to claim in round {}",
+            runner.current_round()
+        );
+    }
+    Ok(())
+}
+
+/// Sends `payload` to `POST /task/{round}` and checks the answer against
+/// MongoDB. `None` when the server rightly has no todo for the worker (409).
+async fn do_task(
+    runner: &Runner,
+    worker: &Worker,
+    payload: &RoundPayload,
+) -> anyhow::Result<Option<TaskDone>> {
+    let name = worker.name();
+    let round = runner.current_round();
+    let key = worker.staking_public_key()?;
+    let stored_key = format!("todos.{name}");
+
+    // Which todo should the server hand out? If this step already ran in this
+    // round (a resumed or repeated run), the same one again; else the oldest open one.
+    let expected = match runner.try_get::<String>(&stored_key)? {
+        Some(todo_id) => Some(db::todo_by_id(runner, &todo_id).await?),
+        None => db::next_open_todo(runner, key).await?,
+    };
+
+    let reply =
+        api::post_signed(runner, worker, worker, &format!("/task/{round}"), payload).await?;
+    let Some(todo) = expected else {
+        ensure!(
+            reply.status == 409,
+            "no todo is open for {name}, so {} should answer 409; it answered {}: {}",
+            reply.what,
+            reply.status,
+            reply.message()
+        );
+        return Ok(None);
+    };
+    if reply.status == 409 {
+        bail!(
+            "{} answered 409 ({}), but todo {} is still open for {name}",
+            reply.what,
+            reply.message(),
+            todo.id
+        );
+    }
+    let done: TaskDone = reply.json()?;
+
+    ensure!(
+        done.todo_id == todo.id.to_hex(),
+        "{name} claimed todo {}, but the oldest todo open for it is {} ({:?})",
+        done.todo_id,
+        todo.id,
+        todo.title
+    );
+    let claimed = db::todo_by_id(runner, &done.todo_id).await?;
+    ensure!(
+        claimed.assigned_to(key, round),
+        "todo {} does not list {name} as assignee for round {round}: {:?}",
+        done.todo_id,
+        claimed.assignees
+    );
+    let expected_result = api::expected_result(&claimed.title, &claimed.description);
+    ensure!(
+        done.result == expected_result,
+        "{name}'s result for todo {} ({:?}) is {}, expected {expected_result}",
+        done.todo_id,
+        claimed.title,
+        done.result
+    );
+
+    runner.set(&stored_key, &done.todo_id)?;
+    Ok(Some(done))
+}
