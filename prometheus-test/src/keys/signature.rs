@@ -163,7 +163,7 @@ impl fmt::Display for SignatureError {
             Self::PayloadNotUtf8 => f.write_str("signed payload is not UTF-8 text"),
             Self::PayloadNotJson { line, column } => write!(
                 f,
-                "signed payload is not JSON that `serde_json` reads (error at line {line}, column {column})"
+                "signed payload is not JSON that serde_json reads (error at line {line}, column {column})"
             ),
         }
     }

@@ -188,7 +188,11 @@ fn keypair_file_round_trips_in_solana_layout() {
 
 /// Every rendering of the secret that could leak into a message.
 fn secret_renderings(seed: &[u8; 32], keypair_bytes: &[u8; 64]) -> Vec<String> {
-    let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = seed.iter().fold(String::new(), |mut hex, b| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
     let hex_upper = hex.to_uppercase();
     let decimal_list = |bytes: &[u8]| {
         let parts: Vec<String> = bytes.iter().map(ToString::to_string).collect();

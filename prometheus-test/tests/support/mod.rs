@@ -1,0 +1,3 @@
+//! Helpers shared by the runtime crate's integration tests.
+
+pub(crate) mod json;
