@@ -1,5 +1,5 @@
 //! The harness as users, IDEs and CI drive it: the `contract-suite` binary
-//! (tests/contract_suite, two real python workers, four steps, two rounds)
+//! (`tests/contract_suite`, two real python workers, four steps, two rounds)
 //! run with the argument vectors cargo and IDEs send, plus real signals.
 //! After every run, no process of the run may be left.
 
@@ -20,7 +20,11 @@ struct Suite {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Suite {
@@ -34,10 +38,14 @@ impl Suite {
 
     fn with_workers(workers_json: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("prometheus-test/tests/fixtures/servers/good_server.py");
+        let server = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("prometheus-test/tests/fixtures/servers/good_server.py");
         std::fs::write(
             dir.path().join("config.yaml"),
-            format!("task_id: contract\nmax_rounds: 2\nhealth_path: /health\nserver_entrypoint: {}\n", server.display()),
+            format!(
+                "task_id: contract\nmax_rounds: 2\nhealth_path: /health\nserver_entrypoint: {}\n",
+                server.display()
+            ),
         )
         .unwrap();
         std::fs::write(dir.path().join("workers.json"), workers_json).unwrap();
@@ -48,7 +56,10 @@ impl Suite {
     fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_contract-suite"));
         cmd.args(args)
-            .env("PROMETHEUS_TEST_CONFIG", self.dir.path().join("config.yaml"))
+            .env(
+                "PROMETHEUS_TEST_CONFIG",
+                self.dir.path().join("config.yaml"),
+            )
             .env("CONTRACT_LOG", self.dir.path().join("steps.log"))
             .env("PT_CONTRACT_MARKER", &self.marker)
             .env_remove("RUST_TEST_NOCAPTURE")
@@ -57,14 +68,23 @@ impl Suite {
     }
 
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let child = self.command(args, env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let child = self
+            .command(args, env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         let output = wait_with_timeout(child, Duration::from_secs(60));
         self.assert_no_leftovers();
         output
     }
 
     fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
-        self.command(args, env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        self.command(args, env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
     }
 
     /// `round:step` lines, in the order the steps ran; cleared after reading.
@@ -87,8 +107,15 @@ impl Suite {
     fn wait_for_log_line(&self, line: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         let path = self.dir.path().join("steps.log");
-        while !std::fs::read_to_string(&path).unwrap_or_default().lines().any(|l| l == line) {
-            assert!(Instant::now() < deadline, "the step log never showed {line}");
+        while !std::fs::read_to_string(&path)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l == line)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the step log never showed {line}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -97,9 +124,17 @@ impl Suite {
         let needle = format!("PT_CONTRACT_MARKER={}", self.marker);
         let mut pids = Vec::new();
         for entry in std::fs::read_dir("/proc").unwrap().filter_map(Result::ok) {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-            let Ok(environ) = std::fs::read(entry.path().join("environ")) else { continue };
-            if environ.split(|b| *b == 0).any(|var| var == needle.as_bytes()) && !is_zombie(pid) {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+                continue;
+            };
+            if environ
+                .split(|b| *b == 0)
+                .any(|var| var == needle.as_bytes())
+                && !is_zombie(pid)
+            {
                 pids.push(pid);
             }
         }
@@ -114,16 +149,21 @@ impl Suite {
             if left.is_empty() {
                 return;
             }
-            assert!(Instant::now() < deadline, "processes of the run are still alive: {left:?}");
+            assert!(
+                Instant::now() < deadline,
+                "processes of the run are still alive: {left:?}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
 
 fn is_zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')))
-        .unwrap_or(true)
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+    })
 }
 
 fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
@@ -132,9 +172,23 @@ fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
         if let Some(status) = child.try_wait().unwrap() {
             let mut stdout = Vec::new();
             let mut stderr = Vec::new();
-            child.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
-            child.stderr.take().unwrap().read_to_end(&mut stderr).unwrap();
-            return Output { status, stdout, stderr };
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_end(&mut stdout)
+                .unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_end(&mut stderr)
+                .unwrap();
+            return Output {
+                status,
+                stdout,
+                stderr,
+            };
         }
         if Instant::now() > deadline {
             let _ = child.kill();
@@ -151,7 +205,10 @@ fn text(bytes: &[u8]) -> String {
 const ALL_STEPS: [&str; 4] = ["ping", "work", "audit", "optional"];
 
 fn rounds(rounds: &[u32]) -> Vec<String> {
-    rounds.iter().flat_map(|r| ALL_STEPS.iter().map(move |s| format!("{r}:{s}"))).collect()
+    rounds
+        .iter()
+        .flat_map(|r| ALL_STEPS.iter().map(move |s| format!("{r}:{s}")))
+        .collect()
 }
 
 #[test]
@@ -167,7 +224,10 @@ fn list_prints_every_step_once_and_touches_nothing() {
     assert_eq!(text(&ignored.stdout), "");
     let pretty = suite.run(&["--list"], &[]);
     assert!(text(&pretty.stdout).ends_with("\n4 tests, 0 benchmarks\n"));
-    assert!(!suite.dir.path().join("data").exists(), "--list must not create the data directory");
+    assert!(
+        !suite.dir.path().join("data").exists(),
+        "--list must not create the data directory"
+    );
     assert!(suite.take_log().is_empty());
 }
 
@@ -179,34 +239,65 @@ fn a_plain_run_plays_every_round_and_reports_the_skip() {
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert_eq!(suite.take_log(), rounds(&[1, 2]));
     assert!(stdout.contains("running 8 tests"), "{stdout}");
-    assert!(stdout.contains("test [round 2] steps::audit::optional ... ignored, nothing to check in even round 2"), "{stdout}");
-    assert!(stdout.contains("test result: ok. 7 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "test [round 2] steps::audit::optional ... ignored, nothing to check in even round 2"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("test result: ok. 7 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out"),
+        "{stdout}"
+    );
     let state = suite.state();
-    assert_eq!((state["current_round"].as_u64(), state["last_completed_step"].as_str()), (Some(2), Some("optional")));
+    assert_eq!(
+        (
+            state["current_round"].as_u64(),
+            state["last_completed_step"].as_str()
+        ),
+        (Some(2), Some("optional"))
+    );
     assert_eq!(state["rounds"]["1"]["work"]["by"], "worker2");
 
     // A completed run is followed by a fresh one, not by a run of nothing.
     let again = suite.run(&["-q"], &[]);
     assert!(again.status.success());
     assert_eq!(suite.take_log(), rounds(&[1, 2]));
-    assert!(suite.dir.path().join("data/test_state.prev.json").exists(), "the old state is kept");
+    assert!(
+        suite.dir.path().join("data/test_state.prev.json").exists(),
+        "the old state is kept"
+    );
 }
 
 #[test]
 fn the_ide_command_runs_until_the_step_and_the_next_run_continues() {
     let suite = Suite::new();
-    let ide = ["steps::task::work", "--exact", "--nocapture", "--include-ignored"];
+    let ide = [
+        "steps::task::work",
+        "--exact",
+        "--nocapture",
+        "--include-ignored",
+    ];
     let out = suite.run(&ide, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(suite.take_log(), ["1:ping", "1:work"]);
-    assert!(text(&out.stdout).contains("2 passed; 0 failed; 0 ignored; 0 measured; 3 filtered out"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("2 passed; 0 failed; 0 ignored; 0 measured; 3 filtered out"),
+        "{}",
+        text(&out.stdout)
+    );
     assert_eq!(suite.state()["last_completed_step"], "work");
 
     // The same button again: `work` is done this round, so it runs alone.
     let again = suite.run(&ide, &[]);
     assert!(again.status.success());
     assert_eq!(suite.take_log(), ["1:work"]);
-    assert_eq!(suite.state()["last_completed_step"], "work", "a replay does not move the resume point");
+    assert_eq!(
+        suite.state()["last_completed_step"],
+        "work",
+        "a replay does not move the resume point"
+    );
 
     let rest = suite.run(&[], &[]);
     assert!(rest.status.success(), "{}", text(&rest.stderr));
@@ -221,11 +312,27 @@ fn a_failed_step_stops_the_run_and_runs_again_on_resume() {
     let out = suite.run(&[], &[("CONTRACT_FAIL", "audit:2")]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(101), "{stdout}");
-    assert!(stdout.contains("test [round 2] steps::audit::audit ... FAILED"), "{stdout}");
+    assert!(
+        stdout.contains("test [round 2] steps::audit::audit ... FAILED"),
+        "{stdout}"
+    );
     assert!(stdout.contains("asked to fail in audit"), "{stdout}");
-    assert!(stdout.contains("---- steps::audit::audit [round 2] ----"), "{stdout}");
-    assert!(stdout.contains("test result: FAILED. 6 passed; 1 failed; 0 ignored"), "{stdout}");
-    assert_eq!(suite.take_log(), [rounds(&[1]), vec!["2:ping".into(), "2:work".into(), "2:audit".into()]].concat());
+    assert!(
+        stdout.contains("---- steps::audit::audit [round 2] ----"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("test result: FAILED. 6 passed; 1 failed; 0 ignored"),
+        "{stdout}"
+    );
+    assert_eq!(
+        suite.take_log(),
+        [
+            rounds(&[1]),
+            vec!["2:ping".into(), "2:work".into(), "2:audit".into()]
+        ]
+        .concat()
+    );
     assert_eq!(suite.state()["last_completed_step"], "work");
 
     let resumed = suite.run(&[], &[]);
@@ -239,7 +346,11 @@ fn a_panicking_step_fails_like_any_other() {
     let suite = Suite::new();
     let out = suite.run(&[], &[("CONTRACT_PANIC", "work:1")]);
     assert_eq!(out.status.code(), Some(101));
-    assert!(text(&out.stdout).contains("the step panicked: asked to panic in work"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("the step panicked: asked to panic in work"),
+        "{}",
+        text(&out.stdout)
+    );
     assert_eq!(suite.state()["last_completed_step"], "ping");
 }
 
@@ -248,17 +359,35 @@ fn a_runner_killed_inside_a_step_resumes_at_that_step_and_leaves_no_process() {
     let suite = Suite::new();
     let child = suite.spawn(&[], &[("CONTRACT_HANG", "audit:1")]);
     suite.wait_for_log_line("1:audit");
-    assert!(!suite.leftovers().is_empty(), "the workers run while the step hangs");
-    kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), Signal::SIGKILL).unwrap();
+    assert!(
+        !suite.leftovers().is_empty(),
+        "the workers run while the step hangs"
+    );
+    kill(
+        Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        Signal::SIGKILL,
+    )
+    .unwrap();
     let output = wait_with_timeout(child, Duration::from_secs(10));
     assert_eq!(output.status.code(), None, "killed by a signal");
     suite.assert_no_leftovers();
-    assert_eq!(suite.state()["last_completed_step"], "work", "the state file is valid and at the last completed step");
+    assert_eq!(
+        suite.state()["last_completed_step"],
+        "work",
+        "the state file is valid and at the last completed step"
+    );
     suite.take_log();
 
     let resumed = suite.run(&[], &[]);
     assert!(resumed.status.success(), "{}", text(&resumed.stderr));
-    assert_eq!(suite.take_log(), [vec!["1:audit".to_owned(), "1:optional".to_owned()], rounds(&[2])].concat());
+    assert_eq!(
+        suite.take_log(),
+        [
+            vec!["1:audit".to_owned(), "1:optional".to_owned()],
+            rounds(&[2])
+        ]
+        .concat()
+    );
 }
 
 #[test]
@@ -269,8 +398,17 @@ fn sigterm_and_sigint_stop_the_run_cleanly() {
         suite.wait_for_log_line("1:work");
         kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal).unwrap();
         let output = wait_with_timeout(child, Duration::from_secs(20));
-        assert_eq!(output.status.code(), Some(code), "{signal}: {}", text(&output.stderr));
-        assert!(text(&output.stdout).contains(&format!("interrupted by {}", signal.as_str())), "{}", text(&output.stdout));
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{signal}: {}",
+            text(&output.stderr)
+        );
+        assert!(
+            text(&output.stdout).contains(&format!("interrupted by {}", signal.as_str())),
+            "{}",
+            text(&output.stdout)
+        );
         suite.assert_no_leftovers();
         assert_eq!(suite.state()["last_completed_step"], "ping");
     }
@@ -284,31 +422,64 @@ fn a_worker_that_dies_fails_the_running_step_with_its_status() {
     assert_eq!(out.status.code(), Some(101), "{stdout}");
     assert!(stdout.contains("worker2 exited"), "{stdout}");
     assert!(stdout.contains("status 3"), "{stdout}");
-    assert!(stdout.contains("crash requested"), "the worker's last output is shown: {stdout}");
+    assert!(
+        stdout.contains("crash requested"),
+        "the worker's last output is shown: {stdout}"
+    );
 }
 
 #[test]
 fn invalid_configuration_is_reported_whole_and_touches_nothing() {
-    let suite = Suite::with_workers(r#"{"worker1": {"port": "high"}, "worker2": {"env_vars": {"TOKEN": "CONTRACT_UNSET_VAR"}}}"#);
+    let suite = Suite::with_workers(
+        r#"{"worker1": {"port": "high"}, "worker2": {"env_vars": {"TOKEN": "CONTRACT_UNSET_VAR"}}}"#,
+    );
     let out = suite.run(&[], &[]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(101), "{stderr}");
-    assert!(stderr.contains("workers.json: worker `worker1`: `port` must be an integer from 1 to 65535"), "{stderr}");
-    assert!(stderr.contains("worker `worker2`: `env_vars`") && stderr.contains("CONTRACT_UNSET_VAR"), "{stderr}");
+    assert!(
+        stderr
+            .contains("workers.json: worker `worker1`: `port` must be an integer from 1 to 65535"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("worker `worker2`: `env_vars`") && stderr.contains("CONTRACT_UNSET_VAR"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(!suite.dir.path().join("data").exists(), "nothing is written for an invalid configuration");
+    assert!(
+        !suite.dir.path().join("data").exists(),
+        "nothing is written for an invalid configuration"
+    );
     assert!(suite.take_log().is_empty());
 }
 
 #[test]
 fn reset_starts_over_and_json_output_is_libtest_json() {
     let suite = Suite::new();
-    assert!(suite.run(&["steps::task::work", "--exact"], &[]).status.success());
+    assert!(
+        suite
+            .run(&["steps::task::work", "--exact"], &[])
+            .status
+            .success()
+    );
     suite.take_log();
-    let out = suite.run(&["--reset", "--format=json", "-Z", "unstable-options", "steps::task::ping", "--exact"], &[]);
+    let out = suite.run(
+        &[
+            "--reset",
+            "--format=json",
+            "-Z",
+            "unstable-options",
+            "steps::task::ping",
+            "--exact",
+        ],
+        &[],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(suite.take_log(), ["1:ping"]);
-    let events: Vec<Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(events[0]["type"], "suite");
     assert_eq!(events[0]["test_count"], 1);
     assert_eq!(events[2]["name"], "steps::task::ping");

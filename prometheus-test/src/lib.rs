@@ -10,7 +10,10 @@ mod state;
 mod step;
 mod worker;
 
-pub use keys::{Keypair, canonical_json, create_signature, load_keypair, verify_signature};
+pub use keys::{
+    CanonicalJsonError, KeyError, KeyErrorKind, Keypair, SignatureError, canonical_json,
+    create_signature, load_keypair, verify_signature,
+};
 pub use runner::Runner;
 pub use step::{PrepareOutput, Skip, StepOutput};
 pub use worker::Worker;

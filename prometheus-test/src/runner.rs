@@ -50,7 +50,9 @@ impl Runner {
     }
 
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn config(&self) -> &Config {
@@ -91,7 +93,10 @@ impl Runner {
         let value = self.state().get(key);
         value
             .filter(|v| !v.is_null())
-            .map(|v| serde_json::from_value(v).with_context(|| format!("the value at `{key}` has an unexpected type")))
+            .map(|v| {
+                serde_json::from_value(v)
+                    .with_context(|| format!("the value at `{key}` has an unexpected type"))
+            })
             .transpose()
     }
 
@@ -105,8 +110,14 @@ impl Runner {
         self.store(Scope::Global, key, value)
     }
 
-    fn store<T: Serialize + ?Sized>(&self, scope: Scope, key: &str, value: &T) -> anyhow::Result<()> {
-        let value = serde_json::to_value(value).with_context(|| format!("cannot store `{key}` as JSON"))?;
+    fn store<T: Serialize + ?Sized>(
+        &self,
+        scope: Scope,
+        key: &str,
+        value: &T,
+    ) -> anyhow::Result<()> {
+        let value =
+            serde_json::to_value(value).with_context(|| format!("cannot store `{key}` as JSON"))?;
         self.state().set(scope, key, value)
     }
 
@@ -150,24 +161,34 @@ impl Runner {
                 Some(v) => Some(v.as_object().and_then(|o| o.get(part))),
             })
             .flatten()
-            .ok_or_else(|| anyhow!("{}: no key `{key}`", self.config.config_file.display()))?;
-        serde_json::from_value(value.clone())
-            .with_context(|| format!("{}: `{key}` has an unexpected type", self.config.config_file.display()))
+            .ok_or_else(|| anyhow!("{}: no key `{key}`", self.config.file.display()))?;
+        serde_json::from_value(value.clone()).with_context(|| {
+            format!(
+                "{}: `{key}` has an unexpected type",
+                self.config.file.display()
+            )
+        })
     }
 
     /// The worker called `name`.
     pub fn worker(&self, name: &str) -> anyhow::Result<&Worker> {
-        self.workers.iter().find(|w| w.name() == name).ok_or_else(|| {
-            let known: Vec<_> = self.workers.iter().map(Worker::name).collect();
-            anyhow!("no worker `{name}`; workers.json defines {}", known.join(", "))
-        })
+        self.workers
+            .iter()
+            .find(|w| w.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<_> = self.workers.iter().map(Worker::name).collect();
+                anyhow!(
+                    "no worker `{name}`; workers.json defines {}",
+                    known.join(", ")
+                )
+            })
     }
 
     /// The configured MongoDB database (config.yaml `mongodb.database`).
     pub fn db(&self) -> anyhow::Result<mongodb::Database> {
-        self.db
-            .clone()
-            .ok_or_else(|| anyhow!("MongoDB is not used by this suite: add a `mongodb` section to config.yaml"))
+        self.db.clone().ok_or_else(|| {
+            anyhow!("MongoDB is not used by this suite: add a `mongodb` section to config.yaml")
+        })
     }
 
     /// A shared HTTP client for talking to workers.

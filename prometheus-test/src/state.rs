@@ -128,7 +128,9 @@ impl State {
     /// Stores `value` at `key` (dot paths create nested objects) and saves.
     pub(crate) fn set(&mut self, scope: Scope, key: &str, value: Value) -> anyhow::Result<()> {
         if key.is_empty() || key.split('.').any(str::is_empty) {
-            bail!("invalid key `{key}`: expected names separated by single dots, like `pr_urls.worker1`");
+            bail!(
+                "invalid key `{key}`: expected names separated by single dots, like `pr_urls.worker1`"
+            );
         }
         if matches!(key, "current_round" | "last_completed_step") {
             bail!("`{key}` belongs to the runner and cannot be set by a step");
@@ -136,7 +138,11 @@ impl State {
         let root = match scope {
             Scope::Round => {
                 let round = self.doc.current_round.to_string();
-                let slot = self.doc.rounds.entry(round).or_insert_with(|| Value::Object(Map::new()));
+                let slot = self
+                    .doc
+                    .rounds
+                    .entry(round)
+                    .or_insert_with(|| Value::Object(Map::new()));
                 if !slot.is_object() {
                     *slot = Value::Object(Map::new());
                 }
@@ -170,11 +176,14 @@ fn backup_path(path: &Path) -> PathBuf {
 }
 
 fn lookup<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
-    key.split('.').try_fold(value, |v, part| v.as_object()?.get(part))
+    key.split('.')
+        .try_fold(value, |v, part| v.as_object()?.get(part))
 }
 
 fn lookup_map<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    let (first, rest) = key.split_once('.').map_or((key, None), |(f, r)| (f, Some(r)));
+    let (first, rest) = key
+        .split_once('.')
+        .map_or((key, None), |(f, r)| (f, Some(r)));
     let value = map.get(first)?;
     match rest {
         None => Some(value),
@@ -190,10 +199,12 @@ fn insert(root: &mut Map<String, Value>, key: &str, value: Value) -> anyhow::Res
             map.insert(part.to_owned(), value);
             return Ok(());
         }
-        let slot = map.entry(part.to_owned()).or_insert_with(|| Value::Object(Map::new()));
-        map = slot
-            .as_object_mut()
-            .with_context(|| format!("cannot set `{key}`: `{part}` already holds a non-object value"))?;
+        let slot = map
+            .entry(part.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        map = slot.as_object_mut().with_context(|| {
+            format!("cannot set `{key}`: `{part}` already holds a non-object value")
+        })?;
     }
     Ok(())
 }
@@ -207,23 +218,41 @@ mod tests {
     fn fresh_state_has_the_original_layout() {
         let dir = tempfile::tempdir().unwrap();
         State::fresh(dir.path()).unwrap();
-        let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join(STATE_FILE)).unwrap()).unwrap();
-        assert_eq!(saved, json!({"rounds": {}, "global": {}, "current_round": 1, "last_completed_step": null}));
+        let saved: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(STATE_FILE)).unwrap())
+                .unwrap();
+        assert_eq!(
+            saved,
+            json!({"rounds": {}, "global": {}, "current_round": 1, "last_completed_step": null})
+        );
     }
 
     #[test]
     fn dotted_keys_fall_back_to_global_state() {
         let dir = tempfile::tempdir().unwrap();
         let mut state = State::fresh(dir.path()).unwrap();
-        state.set(Scope::Global, "repo.owner", json!("koii")).unwrap();
-        state.set(Scope::Round, "pr_urls.worker1", json!("https://x/pull/1")).unwrap();
+        state
+            .set(Scope::Global, "repo.owner", json!("koii"))
+            .unwrap();
+        state
+            .set(Scope::Round, "pr_urls.worker1", json!("https://x/pull/1"))
+            .unwrap();
         assert_eq!(state.get("repo.owner"), Some(json!("koii")));
         assert_eq!(state.get("repo"), Some(json!({"owner": "koii"})));
-        assert_eq!(state.get("pr_urls.worker1"), Some(json!("https://x/pull/1")));
-        state.set(Scope::Global, "pr_urls.worker2", json!("global")).unwrap();
+        assert_eq!(
+            state.get("pr_urls.worker1"),
+            Some(json!("https://x/pull/1"))
+        );
+        state
+            .set(Scope::Global, "pr_urls.worker2", json!("global"))
+            .unwrap();
         assert_eq!(state.get("pr_urls.worker2"), Some(json!("global")));
         state.next_round().unwrap();
-        assert_eq!(state.get("pr_urls.worker1"), None, "round data stays in its round");
+        assert_eq!(
+            state.get("pr_urls.worker1"),
+            None,
+            "round data stays in its round"
+        );
         assert_eq!(state.get("current_round"), Some(json!(2)));
     }
 
@@ -234,10 +263,11 @@ mod tests {
         state.set(Scope::Round, "n", json!(1)).unwrap();
         state.complete_step("worker_task").unwrap();
         let path = dir.path().join(STATE_FILE);
-        let mut raw: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut raw: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         raw["tool_note"] = json!("kept");
         std::fs::write(&path, raw.to_string()).unwrap();
-        let mut again = State::load(dir.path()).unwrap().unwrap();
+        let again = State::load(dir.path()).unwrap().unwrap();
         assert_eq!(again.last_completed_step(), Some("worker_task"));
         assert_eq!(again.get("n"), Some(json!(1)));
         again.save().unwrap();
@@ -250,7 +280,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(STATE_FILE), "{\"rounds\": ").unwrap();
         let err = format!("{:#}", State::load(dir.path()).unwrap_err());
-        assert!(err.contains("test_state.json: not a valid state file"), "{err}");
+        assert!(
+            err.contains("test_state.json: not a valid state file"),
+            "{err}"
+        );
         assert!(err.contains("line 1"), "{err}");
         State::fresh(dir.path()).unwrap();
         let kept = std::fs::read_to_string(dir.path().join("test_state.prev.json")).unwrap();
@@ -264,7 +297,13 @@ mod tests {
         assert!(state.set(Scope::Round, "a..b", json!(1)).is_err());
         assert!(state.set(Scope::Round, "current_round", json!(9)).is_err());
         state.set(Scope::Round, "a", json!(1)).unwrap();
-        let err = state.set(Scope::Round, "a.b", json!(2)).unwrap_err().to_string();
-        assert!(err.contains("`a` already holds a non-object value"), "{err}");
+        let err = state
+            .set(Scope::Round, "a.b", json!(2))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`a` already holds a non-object value"),
+            "{err}"
+        );
     }
 }

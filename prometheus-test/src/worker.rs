@@ -11,8 +11,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::Keypair;
-use crate::keys::{KeyRole, generated_keypair};
 use crate::config::{Config, EnvMap, KeypairVars, WorkerSpec};
+use crate::keys::{KeyRole, generated_keypair};
 
 /// One worker of workers.json, handed to every step that runs against it.
 ///
@@ -28,13 +28,21 @@ pub struct Worker {
 impl Worker {
     /// Builds the worker and loads its keypairs from the files the
     /// `keypairs` variables name. Reads files only; generated keys come later.
-    pub(crate) fn load(spec: WorkerSpec, run_env: Arc<EnvMap>, config: &Config) -> anyhow::Result<Self> {
+    pub(crate) fn load(
+        spec: WorkerSpec,
+        run_env: Arc<EnvMap>,
+        config: &Config,
+    ) -> anyhow::Result<Self> {
         let mut server_env = spec.server_env.clone();
         server_env.push(("PORT".into(), spec.port.to_string()));
-        server_env.push(("DATABASE_PATH".into(), spec.database_path.display().to_string()));
+        server_env.push((
+            "DATABASE_PATH".into(),
+            spec.database_path.display().to_string(),
+        ));
         server_env.push(("PYTHONUNBUFFERED".into(), "1".into()));
         let (staking, main) = match &spec.keypairs {
-            Some(vars) => load_named_keys(vars, &run_env, config).with_context(|| format!("worker `{}`", spec.name))?,
+            Some(vars) => load_named_keys(vars, &run_env, config)
+                .with_context(|| format!("worker `{}`", spec.name))?,
             None => (None, None),
         };
         Ok(Self {
@@ -89,8 +97,12 @@ impl Worker {
     /// A field of the worker's workers.json entry (or one of `name`, `port`,
     /// `url`, `database_path`), converted to `T`.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> anyhow::Result<T> {
-        self.try_get(key)?
-            .ok_or_else(|| anyhow!("worker `{}` has no field `{key}` in workers.json", self.spec.name))
+        self.try_get(key)?.ok_or_else(|| {
+            anyhow!(
+                "worker `{}` has no field `{key}` in workers.json",
+                self.spec.name
+            )
+        })
     }
 
     /// Like [`get`](Self::get), `None` when the field is absent.
@@ -99,8 +111,12 @@ impl Worker {
             .fields
             .get(key)
             .map(|v| {
-                serde_json::from_value(v.clone())
-                    .with_context(|| format!("worker `{}`: field `{key}` has an unexpected type", self.spec.name))
+                serde_json::from_value(v.clone()).with_context(|| {
+                    format!(
+                        "worker `{}`: field `{key}` has an unexpected type",
+                        self.spec.name
+                    )
+                })
             })
             .transpose()
     }
@@ -138,7 +154,10 @@ impl Worker {
 
     /// Signs `payload` with the staking key, Koii style (see [`create_signature`](crate::create_signature)).
     pub fn sign_staking<T: Serialize + ?Sized>(&self, payload: &T) -> anyhow::Result<String> {
-        Ok(crate::create_signature(self.staking_signing_key()?, payload)?)
+        Ok(crate::create_signature(
+            self.staking_signing_key()?,
+            payload,
+        )?)
     }
 
     /// Signs `payload` with the main key, Koii style (see [`create_signature`](crate::create_signature)).
@@ -166,8 +185,14 @@ impl fmt::Debug for Worker {
         f.debug_struct("Worker")
             .field("name", &self.spec.name)
             .field("url", &self.spec.url)
-            .field("staking_public_key", &self.staking.as_ref().map(Keypair::public_key))
-            .field("main_public_key", &self.main.as_ref().map(Keypair::public_key))
+            .field(
+                "staking_public_key",
+                &self.staking.as_ref().map(Keypair::public_key),
+            )
+            .field(
+                "main_public_key",
+                &self.main.as_ref().map(Keypair::public_key),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -189,9 +214,12 @@ fn load_named_keys(
             .map(|dir| dir.join(path))
             .find(|p| p.exists())
             .unwrap_or_else(|| config.tests_dir.join(path));
-        let keypair = crate::load_keypair(&path)
-            .with_context(|| format!("`keypairs.{role}` ({var})"))?;
+        let keypair =
+            crate::load_keypair(&path).with_context(|| format!("`keypairs.{role}` ({var})"))?;
         Ok(Some(keypair))
     };
-    Ok((load(KeyRole::Staking, &vars.staking)?, load(KeyRole::Main, &vars.main)?))
+    Ok((
+        load(KeyRole::Staking, &vars.staking)?,
+        load(KeyRole::Main, &vars.main)?,
+    ))
 }

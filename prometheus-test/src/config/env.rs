@@ -10,7 +10,7 @@ use anyhow::Context as _;
 
 /// Variables of the run. Values may be secrets: `Debug` shows names only.
 #[derive(Clone, Default)]
-pub struct EnvMap {
+pub(crate) struct EnvMap {
     vars: BTreeMap<String, String>,
 }
 
@@ -31,7 +31,8 @@ impl EnvMap {
         Ok(env)
     }
 
-    /// Builds a map from pairs (tests and tools).
+    /// Builds a map from pairs.
+    #[cfg(test)]
     pub(crate) fn from_pairs<I, K, V>(pairs: I) -> Self
     where
         I: IntoIterator<Item = (K, V)>,
@@ -39,14 +40,20 @@ impl EnvMap {
         V: Into<String>,
     {
         Self {
-            vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
         }
     }
 
     /// The value of `key`, if set and not empty.
     #[must_use]
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.vars.get(key).map(String::as_str).filter(|v| !v.is_empty())
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.vars
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// Every variable, name first.
@@ -87,12 +94,20 @@ mod tests {
         let project = tempfile::tempdir().unwrap();
         let tests = project.path().join("tests");
         std::fs::create_dir(&tests).unwrap();
-        std::fs::write(project.path().join(".env"), "PT_A=project\nPT_B=project\nPATH=nope\n").unwrap();
+        std::fs::write(
+            project.path().join(".env"),
+            "PT_A=project\nPT_B=project\nPATH=nope\n",
+        )
+        .unwrap();
         std::fs::write(tests.join(".env"), "PT_B=tests\n").unwrap();
         let env = EnvMap::load(project.path(), &tests).unwrap();
         assert_eq!(env.get("PT_A"), Some("project"));
         assert_eq!(env.get("PT_B"), Some("tests"));
-        assert_ne!(env.get("PATH"), Some("nope"), "the project .env must not override the process");
+        assert_ne!(
+            env.get("PATH"),
+            Some("nope"),
+            "the project .env must not override the process"
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ mod problems;
 mod suite;
 mod workers;
 
-pub use env::EnvMap;
-pub use mongo::{CollectionSettings, MongoSettings};
+pub(crate) use env::EnvMap;
+pub(crate) use mongo::{CollectionSettings, MongoSettings};
 pub(crate) use problems::Problems;
-pub use suite::Config;
+pub(crate) use suite::Config;
 pub(crate) use workers::{KeypairVars, Launch, WorkerSpec, load_workers};

@@ -7,25 +7,25 @@ use serde::Deserialize;
 /// Which database and collections the suite seeds (config.yaml `mongodb`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MongoSettings {
+pub(crate) struct MongoSettings {
     /// Database name; `builder247` when absent, as in the original.
     #[serde(default = "default_database")]
-    pub database: String,
+    pub(crate) database: String,
     /// Collections cleared on a fresh run, keyed by collection name.
     #[serde(default)]
-    pub collections: BTreeMap<String, CollectionSettings>,
+    pub(crate) collections: BTreeMap<String, CollectionSettings>,
 }
 
 /// One collection of the `mongodb.collections` map.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CollectionSettings {
+pub(crate) struct CollectionSettings {
     /// Fixture file under `data_dir`: a JSON array or a single object.
     #[serde(default)]
-    pub data_file: Option<String>,
+    pub(crate) data_file: Option<String>,
     /// Documents the collection must hold for this task after import.
     #[serde(default)]
-    pub required_count: u64,
+    pub(crate) required_count: u64,
 }
 
 fn default_database() -> String {

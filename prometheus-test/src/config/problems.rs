@@ -4,7 +4,7 @@ use std::fmt;
 
 /// Every problem found while loading and validating a suite, in one error.
 #[derive(Debug, Default)]
-pub struct Problems {
+pub(crate) struct Problems {
     items: Vec<String>,
 }
 
@@ -25,14 +25,13 @@ impl Problems {
         }
     }
 
-    /// Whether nothing went wrong.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
     /// `Ok(value)` when there were no problems, else all of them as one error.
     pub(crate) fn into_result<T>(self, value: T) -> Result<T, Problems> {
-        if self.items.is_empty() { Ok(value) } else { Err(self) }
+        if self.items.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 }
 

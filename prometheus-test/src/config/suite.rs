@@ -32,6 +32,10 @@ struct RawConfig {
     base_port: Option<u16>,
     max_rounds: Option<u32>,
     #[serde(default, deserialize_with = "nullable")]
+    #[expect(
+        clippy::option_option,
+        reason = "absent (default `todos`) differs from `null` (no collection)"
+    )]
     rounds_collection: Option<Option<String>>,
     data_dir: Option<String>,
     workers_config: Option<String>,
@@ -44,6 +48,10 @@ struct RawConfig {
 }
 
 /// Distinguishes `key: null` (Some(None)) from an absent key (None).
+#[expect(
+    clippy::option_option,
+    reason = "absent and `null` mean different things"
+)]
 fn nullable<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -54,8 +62,8 @@ where
 
 /// The suite's configuration, read from config.yaml.
 #[derive(Debug, Clone)]
-pub struct Config {
-    pub(crate) config_file: PathBuf,
+pub(crate) struct Config {
+    pub(crate) file: PathBuf,
     pub(crate) tests_dir: PathBuf,
     pub(crate) project_dir: PathBuf,
     pub(crate) task_id: String,
@@ -63,6 +71,7 @@ pub struct Config {
     pub(crate) max_rounds: Option<u32>,
     pub(crate) rounds_collection: Option<String>,
     pub(crate) data_dir: PathBuf,
+    #[expect(clippy::struct_field_names, reason = "the key's name in config.yaml")]
     pub(crate) workers_config: PathBuf,
     pub(crate) middle_server_url: Option<String>,
     pub(crate) server_entrypoint: Option<PathBuf>,
@@ -87,13 +96,13 @@ impl Config {
 
     pub(crate) fn parse(config_file: &Path, text: &str) -> anyhow::Result<Self> {
         let shown = config_file.display();
-        let tree: serde_yaml_ng::Value = serde_yaml_ng::from_str(text)
-            .with_context(|| format!("{shown}: not valid YAML"))?;
+        let tree: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(text).with_context(|| format!("{shown}: not valid YAML"))?;
         let (raw, extra) = match tree {
             serde_yaml_ng::Value::Null => (RawConfig::default(), Map::new()),
             serde_yaml_ng::Value::Mapping(mapping) => {
-                let raw: RawConfig = serde_yaml_ng::from_str(text)
-                    .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+                let raw: RawConfig =
+                    serde_yaml_ng::from_str(text).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
                 (raw, extra_keys(&shown.to_string(), mapping)?)
             }
             _ => bail!("{shown}: expected a mapping of settings at the top level"),
@@ -110,7 +119,9 @@ impl Config {
         let start_timeout = match raw.start_timeout {
             None => Duration::from_secs(30),
             Some(secs) if secs.is_finite() && secs > 0.0 => Duration::from_secs_f64(secs),
-            Some(secs) => bail!("{shown}: `start_timeout` must be a positive number of seconds, found {secs}"),
+            Some(secs) => {
+                bail!("{shown}: `start_timeout` must be a positive number of seconds, found {secs}")
+            }
         };
         let task_id = raw.task_id.unwrap_or_else(|| "test-task-123".to_owned());
         if task_id.trim().is_empty() {
@@ -118,7 +129,7 @@ impl Config {
         }
         let mongodb_configured = raw.mongodb.is_some();
         Ok(Self {
-            config_file: config_file.to_path_buf(),
+            file: config_file.to_path_buf(),
             task_id,
             base_port: raw.base_port.unwrap_or(5000),
             max_rounds: raw.max_rounds,
@@ -185,9 +196,15 @@ mod tests {
 
     #[test]
     fn paths_resolve_like_the_original() {
-        let config = parse("data_dir: fixtures\nserver_entrypoint: server/main.py\nworkers_config: w.json\n").unwrap();
+        let config = parse(
+            "data_dir: fixtures\nserver_entrypoint: server/main.py\nworkers_config: w.json\n",
+        )
+        .unwrap();
         assert_eq!(config.data_dir, Path::new("/p/tests/fixtures"));
-        assert_eq!(config.server_entrypoint.as_deref(), Some(Path::new("/p/server/main.py")));
+        assert_eq!(
+            config.server_entrypoint.as_deref(),
+            Some(Path::new("/p/server/main.py"))
+        );
         assert_eq!(config.workers_config, Path::new("/p/tests/w.json"));
         let absolute = parse("data_dir: /abs/data\n").unwrap();
         assert_eq!(absolute.data_dir, Path::new("/abs/data"));
@@ -203,7 +220,9 @@ mod tests {
 
     #[test]
     fn a_wrong_type_names_the_file_field_and_line() {
-        let err = parse("task_id: t\nmax_rounds: many\n").unwrap_err().to_string();
+        let err = parse("task_id: t\nmax_rounds: many\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("/p/tests/config.yaml: "), "{err}");
         assert!(err.contains("max_rounds"), "{err}");
         assert!(err.contains("line 2"), "{err}");
@@ -211,14 +230,31 @@ mod tests {
 
     #[test]
     fn unknown_mongodb_keys_are_rejected() {
-        let err = parse("mongodb:\n  database: x\n  colections: {}\n").unwrap_err().to_string();
+        let err = parse("mongodb:\n  database: x\n  colections: {}\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("colections"), "{err}");
     }
 
     #[test]
     fn zero_rounds_and_bad_timeouts_are_rejected() {
-        assert!(parse("max_rounds: 0").unwrap_err().to_string().contains("max_rounds"));
-        assert!(parse("start_timeout: -1").unwrap_err().to_string().contains("start_timeout"));
-        assert!(parse("- a\n- b\n").unwrap_err().to_string().contains("mapping"));
+        assert!(
+            parse("max_rounds: 0")
+                .unwrap_err()
+                .to_string()
+                .contains("max_rounds")
+        );
+        assert!(
+            parse("start_timeout: -1")
+                .unwrap_err()
+                .to_string()
+                .contains("start_timeout")
+        );
+        assert!(
+            parse("- a\n- b\n")
+                .unwrap_err()
+                .to_string()
+                .contains("mapping")
+        );
     }
 }

@@ -63,7 +63,8 @@ pub(crate) fn parse_workers(
     text: &str,
 ) -> anyhow::Result<Vec<WorkerSpec>> {
     let shown = path.display();
-    let root: Value = serde_json::from_str(text).map_err(|e| anyhow!("{shown}: not valid JSON: {e}"))?;
+    let root: Value =
+        serde_json::from_str(text).map_err(|e| anyhow!("{shown}: not valid JSON: {e}"))?;
     let Value::Object(entries) = root else {
         bail!("{shown}: expected an object mapping worker names to their settings");
     };
@@ -122,14 +123,23 @@ fn parse_worker(
             .as_f64()
             .filter(|s| s.is_finite() && *s > 0.0)
             .map(Duration::from_secs_f64)
-            .ok_or_else(|| anyhow!("`start_timeout` must be a positive number of seconds, found {v}"))?,
+            .ok_or_else(|| {
+                anyhow!("`start_timeout` must be a positive number of seconds, found {v}")
+            })?,
     };
     let mut all = Map::new();
     all.insert("name".into(), name.into());
     all.insert("port".into(), port.into());
     all.insert("url".into(), url.clone().into());
-    all.insert("database_path".into(), database_path.display().to_string().into());
-    all.extend(fields.into_iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())));
+    all.insert(
+        "database_path".into(),
+        database_path.display().to_string().into(),
+    );
+    all.extend(
+        fields
+            .into_iter()
+            .filter(|(k, _)| !RESERVED.contains(&k.as_str())),
+    );
     all.insert("port".into(), port.into());
     Ok(WorkerSpec {
         name: name.to_owned(),
@@ -154,8 +164,14 @@ fn launch(config: &Config, fields: &Map<String, Value>) -> anyhow::Result<Launch
         let parts = command
             .as_array()
             .filter(|a| !a.is_empty())
-            .and_then(|a| a.iter().map(|p| p.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>())
-            .ok_or_else(|| anyhow!("`command` must be a non-empty array of strings, found {command}"))?;
+            .and_then(|a| {
+                a.iter()
+                    .map(|p| p.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+            })
+            .ok_or_else(|| {
+                anyhow!("`command` must be a non-empty array of strings, found {command}")
+            })?;
         let mut parts = parts.into_iter();
         let program = parts.next().unwrap_or_default();
         let program = if program.contains('/') {
@@ -163,10 +179,16 @@ fn launch(config: &Config, fields: &Map<String, Value>) -> anyhow::Result<Launch
         } else {
             OsString::from(program)
         };
-        return Ok(Launch::Spawn(std::iter::once(program).chain(parts.map(OsString::from)).collect()));
+        return Ok(Launch::Spawn(
+            std::iter::once(program)
+                .chain(parts.map(OsString::from))
+                .collect(),
+        ));
     }
     if let Some(bin) = fields.get("cargo_bin") {
-        let bin = bin.as_str().ok_or_else(|| anyhow!("`cargo_bin` must be a string, found {bin}"))?;
+        let bin = bin
+            .as_str()
+            .ok_or_else(|| anyhow!("`cargo_bin` must be a string, found {bin}"))?;
         return Ok(Launch::Spawn(vec![cargo_bin(bin)?.into_os_string()]));
     }
     if let Some(entry) = fields.get("server_entrypoint") {
@@ -241,7 +263,9 @@ fn server_env(env: &EnvMap, fields: &Map<String, Value>) -> anyhow::Result<Vec<(
         return Ok(Vec::new());
     };
     let Value::Object(vars) = vars else {
-        bail!("`env_vars` must be an object mapping server variables to variable names, found {vars}");
+        bail!(
+            "`env_vars` must be an object mapping server variables to variable names, found {vars}"
+        );
     };
     let mut resolved = Vec::new();
     let mut missing = Vec::new();
@@ -272,18 +296,25 @@ fn keypair_vars(fields: &Map<String, Value>) -> anyhow::Result<Option<KeypairVar
         return Ok(None);
     };
     let Value::Object(keypairs) = keypairs else {
-        bail!("`keypairs` must be an object like {{\"staking\": \"VAR\", \"main\": \"VAR\"}}, found {keypairs}");
+        bail!(
+            "`keypairs` must be an object like {{\"staking\": \"VAR\", \"main\": \"VAR\"}}, found {keypairs}"
+        );
     };
     let var = |role: &str| match keypairs.get(role) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(name)) if !name.is_empty() => Ok(Some(name.clone())),
-        Some(v) => Err(anyhow!("`keypairs.{role}` must name an environment variable, found {v}")),
+        Some(v) => Err(anyhow!(
+            "`keypairs.{role}` must name an environment variable, found {v}"
+        )),
     };
     let vars = KeypairVars {
         staking: var("staking")?,
         main: var("main")?,
     };
-    if let Some(unknown) = keypairs.keys().find(|k| !matches!(k.as_str(), "staking" | "main")) {
+    if let Some(unknown) = keypairs
+        .keys()
+        .find(|k| !matches!(k.as_str(), "staking" | "main"))
+    {
         bail!("`keypairs.{unknown}`: unknown role; expected `staking` or `main`");
     }
     if vars.staking.is_none() && vars.main.is_none() {
@@ -297,7 +328,10 @@ fn check_unique_ports(workers: &[WorkerSpec], problems: &mut super::Problems, sh
         if a.launch == Launch::External {
             continue;
         }
-        if let Some(b) = workers[..i].iter().find(|b| b.port == a.port && b.launch != Launch::External) {
+        if let Some(b) = workers[..i]
+            .iter()
+            .find(|b| b.port == a.port && b.launch != Launch::External)
+        {
             problems.push(format!(
                 "{shown}: workers `{}` and `{}` both use port {}",
                 b.name, a.name, a.port
@@ -330,12 +364,20 @@ mod tests {
     #[test]
     fn ports_default_to_base_port_plus_index_and_main_py() {
         let p = project("base_port: 6000");
-        let workers = parse(&p, &EnvMap::default(), r#"{"a": {}, "b": {"port": 7001}, "c": {}}"#).unwrap();
+        let workers = parse(
+            &p,
+            &EnvMap::default(),
+            r#"{"a": {}, "b": {"port": 7001}, "c": {}}"#,
+        )
+        .unwrap();
         let ports: Vec<_> = workers.iter().map(|w| w.port).collect();
         assert_eq!(ports, [6000, 7001, 6002]);
         assert_eq!(workers[2].url, "http://localhost:6002");
         let main_py = p.dir.path().join("main.py").into_os_string();
-        assert_eq!(workers[0].launch, Launch::Spawn(vec!["python3".into(), main_py]));
+        assert_eq!(
+            workers[0].launch,
+            Launch::Spawn(vec!["python3".into(), main_py])
+        );
         assert_eq!(workers[1].fields["port"], 7001);
     }
 
@@ -344,15 +386,28 @@ mod tests {
         let p = project("");
         std::fs::create_dir(p.dir.path().join("srv")).unwrap();
         std::fs::write(p.dir.path().join("srv/index.js"), "").unwrap();
-        let workers = parse(&p, &EnvMap::default(), r#"{"a": {"server_entrypoint": "srv/index.js"}}"#).unwrap();
+        let workers = parse(
+            &p,
+            &EnvMap::default(),
+            r#"{"a": {"server_entrypoint": "srv/index.js"}}"#,
+        )
+        .unwrap();
         let expected = p.dir.path().join("srv/index.js").into_os_string();
-        assert_eq!(workers[0].launch, Launch::Spawn(vec!["node".into(), expected]));
+        assert_eq!(
+            workers[0].launch,
+            Launch::Spawn(vec!["node".into(), expected])
+        );
     }
 
     #[test]
     fn a_url_without_entrypoint_is_external() {
         let p = project("");
-        let workers = parse(&p, &EnvMap::default(), r#"{"remote": {"url": "http://10.0.0.5:8080/"}}"#).unwrap();
+        let workers = parse(
+            &p,
+            &EnvMap::default(),
+            r#"{"remote": {"url": "http://10.0.0.5:8080/"}}"#,
+        )
+        .unwrap();
         assert_eq!(workers[0].launch, Launch::External);
         assert_eq!(workers[0].url, "http://10.0.0.5:8080");
     }
@@ -365,7 +420,10 @@ mod tests {
         let workers = parse(&p, &env, json).unwrap();
         assert_eq!(
             workers[0].server_env,
-            [("GITHUB_TOKEN".to_owned(), "secret-a".to_owned()), ("DATA_DIR".to_owned(), "/data/a".to_owned())]
+            [
+                ("GITHUB_TOKEN".to_owned(), "secret-a".to_owned()),
+                ("DATA_DIR".to_owned(), "/data/a".to_owned())
+            ]
         );
         assert!(!workers[0].fields.contains_key("env_vars"));
     }
@@ -376,23 +434,45 @@ mod tests {
         let json = r#"{"a": {"env_vars": {"X": "UNSET_VAR_1"}}, "b": {"port": "high"}, "c": {"keypairs": {}}, "d": {"server_entrypoint": "nope.py"}}"#;
         let err = parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
         assert!(err.starts_with("4 problems:"), "{err}");
-        assert!(err.contains("worker `a`: `env_vars`: not set") && err.contains("X (from UNSET_VAR_1)"), "{err}");
-        assert!(err.contains("worker `b`: `port` must be an integer"), "{err}");
-        assert!(err.contains("worker `c`: `keypairs` must name at least one"), "{err}");
-        assert!(err.contains("worker `d`: `server_entrypoint`: no file at"), "{err}");
+        assert!(
+            err.contains("worker `a`: `env_vars`: not set") && err.contains("X (from UNSET_VAR_1)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("worker `b`: `port` must be an integer"),
+            "{err}"
+        );
+        assert!(
+            err.contains("worker `c`: `keypairs` must name at least one"),
+            "{err}"
+        );
+        assert!(
+            err.contains("worker `d`: `server_entrypoint`: no file at"),
+            "{err}"
+        );
     }
 
     #[test]
     fn shared_ports_are_an_error() {
         let p = project("");
-        let err = parse(&p, &EnvMap::default(), r#"{"a": {"port": 5001}, "b": {}}"#).unwrap_err().to_string();
-        assert!(err.contains("workers `a` and `b` both use port 5001"), "{err}");
+        let err = parse(&p, &EnvMap::default(), r#"{"a": {"port": 5001}, "b": {}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("workers `a` and `b` both use port 5001"),
+            "{err}"
+        );
     }
 
     #[test]
     fn syntax_errors_name_line_and_column() {
         let p = project("");
-        let err = parse(&p, &EnvMap::default(), "{\n  \"a\": {,}\n}").unwrap_err().to_string();
-        assert!(err.contains("workers.json: not valid JSON") && err.contains("line 2"), "{err}");
+        let err = parse(&p, &EnvMap::default(), "{\n  \"a\": {,}\n}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("workers.json: not valid JSON") && err.contains("line 2"),
+            "{err}"
+        );
     }
 }

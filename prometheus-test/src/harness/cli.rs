@@ -26,7 +26,7 @@ impl Cli {
     /// with libtest's usage error, as any test binary does.
     pub(crate) fn parse_from(args: impl IntoIterator<Item = OsString>) -> Self {
         let mut reset = std::env::var_os("PROMETHEUS_TEST_RESET").is_some_and(|v| v == "1");
-        let rest: Vec<OsString> = args
+        let libtest_args: Vec<OsString> = args
             .into_iter()
             .filter(|arg| {
                 let is_reset = arg == "--reset";
@@ -35,7 +35,7 @@ impl Cli {
             })
             .collect();
         Self {
-            libtest: Arguments::from_iter(rest),
+            libtest: Arguments::from_iter(libtest_args),
             reset,
         }
     }
@@ -60,18 +60,42 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Cli {
-        Cli::parse_from(std::iter::once("e2e").chain(args.iter().copied()).map(OsString::from))
+        Cli::parse_from(
+            std::iter::once("e2e")
+                .chain(args.iter().copied())
+                .map(OsString::from),
+        )
     }
 
     #[test]
     fn accepts_what_ides_and_cargo_send() {
-        let cli = parse(&["steps::task::worker_task", "--exact", "--nocapture", "--include-ignored"]);
-        assert_eq!(cli.libtest.filter.as_deref(), Some("steps::task::worker_task"));
+        let cli = parse(&[
+            "steps::task::worker_task",
+            "--exact",
+            "--nocapture",
+            "--include-ignored",
+        ]);
+        assert_eq!(
+            cli.libtest.filter.as_deref(),
+            Some("steps::task::worker_task")
+        );
         assert!(cli.libtest.exact && cli.nocapture() && !cli.reset);
-        let rustrover = parse(&["--format=json", "-Z", "unstable-options", "--show-output", "name"]);
+        let rustrover = parse(&[
+            "--format=json",
+            "-Z",
+            "unstable-options",
+            "--show-output",
+            "name",
+        ]);
         assert_eq!(rustrover.format(), Format::Json);
-        assert_eq!(parse(&["-q", "--test-threads", "1"]).format(), Format::Terse);
-        assert_eq!(parse(&["--list", "--format", "terse"]).format(), Format::Terse);
+        assert_eq!(
+            parse(&["-q", "--test-threads", "1"]).format(),
+            Format::Terse
+        );
+        assert_eq!(
+            parse(&["--list", "--format", "terse"]).format(),
+            Format::Terse
+        );
     }
 
     #[test]

@@ -40,6 +40,10 @@ const FAILED: u8 = 101;
 
 /// Runs the suite with the process's command line.
 #[must_use]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "generated code hands the options over"
+)]
 pub fn run_main(options: MainOptions) -> ExitCode {
     let cli = Cli::parse_from(std::env::args_os());
     let steps = steps::registered();

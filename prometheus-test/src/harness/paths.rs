@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 pub(crate) fn tests_dir(source_file: &str, manifest_dir: &str) -> PathBuf {
     let source = Path::new(source_file);
     if source.is_absolute() {
-        return source.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        return source
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     }
     Path::new(manifest_dir)
         .ancestors()
@@ -29,8 +31,14 @@ mod tests {
         std::fs::create_dir_all(pkg.join("tests")).unwrap();
         std::fs::write(pkg.join("tests/e2e.rs"), "").unwrap();
         let manifest = pkg.to_str().unwrap();
-        assert_eq!(tests_dir("examples/todo/tests/e2e.rs", manifest), pkg.join("tests"));
+        assert_eq!(
+            tests_dir("examples/todo/tests/e2e.rs", manifest),
+            pkg.join("tests")
+        );
         assert_eq!(tests_dir("tests/e2e.rs", manifest), pkg.join("tests"));
-        assert_eq!(tests_dir("/abs/suite/e2e.rs", manifest), Path::new("/abs/suite"));
+        assert_eq!(
+            tests_dir("/abs/suite/e2e.rs", manifest),
+            Path::new("/abs/suite")
+        );
     }
 }

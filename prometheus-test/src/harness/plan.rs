@@ -11,7 +11,11 @@ use super::select::Selection;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
     /// Runs step `index` in `round`; `record` moves the resume point past it.
-    Step { round: u32, index: usize, record: bool },
+    Step {
+        round: u32,
+        index: usize,
+        record: bool,
+    },
     /// Moves the state to the next round.
     NextRound,
 }
@@ -25,7 +29,11 @@ pub(crate) struct Position {
 
 impl Position {
     /// The position after `last_completed_step` in `round`.
-    pub(crate) fn from_state(round: u32, last: Option<&str>, names: &[&str]) -> anyhow::Result<Self> {
+    pub(crate) fn from_state(
+        round: u32,
+        last: Option<&str>,
+        names: &[&str],
+    ) -> anyhow::Result<Self> {
         let done = match last {
             None => 0,
             Some(last) => match names.iter().position(|n| *n == last) {
@@ -46,12 +54,24 @@ impl Position {
 }
 
 /// The run's actions for `total` steps from `from`, honouring `selection`.
-pub(crate) fn plan(total: usize, from: Position, max_rounds: u32, selection: &Selection) -> Vec<Action> {
+pub(crate) fn plan(
+    total: usize,
+    from: Position,
+    max_rounds: u32,
+    selection: &Selection,
+) -> Vec<Action> {
     let mut actions = Vec::new();
-    let Position { mut round, mut done } = from;
+    let Position {
+        mut round,
+        mut done,
+    } = from;
     if !selection.is_filtered() {
         while round <= max_rounds {
-            actions.extend((done..total).map(|index| Action::Step { round, index, record: true }));
+            actions.extend((done..total).map(|index| Action::Step {
+                round,
+                index,
+                record: true,
+            }));
             if round == max_rounds {
                 break;
             }
@@ -73,7 +93,11 @@ pub(crate) fn plan(total: usize, from: Position, max_rounds: u32, selection: &Se
         done = 0;
     }
     if done <= last {
-        actions.extend((done..=last).map(|index| Action::Step { round, index, record: true }));
+        actions.extend((done..=last).map(|index| Action::Step {
+            round,
+            index,
+            record: true,
+        }));
         actions
     } else {
         replay(total, round, selection)
@@ -85,7 +109,11 @@ pub(crate) fn plan(total: usize, from: Position, max_rounds: u32, selection: &Se
 fn replay(total: usize, round: u32, selection: &Selection) -> Vec<Action> {
     (0..total)
         .filter(|&i| selection.contains(i))
-        .map(|index| Action::Step { round, index, record: false })
+        .map(|index| Action::Step {
+            round,
+            index,
+            record: false,
+        })
         .collect()
 }
 
@@ -109,7 +137,13 @@ mod tests {
     }
 
     fn steps(round: u32, range: std::ops::Range<usize>, record: bool) -> Vec<Action> {
-        range.map(|index| Step { round, index, record }).collect()
+        range
+            .map(|index| Step {
+                round,
+                index,
+                record,
+            })
+            .collect()
     }
 
     #[test]
@@ -122,25 +156,38 @@ mod tests {
         resumed.push(NextRound);
         resumed.extend(steps(2, 0..3, true));
         assert_eq!(plan(3, at(1, 2), 2, &all()), resumed);
-        assert_eq!(plan(3, at(2, 3), 2, &all()), vec![], "a complete run has nothing left");
+        assert_eq!(
+            plan(3, at(2, 3), 2, &all()),
+            vec![],
+            "a complete run has nothing left"
+        );
     }
 
     #[test]
     fn a_finished_round_that_was_not_advanced_moves_on() {
-        assert_eq!(plan(2, at(1, 2), 2, &all()), [vec![NextRound], steps(2, 0..2, true)].concat());
+        assert_eq!(
+            plan(2, at(1, 2), 2, &all()),
+            [vec![NextRound], steps(2, 0..2, true)].concat()
+        );
     }
 
     #[test]
     fn a_filter_runs_until_the_selected_step_in_the_current_round() {
         assert_eq!(plan(4, at(1, 0), 3, &only(&[2], 4)), steps(1, 0..3, true));
         assert_eq!(plan(4, at(2, 1), 3, &only(&[2], 4)), steps(2, 1..3, true));
-        assert_eq!(plan(4, at(1, 4), 3, &only(&[0], 4)), [vec![NextRound], steps(2, 0..1, true)].concat());
+        assert_eq!(
+            plan(4, at(1, 4), 3, &only(&[0], 4)),
+            [vec![NextRound], steps(2, 0..1, true)].concat()
+        );
     }
 
     #[test]
     fn a_selected_step_already_done_runs_again_alone() {
         assert_eq!(plan(4, at(1, 3), 3, &only(&[1], 4)), steps(1, 1..2, false));
-        assert_eq!(plan(4, at(3, 4), 3, &only(&[1, 3], 4)), [steps(3, 1..2, false), steps(3, 3..4, false)].concat());
+        assert_eq!(
+            plan(4, at(3, 4), 3, &only(&[1, 3], 4)),
+            [steps(3, 1..2, false), steps(3, 3..4, false)].concat()
+        );
     }
 
     #[test]
@@ -151,9 +198,14 @@ mod tests {
     #[test]
     fn positions_come_from_step_names() {
         let names = ["a", "b", "c"];
-        assert_eq!(Position::from_state(2, Some("b"), &names).unwrap(), at(2, 2));
+        assert_eq!(
+            Position::from_state(2, Some("b"), &names).unwrap(),
+            at(2, 2)
+        );
         assert_eq!(Position::from_state(1, None, &names).unwrap(), at(1, 0));
-        let err = Position::from_state(1, Some("gone"), &names).unwrap_err().to_string();
+        let err = Position::from_state(1, Some("gone"), &names)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`gone`") && err.contains("--reset"), "{err}");
         assert!(at(3, 3).is_complete(3, 3) && !at(2, 3).is_complete(3, 3));
     }

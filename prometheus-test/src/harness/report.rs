@@ -61,7 +61,9 @@ impl Reporter {
         self.filtered_out = filtered_out;
         self.started = Instant::now();
         match self.format {
-            Format::Json => self.emit(&json!({"type": "suite", "event": "started", "test_count": planned})),
+            Format::Json => {
+                self.emit(&json!({"type": "suite", "event": "started", "test_count": planned}));
+            }
             _ => self.print(&format!("\nrunning {planned} test{}\n", plural(planned))),
         }
     }
@@ -74,21 +76,31 @@ impl Reporter {
         }
     }
 
-    pub(crate) fn step_finished(&mut self, name: &str, round: u32, verdict: Verdict, elapsed: Duration) {
+    pub(crate) fn step_finished(
+        &mut self,
+        name: &str,
+        round: u32,
+        verdict: Verdict,
+        elapsed: Duration,
+    ) {
         let secs = elapsed.as_secs_f64();
         match (&verdict, self.format) {
             (Verdict::Passed, Format::Json) => {
                 self.emit(&json!({"type": "test", "name": name, "event": "ok", "exec_time": secs}));
             }
             (Verdict::Skipped(reason), Format::Json) => {
-                self.emit(&json!({"type": "test", "name": name, "event": "ignored", "message": reason}));
+                self.emit(
+                    &json!({"type": "test", "name": name, "event": "ignored", "message": reason}),
+                );
             }
             (Verdict::Failed { message, logs }, Format::Json) => {
                 let stdout = failure_text(message, logs);
                 self.emit(&json!({"type": "test", "name": name, "event": "failed", "exec_time": secs, "stdout": stdout}));
             }
             (Verdict::Passed, Format::Pretty) => self.print(&format!("ok ({secs:.2}s)\n")),
-            (Verdict::Skipped(reason), Format::Pretty) => self.print(&format!("ignored, {reason}\n")),
+            (Verdict::Skipped(reason), Format::Pretty) => {
+                self.print(&format!("ignored, {reason}\n"));
+            }
             (Verdict::Failed { .. }, Format::Pretty) => self.print("FAILED\n"),
             (Verdict::Passed, Format::Terse) => self.print("."),
             (Verdict::Skipped(_), Format::Terse) => self.print("i"),
@@ -98,7 +110,8 @@ impl Reporter {
             Verdict::Passed => self.passed += 1,
             Verdict::Skipped(_) => self.ignored += 1,
             Verdict::Failed { message, logs } => {
-                self.failures.push((name.to_owned(), round, failure_text(&message, &logs)));
+                self.failures
+                    .push((name.to_owned(), round, failure_text(&message, &logs)));
             }
         }
     }
@@ -171,7 +184,9 @@ impl Reporter {
 
 impl std::fmt::Debug for Reporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reporter").field("format", &self.format).finish_non_exhaustive()
+        f.debug_struct("Reporter")
+            .field("format", &self.format)
+            .finish_non_exhaustive()
     }
 }
 
@@ -211,10 +226,23 @@ mod tests {
         r.step_started("steps::task", 1);
         r.step_finished("steps::task", 1, Verdict::Passed, Duration::from_millis(5));
         r.step_started("steps::extra", 1);
-        r.step_finished("steps::extra", 1, Verdict::Skipped("no todo left".into()), Duration::ZERO);
+        r.step_finished(
+            "steps::extra",
+            1,
+            Verdict::Skipped("no todo left".into()),
+            Duration::ZERO,
+        );
         r.step_started("steps::audit", 2);
         let logs = vec!["[worker2 ERR] boom".to_owned()];
-        r.step_finished("steps::audit", 2, Verdict::Failed { message: "bad audit".into(), logs }, Duration::ZERO);
+        r.step_finished(
+            "steps::audit",
+            2,
+            Verdict::Failed {
+                message: "bad audit".into(),
+                logs,
+            },
+            Duration::ZERO,
+        );
         let ok = r.finish();
         let text = String::from_utf8(sink.0.borrow().clone()).unwrap();
         (ok, text)
@@ -225,10 +253,22 @@ mod tests {
         let (ok, text) = run(Format::Pretty);
         assert!(!ok);
         assert!(text.contains("\nrunning 3 tests\n"), "{text}");
-        assert!(text.contains("test [round 1] steps::task ... ok ("), "{text}");
-        assert!(text.contains("test [round 1] steps::extra ... ignored, no todo left\n"), "{text}");
-        assert!(text.contains("test [round 2] steps::audit ... FAILED\n"), "{text}");
-        assert!(text.contains("---- steps::audit [round 2] ----\nError: bad audit\n"), "{text}");
+        assert!(
+            text.contains("test [round 1] steps::task ... ok ("),
+            "{text}"
+        );
+        assert!(
+            text.contains("test [round 1] steps::extra ... ignored, no todo left\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("test [round 2] steps::audit ... FAILED\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("---- steps::audit [round 2] ----\nError: bad audit\n"),
+            "{text}"
+        );
         assert!(text.contains("[worker2 ERR] boom"), "{text}");
         assert!(text.contains("\nfailures:\n    steps::audit\n"), "{text}");
         assert!(text.contains("test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 2 filtered out; finished in "), "{text}");
@@ -239,12 +279,25 @@ mod tests {
         let (_, terse) = run(Format::Terse);
         assert!(terse.contains(".iF\n"), "{terse}");
         let (_, json) = run(Format::Json);
-        let events: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        assert_eq!(events[0], json!({"type": "suite", "event": "started", "test_count": 3}));
+        let events: Vec<serde_json::Value> = json
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            events[0],
+            json!({"type": "suite", "event": "started", "test_count": 3})
+        );
         assert_eq!(events[4]["event"], "ignored");
         assert_eq!(events[4]["message"], "no todo left");
         assert_eq!(events[6]["event"], "failed");
         let last = events.last().unwrap();
-        assert_eq!((last["event"].as_str(), last["passed"].as_u64(), last["filtered_out"].as_u64()), (Some("failed"), Some(1), Some(2)));
+        assert_eq!(
+            (
+                last["event"].as_str(),
+                last["passed"].as_u64(),
+                last["filtered_out"].as_u64()
+            ),
+            (Some("failed"), Some(1), Some(2))
+        );
     }
 }

@@ -17,7 +17,11 @@ impl Selection {
             return Self { chosen: None };
         }
         let matches = |pattern: &str, name: &str| {
-            if args.exact { name == pattern } else { name.contains(pattern) }
+            if args.exact {
+                name == pattern
+            } else {
+                name.contains(pattern)
+            }
         };
         let chosen = names
             .iter()
@@ -28,7 +32,9 @@ impl Selection {
                     && !args.skip.iter().any(|s| matches(s, name))
             })
             .collect();
-        Self { chosen: Some(chosen) }
+        Self {
+            chosen: Some(chosen),
+        }
     }
 
     pub(crate) fn is_filtered(&self) -> bool {
@@ -40,7 +46,9 @@ impl Selection {
     }
 
     pub(crate) fn count(&self, total: usize) -> usize {
-        self.chosen.as_ref().map_or(total, |c| c.iter().filter(|&&x| x).count())
+        self.chosen
+            .as_ref()
+            .map_or(total, |c| c.iter().filter(|&&x| x).count())
     }
 
     /// The last selected index, `None` when nothing is selected.
@@ -55,18 +63,36 @@ mod tests {
 
     fn select(args: &[&str]) -> Selection {
         let args = Arguments::from_iter(std::iter::once("e2e").chain(args.iter().copied()));
-        let names = ["steps::task::worker_task", "steps::task::worker_task_2", "steps::audit::audit"].map(String::from);
+        let names = [
+            "steps::task::worker_task",
+            "steps::task::worker_task_2",
+            "steps::audit::audit",
+        ]
+        .map(String::from);
         Selection::new(&args, &names)
     }
 
     #[test]
     fn libtest_filter_rules() {
         assert_eq!(select(&[]).chosen, None);
-        assert_eq!(select(&[""]).chosen, None, "an empty filter matches everything");
+        assert_eq!(
+            select(&[""]).chosen,
+            None,
+            "an empty filter matches everything"
+        );
         assert_eq!(select(&["task"]).chosen, Some(vec![true, true, false]));
-        assert_eq!(select(&["steps::task::worker_task", "--exact"]).chosen, Some(vec![true, false, false]));
-        assert_eq!(select(&["--skip", "audit"]).chosen, Some(vec![true, true, false]));
-        assert_eq!(select(&["--ignored"]).chosen, Some(vec![false, false, false]));
+        assert_eq!(
+            select(&["steps::task::worker_task", "--exact"]).chosen,
+            Some(vec![true, false, false])
+        );
+        assert_eq!(
+            select(&["--skip", "audit"]).chosen,
+            Some(vec![true, true, false])
+        );
+        assert_eq!(
+            select(&["--ignored"]).chosen,
+            Some(vec![false, false, false])
+        );
         assert_eq!(select(&["nothing"]).last(3), None);
         assert_eq!(select(&["task"]).last(3), Some(1));
     }

@@ -95,7 +95,8 @@ impl Session<'_> {
 
     /// Loads and checks the suite, then prepares MongoDB and the state.
     async fn prepare(&self) -> anyhow::Result<(Runner, Option<Mongo>)> {
-        let tests_dir = super::paths::tests_dir(self.options.source_file, self.options.manifest_dir);
+        let tests_dir =
+            super::paths::tests_dir(self.options.source_file, self.options.manifest_dir);
         let config_file = match std::env::var_os("PROMETHEUS_TEST_CONFIG") {
             Some(path) => std::path::PathBuf::from(path),
             None => tests_dir.join(self.options.config.unwrap_or("config.yaml")),
@@ -110,10 +111,18 @@ impl Session<'_> {
         }
         self.check(&config, &env)?;
 
-        let saved = if self.cli.reset { None } else { State::load(&config.data_dir)? };
+        let saved = if self.cli.reset {
+            None
+        } else {
+            State::load(&config.data_dir)?
+        };
         let mut fixtures = None;
         if saved.is_none() && needs_mongo {
-            fixtures = Some(mongo::read_fixtures(&config.mongodb, &config.data_dir, &config.task_id)?);
+            fixtures = Some(mongo::read_fixtures(
+                &config.mongodb,
+                &config.data_dir,
+                &config.task_id,
+            )?);
         }
         let mongo = if needs_mongo {
             let mongo = mongo::connect(&env).await?;
@@ -124,13 +133,45 @@ impl Session<'_> {
         } else {
             None
         };
-        let db = mongo.as_ref().map(|m| m.client().database(&config.mongodb.database));
+        let db = mongo
+            .as_ref()
+            .map(|m| m.client().database(&config.mongodb.database));
+        let (state, fresh) = self
+            .open_state(&config, saved, fixtures, db.as_ref(), needs_mongo)
+            .await?;
+        let env = Arc::new(env);
+        let workers = Self::load_workers(&config, &env, fresh)?;
+        let runner = Runner::new(config, env, workers, state, db.clone());
+        if let (true, Some(hook), Some(db)) = (fresh, self.options.post_load, &db) {
+            hook(db, &runner)
+                .await
+                .context("the post_load hook failed")?;
+            report::note("post_load hook done");
+        }
+        runner.set_max_rounds(max_rounds(runner.config(), db.as_ref()).await?);
+        Ok((runner, mongo))
+    }
+
+    /// The state to play from: the saved one to resume, or a fresh one after
+    /// the fixtures are validated and imported (`true` when fresh).
+    async fn open_state(
+        &self,
+        config: &Config,
+        saved: Option<State>,
+        fixtures: Option<mongo::Fixtures>,
+        db: Option<&mongodb::Database>,
+        needs_mongo: bool,
+    ) -> anyhow::Result<(State, bool)> {
         let names: Vec<&str> = self.steps.iter().map(|s| s.name).collect();
 
         let resumed = match saved {
             Some(state) => {
-                let max_rounds = max_rounds(&config, db.as_ref()).await?;
-                let position = Position::from_state(state.current_round(), state.last_completed_step(), &names)?;
+                let max_rounds = max_rounds(config, db).await?;
+                let position = Position::from_state(
+                    state.current_round(),
+                    state.last_completed_step(),
+                    &names,
+                )?;
                 if position.is_complete(names.len(), max_rounds) && !self.selection.is_filtered() {
                     report::note("the previous run completed: starting a fresh run");
                     None
@@ -140,47 +181,37 @@ impl Session<'_> {
             }
             None => None,
         };
-        let fresh = resumed.is_none();
-        let state = match resumed {
-            Some(state) => {
-                if let Some(db) = &db {
-                    mongo::check_required(db, &config.mongodb, &config.task_id).await?;
-                }
+        if let Some(state) = resumed {
+            if let Some(db) = db {
+                mongo::check_required(db, &config.mongodb, &config.task_id).await?;
+            }
+            report::note(&format!(
+                "resuming round {} after step `{}`",
+                state.current_round(),
+                state.last_completed_step().unwrap_or("(none)")
+            ));
+            Ok((state, false))
+        } else {
+            let fixtures = match fixtures {
+                Some(f) => Some(f),
+                None if needs_mongo => Some(mongo::read_fixtures(
+                    &config.mongodb,
+                    &config.data_dir,
+                    &config.task_id,
+                )?),
+                None => None,
+            };
+            if let (Some(db), Some(fixtures)) = (db, &fixtures) {
+                let report = mongo::reset(db, &config.mongodb, fixtures, &config.task_id).await?;
                 report::note(&format!(
-                    "resuming round {} after step `{}`",
-                    state.current_round(),
-                    state.last_completed_step().unwrap_or("(none)")
+                    "MongoDB `{}` reset: {report}",
+                    config.mongodb.database
                 ));
-                state
             }
-            None => {
-                let fixtures = match fixtures {
-                    Some(f) => Some(f),
-                    None if needs_mongo => {
-                        Some(mongo::read_fixtures(&config.mongodb, &config.data_dir, &config.task_id)?)
-                    }
-                    None => None,
-                };
-                if let (Some(db), Some(fixtures)) = (&db, &fixtures) {
-                    let report = mongo::reset(db, &config.mongodb, fixtures, &config.task_id).await?;
-                    report::note(&format!("MongoDB `{}` reset: {report}", config.mongodb.database));
-                }
-                let state = State::fresh(&config.data_dir)?;
-                report::note("fresh run: state reset, starting at round 1");
-                state
-            }
-        };
-        let env = Arc::new(env);
-        let workers = self.load_workers(&config, &env, fresh)?;
-        let runner = Runner::new(config, env, workers, state, db.clone());
-        if fresh {
-            if let (Some(hook), Some(db)) = (self.options.post_load, &db) {
-                hook(db, &runner).await.context("the post_load hook failed")?;
-                report::note("post_load hook done");
-            }
+            let state = State::fresh(&config.data_dir)?;
+            report::note("fresh run: state reset, starting at round 1");
+            Ok((state, true))
         }
-        runner.set_max_rounds(max_rounds(runner.config(), db.as_ref()).await?);
-        Ok((runner, mongo))
     }
 
     /// Every problem of the configuration and the steps, reported together
@@ -200,10 +231,20 @@ impl Session<'_> {
     }
 
     /// The workers with their keys; those without `keypairs` get generated ones.
-    fn load_workers(&self, config: &Config, env: &Arc<EnvMap>, fresh: bool) -> anyhow::Result<Vec<Worker>> {
+    fn load_workers(
+        config: &Config,
+        env: &Arc<EnvMap>,
+        fresh: bool,
+    ) -> anyhow::Result<Vec<Worker>> {
         let specs = load_workers(config, env)?;
         if fresh {
-            remove_databases(&config.data_dir, &specs.iter().map(|s| s.database_path.as_path()).collect::<Vec<_>>())?;
+            remove_databases(
+                &config.data_dir,
+                &specs
+                    .iter()
+                    .map(|s| s.database_path.as_path())
+                    .collect::<Vec<_>>(),
+            )?;
         }
         let keys_dir = config.data_dir.join("keys");
         let mut workers = Vec::with_capacity(specs.len());
@@ -232,15 +273,27 @@ impl Session<'_> {
             Position::from_state(state.current_round(), state.last_completed_step(), &names)
         };
         let actions = match position {
-            Ok(position) => plan(self.steps.len(), position, runner.max_rounds(), self.selection),
+            Ok(position) => plan(
+                self.steps.len(),
+                position,
+                runner.max_rounds(),
+                self.selection,
+            ),
             Err(err) => {
                 report::note(&format!("error: {err:#}"));
                 return FAILED;
             }
         };
-        let planned = actions.iter().filter(|a| matches!(a, Action::Step { .. })).count();
+        let planned = actions
+            .iter()
+            .filter(|a| matches!(a, Action::Step { .. }))
+            .count();
         let filtered_out = self.names.len() - self.selection.count(self.names.len());
-        let mode = if self.cli.nocapture() { LogMode::Stream } else { LogMode::Capture };
+        let mode = if self.cli.nocapture() {
+            LogMode::Stream
+        } else {
+            LogMode::Capture
+        };
         let started = Instant::now();
         let fleet = tokio::select! {
             fleet = Fleet::start(launch_specs(runner), mode) => fleet,
@@ -264,14 +317,15 @@ impl Session<'_> {
         ));
         let mut reporter = Reporter::new(self.cli.format());
         reporter.suite_started(planned, filtered_out);
-        let stop = self.play_actions(runner, &fleet, interrupts, &mut reporter, &actions).await;
+        let stop = self
+            .play_actions(runner, &fleet, interrupts, &mut reporter, &actions)
+            .await;
         fleet.shutdown().await;
         let all_passed = reporter.finish();
         match stop {
             Some(Stop::Signal(signal)) => signal.exit_code(),
-            Some(Stop::Failed) => FAILED,
             None if all_passed => 0,
-            None => FAILED,
+            Some(Stop::Failed) | None => FAILED,
         }
     }
 
@@ -292,7 +346,11 @@ impl Session<'_> {
                     }
                     continue;
                 }
-                Action::Step { round, index, record } => (round, index, record),
+                Action::Step {
+                    round,
+                    index,
+                    record,
+                } => (round, index, record),
             };
             let step = self.steps[index];
             let name = &self.names[index];
@@ -325,11 +383,9 @@ impl Session<'_> {
             if failed {
                 return Some(Stop::Failed);
             }
-            if record {
-                if let Err(err) = runner.state().complete_step(step.name) {
-                    report::note(&format!("error: {err:#}"));
-                    return Some(Stop::Failed);
-                }
+            if let (true, Err(err)) = (record, runner.state().complete_step(step.name)) {
+                report::note(&format!("error: {err:#}"));
+                return Some(Stop::Failed);
             }
         }
         None
@@ -339,7 +395,10 @@ impl Session<'_> {
 /// Runs one step, turning a panic into a failure.
 async fn run_step(step: &StepDef, runner: &Runner) -> anyhow::Result<()> {
     let worker = runner.worker(step.worker)?;
-    match AssertUnwindSafe((step.run)(runner, worker)).catch_unwind().await {
+    match AssertUnwindSafe((step.run)(runner, worker))
+        .catch_unwind()
+        .await
+    {
         Ok(result) => result,
         Err(panic) => {
             let message = panic
@@ -375,12 +434,14 @@ async fn max_rounds(config: &Config, db: Option<&mongodb::Database>) -> anyhow::
     let collection = config.rounds_collection.as_deref().with_context(|| {
         format!(
             "{}: set `max_rounds`, or `rounds_collection` to count rounds from",
-            config.config_file.display()
+            config.file.display()
         )
     })?;
     let db = db.context("counting rounds needs MongoDB")?;
     let rounds = mongo::count_rounds(db, collection, &config.task_id).await?;
-    report::note(&format!("{rounds} round(s) from the `{collection}` collection"));
+    report::note(&format!(
+        "{rounds} round(s) from the `{collection}` collection"
+    ));
     Ok(rounds)
 }
 
@@ -406,7 +467,10 @@ fn launch_specs(runner: &Runner) -> Vec<LaunchSpec> {
                     .chain(worker.server_env().iter().cloned())
                     .collect(),
                 port: spec.port,
-                health_url: spec.health_path.as_ref().map(|p| format!("{}{p}", spec.url)),
+                health_url: spec
+                    .health_path
+                    .as_ref()
+                    .map(|p| format!("{}{p}", spec.url)),
                 start_timeout: spec.start_timeout,
             })
         })

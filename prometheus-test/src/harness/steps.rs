@@ -61,7 +61,11 @@ pub(crate) mod tests {
         Box::pin(async { Ok(()) })
     }
 
-    pub(crate) fn leak_step(name: &'static str, worker: &'static str, order: u32) -> &'static StepDef {
+    pub(crate) fn leak_step(
+        name: &'static str,
+        worker: &'static str,
+        order: u32,
+    ) -> &'static StepDef {
         Box::leak(Box::new(StepDef {
             name,
             fn_name: name,
@@ -86,8 +90,16 @@ pub(crate) mod tests {
         check(&steps, &["worker1", "worker2"], &mut problems);
         let text = problems.to_string();
         assert!(text.starts_with("3 problems:"), "{text}");
-        assert!(text.contains("worker `worker9` is not in workers.json (it defines worker1, worker2)"), "{text}");
-        assert!(text.contains("share `order = 1`: `steps::a` (tests/steps.rs:10), `steps::b` (tests/steps.rs:10)"), "{text}");
+        assert!(
+            text.contains("worker `worker9` is not in workers.json (it defines worker1, worker2)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "share `order = 1`: `steps::a` (tests/steps.rs:10), `steps::b` (tests/steps.rs:10)"
+            ),
+            "{text}"
+        );
         assert!(text.contains("share the name `a`"), "{text}");
     }
 }

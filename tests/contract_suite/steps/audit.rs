@@ -12,6 +12,7 @@ pub(crate) struct Work {
 }
 
 /// What worker 1 audits, prepared from the runner's state.
+#[expect(clippy::unused_async, reason = "prepare functions are async")]
 async fn stored_work(runner: &Runner, _worker: &Worker) -> anyhow::Result<Work> {
     runner.get("work")
 }
@@ -20,7 +21,12 @@ async fn stored_work(runner: &Runner, _worker: &Worker) -> anyhow::Result<Work> 
 #[step(worker = "worker1", order = 3, prepare = stored_work)]
 async fn audit(runner: &Runner, _worker: &Worker, work: Work) -> anyhow::Result<()> {
     enter(runner, "audit").await?;
-    anyhow::ensure!(work.round == runner.current_round(), "work of round {} found in round {}", work.round, runner.current_round());
+    anyhow::ensure!(
+        work.round == runner.current_round(),
+        "work of round {} found in round {}",
+        work.round,
+        runner.current_round()
+    );
     anyhow::ensure!(work.by == "worker2", "work by {}", work.by);
     Ok(())
 }
@@ -29,7 +35,7 @@ async fn audit(runner: &Runner, _worker: &Worker, work: Work) -> anyhow::Result<
 #[step(worker = "worker2", order = 4)]
 async fn optional(runner: &Runner, _worker: &Worker) -> anyhow::Result<()> {
     enter(runner, "optional").await?;
-    if runner.current_round() % 2 == 0 {
+    if runner.current_round().is_multiple_of(2) {
         skip!("nothing to check in even round {}", runner.current_round());
     }
     Ok(())

@@ -14,13 +14,22 @@ pub(crate) fn triggered(var: &str, runner: &Runner, name: &str) -> bool {
 pub(crate) async fn enter(runner: &Runner, name: &str) -> anyhow::Result<()> {
     if let Ok(path) = std::env::var("CONTRACT_LOG") {
         use std::io::Write as _;
-        let mut log = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
         writeln!(log, "{}:{name}", runner.current_round())?;
     }
     if triggered("CONTRACT_HANG", runner, name) {
         tokio::time::sleep(std::time::Duration::from_secs(120)).await;
     }
-    assert!(!triggered("CONTRACT_PANIC", runner, name), "asked to panic in {name}");
-    anyhow::ensure!(!triggered("CONTRACT_FAIL", runner, name), "asked to fail in {name}");
+    assert!(
+        !triggered("CONTRACT_PANIC", runner, name),
+        "asked to panic in {name}"
+    );
+    anyhow::ensure!(
+        !triggered("CONTRACT_FAIL", runner, name),
+        "asked to fail in {name}"
+    );
     Ok(())
 }

@@ -8,7 +8,12 @@ use super::{enter, triggered};
 #[step(worker = "worker1", order = 1)]
 async fn ping(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
     enter(runner, "ping").await?;
-    runner.http().get(format!("{}/health", worker.url())).send().await?.error_for_status()?;
+    runner
+        .http()
+        .get(format!("{}/health", worker.url()))
+        .send()
+        .await?
+        .error_for_status()?;
     Ok(())
 }
 
@@ -17,7 +22,11 @@ async fn ping(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
 async fn work(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
     enter(runner, "work").await?;
     if triggered("CONTRACT_CRASH", runner, "work") {
-        let _ = runner.http().get(format!("{}/crash", worker.url())).send().await;
+        let _ = runner
+            .http()
+            .get(format!("{}/crash", worker.url()))
+            .send()
+            .await;
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
     }
     runner.set("work.round", &runner.current_round())?;
