@@ -42,7 +42,14 @@ pub(crate) fn with_fallback(fallback: TokenStream, error: syn::Error) -> TokenSt
     tokens
 }
 
+/// Every message of `error`, in order.
 #[cfg(test)]
 pub(crate) fn messages(error: syn::Error) -> Vec<String> {
     error.into_iter().map(|e| e.to_string()).collect()
+}
+
+/// `tokens` as text without whitespace, for matching fragments in tests.
+#[cfg(test)]
+pub(crate) fn compact(tokens: &TokenStream) -> String {
+    tokens.to_string().split_whitespace().collect()
 }

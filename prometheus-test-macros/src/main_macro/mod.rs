@@ -2,6 +2,8 @@
 
 mod args;
 mod expand;
+#[cfg(test)]
+mod tests;
 
 use proc_macro2::TokenStream;
 

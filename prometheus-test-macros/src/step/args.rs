@@ -67,14 +67,18 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ParsedArgs {
         "name" => name = errors.keep(key_value::non_empty_string(value, &NAME)),
         _ => description = errors.keep(key_value::string(value, &DESCRIPTION)),
     });
-    if given.lacks(&WORKER) {
-        local.push(missing(
+    match (given.lacks(&WORKER), given.lacks(&ORDER)) {
+        (true, true) => local.push(syn::Error::new(
+            Span::call_site(),
+            "missing `worker` and `order`: write `#[step(worker = \"worker1\", order = 1)]` \
+             (a key of workers.json and the step's position in a round)",
+        )),
+        (true, false) => local.push(missing(
             &WORKER,
             "the key of workers.json the step runs against",
-        ));
-    }
-    if given.lacks(&ORDER) {
-        local.push(missing(&ORDER, "the step's position in a round"));
+        )),
+        (false, true) => local.push(missing(&ORDER, "the step's position in a round")),
+        (false, false) => {}
     }
     let args = match (local.is_empty(), worker, order) {
         (true, Some(worker), Some((order, order_span))) => Some(StepArgs {
@@ -104,4 +108,194 @@ fn missing(key: &Key, meaning: &str) -> syn::Error {
             key.name, key.example
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+    use quote::{ToTokens, quote};
+
+    use super::{ParsedArgs, parse};
+    use crate::error::{Errors, messages};
+
+    fn read(tokens: TokenStream) -> (ParsedArgs, Vec<String>) {
+        let mut errors = Errors::default();
+        let parsed = parse(tokens, &mut errors);
+        let messages = errors.finish().err().map(messages).unwrap_or_default();
+        (parsed, messages)
+    }
+
+    fn errors_of(tokens: TokenStream) -> Vec<String> {
+        read(tokens).1
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let (parsed, errors) = read(quote! {
+            worker = "worker2", order = 7, prepare = fixtures::prepare_todo,
+            name = "submit todo", description = "submits a todo",
+        });
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(parsed.has_prepare);
+        let args = parsed.args.expect("valid arguments");
+        assert_eq!(args.worker.value(), "worker2");
+        assert_eq!(args.order, 7);
+        let prepare = args.prepare.expect("prepare path");
+        assert_eq!(
+            prepare.to_token_stream().to_string(),
+            "fixtures :: prepare_todo"
+        );
+        assert_eq!(args.name.expect("name").value(), "submit todo");
+        assert_eq!(
+            args.description.expect("description").value(),
+            "submits a todo"
+        );
+    }
+
+    #[test]
+    fn optional_keys_default_to_none() {
+        let (parsed, errors) = read(quote!(order = 0, worker = "worker1"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(!parsed.has_prepare);
+        let args = parsed.args.expect("valid arguments");
+        assert_eq!(args.order, 0);
+        assert!(args.prepare.is_none() && args.name.is_none() && args.description.is_none());
+    }
+
+    #[test]
+    fn order_takes_u32_range_and_suffix() {
+        let (parsed, errors) = read(quote!(worker = "w", order = 4_294_967_295u32));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(parsed.args.expect("valid").order, u32::MAX);
+        let range = "`order` must be an integer from 0 to 4294967295, like `order = 1`";
+        assert_eq!(errors_of(quote!(worker = "w", order = 4294967296)), [range]);
+        assert_eq!(errors_of(quote!(worker = "w", order = -1)), [range]);
+        assert_eq!(
+            errors_of(quote!(worker = "w", order = 1u8)),
+            ["`order` takes an unsuffixed integer, like `order = 1`"]
+        );
+        assert_eq!(
+            errors_of(quote!(worker = "w", order = "1")),
+            ["`order` takes an integer literal, like `order = 1`"]
+        );
+    }
+
+    #[test]
+    fn unknown_key_lists_the_valid_ones() {
+        assert_eq!(
+            errors_of(quote!(worker = "w", order = 1, retries = 3, skip)),
+            [
+                "unknown argument `retries`; expected one of `worker`, `order`, `prepare`, `name`, `description`",
+                "unknown argument `skip`; expected one of `worker`, `order`, `prepare`, `name`, `description`",
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_key_is_reported_once_on_the_second() {
+        let (parsed, errors) = read(quote!(worker = "a", order = 1, worker = "b"));
+        assert_eq!(errors, ["`worker` is given twice; keep one"]);
+        assert!(parsed.args.is_none());
+        assert_eq!(
+            errors_of(quote!(worker = "a", order = 1, order = 2, order = 3)),
+            [
+                "`order` is given twice; keep one",
+                "`order` is given twice; keep one"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_keys_are_named() {
+        assert_eq!(
+            errors_of(quote!(order = 1)),
+            [
+                "missing `worker` (the key of workers.json the step runs against): add `worker = \"worker1\"` to `#[step(...)]`"
+            ]
+        );
+        assert_eq!(
+            errors_of(quote!(worker = "w")),
+            ["missing `order` (the step's position in a round): add `order = 1` to `#[step(...)]`"]
+        );
+        assert_eq!(
+            errors_of(quote!()),
+            [
+                "missing `worker` and `order`: write `#[step(worker = \"worker1\", order = 1)]` (a key of workers.json and the step's position in a round)"
+            ]
+        );
+    }
+
+    #[test]
+    fn string_keys_reject_other_literals_and_blanks() {
+        assert_eq!(
+            errors_of(quote!(worker = worker1, order = 1)),
+            ["`worker` takes a string literal, like `worker = \"worker1\"`"]
+        );
+        assert_eq!(
+            errors_of(quote!(worker = "", order = 1)),
+            ["`worker` must not be empty, like `worker = \"worker1\"`"]
+        );
+        assert_eq!(
+            errors_of(quote!(worker = "w", order = 1, name = "  ")),
+            ["`name` must not be empty, like `name = \"submit todo\"`"]
+        );
+        assert_eq!(
+            errors_of(quote!(worker = "w", order = 1, description = 3)),
+            ["`description` takes a string literal, like `description = \"submits a todo\"`"]
+        );
+        // An empty description is allowed: it is the default too.
+        assert!(errors_of(quote!(worker = "w", order = 1, description = "")).is_empty());
+    }
+
+    #[test]
+    fn prepare_takes_a_path_and_is_noted_even_when_wrong() {
+        let (parsed, errors) = read(quote!(worker = "w", order = 1, prepare = "prepare_todo"));
+        assert_eq!(
+            errors,
+            ["`prepare` takes the path of an async fn, like `prepare = prepare_todo`"]
+        );
+        assert!(parsed.has_prepare);
+    }
+
+    #[test]
+    fn key_without_value_is_reported_and_reading_goes_on() {
+        assert_eq!(
+            errors_of(quote!(worker, order = 1, bogus = 2)),
+            [
+                "`worker` needs a value, like `worker = \"worker1\"`",
+                "unknown argument `bogus`; expected one of `worker`, `order`, `prepare`, `name`, `description`",
+            ]
+        );
+    }
+
+    #[test]
+    fn independent_errors_are_all_reported() {
+        assert_eq!(
+            errors_of(quote!(order = "first", retries = 3, name = 1)),
+            [
+                "`order` takes an integer literal, like `order = 1`",
+                "unknown argument `retries`; expected one of `worker`, `order`, `prepare`, `name`, `description`",
+                "`name` takes a string literal, like `name = \"submit todo\"`",
+                "missing `worker` (the key of workers.json the step runs against): add `worker = \"worker1\"` to `#[step(...)]`",
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_syntax_stops_without_follow_on_missing_key_errors() {
+        let errors = errors_of(quote!(worker = "w" order = 1));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(!errors[0].contains("missing"), "{errors:?}");
+    }
+
+    #[test]
+    fn values_wrapped_by_macro_rules_are_read() {
+        let grouped = |tokens: TokenStream| TokenTree::Group(Group::new(Delimiter::None, tokens));
+        let worker = grouped(quote!("worker1"));
+        let order = grouped(quote!(3));
+        let (parsed, errors) = read(quote!(worker = #worker, order = #order));
+        assert!(errors.is_empty(), "{errors:?}");
+        let args = parsed.args.expect("valid arguments");
+        assert_eq!((args.worker.value().as_str(), args.order), ("worker1", 3));
+    }
 }

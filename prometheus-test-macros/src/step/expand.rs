@@ -56,15 +56,17 @@ pub(crate) fn step(args: &StepArgs, func: &StepFn, params: &Params<'_>) -> Token
         ReturnType::Default => ident.span(),
         ReturnType::Type(_, ty) => ty.span(),
     };
-    let run_step = quote_spanned! {output_span=>
-        ::prometheus_test::__private::StepOutput::into_step_result(
-            #inner(#(#call_args),*).await
-        )
+    let output = local("output", Span::mixed_site());
+    let output_ref = local("output", output_span);
+    let into_result = quote_spanned! {output_span=>
+        ::prometheus_test::__private::StepOutput::into_step_result(#output_ref)
     };
     let file = quote_spanned!(ident.span()=> ::core::file!());
     let line = quote_spanned!(ident.span()=> ::core::line!());
 
     quote! {
+        // The macro makes steps async whether or not they await.
+        #[allow(clippy::unused_async)]
         #renamed
 
         #(#cfgs)*
@@ -79,7 +81,8 @@ pub(crate) fn step(args: &StepArgs, func: &StepFn, params: &Params<'_>) -> Token
             ) -> ::prometheus_test::__private::StepFuture<'a> {
                 ::prometheus_test::__private::Box::pin(async move {
                     #prepare
-                    #run_step
+                    let #output = #inner(#(#call_args),*).await;
+                    #into_result
                 })
             }
             ::prometheus_test::__private::inventory::submit! {

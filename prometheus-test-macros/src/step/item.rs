@@ -72,3 +72,66 @@ impl StepFn {
         tokens
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::StepFn;
+    use crate::error::compact;
+
+    fn read(tokens: proc_macro2::TokenStream) -> StepFn {
+        syn::parse2(tokens).expect("a step function")
+    }
+
+    #[test]
+    fn doc_joins_lines_without_their_first_space() {
+        let func = read(quote! {
+            ///  Audits the submission.
+            ///
+            /// Second line.
+            #[doc = "Third line."]
+            async fn audit() {}
+        });
+        assert_eq!(
+            func.doc(),
+            "Audits the submission.\n\nSecond line.\nThird line."
+        );
+        assert_eq!(
+            read(quote!(
+                async fn audit() {}
+            ))
+            .doc(),
+            ""
+        );
+    }
+
+    #[test]
+    fn body_is_kept_as_written_even_when_half_typed() {
+        let func = read(quote! {
+            #[allow(unused)]
+            pub(crate) async fn audit(runner: &Runner) -> Result<()> { runner. }
+        });
+        let renamed = func.renamed(syn::Ident::new("renamed", proc_macro2::Span::call_site()));
+        assert_eq!(
+            compact(&renamed),
+            "#[allow(unused)]pub(crate)asyncfnrenamed(runner:&Runner)->Result<()>{runner.}"
+        );
+    }
+
+    #[test]
+    fn other_items_are_rejected() {
+        assert!(
+            syn::parse2::<StepFn>(quote!(
+                struct Submit;
+            ))
+            .is_err()
+        );
+        assert!(
+            syn::parse2::<StepFn>(quote!(
+                async fn submit();
+            ))
+            .is_err()
+        );
+    }
+}

@@ -3,6 +3,8 @@
 mod args;
 mod expand;
 mod item;
+#[cfg(test)]
+mod tests;
 mod validate;
 
 use proc_macro2::TokenStream;
@@ -17,7 +19,10 @@ pub(crate) fn step(args: TokenStream, item: TokenStream) -> TokenStream {
     let func = match syn::parse2::<item::StepFn>(item.clone()) {
         Ok(func) => func,
         Err(error) => {
-            errors.push(error);
+            errors.push(syn::Error::new(
+                error.span(),
+                format!("`#[step]` goes on an `async fn`: {error}"),
+            ));
             return fallback(item, errors);
         }
     };

@@ -1,0 +1,8 @@
+use prometheus_test::{Runner, Worker, step};
+
+#[step(worker = "worker1", order = 1)]
+async fn submit(_runner: &Runner, _worker: &Worker) -> i32 {
+    0
+}
+
+fn main() {}

@@ -1,0 +1,1 @@
+prometheus_test::main!(config = "a.yaml", config = "b.yaml");

@@ -1,0 +1,9 @@
+use prometheus_test::{Runner, Worker, step};
+
+#[step(worker = "worker1", order = 4294967296)]
+async fn submit(_runner: &Runner, _worker: &Worker) {}
+
+#[step(worker = "worker1", order = -1)]
+async fn audit(_runner: &Runner, _worker: &Worker) {}
+
+fn main() {}

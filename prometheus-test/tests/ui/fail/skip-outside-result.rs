@@ -1,0 +1,8 @@
+use prometheus_test::{Runner, Worker, skip, step};
+
+#[step(worker = "worker1", order = 1)]
+async fn submit(_runner: &Runner, _worker: &Worker) {
+    skip!("no todo");
+}
+
+fn main() {}
