@@ -56,8 +56,10 @@ pub(crate) fn step(args: &StepArgs, func: &StepFn, params: &Params<'_>) -> Token
         ReturnType::Default => ident.span(),
         ReturnType::Type(_, ty) => ty.span(),
     };
-    let output = local("output", Span::mixed_site());
-    let output_ref = local("output", output_span);
+    // Call-site hygiene here: rustc reports a mixed-site argument on the
+    // attribute instead of on the return type.
+    let output = Ident::new("__pt_output", Span::call_site());
+    let output_ref = Ident::new("__pt_output", output_span);
     let into_result = quote_spanned! {output_span=>
         ::prometheus_test::__private::StepOutput::into_step_result(#output_ref)
     };

@@ -42,7 +42,7 @@ fn registers_the_step_with_absolute_paths() {
     );
     for fragment in [
         "const_:()={fn__pt_run<'a>(runner:&'a::prometheus_test::Runner,worker:&'a::prometheus_test::Worker,)->::prometheus_test::__private::StepFuture<'a>",
-        "::prometheus_test::__private::Box::pin(asyncmove{letoutput=__pt_step_submit(runner,worker).await;::prometheus_test::__private::StepOutput::into_step_result(output)})",
+        "::prometheus_test::__private::Box::pin(asyncmove{let__pt_output=__pt_step_submit(runner,worker).await;::prometheus_test::__private::StepOutput::into_step_result(__pt_output)})",
         "::prometheus_test::__private::inventory::submit!{::prometheus_test::__private::StepDef{",
         "name:\"submit\",fn_name:\"submit\",description:\"\",module:::core::module_path!(),worker:\"worker1\",order:2,file:::core::file!(),line:::core::line!(),run:__pt_run,",
     ] {
@@ -64,7 +64,7 @@ fn prepare_runs_first_and_feeds_the_third_parameter() {
     );
     assert!(
         out.contains(
-            "letprepared=::prometheus_test::__private::PrepareOutput::into_prepared(fixtures::prepare_todo(runner,worker).await)?;letoutput=__pt_step_submit(runner,worker,prepared).await;"
+            "letprepared=::prometheus_test::__private::PrepareOutput::into_prepared(fixtures::prepare_todo(runner,worker).await)?;let__pt_output=__pt_step_submit(runner,worker,prepared).await;"
         ),
         "{out}"
     );
