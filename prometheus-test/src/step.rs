@@ -114,7 +114,7 @@ macro_rules! skip {
 /// What a step function may return: `()` or `Result<(), E>` with an error
 /// convertible into `anyhow::Error`.
 #[diagnostic::on_unimplemented(
-    message = "a step must return `()` or `Result<(), E>` where `E: Into<anyhow::Error>`",
+    message = "a step or `post_load` hook must return `()` or `Result<(), E>` where `E: Into<anyhow::Error>`",
     label = "`{Self}` is not a step result"
 )]
 pub trait StepOutput {
