@@ -2,7 +2,7 @@
 //!
 //! The shared vectors were produced by the Python package's (0.1.10) own
 //! `load_keypair` and `create_signature`; the oracles in `tests/data/python_*`
-//! by CPython's `json.dumps` (see `tests/data/make_python_oracles.py`).
+//! by `CPython`'s `json.dumps` (see `tests/data/make_python_oracles.py`).
 
 mod support;
 

@@ -3,8 +3,10 @@
 //! - [`keypair`]: Solana-style keypair files and [`Keypair`].
 //! - [`canonical`]: `json.dumps(payload, sort_keys=True)` as a serde serializer.
 //! - [`signature`]: `create_signature` / `verify_signature`.
+//! - [`base58`]: fast base58, as Solana and Python's `base58` write it.
 //! - [`generate`]: deterministic keypairs for workers without configured keys.
 
+mod base58;
 mod canonical;
 mod generate;
 mod keypair;
