@@ -9,6 +9,10 @@ use super::api::{self, AuditPayload, AuditVerdict, Submission};
 
 /// Builds the audit request of `worker`: its peer's stored submission,
 /// signed for the current round. Skips when the peer submitted nothing.
+#[expect(
+    clippy::unused_async,
+    reason = "prepare functions are async; this one needs no I/O"
+)]
 async fn peer_audit(runner: &Runner, worker: &Worker) -> anyhow::Result<AuditPayload> {
     let peer_name: String = worker.get("audits")?;
     let peer = runner.worker(&peer_name)?;
@@ -53,8 +57,10 @@ async fn worker1_audits_its_peer(
     expect_valid(runner, worker, &payload).await
 }
 
-/// worker1 audits a copy of a peer's submission (config.yaml
-/// `forgery_target`) with a tampered result: it must not pass.
+/// worker1 finds a tampered copy of a peer's submission invalid.
+///
+/// The peer is config.yaml's `forgery_target`; the copy keeps the todo but
+/// claims another result.
 #[step(worker = "worker1", order = 11)]
 async fn worker1_rejects_a_forged_submission(
     runner: &Runner,

@@ -7,8 +7,9 @@ use serde_json::json;
 
 use super::api::{self, RoundPayload, SignedBody};
 
-/// worker3 refuses forged signatures and payloads meant for another round,
-/// task or endpoint.
+/// worker3 refuses forged signatures and misdirected payloads.
+///
+/// Misdirected: signed correctly, but for another round, task or endpoint.
 #[step(worker = "worker3", order = 1)]
 async fn worker3_refuses_untrusted_requests(
     runner: &Runner,

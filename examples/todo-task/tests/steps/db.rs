@@ -71,6 +71,21 @@ pub(crate) async fn next_open_todo(
         .context("cannot read todos")
 }
 
+/// The todo `staking_key` claimed in `round`, if any.
+pub(crate) async fn todo_claimed_in(
+    runner: &Runner,
+    staking_key: &str,
+    round: u32,
+) -> anyhow::Result<Option<Todo>> {
+    todos(runner)?
+        .find_one(doc! {
+            "taskId": runner.task_id(),
+            "assignees": { "$elemMatch": { "stakingKey": staking_key, "round": i64::from(round) } },
+        })
+        .await
+        .context("cannot read todos")
+}
+
 /// The todo with the hex id `todo_id`.
 pub(crate) async fn todo_by_id(runner: &Runner, todo_id: &str) -> anyhow::Result<Todo> {
     let id = ObjectId::parse_str(todo_id)

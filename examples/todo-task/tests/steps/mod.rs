@@ -1,11 +1,11 @@
-//! The steps of one round, in order (the number is the step's `order`):
+//! The steps of one round, in the order they run (their `order` in brackets):
 //!
-//! 1. `auth`: worker3's server refuses forged or misdirected requests.
-//! 2-4. `task`: each worker claims the oldest todo it has not done and hashes it.
-//! 5-7. `submission`: each worker submits that work; the runner keeps it.
-//! 8-11. `audit`: each worker audits the peer named in workers.json; worker1
-//!    also sees a forged submission fail.
-//! 12. `checks`: the audits collection holds exactly those verdicts.
+//! - `auth` (1): worker3's server refuses forged or misdirected requests.
+//! - `task` (2-4): each worker claims the oldest todo it has not done and hashes it.
+//! - `submission` (5-7): each worker submits that work; the runner keeps it.
+//! - `audit` (8-11): each worker audits the peer named in workers.json, and
+//!   worker1 sees a forged submission fail.
+//! - `checks` (12): the audits collection holds exactly those verdicts.
 //!
 //! Rounds = todos + 1: every worker does one todo per round, so in the last
 //! round the queue is empty and the task, submission and audit steps skip.
