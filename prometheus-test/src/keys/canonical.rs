@@ -68,7 +68,12 @@ impl ser::Error for CanonicalJsonError {
 /// at every level, whatever order the value holds them in. Integer map keys
 /// are sorted by value (`2` before `10`), as Python does before it turns them
 /// into strings; keys of types Python cannot compare (a string and a number)
-/// are an error, as they are in Python.
+/// are an error, as they are in Python. Equal keys, which a Python dict
+/// cannot hold but a serde map can, are all written, in input order.
+///
+/// `f32` values are written as the Python float of their shortest decimal
+/// (`0.1_f32` as `0.1`); bytes as a list of integers, enums as `serde_json`
+/// writes them; `serde_json`'s `arbitrary_precision` numbers keep every digit.
 ///
 /// ```
 /// let payload = serde_json::json!({"roundNumber": 1, "action": "audit", "ratio": 1e16});
