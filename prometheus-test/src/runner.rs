@@ -67,7 +67,9 @@ impl Runner {
         self.max_rounds.store(rounds, Ordering::Relaxed);
     }
 
-    pub(crate) fn workers(&self) -> &[Worker] {
+    /// Every worker of workers.json, in file order.
+    #[must_use]
+    pub fn workers(&self) -> &[Worker] {
         &self.workers
     }
 

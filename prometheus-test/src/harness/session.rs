@@ -104,12 +104,15 @@ impl Session<'_> {
         let config = Config::load(&config_file)?;
         let mut env = EnvMap::load(&config.project_dir, &config.tests_dir)?;
         let needs_mongo = config.needs_mongodb() || self.options.post_load.is_some();
-        // Until a server is chosen, a mapped MONGO_URI resolves to the default.
         let mongo_uri_given = env.get("MONGO_URI").is_some();
         if needs_mongo && !mongo_uri_given {
-            env.set("MONGO_URI", mongo::DEFAULT_URI);
+            // Until a server is chosen, a mapped MONGO_URI checks as the default.
+            let mut provisional = env.clone();
+            provisional.set("MONGO_URI", mongo::DEFAULT_URI);
+            self.check(&config, &provisional)?;
+        } else {
+            self.check(&config, &env)?;
         }
-        self.check(&config, &env)?;
 
         let saved = if self.cli.reset {
             None
@@ -166,6 +169,9 @@ impl Session<'_> {
 
         let resumed = match saved {
             Some(state) => {
+                if let Some(db) = db {
+                    mongo::check_required(db, &config.mongodb, &config.task_id).await?;
+                }
                 let max_rounds = max_rounds(config, db).await?;
                 let position = Position::from_state(
                     state.current_round(),
@@ -182,9 +188,6 @@ impl Session<'_> {
             None => None,
         };
         if let Some(state) = resumed {
-            if let Some(db) = db {
-                mongo::check_required(db, &config.mongodb, &config.task_id).await?;
-            }
             report::note(&format!(
                 "resuming round {} after step `{}`",
                 state.current_round(),
