@@ -1,2 +1,165 @@
-//! Benchmark (to be written).
-fn main() {}
+//! Worker start-up: time from `Fleet::start` to every worker ready, for 3 and
+//! 20 workers of the python3 fixture server (`tests/fixtures/servers/good_server.py`),
+//! next to, measured in the same runs: the boot time of one such worker
+//! spawned by hand and timed until its port accepts a connection, and the
+//! floor for N workers (N spawned by hand at once, each port polled every
+//! 1 ms), which on a small machine is set by CPU, not by the fleet. Also times
+//! the fleet's shutdown. Each figure is the median of `RUNS` runs.
+//!
+//! The Python original starts workers one by one with a fixed 3 s sleep each,
+//! so it needs 3 s per worker whatever the boot time.
+//!
+//! Run: `cargo bench -p prometheus-test --bench worker_start`
+
+// The process module is crate-private, so the bench compiles its own copy.
+// Cargo builds `harness = false` targets with `cfg(test)`: the module's tests
+// come along without their `#[test]` functions, hence the unused imports.
+#[path = "../src/process/mod.rs"]
+#[expect(
+    dead_code,
+    unused_imports,
+    reason = "the bench uses only the fleet part of the module, and none of its tests"
+)]
+mod process;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use process::{Fleet, LaunchSpec, LogMode};
+use tokio::net::TcpStream;
+use tokio::process::Command;
+
+/// Runs per figure.
+const RUNS: usize = 5;
+/// Fleet sizes timed.
+const SIZES: [usize; 2] = [3, 20];
+
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(bench())
+}
+
+async fn bench() -> anyhow::Result<()> {
+    let mut boots = Vec::with_capacity(RUNS);
+    let mut floors = vec![Vec::with_capacity(RUNS); SIZES.len()];
+    let mut starts = vec![Vec::with_capacity(RUNS); SIZES.len()];
+    let mut stops = vec![Vec::with_capacity(RUNS); SIZES.len()];
+    for _ in 0..RUNS {
+        boots.push(boot_by_hand(1).await?);
+        for (index, &size) in SIZES.iter().enumerate() {
+            floors[index].push(boot_by_hand(size).await?);
+            let (start, stop) = fleet_start_and_stop(size).await?;
+            starts[index].push(start);
+            stops[index].push(stop);
+        }
+    }
+    let boot = median(&mut boots);
+    println!(
+        "one worker booting alone (spawned by hand): median {}",
+        ms(boot)
+    );
+    for (index, &size) in SIZES.iter().enumerate() {
+        let floor = median(&mut floors[index]);
+        let start = median(&mut starts[index]);
+        let stop = median(&mut stops[index]);
+        println!(
+            "fleet of {size:>2}: start to all ready median {} = {:.2}x one boot, {:.2}x the \
+             {size} spawned by hand at once ({}); shutdown median {}; Python original: {} s of fixed sleeps",
+            ms(start),
+            start.as_secs_f64() / boot.as_secs_f64(),
+            start.as_secs_f64() / floor.as_secs_f64(),
+            ms(floor),
+            ms(stop),
+            3 * size
+        );
+    }
+    Ok(())
+}
+
+fn server_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/servers/good_server.py")
+}
+
+/// `count` distinct ports nobody listens on right now.
+fn free_ports(count: usize) -> anyhow::Result<Vec<u16>> {
+    let listeners = (0..count)
+        .map(|_| TcpListener::bind(("127.0.0.1", 0)))
+        .collect::<Result<Vec<_>, _>>()?;
+    listeners
+        .iter()
+        .map(|listener| Ok(listener.local_addr()?.port()))
+        .collect()
+}
+
+/// `count` fixture servers spawned directly at once, timed until every port
+/// accepts (each polled every 1 ms).
+async fn boot_by_hand(count: usize) -> anyhow::Result<Duration> {
+    let ports = free_ports(count)?;
+    let started = Instant::now();
+    let mut children = ports
+        .iter()
+        .map(|port| {
+            Command::new("python3")
+                .arg(server_script())
+                .env("PORT", port.to_string())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .context("spawn python3")
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    for (port, child) in ports.iter().zip(&mut children) {
+        while TcpStream::connect(("127.0.0.1", *port)).await.is_err() {
+            anyhow::ensure!(child.try_wait()?.is_none(), "the fixture server exited");
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(60),
+                "the fixture server never listened"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    let boot = started.elapsed();
+    for child in &mut children {
+        child.kill().await?;
+    }
+    Ok(boot)
+}
+
+/// Starts a fleet of `size` fixture servers; returns (start to ready, shutdown) times.
+async fn fleet_start_and_stop(size: usize) -> anyhow::Result<(Duration, Duration)> {
+    let specs = free_ports(size)?
+        .into_iter()
+        .enumerate()
+        .map(|(index, port)| LaunchSpec {
+            name: format!("worker{}", index + 1),
+            command: vec!["python3".into(), server_script().into()],
+            cwd: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            env: vec![("PORT".to_owned(), port.to_string())],
+            port,
+            health_url: None,
+            start_timeout: Duration::from_secs(60),
+        })
+        .collect();
+    let started = Instant::now();
+    let fleet = Fleet::start(specs, LogMode::Capture).await?;
+    let start = started.elapsed();
+    let stopping = Instant::now();
+    fleet.shutdown().await;
+    Ok((start, stopping.elapsed()))
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.0} ms", duration.as_secs_f64() * 1000.0)
+}
