@@ -12,7 +12,7 @@ const FIRST_DELAY: Duration = Duration::from_millis(5);
 /// Bounds how late a ready worker is noticed. A failed local connect costs
 /// microseconds, so 40 attempts a second per worker are cheap; a 100 ms cap
 /// made a fleet of 3 python3 workers ready 1.5x later than the same workers
-/// spawned and polled by hand (benches/worker_start.rs).
+/// spawned and polled by hand (`benches/worker_start.rs`).
 const MAX_DELAY: Duration = Duration::from_millis(25);
 /// Longest a single attempt may take.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
