@@ -72,6 +72,7 @@ impl std::error::Error for WorkerExited {}
 impl Fleet {
     /// Starts every worker at once and waits until all are ready. On any
     /// failure, stops all already-started processes before returning the error.
+    /// Dropping the future (e.g. a `select!` on Ctrl-C) kills what it started with SIGKILL.
     pub(crate) async fn start(specs: Vec<LaunchSpec>, mode: LogMode) -> anyhow::Result<Fleet> {
         check_ports(&specs)?;
         let client = if specs.iter().any(|spec| spec.health_url.is_some()) {
