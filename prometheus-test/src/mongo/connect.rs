@@ -17,6 +17,9 @@ pub(crate) const DEFAULT_URI: &str = "mongodb://localhost:27017";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long the probe of localhost:27017 waits before starting a private server.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long closing the client may take; the driver's shutdown handshake with its
+/// background monitors has been seen to hang (driver 3.2.5 against mongod 4.0).
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A connected `MongoDB` client, and the private server behind it if this run started one.
 pub(crate) struct Mongo {
@@ -54,7 +57,7 @@ impl Mongo {
 
     /// Closes the client and stops the private server, removing its data.
     pub(crate) async fn shutdown(self) {
-        self.client.shutdown().await;
+        close_client(self.client).await;
         if let Some(server) = self.managed {
             server.stop().await;
         }
@@ -119,6 +122,12 @@ pub(crate) async fn connect(env: &EnvMap) -> anyhow::Result<Mongo> {
         uri,
         managed: Some(server),
     })
+}
+
+/// Closes `client`, giving up after [`SHUTDOWN_TIMEOUT`]: its background tasks then
+/// end with the runtime.
+pub(crate) async fn close_client(client: Client) {
+    let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, client.shutdown()).await;
 }
 
 /// A client for `uri` that has answered a ping within [`CONNECT_TIMEOUT`].

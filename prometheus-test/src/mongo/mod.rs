@@ -1,6 +1,7 @@
 //! `MongoDB`: connection (or a managed local `mongod`), fixture validation and
 //! import, required-document checks and round counting.
 
+pub(crate) mod bench_support;
 mod connect;
 mod fixtures;
 mod import;
@@ -11,6 +12,6 @@ mod rounds;
 mod tests;
 
 pub(crate) use connect::{DEFAULT_URI, Mongo, connect};
-pub(crate) use fixtures::read_fixtures;
+pub(crate) use fixtures::{Fixtures, read_fixtures};
 pub(crate) use import::{check_required, reset};
 pub(crate) use rounds::count_rounds;

@@ -488,7 +488,7 @@ async fn managed_server_starts_answers_and_is_gone_after_stop() {
         .run_command(doc! { "ping": 1 })
         .await
         .unwrap();
-    client.shutdown().await;
+    super::connect::close_client(client).await;
     server.stop().await;
     let alive = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap()),
@@ -534,6 +534,14 @@ async fn connect_starts_a_private_server_when_nothing_answers() {
         )
         .is_err()
     );
+}
+
+#[tokio::test]
+async fn import_bench_runs_on_a_small_data_set() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/bench-import-python.py");
+    super::bench_support::fixture_import(&mongod_binary(), &script, 2_000, 1)
+        .await
+        .unwrap();
 }
 
 #[test]
