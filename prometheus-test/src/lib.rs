@@ -137,6 +137,17 @@ pub use anyhow;
 pub use mongodb;
 pub use reqwest;
 
+/// Runs the fixture import benchmark (`benches/fixture_import.rs`). Not public API.
+#[doc(hidden)]
+pub async fn __bench_fixture_import(
+    mongod: &std::path::Path,
+    python_script: &std::path::Path,
+    documents: usize,
+    runs: usize,
+) -> anyhow::Result<()> {
+    mongo::bench_support::fixture_import(mongod, python_script, documents, runs).await
+}
+
 /// Glue for the code `#[step]` and `main!()` generate. Not public API.
 #[doc(hidden)]
 pub mod __private {

@@ -128,7 +128,7 @@ impl Session<'_> {
             )?);
         }
         let mongo = if needs_mongo {
-            let mongo = mongo::connect(&env).await?;
+            let mongo = mongo::connect(&env, Some(&config.data_dir.join("mongodb"))).await?;
             if !mongo_uri_given {
                 env.set("MONGO_URI", mongo.uri());
             }
@@ -139,10 +139,11 @@ impl Session<'_> {
         let db = mongo
             .as_ref()
             .map(|m| m.client().database(&config.mongodb.database));
-        let (state, fresh) = self
+        let (state, resumed_rounds) = self
             .open_state(&config, saved, fixtures, db.as_ref(), needs_mongo)
             .await?;
         let env = Arc::new(env);
+        let fresh = resumed_rounds.is_none();
         let workers = Self::load_workers(&config, &env, fresh)?;
         let runner = Runner::new(config, env, workers, state, db.clone());
         if let (true, Some(hook), Some(db)) = (fresh, self.options.post_load, &db) {
@@ -151,12 +152,17 @@ impl Session<'_> {
                 .context("the post_load hook failed")?;
             report::note("post_load hook done");
         }
-        runner.set_max_rounds(max_rounds(runner.config(), db.as_ref()).await?);
+        // A fresh run counts its rounds after the hook, which may change the data.
+        let rounds = match resumed_rounds {
+            Some(rounds) => rounds,
+            None => max_rounds(runner.config(), db.as_ref()).await?,
+        };
+        runner.set_max_rounds(rounds);
         Ok((runner, mongo))
     }
 
-    /// The state to play from: the saved one to resume, or a fresh one after
-    /// the fixtures are validated and imported (`true` when fresh).
+    /// The state to play from: the saved one to resume (with the run's rounds),
+    /// or a fresh one after the fixtures are validated and imported (`None`).
     async fn open_state(
         &self,
         config: &Config,
@@ -164,7 +170,7 @@ impl Session<'_> {
         fixtures: Option<mongo::Fixtures>,
         db: Option<&mongodb::Database>,
         needs_mongo: bool,
-    ) -> anyhow::Result<(State, bool)> {
+    ) -> anyhow::Result<(State, Option<u32>)> {
         let names: Vec<&str> = self.steps.iter().map(|s| s.name).collect();
 
         let resumed = match saved {
@@ -182,18 +188,18 @@ impl Session<'_> {
                     report::note("the previous run completed: starting a fresh run");
                     None
                 } else {
-                    Some(state)
+                    Some((state, max_rounds))
                 }
             }
             None => None,
         };
-        if let Some(state) = resumed {
+        if let Some((state, max_rounds)) = resumed {
             report::note(&format!(
                 "resuming round {} after step `{}`",
                 state.current_round(),
                 state.last_completed_step().unwrap_or("(none)")
             ));
-            Ok((state, false))
+            Ok((state, Some(max_rounds)))
         } else {
             let fixtures = match fixtures {
                 Some(f) => Some(f),
@@ -213,7 +219,7 @@ impl Session<'_> {
             }
             let state = State::fresh(&config.data_dir)?;
             report::note("fresh run: state reset, starting at round 1");
-            Ok((state, true))
+            Ok((state, None))
         }
     }
 

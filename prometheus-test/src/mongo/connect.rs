@@ -76,8 +76,10 @@ impl std::fmt::Debug for Mongo {
 
 /// Connects to `MONGO_URI` (default `mongodb://localhost:27017`). When `MONGO_URI`
 /// is unset and nothing answers on localhost:27017, starts a private `mongod`
-/// (`$PROMETHEUS_TEST_MONGOD`, else `mongod` on `PATH`) and says so on stderr.
-pub(crate) async fn connect(env: &EnvMap) -> anyhow::Result<Mongo> {
+/// (`$PROMETHEUS_TEST_MONGOD`, else `mongod` on `PATH`) and says so on stderr;
+/// its data goes to `keep_data_in` when given (so a resumed run finds it),
+/// else to a temporary directory.
+pub(crate) async fn connect(env: &EnvMap, keep_data_in: Option<&Path>) -> anyhow::Result<Mongo> {
     if let Some(uri) = env.get("MONGO_URI") {
         let client = open(uri).await.map_err(|error| {
             anyhow!(
@@ -109,11 +111,15 @@ pub(crate) async fn connect(env: &EnvMap) -> anyhow::Result<Mongo> {
              (scripts/test.sh fetches one)"
         )
     })?;
-    let (server, client) = ManagedMongod::start(&binary).await?;
+    let (server, client) = ManagedMongod::start_in(&binary, keep_data_in).await?;
     let uri = server.uri();
+    let kept = keep_data_in.map_or_else(
+        || "its data is removed at exit".to_owned(),
+        |dir| format!("its data is kept in {}", dir.display()),
+    );
     eprintln!(
         "prometheus-test: MONGO_URI is unset and nothing answers on {DEFAULT_URI}: started a \
-         private mongod ({}) at {uri} in {} ms; its data is removed at exit",
+         private mongod ({}) at {uri} in {} ms; {kept}",
         binary.display(),
         server.startup().as_millis()
     );

@@ -1,5 +1,6 @@
-//! A private `mongod` on a free loopback port with a temporary dbpath, for runs
-//! that have no `MongoDB` server of their own.
+//! A private `mongod` on a free loopback port, for runs that have no `MongoDB`
+//! server of their own: with a temporary dbpath, or one kept between runs so a
+//! resumed run finds its data again.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -29,18 +30,31 @@ pub(crate) struct ManagedMongod {
     child: Child,
     port: u16,
     /// Declared after `child` so that it is removed after the process is gone.
-    _dir: PrivateDir,
+    _dir: ServerDir,
     startup: Duration,
 }
 
 impl ManagedMongod {
-    /// Starts `binary` and waits until a driver ping succeeds.
+    /// Starts `binary` with a temporary dbpath and waits until a driver ping succeeds.
     pub(crate) async fn start(binary: &Path) -> anyhow::Result<(Self, Client)> {
+        Self::start_in(binary, None).await
+    }
+
+    /// Starts `binary` and waits until a driver ping succeeds; with `kept`, the
+    /// data lives in that directory (journaled) and outlives the server.
+    pub(crate) async fn start_in(
+        binary: &Path,
+        kept: Option<&Path>,
+    ) -> anyhow::Result<(Self, Client)> {
         let started = Instant::now();
         let mut taken = Vec::new();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port()?;
-            match Self::launch(binary, PrivateDir::create()?, port).await {
+            let dir = match kept {
+                Some(dir) => ServerDir::kept(dir)?,
+                None => ServerDir::Private(PrivateDir::create()?),
+            };
+            match Self::launch(binary, dir, port).await {
                 Ok(mut server) => {
                     server.startup = started.elapsed();
                     return match ping_client(port).await {
@@ -63,8 +77,8 @@ impl ManagedMongod {
     }
 
     /// Spawns mongod in `dir` and waits until it accepts connections.
-    async fn launch(binary: &Path, dir: PrivateDir, port: u16) -> Result<Self, LaunchError> {
-        let log_path = dir.0.join("mongod.log");
+    async fn launch(binary: &Path, dir: ServerDir, port: u16) -> Result<Self, LaunchError> {
+        let log_path = dir.path().join("mongod.log");
         let log = std::fs::File::create(&log_path)
             .with_context(|| format!("cannot create {}", log_path.display()))?;
         let mut command = Command::new(binary);
@@ -72,10 +86,12 @@ impl ManagedMongod {
             .arg("--port")
             .arg(port.to_string())
             .arg("--dbpath")
-            .arg(dir.0.join("db"))
+            .arg(dir.path().join("db"))
             .args(["--bind_ip", "127.0.0.1", "--nounixsocket"])
-            // Small footprint: the data is thrown away at the end of the run.
-            .args(["--wiredTigerCacheSizeGB", "0.25", "--nojournal"])
+            .args(["--wiredTigerCacheSizeGB", "0.25"])
+            // Data thrown away at the end of the run needs no journal; kept data
+            // must survive a killed run.
+            .args(matches!(dir, ServerDir::Private(_)).then_some("--nojournal"))
             .args(["--setParameter", "diagnosticDataCollectionEnabled=false"])
             .stdin(Stdio::null())
             .stdout(Stdio::from(
@@ -159,6 +175,30 @@ impl Drop for ManagedMongod {
             }
         }
         // The fields drop next: the child, then the directory.
+    }
+}
+
+/// Where a server keeps its dbpath (`db/`) and `mongod.log`.
+#[derive(Debug)]
+enum ServerDir {
+    /// Removed when the server is dropped.
+    Private(PrivateDir),
+    /// Kept for the next run.
+    Kept(PathBuf),
+}
+
+impl ServerDir {
+    fn kept(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir.join("db"))
+            .with_context(|| format!("cannot create {}", dir.join("db").display()))?;
+        Ok(Self::Kept(dir.to_path_buf()))
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Self::Private(dir) => &dir.0,
+            Self::Kept(dir) => dir,
+        }
     }
 }
 

@@ -38,7 +38,7 @@ fn start_test_server() -> Result<TestServer, String> {
         .build()
         .map_err(|error| format!("cannot build a tokio runtime: {error}"))?;
     let env = test_env();
-    let mongo = runtime.block_on(connect(&env)).map_err(|error| {
+    let mongo = runtime.block_on(connect(&env, None)).map_err(|error| {
         format!(
             "the mongo tests need a MongoDB server: {error:#}\n\
              run scripts/test.sh (it fetches mongod), or set PROMETHEUS_TEST_MONGOD=<mongod binary> \
@@ -441,7 +441,7 @@ async fn unreachable_server_fails_within_seconds_naming_the_uri_without_password
     let uri = format!("mongodb://alice:s3cret@127.0.0.1:{port}/");
     let env = EnvMap::from_pairs([("MONGO_URI", uri.as_str())]);
     let started = Instant::now();
-    let error = connect(&env).await.unwrap_err().to_string();
+    let error = connect(&env, None).await.unwrap_err().to_string();
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(6), "took {elapsed:?}");
     assert!(
@@ -460,7 +460,7 @@ async fn unreachable_server_fails_within_seconds_naming_the_uri_without_password
 #[tokio::test]
 async fn bad_mongod_path_is_named_when_a_private_server_is_needed() {
     let env = EnvMap::from_pairs([("PROMETHEUS_TEST_MONGOD", "/nonexistent/mongod")]);
-    let error = connect(&env).await;
+    let error = connect(&env, None).await;
     if super::connect::localhost_answers().await {
         // A developer's own server on 27017 takes precedence; nothing to check here.
         error.unwrap().shutdown().await;
@@ -519,7 +519,7 @@ async fn connect_starts_a_private_server_when_nothing_answers() {
         "PROMETHEUS_TEST_MONGOD",
         mongod_binary().to_string_lossy().into_owned(),
     )]);
-    let mongo = connect(&env).await.unwrap();
+    let mongo = connect(&env, None).await.unwrap();
     assert!(mongo.is_managed());
     assert_eq!(mongo.display_uri(), mongo.uri());
     let pid = mongo
