@@ -486,3 +486,88 @@ fn reset_starts_over_and_json_output_is_libtest_json() {
     assert_eq!(events[2]["event"], "ok");
     assert_eq!(events.last().unwrap()["filtered_out"], 3);
 }
+
+/// The suite with MongoDB fixtures and rounds counted from them (two todos:
+/// three rounds), on the private `mongod` the runner starts for it.
+fn mongo_suite(todos: &str) -> Suite {
+    let suite = Suite::new();
+    let config = suite.dir.path().join("config.yaml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("max_rounds: 2\n", "");
+    let mongodb = "mongodb:\n  database: contract\n  collections:\n    todos:\n      data_file: todos.json\n      required_count: 2\n";
+    std::fs::write(&config, format!("{text}{mongodb}")).unwrap();
+    std::fs::create_dir_all(suite.dir.path().join("data")).unwrap();
+    std::fs::write(suite.dir.path().join("data/todos.json"), todos).unwrap();
+    suite
+}
+
+const TWO_TODOS: &str = r#"[{"_id": {"$oid": "65a000000000000000000001"}, "title": "a"}, {"title": "b", "due": {"$date": "2026-01-01T00:00:00Z"}}]"#;
+
+#[test]
+fn rounds_come_from_the_fixtures_and_a_resumed_run_finds_its_data() {
+    let suite = mongo_suite(TWO_TODOS);
+    let failed = suite.run(&[], &[("CONTRACT_FAIL", "audit:2"), ("MONGO_URI", "")]);
+    let stderr = text(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(101), "{stderr}");
+    assert!(
+        stderr.contains("3 round(s) from the `todos` collection"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("imported 2 documents"), "{stderr}");
+    suite.take_log();
+
+    let resumed = suite.run(&[], &[("MONGO_URI", "")]);
+    let stderr = text(&resumed.stderr);
+    assert!(resumed.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("resuming round 2 after step `work`"),
+        "{stderr}"
+    );
+    assert_eq!(
+        suite.take_log(),
+        [
+            vec!["2:audit".to_owned(), "2:optional".to_owned()],
+            rounds(&[3])
+        ]
+        .concat()
+    );
+}
+
+#[test]
+fn an_invalid_fixture_stops_a_reset_before_anything_is_touched() {
+    let suite = mongo_suite(TWO_TODOS);
+    assert!(
+        suite
+            .run(&["steps::task::work", "--exact"], &[("MONGO_URI", "")])
+            .status
+            .success()
+    );
+    suite.take_log();
+    let state_before = std::fs::read(suite.state_path()).unwrap();
+    std::fs::write(
+        suite.dir.path().join("data/todos.json"),
+        "[\n  {\"title\": \"a\"},\n  {\"title\": }\n]",
+    )
+    .unwrap();
+
+    let out = suite.run(&["--reset"], &[("MONGO_URI", "")]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    assert!(
+        stderr.contains("data/todos.json:3:13: invalid JSON"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(suite.state_path()).unwrap(),
+        state_before,
+        "the state file is untouched"
+    );
+    assert!(suite.take_log().is_empty());
+
+    // The database still holds the first run's documents: the run resumes.
+    std::fs::write(suite.dir.path().join("data/todos.json"), TWO_TODOS).unwrap();
+    let resumed = suite.run(&[], &[("MONGO_URI", "")]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert_eq!(suite.take_log()[0], "1:audit");
+}
