@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace: formatting, lints, docs, unit tests,
-# trybuild UI tests, the framework's process and MongoDB tests against real
-# servers, the CLI contract tests, and the example's end-to-end suite.
-# On a fresh machine it fetches what it needs (a mongod, see scripts/lib/mongod.sh).
+# Runs every test of the workspace: formatting, lints, docs, the benchmarks'
+# build, unit tests, trybuild UI tests, the framework's process and MongoDB
+# tests against real servers, the CLI contract tests, and the example's
+# end-to-end suite. On a fresh machine it fetches what it needs (a mongod,
+# see scripts/lib/mongod.sh). Ends with one line: `tests: N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=lib/mongod.sh
@@ -18,7 +19,13 @@ step "cargo clippy (all targets, warnings denied)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
-step "cargo test (unit, integration, UI, doc tests and the example's e2e suite)"
-cargo test --workspace --locked
 step "benchmarks build"
 cargo bench --workspace --no-run --locked
+step "cargo test (unit, integration, UI, doc tests and the example's e2e suite)"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
+sum() { grep -E '^test result:' "$log" | grep -oE "[0-9]+ $1" | awk '{ n += $1 } END { print n + 0 }'; }
+printf '\ntests: %s passed, %s failed\n' "$(sum passed)" "$(sum failed)"
+exit "$status"
