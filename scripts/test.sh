@@ -9,7 +9,16 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=lib/mongod.sh
 source scripts/lib/mongod.sh
 ensure_mongod
-command -v python3 >/dev/null || { echo "python3 is needed by the worker fixtures" >&2; exit 1; }
+if ! command -v python3 >/dev/null; then
+  # The process tests' worker fixtures are small python3 servers.
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    echo "installing python3 for the worker fixtures" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >&2
+  else
+    echo "python3 is needed by the worker fixtures: install it" >&2
+    exit 1
+  fi
+fi
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 

@@ -54,7 +54,11 @@ impl Suite {
     }
 
     fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_contract-suite"));
+        self.command_of(env!("CARGO_BIN_EXE_contract-suite"), args, env)
+    }
+
+    fn command_of(&self, binary: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(binary);
         cmd.args(args)
             .env(
                 "PROMETHEUS_TEST_CONFIG",
@@ -68,8 +72,11 @@ impl Suite {
     }
 
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let child = self
-            .command(args, env)
+        self.run_command(self.command(args, env))
+    }
+
+    fn run_command(&self, mut command: Command) -> Output {
+        let child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -283,7 +290,7 @@ fn the_ide_command_runs_until_the_step_and_the_next_run_continues() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(suite.take_log(), ["1:ping", "1:work"]);
     assert!(
-        text(&out.stdout).contains("2 passed; 0 failed; 0 ignored; 0 measured; 3 filtered out"),
+        text(&out.stdout).contains("2 passed; 0 failed; 0 ignored; 0 measured; 2 filtered out"),
         "{}",
         text(&out.stdout)
     );
@@ -570,4 +577,122 @@ fn an_invalid_fixture_stops_a_reset_before_anything_is_touched() {
     let resumed = suite.run(&[], &[("MONGO_URI", "")]);
     assert!(resumed.status.success(), "{}", text(&resumed.stderr));
     assert_eq!(suite.take_log()[0], "1:audit");
+}
+
+#[test]
+fn a_failed_post_load_hook_fails_the_run_and_the_next_run_sets_up_again() {
+    let suite = mongo_suite(TWO_TODOS);
+    let hook_suite = env!("CARGO_BIN_EXE_contract-suite-hook");
+    let no_uri = [("MONGO_URI", ""), ("CONTRACT_HOOK_FAIL", "1")];
+    let out = suite.run_command(suite.command_of(hook_suite, &[], &no_uri));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    assert!(
+        stderr.contains("the post_load hook failed: asked to fail in the hook"),
+        "{stderr}"
+    );
+    assert_eq!(
+        suite.take_log(),
+        ["hook"],
+        "no step runs after a failed hook"
+    );
+
+    let again = suite.run_command(suite.command_of(hook_suite, &[], &[("MONGO_URI", "")]));
+    let stderr = text(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("stopped during its setup: starting fresh"),
+        "{stderr}"
+    );
+    assert_eq!(
+        suite.take_log(),
+        [vec!["hook".to_owned()], rounds(&[1, 2, 3])].concat()
+    );
+}
+
+#[test]
+fn skip_leaves_a_step_out_of_every_round() {
+    let suite = Suite::new();
+    let out = suite.run(&["--skip", "optional"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let expected: Vec<String> = rounds(&[1, 2])
+        .into_iter()
+        .filter(|l| !l.ends_with(":optional"))
+        .collect();
+    assert_eq!(suite.take_log(), expected);
+    assert!(
+        text(&out.stdout).contains("6 passed; 0 failed; 0 ignored; 0 measured; 1 filtered out"),
+        "{}",
+        text(&out.stdout)
+    );
+    let listed = suite.run(&["--list", "--format", "terse", "audit"], &[]);
+    assert_eq!(
+        text(&listed.stdout),
+        "steps::audit::audit: test\nsteps::audit::optional: test\n"
+    );
+}
+
+#[test]
+fn secrets_appear_in_no_output_and_no_state() {
+    const TOKEN: &str = "tok-3f9a1c7e5b2d4f60";
+    let seed: [u8; 32] = std::array::from_fn(|i| u8::try_from(i * 7 + 3).unwrap());
+    let keypair = prometheus_test::Keypair::from_seed(seed);
+    let suite = Suite::with_workers(&format!(
+        r#"{{"worker1": {{"port": {}, "keypairs": {{"staking": "CONTRACT_STAKING"}}, "env_vars": {{"API_TOKEN": "CONTRACT_TOKEN"}}}}, "worker2": {{"port": {}}}}}"#,
+        free_port(),
+        free_port()
+    ));
+    let key_file = suite.dir.path().join("staking.json");
+    std::fs::write(&key_file, keypair.to_keypair_file_json()).unwrap();
+    let env = [
+        ("CONTRACT_STAKING", key_file.to_str().unwrap()),
+        ("CONTRACT_TOKEN", TOKEN),
+        ("CONTRACT_DEBUG", "1"),
+        ("CONTRACT_FAIL", "audit:2"),
+    ];
+    let mut outputs = String::new();
+    for args in [
+        &["--nocapture"][..],
+        &["--format=json", "-Z", "unstable-options"][..],
+    ] {
+        let out = suite.run(args, &env);
+        outputs.push_str(&text(&out.stdout));
+        outputs.push_str(&text(&out.stderr));
+        let _ = std::fs::remove_file(suite.state_path());
+    }
+    assert!(
+        outputs.contains("Worker {"),
+        "the steps print Debug of the runner and workers: {outputs}"
+    );
+    assert!(
+        outputs.contains(keypair.public_key()),
+        "public keys may show"
+    );
+    let _ = suite.run(&["steps::task::work", "--exact"], &env);
+    let state = std::fs::read_to_string(suite.state_path()).unwrap();
+    let decimal = format!("{seed:?}");
+    let hex = seed.iter().fold(String::new(), |mut hex, b| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
+    let compact: String = seed.iter().map(u8::to_string).collect::<Vec<_>>().join(",");
+    for (what, haystack) in [("output", &outputs), ("state", &state)] {
+        assert!(
+            !haystack.contains(TOKEN),
+            "the mapped env value leaked into the {what}"
+        );
+        assert!(
+            !haystack.contains(&hex),
+            "the seed (hex) leaked into the {what}"
+        );
+        assert!(
+            !haystack.contains(&decimal[1..decimal.len() - 1]),
+            "the seed (decimal) leaked into the {what}"
+        );
+        assert!(
+            !haystack.contains(&compact),
+            "the seed (keypair file) leaked into the {what}"
+        );
+    }
 }

@@ -45,7 +45,12 @@ impl Runner {
             state: Mutex::new(state),
             max_rounds: AtomicU32::new(0),
             db,
-            http: reqwest::Client::new(),
+            // No overall timeout: task endpoints may legitimately take long
+            // (config.yaml `step_timeout` bounds a step); a dead address fails fast.
+            http: reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
         }
     }
 

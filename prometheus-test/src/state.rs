@@ -19,6 +19,10 @@ struct Doc {
     global: Map<String, Value>,
     current_round: u32,
     last_completed_step: Option<String>,
+    /// Present while a fresh run sets up (imports, hook): a run that stops
+    /// before the setup is done is started fresh again, not resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    setup: Option<String>,
     /// Keys written by other tools are kept as they were.
     #[serde(flatten)]
     other: Map<String, Value>,
@@ -65,8 +69,9 @@ impl State {
         Ok(Some(Self { path, doc }))
     }
 
-    /// A fresh state for round 1. An existing state file is kept as
-    /// `test_state.prev.json` so nothing the user had is lost.
+    /// A fresh state for round 1, saved as "setup pending" until
+    /// [`finish_setup`](Self::finish_setup). An existing state file is kept
+    /// as `test_state.prev.json` so nothing the user had is lost.
     pub(crate) fn fresh(data_dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("{}: cannot create the data directory", data_dir.display()))?;
@@ -82,11 +87,23 @@ impl State {
                 global: Map::new(),
                 current_round: 1,
                 last_completed_step: None,
+                setup: Some("pending".to_owned()),
                 other: Map::new(),
             },
         };
         state.save()?;
         Ok(state)
+    }
+
+    /// Whether this state comes from a fresh run that stopped during its setup.
+    pub(crate) fn setup_pending(&self) -> bool {
+        self.doc.setup.is_some()
+    }
+
+    /// Marks the fresh run's setup as done and saves.
+    pub(crate) fn finish_setup(&mut self) -> anyhow::Result<()> {
+        self.doc.setup = None;
+        self.save()
     }
 
     pub(crate) fn current_round(&self) -> u32 {
@@ -217,7 +234,14 @@ mod tests {
     #[test]
     fn fresh_state_has_the_original_layout() {
         let dir = tempfile::tempdir().unwrap();
-        State::fresh(dir.path()).unwrap();
+        let mut state = State::fresh(dir.path()).unwrap();
+        let pending = State::load(dir.path()).unwrap().unwrap();
+        assert!(
+            pending.setup_pending(),
+            "a fresh state is pending until its setup is done"
+        );
+        state.finish_setup().unwrap();
+        assert!(!State::load(dir.path()).unwrap().unwrap().setup_pending());
         let saved: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.path().join(STATE_FILE)).unwrap())
                 .unwrap();

@@ -23,6 +23,7 @@ const KNOWN_KEYS: &[&str] = &[
     "cargo_bin",
     "health_path",
     "start_timeout",
+    "step_timeout",
     "mongodb",
 ];
 
@@ -44,6 +45,7 @@ struct RawConfig {
     cargo_bin: Option<String>,
     health_path: Option<String>,
     start_timeout: Option<f64>,
+    step_timeout: Option<f64>,
     mongodb: Option<MongoSettings>,
 }
 
@@ -78,6 +80,7 @@ pub(crate) struct Config {
     pub(crate) cargo_bin: Option<String>,
     pub(crate) health_path: Option<String>,
     pub(crate) start_timeout: Duration,
+    pub(crate) step_timeout: Option<Duration>,
     pub(crate) mongodb: MongoSettings,
     pub(crate) mongodb_configured: bool,
     pub(crate) extra: Map<String, Value>,
@@ -96,6 +99,8 @@ impl Config {
 
     pub(crate) fn parse(config_file: &Path, text: &str) -> anyhow::Result<Self> {
         let shown = config_file.display();
+        // Parsed twice: once as a tree for the extra keys, once into the
+        // struct, whose errors carry the line and column.
         let tree: serde_yaml_ng::Value =
             serde_yaml_ng::from_str(text).with_context(|| format!("{shown}: not valid YAML"))?;
         let (raw, extra) = match tree {
@@ -123,6 +128,21 @@ impl Config {
                 bail!("{shown}: `start_timeout` must be a positive number of seconds, found {secs}")
             }
         };
+        let step_timeout = match raw.step_timeout {
+            None => None,
+            Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
+            Some(secs) => {
+                bail!("{shown}: `step_timeout` must be a positive number of seconds, found {secs}")
+            }
+        };
+        let rounds_collection = raw
+            .rounds_collection
+            .unwrap_or_else(|| Some("todos".to_owned()));
+        if raw.max_rounds.is_none() && rounds_collection.is_none() {
+            bail!(
+                "{shown}: set `max_rounds`, or `rounds_collection` to count the rounds from (it is null)"
+            );
+        }
         let task_id = raw.task_id.unwrap_or_else(|| "test-task-123".to_owned());
         if task_id.trim().is_empty() {
             bail!("{shown}: `task_id` must not be empty");
@@ -133,9 +153,7 @@ impl Config {
             task_id,
             base_port: raw.base_port.unwrap_or(5000),
             max_rounds: raw.max_rounds,
-            rounds_collection: raw
-                .rounds_collection
-                .unwrap_or_else(|| Some("todos".to_owned())),
+            rounds_collection,
             data_dir: tests_dir.join(raw.data_dir.as_deref().unwrap_or("data")),
             workers_config: tests_dir.join(raw.workers_config.as_deref().unwrap_or("workers.json")),
             middle_server_url: raw.middle_server_url,
@@ -143,6 +161,7 @@ impl Config {
             cargo_bin: raw.cargo_bin,
             health_path: raw.health_path,
             start_timeout,
+            step_timeout,
             mongodb: raw.mongodb.unwrap_or_default(),
             mongodb_configured,
             extra,
@@ -255,6 +274,20 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("mapping")
+        );
+        assert!(
+            parse("step_timeout: 0")
+                .unwrap_err()
+                .to_string()
+                .contains("step_timeout")
+        );
+        let no_rounds = parse("rounds_collection: null").unwrap_err().to_string();
+        assert!(no_rounds.contains("set `max_rounds`"), "{no_rounds}");
+        assert_eq!(
+            parse("max_rounds: 2\nrounds_collection: null")
+                .unwrap()
+                .rounds_collection,
+            None
         );
     }
 }

@@ -30,8 +30,9 @@ pub(crate) enum Launch {
     External,
 }
 
-/// One worker of workers.json, validated.
-#[derive(Debug, Clone)]
+/// One worker of workers.json, validated. `Debug` leaves out the values of
+/// `server_env`, which may be secrets.
+#[derive(Clone)]
 pub(crate) struct WorkerSpec {
     pub(crate) name: String,
     pub(crate) port: u16,
@@ -46,6 +47,20 @@ pub(crate) struct WorkerSpec {
     pub(crate) start_timeout: Duration,
     /// Every field as `Worker::get` sees it: defaults, then the file's own.
     pub(crate) fields: Map<String, Value>,
+}
+
+impl std::fmt::Debug for WorkerSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let env_names: Vec<&str> = self.server_env.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("WorkerSpec")
+            .field("name", &self.name)
+            .field("port", &self.port)
+            .field("url", &self.url)
+            .field("launch", &self.launch)
+            .field("server_env", &env_names)
+            .field("keypairs", &self.keypairs)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Reads and validates workers.json; every problem of every worker is reported.
@@ -450,6 +465,21 @@ mod tests {
             err.contains("worker `d`: `server_entrypoint`: no file at"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn debug_shows_variable_names_not_values() {
+        let p = project("");
+        let env = EnvMap::from_pairs([("TOKEN_A", "secret-a")]);
+        let workers = parse(
+            &p,
+            &env,
+            r#"{"a": {"env_vars": {"GITHUB_TOKEN": "TOKEN_A"}}}"#,
+        )
+        .unwrap();
+        let shown = format!("{:?}", workers[0]);
+        assert!(shown.contains("GITHUB_TOKEN"), "{shown}");
+        assert!(!shown.contains("secret-a"), "{shown}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod plan;
 mod report;
 mod select;
 mod session;
+mod setup;
 mod steps;
 
 use std::future::Future;
@@ -51,17 +52,19 @@ pub fn run_main(options: MainOptions) -> ExitCode {
         report::note(&format!("error: {}", steps::NO_STEPS));
         return ExitCode::from(FAILED);
     }
-    let names: Vec<String> = steps.iter().map(|s| s.test_name()).collect();
+    let test_names: Vec<String> = steps.iter().map(|s| s.test_name()).collect();
+    let selection = Selection::new(&cli.libtest, &test_names);
     if cli.libtest.list {
-        // No step is ignored, so `--list --ignored` lists none.
-        Reporter::list(cli.format(), if cli.libtest.ignored { &[] } else { &names });
+        let listed: Vec<String> = (0..test_names.len())
+            .filter(|&i| selection.contains(i))
+            .map(|i| test_names[i].clone())
+            .collect();
+        Reporter::list(cli.format(), &listed);
         return ExitCode::SUCCESS;
     }
-    let selection = Selection::new(&cli.libtest, &names);
-    let selected = selection.count(names.len());
-    if selected == 0 {
+    if selection.count() == 0 {
         let mut reporter = Reporter::new(cli.format());
-        reporter.suite_started(0, names.len());
+        reporter.suite_started(0, test_names.len());
         reporter.finish();
         return ExitCode::SUCCESS;
     }
@@ -80,7 +83,7 @@ pub fn run_main(options: MainOptions) -> ExitCode {
         options: &options,
         cli: &cli,
         steps: &steps,
-        names: &names,
+        test_names: &test_names,
         selection: &selection,
     };
     let code = runtime.block_on(session.run());

@@ -47,58 +47,73 @@ impl Position {
         Ok(Self { round, done })
     }
 
-    /// Whether every step of the last round is done.
+    /// Whether the run is over: every step of the last round is done, or
+    /// the saved round lies past the rounds the run has now.
     pub(crate) fn is_complete(self, total: usize, max_rounds: u32) -> bool {
-        self.done >= total && self.round >= max_rounds
+        self.round > max_rounds || (self.round == max_rounds && self.done >= total)
     }
 }
 
-/// The run's actions for `total` steps from `from`, honouring `selection`.
+/// The run's actions for `total` steps from `from`, honouring `selection`;
+/// steps `--skip` names are left out wherever they would run.
 pub(crate) fn plan(
     total: usize,
     from: Position,
     max_rounds: u32,
     selection: &Selection,
 ) -> Vec<Action> {
+    let mut actions = if selection.is_filtered() {
+        until_selected(total, from, selection)
+    } else {
+        to_the_end(total, from, max_rounds)
+    };
+    actions.retain(|action| match action {
+        Action::Step { index, .. } => !selection.is_skipped(*index),
+        Action::NextRound => true,
+    });
+    actions
+}
+
+/// Every remaining step of every remaining round.
+fn to_the_end(total: usize, from: Position, max_rounds: u32) -> Vec<Action> {
     let mut actions = Vec::new();
     let Position {
         mut round,
         mut done,
     } = from;
-    if !selection.is_filtered() {
-        while round <= max_rounds {
-            actions.extend((done..total).map(|index| Action::Step {
-                round,
-                index,
-                record: true,
-            }));
-            if round == max_rounds {
-                break;
-            }
-            actions.push(Action::NextRound);
-            round += 1;
-            done = 0;
-        }
-        return actions;
-    }
-    let Some(last) = selection.last(total) else {
-        return actions;
-    };
-    if from.is_complete(total, max_rounds) {
-        return replay(total, round, selection);
-    }
-    if done >= total {
-        actions.push(Action::NextRound);
-        round += 1;
-        done = 0;
-    }
-    if done <= last {
-        actions.extend((done..=last).map(|index| Action::Step {
+    while round <= max_rounds {
+        actions.extend((done..total).map(|index| Action::Step {
             round,
             index,
             record: true,
         }));
-        actions
+        if round == max_rounds {
+            break;
+        }
+        actions.push(Action::NextRound);
+        round += 1;
+        done = 0;
+    }
+    actions
+}
+
+/// The IDE's run button: from the resume point through the last selected
+/// step of the current round. When that step is already done this round
+/// (a finished round stays current until a plain run moves on), the selected
+/// steps run again alone.
+fn until_selected(total: usize, from: Position, selection: &Selection) -> Vec<Action> {
+    let Some(last) = selection.last() else {
+        return Vec::new();
+    };
+    let Position { round, done } = from;
+    if done <= last {
+        (done..=last)
+            .map(|index| Action::Step {
+                round,
+                index,
+                record: true,
+            })
+            .collect()
     } else {
         replay(total, round, selection)
     }
@@ -122,13 +137,17 @@ mod tests {
     use super::*;
     use Action::{NextRound, Step};
 
-    fn all() -> Selection {
-        Selection { chosen: None }
+    fn all(total: usize) -> Selection {
+        Selection {
+            chosen: None,
+            skipped: vec![false; total],
+        }
     }
 
     fn only(indices: &[usize], total: usize) -> Selection {
         Selection {
             chosen: Some((0..total).map(|i| indices.contains(&i)).collect()),
+            skipped: vec![false; total],
         }
     }
 
@@ -151,13 +170,13 @@ mod tests {
         let mut expected = steps(1, 0..3, true);
         expected.push(NextRound);
         expected.extend(steps(2, 0..3, true));
-        assert_eq!(plan(3, at(1, 0), 2, &all()), expected);
+        assert_eq!(plan(3, at(1, 0), 2, &all(3)), expected);
         let mut resumed = steps(1, 2..3, true);
         resumed.push(NextRound);
         resumed.extend(steps(2, 0..3, true));
-        assert_eq!(plan(3, at(1, 2), 2, &all()), resumed);
+        assert_eq!(plan(3, at(1, 2), 2, &all(3)), resumed);
         assert_eq!(
-            plan(3, at(2, 3), 2, &all()),
+            plan(3, at(2, 3), 2, &all(3)),
             vec![],
             "a complete run has nothing left"
         );
@@ -166,7 +185,7 @@ mod tests {
     #[test]
     fn a_finished_round_that_was_not_advanced_moves_on() {
         assert_eq!(
-            plan(2, at(1, 2), 2, &all()),
+            plan(2, at(1, 2), 2, &all(2)),
             [vec![NextRound], steps(2, 0..2, true)].concat()
         );
     }
@@ -175,10 +194,27 @@ mod tests {
     fn a_filter_runs_until_the_selected_step_in_the_current_round() {
         assert_eq!(plan(4, at(1, 0), 3, &only(&[2], 4)), steps(1, 0..3, true));
         assert_eq!(plan(4, at(2, 1), 3, &only(&[2], 4)), steps(2, 1..3, true));
-        assert_eq!(
-            plan(4, at(1, 4), 3, &only(&[0], 4)),
-            [vec![NextRound], steps(2, 0..1, true)].concat()
-        );
+    }
+
+    #[test]
+    fn a_finished_round_stays_current_for_a_filtered_run() {
+        assert_eq!(plan(4, at(1, 4), 3, &only(&[3], 4)), steps(1, 3..4, false));
+        assert_eq!(plan(4, at(1, 4), 3, &only(&[0], 4)), steps(1, 0..1, false));
+    }
+
+    #[test]
+    fn skipped_steps_are_left_out_of_every_round() {
+        let mut skip_b = all(3);
+        skip_b.skipped[1] = true;
+        let expected = [
+            steps(1, 0..1, true),
+            steps(1, 2..3, true),
+            vec![NextRound],
+            steps(2, 0..1, true),
+            steps(2, 2..3, true),
+        ]
+        .concat();
+        assert_eq!(plan(3, at(1, 0), 2, &skip_b), expected);
     }
 
     #[test]
@@ -208,5 +244,9 @@ mod tests {
             .to_string();
         assert!(err.contains("`gone`") && err.contains("--reset"), "{err}");
         assert!(at(3, 3).is_complete(3, 3) && !at(2, 3).is_complete(3, 3));
+        assert!(
+            at(3, 1).is_complete(3, 2),
+            "a saved round past max_rounds is over"
+        );
     }
 }

@@ -116,6 +116,14 @@ impl Reporter {
         }
     }
 
+    /// Records a failure of the run itself (such as a state file that
+    /// cannot be saved between two steps), so the summary says FAILED.
+    pub(crate) fn run_error(&mut self, message: &str) {
+        note(&format!("error: {message}"));
+        self.failures
+            .push(("(the run)".to_owned(), 0, format!("Error: {message}\n")));
+    }
+
     /// Prints the failures and the `test result:` line; true when all passed.
     pub(crate) fn finish(mut self) -> bool {
         let ok = self.failures.is_empty();

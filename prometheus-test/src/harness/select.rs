@@ -6,16 +6,15 @@ use libtest_mimic::Arguments;
 /// Which steps the command line selects, by index in run order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Selection {
-    /// `None`: no filter at all, so the whole run plays.
+    /// The steps a filter (or `--ignored`) picks; `None` without one, so
+    /// the whole run plays.
     pub(crate) chosen: Option<Vec<bool>>,
+    /// Steps `--skip` leaves out wherever they would run.
+    pub(crate) skipped: Vec<bool>,
 }
 
 impl Selection {
     pub(crate) fn new(args: &Arguments, names: &[String]) -> Self {
-        let filter = args.filter.as_deref().filter(|f| !f.is_empty());
-        if filter.is_none() && args.skip.is_empty() && !args.ignored {
-            return Self { chosen: None };
-        }
         let matches = |pattern: &str, name: &str| {
             if args.exact {
                 name == pattern
@@ -23,37 +22,44 @@ impl Selection {
                 name.contains(pattern)
             }
         };
-        let chosen = names
+        let skipped = names
             .iter()
-            .map(|name| {
-                // No step is marked ignored, so `--ignored` selects none.
-                !args.ignored
-                    && filter.is_none_or(|f| matches(f, name))
-                    && !args.skip.iter().any(|s| matches(s, name))
-            })
+            .map(|name| args.skip.iter().any(|s| matches(s, name)))
             .collect();
-        Self {
-            chosen: Some(chosen),
-        }
+        let filter = args.filter.as_deref().filter(|f| !f.is_empty());
+        let chosen = (filter.is_some() || args.ignored).then(|| {
+            names
+                .iter()
+                // No step is marked ignored, so `--ignored` picks none.
+                .map(|name| !args.ignored && filter.is_none_or(|f| matches(f, name)))
+                .collect()
+        });
+        Self { chosen, skipped }
     }
 
+    /// Whether a filter limits the run to "until the last chosen step".
     pub(crate) fn is_filtered(&self) -> bool {
         self.chosen.is_some()
     }
 
+    /// Whether step `index` may run: chosen (or no filter) and not skipped.
     pub(crate) fn contains(&self, index: usize) -> bool {
-        self.chosen.as_ref().is_none_or(|c| c[index])
+        !self.skipped[index] && self.chosen.as_ref().is_none_or(|c| c[index])
     }
 
-    pub(crate) fn count(&self, total: usize) -> usize {
-        self.chosen
-            .as_ref()
-            .map_or(total, |c| c.iter().filter(|&&x| x).count())
+    pub(crate) fn is_skipped(&self, index: usize) -> bool {
+        self.skipped[index]
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        (0..self.skipped.len())
+            .filter(|&i| self.contains(i))
+            .count()
     }
 
     /// The last selected index, `None` when nothing is selected.
-    pub(crate) fn last(&self, total: usize) -> Option<usize> {
-        (0..total).rev().find(|&i| self.contains(i))
+    pub(crate) fn last(&self) -> Option<usize> {
+        (0..self.skipped.len()).rev().find(|&i| self.contains(i))
     }
 }
 
@@ -86,14 +92,20 @@ mod tests {
             Some(vec![true, false, false])
         );
         assert_eq!(
-            select(&["--skip", "audit"]).chosen,
-            Some(vec![true, true, false])
-        );
-        assert_eq!(
             select(&["--ignored"]).chosen,
             Some(vec![false, false, false])
         );
-        assert_eq!(select(&["nothing"]).last(3), None);
-        assert_eq!(select(&["task"]).last(3), Some(1));
+        assert_eq!(select(&["nothing"]).last(), None);
+        assert_eq!(select(&["task"]).last(), Some(1));
+    }
+
+    #[test]
+    fn skip_leaves_steps_out_without_filtering_the_run() {
+        let skipping = select(&["--skip", "audit"]);
+        assert!(!skipping.is_filtered());
+        assert!(skipping.contains(0) && !skipping.contains(2) && skipping.is_skipped(2));
+        assert_eq!((skipping.count(), skipping.last()), (2, Some(1)));
+        let both = select(&["task", "--skip", "task_2"]);
+        assert_eq!((both.count(), both.last()), (1, Some(0)));
     }
 }

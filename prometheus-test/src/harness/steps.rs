@@ -18,28 +18,32 @@ pub(crate) fn registered() -> Vec<&'static StepDef> {
 pub(crate) const NO_STEPS: &str = "no steps registered: are the `#[step]` functions inside the e2e test target \
      (its root file or modules under it)? Steps in a library crate are not collected.";
 
-/// Orders and names must be unique; every step's worker must exist.
-pub(crate) fn check(steps: &[&StepDef], workers: &[&str], problems: &mut Problems) {
+/// Orders and names must be unique.
+pub(crate) fn check_among_themselves(steps: &[&StepDef], problems: &mut Problems) {
     let mut by_order: BTreeMap<u32, Vec<&StepDef>> = BTreeMap::new();
     let mut by_name: BTreeMap<&str, Vec<&StepDef>> = BTreeMap::new();
     for &step in steps {
         by_order.entry(step.order).or_default().push(step);
         by_name.entry(step.name).or_default().push(step);
-        if !workers.contains(&step.worker) {
-            problems.push(format!(
-                "step `{}` ({}): worker `{}` is not in workers.json (it defines {})",
-                step.test_name(),
-                step.location(),
-                step.worker,
-                workers.join(", ")
-            ));
-        }
     }
     for (order, same) in by_order.into_iter().filter(|(_, s)| s.len() > 1) {
         problems.push(format!("steps share `order = {order}`: {}", list(&same)));
     }
     for (name, same) in by_name.into_iter().filter(|(_, s)| s.len() > 1) {
         problems.push(format!("steps share the name `{name}`: {}", list(&same)));
+    }
+}
+
+/// Every step's worker must be in workers.json.
+pub(crate) fn check_workers(steps: &[&StepDef], workers: &[&str], problems: &mut Problems) {
+    for step in steps.iter().filter(|s| !workers.contains(&s.worker)) {
+        problems.push(format!(
+            "step `{}` ({}): worker `{}` is not in workers.json (it defines {})",
+            step.test_name(),
+            step.location(),
+            step.worker,
+            workers.join(", ")
+        ));
     }
 }
 
@@ -87,7 +91,8 @@ pub(crate) mod tests {
             leak_step("a", "worker9", 2),
         ];
         let mut problems = Problems::default();
-        check(&steps, &["worker1", "worker2"], &mut problems);
+        check_workers(&steps, &["worker1", "worker2"], &mut problems);
+        check_among_themselves(&steps, &mut problems);
         let text = problems.to_string();
         assert!(text.starts_with("3 problems:"), "{text}");
         assert!(

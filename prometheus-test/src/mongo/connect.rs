@@ -55,7 +55,7 @@ impl Mongo {
         self.managed.as_ref()
     }
 
-    /// Closes the client and stops the private server, removing its data.
+    /// Closes the client and stops the private server (removing its data unless it is kept).
     pub(crate) async fn shutdown(self) {
         close_client(self.client).await;
         if let Some(server) = self.managed {

@@ -104,7 +104,7 @@ impl ManagedMongod {
                 binary.display()
             )
         })?;
-        // From here on, dropping `server` kills mongod and removes `dir`.
+        // From here on, dropping `server` kills mongod and removes a private `dir`.
         let mut server = Self {
             child,
             port,
@@ -158,10 +158,11 @@ impl ManagedMongod {
         self.startup
     }
 
-    /// Stops the server (SIGTERM, then SIGKILL after a grace period) and removes its data.
+    /// Stops the server (SIGTERM, then SIGKILL after a grace period) and removes
+    /// its data, unless the data is kept for the next run.
     pub(crate) async fn stop(mut self) {
         stop_guarded(&mut self.child, STOP_GRACE).await;
-        // Dropping `self` now finds the child reaped and removes the directory.
+        // Dropping `self` now finds the child reaped and removes a private directory.
     }
 }
 

@@ -11,8 +11,8 @@ use std::time::Duration;
 use anyhow::bail;
 use tokio::process::Command;
 
-/// How to run one worker server.
-#[derive(Clone, Debug)]
+/// How to run one worker server. `Debug` shows variable names, not values.
+#[derive(Clone)]
 pub(crate) struct LaunchSpec {
     /// Worker name, e.g. `worker1`; prefixes its log lines and errors.
     pub(crate) name: String,
@@ -29,6 +29,20 @@ pub(crate) struct LaunchSpec {
     pub(crate) health_url: Option<String>,
     /// How long the worker may take to become ready.
     pub(crate) start_timeout: Duration,
+}
+
+impl std::fmt::Debug for LaunchSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LaunchSpec")
+            .field("name", &self.name)
+            .field("command", &self.command)
+            .field("cwd", &self.cwd)
+            .field("env", &self.env.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field("port", &self.port)
+            .field("health_url", &self.health_url)
+            .field("start_timeout", &self.start_timeout)
+            .finish()
+    }
 }
 
 /// Fails if two workers share a port or a port is already taken, before anything starts.

@@ -20,6 +20,9 @@ pub(crate) async fn enter(runner: &Runner, name: &str) -> anyhow::Result<()> {
             .open(path)?;
         writeln!(log, "{}:{name}", runner.current_round())?;
     }
+    if std::env::var_os("CONTRACT_DEBUG").is_some() {
+        println!("{name}: {runner:?}");
+    }
     if triggered("CONTRACT_HANG", runner, name) {
         tokio::time::sleep(std::time::Duration::from_secs(120)).await;
     }

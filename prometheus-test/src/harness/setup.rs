@@ -1,0 +1,306 @@
+//! Before the first step: read and check everything (no side effects), then,
+//! with MongoDB connected, open the state — resumed, or fresh with the
+//! fixtures imported and the `post_load` hook run.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use super::plan::Position;
+use super::report;
+use super::session::Session;
+use super::steps;
+use crate::config::{Config, EnvMap, Problems, load_workers};
+use crate::mongo::{self, Fixtures, Mongo};
+use crate::state::State;
+use crate::{Runner, Worker};
+
+/// What was read and checked before anything starts or is written.
+pub(super) struct Loaded {
+    config: Config,
+    env: EnvMap,
+    pub(super) needs_mongo: bool,
+    saved: Option<State>,
+    /// The fixtures, validated, when the run is known to be fresh.
+    fixtures: Option<Fixtures>,
+}
+
+impl Loaded {
+    /// Connects to MongoDB (or starts the private server) when the suite uses it.
+    pub(super) async fn connect(&self) -> anyhow::Result<Option<Mongo>> {
+        if !self.needs_mongo {
+            return Ok(None);
+        }
+        let kept = self.config.data_dir.join("mongodb");
+        Ok(Some(mongo::connect(&self.env, Some(&kept)).await?))
+    }
+}
+
+/// A run ready to play.
+pub(super) struct Ready {
+    pub(super) runner: Runner,
+    pub(super) position: Position,
+}
+
+impl Session<'_> {
+    /// Reads config.yaml, the `.env` files and workers.json, checks them with
+    /// the registered steps (every problem at once), reads the saved state,
+    /// and validates the fixtures of a fresh run.
+    pub(super) fn load(&self) -> anyhow::Result<Loaded> {
+        let mut problems = Problems::default();
+        steps::check_among_themselves(self.steps, &mut problems);
+        let loaded = problems.take(self.load_config());
+        let Some((config, env)) = loaded else {
+            return Err(anyhow::Error::from(problems));
+        };
+        let needs_mongo = config.needs_mongodb() || self.options.post_load.is_some();
+        if needs_mongo && env.get("MONGO_URI").is_none() {
+            // Until a server is chosen, a mapped MONGO_URI checks as the default.
+            let mut provisional = env.clone();
+            provisional.set("MONGO_URI", mongo::DEFAULT_URI);
+            self.check_workers(&config, &provisional, &mut problems);
+        } else {
+            self.check_workers(&config, &env, &mut problems);
+        }
+        problems.into_result(()).map_err(anyhow::Error::from)?;
+
+        let saved = if self.cli.reset {
+            None
+        } else {
+            State::load(&config.data_dir)?.filter(|state| {
+                let pending = state.setup_pending();
+                if pending {
+                    report::note("the last fresh run stopped during its setup: starting fresh");
+                }
+                !pending
+            })
+        };
+        let fixtures = match (&saved, needs_mongo) {
+            (None, true) => Some(read_fixtures(&config)?),
+            _ => None,
+        };
+        Ok(Loaded {
+            config,
+            env,
+            needs_mongo,
+            saved,
+            fixtures,
+        })
+    }
+
+    fn config_file(&self) -> PathBuf {
+        if let Some(path) = std::env::var_os("PROMETHEUS_TEST_CONFIG") {
+            return PathBuf::from(path);
+        }
+        let tests_dir =
+            super::paths::tests_dir(self.options.source_file, self.options.manifest_dir);
+        tests_dir.join(self.options.config.unwrap_or("config.yaml"))
+    }
+
+    fn load_config(&self) -> anyhow::Result<(Config, EnvMap)> {
+        let config = Config::load(&self.config_file())?;
+        let env = EnvMap::load(&config.project_dir, &config.tests_dir)?;
+        Ok((config, env))
+    }
+
+    /// workers.json and the keypair files it names; every step's worker must exist.
+    fn check_workers(&self, config: &Config, env: &EnvMap, problems: &mut Problems) {
+        let Some(specs) = problems.take(load_workers(config, env)) else {
+            return;
+        };
+        let env = Arc::new(env.clone());
+        for spec in &specs {
+            problems.take(Worker::load(spec.clone(), env.clone(), config));
+        }
+        let names: Vec<&str> = specs.iter().map(|w| w.name.as_str()).collect();
+        steps::check_workers(self.steps, &names, problems);
+    }
+
+    /// Opens the state (resumed, or fresh with MongoDB reset), builds the
+    /// runner, runs the `post_load` hook of a fresh run, and counts the rounds.
+    pub(super) async fn set_up(
+        &self,
+        loaded: Loaded,
+        mongo: Option<&Mongo>,
+    ) -> anyhow::Result<Ready> {
+        let Loaded {
+            config,
+            mut env,
+            saved,
+            fixtures,
+            ..
+        } = loaded;
+        if let (Some(mongo), None) = (mongo, env.get("MONGO_URI")) {
+            env.set("MONGO_URI", mongo.uri());
+        }
+        let db = mongo.map(|m| m.client().database(&config.mongodb.database));
+        let step_names: Vec<&str> = self.steps.iter().map(|s| s.name).collect();
+        let resumed = match saved {
+            Some(state) => {
+                self.resume(&config, state, db.as_ref(), &step_names)
+                    .await?
+            }
+            None => None,
+        };
+        let (state, resumed_rounds) = match resumed {
+            Some((state, rounds)) => (state, Some(rounds)),
+            None => (start_fresh(&config, fixtures, db.as_ref()).await?, None),
+        };
+        let env = Arc::new(env);
+        let fresh = resumed_rounds.is_none();
+        let workers = workers(&config, &env, fresh)?;
+        let runner = Runner::new(config, env, workers, state, db.clone());
+        if let (true, Some(hook), Some(db)) = (fresh, self.options.post_load, &db) {
+            hook(db, &runner)
+                .await
+                .context("the post_load hook failed")?;
+            report::note("post_load hook done");
+        }
+        // A fresh run counts its rounds after the hook, which may change the data.
+        let rounds = match resumed_rounds {
+            Some(rounds) => rounds,
+            None => max_rounds(runner.config(), db.as_ref()).await?,
+        };
+        runner.set_max_rounds(rounds);
+        let position = {
+            let mut state = runner.state();
+            if fresh {
+                state.finish_setup()?;
+            }
+            Position::from_state(
+                state.current_round(),
+                state.last_completed_step(),
+                &step_names,
+            )?
+        };
+        Ok(Ready { runner, position })
+    }
+
+    /// The saved state with the run's rounds, or `None` when the saved run
+    /// is over and a plain run starts fresh.
+    async fn resume(
+        &self,
+        config: &Config,
+        state: State,
+        db: Option<&mongodb::Database>,
+        step_names: &[&str],
+    ) -> anyhow::Result<Option<(State, u32)>> {
+        let rounds = max_rounds(config, db).await?;
+        let position = Position::from_state(
+            state.current_round(),
+            state.last_completed_step(),
+            step_names,
+        )?;
+        if position.is_complete(step_names.len(), rounds) && !self.selection.is_filtered() {
+            report::note("the previous run completed: starting a fresh run");
+            return Ok(None);
+        }
+        if let Some(db) = db {
+            mongo::check_required(db, &config.mongodb, &config.task_id).await?;
+        }
+        report::note(&format!(
+            "resuming round {} after step `{}`",
+            state.current_round(),
+            state.last_completed_step().unwrap_or("(none)")
+        ));
+        Ok(Some((state, rounds)))
+    }
+}
+
+fn read_fixtures(config: &Config) -> anyhow::Result<Fixtures> {
+    mongo::read_fixtures(&config.mongodb, &config.data_dir, &config.task_id)
+}
+
+/// A fresh state, saved as "setup pending" before MongoDB is reset, so a run
+/// stopped anywhere in its setup starts fresh again next time.
+async fn start_fresh(
+    config: &Config,
+    fixtures: Option<Fixtures>,
+    db: Option<&mongodb::Database>,
+) -> anyhow::Result<State> {
+    let fixtures = match (fixtures, db) {
+        (Some(fixtures), _) => Some(fixtures),
+        (None, Some(_)) => Some(read_fixtures(config)?),
+        (None, None) => None,
+    };
+    let state = State::fresh(&config.data_dir)?;
+    if let (Some(db), Some(fixtures)) = (db, &fixtures) {
+        let report = mongo::reset(db, &config.mongodb, fixtures, &config.task_id).await?;
+        report::note(&format!(
+            "MongoDB `{}` reset: {report}",
+            config.mongodb.database
+        ));
+    }
+    report::note("fresh run: starting at round 1");
+    Ok(state)
+}
+
+/// The workers with their keys; those without `keypairs` get generated ones.
+/// A fresh run first deletes the workers' databases.
+fn workers(config: &Config, env: &Arc<EnvMap>, fresh: bool) -> anyhow::Result<Vec<Worker>> {
+    let specs = load_workers(config, env)?;
+    if fresh {
+        let databases: Vec<&Path> = specs.iter().map(|s| s.database_path.as_path()).collect();
+        remove_databases(&config.data_dir, &databases)?;
+    }
+    let keys_dir = config.data_dir.join("keys");
+    let mut workers = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let mut worker = Worker::load(spec, env.clone(), config)?;
+        if worker.wants_generated_keys() {
+            worker.use_generated_keys(&keys_dir, &config.task_id)?;
+            report::note(&format!(
+                "{}: no `keypairs` in workers.json, using generated keypairs in {} (staking {}, main {})",
+                worker.name(),
+                keys_dir.display(),
+                worker.staking_public_key()?,
+                worker.main_public_key()?,
+            ));
+        }
+        workers.push(worker);
+    }
+    Ok(workers)
+}
+
+/// Max rounds: config.yaml's `max_rounds`, else the documents of
+/// `rounds_collection` for this task, plus one.
+async fn max_rounds(config: &Config, db: Option<&mongodb::Database>) -> anyhow::Result<u32> {
+    if let Some(max) = config.max_rounds {
+        return Ok(max);
+    }
+    let collection = config.rounds_collection.as_deref().with_context(|| {
+        format!(
+            "{}: set `max_rounds`, or `rounds_collection` to count rounds from",
+            config.file.display()
+        )
+    })?;
+    let db = db.context("counting rounds needs MongoDB")?;
+    let rounds = mongo::count_rounds(db, collection, &config.task_id).await?;
+    report::note(&format!(
+        "{rounds} round(s) from the `{collection}` collection"
+    ));
+    Ok(rounds)
+}
+
+/// A fresh run deletes the workers' database files, as the original does
+/// with every `*.db` in `data_dir`.
+fn remove_databases(data_dir: &Path, databases: &[&Path]) -> anyhow::Result<()> {
+    let mut doomed: Vec<_> = databases.iter().map(|p| p.to_path_buf()).collect();
+    if let Ok(entries) = std::fs::read_dir(data_dir) {
+        doomed.extend(
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "db")),
+        );
+    }
+    for path in doomed {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("{}: cannot delete", path.display())),
+        }
+    }
+    Ok(())
+}
