@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::Keypair;
-use crate::config::{Config, EnvMap, KeypairVars, WorkerSpec};
+use crate::config::{Config, EnvMap, EnvSource, KeypairVars, WorkerSpec};
 use crate::keys::{KeyRole, generated_keypair};
 
 /// One worker of workers.json, handed to every step that runs against it.
@@ -19,7 +19,7 @@ use crate::keys::{KeyRole, generated_keypair};
 /// `Debug` shows the name, address and public keys, never secrets.
 pub struct Worker {
     spec: WorkerSpec,
-    server_env: Vec<(String, String)>,
+    server_env: Vec<(String, EnvSource)>,
     run_env: Arc<EnvMap>,
     staking: Option<Keypair>,
     main: Option<Keypair>,
@@ -34,12 +34,12 @@ impl Worker {
         config: &Config,
     ) -> anyhow::Result<Self> {
         let mut server_env = spec.server_env.clone();
-        server_env.push(("PORT".into(), spec.port.to_string()));
-        server_env.push((
-            "DATABASE_PATH".into(),
-            spec.database_path.display().to_string(),
-        ));
-        server_env.push(("PYTHONUNBUFFERED".into(), "1".into()));
+        let database_path = spec.database_path.display().to_string();
+        server_env.extend([
+            ("PORT".into(), EnvSource::Literal(spec.port.to_string())),
+            ("DATABASE_PATH".into(), EnvSource::Literal(database_path)),
+            ("PYTHONUNBUFFERED".into(), EnvSource::Literal("1".into())),
+        ]);
         let (staking, main) = match &spec.keypairs {
             Some(vars) => load_named_keys(vars, &run_env, config)
                 .with_context(|| format!("worker `{}`", spec.name))?,
@@ -67,13 +67,22 @@ impl Worker {
         Ok(())
     }
 
+    /// Switches to the run's final environment (with a `MONGO_URI` chosen
+    /// after the configuration was checked).
+    pub(crate) fn use_env(&mut self, run_env: Arc<EnvMap>) {
+        self.run_env = run_env;
+    }
+
     pub(crate) fn spec(&self) -> &WorkerSpec {
         &self.spec
     }
 
     /// The variables its server is started with, on top of the run's environment.
-    pub(crate) fn server_env(&self) -> &[(String, String)] {
-        &self.server_env
+    pub(crate) fn server_env(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.server_env
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .filter_map(|name| Some((name, self.env(name)?)))
     }
 
     /// The worker's name (its key in workers.json).
@@ -125,11 +134,11 @@ impl Worker {
     /// `env_vars`, `PORT`, `DATABASE_PATH`, then the run's environment.
     #[must_use]
     pub fn env(&self, key: &str) -> Option<&str> {
-        self.server_env
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .or_else(|| self.run_env.get(key))
+        match self.server_env.iter().find(|(name, _)| name == key) {
+            Some((_, EnvSource::Literal(value))) => Some(value),
+            Some((_, EnvSource::Var(source))) => self.run_env.get(source),
+            None => self.run_env.get(key),
+        }
     }
 
     /// The staking public key, base58.

@@ -10,4 +10,4 @@ pub(crate) use env::EnvMap;
 pub(crate) use mongo::{CollectionSettings, MongoSettings};
 pub(crate) use problems::Problems;
 pub(crate) use suite::Config;
-pub(crate) use workers::{KeypairVars, Launch, WorkerSpec, load_workers};
+pub(crate) use workers::{EnvSource, KeypairVars, Launch, WorkerSpec, load_workers};

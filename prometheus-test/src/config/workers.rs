@@ -30,6 +30,16 @@ pub(crate) enum Launch {
     External,
 }
 
+/// Where a server variable's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EnvSource {
+    /// Taken as written (`DATA_DIR`, and the runner's own `PORT`, ...).
+    Literal(String),
+    /// The value of this variable of the run's environment, read when the
+    /// server starts (so a `MONGO_URI` chosen later is seen).
+    Var(String),
+}
+
 /// One worker of workers.json, validated. `Debug` leaves out the values of
 /// `server_env`, which may be secrets.
 #[derive(Clone)]
@@ -39,8 +49,8 @@ pub(crate) struct WorkerSpec {
     pub(crate) url: String,
     pub(crate) database_path: PathBuf,
     pub(crate) launch: Launch,
-    /// Server variable → value, resolved from the environment (secret values).
-    pub(crate) server_env: Vec<(String, String)>,
+    /// Server variable → where its value comes from (values may be secret).
+    pub(crate) server_env: Vec<(String, EnvSource)>,
     /// `None`: no `keypairs` entry, so the framework generates keypairs.
     pub(crate) keypairs: Option<KeypairVars>,
     pub(crate) health_path: Option<String>,
@@ -271,9 +281,13 @@ fn cargo_bin(name: &str) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// Resolves `env_vars`: each server variable takes the value of the named
-/// variable of the environment; `DATA_DIR` is taken literally.
-fn server_env(env: &EnvMap, fields: &Map<String, Value>) -> anyhow::Result<Vec<(String, String)>> {
+/// Reads `env_vars`: each server variable takes the value of the named
+/// variable of the environment, which must be set; `DATA_DIR` is taken
+/// literally.
+fn server_env(
+    env: &EnvMap,
+    fields: &Map<String, Value>,
+) -> anyhow::Result<Vec<(String, EnvSource)>> {
     let Some(vars) = fields.get("env_vars") else {
         return Ok(Vec::new());
     };
@@ -289,9 +303,9 @@ fn server_env(env: &EnvMap, fields: &Map<String, Value>) -> anyhow::Result<Vec<(
             bail!("`env_vars.{server_var}` must be a string naming a variable, found {source}");
         };
         if server_var == "DATA_DIR" {
-            resolved.push((server_var.clone(), source.clone()));
-        } else if let Some(value) = env.get(source) {
-            resolved.push((server_var.clone(), value.to_owned()));
+            resolved.push((server_var.clone(), EnvSource::Literal(source.clone())));
+        } else if env.get(source).is_some() {
+            resolved.push((server_var.clone(), EnvSource::Var(source.clone())));
         } else {
             missing.push(format!("{server_var} (from {source})"));
         }
@@ -428,7 +442,7 @@ mod tests {
     }
 
     #[test]
-    fn env_vars_resolve_and_data_dir_is_literal() {
+    fn env_vars_name_their_sources_and_data_dir_is_literal() {
         let p = project("");
         let env = EnvMap::from_pairs([("TOKEN_A", "secret-a")]);
         let json = r#"{"a": {"env_vars": {"GITHUB_TOKEN": "TOKEN_A", "DATA_DIR": "/data/a"}}}"#;
@@ -436,8 +450,14 @@ mod tests {
         assert_eq!(
             workers[0].server_env,
             [
-                ("GITHUB_TOKEN".to_owned(), "secret-a".to_owned()),
-                ("DATA_DIR".to_owned(), "/data/a".to_owned())
+                (
+                    "GITHUB_TOKEN".to_owned(),
+                    EnvSource::Var("TOKEN_A".to_owned())
+                ),
+                (
+                    "DATA_DIR".to_owned(),
+                    EnvSource::Literal("/data/a".to_owned())
+                )
             ]
         );
         assert!(!workers[0].fields.contains_key("env_vars"));

@@ -281,7 +281,11 @@ fn launch_specs(runner: &Runner) -> Vec<LaunchSpec> {
                     .env()
                     .iter()
                     .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                    .chain(worker.server_env().iter().cloned())
+                    .chain(
+                        worker
+                            .server_env()
+                            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+                    )
                     .collect(),
                 port: spec.port,
                 health_url: spec

@@ -22,6 +22,8 @@ pub(super) struct Loaded {
     env: EnvMap,
     pub(super) needs_mongo: bool,
     saved: Option<State>,
+    /// The workers with the keys their files hold (generated ones come later).
+    workers: Vec<Worker>,
     /// The fixtures, validated, when the run is known to be fresh.
     fixtures: Option<Fixtures>,
 }
@@ -55,14 +57,12 @@ impl Session<'_> {
             return Err(anyhow::Error::from(problems));
         };
         let needs_mongo = config.needs_mongodb() || self.options.post_load.is_some();
+        let mut provisional = env.clone();
         if needs_mongo && env.get("MONGO_URI").is_none() {
             // Until a server is chosen, a mapped MONGO_URI checks as the default.
-            let mut provisional = env.clone();
             provisional.set("MONGO_URI", mongo::DEFAULT_URI);
-            self.check_workers(&config, &provisional, &mut problems);
-        } else {
-            self.check_workers(&config, &env, &mut problems);
         }
+        let workers = self.check_workers(&config, &Arc::new(provisional), &mut problems);
         problems.into_result(()).map_err(anyhow::Error::from)?;
 
         let saved = if self.cli.reset {
@@ -85,6 +85,7 @@ impl Session<'_> {
             env,
             needs_mongo,
             saved,
+            workers,
             fixtures,
         })
     }
@@ -105,16 +106,23 @@ impl Session<'_> {
     }
 
     /// workers.json and the keypair files it names; every step's worker must exist.
-    fn check_workers(&self, config: &Config, env: &EnvMap, problems: &mut Problems) {
+    fn check_workers(
+        &self,
+        config: &Config,
+        env: &Arc<EnvMap>,
+        problems: &mut Problems,
+    ) -> Vec<Worker> {
         let Some(specs) = problems.take(load_workers(config, env)) else {
-            return;
+            return Vec::new();
         };
-        let env = Arc::new(env.clone());
-        for spec in &specs {
-            problems.take(Worker::load(spec.clone(), env.clone(), config));
-        }
-        let names: Vec<&str> = specs.iter().map(|w| w.name.as_str()).collect();
+        let names: Vec<String> = specs.iter().map(|w| w.name.clone()).collect();
+        let workers = specs
+            .into_iter()
+            .filter_map(|spec| problems.take(Worker::load(spec, env.clone(), config)))
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         steps::check_workers(self.steps, &names, problems);
+        workers
     }
 
     /// Opens the state (resumed, or fresh with MongoDB reset), builds the
@@ -128,6 +136,7 @@ impl Session<'_> {
             config,
             mut env,
             saved,
+            workers,
             fixtures,
             ..
         } = loaded;
@@ -149,7 +158,7 @@ impl Session<'_> {
         };
         let env = Arc::new(env);
         let fresh = resumed_rounds.is_none();
-        let workers = workers(&config, &env, fresh)?;
+        let workers = prepare_workers(workers, &config, &env, fresh)?;
         let runner = Runner::new(config, env, workers, state, db.clone());
         if let (true, Some(hook), Some(db)) = (fresh, self.options.post_load, &db) {
             hook(db, &runner)
@@ -236,18 +245,24 @@ async fn start_fresh(
     Ok(state)
 }
 
-/// The workers with their keys; those without `keypairs` get generated ones.
-/// A fresh run first deletes the workers' databases.
-fn workers(config: &Config, env: &Arc<EnvMap>, fresh: bool) -> anyhow::Result<Vec<Worker>> {
-    let specs = load_workers(config, env)?;
+/// The checked workers on the run's final environment; those without
+/// `keypairs` get generated ones. A fresh run first deletes their databases.
+fn prepare_workers(
+    mut workers: Vec<Worker>,
+    config: &Config,
+    env: &Arc<EnvMap>,
+    fresh: bool,
+) -> anyhow::Result<Vec<Worker>> {
     if fresh {
-        let databases: Vec<&Path> = specs.iter().map(|s| s.database_path.as_path()).collect();
+        let databases: Vec<&Path> = workers
+            .iter()
+            .map(|w| w.spec().database_path.as_path())
+            .collect();
         remove_databases(&config.data_dir, &databases)?;
     }
     let keys_dir = config.data_dir.join("keys");
-    let mut workers = Vec::with_capacity(specs.len());
-    for spec in specs {
-        let mut worker = Worker::load(spec, env.clone(), config)?;
+    for worker in &mut workers {
+        worker.use_env(env.clone());
         if worker.wants_generated_keys() {
             worker.use_generated_keys(&keys_dir, &config.task_id)?;
             report::note(&format!(
@@ -258,7 +273,6 @@ fn workers(config: &Config, env: &Arc<EnvMap>, fresh: bool) -> anyhow::Result<Ve
                 worker.main_public_key()?,
             ));
         }
-        workers.push(worker);
     }
     Ok(workers)
 }
