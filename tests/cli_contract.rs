@@ -470,6 +470,12 @@ fn reset_starts_over_and_json_output_is_libtest_json() {
             .success()
     );
     suite.take_log();
+    let databases = ["data/database_worker1.db", "data/notes.db"].map(|f| suite.dir.path().join(f));
+    for db in &databases {
+        std::fs::write(db, "sqlite").unwrap();
+    }
+    let kept = suite.dir.path().join("data/notes.txt");
+    std::fs::write(&kept, "kept").unwrap();
     let out = suite.run(
         &[
             "--reset",
@@ -492,6 +498,11 @@ fn reset_starts_over_and_json_output_is_libtest_json() {
     assert_eq!(events[2]["name"], "steps::task::ping");
     assert_eq!(events[2]["event"], "ok");
     assert_eq!(events.last().unwrap()["filtered_out"], 3);
+    assert!(
+        databases.iter().all(|db| !db.exists()),
+        "a reset deletes every *.db in data_dir"
+    );
+    assert!(kept.exists(), "other files stay");
 }
 
 /// The suite with MongoDB fixtures and rounds counted from them (two todos:

@@ -254,11 +254,7 @@ fn prepare_workers(
     fresh: bool,
 ) -> anyhow::Result<Vec<Worker>> {
     if fresh {
-        let databases: Vec<&Path> = workers
-            .iter()
-            .map(|w| w.spec().database_path.as_path())
-            .collect();
-        remove_databases(&config.data_dir, &databases)?;
+        remove_databases(&config.data_dir)?;
     }
     let keys_dir = config.data_dir.join("keys");
     for worker in &mut workers {
@@ -297,18 +293,16 @@ async fn max_rounds(config: &Config, db: Option<&mongodb::Database>) -> anyhow::
     Ok(rounds)
 }
 
-/// A fresh run deletes the workers' database files, as the original does
-/// with every `*.db` in `data_dir`.
-fn remove_databases(data_dir: &Path, databases: &[&Path]) -> anyhow::Result<()> {
-    let mut doomed: Vec<_> = databases.iter().map(|p| p.to_path_buf()).collect();
-    if let Ok(entries) = std::fs::read_dir(data_dir) {
-        doomed.extend(
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "db")),
-        );
-    }
+/// A fresh run deletes every `*.db` in `data_dir`, as the original does;
+/// that includes each worker's `database_<worker>.db`.
+fn remove_databases(data_dir: &Path) -> anyhow::Result<()> {
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return Ok(());
+    };
+    let doomed = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "db"));
     for path in doomed {
         match std::fs::remove_file(&path) {
             Ok(()) => {}
