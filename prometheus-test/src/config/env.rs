@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use anyhow::Context as _;
-
 /// Variables of the run. Values may be secrets: `Debug` shows names only.
 #[derive(Clone, Default)]
 pub(crate) struct EnvMap {
@@ -79,10 +77,8 @@ fn read_dotenv(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
     if !path.is_file() {
         return Ok(Vec::new());
     }
-    let iter = dotenvy::from_path_iter(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    iter.map(|item| item.with_context(|| format!("{}: invalid line", path.display())))
-        .collect()
+    let text = super::text::read_text(path, ".env file")?;
+    super::dotenv::parse_dotenv(path, &text)
 }
 
 #[cfg(test)]
@@ -116,5 +112,32 @@ mod tests {
         let shown = format!("{env:?}");
         assert!(shown.contains("API_TOKEN"));
         assert!(!shown.contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn a_bad_env_line_names_file_and_line_never_the_value() {
+        let project = tempfile::tempdir().unwrap();
+        let tests = project.path().join("tests");
+        std::fs::create_dir(&tests).unwrap();
+        std::fs::write(
+            tests.join(".env"),
+            "\u{feff}PT_OK=1\n# tokens\nTOKEN=\"ghp_s3cr3t-value\n",
+        )
+        .unwrap();
+        let err = format!("{:#}", EnvMap::load(project.path(), &tests).unwrap_err());
+        let expected = format!(
+            "{}: line 3: a quoted value is not closed",
+            tests.join(".env").display()
+        );
+        assert_eq!(err, expected);
+        assert!(!err.contains("s3cr3t"), "{err}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_in_env_is_accepted() {
+        let project = tempfile::tempdir().unwrap();
+        std::fs::write(project.path().join(".env"), "\u{feff}PT_BOM_FIRST=yes\n").unwrap();
+        let env = EnvMap::load(project.path(), project.path()).unwrap();
+        assert_eq!(env.get("PT_BOM_FIRST"), Some("yes"));
     }
 }

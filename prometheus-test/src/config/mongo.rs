@@ -5,15 +5,23 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 /// Which database and collections the suite seeds (config.yaml `mongodb`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct MongoSettings {
-    /// Database name; `builder247` when absent, as in the original.
-    #[serde(default = "default_database")]
+    /// Database name; required whenever the suite uses MongoDB (empty only
+    /// when config.yaml has no `mongodb` section and counts no rounds).
     pub(crate) database: String,
     /// Collections cleared on a fresh run, keyed by collection name.
-    #[serde(default)]
     pub(crate) collections: BTreeMap<String, CollectionSettings>,
+}
+
+/// The `mongodb` section as written: a missing `database` is reported with
+/// the file's other problems rather than stopping at the first.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMongoSettings {
+    pub(super) database: Option<String>,
+    #[serde(default)]
+    pub(super) collections: BTreeMap<String, CollectionSettings>,
 }
 
 /// One collection of the `mongodb.collections` map.
@@ -26,17 +34,4 @@ pub(crate) struct CollectionSettings {
     /// Documents the collection must hold for this task after import.
     #[serde(default)]
     pub(crate) required_count: u64,
-}
-
-fn default_database() -> String {
-    "builder247".to_owned()
-}
-
-impl Default for MongoSettings {
-    fn default() -> Self {
-        Self {
-            database: default_database(),
-            collections: BTreeMap::new(),
-        }
-    }
 }

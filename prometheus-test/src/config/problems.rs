@@ -14,6 +14,11 @@ impl Problems {
         self.items.push(problem.into());
     }
 
+    /// Whether nothing was recorded.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
     /// Records the error of `result`, if any, and returns its value.
     pub(crate) fn take<T>(&mut self, result: anyhow::Result<T>) -> Option<T> {
         match result {

@@ -8,11 +8,30 @@ use std::time::Duration;
 use anyhow::{Context as _, anyhow, bail};
 use serde_json::{Map, Value};
 
+use super::names::check_worker_name;
+use super::python::python_interpreter;
+use super::seconds::positive_seconds;
+use super::text::{read_text, strip_bom};
+use super::typos::likely_meant;
 use super::{Config, EnvMap};
 
 /// The fields with a meaning of their own; every other field is an extra
 /// value steps read with `Worker::get`.
 const RESERVED: &[&str] = &["env_vars", "keypairs"];
+
+/// Every field workers.json understands, for spotting misspelt ones.
+const KNOWN_FIELDS: &[&str] = &[
+    "port",
+    "url",
+    "command",
+    "cargo_bin",
+    "server_entrypoint",
+    "python",
+    "env_vars",
+    "keypairs",
+    "health_path",
+    "start_timeout",
+];
 
 /// The env var names that hold a worker's keypair file paths.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,6 +49,38 @@ pub(crate) enum Launch {
     External,
 }
 
+impl Launch {
+    /// The command line, for messages about a start that failed (`None`
+    /// for an external server). Arguments with spaces or quotes are quoted.
+    #[must_use]
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "the harness uses it once the run-control wiring lands"
+        )
+    )]
+    pub(crate) fn command_line(&self) -> Option<String> {
+        let Self::Spawn(parts) = self else {
+            return None;
+        };
+        let shown: Vec<String> = parts
+            .iter()
+            .map(|part| {
+                let part = part.to_string_lossy();
+                if part.is_empty()
+                    || part.contains(|c: char| c.is_whitespace() || "'\"\\$".contains(c))
+                {
+                    format!("'{}'", part.replace('\'', r"'\''"))
+                } else {
+                    part.into_owned()
+                }
+            })
+            .collect();
+        Some(shown.join(" "))
+    }
+}
+
 /// Where a server variable's value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum EnvSource {
@@ -40,9 +91,9 @@ pub(crate) enum EnvSource {
     Var(String),
 }
 
-/// One worker of workers.json, validated. `Debug` leaves out the values of
-/// `server_env`, which may be secrets.
-#[derive(Clone)]
+/// One worker of workers.json, validated. It holds names of variables, never
+/// their values (those stay in the run's `EnvMap`).
+#[derive(Debug, Clone)]
 pub(crate) struct WorkerSpec {
     pub(crate) name: String,
     pub(crate) port: u16,
@@ -57,27 +108,15 @@ pub(crate) struct WorkerSpec {
     pub(crate) start_timeout: Duration,
     /// Every field as `Worker::get` sees it: defaults, then the file's own.
     pub(crate) fields: Map<String, Value>,
-}
-
-impl std::fmt::Debug for WorkerSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let env_names: Vec<&str> = self.server_env.iter().map(|(k, _)| k.as_str()).collect();
-        f.debug_struct("WorkerSpec")
-            .field("name", &self.name)
-            .field("port", &self.port)
-            .field("url", &self.url)
-            .field("launch", &self.launch)
-            .field("server_env", &env_names)
-            .field("keypairs", &self.keypairs)
-            .finish_non_exhaustive()
-    }
+    /// Things worth telling the user that do not stop the run (a field that
+    /// looks like a misspelt known one), for the harness to print.
+    pub(crate) warnings: Vec<String>,
 }
 
 /// Reads and validates workers.json; every problem of every worker is reported.
 pub(crate) fn load_workers(config: &Config, env: &EnvMap) -> anyhow::Result<Vec<WorkerSpec>> {
     let path = &config.workers_config;
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the workers file", path.display()))?;
+    let text = read_text(path, "workers file")?;
     parse_workers(config, env, path, &text)
 }
 
@@ -88,6 +127,7 @@ pub(crate) fn parse_workers(
     text: &str,
 ) -> anyhow::Result<Vec<WorkerSpec>> {
     let shown = path.display();
+    let text = strip_bom(text).unwrap_or(text);
     let root: Value =
         serde_json::from_str(text).map_err(|e| anyhow!("{shown}: not valid JSON: {e}"))?;
     let Value::Object(entries) = root else {
@@ -99,9 +139,11 @@ pub(crate) fn parse_workers(
     let mut problems = super::Problems::default();
     let mut workers = Vec::new();
     for (index, (name, value)) in entries.into_iter().enumerate() {
-        let result = parse_worker(config, env, index, &name, value)
+        let result = check_worker_name(&name)
+            .and_then(|()| parse_worker(config, env, index, &name, value))
             .map_err(|e| anyhow!("{shown}: worker `{name}`: {e:#}"));
-        if let Some(worker) = problems.take(result) {
+        if let Some(mut worker) = problems.take(result) {
+            worker.warnings = misspelt_fields(&shown.to_string(), &worker);
             workers.push(worker);
         }
     }
@@ -134,7 +176,7 @@ fn parse_worker(
         Some(v) => bail!("`url` must be a string, found {v}"),
     };
     let database_path = config.data_dir.join(format!("database_{name}.db"));
-    let launch = launch(config, &fields)?;
+    let launch = launch(config, env, &fields)?;
     let server_env = server_env(env, &fields)?;
     let keypairs = keypair_vars(&fields)?;
     let health_path = match fields.get("health_path") {
@@ -144,13 +186,7 @@ fn parse_worker(
     };
     let start_timeout = match fields.get("start_timeout") {
         None => config.start_timeout,
-        Some(v) => v
-            .as_f64()
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map(Duration::from_secs_f64)
-            .ok_or_else(|| {
-                anyhow!("`start_timeout` must be a positive number of seconds, found {v}")
-            })?,
+        Some(v) => positive_seconds("start_timeout", v.as_f64(), v)?,
     };
     let mut all = Map::new();
     all.insert("name".into(), name.into());
@@ -177,6 +213,7 @@ fn parse_worker(
         health_path,
         start_timeout,
         fields: all,
+        warnings: Vec::new(),
     })
 }
 
@@ -184,7 +221,17 @@ fn parse_worker(
 /// or `server_entrypoint`; an external server when it has only a `url`;
 /// else config.yaml's `cargo_bin` or `server_entrypoint`; else
 /// `<project>/main.py` as in the original.
-fn launch(config: &Config, fields: &Map<String, Value>) -> anyhow::Result<Launch> {
+fn launch(config: &Config, env: &EnvMap, fields: &Map<String, Value>) -> anyhow::Result<Launch> {
+    let python = match fields.get("python") {
+        None => config.python.as_deref(),
+        Some(Value::String(python)) => Some(python.as_str()),
+        Some(v) => bail!("`python` must be a string (a path or a program name), found {v}"),
+    };
+    let entrypoint = |path: &Path| {
+        entrypoint(path, || {
+            python_interpreter(python, &config.project_dir, env)
+        })
+    };
     if let Some(command) = fields.get("command") {
         let parts = command
             .as_array()
@@ -234,17 +281,20 @@ fn launch(config: &Config, fields: &Map<String, Value>) -> anyhow::Result<Launch
     }
 }
 
-/// `.py` runs with python3, `.js` with node, anything else directly.
-fn entrypoint(path: &Path) -> anyhow::Result<Launch> {
+/// `.py` runs with the project's Python (see `python_interpreter`), `.js`
+/// with node, anything else directly.
+fn entrypoint(
+    path: &Path,
+    python: impl FnOnce() -> anyhow::Result<OsString>,
+) -> anyhow::Result<Launch> {
     let path = existing(path, "server_entrypoint")?;
     let interpreter = match path.extension().and_then(|e| e.to_str()) {
-        Some("py") => Some("python3"),
-        Some("js" | "mjs" | "cjs") => Some("node"),
+        Some("py") => Some(python()?),
+        Some("js" | "mjs" | "cjs") => Some(OsString::from("node")),
         _ => None,
     };
     Ok(Launch::Spawn(
         interpreter
-            .map(OsString::from)
             .into_iter()
             .chain(std::iter::once(path.into_os_string()))
             .collect(),
@@ -352,6 +402,23 @@ fn keypair_vars(fields: &Map<String, Value>) -> anyhow::Result<Option<KeypairVar
     Ok(Some(vars))
 }
 
+/// A warning for each field of the worker that looks like a misspelt known one.
+fn misspelt_fields(shown: &str, worker: &WorkerSpec) -> Vec<String> {
+    worker
+        .fields
+        .keys()
+        .filter(|key| !KNOWN_FIELDS.contains(&key.as_str()))
+        .filter_map(|key| {
+            let known = likely_meant(key, KNOWN_FIELDS)?;
+            Some(format!(
+                "{shown}: worker `{}`: `{key}` is not a workers.json field, so it is kept as a \
+                 value for the steps; did you mean `{known}`?",
+                worker.name
+            ))
+        })
+        .collect()
+}
+
 fn check_unique_ports(workers: &[WorkerSpec], problems: &mut super::Problems, shown: &str) {
     for (i, a) in workers.iter().enumerate() {
         if a.launch == Launch::External {
@@ -382,7 +449,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("tests")).unwrap();
         std::fs::write(dir.path().join("main.py"), "").unwrap();
-        let config = Config::parse(&dir.path().join("tests/config.yaml"), config_yaml).unwrap();
+        let config_yaml = format!("task_id: t\nmax_rounds: 1\n{config_yaml}");
+        let config = Config::parse(&dir.path().join("tests/config.yaml"), &config_yaml).unwrap();
         Project { dir, config }
     }
 
@@ -488,21 +556,6 @@ mod tests {
     }
 
     #[test]
-    fn debug_shows_variable_names_not_values() {
-        let p = project("");
-        let env = EnvMap::from_pairs([("TOKEN_A", "secret-a")]);
-        let workers = parse(
-            &p,
-            &env,
-            r#"{"a": {"env_vars": {"GITHUB_TOKEN": "TOKEN_A"}}}"#,
-        )
-        .unwrap();
-        let shown = format!("{:?}", workers[0]);
-        assert!(shown.contains("GITHUB_TOKEN"), "{shown}");
-        assert!(!shown.contains("secret-a"), "{shown}");
-    }
-
-    #[test]
     fn shared_ports_are_an_error() {
         let p = project("");
         let err = parse(&p, &EnvMap::default(), r#"{"a": {"port": 5001}, "b": {}}"#)
@@ -524,5 +577,113 @@ mod tests {
             err.contains("workers.json: not valid JSON") && err.contains("line 2"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn names_that_are_not_safe_in_paths_are_reported_with_the_rest() {
+        let p = project("");
+        let json = r#"{"ok": {}, "../up": {}, "": {}, "two words": {}, ".hidden": {}}"#;
+        let err = parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
+        assert!(err.starts_with("4 problems:"), "{err}");
+        for name in ["../up", "two words", ".hidden"] {
+            assert!(
+                err.contains(&format!(
+                    "workers.json: worker `{name}`: the name is used in file names, so it may \
+                     hold only ASCII letters, digits, `_`, `-` and `.`"
+                )),
+                "{name}: {err}"
+            );
+        }
+        assert!(
+            err.contains("workers.json: worker ``: a worker name must not be empty"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_field_close_to_a_known_one_is_a_warning() {
+        let p = project("");
+        let workers = parse(
+            &p,
+            &EnvMap::default(),
+            r#"{"a": {"prot": 6001, "repo_owner": "x"}, "b": {"helth_path": "/h"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            workers[0].warnings,
+            [
+                "workers.json: worker `a`: `prot` is not a workers.json field, so it is kept as a \
+              value for the steps; did you mean `port`?"
+            ]
+        );
+        assert!(workers[1].warnings[0].contains("did you mean `health_path`?"));
+    }
+
+    #[test]
+    fn python_entrypoints_use_the_configured_or_project_interpreter() {
+        let p = project("python: tools/py\n");
+        std::fs::create_dir_all(p.dir.path().join("tools")).unwrap();
+        std::fs::write(p.dir.path().join("tools/py"), "").unwrap();
+        std::fs::create_dir_all(p.dir.path().join(".venv/bin")).unwrap();
+        std::fs::write(p.dir.path().join(".venv/bin/python"), "").unwrap();
+        let main_py = p.dir.path().join("main.py").into_os_string();
+        let json = r#"{"a": {}, "b": {"python": "python3.12"}}"#;
+        let workers = parse(&p, &EnvMap::default(), json).unwrap();
+        let configured = p.dir.path().join("tools/py").into_os_string();
+        assert_eq!(
+            workers[0].launch,
+            Launch::Spawn(vec![configured, main_py.clone()])
+        );
+        assert_eq!(
+            workers[1].launch,
+            Launch::Spawn(vec!["python3.12".into(), main_py.clone()])
+        );
+        let unset = project("");
+        std::fs::create_dir_all(unset.dir.path().join(".venv/bin")).unwrap();
+        std::fs::write(unset.dir.path().join(".venv/bin/python"), "").unwrap();
+        let workers = parse(&unset, &EnvMap::default(), r#"{"a": {}}"#).unwrap();
+        let venv = unset.dir.path().join(".venv/bin/python").into_os_string();
+        let main_py = unset.dir.path().join("main.py").into_os_string();
+        assert_eq!(workers[0].launch, Launch::Spawn(vec![venv, main_py]));
+        let err = parse(&unset, &EnvMap::default(), r#"{"a": {"python": 3}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("worker `a`: `python` must be a string"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_command_line_is_shown_quoted() {
+        let launch = Launch::Spawn(vec!["/p/.venv/bin/python".into(), "/my dir/main.py".into()]);
+        assert_eq!(
+            launch.command_line().unwrap(),
+            "/p/.venv/bin/python '/my dir/main.py'"
+        );
+        assert_eq!(Launch::External.command_line(), None);
+    }
+
+    #[test]
+    fn a_worker_timeout_follows_the_one_seconds_rule() {
+        let p = project("");
+        let err = parse(
+            &p,
+            &EnvMap::default(),
+            r#"{"a": {"start_timeout": "soon"}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "workers.json: worker `a`: `start_timeout` must be a positive number of seconds, found \"soon\""
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted() {
+        let p = project("");
+        let workers = parse(&p, &EnvMap::default(), "\u{feff}{\"a\": {}}").unwrap();
+        assert_eq!(workers[0].name, "a");
     }
 }

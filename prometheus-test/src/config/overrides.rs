@@ -1,0 +1,294 @@
+//! Values of config.yaml replaced at run time, without editing the file.
+//!
+//! Each override is one environment variable, `PROMETHEUS_TEST_SET_<KEY>`:
+//! the rest of the name, lowercased, is the key, and `__` steps into a
+//! section (`PROMETHEUS_TEST_SET_MONGODB__DATABASE` sets `mongodb.database`).
+//! The value is read as YAML, like the file's (`6100` is a number, `null`
+//! removes the key, `[a, b]` is a list). Precedence, highest first: the
+//! override, config.yaml, the built-in default; a worker's own setting in
+//! workers.json still wins over config.yaml's for that worker.
+//!
+//! One variable per key composes with CI `env:` blocks and shells, and
+//! passes harmlessly through `cargo test` to every test binary (a CLI flag
+//! would be rejected by the ordinary libtest binaries of the same run). The
+//! `SET_` infix keeps overrides apart from the runner's own variables
+//! (`PROMETHEUS_TEST_CONFIG`, `PROMETHEUS_TEST_MONGOD`, …), so no config key
+//! can ever collide with one of them.
+
+use std::ffi::OsStr;
+
+use serde_yaml_ng::{Mapping, Value};
+
+use super::Problems;
+
+/// The prefix of the variables that override config.yaml values.
+pub(crate) const OVERRIDE_PREFIX: &str = "PROMETHEUS_TEST_SET_";
+
+/// Overrides of config.yaml values, in a stable order (by source name).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Overrides {
+    items: Vec<Override>,
+}
+
+#[derive(Debug, Clone)]
+struct Override {
+    /// The key, one element per level (`["mongodb", "database"]`).
+    path: Vec<String>,
+    value: Value,
+    /// The value as written, for the header line.
+    text: String,
+    /// Where it came from, e.g. `PROMETHEUS_TEST_SET_BASE_PORT`.
+    source: String,
+}
+
+impl Overrides {
+    /// No overrides: the file as written.
+    #[must_use]
+    pub(crate) fn none() -> Self {
+        Self::default()
+    }
+
+    /// The overrides among `vars` (an environment: `std::env::vars_os()`):
+    /// every `PROMETHEUS_TEST_SET_<KEY>`; other variables are ignored. A bad
+    /// name or value is reported with its variable, all of them together.
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "the harness uses it once the run-control wiring lands"
+        )
+    )]
+    pub(crate) fn from_vars<I, K, V>(vars: I) -> Result<Self, Problems>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        let mut overrides = Self::default();
+        let mut problems = Problems::default();
+        for (name, value) in vars {
+            let Some(name) = name.as_ref().to_str() else {
+                continue;
+            };
+            let Some(key) = name.strip_prefix(OVERRIDE_PREFIX) else {
+                continue;
+            };
+            let key = key.to_ascii_lowercase().replace("__", ".");
+            let result = match value.as_ref().to_str() {
+                Some(value) => overrides.set(&key, value, name),
+                None => Err(anyhow::anyhow!("{name}: the value is not valid UTF-8")),
+            };
+            problems.take(result);
+        }
+        overrides.items.sort_by(|a, b| a.source.cmp(&b.source));
+        problems.into_result(overrides)
+    }
+
+    /// Sets the dotted `key` (`mongodb.database`) to `value`, read as YAML;
+    /// `source` names where it came from in messages and the header line.
+    pub(crate) fn set(&mut self, key: &str, value: &str, source: &str) -> anyhow::Result<()> {
+        let path: Vec<String> = key.split('.').map(str::to_owned).collect();
+        if path.iter().any(String::is_empty) {
+            anyhow::bail!("{source}: `{key}` is not a config.yaml key");
+        }
+        let parsed: Value = serde_yaml_ng::from_str(value)
+            .map_err(|e| anyhow::anyhow!("{source}: not a YAML value for `{key}`: {e}"))?;
+        self.items.retain(|item| item.path != path);
+        self.items.push(Override {
+            path,
+            value: parsed,
+            text: value.to_owned(),
+            source: source.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Whether there is no override.
+    #[must_use]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// For the run's header line, e.g.
+    /// `config overrides: base_port=6100 (PROMETHEUS_TEST_SET_BASE_PORT)`;
+    /// `None` without overrides. Credentials in URLs are masked.
+    #[must_use]
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "the harness uses it once the run-control wiring lands"
+        )
+    )]
+    pub(crate) fn describe(&self) -> Option<String> {
+        if self.items.is_empty() {
+            return None;
+        }
+        let items: Vec<String> = self
+            .items
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}={} ({})",
+                    o.path.join("."),
+                    mask_credentials(&o.text),
+                    o.source
+                )
+            })
+            .collect();
+        Some(format!("config overrides: {}", items.join(", ")))
+    }
+
+    /// The source of the override of the top-level `key`, or of a key inside it.
+    pub(crate) fn source_of(&self, key: &str) -> Option<&str> {
+        self.items
+            .iter()
+            .find(|o| o.path[0] == key)
+            .map(|o| o.source.as_str())
+    }
+
+    /// Each override whose key is the top-level `key`, as a one-key mapping
+    /// (for checking its type on its own), with its source.
+    pub(crate) fn top_level(&self) -> impl Iterator<Item = (&str, Value, &str)> {
+        self.items.iter().filter(|o| o.path.len() == 1).map(|o| {
+            let mut one = Mapping::new();
+            one.insert(Value::String(o.path[0].clone()), o.value.clone());
+            (o.path[0].as_str(), Value::Mapping(one), o.source.as_str())
+        })
+    }
+
+    /// Writes the overrides into config.yaml's top-level mapping, creating
+    /// sections as needed; a key below a value that is not a mapping is a
+    /// problem naming the override.
+    pub(crate) fn apply(&self, tree: &mut Mapping, problems: &mut Problems) {
+        for item in &self.items {
+            if let Err(depth) = set_path(tree, &item.path, &item.value) {
+                problems.push(format!(
+                    "{}: cannot set `{}`: `{}` is not a section",
+                    item.source,
+                    item.path.join("."),
+                    item.path[..=depth].join(".")
+                ));
+            }
+        }
+    }
+}
+
+/// Sets `path` in `mapping`, creating sections; `Err(depth)` when
+/// `path[..=depth]` holds a value that is not a section.
+fn set_path(mapping: &mut Mapping, path: &[String], value: &Value) -> Result<(), usize> {
+    let (first, rest) = path.split_first().expect("keys are not empty");
+    let key = Value::String(first.clone());
+    if rest.is_empty() {
+        mapping.insert(key, value.clone());
+        return Ok(());
+    }
+    let entry = mapping
+        .entry(key)
+        .or_insert_with(|| Value::Mapping(Mapping::new()));
+    if entry.is_null() {
+        *entry = Value::Mapping(Mapping::new());
+    }
+    match entry {
+        Value::Mapping(inner) => set_path(inner, rest, value).map_err(|depth| depth + 1),
+        _ => Err(0),
+    }
+}
+
+/// `scheme://user:password@host` → `scheme://***@host`.
+fn mask_credentials(text: &str) -> String {
+    let Some(scheme_end) = text.find("://").map(|i| i + 3) else {
+        return text.to_owned();
+    };
+    let authority_end = text[scheme_end..]
+        .find('/')
+        .map_or(text.len(), |i| scheme_end + i);
+    match text[scheme_end..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..scheme_end], &text[scheme_end + at..]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn only_set_variables_are_overrides_and_values_are_yaml() {
+        let overrides = Overrides::from_vars(vars(&[
+            ("PROMETHEUS_TEST_SET_MAX_ROUNDS", "1"),
+            ("PROMETHEUS_TEST_CONFIG", "other.yaml"),
+            ("PROMETHEUS_TEST_SET_MONGODB__DATABASE", "ci_db"),
+            ("PATH", "/bin"),
+        ]))
+        .unwrap();
+        let mut tree = Mapping::new();
+        let mut problems = Problems::default();
+        overrides.apply(&mut tree, &mut problems);
+        problems.into_result(()).unwrap();
+        let expected: Mapping =
+            serde_yaml_ng::from_str("max_rounds: 1\nmongodb:\n  database: ci_db\n").unwrap();
+        assert_eq!(tree, expected);
+        assert_eq!(
+            overrides.describe().unwrap(),
+            "config overrides: max_rounds=1 (PROMETHEUS_TEST_SET_MAX_ROUNDS), \
+             mongodb.database=ci_db (PROMETHEUS_TEST_SET_MONGODB__DATABASE)"
+        );
+        assert_eq!(
+            overrides.source_of("mongodb"),
+            Some("PROMETHEUS_TEST_SET_MONGODB__DATABASE")
+        );
+        assert!(Overrides::none().describe().is_none());
+    }
+
+    #[test]
+    fn bad_names_and_values_are_reported_with_their_variable() {
+        let err = Overrides::from_vars(vars(&[
+            ("PROMETHEUS_TEST_SET_", "1"),
+            ("PROMETHEUS_TEST_SET_REPO", "[unclosed"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("2 problems:"), "{err}");
+        assert!(
+            err.contains("PROMETHEUS_TEST_SET_: `` is not a config.yaml key"),
+            "{err}"
+        );
+        assert!(
+            err.contains("PROMETHEUS_TEST_SET_REPO: not a YAML value for `repo`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_key_below_a_plain_value_is_a_problem() {
+        let overrides =
+            Overrides::from_vars(vars(&[("PROMETHEUS_TEST_SET_BASE_PORT__X", "1")])).unwrap();
+        let mut tree: Mapping = serde_yaml_ng::from_str("base_port: 5000").unwrap();
+        let mut problems = Problems::default();
+        overrides.apply(&mut tree, &mut problems);
+        assert_eq!(
+            problems.to_string(),
+            "PROMETHEUS_TEST_SET_BASE_PORT__X: cannot set `base_port.x`: `base_port` is not a section"
+        );
+    }
+
+    #[test]
+    fn credentials_in_urls_are_masked_in_the_description() {
+        let mut overrides = Overrides::none();
+        overrides
+            .set("middle_server_url", "https://u:pw@host:1/x@y", "S")
+            .unwrap();
+        assert_eq!(
+            overrides.describe().unwrap(),
+            "config overrides: middle_server_url=https://***@host:1/x@y (S)"
+        );
+    }
+}
