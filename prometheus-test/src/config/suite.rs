@@ -180,6 +180,12 @@ impl Config {
             &at("mongodb"),
             &mut problems,
         );
+        if !problems.is_empty() {
+            // A misspelt key often explains a missing one.
+            for warning in &warnings {
+                problems.push(warning.clone());
+            }
+        }
         problems.into_result(())?;
         Ok(Self {
             file: config_file.to_path_buf(),
@@ -532,6 +538,13 @@ mod tests {
             "{nested}"
         );
         let typo = parse_with(text, &[("PROMETHEUS_TEST_SET_MAX_ROUND", "1")]).unwrap();
+        let explained = parse("task_id: t\nmax_round: 1\n").unwrap_err().to_string();
+        assert!(
+            explained.starts_with("3 problems:")
+                && explained.contains("missing `max_rounds`")
+                && explained.contains("did you mean `max_rounds`?"),
+            "{explained}"
+        );
         assert!(
             typo.warnings[0].starts_with("PROMETHEUS_TEST_SET_MAX_ROUND: `max_round` is not"),
             "{:?}",
