@@ -251,4 +251,18 @@ mod tests {
         let vars = parse_dotenv(Path::new(".env"), "\u{feff}A=1\n").unwrap();
         assert_eq!(vars, [("A".to_owned(), "1".to_owned())]);
     }
+
+    #[test]
+    fn export_prefixes_and_crlf_lines_are_understood() {
+        let vars = parse_dotenv(Path::new(".env"), "export A=1\r\nB='it''s'\r\n").unwrap();
+        assert_eq!(vars[0], ("A".to_owned(), "1".to_owned()));
+        assert_eq!(
+            error("export A=1\r\nC=\"a\" b\r\n"),
+            "tests/.env: line 2: text after the value (a value with spaces must be quoted)"
+        );
+        assert_eq!(
+            error("A=1\r\nexport ghp_s3cr3t\r\n"),
+            "tests/.env: line 2: expected `=` after the variable name (`NAME=value`)"
+        );
+    }
 }
