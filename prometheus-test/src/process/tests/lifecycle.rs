@@ -9,6 +9,7 @@ use tokio::time::timeout;
 
 use super::support::{
     MARKER_VAR, assert_no_process_left, free_port, marked_processes, new_marker, python_spec,
+    start_one_good_worker,
 };
 use crate::process::fleet::WorkerExited;
 use crate::process::{Fleet, LogMode, spawn_guarded, stop_guarded};
@@ -62,14 +63,7 @@ async fn a_worker_killed_mid_run_resolves_any_exit_with_signal_and_output() {
 
 #[tokio::test]
 async fn a_worker_crashing_on_a_request_reports_its_exit_status() {
-    let marker = new_marker("crash-request");
-    let port = free_port();
-    let fleet = Fleet::start(
-        vec![python_spec("worker1", "good_server.py", port, &marker)],
-        LogMode::Capture,
-    )
-    .await
-    .unwrap();
+    let (fleet, port, marker) = start_one_good_worker("crash-request").await;
     let exited = {
         let mut exit = std::pin::pin!(fleet.any_exit());
         assert!(
@@ -99,14 +93,7 @@ async fn a_worker_crashing_on_a_request_reports_its_exit_status() {
 
 #[tokio::test]
 async fn lines_are_captured_per_step_and_start_up_lines_only_in_the_tail() {
-    let marker = new_marker("capture");
-    let port = free_port();
-    let fleet = Fleet::start(
-        vec![python_spec("worker1", "good_server.py", port, &marker)],
-        LogMode::Capture,
-    )
-    .await
-    .unwrap();
+    let (fleet, port, marker) = start_one_good_worker("capture").await;
     let listening = format!("[worker1] listening on port {port}");
     fleet.begin_capture();
     assert!(get(port, "/step-one").await.unwrap().status().is_success());
