@@ -25,6 +25,23 @@ async fn get(port: u16, path: &str) -> Result<reqwest::Response, reqwest::Error>
         .await
 }
 
+/// Waits up to 5 s until a line of worker1's tail contains `needle`.
+async fn wait_for_tail_line(fleet: &Fleet, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !fleet
+        .tail_of("worker1")
+        .iter()
+        .any(|line| line.contains(needle))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{needle:?} never logged: {:?}",
+            fleet.tail_of("worker1")
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// The harness returns `WorkerExited` through `anyhow` and `select!`.
 fn assert_is_error<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
 
@@ -95,22 +112,13 @@ async fn a_worker_crashing_on_a_request_reports_its_exit_status() {
 async fn lines_are_captured_per_step_and_start_up_lines_only_in_the_tail() {
     let (fleet, port, marker) = start_one_good_worker("capture").await;
     let listening = format!("[worker1] listening on port {port}");
+    // The port may accept before the reader has seen the start-up line: wait for it,
+    // so that it is read before the step begins on a busy machine too.
+    wait_for_tail_line(&fleet, &listening).await;
     fleet.begin_capture();
     assert!(get(port, "/step-one").await.unwrap().status().is_success());
     // http.server logs each request to stderr; wait until the reader saw it.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !fleet
-        .tail_of("worker1")
-        .iter()
-        .any(|line| line.contains("GET /step-one"))
-    {
-        assert!(
-            Instant::now() < deadline,
-            "request line never logged: {:?}",
-            fleet.tail_of("worker1")
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_tail_line(&fleet, "GET /step-one").await;
     let captured = fleet.take_captured();
     assert_eq!(captured.len(), 1, "{captured:?}");
     assert!(
