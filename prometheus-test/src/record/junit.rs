@@ -1,4 +1,4 @@
-//! JUnit XML, as CI servers read it (Jenkins' `junit-4.xsd`).
+//! `JUnit` XML, as CI servers read it (Jenkins' `junit-4.xsd`).
 //!
 //! One `<testsuite>` named after the task; one `<testcase>` per step per
 //! round, `classname` the round (`round 2`) and `name` the step's path.
@@ -12,7 +12,7 @@ use super::excerpt::{ExcerptLimits, failure_excerpt};
 use super::model::{Outcome, RunRecord, RunStart};
 use super::text::{push_xml_escaped, seconds, xml_escaped};
 
-/// The run as a JUnit XML document.
+/// The run as a `JUnit` XML document.
 pub(crate) fn render(record: &RunRecord) -> String {
     let (mut tests, mut failures, mut skipped) = (0, 0, 0);
     for (_, step) in record.steps() {
@@ -98,7 +98,7 @@ fn push_property(out: &mut String, name: &str, value: &str) {
     );
 }
 
-/// `2026-12-01T04:16:05` (UTC, no zone: the form JUnit's `timestamp` uses).
+/// `2026-12-01T04:16:05` (UTC, no zone: the form `JUnit`'s `timestamp` uses).
 pub(crate) fn iso8601(unix_ms: u64) -> String {
     let secs = unix_ms / 1000;
     let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX);

@@ -5,7 +5,7 @@
 //! bodies, log lines, error messages) goes through the run's
 //! [`redact::Redactor`] first, so the record never holds a secret. The
 //! writers are pure functions of the record: [`excerpt::failure_excerpt`]
-//! (terminal output under a failed step), [`junit::render`] (JUnit XML),
+//! (terminal output under a failed step), [`junit::render`] (`JUnit` XML),
 //! [`html::render`] (one self-contained HTML file) and
 //! [`events::exchange_event`] (a libtest-JSON-style event line).
 

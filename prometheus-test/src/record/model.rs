@@ -151,7 +151,7 @@ pub(crate) enum Stream {
 
 /// One HTTP request and its response (or the error instead of one).
 ///
-/// Built only by [`Recorder::exchange`](super::Recorder::exchange), which
+/// Built only by [`Recorder::exchange`](super::recorder::Recorder::exchange), which
 /// redacts it.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Exchange {

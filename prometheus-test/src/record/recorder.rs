@@ -6,7 +6,7 @@ use super::model::{
     WorkerEvent, WorkerEventKind, WorkerRecord,
 };
 use super::redact::Redactor;
-use super::signatures::decode_signatures;
+use super::signatures::decode_signatures_with_text;
 
 /// A request or response as the HTTP client saw it, before redaction.
 #[derive(Debug, Clone, Copy)]
@@ -184,14 +184,22 @@ impl Recorder {
             .collect();
         let mut signatures = Vec::new();
         let mut message = |side: &str, raw: &RawMessage<'_>| {
-            if let Ok(text) = std::str::from_utf8(raw.body) {
-                for mut found in decode_signatures(text, &known_keys) {
-                    found.location = format!("{side}{}", found.location);
-                    found.payload = self.redactor.redact_json(&found.payload);
-                    signatures.push(found);
+            let Ok(text) = std::str::from_utf8(raw.body) else {
+                return self.message(raw.headers, raw.body);
+            };
+            let mut text = text.to_owned();
+            for (mut found, signed) in decode_signatures_with_text(&text.clone(), &known_keys) {
+                found.location = format!("{side}{}", found.location);
+                let redacted = self.redactor.redact_json(&found.payload);
+                if redacted != found.payload {
+                    // The signed text carries the secret too, in a form no
+                    // search finds: it goes, its redacted payload stays.
+                    text = text.replace(&signed, "[redacted: signed payload holding a secret]");
                 }
+                found.payload = redacted;
+                signatures.push(found);
             }
-            self.message(raw)
+            self.message(raw.headers, text.as_bytes())
         };
         let request = message("request", &raw.request);
         let (status, response, error) = match raw.response {
@@ -212,22 +220,21 @@ impl Recorder {
     }
 
     /// Headers and body redacted; the body is redacted whole, then cut.
-    fn message(&self, raw: &RawMessage<'_>) -> Message {
-        let content_type = raw
-            .headers
+    fn message(&self, headers: &[(String, String)], body: &[u8]) -> Message {
+        let content_type = headers
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
             .map(|(_, value)| value.as_str());
-        let body = match std::str::from_utf8(raw.body) {
+        let body = match std::str::from_utf8(body) {
             Ok(text) => Body::capture(
                 self.redactor.redact_body(text).as_bytes(),
                 content_type,
                 self.limits,
             ),
-            Err(_) => Body::capture(raw.body, content_type, self.limits),
+            Err(_) => Body::capture(body, content_type, self.limits),
         };
         Message {
-            headers: self.redactor.redact_headers(raw.headers),
+            headers: self.redactor.redact_headers(headers),
             body,
         }
     }
@@ -405,5 +412,42 @@ mod tests {
         let json = serde_json::to_string(recorder.record()).unwrap();
         assert!(!json.contains("tok-0123456789"), "{json}");
         assert_eq!(json.matches("[redacted: token]").count(), 3, "{json}");
+    }
+
+    #[test]
+    fn a_signed_payload_holding_a_secret_loses_its_signed_text() {
+        let worker1 = Keypair::from_seed([1; 32]);
+        let mut redactor = Redactor::new();
+        redactor.secret("env GITHUB_TOKEN", "ghp_0123456789abcdef");
+        let mut recorder = recorder(redactor);
+        recorder.begin_round(1);
+        recorder.begin_step("steps::submit", "worker1", 0);
+        let signed = create_signature(
+            worker1.signing_key(),
+            &json!({"token": "ghp_0123456789abcdef"}),
+        )
+        .unwrap();
+        let body = json!({"signature": signed}).to_string();
+        recorder.exchange(&RawExchange {
+            method: "POST",
+            url: "http://127.0.0.1:1/submit",
+            started_ms: 0,
+            duration_ms: 1,
+            request: RawMessage {
+                headers: &[],
+                body: body.as_bytes(),
+            },
+            response: Err("connection refused"),
+        });
+        let json = serde_json::to_string(recorder.record()).unwrap();
+        assert!(!json.contains(&signed), "{json}");
+        assert!(
+            json.contains(r#"{\"signature\":\"[redacted: signed payload"#),
+            "{json}"
+        );
+        assert!(
+            json.contains(r#""payload":{"token":"[redacted: env GITHUB_TOKEN]"}"#),
+            "{json}"
+        );
     }
 }

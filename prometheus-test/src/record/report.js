@@ -225,6 +225,14 @@
     [cells[id], bars[id]].forEach(function (node) {
       if (node) { node.classList.add('selected'); selected.push(node); }
     });
+    // Bring the cell into the grid's view without moving the page.
+    var wrap = document.querySelector('.grid-wrap');
+    if (cells[id]) {
+      var cell = cells[id].getBoundingClientRect();
+      var box = wrap.getBoundingClientRect();
+      wrap.scrollTop += cell.top - box.top - wrap.clientHeight / 2;
+      wrap.scrollLeft += cell.left - box.left - wrap.clientWidth / 2;
+    }
     detail.dataset.step = id;
     detail.appendChild(el('h2', 'mono', step.path));
     var meta = el('div', 'meta');

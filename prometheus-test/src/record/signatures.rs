@@ -14,21 +14,33 @@ const MIN_SIGNED_LEN: usize = 88;
 /// signature followed by UTF-8 JSON.
 ///
 /// Each is checked with [`verify_signature`](crate::verify_signature) against
-/// `known_keys` (worker name, base58 public key) and then against public keys
-/// found next to it in the same JSON object (fields whose name contains
-/// `pubkey` or `publickey`, in any case); the first that verifies is its
-/// signer. `location` is the JSON pointer of the field (empty for the body).
+/// the public keys found next to it in the same JSON object (fields whose
+/// name contains `pubkey`, `publickey` or `stakingkey`, in any case), then
+/// against `known_keys` (worker name, base58 public key); the first that
+/// verifies is its signer, named when it is a worker's key. `location` is the
+/// JSON pointer of the field (empty for the body).
 pub(crate) fn decode_signatures(
     json_or_text: &str,
     known_keys: &[(String, String)],
 ) -> Vec<DecodedSignature> {
+    decode_signatures_with_text(json_or_text, known_keys)
+        .into_iter()
+        .map(|(decoded, _)| decoded)
+        .collect()
+}
+
+/// [`decode_signatures`], each with the base58 text it was decoded from.
+pub(crate) fn decode_signatures_with_text(
+    json_or_text: &str,
+    known_keys: &[(String, String)],
+) -> Vec<(DecodedSignature, String)> {
     let mut found = Vec::new();
-    match serde_json::from_str::<Value>(json_or_text) {
-        Ok(value) => walk(&value, &mut String::new(), &[], known_keys, &mut found),
-        Err(_) => {
-            if let Some(decoded) = decode_one(json_or_text.trim(), "", &[], known_keys) {
-                found.push(decoded);
-            }
+    if let Ok(value) = serde_json::from_str::<Value>(json_or_text) {
+        walk(&value, &mut String::new(), &[], known_keys, &mut found);
+    } else {
+        let text = json_or_text.trim();
+        if let Some(decoded) = decode_one(text, "", &[], known_keys) {
+            found.push((decoded, text.to_owned()));
         }
     }
     found
@@ -39,12 +51,12 @@ fn walk(
     pointer: &mut String,
     sibling_keys: &[String],
     known_keys: &[(String, String)],
-    found: &mut Vec<DecodedSignature>,
+    found: &mut Vec<(DecodedSignature, String)>,
 ) {
     match value {
         Value::String(text) => {
             if let Some(decoded) = decode_one(text, pointer, sibling_keys, known_keys) {
-                found.push(decoded);
+                found.push((decoded, text.clone()));
             }
         }
         Value::Array(items) => {
@@ -61,7 +73,9 @@ fn walk(
                 .iter()
                 .filter(|(key, _)| {
                     let key = key.to_ascii_lowercase().replace(['_', '-'], "");
-                    key.contains("pubkey") || key.contains("publickey")
+                    key.contains("pubkey")
+                        || key.contains("publickey")
+                        || key.contains("stakingkey")
                 })
                 .filter_map(|(_, value)| value.as_str().map(str::to_owned))
                 .collect();
@@ -89,10 +103,21 @@ fn decode_one(
     let bytes = bs58::decode(text).into_vec().ok()?;
     let message = bytes.get(SIGNATURE_LEN..)?;
     let payload: Value = serde_json::from_str(std::str::from_utf8(message).ok()?).ok()?;
-    let known = known_keys.iter().map(|(worker, key)| (Some(worker), key));
-    let nearby = sibling_keys.iter().map(|key| (None, key));
-    let signer = known
-        .chain(nearby)
+    // Keys written next to the signature are tried first (one check instead
+    // of one per worker), named when they are a worker's.
+    let worker_of = |key: &String| {
+        known_keys
+            .iter()
+            .find(|(_, known)| known == key)
+            .map(|(worker, _)| worker)
+    };
+    let nearby = sibling_keys.iter().map(|key| (worker_of(key), key));
+    let known = known_keys
+        .iter()
+        .filter(|(_, key)| !sibling_keys.contains(key))
+        .map(|(worker, key)| (Some(worker), key));
+    let signer = nearby
+        .chain(known)
         .find(|(_, key)| crate::verify_signature(text, key).is_ok())
         .map(|(worker, key)| Signer {
             worker: worker.cloned(),

@@ -54,7 +54,7 @@ pub(crate) fn script_safe_json(json: &str) -> String {
     out
 }
 
-/// Milliseconds as seconds with three decimals, as JUnit's `time` wants.
+/// Milliseconds as seconds with three decimals, as `JUnit`'s `time` wants.
 pub(crate) fn seconds(ms: u64) -> String {
     format!("{}.{:03}", ms / 1000, ms % 1000)
 }
