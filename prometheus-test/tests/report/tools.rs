@@ -1,6 +1,7 @@
 //! Finding (or installing) the real consumers the tests use, and where the
 //! tests keep what they produce.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -46,9 +47,10 @@ pub(crate) fn ensure(function: &str, variable: &str) -> Result<PathBuf, String> 
     }
 }
 
-/// Prints the visible notice of a test that cannot run here.
+/// Prints the notice of a test that cannot run here, past libtest's output
+/// capture (which only takes `print!`-family macros), so it is always seen.
 pub(crate) fn ignored(test: &str, why: &str) {
-    eprintln!("ignored: {test}: {why}");
+    let _ = writeln!(std::io::stderr(), "ignored: {test}: {why}");
 }
 
 /// Runs `command`, killing it after `limit`.
