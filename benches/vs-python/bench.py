@@ -22,6 +22,9 @@ Phases, per run (seconds; medians over the runs are printed):
 - stop: ours: last step event -> process exit (workers stopped, summary).
   original: __exit__ + cleanup (SIGTERM, no wait). limit: SIGTERM + wait.
 - total: spawn -> exit (original: -> run() returned; reaping is not timed).
+- server: what the servers report for the steps' requests (the sum of their
+  `POST … -> status (N ms)` lines, whole milliseconds, so rounded down);
+  client = steps - server: the harness, the steps' own work and the transport.
 
 The output of each variant's last run is kept in <work>/{ours,original,limit}.log.
 """
@@ -40,7 +43,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import layout  # noqa: E402
 
-PHASES = ("setup", "reset", "start", "steps", "stop", "total")
+PHASES = ("setup", "reset", "start", "steps", "stop", "total", "server", "client")
+SERVER_LINE = re.compile(r"POST \S+ -> \d+ \((\d+) ms\)")
 READY = re.compile(r"(\d+) worker\(s\) ready in ([0-9.]+)s")
 RESET = re.compile(r"MongoDB `[^`]*` reset: .* in (\d+) ms")
 
@@ -57,7 +61,8 @@ def timestamped_lines(process):
 def run_ours(args, work):
     config = layout.ours_suite(work / "ours", layout.free_base_port())
     env = dict(os.environ, MONGO_URI=args.mongo_uri, PROMETHEUS_TEST_CONFIG=str(config))
-    cmd = [args.test_bin, "--reset", "--format", "json", "-Z", "unstable-options"]
+    # --nocapture streams the workers' request lines, which give the server time.
+    cmd = [args.test_bin, "--reset", "--format", "json", "-Z", "unstable-options", "--nocapture"]
     t0 = time.perf_counter()
     process = subprocess.Popen(cmd, cwd=layout.REPO / "examples" / "todo-task", env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -86,14 +91,22 @@ def run_ours(args, work):
     (work / "ours.log").write_text("\n".join(output) + "\n")
     if code != 0 or None in (ready, reset_line, post_load, last_step):
         raise RunFailed(f"ours: exit {code}, or a line is missing; output:\n" + "\n".join(output[-40:]))
-    return {
+    return with_server_time({
         "setup": ready - boot - t0,
         "reset": reset_ms / 1000 + (post_load - reset_line),
         "start": boot,
         "steps": last_step - ready,
         "stop": t_exit - last_step,
         "total": t_exit - t0,
-    }
+    }, output)
+
+
+def with_server_time(phases, lines):
+    """Adds `server`: the time the servers report for the requests (the sum of
+    their `POST … (N ms)` lines, whole ms), and `client`: steps minus that."""
+    phases["server"] = sum(int(m.group(1)) for line in lines if (m := SERVER_LINE.search(line))) / 1000
+    phases["client"] = phases["steps"] - phases["server"]
+    return phases
 
 
 def run_python_script(args, cmd, cwd, env, who, work):
@@ -108,7 +121,7 @@ def run_python_script(args, cmd, cwd, env, who, work):
     if code != 0 or not phases_file.exists():
         raise RunFailed(f"{who}: exit {code}; output:\n" + "\n".join(output[-40:]))
     phases = json.loads(phases_file.read_text())
-    return t0, phases["done"], phases
+    return t0, phases["done"], phases, output
 
 
 def run_original(args, work):
@@ -116,24 +129,27 @@ def run_original(args, work):
     config = layout.original_suite(work / "original", HERE / "original" / "server.py")
     env = dict(os.environ, MONGO_URI=args.mongo_uri, TODO_TASK_BIN=args.todo_bin, PYTHONUNBUFFERED="1")
     cmd = [sys.executable, str(HERE / "original" / "e2e.py"), str(config), str(base_port)]
-    t0, done, p = run_python_script(args, cmd, config.parent, env, "original", work)
-    return {
+    t0, done, p, output = run_python_script(args, cmd, config.parent, env, "original", work)
+    return with_server_time({
         "setup": p["start_called"] - t0,
         "reset": p["reset"],
         "start": p["start"],
         "steps": p["steps"],
         "stop": p["stop"],
         "total": done - t0,
-    }
+    }, output)
 
 
 def run_limit(args, work):
     env = dict(os.environ, MONGO_URI=args.mongo_uri)
     cmd = [sys.executable, str(HERE / "limit.py"), args.todo_bin, str(work / "limit")]
-    _, _, p = run_python_script(args, cmd, HERE, env, "limit", work)
+    _, _, p, _ = run_python_script(args, cmd, HERE, env, "limit", work)
     p["setup"] = p["reset"]
     p["total"] = p["reset"] + p["start"] + p["steps"] + p["stop"]
-    return p
+    lines = []
+    for log in (work / "limit").glob("*.out"):
+        lines += log.read_text().splitlines()
+    return with_server_time(p, lines)
 
 
 def fmt(seconds):
@@ -143,7 +159,10 @@ def fmt(seconds):
 
 
 def ratio(a, b):
-    return f"{a / b:.2f}x" if b > 0 else "-"
+    if b <= 0:
+        return "-"
+    r = a / b
+    return f"{r:.3f}x" if r < 0.1 else f"{r:.2f}x"
 
 
 def main():

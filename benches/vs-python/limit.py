@@ -15,6 +15,9 @@ Usage: python limit.py <todo-task binary> <work dir>     (MONGO_URI in the envir
   checked, so a limit that skipped work would fail.
 - stop: SIGTERM to the three servers and wait for them to exit.
 
+The servers' output goes to <work dir>/<worker>.out (one line per request,
+with the server's own time).
+
 Writes a JSON object of the phases (seconds) to $BENCH_PHASES_FILE, else prints it.
 """
 
@@ -53,13 +56,12 @@ def reset(uri, database, task_id, fixtures):
     return client
 
 
-def start(binary, base_port, env, data_dir):
+def start(binary, base_port, env, data_dir, log_dir):
     processes = []
     for index, name in enumerate(layout.WORKERS):
         worker_env = dict(env, PORT=str(base_port + index), DATABASE_PATH=str(data_dir / f"database_{name}.db"))
-        processes.append(
-            subprocess.Popen([binary], env=worker_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        )
+        with open(log_dir / f"{name}.out", "wb") as out:
+            processes.append(subprocess.Popen([binary], env=worker_env, stdout=out, stderr=subprocess.STDOUT))
     pending = {base_port + i for i in range(len(layout.WORKERS))}
     deadline = time.perf_counter() + 30
     try:
@@ -204,7 +206,7 @@ def main():
     base_port = layout.free_base_port()
     data_dir = work / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    for old in data_dir.glob("*.db"):
+    for old in [*data_dir.glob("*.db"), *work.glob("*.out")]:
         old.unlink()
     workers = json.loads((layout.EXAMPLE_TESTS / "workers.json").read_text())
     audits = {name: workers[name]["audits"] for name in layout.WORKERS}
@@ -217,7 +219,7 @@ def main():
     phases["reset"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    processes = start(binary, base_port, env, data_dir)
+    processes = start(binary, base_port, env, data_dir, work)
     phases["start"] = time.perf_counter() - t
     try:
         t = time.perf_counter()
