@@ -85,4 +85,4 @@ done
 echo "mongod on 127.0.0.1:$port; $runs run(s) of each; $profile build" >&2
 
 "$venv/bin/python" benches/vs-python/bench.py --runs "$runs" --test-bin "$test_bin" \
-  --todo-bin "$todo_bin" --mongo-uri "mongodb://127.0.0.1:$port" --work "$work"
+  --todo-bin "$todo_bin" --mongo-uri "mongodb://127.0.0.1:$port" --work "$work" --profile "$profile"

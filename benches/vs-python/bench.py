@@ -172,6 +172,7 @@ def main():
     parser.add_argument("--todo-bin", required=True)
     parser.add_argument("--mongo-uri", required=True)
     parser.add_argument("--work", required=True)
+    parser.add_argument("--profile", default="debug", help="the build profile, for the table's title")
     args = parser.parse_args()
     args.test_bin = str(Path(args.test_bin).resolve())
     args.todo_bin = str(Path(args.todo_bin).resolve())
@@ -190,7 +191,8 @@ def main():
     med = {name: {p: statistics.median(r[p] for r in runs) for p in PHASES} for name, runs in results.items()}
     requests = results["limit"][0]["requests"]
     print()
-    print(f"todo-task e2e suite: 3 workers, 4 rounds, {requests} HTTP requests; medians of {args.runs} interleaved runs")
+    print(f"todo-task e2e suite, {args.profile} build: 3 workers, 4 rounds, {requests} HTTP requests; "
+          f"medians of {args.runs} interleaved runs")
     header = f"{'phase':<8}{'ours':>11}{'original':>11}{'limit':>11}{'ours/original':>15}{'ours/limit':>12}"
     print(header)
     print("-" * len(header))
