@@ -11,24 +11,15 @@
 //!
 //! Run: `cargo bench -p prometheus-test --bench worker_start`
 
-// The process module is crate-private, so the bench compiles its own copy.
-// Cargo builds `harness = false` targets with `cfg(test)`: the module's tests
-// come along without their `#[test]` functions, hence the unused imports.
-#[path = "../src/process/mod.rs"]
-#[expect(
-    dead_code,
-    unused_imports,
-    reason = "the bench uses only the fleet part of the module, and none of its tests"
-)]
-mod process;
+mod common;
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use process::{Fleet, LaunchSpec, LogMode};
+use common::{block_on, median};
+use prometheus_test::__bench::{Fleet, LaunchSpec, LogMode, free_port};
 use tokio::net::TcpStream;
 use tokio::process::Command;
 
@@ -38,10 +29,7 @@ const RUNS: usize = 5;
 const SIZES: [usize; 2] = [3, 20];
 
 fn main() -> anyhow::Result<()> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(bench())
+    block_on(bench())
 }
 
 async fn bench() -> anyhow::Result<()> {
@@ -87,13 +75,14 @@ fn server_script() -> PathBuf {
 
 /// `count` distinct ports nobody listens on right now.
 fn free_ports(count: usize) -> anyhow::Result<Vec<u16>> {
-    let listeners = (0..count)
-        .map(|_| TcpListener::bind(("127.0.0.1", 0)))
-        .collect::<Result<Vec<_>, _>>()?;
-    listeners
-        .iter()
-        .map(|listener| Ok(listener.local_addr()?.port()))
-        .collect()
+    let mut ports = Vec::with_capacity(count);
+    while ports.len() < count {
+        let port = free_port()?;
+        if !ports.contains(&port) {
+            ports.push(port);
+        }
+    }
+    Ok(ports)
 }
 
 /// `count` fixture servers spawned directly at once, timed until every port
@@ -153,11 +142,6 @@ async fn fleet_start_and_stop(size: usize) -> anyhow::Result<(Duration, Duration
     let stopping = Instant::now();
     fleet.shutdown().await;
     Ok((start, stopping.elapsed()))
-}
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort_unstable();
-    samples[samples.len() / 2]
 }
 
 fn ms(duration: Duration) -> String {

@@ -5,6 +5,8 @@ mod harness;
 mod keys;
 mod mongo;
 mod process;
+#[cfg_attr(not(test), expect(dead_code, reason = "wired into the harness next"))]
+mod record;
 mod runner;
 mod state;
 mod step;
@@ -137,15 +139,14 @@ pub use anyhow;
 pub use mongodb;
 pub use reqwest;
 
-/// Runs the fixture import benchmark (`benches/fixture_import.rs`). Not public API.
+/// The primitives the benchmarks in `benches/` time; they do all measuring and
+/// printing themselves. Not public API.
 #[doc(hidden)]
-pub async fn __bench_fixture_import(
-    mongod: &std::path::Path,
-    python_script: &std::path::Path,
-    documents: usize,
-    runs: usize,
-) -> anyhow::Result<()> {
-    mongo::bench_support::fixture_import(mongod, python_script, documents, runs).await
+pub mod __bench {
+    pub use crate::mongo::seam::{
+        FixtureImport, Fixtures, IMPORT_BATCH, ManagedMongod, close_client, repository_mongod,
+    };
+    pub use crate::process::{Fleet, LaunchSpec, LogMode, free_port};
 }
 
 /// Glue for the code `#[step]` and `main!()` generate. Not public API.

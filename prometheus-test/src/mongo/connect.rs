@@ -1,13 +1,15 @@
 //! Connecting: `MONGO_URI`, a server on localhost:27017, or a private `mongod`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::anyhow;
 use mongodb::Client;
 use mongodb::bson::doc;
+use mongodb::error::ErrorKind;
 use mongodb::options::ClientOptions;
 
+use super::locate::find_mongod;
 use super::managed::ManagedMongod;
 use crate::config::EnvMap;
 
@@ -74,12 +76,37 @@ impl std::fmt::Debug for Mongo {
     }
 }
 
+/// The server used when `MONGO_URI` is unset, and the address probed to see
+/// whether it answers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DefaultServer<'a> {
+    /// Its connection string.
+    pub(crate) uri: &'a str,
+    /// `host:port` probed with a TCP connect.
+    pub(crate) address: &'a str,
+}
+
+/// The original's default: `mongodb://localhost:27017`.
+pub(crate) const LOCALHOST: DefaultServer<'static> = DefaultServer {
+    uri: DEFAULT_URI,
+    address: "localhost:27017",
+};
+
 /// Connects to `MONGO_URI` (default `mongodb://localhost:27017`). When `MONGO_URI`
 /// is unset and nothing answers on localhost:27017, starts a private `mongod`
 /// (`$PROMETHEUS_TEST_MONGOD`, else `mongod` on `PATH`) and says so on stderr;
 /// its data goes to `keep_data_in` when given (so a resumed run finds it),
 /// else to a temporary directory.
 pub(crate) async fn connect(env: &EnvMap, keep_data_in: Option<&Path>) -> anyhow::Result<Mongo> {
+    connect_with_default(env, keep_data_in, LOCALHOST).await
+}
+
+/// [`connect`] with another default server than localhost:27017.
+pub(crate) async fn connect_with_default(
+    env: &EnvMap,
+    keep_data_in: Option<&Path>,
+    default: DefaultServer<'_>,
+) -> anyhow::Result<Mongo> {
     if let Some(uri) = env.get("MONGO_URI") {
         let client = open(uri).await.map_err(|error| {
             anyhow!(
@@ -93,22 +120,26 @@ pub(crate) async fn connect(env: &EnvMap, keep_data_in: Option<&Path>) -> anyhow
             managed: None,
         });
     }
-    if localhost_answers().await {
-        let client = open(DEFAULT_URI).await.map_err(|error| {
-            anyhow!("{error}: something else listens on port 27017; stop it or set MONGO_URI")
+    if answers(default.address).await {
+        let client = open(default.uri).await.map_err(|error| {
+            anyhow!(
+                "{error}: something else listens on {}; stop it or set MONGO_URI",
+                default.address
+            )
         })?;
         return Ok(Mongo {
             client,
-            uri: DEFAULT_URI.to_owned(),
+            uri: default.uri.to_owned(),
             managed: None,
         });
     }
     let binary = find_mongod(env)?.ok_or_else(|| {
         anyhow!(
-            "no MongoDB server: MONGO_URI is unset, nothing answers on {DEFAULT_URI}, and no \
+            "no MongoDB server: MONGO_URI is unset, nothing answers on {}, and no \
              mongod was found (PROMETHEUS_TEST_MONGOD is unset and there is none on PATH); \
              start mongod, set MONGO_URI, or set PROMETHEUS_TEST_MONGOD to a mongod binary \
-             (scripts/test.sh fetches one)"
+             (scripts/test.sh fetches one)",
+            default.uri
         )
     })?;
     let (server, client) = ManagedMongod::start_in(&binary, keep_data_in).await?;
@@ -118,8 +149,9 @@ pub(crate) async fn connect(env: &EnvMap, keep_data_in: Option<&Path>) -> anyhow
         |dir| format!("its data is kept in {}", dir.display()),
     );
     eprintln!(
-        "prometheus-test: MONGO_URI is unset and nothing answers on {DEFAULT_URI}: started a \
+        "prometheus-test: MONGO_URI is unset and nothing answers on {}: started a \
          private mongod ({}) at {uri} in {} ms; {kept}",
+        default.uri,
         binary.display(),
         server.startup().as_millis()
     );
@@ -130,9 +162,9 @@ pub(crate) async fn connect(env: &EnvMap, keep_data_in: Option<&Path>) -> anyhow
     })
 }
 
-/// Closes `client`, giving up after [`SHUTDOWN_TIMEOUT`]: its background tasks then
+/// Closes `client`, giving up after `SHUTDOWN_TIMEOUT`: its background tasks then
 /// end with the runtime.
-pub(crate) async fn close_client(client: Client) {
+pub async fn close_client(client: Client) {
     let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, client.shutdown()).await;
 }
 
@@ -156,63 +188,84 @@ async fn open(uri: &str) -> anyhow::Result<Client> {
         .run_command(doc! { "ping": 1 })
         .await
         .map_err(|error| {
-            anyhow!(
-                "cannot reach MongoDB at {shown} within {} s ({})",
-                CONNECT_TIMEOUT.as_secs(),
-                first_line(&error.kind.to_string())
-            )
+            let detail = first_line(&error.kind.to_string()).to_owned();
+            if is_authentication_failure(&error) {
+                anyhow!(
+                    "authentication to MongoDB at {shown} failed ({detail}); check the user \
+                     name, password and authSource in the URI"
+                )
+            } else {
+                anyhow!(
+                    "cannot reach MongoDB at {shown} within {} s ({detail})",
+                    CONNECT_TIMEOUT.as_secs(),
+                )
+            }
         })?;
     Ok(client)
 }
 
-pub(super) async fn localhost_answers() -> bool {
+/// Whether something accepts TCP connections at `address` within [`PROBE_TIMEOUT`].
+async fn answers(address: &str) -> bool {
     matches!(
-        tokio::time::timeout(
-            PROBE_TIMEOUT,
-            tokio::net::TcpStream::connect("localhost:27017")
-        )
-        .await,
+        tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(address)).await,
         Ok(Ok(_))
     )
 }
 
-/// `$PROMETHEUS_TEST_MONGOD`, else the first executable `mongod` on `PATH`.
-fn find_mongod(env: &EnvMap) -> anyhow::Result<Option<PathBuf>> {
-    if let Some(path) = env.get("PROMETHEUS_TEST_MONGOD") {
-        let path = PathBuf::from(path);
-        if !is_executable(&path) {
-            return Err(anyhow!(
-                "PROMETHEUS_TEST_MONGOD={} is not an executable file; point it at a mongod \
-                 binary or run scripts/test.sh, which fetches one",
-                path.display()
-            ));
-        }
-        return Ok(Some(path));
+/// Whether `error` is the server refusing the credentials (not an unreachable server).
+fn is_authentication_failure(error: &mongodb::error::Error) -> bool {
+    matches!(*error.kind, ErrorKind::Authentication { .. }) || {
+        let text = error.kind.to_string();
+        text.contains("Authentication failed") || text.contains("SCRAM failure")
     }
-    Ok(env.get("PATH").and_then(|path| {
-        std::env::split_paths(path)
-            .map(|dir| dir.join("mongod"))
-            .find(|candidate| is_executable(candidate))
-    }))
 }
 
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::metadata(path)
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-}
+/// URI options whose values are credentials (matched case-insensitively, as the
+/// driver does): replaced by `***` in every message.
+const SECRET_OPTIONS: [&str; 5] = [
+    "authmechanismproperties",
+    "tlscertificatekeyfilepassword",
+    "sslpemkeypassword",
+    "proxypassword",
+    "password",
+];
 
-/// `uri` with everything before the last `@` of its authority replaced by `***`.
+/// `uri` with its user information (everything before the last `@` of the
+/// authority) and the values of credential-bearing query options replaced by `***`.
 pub(crate) fn redact(uri: &str) -> String {
+    let uri = redact_options(uri);
     let Some((scheme, rest)) = uri.split_once("://") else {
-        return uri.to_owned();
+        return uri;
     };
     // The last `@` anywhere: a raw `/` or `?` in a password must not hide it. This
     // may also hide part of a query, which errs on the safe side.
     match rest.rfind('@') {
         Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-        None => uri.to_owned(),
+        None => uri,
     }
+}
+
+/// `uri` with the value of every option in [`SECRET_OPTIONS`] replaced by `***`.
+/// Options are found after any `?` or `&`, so a raw `?` in a password cannot hide them.
+fn redact_options(uri: &str) -> String {
+    let mut out = String::with_capacity(uri.len());
+    let mut rest = uri;
+    while let Some(at) = rest.find(['?', '&']) {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let end = rest.find('&').unwrap_or(rest.len());
+        let option = &rest[..end];
+        match option.split_once('=') {
+            Some((name, _)) if SECRET_OPTIONS.contains(&name.to_ascii_lowercase().as_str()) => {
+                out.push_str(name);
+                out.push_str("=***");
+                rest = &rest[end..];
+            }
+            _ => {}
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn first_line(text: &str) -> &str {

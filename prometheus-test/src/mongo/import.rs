@@ -13,7 +13,7 @@ use super::fixtures::{FixtureSet, Fixtures};
 use crate::config::MongoSettings;
 
 /// Documents sent per `insert_many` call.
-pub(crate) const IMPORT_BATCH: usize = 10_000;
+pub const IMPORT_BATCH: usize = 10_000;
 
 /// What a fresh-run import did.
 #[derive(Debug, Clone, PartialEq, Eq)]

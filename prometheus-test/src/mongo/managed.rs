@@ -14,7 +14,7 @@ use mongodb::bson::doc;
 use mongodb::options::ClientOptions;
 use tokio::process::{Child, Command};
 
-use crate::process::{spawn_guarded, stop_guarded};
+use crate::process::{free_port, spawn_guarded, stop_guarded};
 
 /// How long mongod may take to accept connections before the start fails.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,7 +26,7 @@ const PORT_ATTEMPTS: u32 = 3;
 /// A running `mongod` owned by this process: stopped and its data removed by
 /// [`ManagedMongod::stop`], killed when dropped.
 #[derive(Debug)]
-pub(crate) struct ManagedMongod {
+pub struct ManagedMongod {
     child: Child,
     port: u16,
     /// Declared after `child` so that it is removed after the process is gone.
@@ -36,7 +36,7 @@ pub(crate) struct ManagedMongod {
 
 impl ManagedMongod {
     /// Starts `binary` with a temporary dbpath and waits until a driver ping succeeds.
-    pub(crate) async fn start(binary: &Path) -> anyhow::Result<(Self, Client)> {
+    pub async fn start(binary: &Path) -> anyhow::Result<(Self, Client)> {
         Self::start_in(binary, None).await
     }
 
@@ -46,15 +46,33 @@ impl ManagedMongod {
         binary: &Path,
         kept: Option<&Path>,
     ) -> anyhow::Result<(Self, Client)> {
+        Self::start_with(binary, kept, &[]).await
+    }
+
+    /// [`ManagedMongod::start_in`] with extra command-line `args` (e.g. `--auth`).
+    #[cfg(test)]
+    pub(crate) async fn start_with_args(
+        binary: &Path,
+        kept: Option<&Path>,
+        args: &[&str],
+    ) -> anyhow::Result<(Self, Client)> {
+        Self::start_with(binary, kept, args).await
+    }
+
+    async fn start_with(
+        binary: &Path,
+        kept: Option<&Path>,
+        args: &[&str],
+    ) -> anyhow::Result<(Self, Client)> {
         let started = Instant::now();
         let mut taken = Vec::new();
         for _ in 0..PORT_ATTEMPTS {
-            let port = free_port()?;
+            let port = free_port().context("cannot find a free loopback port for mongod")?;
             let dir = match kept {
                 Some(dir) => ServerDir::kept(dir)?,
                 None => ServerDir::Private(PrivateDir::create()?),
             };
-            match Self::launch(binary, dir, port).await {
+            match Self::launch(binary, dir, port, args).await {
                 Ok(mut server) => {
                     server.startup = started.elapsed();
                     return match ping_client(port).await {
@@ -77,7 +95,12 @@ impl ManagedMongod {
     }
 
     /// Spawns mongod in `dir` and waits until it accepts connections.
-    async fn launch(binary: &Path, dir: ServerDir, port: u16) -> Result<Self, LaunchError> {
+    async fn launch(
+        binary: &Path,
+        dir: ServerDir,
+        port: u16,
+        args: &[&str],
+    ) -> Result<Self, LaunchError> {
         let log_path = dir.path().join("mongod.log");
         let log = std::fs::File::create(&log_path)
             .with_context(|| format!("cannot create {}", log_path.display()))?;
@@ -93,6 +116,7 @@ impl ManagedMongod {
             // must survive a killed run.
             .args(matches!(dir, ServerDir::Private(_)).then_some("--nojournal"))
             .args(["--setParameter", "diagnosticDataCollectionEnabled=false"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::from(
                 log.try_clone().context("cannot share the mongod log")?,
@@ -143,7 +167,8 @@ impl ManagedMongod {
     }
 
     /// The connection string of this server.
-    pub(crate) fn uri(&self) -> String {
+    #[must_use]
+    pub fn uri(&self) -> String {
         format!("mongodb://127.0.0.1:{}", self.port)
     }
 
@@ -154,13 +179,14 @@ impl ManagedMongod {
     }
 
     /// How long the start took, from spawn to the first successful ping.
-    pub(crate) fn startup(&self) -> Duration {
+    #[must_use]
+    pub fn startup(&self) -> Duration {
         self.startup
     }
 
     /// Stops the server (SIGTERM, then SIGKILL after a grace period) and removes
     /// its data, unless the data is kept for the next run.
-    pub(crate) async fn stop(mut self) {
+    pub async fn stop(mut self) {
         stop_guarded(&mut self.child, STOP_GRACE).await;
         // Dropping `self` now finds the child reaped and removes a private directory.
     }
@@ -281,12 +307,6 @@ async fn ping_client(port: u16) -> anyhow::Result<Client> {
         .await
         .with_context(|| format!("the private mongod on port {port} does not answer a ping"))?;
     Ok(client)
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .context("cannot find a free loopback port for mongod")?;
-    Ok(listener.local_addr()?.port())
 }
 
 /// The last lines of mongod's log, for startup errors.

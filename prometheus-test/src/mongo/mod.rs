@@ -1,12 +1,14 @@
 //! `MongoDB`: connection (or a managed local `mongod`), fixture validation and
 //! import, required-document checks and round counting.
 
-pub(crate) mod bench_support;
 mod connect;
 mod fixtures;
 mod import;
+mod locate;
 mod managed;
+mod position;
 mod rounds;
+pub(crate) mod seam;
 
 #[cfg(test)]
 mod tests;

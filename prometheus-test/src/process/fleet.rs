@@ -28,7 +28,7 @@ const ERROR_TAIL: usize = 25;
 
 /// The running worker servers of one run.
 #[derive(Debug)]
-pub(crate) struct Fleet {
+pub struct Fleet {
     workers: Vec<RunningWorker>,
     hub: Arc<LogHub>,
 }
@@ -73,7 +73,7 @@ impl Fleet {
     /// Starts every worker at once and waits until all are ready. On any
     /// failure, stops all already-started processes before returning the error.
     /// Dropping the future (e.g. a `select!` on Ctrl-C) kills what it started with SIGKILL.
-    pub(crate) async fn start(specs: Vec<LaunchSpec>, mode: LogMode) -> anyhow::Result<Fleet> {
+    pub async fn start(specs: Vec<LaunchSpec>, mode: LogMode) -> anyhow::Result<Fleet> {
         check_ports(&specs)?;
         let client = if specs.iter().any(|spec| spec.health_url.is_some()) {
             Some(ready::health_client()?)
@@ -140,7 +140,7 @@ impl Fleet {
 
     /// Stops every process and its children: SIGTERM to each process group,
     /// SIGKILL after a grace of 2 s, and waits for them.
-    pub(crate) async fn shutdown(mut self) {
+    pub async fn shutdown(mut self) {
         self.stop_all().await;
     }
 

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 /// Where worker output goes besides the crash tail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LogMode {
+pub enum LogMode {
     /// Lines are kept per step (see `Fleet::take_captured`) and printed only on demand.
     Capture,
     /// Lines are kept per step as in `Capture` and also printed live to stderr (`--nocapture`).

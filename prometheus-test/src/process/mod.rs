@@ -18,8 +18,8 @@ mod spawn;
 mod tests;
 
 // `fleet::WorkerExited` (what `Fleet::any_exit` returns) is re-exported once the harness names it.
-pub(crate) use fleet::Fleet;
+pub use fleet::Fleet;
 pub(crate) use guard::{spawn_guarded, stop_guarded};
-pub(crate) use logs::LogMode;
+pub use logs::LogMode;
 pub(crate) use signals::{TerminationSignal, termination_signal};
-pub(crate) use spawn::LaunchSpec;
+pub use spawn::{LaunchSpec, free_port};

@@ -13,22 +13,22 @@ use tokio::process::Command;
 
 /// How to run one worker server. `Debug` shows variable names, not values.
 #[derive(Clone)]
-pub(crate) struct LaunchSpec {
+pub struct LaunchSpec {
     /// Worker name, e.g. `worker1`; prefixes its log lines and errors.
-    pub(crate) name: String,
+    pub name: String,
     /// Program and arguments, already resolved (e.g. `["python3", "/abs/main.py"]`).
-    pub(crate) command: Vec<OsString>,
+    pub command: Vec<OsString>,
     /// Working directory of the process.
-    pub(crate) cwd: PathBuf,
+    pub cwd: PathBuf,
     /// Variables added to the inherited environment. Values may be secret: never logged.
-    pub(crate) env: Vec<(String, String)>,
+    pub env: Vec<(String, String)>,
     /// The port the worker listens on.
-    pub(crate) port: u16,
+    pub port: u16,
     /// When set, the worker is ready once this URL answers 2xx; otherwise once
     /// its port accepts TCP connections.
-    pub(crate) health_url: Option<String>,
+    pub health_url: Option<String>,
     /// How long the worker may take to become ready.
-    pub(crate) start_timeout: Duration,
+    pub start_timeout: Duration,
 }
 
 impl std::fmt::Debug for LaunchSpec {
@@ -43,6 +43,13 @@ impl std::fmt::Debug for LaunchSpec {
             .field("start_timeout", &self.start_timeout)
             .finish()
     }
+}
+
+/// A loopback port nobody listens on right now (the OS picks it).
+pub fn free_port() -> std::io::Result<u16> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()
+        .map(|address| address.port())
 }
 
 /// Fails if two workers share a port or a port is already taken, before anything starts.

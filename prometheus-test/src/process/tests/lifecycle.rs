@@ -9,6 +9,7 @@ use tokio::time::timeout;
 
 use super::support::{
     MARKER_VAR, assert_no_process_left, free_port, marked_processes, new_marker, python_spec,
+    start_one_good_worker,
 };
 use crate::process::fleet::WorkerExited;
 use crate::process::{Fleet, LogMode, spawn_guarded, stop_guarded};
@@ -22,6 +23,23 @@ async fn get(port: u16, path: &str) -> Result<reqwest::Response, reqwest::Error>
         .get(format!("http://127.0.0.1:{port}{path}"))
         .send()
         .await
+}
+
+/// Waits up to 5 s until a line of worker1's tail contains `needle`.
+async fn wait_for_tail_line(fleet: &Fleet, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !fleet
+        .tail_of("worker1")
+        .iter()
+        .any(|line| line.contains(needle))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{needle:?} never logged: {:?}",
+            fleet.tail_of("worker1")
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// The harness returns `WorkerExited` through `anyhow` and `select!`.
@@ -62,14 +80,7 @@ async fn a_worker_killed_mid_run_resolves_any_exit_with_signal_and_output() {
 
 #[tokio::test]
 async fn a_worker_crashing_on_a_request_reports_its_exit_status() {
-    let marker = new_marker("crash-request");
-    let port = free_port();
-    let fleet = Fleet::start(
-        vec![python_spec("worker1", "good_server.py", port, &marker)],
-        LogMode::Capture,
-    )
-    .await
-    .unwrap();
+    let (fleet, port, marker) = start_one_good_worker("crash-request").await;
     let exited = {
         let mut exit = std::pin::pin!(fleet.any_exit());
         assert!(
@@ -99,31 +110,15 @@ async fn a_worker_crashing_on_a_request_reports_its_exit_status() {
 
 #[tokio::test]
 async fn lines_are_captured_per_step_and_start_up_lines_only_in_the_tail() {
-    let marker = new_marker("capture");
-    let port = free_port();
-    let fleet = Fleet::start(
-        vec![python_spec("worker1", "good_server.py", port, &marker)],
-        LogMode::Capture,
-    )
-    .await
-    .unwrap();
+    let (fleet, port, marker) = start_one_good_worker("capture").await;
     let listening = format!("[worker1] listening on port {port}");
+    // The port may accept before the reader has seen the start-up line: wait for it,
+    // so that it is read before the step begins on a busy machine too.
+    wait_for_tail_line(&fleet, &listening).await;
     fleet.begin_capture();
     assert!(get(port, "/step-one").await.unwrap().status().is_success());
     // http.server logs each request to stderr; wait until the reader saw it.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !fleet
-        .tail_of("worker1")
-        .iter()
-        .any(|line| line.contains("GET /step-one"))
-    {
-        assert!(
-            Instant::now() < deadline,
-            "request line never logged: {:?}",
-            fleet.tail_of("worker1")
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_tail_line(&fleet, "GET /step-one").await;
     let captured = fleet.take_captured();
     assert_eq!(captured.len(), 1, "{captured:?}");
     assert!(

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::process::LaunchSpec;
+use crate::process::{Fleet, LaunchSpec, LogMode};
 
 /// The environment variable that marks every process a test started.
 pub(super) const MARKER_VAR: &str = "PT_TEST_MARKER";
@@ -16,8 +16,7 @@ pub(super) fn fixtures() -> PathBuf {
 
 /// A port nobody listens on right now.
 pub(super) fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind an ephemeral port");
-    listener.local_addr().expect("local address").port()
+    crate::process::free_port().expect("bind an ephemeral port")
 }
 
 /// A marker value unique to this test.
@@ -44,6 +43,27 @@ pub(super) fn python_spec(name: &str, script: &str, port: u16, marker: &str) -> 
         health_url: None,
         start_timeout: Duration::from_secs(30),
     }
+}
+
+/// A fleet of one good fixture server, `worker1`, marked with a new marker for
+/// `test`; returns the fleet, its port and the marker.
+pub(super) async fn start_one_good_worker(test: &str) -> (Fleet, u16, String) {
+    let marker = new_marker(test);
+    let port = free_port();
+    let fleet = Fleet::start(
+        vec![python_spec("worker1", "good_server.py", port, &marker)],
+        LogMode::Capture,
+    )
+    .await
+    .unwrap();
+    (fleet, port, marker)
+}
+
+/// Starts `specs`, which must fail; returns the error's text and how long the start took.
+pub(super) async fn failed_start(specs: Vec<LaunchSpec>) -> (String, Duration) {
+    let started = Instant::now();
+    let error = Fleet::start(specs, LogMode::Capture).await.unwrap_err();
+    (error.to_string(), started.elapsed())
 }
 
 /// `pid cmdline` of every live process whose environment holds `PT_TEST_MARKER=<marker>`.

@@ -1,0 +1,136 @@
+//! The HTML report: one self-contained file (inline CSS and JS, no fonts or
+//! requests), the run's data embedded once as JSON and drawn by a small script.
+//!
+//! Layout: a header (task id, rounds, workers, start, duration, fresh or
+//! resumed), then on the left the failures (links), the rounds × steps grid
+//! (one cell per step per round: pass, fail or skip, with its duration) and
+//! one timeline per round (a lane per worker, step bars to scale, worker
+//! start and exit marks; drawn when the round is opened), and on the right the
+//! step panel (its error, HTTP exchanges with decoded payloads, worker log).
+//! The fragment `#step=round3/steps::audit[worker2]` opens a step,
+//! `#round=3` a round's timeline; without one the first failure is shown.
+
+use std::fmt::Write as _;
+
+use super::junit::iso8601;
+use super::model::{Outcome, RunRecord, RunStart};
+use super::text::{script_safe_json, xml_escaped};
+
+const CSS: &str = include_str!("report.css");
+const JS: &str = include_str!("report.js");
+
+/// The run as one HTML document.
+pub(crate) fn render(record: &RunRecord) -> String {
+    let data = serde_json::to_string(record).unwrap_or_else(|_| "{}".to_owned());
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    for (_, step) in record.steps() {
+        match step.outcome {
+            Outcome::Passed => passed += 1,
+            Outcome::Failed { .. } => failed += 1,
+            Outcome::Skipped { .. } => skipped += 1,
+        }
+    }
+    let start = match &record.start {
+        RunStart::Fresh => "fresh".to_owned(),
+        RunStart::Resumed { round, step: None } => format!("resumed at round {round}"),
+        RunStart::Resumed {
+            round,
+            step: Some(step),
+        } => format!("resumed at round {round}, step {step}"),
+    };
+    let task = xml_escaped(&record.task_id);
+    let mut out = String::with_capacity(data.len() + CSS.len() + JS.len() + 4096);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{status} · {task} · prometheus-test</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n\
+         <header class=\"run\">\n<h1>{task}</h1>\n\
+         <span class=\"fact\" id=\"rounds\"><b>rounds</b>{rounds}</span>\n\
+         <span class=\"fact\" id=\"workers\"><b>workers</b>{workers}</span>\n\
+         <span class=\"fact\" id=\"started\"><b>started</b>{started} UTC</span>\n\
+         <span class=\"fact\" id=\"duration\"><b>duration</b>{duration}</span>\n\
+         <span class=\"fact\" id=\"start\"><b>run</b>{start}</span>\n\
+         <span class=\"totals\"><span class=\"pass\">{passed} passed</span><span class=\"fail\">{failed} failed</span><span class=\"skip\">{skipped} skipped</span></span>\n\
+         </header>\n<noscript><p>This report draws its grid, timelines and steps with JavaScript; turn it on to see them.</p></noscript>\n\
+         <div class=\"layout\">\n<main>\n\
+         <section id=\"failures\"><h2>Failures</h2><ul></ul></section>\n\
+         <section><h2>Rounds × steps</h2><div class=\"grid-wrap\"><table class=\"grid\" id=\"grid\"><thead></thead><tbody></tbody></table></div></section>\n\
+         <section><h2>Timelines</h2><div id=\"timelines\"></div></section>\n\
+         </main>\n<aside id=\"detail\"><p class=\"empty\">Click a step in the grid or a timeline.</p></aside>\n</div>\n\
+         <script type=\"application/json\" id=\"run-data\">{data}</script>\n<script>\n{JS}</script>\n</body>\n</html>\n",
+        status = if failed > 0 { "FAILED" } else { "passed" },
+        rounds = record.rounds.len(),
+        workers = record.workers.len(),
+        started = iso8601(record.started_at_unix_ms).replace('T', " "),
+        duration = duration(record.duration_ms),
+        start = xml_escaped(&start),
+        data = script_safe_json(&data),
+    );
+    out
+}
+
+fn duration(ms: u64) -> String {
+    let secs = ms / 1000;
+    if secs >= 60 {
+        format!("{}m {:02}s", secs / 60, secs % 60)
+    } else {
+        format!("{}.{:01}s", secs, ms % 1000 / 100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::model::{RoundRecord, StepRecord};
+
+    fn record(task_id: &str, message: &str) -> RunRecord {
+        RunRecord {
+            task_id: task_id.into(),
+            started_at_unix_ms: 0,
+            duration_ms: 61_500,
+            start: RunStart::Resumed {
+                round: 2,
+                step: Some("steps::audit".into()),
+            },
+            workers: vec![],
+            rounds: vec![RoundRecord {
+                number: 2,
+                steps: vec![StepRecord {
+                    path: "steps::audit".into(),
+                    worker: "worker2".into(),
+                    started_ms: 0,
+                    duration_ms: 5,
+                    outcome: Outcome::Failed {
+                        message: message.into(),
+                    },
+                    exchanges: vec![],
+                    log: vec![],
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn the_header_is_escaped_and_the_data_cannot_end_the_script() {
+        let html = render(&record("<task&1>", "</script><script>alert(1)</script>"));
+        assert!(html.contains("<h1>&lt;task&amp;1&gt;</h1>"));
+        assert!(html.contains("<b>run</b>resumed at round 2, step steps::audit"));
+        assert!(html.contains("<b>duration</b>1m 01s"));
+        assert!(html.contains("<title>FAILED"));
+        assert_eq!(
+            html.matches("</script>").count(),
+            2,
+            "only the two script elements close"
+        );
+        assert!(!html.contains("alert(1)</script>"));
+    }
+
+    #[test]
+    fn nothing_is_fetched() {
+        let html = render(&record("t", "x"));
+        for needle in ["http://", "https://", "src=", "@import", "url("] {
+            assert!(!html.contains(needle), "{needle} in the report");
+        }
+    }
+}

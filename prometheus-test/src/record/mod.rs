@@ -1,0 +1,23 @@
+//! What happened during a run, as plain data, and the writers that show it.
+//!
+//! The harness fills a [`model::RunRecord`] through a [`recorder::Recorder`]
+//! while a run plays: every text that enters the record (URLs, headers,
+//! bodies, log lines, error messages) goes through the run's
+//! [`redact::Redactor`] first, so the record never holds a secret. The
+//! writers are pure functions of the record: [`excerpt::failure_excerpt`]
+//! (terminal output under a failed step), [`junit::render`] (`JUnit` XML),
+//! [`html::render`] (one self-contained HTML file) and
+//! [`events::exchange_event`] (a libtest-JSON-style event line).
+
+pub(crate) mod body;
+pub(crate) mod events;
+pub(crate) mod excerpt;
+pub(crate) mod html;
+pub(crate) mod junit;
+pub(crate) mod model;
+pub(crate) mod recorder;
+pub(crate) mod redact;
+#[cfg(test)]
+pub(crate) mod sample;
+pub(crate) mod signatures;
+pub(crate) mod text;

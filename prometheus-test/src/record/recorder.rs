@@ -1,0 +1,453 @@
+//! Filling a [`RunRecord`] while a run plays, redacting everything on the way in.
+
+use super::body::{Body, CaptureLimits};
+use super::model::{
+    Exchange, LogLine, Message, Outcome, RoundRecord, RunRecord, RunStart, StepRecord, Stream,
+    WorkerEvent, WorkerEventKind, WorkerRecord,
+};
+use super::redact::Redactor;
+use super::signatures::decode_signatures_with_text;
+
+/// A request or response as the HTTP client saw it, before redaction.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawMessage<'a> {
+    /// Header names and values.
+    pub(crate) headers: &'a [(String, String)],
+    /// The body's bytes.
+    pub(crate) body: &'a [u8],
+}
+
+/// One HTTP exchange as the HTTP client saw it, before redaction.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawExchange<'a> {
+    /// `GET`, `POST`, …
+    pub(crate) method: &'a str,
+    /// The full URL.
+    pub(crate) url: &'a str,
+    /// When it was sent, from the run's start.
+    pub(crate) started_ms: u64,
+    /// Until the response's body was read or the request failed.
+    pub(crate) duration_ms: u64,
+    /// What was sent.
+    pub(crate) request: RawMessage<'a>,
+    /// The status and response, or the transport error.
+    pub(crate) response: Result<(u16, RawMessage<'a>), &'a str>,
+}
+
+/// Builds the record of a run step by step; see the [module](super) docs.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    record: RunRecord,
+    redactor: Redactor,
+    limits: CaptureLimits,
+    /// Where the step being played sits: (round index, step index).
+    current: Option<(usize, usize)>,
+}
+
+impl Recorder {
+    /// Starts the record of a run. `workers` are (name, base58 public key).
+    pub(crate) fn new(
+        task_id: &str,
+        started_at_unix_ms: u64,
+        start: RunStart,
+        workers: &[(String, Option<String>)],
+        redactor: Redactor,
+        limits: CaptureLimits,
+    ) -> Self {
+        let workers = workers
+            .iter()
+            .map(|(name, public_key)| WorkerRecord {
+                name: name.clone(),
+                public_key: public_key.clone(),
+                events: Vec::new(),
+            })
+            .collect();
+        Self {
+            record: RunRecord {
+                task_id: redactor.redact(task_id),
+                started_at_unix_ms,
+                duration_ms: 0,
+                start,
+                workers,
+                rounds: Vec::new(),
+            },
+            redactor,
+            limits,
+            current: None,
+        }
+    }
+
+    /// Adds a secret found while the run plays (`runner.secret(label, value)`)
+    /// and takes it out of everything recorded so far.
+    pub(crate) fn secret(&mut self, label: &str, value: &str) {
+        self.redactor.secret(label, value);
+        redact_record(&mut self.record, &self.redactor);
+    }
+
+    /// Starts round `number`.
+    pub(crate) fn begin_round(&mut self, number: u32) {
+        self.record.rounds.push(RoundRecord {
+            number,
+            steps: Vec::new(),
+        });
+        self.current = None;
+    }
+
+    /// Starts step `path` on `worker` in the current round.
+    pub(crate) fn begin_step(&mut self, path: &str, worker: &str, at_ms: u64) {
+        let round_index = self.record.rounds.len().saturating_sub(1);
+        let Some(round) = self.record.rounds.last_mut() else {
+            return;
+        };
+        round.steps.push(StepRecord {
+            path: path.to_owned(),
+            worker: worker.to_owned(),
+            started_ms: at_ms,
+            duration_ms: 0,
+            outcome: Outcome::Passed,
+            exchanges: Vec::new(),
+            log: Vec::new(),
+        });
+        self.current = Some((round_index, round.steps.len() - 1));
+    }
+
+    /// Ends the current step with `outcome` (its text is redacted here).
+    pub(crate) fn finish_step(&mut self, outcome: Outcome, at_ms: u64) {
+        let outcome = match outcome {
+            Outcome::Passed => Outcome::Passed,
+            Outcome::Failed { message } => Outcome::Failed {
+                message: self.redactor.redact(&message),
+            },
+            Outcome::Skipped { reason } => Outcome::Skipped {
+                reason: self.redactor.redact(&reason),
+            },
+        };
+        if let Some(step) = self.current_step() {
+            step.duration_ms = at_ms.saturating_sub(step.started_ms);
+            step.outcome = outcome;
+        }
+        self.current = None;
+    }
+
+    /// Records an exchange against the current step (none: it is dropped).
+    pub(crate) fn exchange(&mut self, raw: &RawExchange<'_>) {
+        let exchange = self.redacted_exchange(raw);
+        if let Some(step) = self.current_step() {
+            step.exchanges.push(exchange);
+        }
+    }
+
+    /// Records a line `worker` printed; it belongs to the current step when
+    /// that step runs on `worker`.
+    pub(crate) fn worker_log(&mut self, worker: &str, stream: Stream, at_ms: u64, text: &str) {
+        let text = self.redactor.redact(text.trim_end_matches(['\n', '\r']));
+        if let Some(step) = self.current_step()
+            && step.worker == worker
+        {
+            step.log.push(LogLine {
+                at_ms,
+                stream,
+                text,
+            });
+        }
+    }
+
+    /// Records a worker's process starting or exiting.
+    pub(crate) fn worker_event(&mut self, worker: &str, at_ms: u64, kind: WorkerEventKind) {
+        if let Some(record) = self.record.workers.iter_mut().find(|w| w.name == worker) {
+            record.events.push(WorkerEvent { at_ms, kind });
+        }
+    }
+
+    /// The record so far.
+    pub(crate) fn record(&self) -> &RunRecord {
+        &self.record
+    }
+
+    /// The finished record of a run that lasted `duration_ms`.
+    pub(crate) fn finish(mut self, duration_ms: u64) -> RunRecord {
+        self.record.duration_ms = duration_ms;
+        self.record
+    }
+
+    fn current_step(&mut self) -> Option<&mut StepRecord> {
+        let (round, step) = self.current?;
+        self.record.rounds.get_mut(round)?.steps.get_mut(step)
+    }
+
+    fn redacted_exchange(&self, raw: &RawExchange<'_>) -> Exchange {
+        let known_keys: Vec<(String, String)> = self
+            .record
+            .workers
+            .iter()
+            .filter_map(|w| Some((w.name.clone(), w.public_key.clone()?)))
+            .collect();
+        let mut signatures = Vec::new();
+        let mut message = |side: &str, raw: &RawMessage<'_>| {
+            let Ok(text) = std::str::from_utf8(raw.body) else {
+                return self.message(raw.headers, raw.body);
+            };
+            let mut text = text.to_owned();
+            for (mut found, signed) in decode_signatures_with_text(&text.clone(), &known_keys) {
+                found.location = format!("{side}{}", found.location);
+                let redacted = self.redactor.redact_json(&found.payload);
+                if redacted != found.payload {
+                    // The signed text carries the secret too, in a form no
+                    // search finds: it goes, its redacted payload stays.
+                    text = text.replace(&signed, "[redacted: signed payload holding a secret]");
+                }
+                found.payload = redacted;
+                signatures.push(found);
+            }
+            self.message(raw.headers, text.as_bytes())
+        };
+        let request = message("request", &raw.request);
+        let (status, response, error) = match raw.response {
+            Ok((status, ref response)) => (Some(status), Some(message("response", response)), None),
+            Err(error) => (None, None, Some(self.redactor.redact(error))),
+        };
+        Exchange {
+            method: raw.method.to_owned(),
+            url: self.redactor.redact(raw.url),
+            started_ms: raw.started_ms,
+            duration_ms: raw.duration_ms,
+            request,
+            status,
+            response,
+            error,
+            signatures,
+        }
+    }
+
+    /// Headers and body redacted; the body is redacted whole, then cut.
+    fn message(&self, headers: &[(String, String)], body: &[u8]) -> Message {
+        let content_type = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .map(|(_, value)| value.as_str());
+        let body = match std::str::from_utf8(body) {
+            Ok(text) => Body::capture(
+                self.redactor.redact_body(text).as_bytes(),
+                content_type,
+                self.limits,
+            ),
+            Err(_) => Body::capture(body, content_type, self.limits),
+        };
+        Message {
+            headers: self.redactor.redact_headers(headers),
+            body,
+        }
+    }
+}
+
+/// Applies `redactor` again to every text in `record`.
+fn redact_record(record: &mut RunRecord, redactor: &Redactor) {
+    for step in record.rounds.iter_mut().flat_map(|r| r.steps.iter_mut()) {
+        match &mut step.outcome {
+            Outcome::Failed { message } => *message = redactor.redact(message),
+            Outcome::Skipped { reason } => *reason = redactor.redact(reason),
+            Outcome::Passed => {}
+        }
+        for line in &mut step.log {
+            line.text = redactor.redact(&line.text);
+        }
+        for exchange in &mut step.exchanges {
+            exchange.url = redactor.redact(&exchange.url);
+            exchange.error = exchange.error.as_deref().map(|e| redactor.redact(e));
+            for message in std::iter::once(&mut exchange.request).chain(exchange.response.as_mut())
+            {
+                message.headers = redactor.redact_headers(&message.headers);
+                if let Body::Text { text, .. } = &mut message.body {
+                    *text = redactor.redact(text);
+                }
+            }
+            for found in &mut exchange.signatures {
+                found.payload = redactor.redact_json(&found.payload);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::{Keypair, create_signature};
+
+    fn recorder(redactor: Redactor) -> Recorder {
+        let worker1 = Keypair::from_seed([1; 32]);
+        Recorder::new(
+            "task-1",
+            1_700_000_000_000,
+            RunStart::Fresh,
+            &[("worker1".into(), Some(worker1.public_key().into()))],
+            redactor,
+            CaptureLimits { body_bytes: 40 },
+        )
+    }
+
+    #[test]
+    fn exchanges_and_logs_go_to_the_step_that_made_them() {
+        let worker1 = Keypair::from_seed([1; 32]);
+        let mut recorder = recorder(Redactor::new());
+        recorder.begin_round(1);
+        recorder.begin_step("steps::submit", "worker1", 10);
+        let signed = create_signature(worker1.signing_key(), &json!({"round": 1})).unwrap();
+        let body = json!({"signature": signed}).to_string();
+        let headers = [("content-type".to_owned(), "application/json".to_owned())];
+        recorder.exchange(&RawExchange {
+            method: "POST",
+            url: "http://127.0.0.1:1/submit",
+            started_ms: 11,
+            duration_ms: 3,
+            request: RawMessage {
+                headers: &headers,
+                body: body.as_bytes(),
+            },
+            response: Ok((
+                200,
+                RawMessage {
+                    headers: &[],
+                    body: b"ok",
+                },
+            )),
+        });
+        recorder.worker_log("worker1", Stream::Stdout, 12, "submitted\n");
+        recorder.worker_log("worker2", Stream::Stdout, 12, "not mine");
+        recorder.finish_step(Outcome::Passed, 20);
+        recorder.worker_log("worker1", Stream::Stdout, 21, "between steps");
+        let record = recorder.finish(30);
+        let step = &record.rounds[0].steps[0];
+        assert_eq!(step.duration_ms, 10);
+        assert_eq!(step.log.len(), 1);
+        assert_eq!(step.log[0].text, "submitted");
+        let exchange = &step.exchanges[0];
+        assert_eq!(exchange.status, Some(200));
+        assert_eq!(exchange.signatures.len(), 1);
+        assert_eq!(exchange.signatures[0].location, "request/signature");
+        assert_eq!(
+            exchange.signatures[0]
+                .signer
+                .as_ref()
+                .unwrap()
+                .worker
+                .as_deref(),
+            Some("worker1")
+        );
+        // The body is longer than 40 bytes: cut.
+        assert!(matches!(
+            exchange.request.body,
+            Body::Text {
+                truncated: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_secret_cut_by_the_body_limit_is_still_redacted() {
+        let mut redactor = Redactor::new();
+        redactor.secret("token", "abcdefghijklmnopqrstuvwxyz");
+        let mut recorder = recorder(redactor);
+        recorder.begin_round(1);
+        recorder.begin_step("steps::s", "worker1", 0);
+        // The secret straddles the 40-byte limit.
+        let body = format!("{}abcdefghijklmnopqrstuvwxyz", "x".repeat(30));
+        recorder.exchange(&RawExchange {
+            method: "GET",
+            url: "http://127.0.0.1:1/?t=abcdefghijklmnopqrstuvwxyz",
+            started_ms: 0,
+            duration_ms: 1,
+            request: RawMessage {
+                headers: &[],
+                body: &[],
+            },
+            response: Ok((
+                500,
+                RawMessage {
+                    headers: &[],
+                    body: body.as_bytes(),
+                },
+            )),
+        });
+        let record = recorder.finish(1);
+        let exchange = &record.rounds[0].steps[0].exchanges[0];
+        let text = exchange.response.as_ref().unwrap().body.text().unwrap();
+        assert!(!text.contains("abcdefghij"), "{text}");
+        assert!(text.starts_with(&"x".repeat(30)));
+        assert_eq!(exchange.url, "http://127.0.0.1:1/?t=[redacted: token]");
+    }
+
+    #[test]
+    fn a_secret_added_later_is_taken_out_of_earlier_records() {
+        let mut recorder = recorder(Redactor::new());
+        recorder.begin_round(1);
+        recorder.begin_step("steps::login", "worker1", 0);
+        recorder.exchange(&RawExchange {
+            method: "POST",
+            url: "http://127.0.0.1:1/login",
+            started_ms: 0,
+            duration_ms: 1,
+            request: RawMessage {
+                headers: &[],
+                body: &[],
+            },
+            response: Ok((
+                200,
+                RawMessage {
+                    headers: &[],
+                    body: br#"{"token":"tok-0123456789"}"#,
+                },
+            )),
+        });
+        recorder.worker_log("worker1", Stream::Stderr, 1, "issued tok-0123456789");
+        recorder.finish_step(
+            Outcome::Failed {
+                message: "got tok-0123456789".into(),
+            },
+            2,
+        );
+        recorder.secret("token", "tok-0123456789");
+        let json = serde_json::to_string(recorder.record()).unwrap();
+        assert!(!json.contains("tok-0123456789"), "{json}");
+        assert_eq!(json.matches("[redacted: token]").count(), 3, "{json}");
+    }
+
+    #[test]
+    fn a_signed_payload_holding_a_secret_loses_its_signed_text() {
+        let worker1 = Keypair::from_seed([1; 32]);
+        let mut redactor = Redactor::new();
+        redactor.secret("env GITHUB_TOKEN", "ghp_0123456789abcdef");
+        let mut recorder = recorder(redactor);
+        recorder.begin_round(1);
+        recorder.begin_step("steps::submit", "worker1", 0);
+        let signed = create_signature(
+            worker1.signing_key(),
+            &json!({"token": "ghp_0123456789abcdef"}),
+        )
+        .unwrap();
+        let body = json!({"signature": signed}).to_string();
+        recorder.exchange(&RawExchange {
+            method: "POST",
+            url: "http://127.0.0.1:1/submit",
+            started_ms: 0,
+            duration_ms: 1,
+            request: RawMessage {
+                headers: &[],
+                body: body.as_bytes(),
+            },
+            response: Err("connection refused"),
+        });
+        let json = serde_json::to_string(recorder.record()).unwrap();
+        assert!(!json.contains(&signed), "{json}");
+        assert!(
+            json.contains(r#"{\"signature\":\"[redacted: signed payload"#),
+            "{json}"
+        );
+        assert!(
+            json.contains(r#""payload":{"token":"[redacted: env GITHUB_TOKEN]"}"#),
+            "{json}"
+        );
+    }
+}

@@ -1,0 +1,276 @@
+(function () {
+  'use strict';
+  var run = JSON.parse(document.getElementById('run-data').textContent);
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+  function ms(value) {
+    return value < 1000 ? value + ' ms' : (value / 1000).toFixed(value < 10000 ? 2 : 1) + ' s';
+  }
+  function outcomeClass(outcome) {
+    return outcome.kind === 'passed' ? 'pass' : outcome.kind === 'failed' ? 'fail' : 'skip';
+  }
+  function stepId(round, step) {
+    return 'round' + round + '/' + step.path + '[' + step.worker + ']';
+  }
+
+  // Index: step id -> {round, step}; grid columns in first-seen order.
+  var byId = {};
+  var columns = [];
+  var columnOf = {};
+  var failures = [];
+  run.rounds.forEach(function (round) {
+    round.steps.forEach(function (step) {
+      var id = stepId(round.number, step);
+      byId[id] = { round: round, step: step, id: id };
+      if (!(step.path in columnOf)) {
+        columnOf[step.path] = columns.length;
+        columns.push(step);
+      }
+      if (step.outcome.kind === 'failed') failures.push(byId[id]);
+    });
+  });
+
+  function go(id) {
+    location.hash = 'step=' + id;
+  }
+
+  // Failures first.
+  var failureList = document.querySelector('#failures ul');
+  if (failures.length === 0) {
+    document.getElementById('failures').hidden = true;
+  }
+  failures.forEach(function (entry) {
+    var item = el('li');
+    var link = el('a', null, 'round ' + entry.round.number + ' · ' + entry.step.path + ' on ' + entry.step.worker);
+    link.href = '#step=' + entry.id;
+    item.appendChild(link);
+    var first = entry.step.outcome.message.split('\n')[0];
+    item.appendChild(el('span', null, ' — ' + first));
+    failureList.appendChild(item);
+  });
+
+  // Rounds x steps grid.
+  var grid = document.getElementById('grid');
+  var head = el('tr');
+  head.appendChild(el('th', null, 'round'));
+  columns.forEach(function (step) {
+    var th = el('th', null, step.path.split('::').pop());
+    th.title = step.path + ' on ' + step.worker;
+    head.appendChild(th);
+  });
+  grid.tHead.appendChild(head);
+  var cells = {};
+  run.rounds.forEach(function (round) {
+    var row = el('tr');
+    row.dataset.round = round.number;
+    row.appendChild(el('th', null, String(round.number)));
+    var slots = columns.map(function () { return null; });
+    round.steps.forEach(function (step) { slots[columnOf[step.path]] = step; });
+    slots.forEach(function (step) {
+      var td;
+      if (!step) {
+        td = el('td', 'cell none');
+      } else {
+        var id = stepId(round.number, step);
+        td = el('td', 'cell ' + outcomeClass(step.outcome), step.outcome.kind === 'skipped' ? 'skip' : ms(step.duration_ms));
+        td.dataset.step = id;
+        td.title = id + (step.outcome.kind === 'passed' ? '' : '\n' + (step.outcome.message || step.outcome.reason));
+        td.addEventListener('click', go.bind(null, id));
+        cells[id] = td;
+      }
+      row.appendChild(td);
+    });
+    grid.tBodies[0].appendChild(row);
+  });
+
+  // One timeline per round, drawn when opened.
+  var timelines = document.getElementById('timelines');
+  var rendered = {};
+  var roundDetails = {};
+  var bars = {};
+  run.rounds.forEach(function (round, index) {
+    var details = el('details', 'round');
+    details.dataset.round = round.number;
+    var summary = el('summary', null, 'Round ' + round.number + ' — ' + round.steps.length + ' steps');
+    var failed = round.steps.filter(function (s) { return s.outcome.kind === 'failed'; }).length;
+    if (failed) summary.appendChild(el('span', 'bad', ' · ' + failed + ' failed'));
+    details.appendChild(summary);
+    details.addEventListener('toggle', function () {
+      if (details.open && !rendered[round.number]) {
+        rendered[round.number] = true;
+        details.appendChild(drawTimeline(round, index));
+      }
+    });
+    roundDetails[round.number] = details;
+    timelines.appendChild(details);
+  });
+
+  function drawTimeline(round, index) {
+    var box = el('div', 'timeline');
+    var starts = round.steps.map(function (s) { return s.started_ms; });
+    var from = index === 0 ? 0 : Math.min.apply(null, starts.length ? starts : [0]);
+    var next = run.rounds[index + 1];
+    var to = next && next.steps.length ? next.steps[0].started_ms : run.duration_ms;
+    round.steps.forEach(function (s) { to = Math.max(to, s.started_ms + s.duration_ms); });
+    var span = Math.max(1, to - from);
+    function pct(at) { return (100 * (at - from) / span).toFixed(3) + '%'; }
+    run.workers.forEach(function (worker) {
+      var lane = el('div', 'lane');
+      lane.dataset.worker = worker.name;
+      lane.appendChild(el('span', 'lane-name', worker.name));
+      var track = el('div', 'track');
+      worker.events.forEach(function (event) {
+        if (event.at_ms < from || event.at_ms > to) return;
+        var mark = el('span', 'event ' + event.kind.kind);
+        mark.style.left = pct(event.at_ms);
+        mark.title = worker.name + ' ' + event.kind.kind + ' at ' + ms(event.at_ms) +
+          (event.kind.kind === 'exited' ? ' (code ' + event.kind.code + ', signal ' + event.kind.signal + ')' : '');
+        track.appendChild(mark);
+      });
+      round.steps.forEach(function (step) {
+        if (step.worker !== worker.name) return;
+        var id = stepId(round.number, step);
+        var bar = el('div', 'bar ' + outcomeClass(step.outcome));
+        bar.style.left = pct(step.started_ms);
+        bar.style.width = (100 * step.duration_ms / span).toFixed(3) + '%';
+        bar.title = step.path + ' · ' + ms(step.duration_ms);
+        bar.dataset.step = id;
+        bar.addEventListener('click', go.bind(null, id));
+        bars[id] = bar;
+        track.appendChild(bar);
+      });
+      lane.appendChild(track);
+      box.appendChild(lane);
+    });
+    var axis = el('div', 'axis');
+    axis.appendChild(el('span', null, ms(from)));
+    axis.appendChild(el('span', null, ms(to)));
+    box.appendChild(axis);
+    return box;
+  }
+
+  // The step panel.
+  var detail = document.getElementById('detail');
+  function body(b) {
+    if (b.kind === 'empty') return el('div', 'empty', '(empty body)');
+    if (b.kind === 'binary') return el('div', 'empty', '(binary body, ' + b.total_bytes + ' bytes, ' + (b.content_type || 'no content type') + ')');
+    var text = b.text;
+    try { text = JSON.stringify(JSON.parse(text), null, 2); } catch (e) { /* shown as sent */ }
+    var pre = el('pre', 'mono', text);
+    if (b.truncated) pre.appendChild(el('span', 'empty', '\n… cut: ' + b.total_bytes + ' bytes in all'));
+    return pre;
+  }
+  function headers(list) {
+    var table = el('table', 'headers mono');
+    list.forEach(function (pair) {
+      var row = el('tr');
+      row.appendChild(el('td', null, pair[0]));
+      row.appendChild(el('td', null, pair[1]));
+      table.appendChild(row);
+    });
+    return table;
+  }
+  function exchangeNode(x, open) {
+    var node = el('details', 'exchange');
+    node.open = open;
+    var summary = el('summary', 'mono');
+    var status = x.status === null ? 'failed: ' + x.error : String(x.status);
+    var good = x.status !== null && x.status < 400;
+    summary.appendChild(el('span', 'status ' + (good ? 'ok' : 'bad'), status));
+    summary.appendChild(document.createTextNode(' ' + x.method + ' ' + x.url + ' · ' + ms(x.duration_ms)));
+    node.appendChild(summary);
+    var inner = el('div', 'body');
+    x.signatures.forEach(function (sig) {
+      var box = el('div', 'payload');
+      var who = sig.signer
+        ? 'verified: signed by ' + (sig.signer.worker ? sig.signer.worker + ' (' + sig.signer.public_key + ')' : sig.signer.public_key)
+        : 'not verified by any known key';
+      box.appendChild(el('div', 'signer ' + (sig.signer ? 'verified' : 'unverified'), 'signed payload at ' + sig.location + ' — ' + who));
+      box.appendChild(el('pre', 'mono', JSON.stringify(sig.payload, null, 2)));
+      inner.appendChild(box);
+    });
+    inner.appendChild(el('h3', null, 'request'));
+    inner.appendChild(headers(x.request.headers));
+    inner.appendChild(body(x.request.body));
+    if (x.response) {
+      inner.appendChild(el('h3', null, 'response'));
+      inner.appendChild(headers(x.response.headers));
+      inner.appendChild(body(x.response.body));
+    }
+    node.appendChild(inner);
+    return node;
+  }
+  var selected = [];
+  function show(id) {
+    selected.forEach(function (node) { node.classList.remove('selected'); });
+    selected = [];
+    var entry = byId[id];
+    detail.textContent = '';
+    if (!entry) {
+      detail.appendChild(el('p', 'empty', 'No step ' + id + ' in this run.'));
+      return;
+    }
+    var step = entry.step;
+    var details = roundDetails[entry.round.number];
+    if (!details.open) details.open = true;
+    if (!rendered[entry.round.number]) {
+      rendered[entry.round.number] = true;
+      details.appendChild(drawTimeline(entry.round, run.rounds.indexOf(entry.round)));
+    }
+    [cells[id], bars[id]].forEach(function (node) {
+      if (node) { node.classList.add('selected'); selected.push(node); }
+    });
+    // Bring the cell into the grid's view without moving the page.
+    var wrap = document.querySelector('.grid-wrap');
+    if (cells[id]) {
+      var cell = cells[id].getBoundingClientRect();
+      var box = wrap.getBoundingClientRect();
+      wrap.scrollTop += cell.top - box.top - wrap.clientHeight / 2;
+      wrap.scrollLeft += cell.left - box.left - wrap.clientWidth / 2;
+    }
+    detail.dataset.step = id;
+    detail.appendChild(el('h2', 'mono', step.path));
+    var meta = el('div', 'meta');
+    meta.appendChild(el('span', 'badge ' + outcomeClass(step.outcome), step.outcome.kind));
+    meta.appendChild(document.createTextNode(' round ' + entry.round.number + ' · ' + step.worker + ' · ' + ms(step.duration_ms) + ' · started at ' + ms(step.started_ms)));
+    detail.appendChild(meta);
+    if (step.outcome.kind === 'failed') detail.appendChild(el('pre', 'error mono', step.outcome.message));
+    if (step.outcome.kind === 'skipped') detail.appendChild(el('p', 'empty', 'skipped: ' + step.outcome.reason));
+    detail.appendChild(el('h3', null, 'HTTP exchanges (' + step.exchanges.length + ')'));
+    var list = el('div', 'exchanges');
+    step.exchanges.forEach(function (x, i) {
+      list.appendChild(exchangeNode(x, step.outcome.kind === 'failed' && i === step.exchanges.length - 1));
+    });
+    if (!step.exchanges.length) list.appendChild(el('div', 'empty', 'no requests'));
+    detail.appendChild(list);
+    detail.appendChild(el('h3', null, step.worker + ' log (' + step.log.length + ' lines)'));
+    var log = el('pre', 'log mono');
+    step.log.forEach(function (line) {
+      log.appendChild(el('span', line.stream === 'stderr' ? 'err' : 'out', line.text + '\n'));
+    });
+    if (!step.log.length) log.textContent = '(nothing printed)';
+    detail.appendChild(log);
+  }
+
+  function route() {
+    var hash = decodeURIComponent(location.hash.replace(/^#/, ''));
+    if (hash.indexOf('step=') === 0) {
+      show(hash.slice(5));
+    } else if (hash.indexOf('round=') === 0 && roundDetails[hash.slice(6)]) {
+      roundDetails[hash.slice(6)].open = true;
+    } else if (failures.length) {
+      show(failures[0].id);
+    } else if (run.rounds.length) {
+      roundDetails[run.rounds[0].number].open = true;
+    }
+  }
+  window.addEventListener('hashchange', route);
+  route();
+  document.body.dataset.renderMs = String(Math.round(performance.now()));
+  document.body.dataset.ready = 'true';
+})();

@@ -1,0 +1,374 @@
+//! Synthetic records for tests: a small realistic run with a failure and
+//! signed payloads, and a large one of any size.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::body::CaptureLimits;
+use super::model::{Outcome, RunRecord, RunStart, Stream, WorkerEventKind};
+use super::recorder::{RawExchange, RawMessage, Recorder};
+use super::redact::Redactor;
+use crate::{Keypair, create_signature};
+
+/// Values planted in the small run, which no report may show.
+pub(crate) struct Planted {
+    /// A mapped env var's value (`GITHUB_TOKEN`).
+    pub(crate) token: &'static str,
+    /// The MongoDB URI's password.
+    pub(crate) mongo_password: &'static str,
+    /// A value the suite marks secret while the run plays.
+    pub(crate) session: &'static str,
+}
+
+pub(crate) const PLANTED: Planted = Planted {
+    token: "ghp_PlantedToken0123456789abcdef",
+    mongo_password: "Pl4nted-M0ngo-Pw",
+    session: "sess-planted-7f3a9c2e41",
+};
+
+/// The planted seeds: worker N's seed is `[N * 17; 32]`.
+pub(crate) fn seeds() -> Vec<[u8; 32]> {
+    (1..=3u8).map(|n| [n * 17; 32]).collect()
+}
+
+const JSON: &str = "application/json";
+
+fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect()
+}
+
+/// A three-round run of three workers: round 3's audit fails with a 500 after
+/// posting a signed payload, and the distribution after it is skipped. Every
+/// planted secret appears somewhere in what the workers and the server sent.
+/// With `redact: false` the record keeps them (the control for the tests).
+#[expect(clippy::too_many_lines, reason = "one story, told in order")]
+pub(crate) fn small(redact: bool) -> RunRecord {
+    let keypairs: Vec<Keypair> = seeds().into_iter().map(Keypair::from_seed).collect();
+    let names = ["worker1", "worker2", "leader"];
+    let workers: Vec<(String, Option<String>)> = names
+        .iter()
+        .zip(&keypairs)
+        .map(|(name, keypair)| ((*name).to_owned(), Some(keypair.public_key().to_owned())))
+        .collect();
+    let mongo_uri = format!(
+        "mongodb://admin:{}@127.0.0.1:27017/builder",
+        PLANTED.mongo_password
+    );
+    let mut redactor = Redactor::new();
+    if redact {
+        for (name, keypair) in names.iter().zip(&keypairs) {
+            redactor.keypair(&format!("{name} keypair"), keypair);
+        }
+        redactor.secret("env GITHUB_TOKEN", PLANTED.token);
+        redactor.uri_credentials("MONGO_URI", &mongo_uri);
+    }
+    let mut rec = Recorder::new(
+        "todo-task-e2e",
+        1_796_098_565_000,
+        RunStart::Resumed {
+            round: 1,
+            step: None,
+        },
+        &workers,
+        redactor,
+        CaptureLimits::default(),
+    );
+    for (i, name) in names.iter().enumerate() {
+        rec.worker_event(name, 5 + 40 * i as u64, WorkerEventKind::Started);
+    }
+    let stranger = Keypair::from_seed([250; 32]);
+    let mut clock = 200;
+    for round in 1..=3u32 {
+        rec.begin_round(round);
+        // worker1 fetches a todo.
+        rec.begin_step("steps::fetch_todo", "worker1", clock);
+        let auth = format!("token {}", PLANTED.token);
+        let request_headers = headers(&[("authorization", &auth), ("accept", JSON)]);
+        let todo = json!({"todo": {"_id": format!("todo-{round}"), "title": "Write the report", "repo": "koii/todo", "assignee": keypairs[0].public_key()}})
+            .to_string();
+        rec.exchange(&RawExchange {
+            method: "GET",
+            url: &format!("http://127.0.0.1:40111/task/{round}"),
+            started_ms: clock + 2,
+            duration_ms: 14,
+            request: RawMessage {
+                headers: &request_headers,
+                body: b"",
+            },
+            response: Ok((
+                200,
+                RawMessage {
+                    headers: &headers(&[("content-type", JSON)]),
+                    body: todo.as_bytes(),
+                },
+            )),
+        });
+        rec.worker_log(
+            "worker1",
+            Stream::Stdout,
+            clock + 3,
+            &format!("fetched todo-{round}"),
+        );
+        rec.worker_log(
+            "worker1",
+            Stream::Stdout,
+            clock + 4,
+            &format!("connecting to {mongo_uri}"),
+        );
+        clock += 30;
+        rec.finish_step(Outcome::Passed, clock);
+
+        // worker1 submits a signed payload.
+        rec.begin_step("steps::submit", "worker1", clock + 5);
+        let payload = json!({"taskId": "todo-task-e2e", "roundNumber": round, "action": "submit", "stakingKey": keypairs[0].public_key(), "githubToken": PLANTED.token});
+        let signed = create_signature(keypairs[0].signing_key(), &payload).expect("payload");
+        let body = json!({"signature": signed, "stakingKey": keypairs[0].public_key()}).to_string();
+        rec.exchange(&RawExchange {
+            method: "POST",
+            url: &format!("http://127.0.0.1:40111/submission/{round}"),
+            started_ms: clock + 6,
+            duration_ms: 22,
+            request: RawMessage {
+                headers: &headers(&[("content-type", JSON), ("x-api-key", "k-123")]),
+                body: body.as_bytes(),
+            },
+            response: Ok((
+                200,
+                RawMessage {
+                    headers: &headers(&[
+                        ("content-type", JSON),
+                        ("set-cookie", &format!("session={}", PLANTED.session)),
+                    ]),
+                    body: format!("{{\"ok\":true,\"session\":\"{}\"}}", PLANTED.session).as_bytes(),
+                },
+            )),
+        });
+        let seed_hex: String = seeds()[0].iter().fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        });
+        rec.worker_log(
+            "worker1",
+            Stream::Stderr,
+            clock + 8,
+            &format!("debug: signing with seed {seed_hex}"),
+        );
+        if redact {
+            rec.secret("runner.secret session", PLANTED.session);
+        }
+        clock += 60;
+        rec.finish_step(Outcome::Passed, clock);
+
+        // worker2 audits worker1's submission.
+        rec.begin_step("steps::audit", "worker2", clock + 5);
+        let audit = json!({"taskId": "todo-task-e2e", "roundNumber": round, "action": "audit", "submitter": keypairs[0].public_key()});
+        let signed = create_signature(keypairs[1].signing_key(), &audit).expect("payload");
+        let forged = create_signature(
+            stranger.signing_key(),
+            &json!({"roundNumber": round, "note": "signed by nobody we know"}),
+        )
+        .expect("payload");
+        let body =
+            json!({"signature": signed, "pubKey": keypairs[1].public_key(), "proof": forged})
+                .to_string();
+        let failing = round == 3;
+        let (status, response) = if failing {
+            (500, json!({"error": format!("submission for round {round} not found"), "db": mongo_uri}).to_string())
+        } else {
+            (200, json!({"valid": true}).to_string())
+        };
+        rec.exchange(&RawExchange {
+            method: "POST",
+            url: &format!("http://127.0.0.1:40222/audit/{round}"),
+            started_ms: clock + 6,
+            duration_ms: if failing { 120 } else { 35 },
+            request: RawMessage {
+                headers: &headers(&[("content-type", JSON)]),
+                body: body.as_bytes(),
+            },
+            response: Ok((
+                status,
+                RawMessage {
+                    headers: &headers(&[("content-type", JSON)]),
+                    body: response.as_bytes(),
+                },
+            )),
+        });
+        rec.worker_log(
+            "worker2",
+            Stream::Stdout,
+            clock + 7,
+            &format!("audit round {round}"),
+        );
+        if failing {
+            rec.worker_log(
+                "worker2",
+                Stream::Stderr,
+                clock + 100,
+                "MongoServerError: no submission in round 3",
+            );
+            clock += 140;
+            rec.finish_step(
+                Outcome::Failed {
+                    message: format!("audit of round 3 failed: HTTP 500 from worker2\ncaused by: submission for round 3 not found (token {})", PLANTED.token),
+                },
+                clock,
+            );
+            rec.begin_step("steps::distribution", "leader", clock);
+            rec.finish_step(
+                Outcome::Skipped {
+                    reason: "an earlier step of round 3 failed".into(),
+                },
+                clock,
+            );
+        } else {
+            clock += 50;
+            rec.finish_step(Outcome::Passed, clock);
+            rec.begin_step("steps::distribution", "leader", clock + 5);
+            rec.worker_log(
+                "leader",
+                Stream::Stdout,
+                clock + 20,
+                "distribution list submitted",
+            );
+            clock += 80;
+            rec.finish_step(Outcome::Passed, clock);
+        }
+        clock += 20;
+    }
+    rec.worker_event(
+        "worker2",
+        clock - 10,
+        WorkerEventKind::Exited {
+            code: Some(1),
+            signal: None,
+        },
+    );
+    rec.finish(clock + 50)
+}
+
+/// A passing run of `workers` workers, `rounds` rounds and `steps` steps per
+/// round (step `i` on worker `i % workers`), each step with two exchanges (a
+/// signed submission and a JSON answer) and three log lines; the middle
+/// round's step 3 fails.
+pub(crate) fn large(workers: usize, rounds: u32, steps: usize) -> RunRecord {
+    let keypairs: Vec<Keypair> = (0..workers)
+        .map(|i| Keypair::from_seed([u8::try_from(i % 250).unwrap_or(0) + 1; 32]))
+        .collect();
+    let names: Vec<(String, Option<String>)> = keypairs
+        .iter()
+        .enumerate()
+        .map(|(i, keypair)| {
+            (
+                format!("worker{}", i + 1),
+                Some(keypair.public_key().to_owned()),
+            )
+        })
+        .collect();
+    let mut rec = Recorder::new(
+        "load-test",
+        1_796_098_565_000,
+        RunStart::Fresh,
+        &names,
+        Redactor::new(),
+        CaptureLimits::default(),
+    );
+    for (name, _) in &names {
+        rec.worker_event(name, 10, WorkerEventKind::Started);
+    }
+    let mut clock = 1_000;
+    for round in 1..=rounds {
+        rec.begin_round(round);
+        for step in 0..steps {
+            let worker = step % workers;
+            let name = &names[worker].0;
+            rec.begin_step(&format!("steps::step_{step:02}"), name, clock);
+            let payload = json!({"taskId": "load-test", "roundNumber": round, "step": step, "cid": format!("bafy{round:04}{step:04}{}", "x".repeat(40))});
+            let signed =
+                create_signature(keypairs[worker].signing_key(), &payload).expect("payload");
+            let body = json!({"signature": signed, "stakingKey": names[worker].1}).to_string();
+            let answer = json!({"ok": true, "round": round, "items": (0..8).map(|i| json!({"id": i, "title": format!("item {i} of step {step}")})).collect::<Vec<_>>()}).to_string();
+            let content = headers(&[("content-type", JSON)]);
+            for (i, (method, request)) in [("POST", body.as_str()), ("GET", "")]
+                .into_iter()
+                .enumerate()
+            {
+                rec.exchange(&RawExchange {
+                    method,
+                    url: &format!("http://127.0.0.1:{}/r/{round}/{step}/{i}", 40_000 + worker),
+                    started_ms: clock + 5 + 40 * i as u64,
+                    duration_ms: 30,
+                    request: RawMessage {
+                        headers: &content,
+                        body: request.as_bytes(),
+                    },
+                    response: Ok((
+                        200,
+                        RawMessage {
+                            headers: &content,
+                            body: answer.as_bytes(),
+                        },
+                    )),
+                });
+            }
+            for line in 0..3 {
+                rec.worker_log(
+                    name,
+                    Stream::Stdout,
+                    clock + 10 * line,
+                    &format!("[{name}] round {round} step {step} line {line}"),
+                );
+            }
+            let duration = 90 + (u64::from(round) * 7 + step as u64 * 13) % 60;
+            clock += duration;
+            let outcome = if round == rounds.div_ceil(2) && step == 3 {
+                Outcome::Failed {
+                    message: format!("step_{step:02} failed in round {round}"),
+                }
+            } else {
+                Outcome::Passed
+            };
+            rec.finish_step(outcome, clock);
+            clock += 5;
+        }
+    }
+    rec.finish(clock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_small_run_has_a_failure_a_skip_and_decoded_signatures() {
+        let record = small(true);
+        let outcomes: Vec<&Outcome> = record.steps().map(|(_, step)| &step.outcome).collect();
+        assert_eq!(outcomes.len(), 12);
+        assert!(matches!(outcomes[10], Outcome::Failed { .. }));
+        assert!(matches!(outcomes[11], Outcome::Skipped { .. }));
+        let audit = &record.rounds[2].steps[2];
+        assert_eq!(audit.id(3), "round3/steps::audit[worker2]");
+        let signers: Vec<Option<&str>> = audit.exchanges[0]
+            .signatures
+            .iter()
+            .map(|found| found.signer.as_ref().and_then(|s| s.worker.as_deref()))
+            .collect();
+        assert_eq!(signers, [Some("worker2"), None]);
+    }
+
+    #[test]
+    fn the_large_run_has_every_step() {
+        let record = large(4, 3, 5);
+        assert_eq!(record.steps().count(), 15);
+        assert_eq!(record.workers.len(), 4);
+        let failed = record
+            .steps()
+            .filter(|(_, step)| matches!(step.outcome, Outcome::Failed { .. }))
+            .count();
+        assert_eq!(failed, 1);
+    }
+}
