@@ -13,8 +13,8 @@ mod step;
 mod worker;
 
 pub use keys::{
-    CanonicalJsonError, KeyError, KeyErrorKind, Keypair, SignatureError, canonical_json,
-    create_signature, load_keypair, verify_signature,
+    CanonicalJsonError, KeyError, KeyErrorKind, KeyRole, Keypair, SignatureError, SigningKey,
+    canonical_json, create_signature, load_keypair, verify_signature,
 };
 pub use runner::Runner;
 pub use step::{PrepareOutput, Skip, StepOutput};

@@ -5,14 +5,12 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context as _, anyhow, bail};
-use ed25519_dalek::SigningKey;
+use anyhow::{Context as _, anyhow};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::Keypair;
 use crate::config::{Config, EnvMap, EnvSource, KeypairVars, WorkerSpec};
-use crate::keys::{KeyRole, generated_keypair};
+use crate::keys::{KeyRole, Keypair, generated_keypair, keypair_from_variable};
 
 /// One worker of workers.json, handed to every step that runs against it.
 ///
@@ -141,40 +139,21 @@ impl Worker {
         }
     }
 
-    /// The staking public key, base58.
-    pub fn staking_public_key(&self) -> anyhow::Result<&str> {
-        Ok(self.keypair(KeyRole::Staking)?.public_key())
-    }
-
-    /// The staking signing key.
-    pub fn staking_signing_key(&self) -> anyhow::Result<&SigningKey> {
-        Ok(self.keypair(KeyRole::Staking)?.signing_key())
-    }
-
-    /// The main public key, base58.
-    pub fn main_public_key(&self) -> anyhow::Result<&str> {
-        Ok(self.keypair(KeyRole::Main)?.public_key())
-    }
-
-    /// The main signing key.
-    pub fn main_signing_key(&self) -> anyhow::Result<&SigningKey> {
-        Ok(self.keypair(KeyRole::Main)?.signing_key())
-    }
-
-    /// Signs `payload` with the staking key, Koii style (see [`create_signature`](crate::create_signature)).
-    pub fn sign_staking<T: Serialize + ?Sized>(&self, payload: &T) -> anyhow::Result<String> {
-        Ok(crate::create_signature(
-            self.staking_signing_key()?,
-            payload,
-        )?)
-    }
-
-    /// Signs `payload` with the main key, Koii style (see [`create_signature`](crate::create_signature)).
-    pub fn sign_main<T: Serialize + ?Sized>(&self, payload: &T) -> anyhow::Result<String> {
-        Ok(crate::create_signature(self.main_signing_key()?, payload)?)
-    }
-
-    fn keypair(&self, role: KeyRole) -> anyhow::Result<&Keypair> {
+    /// The worker's `role` keypair: from the file (or text) its `keypairs`
+    /// variable holds, or generated when it has no `keypairs`.
+    ///
+    /// Everything key-related goes through it: [`Keypair::public_key`],
+    /// [`Keypair::sign`], [`Keypair::signing_key`]. The methods below are
+    /// shorthands for the common cases.
+    ///
+    /// ```
+    /// use prometheus_test::{KeyRole, Worker};
+    ///
+    /// fn signed_by_staking(worker: &Worker, payload: &serde_json::Value) -> anyhow::Result<String> {
+    ///     Ok(worker.keypair(KeyRole::Staking)?.sign(payload)?)
+    /// }
+    /// ```
+    pub fn keypair(&self, role: KeyRole) -> anyhow::Result<&Keypair> {
         let key = match role {
             KeyRole::Staking => self.staking.as_ref(),
             KeyRole::Main => self.main.as_ref(),
@@ -186,6 +165,26 @@ impl Worker {
                 role = role
             )
         })
+    }
+
+    /// The staking public key, base58: `keypair(KeyRole::Staking)?.public_key()`.
+    pub fn staking_public_key(&self) -> anyhow::Result<&str> {
+        Ok(self.keypair(KeyRole::Staking)?.public_key())
+    }
+
+    /// The main public key, base58: `keypair(KeyRole::Main)?.public_key()`.
+    pub fn main_public_key(&self) -> anyhow::Result<&str> {
+        Ok(self.keypair(KeyRole::Main)?.public_key())
+    }
+
+    /// Signs `payload` with the staking key, Koii style: `keypair(KeyRole::Staking)?.sign(payload)`.
+    pub fn sign_staking<T: Serialize + ?Sized>(&self, payload: &T) -> anyhow::Result<String> {
+        Ok(self.keypair(KeyRole::Staking)?.sign(payload)?)
+    }
+
+    /// Signs `payload` with the main key, Koii style: `keypair(KeyRole::Main)?.sign(payload)`.
+    pub fn sign_main<T: Serialize + ?Sized>(&self, payload: &T) -> anyhow::Result<String> {
+        Ok(self.keypair(KeyRole::Main)?.sign(payload)?)
     }
 }
 
@@ -211,21 +210,11 @@ fn load_named_keys(
     env: &EnvMap,
     config: &Config,
 ) -> anyhow::Result<(Option<Keypair>, Option<Keypair>)> {
+    let dirs = [config.tests_dir.as_path(), config.project_dir.as_path()];
     let load = |role: KeyRole, var: &Option<String>| -> anyhow::Result<Option<Keypair>> {
-        let Some(var) = var else { return Ok(None) };
-        let Some(path) = env.get(var) else {
-            bail!(
-                "`keypairs.{role}` names {var}, which is not set in the environment, the project's .env or the tests' .env"
-            );
-        };
-        let path = [&config.tests_dir, &config.project_dir]
-            .iter()
-            .map(|dir| dir.join(path))
-            .find(|p| p.exists())
-            .unwrap_or_else(|| config.tests_dir.join(path));
-        let keypair =
-            crate::load_keypair(&path).with_context(|| format!("`keypairs.{role}` ({var})"))?;
-        Ok(Some(keypair))
+        var.as_deref()
+            .map(|var| keypair_from_variable(role, var, env.get(var), &dirs))
+            .transpose()
     };
     Ok((
         load(KeyRole::Staking, &vars.staking)?,

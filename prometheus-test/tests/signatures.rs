@@ -1,8 +1,9 @@
 //! Koii signatures and canonical JSON against the Python original.
 //!
-//! The shared vectors were produced by the Python package's (0.1.10) own
-//! `load_keypair` and `create_signature`; the oracles in `tests/data/python_*`
-//! by `CPython`'s `json.dumps` (see `tests/data/make_python_oracles.py`).
+//! The vectors in `tests/data/signatures.json` (21 of them) were produced by
+//! the Python package's (0.1.10) own `load_keypair` and `create_signature`;
+//! the oracles in `tests/data/python_*` by `CPython`'s `json.dumps` (see
+//! `tests/data/make_python_oracles.py`). Everything read here is committed.
 
 mod support;
 
@@ -35,19 +36,8 @@ fn data_file(name: &str) -> PathBuf {
 }
 
 // ---------------------------------------------------------------------------
-// The shared vectors
+// The Python vectors
 // ---------------------------------------------------------------------------
-
-/// The shared vectors when the workspace has them beside it, else the committed copy.
-fn vectors_path() -> PathBuf {
-    let shared =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/test-vectors/signatures.json");
-    if shared.is_file() {
-        shared
-    } else {
-        data_file("signatures.json")
-    }
-}
 
 fn string_field<'v>(vector: &'v Json, field: &str) -> &'v str {
     match object_field(vector, field) {
@@ -67,8 +57,8 @@ fn object_field<'v>(value: &'v Json, field: &str) -> &'v Json {
 }
 
 #[test]
-fn every_shared_vector_matches_python_byte_for_byte() {
-    let path = vectors_path();
+fn every_vector_matches_python_byte_for_byte() {
+    let path = data_file("signatures.json");
     let file = parse(&std::fs::read_to_string(&path).unwrap());
     let Json::Int(count) = object_field(&file, "count") else {
         panic!("count")
@@ -83,7 +73,7 @@ fn every_shared_vector_matches_python_byte_for_byte() {
         "{} says count {count}",
         path.display()
     );
-    assert!(count >= 21, "the vector file shrank: {count}");
+    assert_eq!(count, 21, "the vector file changed size");
 
     let dir = tempfile::tempdir().unwrap();
     let mut checked = 0;
@@ -96,6 +86,9 @@ fn every_shared_vector_matches_python_byte_for_byte() {
         let key_path = dir.path().join(format!("{name}.json"));
         std::fs::write(&key_path, keypair_text).unwrap();
         let keypair = load_keypair(&key_path).unwrap_or_else(|err| panic!("{name}: {err}"));
+        let inline = Keypair::from_keypair_file_json(std::fs::read(&key_path).unwrap())
+            .unwrap_or_else(|err| panic!("{name}: {err}"));
+        assert_eq!(inline.public_key(), keypair.public_key(), "{name}: inline");
         assert_eq!(
             keypair.public_key(),
             string_field(vector, "public_key_b58"),
@@ -113,6 +106,11 @@ fn every_shared_vector_matches_python_byte_for_byte() {
         let signed = create_signature(keypair.signing_key(), &payload).unwrap();
         let expected_signed = string_field(vector, "signature_b58");
         assert_eq!(signed, expected_signed, "{name}: signature");
+        assert_eq!(
+            keypair.sign(&payload).unwrap(),
+            signed,
+            "{name}: Keypair::sign"
+        );
 
         let verified = verify_signature(expected_signed, keypair.public_key())
             .unwrap_or_else(|err| panic!("{name}: {err}"));
@@ -130,22 +128,6 @@ fn every_shared_vector_matches_python_byte_for_byte() {
         checked += 1;
     }
     assert_eq!(checked, count, "checked every vector");
-}
-
-#[test]
-fn committed_vector_copy_is_identical_to_the_shared_file() {
-    let shared =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/test-vectors/signatures.json");
-    if shared.is_file() {
-        assert_eq!(
-            std::fs::read(&shared).unwrap(),
-            std::fs::read(data_file("signatures.json")).unwrap(),
-            "tests/data/signatures.json must be a byte-for-byte copy of {}",
-            shared.display()
-        );
-    }
-    // Without the shared folder the copy is all there is; the vector test reads it.
-    assert!(data_file("signatures.json").is_file());
 }
 
 // ---------------------------------------------------------------------------

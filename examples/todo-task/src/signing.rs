@@ -33,7 +33,7 @@ impl SignedRequest {
     /// Verifies the signature with the staking key (401 otherwise), then
     /// checks the payload against `expected` (400 otherwise). Returns the payload.
     pub(crate) fn verify(&self, expected: &Expected<'_>) -> Result<Value, ApiError> {
-        let payload = prometheus_test::verify_signature(&self.signature, &self.staking_key)
+        let payload = prometheus_test_signing::verify_signature(&self.signature, &self.staking_key)
             .map_err(|err| ApiError::unauthorized(format!("invalid signature: {err:#}")))?;
         check_payload(&payload, self, expected).map_err(ApiError::bad_request)?;
         Ok(payload)

@@ -4,7 +4,6 @@
 //! a suite gets the same keys on every run, and written once as a keypair
 //! file that later runs (and the worker processes) read back.
 
-use std::fmt;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,31 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest as _, Sha256};
 
-use super::keypair::{KeyError, KeyErrorKind, Keypair, load_keypair};
-
-/// Which of a worker's two keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeyRole {
-    /// The staking key (`stakingKey` in payloads).
-    Staking,
-    /// The main wallet key (`pubKey` in payloads).
-    Main,
-}
-
-impl KeyRole {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Staking => "staking",
-            Self::Main => "main",
-        }
-    }
-}
-
-impl fmt::Display for KeyRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use super::{KeyError, KeyErrorKind, KeyRole, Keypair, load_keypair};
 
 /// The keypair for `worker`'s `role` key in task `task_id`, kept in
 /// `dir/{worker}_{role}.json`.
@@ -164,7 +139,6 @@ mod tests {
             derived_seed("task-1", "worker1", KeyRole::Staking)[..],
             expected[..]
         );
-        assert_eq!(KeyRole::Main.to_string(), "main");
     }
 
     #[test]

@@ -1,21 +1,22 @@
 //! Koii keys and payload signatures, byte-identical to the Python original.
 //!
-//! - [`keypair`]: Solana-style keypair files and [`Keypair`].
-//! - [`canonical`]: `json.dumps(payload, sort_keys=True)` as a serde serializer.
-//! - [`signature`]: `create_signature` / `verify_signature`.
-//! - [`base58`]: fast base58, as Solana and Python's `base58` write it.
+//! The signing itself (canonical JSON, signatures, keypair files) lives in
+//! the `prometheus-test-signing` crate, which task servers use on their own;
+//! it is re-exported here. This module adds what only a test run needs:
+//!
+//! - [`role`]: [`KeyRole`], a worker's staking or main key;
+//! - [`variable`]: the keypair a workers.json `keypairs` variable holds (a
+//!   file path, or the key itself), with errors that never show its value;
 //! - [`generate`]: deterministic keypairs for workers without configured keys.
 
-mod base58;
-mod canonical;
 mod generate;
-mod keypair;
-mod signature;
+mod role;
+mod variable;
 
-pub use canonical::{CanonicalJsonError, canonical_json};
-pub(crate) use generate::{KeyRole, generated_keypair};
-pub use keypair::{KeyError, KeyErrorKind, Keypair, load_keypair};
-pub use signature::{SignatureError, create_signature, verify_signature};
-
-#[cfg(test)]
-mod tests;
+pub(crate) use generate::generated_keypair;
+pub use prometheus_test_signing::{
+    CanonicalJsonError, KeyError, KeyErrorKind, Keypair, SignatureError, SigningKey,
+    canonical_json, create_signature, load_keypair, verify_signature,
+};
+pub use role::KeyRole;
+pub(crate) use variable::keypair_from_variable;

@@ -5,8 +5,7 @@ use std::fmt;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use serde::Serialize;
 
-use super::base58;
-use super::canonical::{CanonicalJsonError, canonical_json};
+use crate::canonical::{CanonicalJsonError, canonical_json};
 
 /// Length of an ed25519 signature in bytes.
 const SIGNATURE_LEN: usize = 64;
@@ -14,15 +13,15 @@ const SIGNATURE_LEN: usize = 64;
 /// Signs `payload` as the Python original's `create_signature` does.
 ///
 /// The payload is written as canonical JSON (see
-/// [`canonical_json`](crate::canonical_json)), signed with ed25519, and the
+/// [`canonical_json`]), signed with ed25519, and the
 /// result is `base58(signature (64 bytes) ++ the JSON bytes)`: the signed
 /// message carries its payload.
 ///
 /// ```
-/// let keypair = prometheus_test::Keypair::from_seed([5; 32]);
+/// let keypair = prometheus_test_signing::Keypair::from_seed([5; 32]);
 /// let payload = serde_json::json!({"taskId": "task-1", "roundNumber": 1});
-/// let signed = prometheus_test::create_signature(keypair.signing_key(), &payload).unwrap();
-/// let back = prometheus_test::verify_signature(&signed, keypair.public_key()).unwrap();
+/// let signed = prometheus_test_signing::create_signature(keypair.signing_key(), &payload).unwrap();
+/// let back = prometheus_test_signing::verify_signature(&signed, keypair.public_key()).unwrap();
 /// assert_eq!(back, payload);
 /// ```
 pub fn create_signature<T: Serialize + ?Sized>(
@@ -34,7 +33,7 @@ pub fn create_signature<T: Serialize + ?Sized>(
     let mut combined = Vec::with_capacity(SIGNATURE_LEN + canonical.len());
     combined.extend_from_slice(&signature.to_bytes());
     combined.extend_from_slice(canonical.as_bytes());
-    Ok(base58::encode(&combined))
+    Ok(bs58::encode(combined).into_string())
 }
 
 /// Checks a signed payload made by [`create_signature`] (or by a Koii node)
@@ -47,15 +46,15 @@ pub fn create_signature<T: Serialize + ?Sized>(
 /// become floats unless `serde_json`'s `arbitrary_precision` feature is on.
 ///
 /// ```
-/// let keypair = prometheus_test::Keypair::from_seed([5; 32]);
-/// let signed = prometheus_test::create_signature(keypair.signing_key(), &["ok"]).unwrap();
+/// let keypair = prometheus_test_signing::Keypair::from_seed([5; 32]);
+/// let signed = prometheus_test_signing::create_signature(keypair.signing_key(), &["ok"]).unwrap();
 /// assert_eq!(
-///     prometheus_test::verify_signature(&signed, keypair.public_key()).unwrap(),
+///     prometheus_test_signing::verify_signature(&signed, keypair.public_key()).unwrap(),
 ///     serde_json::json!(["ok"]),
 /// );
 ///
-/// let stranger = prometheus_test::Keypair::from_seed([6; 32]);
-/// let err = prometheus_test::verify_signature(&signed, stranger.public_key()).unwrap_err();
+/// let stranger = prometheus_test_signing::Keypair::from_seed([6; 32]);
+/// let err = prometheus_test_signing::verify_signature(&signed, stranger.public_key()).unwrap_err();
 /// assert!(err.to_string().contains("does not match"));
 /// ```
 pub fn verify_signature(
@@ -63,9 +62,11 @@ pub fn verify_signature(
     public_key_b58: &str,
 ) -> Result<serde_json::Value, SignatureError> {
     let public_key = decode_public_key(public_key_b58)?;
-    let signed = base58::decode(signed_b58).map_err(|err| SignatureError::NotBase58 {
-        position: err.index,
-    })?;
+    let signed = bs58::decode(signed_b58)
+        .into_vec()
+        .map_err(|err| SignatureError::NotBase58 {
+            position: bad_character_index(&err),
+        })?;
     if signed.len() < SIGNATURE_LEN {
         return Err(SignatureError::TooShort { len: signed.len() });
     }
@@ -83,18 +84,30 @@ pub fn verify_signature(
 
 fn decode_public_key(public_key_b58: &str) -> Result<VerifyingKey, SignatureError> {
     let bad = |reason| SignatureError::InvalidPublicKey { reason };
-    let bytes = base58::decode(public_key_b58).map_err(|_| bad("it is not base58"))?;
+    let bytes = bs58::decode(public_key_b58)
+        .into_vec()
+        .map_err(|_| bad("it is not base58"))?;
     let bytes: [u8; 32] = bytes
         .try_into()
         .map_err(|_| bad("it does not decode to 32 bytes"))?;
     VerifyingKey::from_bytes(&bytes).map_err(|_| bad("it is not a point on the ed25519 curve"))
 }
 
+/// Where `bs58` found the first byte outside the base58 alphabet.
+fn bad_character_index(err: &bs58::decode::Error) -> usize {
+    match *err {
+        bs58::decode::Error::InvalidCharacter { index, .. }
+        | bs58::decode::Error::NonAsciiCharacter { index } => index,
+        // Decoding into a `Vec` has no other failure; 0 is a safe answer.
+        _ => 0,
+    }
+}
+
 /// Why [`verify_signature`] rejected a signed payload.
 ///
 /// ```
-/// let keypair = prometheus_test::Keypair::from_seed([5; 32]);
-/// let err = prometheus_test::verify_signature("0OIl", keypair.public_key()).unwrap_err();
+/// let keypair = prometheus_test_signing::Keypair::from_seed([5; 32]);
+/// let err = prometheus_test_signing::verify_signature("0OIl", keypair.public_key()).unwrap_err();
 /// assert_eq!(err.to_string(), "signed payload is not base58 (bad character at byte 0)");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
