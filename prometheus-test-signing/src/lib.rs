@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod base58;
 mod canonical;
 mod keypair;
 mod signature;

@@ -5,6 +5,7 @@ use std::fmt;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use serde::Serialize;
 
+use crate::base58;
 use crate::canonical::{CanonicalJsonError, canonical_json};
 
 /// Length of an ed25519 signature in bytes.
@@ -33,7 +34,7 @@ pub fn create_signature<T: Serialize + ?Sized>(
     let mut combined = Vec::with_capacity(SIGNATURE_LEN + canonical.len());
     combined.extend_from_slice(&signature.to_bytes());
     combined.extend_from_slice(canonical.as_bytes());
-    Ok(bs58::encode(combined).into_string())
+    Ok(base58::encode(&combined))
 }
 
 /// Checks a signed payload made by [`create_signature`] (or by a Koii node)
@@ -62,11 +63,9 @@ pub fn verify_signature(
     public_key_b58: &str,
 ) -> Result<serde_json::Value, SignatureError> {
     let public_key = decode_public_key(public_key_b58)?;
-    let signed = bs58::decode(signed_b58)
-        .into_vec()
-        .map_err(|err| SignatureError::NotBase58 {
-            position: bad_character_index(&err),
-        })?;
+    let signed = base58::decode(signed_b58).map_err(|err| SignatureError::NotBase58 {
+        position: err.index,
+    })?;
     if signed.len() < SIGNATURE_LEN {
         return Err(SignatureError::TooShort { len: signed.len() });
     }
@@ -84,23 +83,11 @@ pub fn verify_signature(
 
 fn decode_public_key(public_key_b58: &str) -> Result<VerifyingKey, SignatureError> {
     let bad = |reason| SignatureError::InvalidPublicKey { reason };
-    let bytes = bs58::decode(public_key_b58)
-        .into_vec()
-        .map_err(|_| bad("it is not base58"))?;
+    let bytes = base58::decode(public_key_b58).map_err(|_| bad("it is not base58"))?;
     let bytes: [u8; 32] = bytes
         .try_into()
         .map_err(|_| bad("it does not decode to 32 bytes"))?;
     VerifyingKey::from_bytes(&bytes).map_err(|_| bad("it is not a point on the ed25519 curve"))
-}
-
-/// Where `bs58` found the first byte outside the base58 alphabet.
-fn bad_character_index(err: &bs58::decode::Error) -> usize {
-    match *err {
-        bs58::decode::Error::InvalidCharacter { index, .. }
-        | bs58::decode::Error::NonAsciiCharacter { index } => index,
-        // Decoding into a `Vec` has no other failure; 0 is a safe answer.
-        _ => 0,
-    }
 }
 
 /// Why [`verify_signature`] rejected a signed payload.

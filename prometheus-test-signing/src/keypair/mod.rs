@@ -40,7 +40,7 @@ impl Keypair {
     #[must_use]
     pub fn from_seed(seed: [u8; 32]) -> Self {
         let signing = SigningKey::from_bytes(&seed);
-        let public_b58 = bs58::encode(signing.verifying_key().as_bytes()).into_string();
+        let public_b58 = crate::base58::encode(signing.verifying_key().as_bytes());
         Self {
             signing,
             public_b58,
