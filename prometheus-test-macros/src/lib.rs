@@ -5,6 +5,7 @@
 mod error;
 mod key_value;
 mod main_macro;
+mod marker;
 mod step;
 
 use proc_macro::TokenStream;
@@ -19,6 +20,8 @@ pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Generates `fn main` for a `harness = false` test target:
 /// `prometheus_test::main!(config = "...", post_load = path)`, both optional.
+/// Under the default test harness its test `prometheus_test_needs_harness_false`
+/// fails, saying so.
 /// See `prometheus_test::main`.
 #[proc_macro]
 pub fn main(input: TokenStream) -> TokenStream {

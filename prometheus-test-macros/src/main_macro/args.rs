@@ -4,17 +4,15 @@ use proc_macro2::TokenStream;
 use syn::{LitStr, Path};
 
 use crate::error::Errors;
-use crate::key_value::{self, Key};
+use crate::key_value;
 
-const CONFIG: Key = Key {
-    name: "config",
-    example: "config = \"tests/e2e/config.yaml\"",
-};
-const POST_LOAD: Key = Key {
-    name: "post_load",
-    example: "post_load = seed_database",
-};
-const KEYS: [Key; 2] = [CONFIG, POST_LOAD];
+key_value::keys! {
+    /// The keys of `main!(...)`.
+    enum MainKey {
+        Config => ("config", "config = \"tests/e2e/config.yaml\""),
+        PostLoad => ("post_load", "post_load = seed_database"),
+    }
+}
 
 /// The arguments of `main!()`.
 pub(crate) struct MainArgs {
@@ -29,13 +27,23 @@ pub(crate) fn parse(tokens: TokenStream) -> syn::Result<MainArgs> {
     let mut errors = Errors::default();
     let mut config = None;
     let mut post_load = None;
-    key_value::parse_args(tokens, &KEYS, &mut errors, |key, value, errors| {
-        if key == CONFIG.name {
-            config = errors.keep(key_value::non_empty_string(value, &CONFIG));
-        } else {
-            post_load = errors.keep(key_value::path(value, &POST_LOAD));
-        }
+    key_value::parse_args(tokens, &mut errors, |key, value, errors| match key {
+        MainKey::Config => config = errors.keep(key_value::non_empty_string(value, key)),
+        MainKey::PostLoad => post_load = errors.keep(key_value::path(value, key)),
     });
     errors.finish()?;
     Ok(MainArgs { config, post_load })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MainKey, parse};
+    use crate::key_value::Key as _;
+
+    #[test]
+    fn every_key_example_reads_without_error() {
+        let examples: Vec<&str> = MainKey::ALL.iter().map(|key| key.example()).collect();
+        let args = parse(examples.join(", ").parse().expect("tokens")).expect("valid arguments");
+        assert!(args.config.is_some() && args.post_load.is_some());
+    }
 }

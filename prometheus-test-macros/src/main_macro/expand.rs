@@ -5,8 +5,11 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
 
 use super::args::MainArgs;
+use crate::marker::marker_test;
 
-/// `fn main` calling the harness, plus the post-load adapter if any.
+/// `fn main` calling the harness, the post-load adapter if any, and a test
+/// that fails under the default test harness (which never calls `fn main`),
+/// even when there is no step.
 pub(crate) fn main(args: &MainArgs) -> TokenStream {
     let config = if let Some(path) = &args.config {
         quote!(::core::option::Option::Some(#path))
@@ -20,6 +23,10 @@ pub(crate) fn main(args: &MainArgs) -> TokenStream {
         ),
         None => (quote!(::core::option::Option::None), TokenStream::new()),
     };
+    let marker = marker_test(&Ident::new(
+        "prometheus_test_needs_harness_false",
+        Span::call_site(),
+    ));
     quote! {
         fn main() -> ::std::process::ExitCode {
             ::prometheus_test::__private::run_main(::prometheus_test::__private::MainOptions {
@@ -30,6 +37,7 @@ pub(crate) fn main(args: &MainArgs) -> TokenStream {
             })
         }
         #adapter
+        #marker
     }
 }
 

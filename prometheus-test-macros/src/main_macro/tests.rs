@@ -4,6 +4,7 @@ use quote::quote;
 
 use super::main;
 use crate::error::compact;
+use crate::marker::tests::marker;
 
 #[test]
 fn without_arguments_passes_no_config_and_no_hook() {
@@ -15,6 +16,17 @@ fn without_arguments_passes_no_config_and_no_hook() {
         "{out}"
     );
     assert!(!out.contains("__pt_post_load"), "{out}");
+}
+
+#[test]
+fn emits_a_marker_test_failing_under_the_default_harness() {
+    for args in [quote!(), quote!(config = "e2e/config.yaml")] {
+        let out = compact(&main(args));
+        assert!(
+            out.contains(&marker("prometheus_test_needs_harness_false")),
+            "{out}"
+        );
+    }
 }
 
 #[test]
@@ -51,6 +63,10 @@ fn errors_come_with_a_failing_main() {
         "{out}"
     );
     assert!(!out.contains("run_main"), "{out}");
+    assert!(
+        !out.contains("prometheus_test_needs_harness_false"),
+        "{out}"
+    );
     for message in [
         "`config` takes a string literal, like `config = \"tests/e2e/config.yaml\"`",
         "unknown argument `workers`; expected one of `config`, `post_load`",

@@ -6,27 +6,16 @@ use syn::{LitStr, Path};
 use crate::error::Errors;
 use crate::key_value::{self, Key};
 
-const WORKER: Key = Key {
-    name: "worker",
-    example: "worker = \"worker1\"",
-};
-const ORDER: Key = Key {
-    name: "order",
-    example: "order = 1",
-};
-const PREPARE: Key = Key {
-    name: "prepare",
-    example: "prepare = prepare_todo",
-};
-const NAME: Key = Key {
-    name: "name",
-    example: "name = \"submit todo\"",
-};
-const DESCRIPTION: Key = Key {
-    name: "description",
-    example: "description = \"submits a todo\"",
-};
-const KEYS: [Key; 5] = [WORKER, ORDER, PREPARE, NAME, DESCRIPTION];
+key_value::keys! {
+    /// The keys of `#[step(...)]`.
+    enum StepKey {
+        Worker => ("worker", "worker = \"worker1\""),
+        Order => ("order", "order = 1"),
+        Prepare => ("prepare", "prepare = prepare_todo"),
+        Name => ("name", "name = \"submit todo\""),
+        Description => ("description", "description = \"submits a todo\""),
+    }
+}
 
 /// The arguments of a `#[step]` that read without error.
 pub(crate) struct StepArgs {
@@ -60,24 +49,24 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ParsedArgs {
     let mut prepare = None;
     let mut name = None;
     let mut description = None;
-    let given = key_value::parse_args(tokens, &KEYS, &mut local, |key, value, errors| match key {
-        "worker" => worker = errors.keep(key_value::non_empty_string(value, &WORKER)),
-        "order" => order = errors.keep(key_value::u32_value(value, &ORDER)),
-        "prepare" => prepare = errors.keep(key_value::path(value, &PREPARE)),
-        "name" => name = errors.keep(key_value::non_empty_string(value, &NAME)),
-        _ => description = errors.keep(key_value::string(value, &DESCRIPTION)),
+    let given = key_value::parse_args(tokens, &mut local, |key, value, errors| match key {
+        StepKey::Worker => worker = errors.keep(key_value::non_empty_string(value, key)),
+        StepKey::Order => order = errors.keep(key_value::u32_value(value, key)),
+        StepKey::Prepare => prepare = errors.keep(key_value::path(value, key)),
+        StepKey::Name => name = errors.keep(key_value::non_empty_string(value, key)),
+        StepKey::Description => description = errors.keep(key_value::string(value, key)),
     });
-    match (given.lacks(&WORKER), given.lacks(&ORDER)) {
+    match (given.lacks(StepKey::Worker), given.lacks(StepKey::Order)) {
         (true, true) => local.push(syn::Error::new(
             Span::call_site(),
             "missing `worker` and `order`: write `#[step(worker = \"worker1\", order = 1)]` \
              (a key of workers.json and the step's position in a round)",
         )),
         (true, false) => local.push(missing(
-            &WORKER,
+            StepKey::Worker,
             "the key of workers.json the step runs against",
         )),
-        (false, true) => local.push(missing(&ORDER, "the step's position in a round")),
+        (false, true) => local.push(missing(StepKey::Order, "the step's position in a round")),
         (false, false) => {}
     }
     let args = match (local.is_empty(), worker, order) {
@@ -96,16 +85,17 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ParsedArgs {
     }
     ParsedArgs {
         args,
-        has_prepare: given.has(&PREPARE),
+        has_prepare: given.has(StepKey::Prepare),
     }
 }
 
-fn missing(key: &Key, meaning: &str) -> syn::Error {
+fn missing(key: StepKey, meaning: &str) -> syn::Error {
     syn::Error::new(
         Span::call_site(),
         format!(
             "missing `{}` ({meaning}): add `{}` to `#[step(...)]`",
-            key.name, key.example
+            key.name(),
+            key.example()
         ),
     )
 }
@@ -115,8 +105,9 @@ mod tests {
     use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
     use quote::{ToTokens, quote};
 
-    use super::{ParsedArgs, parse};
+    use super::{ParsedArgs, StepKey, parse};
     use crate::error::{Errors, messages};
+    use crate::key_value::Key as _;
 
     fn read(tokens: TokenStream) -> (ParsedArgs, Vec<String>) {
         let mut errors = Errors::default();
@@ -150,6 +141,14 @@ mod tests {
             args.description.expect("description").value(),
             "submits a todo"
         );
+    }
+
+    #[test]
+    fn every_key_example_reads_without_error() {
+        let examples: Vec<&str> = StepKey::ALL.iter().map(|key| key.example()).collect();
+        let (parsed, errors) = read(examples.join(", ").parse().expect("tokens"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(parsed.args.is_some() && parsed.has_prepare);
     }
 
     #[test]

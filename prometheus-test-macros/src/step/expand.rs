@@ -1,5 +1,6 @@
 //! Generates the code of a valid `#[step]`: the renamed function, the IDE
-//! marker and the registry entry.
+//! marker test (failing under the default test harness) and the registry
+//! entry.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -10,6 +11,7 @@ use syn::{LitStr, ReturnType};
 use super::args::StepArgs;
 use super::item::StepFn;
 use super::validate::Params;
+use crate::marker::marker_test;
 
 /// The expansion of a `#[step]` whose arguments and signature are valid.
 pub(crate) fn step(args: &StepArgs, func: &StepFn, params: &Params<'_>) -> TokenStream {
@@ -63,6 +65,7 @@ pub(crate) fn step(args: &StepArgs, func: &StepFn, params: &Params<'_>) -> Token
     let into_result = quote_spanned! {output_span=>
         ::prometheus_test::__private::StepOutput::into_step_result(#output_ref)
     };
+    let marker = marker_test(ident);
     let file = quote_spanned!(ident.span()=> ::core::file!());
     let line = quote_spanned!(ident.span()=> ::core::line!());
 
@@ -72,8 +75,7 @@ pub(crate) fn step(args: &StepArgs, func: &StepFn, params: &Params<'_>) -> Token
         #renamed
 
         #(#cfgs)*
-        #[::core::prelude::v1::test]
-        fn #ident() {}
+        #marker
 
         #(#cfgs)*
         const _: () = {
