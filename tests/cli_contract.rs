@@ -19,6 +19,12 @@ struct Suite {
     marker: String,
 }
 
+/// The caller's variables a run of the suite sees. Everything else — a
+/// developer's `PROMETHEUS_TEST_RESET`, `PROMETHEUS_TEST_CONFIG`,
+/// `RUST_TEST_NOCAPTURE`, `MONGO_URI`, … — is cleared, so a test depends only
+/// on what it sets. `PROMETHEUS_TEST_MONGOD` only says where the mongod binary is.
+const INHERITED: &[&str] = &["PATH", "HOME", "TMPDIR", "PROMETHEUS_TEST_MONGOD"];
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -57,16 +63,23 @@ impl Suite {
         self.command_of(env!("CARGO_BIN_EXE_contract-suite"), args, env)
     }
 
+    /// `binary` with `args` in a cleared environment: the allow-listed
+    /// variables of the caller, the suite's own, then `env`.
     fn command_of(&self, binary: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(binary);
         cmd.args(args)
+            .env_clear()
+            .envs(
+                INHERITED
+                    .iter()
+                    .filter_map(|&name| Some((name, std::env::var_os(name)?))),
+            )
             .env(
                 "PROMETHEUS_TEST_CONFIG",
                 self.dir.path().join("config.yaml"),
             )
             .env("CONTRACT_LOG", self.dir.path().join("steps.log"))
             .env("PT_CONTRACT_MARKER", &self.marker)
-            .env_remove("RUST_TEST_NOCAPTURE")
             .envs(env.iter().copied());
         cmd
     }

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::{Context as _, anyhow};
@@ -25,7 +24,7 @@ pub struct Runner {
     env: Arc<EnvMap>,
     workers: Vec<Worker>,
     state: Mutex<State>,
-    max_rounds: AtomicU32,
+    max_rounds: u32,
     db: Option<mongodb::Database>,
     http: reqwest::Client,
 }
@@ -37,13 +36,14 @@ impl Runner {
         workers: Vec<Worker>,
         state: State,
         db: Option<mongodb::Database>,
+        max_rounds: u32,
     ) -> Self {
         Self {
             config,
             env,
             workers,
             state: Mutex::new(state),
-            max_rounds: AtomicU32::new(0),
+            max_rounds,
             db,
             // No overall timeout: task endpoints may legitimately take long
             // (config.yaml `step_timeout` bounds a step); a dead address fails fast.
@@ -68,8 +68,11 @@ impl Runner {
         &self.env
     }
 
-    pub(crate) fn set_max_rounds(&self, rounds: u32) {
-        self.max_rounds.store(rounds, Ordering::Relaxed);
+    /// The same run with its rounds counted again: a fresh run recounts
+    /// after its `post_load` hook, which may change the counted data.
+    #[must_use]
+    pub(crate) fn with_max_rounds(self, max_rounds: u32) -> Self {
+        Self { max_rounds, ..self }
     }
 
     /// Every worker of workers.json, in file order.
@@ -134,10 +137,13 @@ impl Runner {
         self.state().current_round()
     }
 
-    /// How many rounds the run plays.
+    /// How many rounds the run plays: config.yaml's `max_rounds`, else the
+    /// documents of `rounds_collection` for the task plus one. Inside the
+    /// `post_load` hook it is the count from the imported fixtures; the run
+    /// then plays the count taken after the hook.
     #[must_use]
     pub fn max_rounds(&self) -> u32 {
-        self.max_rounds.load(Ordering::Relaxed)
+        self.max_rounds
     }
 
     /// config.yaml's `task_id`.
@@ -213,5 +219,145 @@ impl fmt::Debug for Runner {
             .field("max_rounds", &self.max_rounds())
             .field("workers", &self.workers)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load_workers;
+    use serde_json::json;
+
+    /// A runner on a fresh state in `dir`, with two external workers.
+    fn runner(dir: &Path, rounds: u32) -> Runner {
+        let file = dir.join("config.yaml");
+        let config = Config::parse(
+            &file,
+            "task_id: unit\nmax_rounds: 2\nlimits:\n  retries: 3\n  name: fast\n",
+        )
+        .unwrap();
+        let env = Arc::new(EnvMap::default());
+        std::fs::write(
+            dir.join("workers.json"),
+            r#"{"worker1": {"url": "http://127.0.0.1:9"}, "worker2": {"url": "http://127.0.0.1:10"}}"#,
+        )
+        .unwrap();
+        let specs = load_workers(&config, &env).unwrap();
+        let workers = specs
+            .into_iter()
+            .map(|spec| Worker::load(spec, env.clone(), &config).unwrap())
+            .collect();
+        let state = State::fresh(&config.data_dir).unwrap();
+        Runner::new(config, env, workers, state, None, rounds)
+    }
+
+    #[test]
+    fn round_values_shadow_global_ones_and_stay_in_their_round() {
+        let dir = tempfile::tempdir().unwrap();
+        let runner = runner(dir.path(), 2);
+        runner.set_global("pr_urls.worker1", "global").unwrap();
+        runner.set("pr_urls.worker1", "round one").unwrap();
+        assert_eq!(
+            runner.get::<String>("pr_urls.worker1").unwrap(),
+            "round one"
+        );
+        runner.state().next_round().unwrap();
+        assert_eq!(runner.current_round(), 2);
+        assert_eq!(runner.get::<String>("pr_urls.worker1").unwrap(), "global");
+        let saved: Value = serde_json::from_str(
+            &std::fs::read_to_string(State::path_in(runner.data_dir())).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            (&saved["rounds"], &saved["global"]),
+            (
+                &json!({"1": {"pr_urls": {"worker1": "round one"}}}),
+                &json!({"pr_urls": {"worker1": "global"}})
+            ),
+            "every set is saved at once"
+        );
+    }
+
+    #[test]
+    fn missing_null_and_mistyped_values_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let runner = runner(dir.path(), 2);
+        runner.set("nothing", &()).unwrap();
+        runner.set("count", &3).unwrap();
+        assert_eq!(runner.try_get::<u32>("absent").unwrap(), None);
+        assert_eq!(
+            runner.try_get::<u32>("nothing").unwrap(),
+            None,
+            "null reads as unset"
+        );
+        assert_eq!(
+            runner.get::<u32>("absent").unwrap_err().to_string(),
+            "no value at `absent` in round 1 or in the global state"
+        );
+        assert_eq!(
+            runner.get::<String>("count").unwrap_err().to_string(),
+            "the value at `count` has an unexpected type"
+        );
+        assert_eq!(runner.get::<u32>("count").unwrap(), 3);
+    }
+
+    #[test]
+    fn config_values_follow_dot_paths_into_extra_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let runner = runner(dir.path(), 2);
+        assert_eq!(runner.config_value::<u32>("limits.retries").unwrap(), 3);
+        assert_eq!(
+            runner.config_value::<Value>("limits").unwrap(),
+            json!({"retries": 3, "name": "fast"})
+        );
+        let file = dir.path().join("config.yaml").display().to_string();
+        assert_eq!(
+            runner
+                .config_value::<u32>("limits.none")
+                .unwrap_err()
+                .to_string(),
+            format!("{file}: no key `limits.none`")
+        );
+        assert_eq!(
+            format!(
+                "{:#}",
+                runner.config_value::<u32>("limits.name").unwrap_err()
+            ),
+            format!(
+                "{file}: `limits.name` has an unexpected type: invalid type: string \"fast\", expected u32"
+            )
+        );
+    }
+
+    #[test]
+    fn workers_are_found_by_name_and_a_wrong_name_lists_the_known_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let runner = runner(dir.path(), 2);
+        assert_eq!(
+            runner.worker("worker2").unwrap().url(),
+            "http://127.0.0.1:10"
+        );
+        assert_eq!(
+            runner.worker("worker3").unwrap_err().to_string(),
+            "no worker `worker3`; workers.json defines worker1, worker2"
+        );
+        let names: Vec<&str> = runner.workers().iter().map(Worker::name).collect();
+        assert_eq!(names, ["worker1", "worker2"]);
+    }
+
+    #[test]
+    fn a_runner_is_complete_from_the_start_and_recounting_keeps_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let runner = runner(dir.path(), 3);
+        assert_eq!(runner.max_rounds(), 3);
+        runner.set("kept", "yes").unwrap();
+        let runner = runner.with_max_rounds(5);
+        assert_eq!(runner.max_rounds(), 5);
+        assert_eq!(runner.get::<String>("kept").unwrap(), "yes");
+        assert_eq!(runner.task_id(), "unit");
+        assert_eq!(
+            runner.db().unwrap_err().to_string(),
+            "MongoDB is not used by this suite: add a `mongodb` section to config.yaml"
+        );
     }
 }

@@ -330,4 +330,83 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn a_round_value_hides_the_whole_global_value_at_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::fresh(dir.path()).unwrap();
+        state
+            .set(
+                Scope::Global,
+                "pr_urls",
+                json!({"worker1": "g1", "worker2": "g2"}),
+            )
+            .unwrap();
+        state
+            .set(Scope::Round, "pr_urls.worker1", json!("r1"))
+            .unwrap();
+        assert_eq!(
+            state.get("pr_urls"),
+            Some(json!({"worker1": "r1"})),
+            "objects are not merged across scopes"
+        );
+        assert_eq!(state.get("pr_urls.worker1"), Some(json!("r1")));
+        assert_eq!(
+            state.get("pr_urls.worker2"),
+            Some(json!("g2")),
+            "a path the round lacks falls back to the global state"
+        );
+    }
+
+    #[test]
+    fn dotted_sets_merge_into_objects_and_replace_leaves() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::fresh(dir.path()).unwrap();
+        state.set(Scope::Round, "a.b", json!(1)).unwrap();
+        state.set(Scope::Round, "a.c", json!(2)).unwrap();
+        state
+            .set(Scope::Round, "a.b", json!({"deep": true}))
+            .unwrap();
+        assert_eq!(state.get("a"), Some(json!({"b": {"deep": true}, "c": 2})));
+        state.set(Scope::Round, "a", json!("leaf")).unwrap();
+        assert_eq!(
+            state.get("a"),
+            Some(json!("leaf")),
+            "a shorter key replaces the object"
+        );
+        assert_eq!(state.get("a.b"), None);
+    }
+
+    #[test]
+    fn the_runs_own_keys_come_before_stored_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::fresh(dir.path()).unwrap();
+        state.complete_step("work").unwrap();
+        let path = dir.path().join(STATE_FILE);
+        let mut raw: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        raw["rounds"]["1"]["current_round"] = json!(99);
+        raw["global"]["last_completed_step"] = json!("forged");
+        std::fs::write(&path, raw.to_string()).unwrap();
+        let state = State::load(dir.path()).unwrap().unwrap();
+        assert_eq!(state.get("current_round"), Some(json!(1)));
+        assert_eq!(state.get("last_completed_step"), Some(json!("work")));
+    }
+
+    #[test]
+    fn a_round_slot_that_is_not_an_object_is_replaced_on_set() {
+        let dir = tempfile::tempdir().unwrap();
+        State::fresh(dir.path()).unwrap();
+        let path = dir.path().join(STATE_FILE);
+        let mut raw: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        raw["rounds"]["1"] = json!("junk");
+        std::fs::write(&path, raw.to_string()).unwrap();
+        let mut state = State::load(dir.path()).unwrap().unwrap();
+        assert_eq!(state.get("x"), None);
+        state.set(Scope::Round, "x", json!(1)).unwrap();
+        assert_eq!(state.get("x"), Some(json!(1)));
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(saved["rounds"], json!({"1": {"x": 1}}));
+    }
 }

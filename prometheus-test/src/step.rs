@@ -7,8 +7,12 @@ use std::pin::Pin;
 
 use crate::{Runner, Worker};
 
-/// The future a registered step runs: prepare (if any), then execute.
+/// The boxed future of every user function the harness calls: a registered
+/// step (prepare, if any, then execute) and the `post_load` hook.
 pub type StepFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + 'a>>;
+
+/// A `post_load` hook, as `main!()` adapts it.
+pub(crate) type PostLoad = for<'a> fn(&'a mongodb::Database, &'a Runner) -> StepFuture<'a>;
 
 /// One registered step, submitted to `inventory` by `#[step]`.
 ///
@@ -111,13 +115,24 @@ macro_rules! skip {
     };
 }
 
-/// What a step function may return: `()` or `Result<(), E>` with an error
-/// convertible into `anyhow::Error`.
+/// Keeps [`StepOutput`] and [`PrepareOutput`] closed: the harness decides
+/// what a step may return, so a new accepted type is a change of this crate.
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for () {}
+    impl<T, E> Sealed for Result<T, E> {}
+}
+
+/// What a step function or `post_load` hook may return: `()` or
+/// `Result<(), E>` with an error convertible into `anyhow::Error`.
+///
+/// Sealed: implemented for exactly those types, and not implementable
+/// outside this crate.
 #[diagnostic::on_unimplemented(
     message = "a step or `post_load` hook must return `()` or `Result<(), E>` where `E: Into<anyhow::Error>`",
     label = "`{Self}` is not a step result"
 )]
-pub trait StepOutput {
+pub trait StepOutput: sealed::Sealed {
     /// Converts the return value into the harness's result.
     fn into_step_result(self) -> anyhow::Result<()>;
 }
@@ -134,13 +149,17 @@ impl<E: Into<anyhow::Error>> StepOutput for Result<(), E> {
     }
 }
 
-/// What a prepare function may return: `Result<T, E>`; `T` is the type of the
-/// step's third parameter.
+/// What a prepare function may return: `Result<T, E>` with an error
+/// convertible into `anyhow::Error`; `T` is the type of the step's third
+/// parameter.
+///
+/// Sealed: implemented for exactly those types, and not implementable
+/// outside this crate.
 #[diagnostic::on_unimplemented(
     message = "a prepare function must return `Result<T, E>` where `E: Into<anyhow::Error>`",
     label = "`{Self}` is not a prepare result"
 )]
-pub trait PrepareOutput {
+pub trait PrepareOutput: sealed::Sealed {
     /// The prepared value handed to the step.
     type Value;
     /// Converts the return value into the harness's result.

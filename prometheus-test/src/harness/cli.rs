@@ -1,9 +1,50 @@
-//! The command line: libtest's flags (so `cargo test`, IDEs and debuggers
-//! can drive the binary), plus `--reset`.
+//! Run control: everything a run is told from outside the suite's files —
+//! libtest's command line (so `cargo test`, IDEs and debuggers can drive the
+//! binary), `--reset`, and the process environment variables that steer the
+//! run — read in this one place from the arguments and one snapshot of the
+//! environment.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 use libtest_mimic::{Arguments, FormatSetting};
+
+/// `PROMETHEUS_TEST_RESET=1`: the same as `--reset`.
+pub(crate) const RESET_VAR: &str = "PROMETHEUS_TEST_RESET";
+/// `PROMETHEUS_TEST_CONFIG=path`: config.yaml to use instead of `main!`'s `config`.
+pub(crate) const CONFIG_VAR: &str = "PROMETHEUS_TEST_CONFIG";
+/// `RUST_TEST_NOCAPTURE` (libtest's): anything but `0` is `--nocapture`.
+pub(crate) const NOCAPTURE_VAR: &str = "RUST_TEST_NOCAPTURE";
+
+/// The process environment variables the harness reads, captured once.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ProcessEnv {
+    vars: BTreeMap<OsString, OsString>,
+}
+
+impl ProcessEnv {
+    /// The variables of this process.
+    pub(crate) fn capture() -> Self {
+        Self::from_pairs(std::env::vars_os())
+    }
+
+    /// Exactly the given variables (tests).
+    pub(crate) fn from_pairs<K: Into<OsString>, V: Into<OsString>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&OsString> {
+        self.vars.get(&OsString::from(name))
+    }
+}
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,19 +54,25 @@ pub(crate) enum Format {
     Json,
 }
 
-/// The parsed command line.
+/// What the command line and the environment ask of this run.
 #[derive(Debug)]
-pub(crate) struct Cli {
+pub(crate) struct RunControl {
+    /// libtest's flags: selection (`--exact`, filters, `--skip`), `--list`, format.
     pub(crate) libtest: Arguments,
-    /// `--reset` (or `PROMETHEUS_TEST_RESET=1`): start a fresh run.
+    /// `--reset` or `PROMETHEUS_TEST_RESET=1`: start a fresh run.
     pub(crate) reset: bool,
+    /// `--nocapture` or `RUST_TEST_NOCAPTURE` (not `0`): stream worker logs
+    /// live instead of capturing them per step.
+    pub(crate) nocapture: bool,
+    /// `PROMETHEUS_TEST_CONFIG`: config.yaml to use instead of `main!`'s.
+    pub(crate) config_file: Option<PathBuf>,
 }
 
-impl Cli {
-    /// Parses `args` (the program name first). Bad flags end the process
-    /// with libtest's usage error, as any test binary does.
-    pub(crate) fn parse_from(args: impl IntoIterator<Item = OsString>) -> Self {
-        let mut reset = std::env::var_os("PROMETHEUS_TEST_RESET").is_some_and(|v| v == "1");
+impl RunControl {
+    /// Parses `args` (the program name first) with `env`. Bad flags end the
+    /// process with libtest's usage error, as any test binary does.
+    pub(crate) fn parse(args: impl IntoIterator<Item = OsString>, env: &ProcessEnv) -> Self {
+        let mut reset = env.get(RESET_VAR).is_some_and(|v| v == "1");
         let libtest_args: Vec<OsString> = args
             .into_iter()
             .filter(|arg| {
@@ -34,9 +81,13 @@ impl Cli {
                 !is_reset
             })
             .collect();
+        let libtest = Arguments::from_iter(libtest_args);
+        let nocapture = libtest.nocapture || env.get(NOCAPTURE_VAR).is_some_and(|v| v != "0");
         Self {
-            libtest: Arguments::from_iter(libtest_args),
+            libtest,
             reset,
+            nocapture,
+            config_file: env.get(CONFIG_VAR).map(PathBuf::from),
         }
     }
 
@@ -48,38 +99,38 @@ impl Cli {
             _ => Format::Pretty,
         }
     }
-
-    /// Worker logs are streamed live instead of captured per step.
-    pub(crate) fn nocapture(&self) -> bool {
-        self.libtest.nocapture || std::env::var_os("RUST_TEST_NOCAPTURE").is_some_and(|v| v != "0")
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Cli {
-        Cli::parse_from(
+    fn parse_with(args: &[&str], env: &[(&str, &str)]) -> RunControl {
+        RunControl::parse(
             std::iter::once("e2e")
                 .chain(args.iter().copied())
                 .map(OsString::from),
+            &ProcessEnv::from_pairs(env.iter().copied()),
         )
+    }
+
+    fn parse(args: &[&str]) -> RunControl {
+        parse_with(args, &[])
     }
 
     #[test]
     fn accepts_what_ides_and_cargo_send() {
-        let cli = parse(&[
+        let control = parse(&[
             "steps::task::worker_task",
             "--exact",
             "--nocapture",
             "--include-ignored",
         ]);
         assert_eq!(
-            cli.libtest.filter.as_deref(),
+            control.libtest.filter.as_deref(),
             Some("steps::task::worker_task")
         );
-        assert!(cli.libtest.exact && cli.nocapture() && !cli.reset);
+        assert!(control.libtest.exact && control.nocapture && !control.reset);
         let rustrover = parse(&[
             "--format=json",
             "-Z",
@@ -100,8 +151,32 @@ mod tests {
 
     #[test]
     fn reset_is_ours_and_removed_before_libtest_parses() {
-        let cli = parse(&["--reset", "audit"]);
-        assert!(cli.reset);
-        assert_eq!(cli.libtest.filter.as_deref(), Some("audit"));
+        let control = parse(&["--reset", "audit"]);
+        assert!(control.reset);
+        assert_eq!(control.libtest.filter.as_deref(), Some("audit"));
+    }
+
+    #[test]
+    fn the_environment_snapshot_steers_the_run() {
+        let plain = parse(&[]);
+        assert!(!plain.reset && !plain.nocapture && plain.config_file.is_none());
+        let steered = parse_with(
+            &[],
+            &[
+                (RESET_VAR, "1"),
+                (NOCAPTURE_VAR, "1"),
+                (CONFIG_VAR, "/suite/config.yaml"),
+            ],
+        );
+        assert!(steered.reset && steered.nocapture);
+        assert_eq!(
+            steered.config_file.as_deref(),
+            Some(std::path::Path::new("/suite/config.yaml"))
+        );
+        let off = parse_with(&[], &[(RESET_VAR, "yes"), (NOCAPTURE_VAR, "0")]);
+        assert!(
+            !off.reset && !off.nocapture,
+            "only `1` resets; `0` captures"
+        );
     }
 }

@@ -1,7 +1,16 @@
-//! The `main!()` entry point: parses the libtest command line, lists or
-//! plays the steps, and returns the exit code once every process is stopped.
+//! The `main!()` entry point: reads the run control (command line and
+//! environment), lists or plays the steps, and returns the exit code once
+//! every process is stopped.
+//!
+//! One run, top to bottom: [`cli`] (run control) → [`select`] → [`session`],
+//! which drives [`setup`] (loaded → ready), starts the workers ([`launch`]),
+//! plays the [`plan`] one step at a time ([`execute`]) and reports each
+//! result ([`report`]).
 
 mod cli;
+mod execute;
+mod interrupts;
+mod launch;
 mod paths;
 mod plan;
 mod report;
@@ -10,18 +19,17 @@ mod session;
 mod setup;
 mod steps;
 
-use std::future::Future;
-use std::pin::Pin;
+#[cfg(test)]
+mod tests;
+
+use std::ffi::OsString;
 use std::process::ExitCode;
 
-use crate::Runner;
+use crate::step::{PostLoad, StepDef};
 
-use self::cli::Cli;
+use self::cli::{ProcessEnv, RunControl};
 use self::report::Reporter;
 use self::select::Selection;
-
-/// The future of a post-load hook.
-pub type PostLoadFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + 'a>>;
 
 /// What `main!()` passes to [`run_main`].
 #[derive(Debug)]
@@ -33,40 +41,60 @@ pub struct MainOptions {
     /// The `config` argument: config.yaml relative to the test file's directory.
     pub config: Option<&'static str>,
     /// The `post_load` argument.
-    pub post_load: Option<for<'a> fn(&'a mongodb::Database, &'a Runner) -> PostLoadFuture<'a>>,
+    pub post_load: Option<PostLoad>,
 }
 
 /// libtest's exit code for a failed run.
 const FAILED: u8 = 101;
 
-/// Runs the suite with the process's command line.
+/// Runs the registered steps with the process's command line and environment,
+/// printing results on stdout.
 #[must_use]
 #[expect(
     clippy::needless_pass_by_value,
     reason = "generated code hands the options over"
 )]
 pub fn run_main(options: MainOptions) -> ExitCode {
-    let cli = Cli::parse_from(std::env::args_os());
-    let steps = steps::registered();
+    let code = run_with(
+        &options,
+        &steps::registered(),
+        std::env::args_os(),
+        &ProcessEnv::capture(),
+        Box::new(std::io::stdout()),
+    );
+    ExitCode::from(code)
+}
+
+/// One whole run in this process: `steps` (sorted by order) driven by `args`
+/// (the program name first) and `env`, with the libtest output written to
+/// `out` and progress notes to stderr. Returns the exit code.
+pub(crate) fn run_with(
+    options: &MainOptions,
+    steps: &[&'static StepDef],
+    args: impl IntoIterator<Item = OsString>,
+    env: &ProcessEnv,
+    out: Box<dyn std::io::Write>,
+) -> u8 {
+    let control = RunControl::parse(args, env);
+    let mut reporter = Reporter::new(control.format(), out);
     if steps.is_empty() {
         report::note(&format!("error: {}", steps::NO_STEPS));
-        return ExitCode::from(FAILED);
+        return FAILED;
     }
     let test_names: Vec<String> = steps.iter().map(|s| s.test_name()).collect();
-    let selection = Selection::new(&cli.libtest, &test_names);
-    if cli.libtest.list {
+    let selection = Selection::new(&control.libtest, &test_names);
+    if control.libtest.list {
         let listed: Vec<String> = (0..test_names.len())
             .filter(|&i| selection.contains(i))
             .map(|i| test_names[i].clone())
             .collect();
-        Reporter::list(cli.format(), &listed);
-        return ExitCode::SUCCESS;
+        reporter.list(&listed);
+        return 0;
     }
     if selection.count() == 0 {
-        let mut reporter = Reporter::new(cli.format());
         reporter.suite_started(0, test_names.len());
         reporter.finish();
-        return ExitCode::SUCCESS;
+        return 0;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -76,17 +104,17 @@ pub fn run_main(options: MainOptions) -> ExitCode {
         Ok(runtime) => runtime,
         Err(err) => {
             report::note(&format!("error: cannot start the async runtime: {err}"));
-            return ExitCode::from(FAILED);
+            return FAILED;
         }
     };
     let session = session::Session {
-        options: &options,
-        cli: &cli,
-        steps: &steps,
+        options,
+        control: &control,
+        steps,
         test_names: &test_names,
         selection: &selection,
     };
-    let code = runtime.block_on(session.run());
+    let code = runtime.block_on(session.run(reporter));
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    ExitCode::from(code)
+    code
 }

@@ -17,7 +17,14 @@ pub(crate) enum Verdict {
     Failed { message: String, logs: Vec<String> },
 }
 
-/// Prints results as they come and the closing summary.
+impl Verdict {
+    pub(crate) fn is_failure(&self) -> bool {
+        matches!(self, Self::Failed { .. })
+    }
+}
+
+/// Prints results as they come and the closing summary to one output (the
+/// process's stdout, or a buffer in tests).
 pub(crate) struct Reporter {
     out: Box<dyn std::io::Write>,
     format: Format,
@@ -29,11 +36,7 @@ pub(crate) struct Reporter {
 }
 
 impl Reporter {
-    pub(crate) fn new(format: Format) -> Self {
-        Self::to(format, Box::new(std::io::stdout()))
-    }
-
-    pub(crate) fn to(format: Format, out: Box<dyn std::io::Write>) -> Self {
+    pub(crate) fn new(format: Format, out: Box<dyn std::io::Write>) -> Self {
         Self {
             out,
             format,
@@ -46,15 +49,15 @@ impl Reporter {
     }
 
     /// Prints `name: test` lines, libtest's `--list` output.
-    pub(crate) fn list(format: Format, names: &[String]) {
+    pub(crate) fn list(&mut self, names: &[String]) {
         let mut out = String::new();
         for name in names {
             let _ = writeln!(out, "{name}: test");
         }
-        if format == Format::Pretty {
+        if self.format == Format::Pretty {
             let _ = writeln!(out, "\n{} tests, 0 benchmarks", names.len());
         }
-        write_flush(&mut std::io::stdout().lock(), &out);
+        self.print(&out);
     }
 
     pub(crate) fn suite_started(&mut self, planned: usize, filtered_out: usize) {
@@ -211,25 +214,11 @@ pub(crate) fn note(text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
-    use std::rc::Rc;
-
-    #[derive(Clone, Default)]
-    struct Sink(Rc<RefCell<Vec<u8>>>);
-
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::harness::tests::{Sink, normalise_times};
 
     fn run(format: Format) -> (bool, String) {
         let sink = Sink::default();
-        let mut r = Reporter::to(format, Box::new(sink.clone()));
+        let mut r = Reporter::new(format, Box::new(sink.clone()));
         r.suite_started(3, 2);
         r.step_started("steps::task", 1);
         r.step_finished("steps::task", 1, Verdict::Passed, Duration::from_millis(5));
@@ -252,60 +241,122 @@ mod tests {
             Duration::ZERO,
         );
         let ok = r.finish();
-        let text = String::from_utf8(sink.0.borrow().clone()).unwrap();
-        (ok, text)
+        (ok, sink.text())
     }
 
     #[test]
     fn pretty_output_reads_like_libtest() {
         let (ok, text) = run(Format::Pretty);
         assert!(!ok);
-        assert!(text.contains("\nrunning 3 tests\n"), "{text}");
-        assert!(
-            text.contains("test [round 1] steps::task ... ok ("),
-            "{text}"
+        assert_eq!(
+            normalise_times(&text),
+            "\nrunning 3 tests\n\
+             test [round 1] steps::task ... ok (T.TTs)\n\
+             test [round 1] steps::extra ... ignored, no todo left\n\
+             test [round 2] steps::audit ... FAILED\n\
+             \n\
+             failures:\n\
+             \n\
+             ---- steps::audit [round 2] ----\n\
+             Error: bad audit\n\
+             \n\
+             worker output during the step:\n\
+             [worker2 ERR] boom\n\
+             \n\
+             \n\
+             failures:\n    steps::audit\n\
+             \n\
+             test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 2 filtered out; finished in T.TTs\n\
+             \n"
         );
-        assert!(
-            text.contains("test [round 1] steps::extra ... ignored, no todo left\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("test [round 2] steps::audit ... FAILED\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("---- steps::audit [round 2] ----\nError: bad audit\n"),
-            "{text}"
-        );
-        assert!(text.contains("[worker2 ERR] boom"), "{text}");
-        assert!(text.contains("\nfailures:\n    steps::audit\n"), "{text}");
-        assert!(text.contains("test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 2 filtered out; finished in "), "{text}");
     }
 
     #[test]
-    fn terse_and_json_formats() {
+    fn terse_output_is_one_character_per_step() {
         let (_, terse) = run(Format::Terse);
-        assert!(terse.contains(".iF\n"), "{terse}");
-        let (_, json) = run(Format::Json);
-        let events: Vec<serde_json::Value> = json
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
         assert_eq!(
-            events[0],
-            json!({"type": "suite", "event": "started", "test_count": 3})
+            normalise_times(&terse),
+            "\nrunning 3 tests\n.iF\n\
+             \n\
+             failures:\n\
+             \n\
+             ---- steps::audit [round 2] ----\n\
+             Error: bad audit\n\
+             \n\
+             worker output during the step:\n\
+             [worker2 ERR] boom\n\
+             \n\
+             \n\
+             failures:\n    steps::audit\n\
+             \n\
+             test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 2 filtered out; finished in T.TTs\n\
+             \n"
         );
-        assert_eq!(events[4]["event"], "ignored");
-        assert_eq!(events[4]["message"], "no todo left");
-        assert_eq!(events[6]["event"], "failed");
-        let last = events.last().unwrap();
+    }
+
+    #[test]
+    fn json_output_is_libtest_json() {
+        let (_, json) = run(Format::Json);
         assert_eq!(
+            normalise_times(&json),
+            concat!(
+                r#"{"type":"suite","event":"started","test_count":3}"#,
+                "\n",
+                r#"{"type":"test","event":"started","name":"steps::task"}"#,
+                "\n",
+                r#"{"type":"test","name":"steps::task","event":"ok","exec_time":0}"#,
+                "\n",
+                r#"{"type":"test","event":"started","name":"steps::extra"}"#,
+                "\n",
+                r#"{"type":"test","name":"steps::extra","event":"ignored","message":"no todo left"}"#,
+                "\n",
+                r#"{"type":"test","event":"started","name":"steps::audit"}"#,
+                "\n",
+                r#"{"type":"test","name":"steps::audit","event":"failed","exec_time":0,"stdout":"Error: bad audit\n\nworker output during the step:\n[worker2 ERR] boom\n"}"#,
+                "\n",
+                r#"{"type":"suite","event":"failed","passed":1,"failed":1,"ignored":1,"measured":0,"filtered_out":2,"exec_time":0}"#,
+                "\n",
+            )
+        );
+    }
+
+    #[test]
+    fn list_output_is_libtests() {
+        let sink = Sink::default();
+        Reporter::new(Format::Pretty, Box::new(sink.clone()))
+            .list(&["steps::a".to_owned(), "steps::b".to_owned()]);
+        let terse = Sink::default();
+        Reporter::new(Format::Terse, Box::new(terse.clone())).list(&["steps::a".to_owned()]);
+        assert_eq!(
+            (sink.text(), terse.text()),
             (
-                last["event"].as_str(),
-                last["passed"].as_u64(),
-                last["filtered_out"].as_u64()
-            ),
-            (Some("failed"), Some(1), Some(2))
+                "steps::a: test\nsteps::b: test\n\n2 tests, 0 benchmarks\n".to_owned(),
+                "steps::a: test\n".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn a_run_error_fails_the_summary() {
+        let sink = Sink::default();
+        let mut r = Reporter::new(Format::Pretty, Box::new(sink.clone()));
+        r.suite_started(1, 0);
+        r.run_error("cannot save the state");
+        assert!(!r.finish());
+        assert_eq!(
+            normalise_times(&sink.text()),
+            "\nrunning 1 test\n\
+             \n\
+             failures:\n\
+             \n\
+             ---- (the run) [round 0] ----\n\
+             Error: cannot save the state\n\
+             \n\
+             \n\
+             failures:\n    (the run)\n\
+             \n\
+             test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in T.TTs\n\
+             \n"
         );
     }
 }

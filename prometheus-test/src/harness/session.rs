@@ -1,63 +1,31 @@
-//! One run of the suite: load and check everything, connect MongoDB, set up
-//! the state, start the workers, play the planned steps, and stop everything
-//! before the exit code is returned.
+//! One run of the suite, in order: load and check everything, connect
+//! MongoDB, set up the state and the runner, start the workers, play the
+//! planned steps, and stop everything before the exit code is returned.
+//! SIGINT/SIGTERM stop the run at any point, also after everything is stopped.
 
-use std::collections::BTreeSet;
-use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
-use futures_util::FutureExt as _;
-use tokio::sync::watch;
-
-use super::cli::Cli;
+use super::cli::RunControl;
+use super::execute::execute;
+use super::interrupts::Interrupts;
+use super::launch::launch_specs;
 use super::plan::{Action, plan};
-use super::report::{self, Reporter, Verdict};
+use super::report::{self, Reporter};
 use super::select::Selection;
-use super::setup::Ready;
-use super::{FAILED, MainOptions};
+use super::setup::{self, Ready, SetupInputs};
+use super::{FAILED, MainOptions, paths};
 use crate::Runner;
-use crate::config::Launch;
-use crate::process::{Fleet, LaunchSpec, LogMode, TerminationSignal, termination_signal};
-use crate::step::{Outcome, StepDef};
+use crate::process::{Fleet, LogMode, TerminationSignal};
+use crate::step::StepDef;
 
-/// Everything `run_main` hands over to one run.
+/// Everything `run_with` hands over to one run.
 pub(super) struct Session<'a> {
     pub(super) options: &'a MainOptions,
-    pub(super) cli: &'a Cli,
+    pub(super) control: &'a RunControl,
     pub(super) steps: &'a [&'static StepDef],
     /// The steps' test names (their Rust paths), by index.
     pub(super) test_names: &'a [String],
     pub(super) selection: &'a Selection,
-}
-
-/// The run's SIGINT/SIGTERM watch, installed once so no signal is missed
-/// between two waits.
-struct Interrupts {
-    seen: watch::Receiver<Option<TerminationSignal>>,
-}
-
-impl Interrupts {
-    fn install() -> Self {
-        let (tx, seen) = watch::channel(None);
-        let signal = termination_signal();
-        tokio::spawn(async move {
-            let _ = tx.send(Some(signal.await));
-        });
-        Self { seen }
-    }
-
-    /// Resolves once SIGINT or SIGTERM has arrived.
-    async fn wait(&self) -> TerminationSignal {
-        let mut seen = self.seen.clone();
-        loop {
-            if let Some(signal) = *seen.borrow_and_update() {
-                return signal;
-            }
-            if seen.changed().await.is_err() {
-                return std::future::pending().await;
-            }
-        }
-    }
 }
 
 /// Why the step loop ended early.
@@ -68,9 +36,9 @@ enum Stop {
 
 impl Session<'_> {
     /// Plays the run and returns the process exit code.
-    pub(super) async fn run(self) -> u8 {
+    pub(super) async fn run(self, reporter: Reporter) -> u8 {
         let interrupts = Interrupts::install();
-        let loaded = match self.load() {
+        let loaded = match setup::load(self.setup_inputs()) {
             Ok(loaded) => loaded,
             Err(err) => return failed(&err),
         };
@@ -83,11 +51,11 @@ impl Session<'_> {
             Err(err) => return failed(&err),
         };
         let ready = tokio::select! {
-            ready = self.set_up(loaded, mongo.as_ref()) => ready.map_err(|err| failed(&err)),
+            ready = loaded.set_up(mongo.as_ref()) => ready.map_err(|err| failed(&err)),
             signal = interrupts.wait() => Err(interrupted(signal, "before any step ran")),
         };
         let code = match ready {
-            Ok(ready) => self.play(ready, &interrupts).await,
+            Ok(ready) => self.play(ready, &interrupts, reporter).await,
             Err(code) => code,
         };
         if let Some(mongo) = mongo {
@@ -96,8 +64,22 @@ impl Session<'_> {
         code
     }
 
+    fn setup_inputs(&self) -> SetupInputs<'_> {
+        let config_file = self.control.config_file.clone().unwrap_or_else(|| {
+            paths::tests_dir(self.options.source_file, self.options.manifest_dir)
+                .join(self.options.config.unwrap_or("config.yaml"))
+        });
+        SetupInputs {
+            config_file,
+            steps: self.steps,
+            reset: self.control.reset,
+            filtered: self.selection.is_filtered(),
+            post_load: self.options.post_load,
+        }
+    }
+
     /// Starts the workers, plays the plan, stops the workers, prints the summary.
-    async fn play(&self, ready: Ready, interrupts: &Interrupts) -> u8 {
+    async fn play(&self, ready: Ready, interrupts: &Interrupts, mut reporter: Reporter) -> u8 {
         let Ready { runner, position } = ready;
         let actions = plan(
             self.steps.len(),
@@ -105,18 +87,7 @@ impl Session<'_> {
             runner.max_rounds(),
             self.selection,
         );
-        let planned: BTreeSet<usize> = actions
-            .iter()
-            .filter_map(|a| match a {
-                Action::Step { index, .. } => Some(*index),
-                Action::NextRound => None,
-            })
-            .collect();
-        let executions = actions
-            .iter()
-            .filter(|a| matches!(a, Action::Step { .. }))
-            .count();
-        let mode = if self.cli.nocapture() {
+        let mode = if self.control.nocapture {
             LogMode::Stream
         } else {
             LogMode::Capture
@@ -136,8 +107,8 @@ impl Session<'_> {
             started.elapsed().as_secs_f64(),
             runner.max_rounds()
         ));
-        let mut reporter = Reporter::new(self.cli.format());
-        reporter.suite_started(executions, self.steps.len() - planned.len());
+        let (executions, unplanned) = counts(&actions, self.steps.len());
+        reporter.suite_started(executions, unplanned);
         let stop = self
             .play_actions(&runner, &fleet, interrupts, &mut reporter, &actions)
             .await;
@@ -171,49 +142,33 @@ impl Session<'_> {
                 }
                 continue;
             };
-            let step = self.steps[index];
             let name = &self.test_names[index];
             reporter.step_started(name, round);
-            fleet.begin_capture();
-            let started = Instant::now();
-            let outcome = tokio::select! {
-                result = run_step(step, runner) => Outcome::from_result(result),
-                exited = fleet.any_exit() => Outcome::Failed(anyhow::Error::new(exited)),
-                signal = interrupts.wait() => {
-                    let message = format!("interrupted by {}", signal.name());
-                    let logs = fleet.take_captured();
-                    reporter.step_finished(name, round, Verdict::Failed { message, logs }, started.elapsed());
-                    return Some(Stop::Signal(signal));
-                }
-            };
-            let elapsed = started.elapsed();
-            let logs = fleet.take_captured();
-            let saved = match (&outcome, record) {
-                (Outcome::Passed | Outcome::Skipped(_), true) => {
-                    runner.state().complete_step(step.name)
-                }
-                _ => Ok(()),
-            };
-            let verdict = match (outcome, saved) {
-                (Outcome::Failed(err), _) => Verdict::Failed {
-                    message: describe(step, &err),
-                    logs,
-                },
-                (_, Err(err)) => Verdict::Failed {
-                    message: format!("cannot record the step: {err:#}"),
-                    logs,
-                },
-                (Outcome::Passed, Ok(())) => Verdict::Passed,
-                (Outcome::Skipped(reason), Ok(())) => Verdict::Skipped(reason),
-            };
-            let failed = matches!(verdict, Verdict::Failed { .. });
-            reporter.step_finished(name, round, verdict, elapsed);
+            let executed = execute(self.steps[index], record, runner, fleet, interrupts).await;
+            let failed = executed.verdict.is_failure();
+            reporter.step_finished(name, round, executed.verdict, executed.elapsed);
+            if let Some(signal) = executed.interrupted {
+                return Some(Stop::Signal(signal));
+            }
             if failed {
                 return Some(Stop::Failed);
             }
         }
         None
     }
+}
+
+/// The step executions the plan holds, and how many steps it leaves out.
+fn counts(actions: &[Action], steps: usize) -> (usize, usize) {
+    let mut planned = vec![false; steps];
+    let mut executions = 0;
+    for action in actions {
+        if let Action::Step { index, .. } = *action {
+            planned[index] = true;
+            executions += 1;
+        }
+    }
+    (executions, planned.iter().filter(|&&p| !p).count())
 }
 
 fn failed(err: &anyhow::Error) -> u8 {
@@ -224,76 +179,4 @@ fn failed(err: &anyhow::Error) -> u8 {
 fn interrupted(signal: TerminationSignal, when: &str) -> u8 {
     report::note(&format!("interrupted by {} {when}", signal.name()));
     signal.exit_code()
-}
-
-/// Runs one step, turning a panic into a failure and applying config.yaml's
-/// `step_timeout`.
-async fn run_step(step: &StepDef, runner: &Runner) -> anyhow::Result<()> {
-    let worker = runner.worker(step.worker)?;
-    let running = AssertUnwindSafe((step.run)(runner, worker)).catch_unwind();
-    let finished = match runner.config().step_timeout {
-        None => running.await,
-        Some(limit) => tokio::time::timeout(limit, running).await.map_err(|_| {
-            anyhow::anyhow!("the step did not finish within {limit:?} (config.yaml `step_timeout`)")
-        })?,
-    };
-    finished.unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(ToString::to_string)
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a non-string panic payload".to_owned());
-        Err(anyhow::anyhow!("the step panicked: {message}"))
-    })
-}
-
-fn describe(step: &StepDef, err: &anyhow::Error) -> String {
-    let description = step
-        .description
-        .lines()
-        .next()
-        .map(|line| format!(" ({line})"))
-        .unwrap_or_default();
-    format!(
-        "step `{}`{description} on {} at {} failed: {err:#}",
-        step.name,
-        step.worker,
-        step.location()
-    )
-}
-
-/// The workers to spawn; external ones (`url` only) are left alone.
-fn launch_specs(runner: &Runner) -> Vec<LaunchSpec> {
-    let config = runner.config();
-    runner
-        .workers()
-        .iter()
-        .filter_map(|worker| {
-            let spec = worker.spec();
-            let Launch::Spawn(command) = &spec.launch else {
-                return None;
-            };
-            Some(LaunchSpec {
-                name: spec.name.clone(),
-                command: command.clone(),
-                cwd: config.tests_dir.clone(),
-                env: runner
-                    .env()
-                    .iter()
-                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                    .chain(
-                        worker
-                            .server_env()
-                            .map(|(k, v)| (k.to_owned(), v.to_owned())),
-                    )
-                    .collect(),
-                port: spec.port,
-                health_url: spec
-                    .health_path
-                    .as_ref()
-                    .map(|p| format!("{}{p}", spec.url)),
-                start_timeout: spec.start_timeout,
-            })
-        })
-        .collect()
 }

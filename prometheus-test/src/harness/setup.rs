@@ -1,6 +1,9 @@
-//! Before the first step: read and check everything (no side effects), then,
-//! with MongoDB connected, open the state — resumed, or fresh with the
-//! fixtures imported and the `post_load` hook run.
+//! The setup phase, before the first step: [`load`] reads and checks
+//! everything without side effects (a [`Loaded`] run), then, with MongoDB
+//! connected, [`Loaded::set_up`] opens the state — resumed, or fresh with the
+//! fixtures imported and the `post_load` hook run — and returns a [`Ready`]
+//! run. It is given everything it needs in [`SetupInputs`] and knows nothing
+//! of the session that drives it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,18 +12,34 @@ use anyhow::Context as _;
 
 use super::plan::Position;
 use super::report;
-use super::session::Session;
 use super::steps;
 use crate::config::{Config, EnvMap, Problems, load_workers};
 use crate::mongo::{self, Fixtures, Mongo};
 use crate::state::State;
+use crate::step::{PostLoad, StepDef};
 use crate::{Runner, Worker};
 
+/// What the setup phase is given.
+pub(super) struct SetupInputs<'a> {
+    /// config.yaml.
+    pub(super) config_file: PathBuf,
+    /// The registered steps, in order.
+    pub(super) steps: &'a [&'static StepDef],
+    /// `--reset`: ignore the saved state.
+    pub(super) reset: bool,
+    /// The command line selects some steps only: a completed run is then
+    /// resumed (to replay the selection) instead of restarted.
+    pub(super) filtered: bool,
+    /// `main!`'s `post_load` hook.
+    pub(super) post_load: Option<PostLoad>,
+}
+
 /// What was read and checked before anything starts or is written.
-pub(super) struct Loaded {
+pub(super) struct Loaded<'a> {
+    inputs: SetupInputs<'a>,
     config: Config,
     env: EnvMap,
-    pub(super) needs_mongo: bool,
+    needs_mongo: bool,
     saved: Option<State>,
     /// The workers with the keys their files hold (generated ones come later).
     workers: Vec<Worker>,
@@ -28,7 +47,84 @@ pub(super) struct Loaded {
     fixtures: Option<Fixtures>,
 }
 
-impl Loaded {
+/// A run ready to play: the complete runner and where the run stands.
+pub(super) struct Ready {
+    pub(super) runner: Runner,
+    pub(super) position: Position,
+}
+
+/// Reads config.yaml, the `.env` files and workers.json, checks them with
+/// the registered steps (every problem at once), reads the saved state, and
+/// validates the fixtures of a fresh run. Writes nothing.
+pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
+    let mut problems = Problems::default();
+    steps::check_among_themselves(inputs.steps, &mut problems);
+    let loaded = problems.take(load_config(&inputs.config_file));
+    let Some((config, env)) = loaded else {
+        return Err(anyhow::Error::from(problems));
+    };
+    let needs_mongo = config.needs_mongodb() || inputs.post_load.is_some();
+    let mut provisional = env.clone();
+    if needs_mongo && env.get("MONGO_URI").is_none() {
+        // Until a server is chosen, a mapped MONGO_URI checks as the default.
+        provisional.set("MONGO_URI", mongo::DEFAULT_URI);
+    }
+    let workers = check_workers(inputs.steps, &config, &Arc::new(provisional), &mut problems);
+    problems.into_result(()).map_err(anyhow::Error::from)?;
+
+    let saved = if inputs.reset {
+        None
+    } else {
+        State::load(&config.data_dir)?.filter(|state| {
+            let pending = state.setup_pending();
+            if pending {
+                report::note("the last fresh run stopped during its setup: starting fresh");
+            }
+            !pending
+        })
+    };
+    let fixtures = match (&saved, needs_mongo) {
+        (None, true) => Some(read_fixtures(&config)?),
+        _ => None,
+    };
+    Ok(Loaded {
+        inputs,
+        config,
+        env,
+        needs_mongo,
+        saved,
+        workers,
+        fixtures,
+    })
+}
+
+fn load_config(config_file: &Path) -> anyhow::Result<(Config, EnvMap)> {
+    let config = Config::load(config_file)?;
+    let env = EnvMap::load(&config.project_dir, &config.tests_dir)?;
+    Ok((config, env))
+}
+
+/// workers.json and the keypair files it names; every step's worker must exist.
+fn check_workers(
+    steps: &[&StepDef],
+    config: &Config,
+    env: &Arc<EnvMap>,
+    problems: &mut Problems,
+) -> Vec<Worker> {
+    let Some(specs) = problems.take(load_workers(config, env)) else {
+        return Vec::new();
+    };
+    let names: Vec<String> = specs.iter().map(|w| w.name.clone()).collect();
+    let workers = specs
+        .into_iter()
+        .filter_map(|spec| problems.take(Worker::load(spec, env.clone(), config)))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    steps::check_workers(steps, &names, problems);
+    workers
+}
+
+impl Loaded<'_> {
     /// Connects to MongoDB (or starts the private server) when the suite uses it.
     pub(super) async fn connect(&self) -> anyhow::Result<Option<Mongo>> {
         if !self.needs_mongo {
@@ -37,141 +133,51 @@ impl Loaded {
         let kept = self.config.data_dir.join("mongodb");
         Ok(Some(mongo::connect(&self.env, Some(&kept)).await?))
     }
-}
 
-/// A run ready to play.
-pub(super) struct Ready {
-    pub(super) runner: Runner,
-    pub(super) position: Position,
-}
-
-impl Session<'_> {
-    /// Reads config.yaml, the `.env` files and workers.json, checks them with
-    /// the registered steps (every problem at once), reads the saved state,
-    /// and validates the fixtures of a fresh run.
-    pub(super) fn load(&self) -> anyhow::Result<Loaded> {
-        let mut problems = Problems::default();
-        steps::check_among_themselves(self.steps, &mut problems);
-        let loaded = problems.take(self.load_config());
-        let Some((config, env)) = loaded else {
-            return Err(anyhow::Error::from(problems));
-        };
-        let needs_mongo = config.needs_mongodb() || self.options.post_load.is_some();
-        let mut provisional = env.clone();
-        if needs_mongo && env.get("MONGO_URI").is_none() {
-            // Until a server is chosen, a mapped MONGO_URI checks as the default.
-            provisional.set("MONGO_URI", mongo::DEFAULT_URI);
-        }
-        let workers = self.check_workers(&config, &Arc::new(provisional), &mut problems);
-        problems.into_result(()).map_err(anyhow::Error::from)?;
-
-        let saved = if self.cli.reset {
-            None
-        } else {
-            State::load(&config.data_dir)?.filter(|state| {
-                let pending = state.setup_pending();
-                if pending {
-                    report::note("the last fresh run stopped during its setup: starting fresh");
-                }
-                !pending
-            })
-        };
-        let fixtures = match (&saved, needs_mongo) {
-            (None, true) => Some(read_fixtures(&config)?),
-            _ => None,
-        };
-        Ok(Loaded {
-            config,
-            env,
-            needs_mongo,
-            saved,
-            workers,
-            fixtures,
-        })
-    }
-
-    fn config_file(&self) -> PathBuf {
-        if let Some(path) = std::env::var_os("PROMETHEUS_TEST_CONFIG") {
-            return PathBuf::from(path);
-        }
-        let tests_dir =
-            super::paths::tests_dir(self.options.source_file, self.options.manifest_dir);
-        tests_dir.join(self.options.config.unwrap_or("config.yaml"))
-    }
-
-    fn load_config(&self) -> anyhow::Result<(Config, EnvMap)> {
-        let config = Config::load(&self.config_file())?;
-        let env = EnvMap::load(&config.project_dir, &config.tests_dir)?;
-        Ok((config, env))
-    }
-
-    /// workers.json and the keypair files it names; every step's worker must exist.
-    fn check_workers(
-        &self,
-        config: &Config,
-        env: &Arc<EnvMap>,
-        problems: &mut Problems,
-    ) -> Vec<Worker> {
-        let Some(specs) = problems.take(load_workers(config, env)) else {
-            return Vec::new();
-        };
-        let names: Vec<String> = specs.iter().map(|w| w.name.clone()).collect();
-        let workers = specs
-            .into_iter()
-            .filter_map(|spec| problems.take(Worker::load(spec, env.clone(), config)))
-            .collect();
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        steps::check_workers(self.steps, &names, problems);
-        workers
-    }
-
-    /// Opens the state (resumed, or fresh with MongoDB reset), builds the
-    /// runner, runs the `post_load` hook of a fresh run, and counts the rounds.
-    pub(super) async fn set_up(
-        &self,
-        loaded: Loaded,
-        mongo: Option<&Mongo>,
-    ) -> anyhow::Result<Ready> {
+    /// Opens the state (resumed, or fresh with MongoDB reset), counts the
+    /// rounds, builds the runner, and runs the `post_load` hook of a fresh
+    /// run, recounting the rounds after it.
+    pub(super) async fn set_up(self, mongo: Option<&Mongo>) -> anyhow::Result<Ready> {
         let Loaded {
+            inputs,
             config,
             mut env,
             saved,
             workers,
             fixtures,
             ..
-        } = loaded;
+        } = self;
         if let (Some(mongo), None) = (mongo, env.get("MONGO_URI")) {
             env.set("MONGO_URI", mongo.uri());
         }
         let db = mongo.map(|m| m.client().database(&config.mongodb.database));
-        let step_names: Vec<&str> = self.steps.iter().map(|s| s.name).collect();
+        let step_names: Vec<&str> = inputs.steps.iter().map(|s| s.name).collect();
         let resumed = match saved {
             Some(state) => {
-                self.resume(&config, state, db.as_ref(), &step_names)
-                    .await?
+                resume(&config, state, db.as_ref(), &step_names, inputs.filtered).await?
             }
             None => None,
         };
-        let (state, resumed_rounds) = match resumed {
-            Some((state, rounds)) => (state, Some(rounds)),
-            None => (start_fresh(&config, fixtures, db.as_ref()).await?, None),
+        let fresh = resumed.is_none();
+        let (state, rounds) = if let Some(resumed) = resumed {
+            resumed
+        } else {
+            let state = start_fresh(&config, fixtures, db.as_ref()).await?;
+            (state, count_rounds(&config, db.as_ref()).await?)
         };
         let env = Arc::new(env);
-        let fresh = resumed_rounds.is_none();
         let workers = prepare_workers(workers, &config, &env, fresh)?;
-        let runner = Runner::new(config, env, workers, state, db.clone());
-        if let (true, Some(hook), Some(db)) = (fresh, self.options.post_load, &db) {
+        let mut runner = Runner::new(config, env, workers, state, db.clone(), rounds);
+        if let (true, Some(hook), Some(db)) = (fresh, inputs.post_load, &db) {
             hook(db, &runner)
                 .await
                 .context("the post_load hook failed")?;
             report::note("post_load hook done");
+            // The hook may have changed the data the rounds are counted from.
+            let rounds = count_rounds(runner.config(), Some(db)).await?;
+            runner = runner.with_max_rounds(rounds);
         }
-        // A fresh run counts its rounds after the hook, which may change the data.
-        let rounds = match resumed_rounds {
-            Some(rounds) => rounds,
-            None => max_rounds(runner.config(), db.as_ref()).await?,
-        };
-        runner.set_max_rounds(rounds);
+        note_rounds(runner.config(), runner.max_rounds());
         let position = {
             let mut state = runner.state();
             if fresh {
@@ -185,36 +191,36 @@ impl Session<'_> {
         };
         Ok(Ready { runner, position })
     }
+}
 
-    /// The saved state with the run's rounds, or `None` when the saved run
-    /// is over and a plain run starts fresh.
-    async fn resume(
-        &self,
-        config: &Config,
-        state: State,
-        db: Option<&mongodb::Database>,
-        step_names: &[&str],
-    ) -> anyhow::Result<Option<(State, u32)>> {
-        let rounds = max_rounds(config, db).await?;
-        let position = Position::from_state(
-            state.current_round(),
-            state.last_completed_step(),
-            step_names,
-        )?;
-        if position.is_complete(step_names.len(), rounds) && !self.selection.is_filtered() {
-            report::note("the previous run completed: starting a fresh run");
-            return Ok(None);
-        }
-        if let Some(db) = db {
-            mongo::check_required(db, &config.mongodb, &config.task_id).await?;
-        }
-        report::note(&format!(
-            "resuming round {} after step `{}`",
-            state.current_round(),
-            state.last_completed_step().unwrap_or("(none)")
-        ));
-        Ok(Some((state, rounds)))
+/// The saved state with the run's rounds, or `None` when the saved run is
+/// over and a plain (unfiltered) run starts fresh.
+async fn resume(
+    config: &Config,
+    state: State,
+    db: Option<&mongodb::Database>,
+    step_names: &[&str],
+    filtered: bool,
+) -> anyhow::Result<Option<(State, u32)>> {
+    let rounds = count_rounds(config, db).await?;
+    let position = Position::from_state(
+        state.current_round(),
+        state.last_completed_step(),
+        step_names,
+    )?;
+    if position.is_complete(step_names.len(), rounds) && !filtered {
+        report::note("the previous run completed: starting a fresh run");
+        return Ok(None);
     }
+    if let Some(db) = db {
+        mongo::check_required(db, &config.mongodb, &config.task_id).await?;
+    }
+    report::note(&format!(
+        "resuming round {} after step `{}`",
+        state.current_round(),
+        state.last_completed_step().unwrap_or("(none)")
+    ));
+    Ok(Some((state, rounds)))
 }
 
 fn read_fixtures(config: &Config) -> anyhow::Result<Fixtures> {
@@ -275,7 +281,7 @@ fn prepare_workers(
 
 /// Max rounds: config.yaml's `max_rounds`, else the documents of
 /// `rounds_collection` for this task, plus one.
-async fn max_rounds(config: &Config, db: Option<&mongodb::Database>) -> anyhow::Result<u32> {
+async fn count_rounds(config: &Config, db: Option<&mongodb::Database>) -> anyhow::Result<u32> {
     if let Some(max) = config.max_rounds {
         return Ok(max);
     }
@@ -286,11 +292,16 @@ async fn max_rounds(config: &Config, db: Option<&mongodb::Database>) -> anyhow::
         )
     })?;
     let db = db.context("counting rounds needs MongoDB")?;
-    let rounds = mongo::count_rounds(db, collection, &config.task_id).await?;
-    report::note(&format!(
-        "{rounds} round(s) from the `{collection}` collection"
-    ));
-    Ok(rounds)
+    mongo::count_rounds(db, collection, &config.task_id).await
+}
+
+/// Says where a counted number of rounds came from.
+fn note_rounds(config: &Config, rounds: u32) {
+    if let (None, Some(collection)) = (config.max_rounds, &config.rounds_collection) {
+        report::note(&format!(
+            "{rounds} round(s) from the `{collection}` collection"
+        ));
+    }
 }
 
 /// A fresh run deletes every `*.db` in `data_dir`, as the original does;
@@ -311,4 +322,43 @@ fn remove_databases(data_dir: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remove_databases_deletes_every_db_file_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path();
+        for name in [
+            "database_worker1.db",
+            "notes.db",
+            "notes.txt",
+            "db",
+            "state.db.bak",
+        ] {
+            std::fs::write(data.join(name), "x").unwrap();
+        }
+        std::fs::create_dir(data.join("keys")).unwrap();
+        std::fs::write(data.join("keys/inner.db"), "x").unwrap();
+        remove_databases(data).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(data)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["db", "keys", "notes.txt", "state.db.bak"]);
+        assert!(
+            data.join("keys/inner.db").exists(),
+            "only data_dir itself is cleared, not its subdirectories"
+        );
+    }
+
+    #[test]
+    fn remove_databases_accepts_a_missing_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        remove_databases(&dir.path().join("not-yet")).unwrap();
+    }
 }
