@@ -26,11 +26,7 @@ struct Suite {
 const INHERITED: &[&str] = &["PATH", "HOME", "TMPDIR", "PROMETHEUS_TEST_MONGOD"];
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    prometheus_test::__bench::free_port().expect("bind an ephemeral port")
 }
 
 impl Suite {
@@ -526,7 +522,7 @@ fn mongo_suite(todos: &str) -> Suite {
     let text = std::fs::read_to_string(&config)
         .unwrap()
         .replace("max_rounds: 2\n", "");
-    let mongodb = "mongodb:\n  database: contract\n  collections:\n    todos:\n      data_file: todos.json\n      required_count: 2\n";
+    let mongodb = "rounds_collection: todos\nmongodb:\n  database: contract\n  collections:\n    todos:\n      data_file: todos.json\n      required_count: 2\n";
     std::fs::write(&config, format!("{text}{mongodb}")).unwrap();
     std::fs::create_dir_all(suite.dir.path().join("data")).unwrap();
     std::fs::write(suite.dir.path().join("data/todos.json"), todos).unwrap();

@@ -1,4 +1,4 @@
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 
 mod config;
 mod harness;
@@ -159,3 +159,9 @@ pub mod __private {
     pub use ::inventory;
     pub use ::std::boxed::Box;
 }
+
+/// The repository README's examples compile too.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct RepositoryReadme;
+
