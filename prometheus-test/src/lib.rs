@@ -2,6 +2,7 @@
 
 mod config;
 mod harness;
+mod http_client;
 mod keys;
 mod mongo;
 mod process;

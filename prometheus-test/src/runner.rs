@@ -38,6 +38,7 @@ impl Runner {
         db: Option<mongodb::Database>,
         max_rounds: u32,
     ) -> Self {
+        let http = crate::http_client::build(config.http_keep_alive);
         Self {
             config,
             env,
@@ -45,12 +46,7 @@ impl Runner {
             state: Mutex::new(state),
             max_rounds,
             db,
-            // No overall timeout: task endpoints may legitimately take long
-            // (config.yaml `step_timeout` bounds a step); a dead address fails fast.
-            http: reqwest::Client::builder()
-                .connect_timeout(std::time::Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
+            http,
         }
     }
 

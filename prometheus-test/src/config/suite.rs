@@ -31,6 +31,7 @@ const KNOWN_KEYS: &[&str] = &[
     "health_path",
     "start_timeout",
     "step_timeout",
+    "http_keep_alive",
     "mongodb",
 ];
 
@@ -49,6 +50,7 @@ struct RawConfig {
     health_path: Option<String>,
     start_timeout: Option<f64>,
     step_timeout: Option<f64>,
+    http_keep_alive: Option<bool>,
     mongodb: Option<RawMongoSettings>,
 }
 
@@ -73,6 +75,9 @@ pub(crate) struct Config {
     pub(crate) health_path: Option<String>,
     pub(crate) start_timeout: Duration,
     pub(crate) step_timeout: Option<Duration>,
+    /// `http_keep_alive`: reuse idle connections in `runner.http()` (off by
+    /// default; see `http_client`).
+    pub(crate) http_keep_alive: bool,
     pub(crate) mongodb: MongoSettings,
     pub(crate) mongodb_configured: bool,
     pub(crate) extra: Map<String, Value>,
@@ -202,6 +207,7 @@ impl Config {
             health_path: raw.health_path,
             start_timeout,
             step_timeout,
+            http_keep_alive: raw.http_keep_alive.unwrap_or(false),
             mongodb,
             mongodb_configured,
             extra,
