@@ -137,6 +137,24 @@ pub use prometheus_test_macros::main;
 pub type Result<T = (), E = anyhow::Error> = std::result::Result<T, E>;
 
 pub use anyhow;
+/// Stream adapters, for MongoDB cursors above all: with `TryStreamExt` in
+/// scope, `cursor.try_collect().await` reads every document.
+///
+/// ```no_run
+/// use prometheus_test::TryStreamExt as _;
+/// use prometheus_test::mongodb::bson::{Document, doc};
+///
+/// # async fn step(runner: &prometheus_test::Runner) -> anyhow::Result<()> {
+/// let todos: Vec<Document> = runner
+///     .db()?
+///     .collection::<Document>("todos")
+///     .find(doc! { "taskId": runner.task_id() })
+///     .await?
+///     .try_collect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub use futures_util::{StreamExt, TryStreamExt};
 pub use mongodb;
 pub use reqwest;
 
@@ -165,4 +183,3 @@ pub mod __private {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct RepositoryReadme;
-

@@ -88,10 +88,35 @@ impl Runner {
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> anyhow::Result<T> {
         self.try_get(key)?.ok_or_else(|| {
             anyhow!(
-                "no value at `{key}` in round {} or in the global state",
-                self.current_round()
+                "no value at `{key}` in round {} or in the global state{}",
+                self.current_round(),
+                self.config_key_hint(key)
             )
         })
+    }
+
+    /// For a key that names config.yaml rather than run data (the Python
+    /// original's `runner.get("task_id")` idiom), where to read it instead.
+    fn config_key_hint(&self, key: &str) -> String {
+        let first = key.split('.').next().unwrap_or(key);
+        let accessor = match first {
+            "task_id" => Some("runner.task_id()"),
+            "max_rounds" => Some("runner.max_rounds()"),
+            "middle_server_url" => Some("runner.middle_server_url()"),
+            "data_dir" => Some("runner.data_dir()"),
+            _ => None,
+        };
+        if let Some(accessor) = accessor {
+            format!("; `{first}` is a config.yaml key: read it with `{accessor}`")
+        } else if Config::is_framework_key(first) {
+            format!("; `{first}` is a config.yaml setting of the framework, not run data")
+        } else if self.config.extra.contains_key(first) {
+            format!(
+                "; `{first}` is a key of config.yaml: read it with `runner.config_value(\"{key}\")`"
+            )
+        } else {
+            String::new()
+        }
     }
 
     /// Like [`get`](Self::get), `None` when nothing is stored at `key`.
@@ -295,6 +320,28 @@ mod tests {
             "the value at `count` has an unexpected type"
         );
         assert_eq!(runner.get::<u32>("count").unwrap(), 3);
+    }
+
+    #[test]
+    fn config_keys_asked_of_the_state_say_where_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let runner = runner(dir.path(), 2);
+        let message = |key: &str| runner.get::<Value>(key).unwrap_err().to_string();
+        assert_eq!(
+            message("task_id"),
+            "no value at `task_id` in round 1 or in the global state; \
+             `task_id` is a config.yaml key: read it with `runner.task_id()`"
+        );
+        assert_eq!(
+            message("base_port"),
+            "no value at `base_port` in round 1 or in the global state; \
+             `base_port` is a config.yaml setting of the framework, not run data"
+        );
+        assert_eq!(
+            message("limits.retries"),
+            "no value at `limits.retries` in round 1 or in the global state; \
+             `limits` is a key of config.yaml: read it with `runner.config_value(\"limits.retries\")`"
+        );
     }
 
     #[test]

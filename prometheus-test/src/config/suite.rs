@@ -94,6 +94,12 @@ pub(crate) struct Config {
 }
 
 impl Config {
+    /// Whether `key` is one of the config.yaml keys the framework reads
+    /// itself (every other key is an extra value for the steps).
+    pub(crate) fn is_framework_key(key: &str) -> bool {
+        KNOWN_KEYS.contains(&key)
+    }
+
     /// Reads config.yaml as written; see [`Config::load_with`].
     pub(crate) fn load(config_file: &Path) -> anyhow::Result<Self> {
         Self::load_with(config_file, &Overrides::none())

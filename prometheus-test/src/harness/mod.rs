@@ -18,6 +18,7 @@ mod select;
 mod session;
 mod setup;
 mod steps;
+mod unregistered;
 
 #[cfg(test)]
 mod tests;
@@ -91,6 +92,7 @@ pub(crate) fn run_with(
         reporter.list(&listed);
         return 0;
     }
+    warn_of_unregistered_step_files(options, steps);
     if selection.count() == 0 {
         reporter.suite_started(0, test_names.len());
         reporter.finish();
@@ -117,4 +119,18 @@ pub(crate) fn run_with(
     let code = runtime.block_on(session.run(reporter));
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     code
+}
+
+/// Names the suite's files that hold `#[step]` functions but registered none
+/// (a missing `mod` line), on stderr.
+fn warn_of_unregistered_step_files(options: &MainOptions, steps: &[&'static StepDef]) {
+    let manifest_dir = std::path::Path::new(options.manifest_dir);
+    let registered = steps
+        .iter()
+        .map(|step| unregistered::resolve_source(manifest_dir, step.file))
+        .collect();
+    let suite_dir = paths::tests_dir(options.source_file, options.manifest_dir);
+    for warning in unregistered::warnings(&suite_dir, &registered) {
+        report::note(&format!("warning: {warning}"));
+    }
 }

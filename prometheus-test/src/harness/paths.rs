@@ -2,22 +2,26 @@
 
 use std::path::{Path, PathBuf};
 
-/// The directory of `source_file` (`file!()` of the target's root, which
-/// cargo gives relative to the workspace root), found by trying
-/// `manifest_dir` and its ancestors; `manifest_dir/tests` as a last resort.
+/// The directory of `source_file` (`file!()` of the target's root), found
+/// with [`source_path`]; `manifest_dir/tests` as a last resort.
 pub(crate) fn tests_dir(source_file: &str, manifest_dir: &str) -> PathBuf {
-    let source = Path::new(source_file);
-    if source.is_absolute() {
-        return source
-            .parent()
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    }
-    Path::new(manifest_dir)
-        .ancestors()
-        .map(|dir| dir.join(source))
-        .find(|candidate| candidate.is_file())
+    source_path(Path::new(manifest_dir), source_file)
         .and_then(|found| found.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| Path::new(manifest_dir).join("tests"))
+}
+
+/// The file a `file!()` path names. cargo gives it relative to the package
+/// for a lone crate and to the workspace root for a workspace member, so it
+/// is tried against `manifest_dir` and each of its ancestors.
+pub(crate) fn source_path(manifest_dir: &Path, file: &str) -> Option<PathBuf> {
+    let file = Path::new(file);
+    if file.is_absolute() {
+        return Some(file.to_path_buf());
+    }
+    manifest_dir
+        .ancestors()
+        .map(|dir| dir.join(file))
+        .find(|candidate| candidate.is_file())
 }
 
 #[cfg(test)]
