@@ -39,8 +39,13 @@ impl Worker {
             ("PYTHONUNBUFFERED".into(), EnvSource::Literal("1".into())),
         ]);
         let (staking, main) = match &spec.keypairs {
-            Some(vars) => load_named_keys(vars, &run_env, config)
-                .with_context(|| format!("worker `{}`", spec.name))?,
+            Some(vars) => load_named_keys(vars, &run_env, config).with_context(|| {
+                format!(
+                    "{}: worker `{}`",
+                    config.workers_config.display(),
+                    spec.name
+                )
+            })?,
             None => (None, None),
         };
         Ok(Self {
