@@ -11,16 +11,21 @@ mod cli;
 mod execute;
 mod interrupts;
 mod launch;
+mod lock;
 mod paths;
 mod plan;
+mod ports;
 mod report;
 mod select;
 mod session;
 mod setup;
 mod steps;
+mod watchdog;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_reliability;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -44,8 +49,14 @@ pub struct MainOptions {
     pub post_load: Option<PostLoad>,
 }
 
-/// libtest's exit code for a failed run.
+/// libtest's exit code for a failed run: a step failed (or timed out, or
+/// its worker exited) once the steps had started.
 const FAILED: u8 = 101;
+/// The suite could not start: anything that goes wrong before the first step
+/// (configuration, workers.json, `.env`, fixtures, MongoDB, the run lock,
+/// ports, starting the workers, the `post_load` hook). 130/143 stay for
+/// SIGINT/SIGTERM.
+const SETUP_FAILED: u8 = 2;
 
 /// Runs the registered steps with the process's command line and environment,
 /// printing results on stdout.
@@ -79,7 +90,7 @@ pub(crate) fn run_with(
     let mut reporter = Reporter::new(control.format(), out);
     if steps.is_empty() {
         report::note(&format!("error: {}", steps::NO_STEPS));
-        return FAILED;
+        return SETUP_FAILED;
     }
     let test_names: Vec<String> = steps.iter().map(|s| s.test_name()).collect();
     let selection = Selection::new(&control.libtest, &test_names);
@@ -104,12 +115,13 @@ pub(crate) fn run_with(
         Ok(runtime) => runtime,
         Err(err) => {
             report::note(&format!("error: cannot start the async runtime: {err}"));
-            return FAILED;
+            return SETUP_FAILED;
         }
     };
     let session = session::Session {
         options,
         control: &control,
+        process_env: env,
         steps,
         test_names: &test_names,
         selection: &selection,
