@@ -6,7 +6,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
 use nix::errno::Errno;
@@ -54,7 +54,7 @@ fn write_pid(file: &mut File) -> std::io::Result<()> {
     writeln!(file, "{}", std::process::id())
 }
 
-fn held_by(path: &PathBuf, file: &mut File) -> anyhow::Error {
+fn held_by(path: &Path, file: &mut File) -> anyhow::Error {
     let mut text = String::new();
     let holder = match file.read_to_string(&mut text) {
         Ok(_) if !text.trim().is_empty() => format!("PID {}", text.trim()),
