@@ -847,3 +847,24 @@ fn config_overrides_are_announced_first_and_applied() {
     );
     assert_eq!(suite.take_log(), rounds(&[1]));
 }
+
+#[test]
+fn a_worker_that_cannot_start_stops_the_suite_with_its_command_line() {
+    let suite = Suite::with_workers(&format!(
+        r#"{{"worker1": {{"port": {}, "command": ["sh", "-c", "echo no server; exit 3"]}}, "worker2": {{"port": {}}}}}"#,
+        free_port(),
+        free_port()
+    ));
+    let out = suite.run(&[], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("worker1 was started with: sh -c 'echo no server; exit 3'"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("worker2 was started with"),
+        "only the worker the error names: {stderr}"
+    );
+    assert!(suite.take_log().is_empty());
+}

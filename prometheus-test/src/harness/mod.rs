@@ -3,9 +3,14 @@
 //! every process is stopped.
 //!
 //! One run, top to bottom: [`cli`] (run control) → [`select`] → [`session`],
-//! which drives [`setup`] (loaded → ready), starts the workers ([`launch`]),
-//! plays the [`plan`] one step at a time ([`execute`]) and reports each
-//! result ([`report`]).
+//! which drives [`setup`] (loaded → ready: checks everything, takes the run
+//! [`lock`], checks the [`ports`], then resets or resumes), starts the
+//! workers ([`launch`]), plays the [`plan`] one step at a time ([`execute`],
+//! watched by the [`watchdog`] thread, which also receives the signals for
+//! [`interrupts`]) and reports each result ([`report`]).
+//!
+//! Exit codes: 0 all passed; 101 a step failed (libtest's code); 2 the suite
+//! could not start (anything before the first step); 130/143 SIGINT/SIGTERM.
 
 mod cli;
 mod execute;

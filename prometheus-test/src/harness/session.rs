@@ -117,7 +117,7 @@ impl Session<'_> {
             Ok(fleet) => fleet,
             Err(err) => {
                 let code = failed(&err);
-                note_command_lines(&runner);
+                note_command_lines(&runner, &format!("{err:#}"));
                 return code;
             }
         };
@@ -200,12 +200,21 @@ fn failed(err: &anyhow::Error) -> u8 {
     SETUP_FAILED
 }
 
-/// After a failed worker start: each spawned worker's command line, to try by hand.
-fn note_command_lines(runner: &Runner) {
-    for worker in runner.workers() {
-        let spec = worker.spec();
-        if let Some(line) = spec.launch.command_line() {
-            report::note(&format!("{} was started with: {line}", spec.name));
+/// After a failed worker start: the command line of each spawned worker
+/// the error names (of every spawned worker if it names none), to try by hand.
+fn note_command_lines(runner: &Runner, error: &str) {
+    let spawned: Vec<(&str, String)> = runner
+        .workers()
+        .iter()
+        .filter_map(|worker| {
+            let spec = worker.spec();
+            Some((spec.name.as_str(), spec.launch.command_line()?))
+        })
+        .collect();
+    let named = spawned.iter().any(|(name, _)| error.contains(name));
+    for (name, line) in &spawned {
+        if !named || error.contains(name) {
+            report::note(&format!("{name} was started with: {line}"));
         }
     }
 }

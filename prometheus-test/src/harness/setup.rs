@@ -269,9 +269,9 @@ fn check_within_rounds(
     if position.round <= rounds || position.done >= step_names.len() {
         return Ok(());
     }
-    let source = match config.max_rounds {
-        Some(_) => format!("`max_rounds` in {}", config.file.display()),
-        None => "the rounds counted from MongoDB".to_owned(),
+    let source = match (config.max_rounds, &config.rounds_collection) {
+        (None, Some(collection)) => format!("counted from the `{collection}` collection"),
+        _ => format!("`max_rounds` of {}", config.file.display()),
     };
     let after = position.done.checked_sub(1).map_or_else(
         || "before its first step".to_owned(),
@@ -279,7 +279,7 @@ fn check_within_rounds(
     );
     anyhow::bail!(
         "the saved run stopped in round {} ({after}), but this run has only {rounds} round(s) \
-         ({source}): raise the rounds to at least {} to resume it, or run with --reset to \
+         ({source}): set `max_rounds` to at least {} to resume it, or run with --reset to \
          discard it and start over ({})",
         position.round,
         position.round,

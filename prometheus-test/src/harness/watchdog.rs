@@ -232,7 +232,10 @@ mod tests {
         let second = Duration::from_secs(1);
         let timed = step(Some(second), t0);
         assert_eq!(timed.blocked(None, t0 + second), None);
-        assert_eq!(timed.blocked(None, t0 + second + GRACE.saturating_sub(TICK)), None);
+        assert_eq!(
+            timed.blocked(None, t0 + second + GRACE.saturating_sub(TICK)),
+            None
+        );
         assert_eq!(
             timed.blocked(None, t0 + second + GRACE),
             Some(Blocked::Timeout(second))
