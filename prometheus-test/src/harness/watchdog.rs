@@ -6,7 +6,8 @@
 //! reaction there: its timeout never fires, a signal is never seen. The
 //! watchdog cannot be blocked by a step: it passes each signal on to the run
 //! and, when the running step has not ended [`GRACE`] after a signal or
-//! after its deadline, it ends the process itself, naming the step. The
+//! after its deadline, it ends the process itself, naming the step (after a
+//! signal with no step running, the run has [`STOP_LIMIT`] to stop). The
 //! state file already holds the last completed step (the next run resumes
 //! at the blocked one), the run lock goes with the process, and the
 //! reaper stops the workers' process groups once the runner is gone.
@@ -21,6 +22,10 @@ use crate::process::{TerminationSignal, termination_signal};
 
 /// How long the run has to react (end the step) before the watchdog ends the process.
 pub(super) const GRACE: Duration = Duration::from_secs(2);
+/// How long the run has to stop after a signal when no step runs (stopping
+/// the workers and MongoDB takes a few seconds at most); past it, something
+/// else blocks the thread (a `post_load` hook, say) and the watchdog ends the process.
+const STOP_LIMIT: Duration = Duration::from_secs(30);
 /// How often the watchdog looks at the running step.
 const TICK: Duration = Duration::from_millis(100);
 /// libtest's exit code for a failed run (a step that timed out).
@@ -163,7 +168,19 @@ impl Watched {
     /// The message and exit code when the running step has blocked its
     /// thread past a deadline or a signal.
     fn blocked(&self, now: Instant) -> Option<(String, i32)> {
-        let step = self.step.as_ref()?;
+        let Some(step) = self.step.as_ref() else {
+            let (signal, at) = self.signal?;
+            return (now >= at + STOP_LIMIT).then(|| {
+                (
+                    format!(
+                        "the run did not stop within {STOP_LIMIT:?} after {}: something outside \
+                         the steps (a `post_load` hook?) blocked its thread; exiting",
+                        signal.name()
+                    ),
+                    i32::from(signal.exit_code()),
+                )
+            });
+        };
         let blocked = step.blocked(self.signal, now)?;
         let (why, code) = match blocked {
             Blocked::Timeout(limit) => (
@@ -276,8 +293,22 @@ mod tests {
             ..watched
         };
         assert!(
-            idle.blocked(t0 + 100 * GRACE).is_none(),
-            "no step, nothing blocked"
+            idle.blocked(t0 + STOP_LIMIT.saturating_sub(TICK)).is_none(),
+            "without a step, the run has longer to stop"
+        );
+        let (message, code) = idle.blocked(t0 + STOP_LIMIT).unwrap();
+        assert_eq!(code, 130);
+        assert!(
+            message.starts_with("the run did not stop within 30s after SIGINT"),
+            "{message}"
+        );
+        let quiet = Watched {
+            signal: None,
+            ..idle
+        };
+        assert!(
+            quiet.blocked(t0 + 100 * STOP_LIMIT).is_none(),
+            "no signal, nothing to stop"
         );
     }
 
