@@ -451,7 +451,11 @@ fn invalid_configuration_is_reported_whole_and_touches_nothing() {
     );
     let out = suite.run(&[], &[]);
     let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the suite cannot start: {stderr}"
+    );
     assert!(
         stderr
             .contains("workers.json: worker `worker1`: `port` must be an integer from 1 to 65535"),
@@ -580,7 +584,7 @@ fn an_invalid_fixture_stops_a_reset_before_anything_is_touched() {
 
     let out = suite.run(&["--reset"], &[("MONGO_URI", "")]);
     let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("data/todos.json:3:13: invalid JSON"),
         "{stderr}"
@@ -606,7 +610,7 @@ fn a_failed_post_load_hook_fails_the_run_and_the_next_run_sets_up_again() {
     let no_uri = [("MONGO_URI", ""), ("CONTRACT_HOOK_FAIL", "1")];
     let out = suite.run_command(suite.command_of(hook_suite, &[], &no_uri));
     let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("the post_load hook failed: asked to fail in the hook"),
         "{stderr}"
@@ -715,4 +719,152 @@ fn secrets_appear_in_no_output_and_no_state() {
             "the seed (keypair file) leaked into the {what}"
         );
     }
+}
+
+/// Adds `line` to the suite's config.yaml.
+fn configure(suite: &Suite, line: &str) {
+    let config = suite.dir.path().join("config.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}{line}\n")).unwrap();
+}
+
+#[test]
+fn a_step_that_blocks_its_thread_is_stopped_at_its_timeout_and_resumes() {
+    let suite = Suite::new();
+    configure(&suite, "step_timeout: 1");
+    let started = Instant::now();
+    let out = suite.run(&[], &[("CONTRACT_BLOCK", "work:1")]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "stopped by the watchdog, not by the step's end"
+    );
+    assert!(
+        stderr.contains(
+            "step `work` on worker2 blocked its thread: it ran past its 1s `step_timeout`"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(suite.state()["last_completed_step"], "ping");
+    assert_eq!(suite.take_log(), ["1:ping", "1:work"]);
+
+    let resumed = suite.run(&[], &[]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert_eq!(suite.take_log()[0], "1:work", "the blocked step runs again");
+}
+
+#[test]
+fn sigterm_and_sigint_stop_a_step_that_blocks_its_thread() {
+    for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGINT, 130)] {
+        let suite = Suite::new();
+        let child = suite.spawn(&[], &[("CONTRACT_BLOCK", "work:1")]);
+        suite.wait_for_log_line("1:work");
+        kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal).unwrap();
+        let output = wait_with_timeout(child, Duration::from_secs(20));
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{signal}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "step `work` on worker2 blocked its thread: {} arrived",
+                signal.as_str()
+            )),
+            "{stderr}"
+        );
+        suite.assert_no_leftovers();
+        assert_eq!(suite.state()["last_completed_step"], "ping");
+    }
+}
+
+#[test]
+fn a_second_run_fails_at_once_naming_the_running_one_and_changes_nothing() {
+    let suite = Suite::new();
+    let first = suite.spawn(&[], &[("CONTRACT_HANG", "work:1")]);
+    suite.wait_for_log_line("1:work");
+    let state = std::fs::read(suite.state_path()).unwrap();
+    let started = Instant::now();
+    let second = suite.command(&["--reset"], &[]).output().unwrap();
+    let stderr = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the second run does not wait"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "another run of this suite is going (PID {}",
+            first.id()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(suite.state_path()).unwrap(), state);
+    let listed = suite.command(&["--list"], &[]).output().unwrap();
+    assert!(listed.status.success(), "--list needs no lock");
+
+    kill(
+        Pid::from_raw(i32::try_from(first.id()).unwrap()),
+        Signal::SIGKILL,
+    )
+    .unwrap();
+    let _ = wait_with_timeout(first, Duration::from_secs(10));
+    suite.assert_no_leftovers();
+    suite.take_log();
+    let resumed = suite.run(&[], &[]);
+    assert!(
+        resumed.status.success(),
+        "the lock of a killed run is free: {}",
+        text(&resumed.stderr)
+    );
+}
+
+#[test]
+fn stale_temp_files_of_killed_runs_are_removed() {
+    let suite = Suite::new();
+    std::fs::create_dir_all(suite.dir.path().join("data")).unwrap();
+    let mut gone = Command::new("true").spawn().unwrap();
+    let gone_pid = gone.id();
+    gone.wait().unwrap();
+    let stale = suite
+        .dir
+        .path()
+        .join(format!("data/.test_state.json.{gone_pid}.tmp"));
+    std::fs::write(&stale, "{\"rounds\": {").unwrap();
+    let out = suite.run(&["--reset", "steps::task::ping", "--exact"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!stale.exists(), "the dead run's temp file is removed");
+}
+
+#[test]
+fn config_overrides_are_announced_first_and_applied() {
+    let suite = Suite::new();
+    let out = suite.run(&[], &[("PROMETHEUS_TEST_SET_MAX_ROUNDS", "1")]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr.lines().next(),
+        Some("prometheus-test: config overrides: max_rounds=1 (PROMETHEUS_TEST_SET_MAX_ROUNDS)"),
+        "{stderr}"
+    );
+    assert_eq!(suite.take_log(), rounds(&[1]));
+}
+
+#[test]
+fn a_worker_that_cannot_start_stops_the_suite_with_its_command_line() {
+    let suite = Suite::with_workers(&format!(
+        r#"{{"worker1": {{"port": {}, "command": ["sh", "-c", "echo no server; exit 3"]}}, "worker2": {{"port": {}}}}}"#,
+        free_port(),
+        free_port()
+    ));
+    let out = suite.run(&[], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("worker1 was started with: sh -c 'echo no server; exit 3'"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("worker2 was started with"),
+        "only the worker the error names: {stderr}"
+    );
+    assert!(suite.take_log().is_empty());
 }

@@ -2,6 +2,12 @@
 //! (`rounds`, `global`, `current_round`, `last_completed_step`). Only run
 //! data lives here: configuration is re-read on every run, and no secret or
 //! absolute path is stored. Every change is written atomically.
+//!
+//! Durability: each save writes a temporary file and renames it over the
+//! state, so a killed runner never leaves a torn file and loses nothing. The
+//! data is forced to the disk ([`State::sync`]) at the end of each round and
+//! of the run, not after every step: a power loss or kernel crash may lose
+//! the records of the last steps (the next run then replays them).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -50,6 +56,7 @@ impl State {
 
     /// Reads the saved state, `None` when there is none.
     pub(crate) fn load(data_dir: &Path) -> anyhow::Result<Option<Self>> {
+        remove_stale_temp_files(data_dir);
         let path = Self::path_in(data_dir);
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -75,6 +82,7 @@ impl State {
     pub(crate) fn fresh(data_dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("{}: cannot create the data directory", data_dir.display()))?;
+        remove_stale_temp_files(data_dir);
         let path = Self::path_in(data_dir);
         if path.exists() {
             std::fs::rename(&path, backup_path(&path))
@@ -120,11 +128,23 @@ impl State {
         self.save()
     }
 
-    /// Moves to the next round and saves.
+    /// Moves to the next round, saves, and forces the state to the disk.
     pub(crate) fn next_round(&mut self) -> anyhow::Result<()> {
         self.doc.current_round += 1;
         self.doc.last_completed_step = None;
-        self.save()
+        self.save()?;
+        self.sync()
+    }
+
+    /// Forces the saved state to the disk (the file, then its directory for
+    /// the rename). Saves only reach the page cache, which survives any
+    /// process death; this makes them survive a power loss too.
+    pub(crate) fn sync(&self) -> anyhow::Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let sync = |path: &Path| std::fs::File::open(path).and_then(|f| f.sync_all());
+        sync(&self.path)
+            .and_then(|()| sync(dir))
+            .with_context(|| format!("{}: cannot sync the state to disk", self.path.display()))
     }
 
     /// Looks `key` up (dot paths allowed) in the current round, then in the
@@ -172,20 +192,57 @@ impl State {
     }
 
     /// Writes the state atomically: a temporary file in the same directory,
-    /// flushed to disk, then renamed over the old one.
+    /// renamed over the old one. Not synced to the disk: see [`State::sync`].
     pub(crate) fn save(&self) -> anyhow::Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let text = serde_json::to_string_pretty(&self.doc).context("cannot serialise the state")?;
-        let tmp = dir.join(format!(".{STATE_FILE}.{}.tmp", std::process::id()));
+        let tmp = dir.join(temp_name(std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut file = std::fs::File::create(&tmp)?;
             file.write_all(text.as_bytes())?;
             file.write_all(b"\n")?;
-            file.sync_all()?;
             std::fs::rename(&tmp, &self.path)
         };
         write().with_context(|| format!("{}: cannot save the state", self.path.display()))
     }
+}
+
+/// The temporary file of a save by process `pid`.
+fn temp_name(pid: u32) -> String {
+    format!(".{STATE_FILE}.{pid}.tmp")
+}
+
+/// Removes the temporary files of saves whose process is gone (killed
+/// between writing and renaming). Best effort: a file that cannot be
+/// removed is left for the next run.
+fn remove_stale_temp_files(data_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return;
+    };
+    let prefix = format!(".{STATE_FILE}.");
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if !process_alive(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn process_alive(pid: i32) -> bool {
+    use nix::errno::Errno;
+    pid > 0
+        && matches!(
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+            Ok(()) | Err(Errno::EPERM)
+        )
 }
 
 fn backup_path(path: &Path) -> PathBuf {
@@ -249,6 +306,39 @@ mod tests {
             saved,
             json!({"rounds": {}, "global": {}, "current_round": 1, "last_completed_step": null})
         );
+    }
+
+    #[test]
+    fn temp_files_of_dead_processes_are_removed_when_the_state_is_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut dead = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = dead.id();
+        dead.wait().unwrap();
+        let stale = dir.path().join(temp_name(dead_pid));
+        let live = dir.path().join(temp_name(std::process::id()));
+        let other = dir.path().join(".test_state.json.x.tmp");
+        for path in [&stale, &live, &other] {
+            std::fs::write(path, "{").unwrap();
+        }
+        assert!(State::load(dir.path()).unwrap().is_none());
+        assert!(!stale.exists(), "a dead process's temp file is removed");
+        assert!(live.exists(), "a live process's temp file is kept");
+        assert!(other.exists(), "only temp files of saves are touched");
+        std::fs::write(&stale, "{").unwrap();
+        State::fresh(dir.path()).unwrap();
+        assert!(!stale.exists(), "a fresh state removes them too");
+    }
+
+    #[test]
+    fn a_synced_state_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::fresh(dir.path()).unwrap();
+        state.complete_step("work").unwrap();
+        state.next_round().unwrap();
+        state.sync().unwrap();
+        let again = State::load(dir.path()).unwrap().unwrap();
+        assert_eq!(again.current_round(), 2);
+        assert_eq!(again.last_completed_step(), None);
     }
 
     #[test]

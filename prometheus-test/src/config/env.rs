@@ -3,6 +3,7 @@
 //! Loaded into a map, never into the process environment.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::fmt;
 use std::path::Path;
 
@@ -13,10 +14,17 @@ pub(crate) struct EnvMap {
 }
 
 impl EnvMap {
-    /// The process environment layered with `<project>/.env` and `<tests>/.env`.
-    pub(crate) fn load(project_dir: &Path, tests_dir: &Path) -> anyhow::Result<Self> {
+    /// `process` (the run's snapshot of the process environment; variables
+    /// that are not UTF-8 are left out) layered with `<project>/.env` and
+    /// `<tests>/.env`.
+    pub(crate) fn load(
+        process: impl IntoIterator<Item = (OsString, OsString)>,
+        project_dir: &Path,
+        tests_dir: &Path,
+    ) -> anyhow::Result<Self> {
         let mut env = Self {
-            vars: std::env::vars_os()
+            vars: process
+                .into_iter()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
                 .collect(),
         };
@@ -96,14 +104,24 @@ mod tests {
         )
         .unwrap();
         std::fs::write(tests.join(".env"), "PT_B=tests\n").unwrap();
-        let env = EnvMap::load(project.path(), &tests).unwrap();
+        let process = [("PATH", "/bin"), ("PT_ONLY_PROCESS", "p")]
+            .map(|(k, v)| (OsString::from(k), OsString::from(v)));
+        let env = EnvMap::load(process, project.path(), &tests).unwrap();
         assert_eq!(env.get("PT_A"), Some("project"));
         assert_eq!(env.get("PT_B"), Some("tests"));
-        assert_ne!(
+        assert_eq!(env.get("PT_ONLY_PROCESS"), Some("p"));
+        assert_eq!(
             env.get("PATH"),
-            Some("nope"),
+            Some("/bin"),
             "the project .env must not override the process"
         );
+    }
+
+    #[test]
+    fn only_the_given_snapshot_is_read_not_the_process_environment() {
+        let project = tempfile::tempdir().unwrap();
+        let env = EnvMap::load([], project.path(), project.path()).unwrap();
+        assert_eq!(env.iter().count(), 0, "{env:?}");
     }
 
     #[test]
@@ -124,7 +142,10 @@ mod tests {
             "\u{feff}PT_OK=1\n# tokens\nTOKEN=\"ghp_s3cr3t-value\n",
         )
         .unwrap();
-        let err = format!("{:#}", EnvMap::load(project.path(), &tests).unwrap_err());
+        let err = format!(
+            "{:#}",
+            EnvMap::load([], project.path(), &tests).unwrap_err()
+        );
         let expected = format!(
             "{}: line 3: a quoted value is not closed",
             tests.join(".env").display()
@@ -137,7 +158,7 @@ mod tests {
     fn a_byte_order_mark_in_env_is_accepted() {
         let project = tempfile::tempdir().unwrap();
         std::fs::write(project.path().join(".env"), "\u{feff}PT_BOM_FIRST=yes\n").unwrap();
-        let env = EnvMap::load(project.path(), project.path()).unwrap();
+        let env = EnvMap::load([], project.path(), project.path()).unwrap();
         assert_eq!(env.get("PT_BOM_FIRST"), Some("yes"));
     }
 }

@@ -43,6 +43,7 @@ struct Override {
 
 impl Overrides {
     /// No overrides: the file as written.
+    #[cfg(test)]
     #[must_use]
     pub(crate) fn none() -> Self {
         Self::default()
@@ -51,13 +52,6 @@ impl Overrides {
     /// The overrides among `vars` (an environment: `std::env::vars_os()`):
     /// every `PROMETHEUS_TEST_SET_<KEY>`; other variables are ignored. A bad
     /// name or value is reported with its variable, all of them together.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the harness uses it once the run-control wiring lands"
-        )
-    )]
     pub(crate) fn from_vars<I, K, V>(vars: I) -> Result<Self, Problems>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -113,13 +107,6 @@ impl Overrides {
     /// `config overrides: base_port=6100 (PROMETHEUS_TEST_SET_BASE_PORT)`;
     /// `None` without overrides. Credentials in URLs are masked.
     #[must_use]
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the harness uses it once the run-control wiring lands"
-        )
-    )]
     pub(crate) fn describe(&self) -> Option<String> {
         if self.items.is_empty() {
             return None;

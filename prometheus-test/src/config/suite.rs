@@ -83,13 +83,6 @@ pub(crate) struct Config {
     pub(crate) extra: Map<String, Value>,
     /// Things worth telling the user that do not stop the run (a key that
     /// looks like a misspelt known one), for the harness to print.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the harness uses it once the run-control wiring lands"
-        )
-    )]
     pub(crate) warnings: Vec<String>,
 }
 
@@ -98,11 +91,6 @@ impl Config {
     /// itself (every other key is an extra value for the steps).
     pub(crate) fn is_framework_key(key: &str) -> bool {
         KNOWN_KEYS.contains(&key)
-    }
-
-    /// Reads config.yaml as written; see [`Config::load_with`].
-    pub(crate) fn load(config_file: &Path) -> anyhow::Result<Self> {
-        Self::load_with(config_file, &Overrides::none())
     }
 
     /// Reads config.yaml with `overrides` applied before validation. Relative

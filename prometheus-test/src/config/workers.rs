@@ -53,13 +53,6 @@ impl Launch {
     /// The command line, for messages about a start that failed (`None`
     /// for an external server). Arguments with spaces or quotes are quoted.
     #[must_use]
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the harness uses it once the run-control wiring lands"
-        )
-    )]
     pub(crate) fn command_line(&self) -> Option<String> {
         let Self::Spawn(parts) = self else {
             return None;

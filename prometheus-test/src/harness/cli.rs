@@ -1,14 +1,16 @@
 //! Run control: everything a run is told from outside the suite's files —
 //! libtest's command line (so `cargo test`, IDEs and debuggers can drive the
-//! binary), `--reset`, and the process environment variables that steer the
-//! run — read in this one place from the arguments and one snapshot of the
-//! environment.
+//! binary), `--reset`, the process environment variables that steer the run,
+//! and the `PROMETHEUS_TEST_SET_<KEY>` overrides of config.yaml values — read
+//! in this one place from the arguments and one snapshot of the environment.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 use libtest_mimic::{Arguments, FormatSetting};
+
+use crate::config::{Overrides, Problems};
 
 /// `PROMETHEUS_TEST_RESET=1`: the same as `--reset`.
 pub(crate) const RESET_VAR: &str = "PROMETHEUS_TEST_RESET";
@@ -44,6 +46,11 @@ impl ProcessEnv {
     fn get(&self, name: &str) -> Option<&OsString> {
         self.vars.get(&OsString::from(name))
     }
+
+    /// Every captured variable (the base of the run's environment).
+    pub(crate) fn vars(&self) -> impl Iterator<Item = (OsString, OsString)> + '_ {
+        self.vars.iter().map(|(k, v)| (k.clone(), v.clone()))
+    }
 }
 
 /// How results are printed.
@@ -66,6 +73,9 @@ pub(crate) struct RunControl {
     pub(crate) nocapture: bool,
     /// `PROMETHEUS_TEST_CONFIG`: config.yaml to use instead of `main!`'s.
     pub(crate) config_file: Option<PathBuf>,
+    /// `PROMETHEUS_TEST_SET_<KEY>`: config.yaml values replaced for this run;
+    /// a bad one is a configuration problem, reported with the others.
+    pub(crate) overrides: Result<Overrides, Problems>,
 }
 
 impl RunControl {
@@ -88,6 +98,7 @@ impl RunControl {
             reset,
             nocapture,
             config_file: env.get(CONFIG_VAR).map(PathBuf::from),
+            overrides: Overrides::from_vars(&env.vars),
         }
     }
 
@@ -173,10 +184,30 @@ mod tests {
             steered.config_file.as_deref(),
             Some(std::path::Path::new("/suite/config.yaml"))
         );
+        assert!(steered.overrides.as_ref().unwrap().is_empty());
         let off = parse_with(&[], &[(RESET_VAR, "yes"), (NOCAPTURE_VAR, "0")]);
         assert!(
             !off.reset && !off.nocapture,
             "only `1` resets; `0` captures"
         );
+    }
+
+    #[test]
+    fn config_overrides_come_from_the_snapshot() {
+        let control = parse_with(
+            &[],
+            &[
+                ("PROMETHEUS_TEST_SET_BASE_PORT", "6100"),
+                ("PROMETHEUS_TEST_CONFIG_X", "ignored"),
+            ],
+        );
+        let overrides = control.overrides.unwrap();
+        assert_eq!(
+            overrides.describe().as_deref(),
+            Some("config overrides: base_port=6100 (PROMETHEUS_TEST_SET_BASE_PORT)")
+        );
+        let bad = parse_with(&[], &[("PROMETHEUS_TEST_SET_MAX_ROUNDS", "[unclosed")]);
+        let err = bad.overrides.unwrap_err().to_string();
+        assert!(err.contains("PROMETHEUS_TEST_SET_MAX_ROUNDS"), "{err}");
     }
 }

@@ -31,6 +31,7 @@ pub(super) async fn execute(
     fleet: &Fleet,
     interrupts: &Interrupts,
 ) -> Executed {
+    let _watched = interrupts.step_started(step.name, step.worker, runner.config().step_timeout);
     fleet.begin_capture();
     let started = Instant::now();
     let outcome = tokio::select! {

@@ -3,25 +3,35 @@
 //! every process is stopped.
 //!
 //! One run, top to bottom: [`cli`] (run control) → [`select`] → [`session`],
-//! which drives [`setup`] (loaded → ready), starts the workers ([`launch`]),
-//! plays the [`plan`] one step at a time ([`execute`]) and reports each
-//! result ([`report`]).
+//! which drives [`setup`] (loaded → ready: checks everything, takes the run
+//! [`lock`], checks the [`ports`], then resets or resumes), starts the
+//! workers ([`launch`]), plays the [`plan`] one step at a time ([`execute`],
+//! watched by the [`watchdog`] thread, which also receives the signals for
+//! [`interrupts`]) and reports each result ([`report`]).
+//!
+//! Exit codes: 0 all passed; 101 a step failed (libtest's code); 2 the suite
+//! could not start (anything before the first step); 130/143 SIGINT/SIGTERM.
 
 mod cli;
 mod execute;
 mod interrupts;
 mod launch;
+mod lock;
 mod paths;
 mod plan;
+mod ports;
 mod report;
 mod select;
 mod session;
 mod setup;
 mod steps;
 mod unregistered;
+mod watchdog;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_reliability;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -45,8 +55,14 @@ pub struct MainOptions {
     pub post_load: Option<PostLoad>,
 }
 
-/// libtest's exit code for a failed run.
+/// libtest's exit code for a failed run: a step failed (or timed out, or
+/// its worker exited) once the steps had started.
 const FAILED: u8 = 101;
+/// The suite could not start: anything that goes wrong before the first step
+/// (configuration, workers.json, `.env`, fixtures, MongoDB, the run lock,
+/// ports, starting the workers, the `post_load` hook). 130/143 stay for
+/// SIGINT/SIGTERM.
+const SETUP_FAILED: u8 = 2;
 
 /// Runs the registered steps with the process's command line and environment,
 /// printing results on stdout.
@@ -80,7 +96,7 @@ pub(crate) fn run_with(
     let mut reporter = Reporter::new(control.format(), out);
     if steps.is_empty() {
         report::note(&format!("error: {}", steps::NO_STEPS));
-        return FAILED;
+        return SETUP_FAILED;
     }
     let test_names: Vec<String> = steps.iter().map(|s| s.test_name()).collect();
     let selection = Selection::new(&control.libtest, &test_names);
@@ -106,12 +122,13 @@ pub(crate) fn run_with(
         Ok(runtime) => runtime,
         Err(err) => {
             report::note(&format!("error: cannot start the async runtime: {err}"));
-            return FAILED;
+            return SETUP_FAILED;
         }
     };
     let session = session::Session {
         options,
         control: &control,
+        process_env: env,
         steps,
         test_names: &test_names,
         selection: &selection,

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::cli::RunControl;
+use super::cli::{ProcessEnv, RunControl};
 use super::execute::execute;
 use super::interrupts::Interrupts;
 use super::launch::launch_specs;
@@ -13,8 +13,9 @@ use super::plan::{Action, plan};
 use super::report::{self, Reporter};
 use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
-use super::{FAILED, MainOptions, paths};
+use super::{FAILED, MainOptions, SETUP_FAILED, paths};
 use crate::Runner;
+use crate::config::Overrides;
 use crate::process::{Fleet, LogMode, TerminationSignal};
 use crate::step::StepDef;
 
@@ -22,6 +23,8 @@ use crate::step::StepDef;
 pub(super) struct Session<'a> {
     pub(super) options: &'a MainOptions,
     pub(super) control: &'a RunControl,
+    /// The process environment the run's environment starts from.
+    pub(super) process_env: &'a ProcessEnv,
     pub(super) steps: &'a [&'static StepDef],
     /// The steps' test names (their Rust paths), by index.
     pub(super) test_names: &'a [String],
@@ -38,7 +41,14 @@ impl Session<'_> {
     /// Plays the run and returns the process exit code.
     pub(super) async fn run(self, reporter: Reporter) -> u8 {
         let interrupts = Interrupts::install();
-        let loaded = match setup::load(self.setup_inputs()) {
+        let overrides = match &self.control.overrides {
+            Ok(overrides) => overrides,
+            Err(problems) => return failed(&anyhow::anyhow!("{problems}")),
+        };
+        if let Some(header) = overrides.describe() {
+            report::note(&header);
+        }
+        let loaded = match setup::load(self.setup_inputs(overrides)) {
             Ok(loaded) => loaded,
             Err(err) => return failed(&err),
         };
@@ -64,13 +74,15 @@ impl Session<'_> {
         code
     }
 
-    fn setup_inputs(&self) -> SetupInputs<'_> {
+    fn setup_inputs<'o>(&'o self, overrides: &'o Overrides) -> SetupInputs<'o> {
         let config_file = self.control.config_file.clone().unwrap_or_else(|| {
             paths::tests_dir(self.options.source_file, self.options.manifest_dir)
                 .join(self.options.config.unwrap_or("config.yaml"))
         });
         SetupInputs {
             config_file,
+            overrides,
+            process_env: self.process_env,
             steps: self.steps,
             reset: self.control.reset,
             filtered: self.selection.is_filtered(),
@@ -80,7 +92,11 @@ impl Session<'_> {
 
     /// Starts the workers, plays the plan, stops the workers, prints the summary.
     async fn play(&self, ready: Ready, interrupts: &Interrupts, mut reporter: Reporter) -> u8 {
-        let Ready { runner, position } = ready;
+        let Ready {
+            runner,
+            position,
+            lock: _lock,
+        } = ready;
         let actions = plan(
             self.steps.len(),
             position,
@@ -99,7 +115,11 @@ impl Session<'_> {
         };
         let fleet = match fleet {
             Ok(fleet) => fleet,
-            Err(err) => return failed(&err),
+            Err(err) => {
+                let code = failed(&err);
+                note_command_lines(&runner, &format!("{err:#}"));
+                return code;
+            }
         };
         report::note(&format!(
             "{} worker(s) ready in {:.2}s; {} round(s) to play",
@@ -113,6 +133,9 @@ impl Session<'_> {
             .play_actions(&runner, &fleet, interrupts, &mut reporter, &actions)
             .await;
         fleet.shutdown().await;
+        if let Err(err) = runner.state().sync() {
+            report::note(&format!("warning: {err:#}"));
+        }
         let all_passed = reporter.finish();
         match stop {
             Some(Stop::Signal(signal)) => signal.exit_code(),
@@ -171,9 +194,29 @@ fn counts(actions: &[Action], steps: usize) -> (usize, usize) {
     (executions, planned.iter().filter(|&&p| !p).count())
 }
 
+/// A failure before the first step: the suite could not start.
 fn failed(err: &anyhow::Error) -> u8 {
     report::note(&format!("error: {err:#}"));
-    FAILED
+    SETUP_FAILED
+}
+
+/// After a failed worker start: the command line of each spawned worker
+/// the error names (of every spawned worker if it names none), to try by hand.
+fn note_command_lines(runner: &Runner, error: &str) {
+    let spawned: Vec<(&str, String)> = runner
+        .workers()
+        .iter()
+        .filter_map(|worker| {
+            let spec = worker.spec();
+            Some((spec.name.as_str(), spec.launch.command_line()?))
+        })
+        .collect();
+    let named = spawned.iter().any(|(name, _)| error.contains(name));
+    for (name, line) in &spawned {
+        if !named || error.contains(name) {
+            report::note(&format!("{name} was started with: {line}"));
+        }
+    }
 }
 
 fn interrupted(signal: TerminationSignal, when: &str) -> u8 {

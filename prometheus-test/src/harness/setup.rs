@@ -10,10 +10,12 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
+use super::cli::ProcessEnv;
+use super::lock::RunLock;
 use super::plan::Position;
 use super::report;
-use super::steps;
-use crate::config::{Config, EnvMap, Problems, load_workers};
+use super::{ports, steps};
+use crate::config::{Config, EnvMap, Overrides, Problems, load_workers};
 use crate::mongo::{self, Fixtures, Mongo};
 use crate::state::State;
 use crate::step::{PostLoad, StepDef};
@@ -23,6 +25,10 @@ use crate::{Runner, Worker};
 pub(super) struct SetupInputs<'a> {
     /// config.yaml.
     pub(super) config_file: PathBuf,
+    /// The run's overrides of config.yaml values.
+    pub(super) overrides: &'a Overrides,
+    /// The process environment the run's environment starts from.
+    pub(super) process_env: &'a ProcessEnv,
     /// The registered steps, in order.
     pub(super) steps: &'a [&'static StepDef],
     /// `--reset`: ignore the saved state.
@@ -37,6 +43,7 @@ pub(super) struct SetupInputs<'a> {
 /// What was read and checked before anything starts or is written.
 pub(super) struct Loaded<'a> {
     inputs: SetupInputs<'a>,
+    lock: RunLock,
     config: Config,
     env: EnvMap,
     needs_mongo: bool,
@@ -51,19 +58,31 @@ pub(super) struct Loaded<'a> {
 pub(super) struct Ready {
     pub(super) runner: Runner,
     pub(super) position: Position,
+    /// Held until the run ends.
+    pub(super) lock: RunLock,
 }
 
 /// Reads config.yaml, the `.env` files and workers.json, checks them with
-/// the registered steps (every problem at once), reads the saved state, and
-/// validates the fixtures of a fresh run. Writes nothing.
+/// the registered steps (every problem at once), takes the run lock, checks
+/// the spawned workers' ports, reads the saved state, and validates the
+/// fixtures of a fresh run. Writes nothing but the lock file.
 pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
     let mut problems = Problems::default();
     steps::check_among_themselves(inputs.steps, &mut problems);
-    let loaded = problems.take(load_config(&inputs.config_file));
+    let loaded = problems.take(load_config(&inputs));
     let Some((config, env)) = loaded else {
         return Err(anyhow::Error::from(problems));
     };
-    let needs_mongo = config.needs_mongodb() || inputs.post_load.is_some();
+    for warning in &config.warnings {
+        report::note(&format!("warning: {warning}"));
+    }
+    if inputs.post_load.is_some() && !config.mongodb_configured {
+        problems.push(format!(
+            "{}: a post_load hook needs a `mongodb` section with `database` in config.yaml",
+            config.file.display()
+        ));
+    }
+    let needs_mongo = config.needs_mongodb();
     let mut provisional = env.clone();
     if needs_mongo && env.get("MONGO_URI").is_none() {
         // Until a server is chosen, a mapped MONGO_URI checks as the default.
@@ -72,6 +91,8 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
     let workers = check_workers(inputs.steps, &config, &Arc::new(provisional), &mut problems);
     problems.into_result(()).map_err(anyhow::Error::from)?;
 
+    let lock = RunLock::acquire(&config.data_dir)?;
+    ports::check_free(&workers)?;
     let saved = if inputs.reset {
         None
     } else {
@@ -89,6 +110,7 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
     };
     Ok(Loaded {
         inputs,
+        lock,
         config,
         env,
         needs_mongo,
@@ -98,9 +120,13 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
     })
 }
 
-fn load_config(config_file: &Path) -> anyhow::Result<(Config, EnvMap)> {
-    let config = Config::load(config_file)?;
-    let env = EnvMap::load(&config.project_dir, &config.tests_dir)?;
+fn load_config(inputs: &SetupInputs<'_>) -> anyhow::Result<(Config, EnvMap)> {
+    let config = Config::load_with(&inputs.config_file, inputs.overrides)?;
+    let env = EnvMap::load(
+        inputs.process_env.vars(),
+        &config.project_dir,
+        &config.tests_dir,
+    )?;
     Ok((config, env))
 }
 
@@ -115,6 +141,9 @@ fn check_workers(
         return Vec::new();
     };
     let names: Vec<String> = specs.iter().map(|w| w.name.clone()).collect();
+    for warning in specs.iter().flat_map(|spec| &spec.warnings) {
+        report::note(&format!("warning: {warning}"));
+    }
     let workers = specs
         .into_iter()
         .filter_map(|spec| problems.take(Worker::load(spec, env.clone(), config)))
@@ -140,6 +169,7 @@ impl Loaded<'_> {
     pub(super) async fn set_up(self, mongo: Option<&Mongo>) -> anyhow::Result<Ready> {
         let Loaded {
             inputs,
+            lock,
             config,
             mut env,
             saved,
@@ -189,7 +219,11 @@ impl Loaded<'_> {
                 &step_names,
             )?
         };
-        Ok(Ready { runner, position })
+        Ok(Ready {
+            runner,
+            position,
+            lock,
+        })
     }
 }
 
@@ -208,6 +242,7 @@ async fn resume(
         state.last_completed_step(),
         step_names,
     )?;
+    check_within_rounds(config, position, step_names, rounds)?;
     if position.is_complete(step_names.len(), rounds) && !filtered {
         report::note("the previous run completed: starting a fresh run");
         return Ok(None);
@@ -221,6 +256,35 @@ async fn resume(
         state.last_completed_step().unwrap_or("(none)")
     ));
     Ok(Some((state, rounds)))
+}
+
+/// A saved round past the run's rounds that did not complete all its steps
+/// is a run that could be resumed: an error, never a reason to start over.
+fn check_within_rounds(
+    config: &Config,
+    position: Position,
+    step_names: &[&str],
+    rounds: u32,
+) -> anyhow::Result<()> {
+    if position.round <= rounds || position.done >= step_names.len() {
+        return Ok(());
+    }
+    let source = match (config.max_rounds, &config.rounds_collection) {
+        (None, Some(collection)) => format!("counted from the `{collection}` collection"),
+        _ => format!("`max_rounds` of {}", config.file.display()),
+    };
+    let after = position.done.checked_sub(1).map_or_else(
+        || "before its first step".to_owned(),
+        |i| format!("after step `{}`", step_names[i]),
+    );
+    anyhow::bail!(
+        "the saved run stopped in round {} ({after}), but this run has only {rounds} round(s) \
+         ({source}): set `max_rounds` to at least {} to resume it, or run with --reset to \
+         discard it and start over ({})",
+        position.round,
+        position.round,
+        State::path_in(&config.data_dir).display()
+    )
 }
 
 fn read_fixtures(config: &Config) -> anyhow::Result<Fixtures> {

@@ -310,7 +310,7 @@ fn list_prints_the_steps_and_reads_no_file() {
 fn a_configuration_error_prints_no_libtest_output() {
     let suite = Suite::new(0);
     std::fs::write(suite.path().join("workers.json"), "{}").unwrap();
-    assert_eq!(suite.run(&[]), (101, String::new()));
+    assert_eq!(suite.run(&[]), (2, String::new()));
     assert!(
         !suite.path().join("data").exists(),
         "nothing is written before the checks pass"

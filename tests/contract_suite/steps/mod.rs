@@ -26,6 +26,10 @@ pub(crate) async fn enter(runner: &Runner, name: &str) -> anyhow::Result<()> {
     if triggered("CONTRACT_HANG", runner, name) {
         tokio::time::sleep(std::time::Duration::from_secs(120)).await;
     }
+    if triggered("CONTRACT_BLOCK", runner, name) {
+        // Blocks the run's thread: no await, so nothing else on it runs.
+        std::thread::sleep(std::time::Duration::from_secs(120));
+    }
     assert!(
         !triggered("CONTRACT_PANIC", runner, name),
         "asked to panic in {name}"
