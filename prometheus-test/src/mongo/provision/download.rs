@@ -31,23 +31,13 @@ const LOG_UPDATE: Duration = Duration::from_secs(5);
 /// Bytes per megabyte in progress lines.
 const MB: u64 = 1_000_000;
 
-/// What a complete download wrote.
-#[derive(Debug)]
-pub(crate) struct Downloaded {
-    /// SHA-256 of the body, lowercase hex.
-    pub(crate) sha256: String,
-    /// Length of the body.
-    pub(crate) bytes: u64,
-    /// How long it took.
-    pub(crate) elapsed: Duration,
-}
-
-/// Downloads `url` into `file`, following redirects; `label` names it in progress lines.
+/// Downloads `url` into `file`, following redirects, and returns the SHA-256 of
+/// what it wrote (lowercase hex); `label` names it in progress lines.
 pub(crate) async fn download(
     url: &str,
     label: &str,
     file: &mut tokio::fs::File,
-) -> anyhow::Result<Downloaded> {
+) -> anyhow::Result<String> {
     let shown = display_url(url);
     let mut uri: Uri = url
         .parse()
@@ -161,7 +151,7 @@ async fn receive(
     uri: &Uri,
     shown: &str,
     file: &mut tokio::fs::File,
-) -> anyhow::Result<Downloaded> {
+) -> anyhow::Result<String> {
     let total = response
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -212,11 +202,7 @@ async fn receive(
     }
     file.flush().await?;
     progress.finish(received);
-    Ok(Downloaded {
-        sha256: hex(&hasher.finalize()),
-        bytes: received,
-        elapsed: progress.started.elapsed(),
-    })
+    Ok(hex(&hasher.finalize()))
 }
 
 /// The target of a redirect from `base` to `location` (absolute, or a path on the same host).
@@ -286,8 +272,13 @@ fn system_bundles() -> Vec<std::path::PathBuf> {
     bundles
 }
 
+/// `bytes` in megabytes, rounded to the nearest.
+fn whole_mb(bytes: u64) -> u64 {
+    (bytes + MB / 2) / MB
+}
+
 fn megabytes(bytes: u64) -> String {
-    format!("{} MB", bytes.div_ceil(MB))
+    format!("{} MB", whole_mb(bytes))
 }
 
 /// The progress line: rewritten in place on a terminal, a line every few seconds elsewhere.
@@ -314,7 +305,12 @@ impl Progress {
 
     fn text(&self, received: u64) -> String {
         match self.total {
-            Some(total) => format!("{}: {} / {}", self.prefix, received / MB, megabytes(total)),
+            Some(total) => format!(
+                "{}: {} / {}",
+                self.prefix,
+                whole_mb(received),
+                megabytes(total)
+            ),
             None => format!("{}: {}", self.prefix, megabytes(received)),
         }
     }

@@ -112,14 +112,13 @@ async fn fetch(source: &Source, cache: &Path, binary: &Path) -> anyhow::Result<(
     let mut file = tokio::fs::File::create(archive)
         .await
         .with_context(|| format!("cannot create {}", archive.display()))?;
-    let downloaded = download::download(&source.url, &source.label, &mut file).await?;
+    let actual = download::download(&source.url, &source.label, &mut file).await?;
     drop(file);
-    if downloaded.sha256 != source.sha256 {
+    if actual != source.sha256 {
         bail!(
             "the archive downloaded from {shown} has SHA-256 {actual}, expected {expected}; \
              it was not used and nothing was kept. If {url_var} names a new archive, set \
              {sha_var} to its SHA-256; otherwise the download was corrupted on the way",
-            actual = downloaded.sha256,
             expected = source.sha256,
             url_var = source::URL_VAR,
             sha_var = source::SHA256_VAR,
@@ -143,10 +142,8 @@ async fn fetch(source: &Source, cache: &Path, binary: &Path) -> anyhow::Result<(
         let _ = dir.sync_all();
     }
     eprintln!(
-        "prometheus-test: {} ({} MB, SHA-256 verified, {:.1} s) is cached in {}",
+        "prometheus-test: mongod of {} (SHA-256 verified) is cached in {}",
         source.label,
-        downloaded.bytes.div_ceil(1_000_000),
-        downloaded.elapsed.as_secs_f64(),
         binary.display()
     );
     Ok(())
