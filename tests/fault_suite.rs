@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use prometheus_test::__bench::{ManagedMongod, close_client, repository_mongod};
+use prometheus_test::__bench::{ManagedMongod, close_client, find_or_provision_mongod};
 use prometheus_test::mongodb::bson::{Document, doc};
 use prometheus_test::mongodb::{Client, Database};
 use serde_json::Value;
@@ -373,7 +373,7 @@ struct Mongo {
 
 impl Mongo {
     fn start() -> Self {
-        let binary = repository_mongod(repo()).unwrap_or_else(|error| panic!("{error:#}"));
+        let binary = find_or_provision_mongod().unwrap_or_else(|error| panic!("{error:#}"));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -3,7 +3,7 @@
 //! Python original's import (pymongo), all against one private `mongod`.
 //!
 //! `cargo bench -p prometheus-test --bench fixture_import`. mongod comes from
-//! `$PROMETHEUS_TEST_MONGOD`, `PATH`, or the cache `scripts/test.sh` fills;
+//! `$PROMETHEUS_TEST_MONGOD`, `PATH`, or the one provisioned on first use;
 //! `PROMETHEUS_TEST_BENCH_DOCUMENTS` overrides the 100 000 documents. The Python
 //! row needs `pip install pymongo==4.13.2` and is skipped (with a note) without it.
 
@@ -18,7 +18,7 @@ use common::{block_on, median};
 use mongodb::bson::{Document, doc};
 use mongodb::{Client, Database};
 use prometheus_test::__bench::{
-    FixtureImport, IMPORT_BATCH, ManagedMongod, close_client, repository_mongod,
+    FixtureImport, IMPORT_BATCH, ManagedMongod, close_client, find_or_provision_mongod,
 };
 
 const RUNS: usize = 3;
@@ -29,7 +29,7 @@ const DATA_FILE: &str = "todos.json";
 
 fn main() -> anyhow::Result<()> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mongod = repository_mongod(&repo)?;
+    let mongod = find_or_provision_mongod()?;
     let documents = match std::env::var("PROMETHEUS_TEST_BENCH_DOCUMENTS") {
         Ok(value) => value
             .parse()

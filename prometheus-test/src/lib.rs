@@ -163,7 +163,8 @@ pub use reqwest;
 #[doc(hidden)]
 pub mod __bench {
     pub use crate::mongo::seam::{
-        FixtureImport, Fixtures, IMPORT_BATCH, ManagedMongod, close_client, repository_mongod,
+        FixtureImport, Fixtures, IMPORT_BATCH, ManagedMongod, close_client,
+        find_or_provision_mongod,
     };
     pub use crate::process::{Fleet, LaunchSpec, LogMode, free_port};
 }

