@@ -7,6 +7,7 @@ mod import;
 mod locate;
 mod managed;
 mod position;
+mod raw_json;
 mod rounds;
 pub(crate) mod seam;
 
