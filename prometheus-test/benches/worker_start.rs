@@ -4,7 +4,8 @@
 //! spawned by hand and timed until its port accepts a connection, and the
 //! floor for N workers (N spawned by hand at once, each port polled every
 //! 1 ms), which on a small machine is set by CPU, not by the fleet. Also times
-//! the fleet's shutdown. Each figure is the median of `RUNS` runs.
+//! the fleet's shutdown. Each figure is the median of `RUNS` runs, the fleet
+//! and the hand-spawned floor paired and alternated within each run.
 //!
 //! The Python original starts workers one by one with a fixed 3 s sleep each,
 //! so it needs 3 s per worker whatever the boot time.
@@ -23,7 +24,7 @@ use prometheus_test::__bench::{Fleet, LaunchSpec, LogMode, free_port};
 use tokio::net::TcpStream;
 use tokio::process::Command;
 
-/// Runs per figure.
+/// Runs per figure (`PROMETHEUS_TEST_BENCH_RUNS` overrides).
 const RUNS: usize = 5;
 /// Fleet sizes timed.
 const SIZES: [usize; 2] = [3, 20];
@@ -33,17 +34,34 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn bench() -> anyhow::Result<()> {
-    let mut boots = Vec::with_capacity(RUNS);
-    let mut floors = vec![Vec::with_capacity(RUNS); SIZES.len()];
-    let mut starts = vec![Vec::with_capacity(RUNS); SIZES.len()];
-    let mut stops = vec![Vec::with_capacity(RUNS); SIZES.len()];
-    for _ in 0..RUNS {
+    let runs = std::env::var("PROMETHEUS_TEST_BENCH_RUNS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(RUNS);
+    let mut boots = Vec::with_capacity(runs);
+    let mut floors = vec![Vec::with_capacity(runs); SIZES.len()];
+    let mut starts = vec![Vec::with_capacity(runs); SIZES.len()];
+    let mut stops = vec![Vec::with_capacity(runs); SIZES.len()];
+    // Per run, the fleet's start minus (and over) the hand-spawned floor
+    // measured right next to it: on a shared machine whose load drifts, the
+    // paired figures are steadier than a difference of medians.
+    let mut extras = vec![Vec::with_capacity(runs); SIZES.len()];
+    let mut ratios = vec![Vec::with_capacity(runs); SIZES.len()];
+    for run in 0..runs {
         boots.push(boot_by_hand(1).await?);
         for (index, &size) in SIZES.iter().enumerate() {
-            floors[index].push(boot_by_hand(size).await?);
-            let (start, stop) = fleet_start_and_stop(size).await?;
+            // Alternate which goes first, so a rising or falling load favours neither.
+            let (floor, (start, stop)) = if run % 2 == 0 {
+                (boot_by_hand(size).await?, fleet_start_and_stop(size).await?)
+            } else {
+                let fleet = fleet_start_and_stop(size).await?;
+                (boot_by_hand(size).await?, fleet)
+            };
+            floors[index].push(floor);
             starts[index].push(start);
             stops[index].push(stop);
+            extras[index].push(start.as_secs_f64() - floor.as_secs_f64());
+            ratios[index].push(start.as_secs_f64() / floor.as_secs_f64());
         }
     }
     let boot = median(&mut boots);
@@ -56,17 +74,25 @@ async fn bench() -> anyhow::Result<()> {
         let start = median(&mut starts[index]);
         let stop = median(&mut stops[index]);
         println!(
-            "fleet of {size:>2}: start to all ready median {} = {:.2}x one boot, {:.2}x the \
-             {size} spawned by hand at once ({}); shutdown median {}; Python original: {} s of fixed sleeps",
+            "fleet of {size:>2}: start to all ready median {} = {:.2}x one boot; the {size} \
+             spawned by hand at once: median {}; per run the fleet took {:+.0} ms, {:.3}x \
+             (medians of paired runs); shutdown median {}; Python original: {} s of fixed sleeps",
             ms(start),
             start.as_secs_f64() / boot.as_secs_f64(),
-            start.as_secs_f64() / floor.as_secs_f64(),
             ms(floor),
+            median_f64(&mut extras[index]) * 1000.0,
+            median_f64(&mut ratios[index]),
             ms(stop),
             3 * size
         );
     }
     Ok(())
+}
+
+/// The median of `samples` (the upper one of an even count).
+fn median_f64(samples: &mut [f64]) -> f64 {
+    samples.sort_unstable_by(f64::total_cmp);
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
 
 fn server_script() -> PathBuf {

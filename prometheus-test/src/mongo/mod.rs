@@ -8,6 +8,7 @@ mod locate;
 mod managed;
 mod position;
 mod provision;
+mod raw_json;
 mod rounds;
 pub(crate) mod seam;
 

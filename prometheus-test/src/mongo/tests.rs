@@ -780,3 +780,179 @@ fn import_report_is_one_line() {
         "cleared 2 collections, imported 12 documents (todos 12) in 45 ms"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Concurrent import and fast clearing (`import.rs`, `raw_json.rs`).
+// ---------------------------------------------------------------------------
+
+/// Writes `items` as a JSON array to `dir/file`.
+fn write_array(dir: &Path, file: &str, items: impl Iterator<Item = String>) {
+    let items: Vec<String> = items.collect();
+    std::fs::write(dir.join(file), format!("[{}]", items.join(",\n"))).unwrap();
+}
+
+/// Inserts `count` filler documents of another task into `collection`.
+async fn fill(db: &Database, collection: &str, count: usize) {
+    let filler = (0..count).map(|n| doc! { "old": i64::try_from(n).unwrap(), "taskId": "old" });
+    db.collection::<Document>(collection)
+        .insert_many(filler)
+        .await
+        .expect("insert filler documents");
+}
+
+#[test]
+fn concurrent_import_keeps_every_document_and_the_required_count() {
+    let server = server();
+    let db = server.database("concurrent");
+    let data = tempfile::tempdir().unwrap();
+    let documents = 25_001;
+    // Every third document brings its own `_id`; the others get one at read time.
+    write_array(
+        data.path(),
+        "todos.json",
+        (0..documents).map(|n| {
+            if n % 3 == 0 {
+                format!(r#"{{"_id": {n}, "n": {n}}}"#)
+            } else {
+                format!(r#"{{"n": {n}, "title": "todo {n}"}}"#)
+            }
+        }),
+    );
+    let settings = settings(&[("todos", Some("todos.json"), documents as u64)]);
+    let fixtures = read_fixtures(&settings, data.path(), TASK).unwrap();
+    server.run(async {
+        fill(&db, "todos", 2_000).await;
+        let report = reset(&db, &settings, &fixtures, TASK).await.unwrap();
+        assert_eq!(report.total(), documents as u64);
+        assert_eq!(count(&db, "todos", doc! {}).await, documents as u64);
+        assert_eq!(
+            count(&db, "todos", doc! { "taskId": TASK }).await,
+            documents as u64
+        );
+        let distinct = db
+            .collection::<Document>("todos")
+            .distinct("n", doc! {})
+            .await
+            .unwrap();
+        assert_eq!(distinct.len(), documents);
+        let own_ids = count(&db, "todos", doc! { "_id": { "$type": "int" } }).await;
+        assert_eq!(own_ids, (documents as u64).div_ceil(3));
+    });
+}
+
+#[test]
+fn rejected_documents_name_file_collection_and_element_across_concurrent_batches() {
+    let server = server();
+    let db = server.database("rejected");
+    let data = tempfile::tempdir().unwrap();
+    let documents: u64 = 12_000;
+    // Elements 9876 and 11000 break the collection's validator (`n` must be an int).
+    write_array(
+        data.path(),
+        "todos.json",
+        (0..documents).map(|n| match n {
+            9_876 | 11_000 => format!(r#"{{"n": "not a number {n}"}}"#),
+            _ => format!(r#"{{"n": {n}}}"#),
+        }),
+    );
+    let settings = settings(&[("todos", Some("todos.json"), 10)]);
+    let fixtures = read_fixtures(&settings, data.path(), TASK).unwrap();
+    server.run(async {
+        db.create_collection("todos")
+            .validator(doc! { "n": { "$type": "int" } })
+            .await
+            .unwrap();
+        let error = reset(&db, &settings, &fixtures, TASK)
+            .await
+            .unwrap_err()
+            .to_string();
+        let file = data.path().join("todos.json");
+        assert!(
+            error.starts_with(&format!(
+                "{}: import into collection `todos` failed: 2 documents rejected, the first is \
+                 element 9876: ",
+                file.display()
+            )),
+            "{error}"
+        );
+        // Unordered batches: everything else went in, and the validator is still there.
+        assert_eq!(
+            count(&db, "todos", doc! { "taskId": TASK }).await,
+            documents - 2
+        );
+        let invalid = db
+            .collection::<Document>("todos")
+            .insert_one(doc! { "n": "text" })
+            .await;
+        assert!(invalid.is_err(), "the validator was lost");
+    });
+}
+
+#[test]
+fn clearing_keeps_indexes_options_and_empty_collections() {
+    let server = server();
+    let db = server.database("clearing");
+    let data = tempfile::tempdir().unwrap();
+    write_array(
+        data.path(),
+        "todos.json",
+        (0..3).map(|n| format!(r#"{{"n": {n}}}"#)),
+    );
+    let settings = settings(&[
+        ("issues", None, 0),
+        ("notes", None, 0),
+        ("todos", Some("todos.json"), 3),
+    ]);
+    let fixtures = read_fixtures(&settings, data.path(), TASK).unwrap();
+    server.run(async {
+        // A large plain collection without fixtures, one with a second index,
+        // and one created with options; all hold more than a few documents.
+        fill(&db, "issues", 1_500).await;
+        fill(&db, "todos", 1_500).await;
+        db.collection::<Document>("todos")
+            .create_index(mongodb::IndexModel::builder().keys(doc! { "n": 1 }).build())
+            .await
+            .unwrap();
+        db.create_collection("notes")
+            .validator(doc! { "taskId": { "$type": "string" } })
+            .await
+            .unwrap();
+        fill(&db, "notes", 1_500).await;
+
+        let report = reset(&db, &settings, &fixtures, TASK).await.unwrap();
+        assert_eq!(
+            report.collections,
+            [
+                ("issues".to_owned(), 0),
+                ("notes".to_owned(), 0),
+                ("todos".to_owned(), 3)
+            ]
+        );
+        let mut names = db.list_collection_names().await.unwrap();
+        names.sort();
+        assert_eq!(names, ["issues", "notes", "todos"]);
+        assert_eq!(count(&db, "issues", doc! {}).await, 0);
+        assert_eq!(count(&db, "notes", doc! {}).await, 0);
+        assert_eq!(count(&db, "todos", doc! {}).await, 3);
+        let mut indexes = db
+            .collection::<Document>("todos")
+            .list_index_names()
+            .await
+            .unwrap();
+        indexes.sort();
+        assert_eq!(indexes, ["_id_", "n_1"]);
+        let notes = db
+            .list_collections()
+            .filter(doc! { "name": "notes" })
+            .await
+            .unwrap();
+        let specs: Vec<_> = futures_util::TryStreamExt::try_collect(notes)
+            .await
+            .unwrap();
+        assert_eq!(
+            specs[0].options.validator,
+            Some(doc! { "taskId": { "$type": "string" } }),
+            "the validator was lost"
+        );
+    });
+}

@@ -241,7 +241,7 @@ impl RunningWorker {
         let outcome = tokio::select! {
             biased;
             status = self.exited() => Outcome::Exited(status),
-            () = ready::until_ready(&probe, &mut last) => Outcome::Ready,
+            () = ready::until_ready(&probe, &mut last, || self.log.printed()) => Outcome::Ready,
             () = sleep(spec.start_timeout) => Outcome::TimedOut,
         };
         let name = &self.name;

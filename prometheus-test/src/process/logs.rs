@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 /// Where worker output goes besides the crash tail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +98,9 @@ pub(super) struct WorkerLog {
     tail: Mutex<VecDeque<String>>,
     /// How many of the worker's pipes are still open.
     open_pipes: watch::Sender<usize>,
+    /// Signalled on every line: servers often print as they start listening,
+    /// so the readiness probe tries again at once instead of at its next tick.
+    printed: Notify,
 }
 
 impl WorkerLog {
@@ -109,6 +112,7 @@ impl WorkerLog {
             colour: PALETTE[index % PALETTE.len()],
             tail: Mutex::new(VecDeque::with_capacity(TAIL_LINES)),
             open_pipes: watch::Sender::new(0),
+            printed: Notify::new(),
         })
     }
 
@@ -145,6 +149,11 @@ impl WorkerLog {
         let _ = tokio::time::timeout(limit, open.wait_for(|open| *open == 0)).await;
     }
 
+    /// Resolves once the worker printed a line (at once if it did since the last call).
+    pub(super) async fn printed(&self) {
+        self.printed.notified().await;
+    }
+
     /// The last lines of output, prefixed, oldest first.
     pub(super) fn tail(&self, max: usize) -> Vec<String> {
         let tail = lock(&self.tail);
@@ -172,6 +181,8 @@ impl WorkerLog {
             tail.pop_front();
         }
         tail.push_back(line);
+        drop(tail);
+        self.printed.notify_one();
     }
 }
 

@@ -140,11 +140,12 @@ async fn a_health_url_must_answer_2xx() {
         "503",
     );
     sick.health_url = Some(url.clone());
-    sick.start_timeout = Duration::from_secs(1);
+    // Long enough for python3 to boot and answer 503 on a busy machine.
+    sick.start_timeout = Duration::from_secs(3);
     let (text, _) = failed_start(vec![sick]).await;
     assert!(
         text.starts_with(&format!(
-            "worker2 (port {sick_port}) was not ready after 1s: waited for GET {url} to answer 2xx; last attempt: answered 503 Service Unavailable"
+            "worker2 (port {sick_port}) was not ready after 3s: waited for GET {url} to answer 2xx; last attempt: answered 503 Service Unavailable"
         )),
         "{text}"
     );
