@@ -9,6 +9,7 @@
 mod fleet;
 mod guard;
 mod logs;
+mod port;
 mod ready;
 mod reaper;
 mod signals;
@@ -22,4 +23,5 @@ pub use fleet::Fleet;
 pub(crate) use guard::{spawn_guarded, stop_guarded};
 pub use logs::LogMode;
 pub(crate) use signals::{TerminationSignal, termination_signal};
-pub use spawn::{LaunchSpec, free_port};
+pub use port::free_port;
+pub use spawn::LaunchSpec;

@@ -45,13 +45,6 @@ impl std::fmt::Debug for LaunchSpec {
     }
 }
 
-/// A loopback port nobody listens on right now (the OS picks it).
-pub fn free_port() -> std::io::Result<u16> {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()
-        .map(|address| address.port())
-}
-
 /// Fails if two workers share a port or a port is already taken, before anything starts.
 pub(super) fn check_ports(specs: &[LaunchSpec]) -> anyhow::Result<()> {
     for (index, spec) in specs.iter().enumerate() {
