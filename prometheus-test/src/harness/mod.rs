@@ -32,6 +32,8 @@ mod watchdog;
 mod tests;
 #[cfg(test)]
 mod tests_reliability;
+#[cfg(test)]
+mod tests_venv;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
