@@ -241,7 +241,8 @@ async fn resume(
         state.current_round(),
         state.last_completed_step(),
         step_names,
-    )?;
+    )
+    .with_context(|| State::path_in(&config.data_dir).display().to_string())?;
     check_within_rounds(config, position, step_names, rounds)?;
     if position.is_complete(step_names.len(), rounds) && !filtered {
         report::note("the previous run completed: starting a fresh run");
