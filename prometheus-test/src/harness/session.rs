@@ -13,16 +13,16 @@ use super::plan::{Action, plan};
 use super::report::{self, Reporter};
 use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
-use super::{FAILED, MainOptions, paths};
+use super::steps::StepInstance;
+use super::{FAILED, MainOptions, config_file};
 use crate::Runner;
 use crate::process::{Fleet, LogMode, TerminationSignal};
-use crate::step::StepDef;
 
 /// Everything `run_with` hands over to one run.
 pub(super) struct Session<'a> {
     pub(super) options: &'a MainOptions,
     pub(super) control: &'a RunControl,
-    pub(super) steps: &'a [&'static StepDef],
+    pub(super) steps: &'a [StepInstance],
     /// The steps' test names (their Rust paths), by index.
     pub(super) test_names: &'a [String],
     pub(super) selection: &'a Selection,
@@ -65,15 +65,10 @@ impl Session<'_> {
     }
 
     fn setup_inputs(&self) -> SetupInputs<'_> {
-        let config_file = self.control.config_file.clone().unwrap_or_else(|| {
-            paths::tests_dir(self.options.source_file, self.options.manifest_dir)
-                .join(self.options.config.unwrap_or("config.yaml"))
-        });
         SetupInputs {
-            config_file,
+            config_file: config_file(self.options, self.control),
             steps: self.steps,
             reset: self.control.reset,
-            filtered: self.selection.is_filtered(),
             post_load: self.options.post_load,
         }
     }
@@ -144,7 +139,7 @@ impl Session<'_> {
             };
             let name = &self.test_names[index];
             reporter.step_started(name, round);
-            let executed = execute(self.steps[index], record, runner, fleet, interrupts).await;
+            let executed = execute(&self.steps[index], record, runner, fleet, interrupts).await;
             let failed = executed.verdict.is_failure();
             reporter.step_finished(name, round, executed.verdict, executed.elapsed);
             if let Some(signal) = executed.interrupted {
