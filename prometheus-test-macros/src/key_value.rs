@@ -165,7 +165,7 @@ fn read_value(
 }
 
 /// Strips the invisible groups `macro_rules!` wraps around `$x:expr` values.
-fn ungroup(mut expr: &Expr) -> &Expr {
+pub(crate) fn ungroup(mut expr: &Expr) -> &Expr {
     while let Expr::Group(group) = expr {
         expr = &group.expr;
     }

@@ -175,7 +175,7 @@ pub mod __private {
     pub use crate::harness::{MainOptions, run_main};
     /// The `post_load` hook's future: the same boxed future as a step's.
     pub use crate::step::StepFuture as PostLoadFuture;
-    pub use crate::step::{PrepareOutput, StepDef, StepFuture, StepOutput};
+    pub use crate::step::{PrepareOutput, StepDef, StepFuture, StepOutput, StepWorkers};
     pub use ::inventory;
     pub use ::std::boxed::Box;
 }

@@ -1,7 +1,8 @@
 //! Reads the arguments of `#[step(...)]`.
 
 use proc_macro2::{Span, TokenStream};
-use syn::{LitStr, Path};
+use syn::spanned::Spanned as _;
+use syn::{Expr, LitStr, Path};
 
 use crate::error::Errors;
 use crate::key_value::{self, Key};
@@ -10,6 +11,7 @@ key_value::keys! {
     /// The keys of `#[step(...)]`.
     enum StepKey {
         Worker => ("worker", "worker = \"worker1\""),
+        Workers => ("workers", "workers = [\"worker1\", \"worker2\"]"),
         Order => ("order", "order = 1"),
         Prepare => ("prepare", "prepare = prepare_todo"),
         Name => ("name", "name = \"submit todo\""),
@@ -17,10 +19,20 @@ key_value::keys! {
     }
 }
 
+/// The worker or workers a step runs against.
+pub(crate) enum Workers {
+    /// `worker = "worker1"`.
+    One(LitStr),
+    /// `workers = ["worker1", "worker2"]`: distinct, at least one.
+    Listed(Vec<LitStr>),
+    /// `workers = "*"`: every worker of workers.json.
+    All,
+}
+
 /// The arguments of a `#[step]` that read without error.
 pub(crate) struct StepArgs {
-    /// `worker = "..."`: a key of workers.json.
-    pub(crate) worker: LitStr,
+    /// `worker = "..."` or `workers = ...`: keys of workers.json.
+    pub(crate) workers: Workers,
     /// `order = N`: the position in a round.
     pub(crate) order: u32,
     /// The span of the `order` literal.
@@ -45,33 +57,53 @@ pub(crate) struct ParsedArgs {
 pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ParsedArgs {
     let mut local = Errors::default();
     let mut worker = None;
+    let mut workers = None;
+    // The spans of `worker` and `workers` values, in the order written.
+    let mut worker_keys: Vec<Span> = Vec::new();
     let mut order = None;
     let mut prepare = None;
     let mut name = None;
     let mut description = None;
     let given = key_value::parse_args(tokens, &mut local, |key, value, errors| match key {
-        StepKey::Worker => worker = errors.keep(key_value::non_empty_string(value, key)),
+        StepKey::Worker => {
+            worker_keys.push(value.span());
+            worker = errors.keep(one_worker(value, key));
+        }
+        StepKey::Workers => {
+            worker_keys.push(value.span());
+            workers = workers_value(value, key, errors);
+        }
         StepKey::Order => order = errors.keep(key_value::u32_value(value, key)),
         StepKey::Prepare => prepare = errors.keep(key_value::path(value, key)),
         StepKey::Name => name = errors.keep(key_value::non_empty_string(value, key)),
         StepKey::Description => description = errors.keep(key_value::string(value, key)),
     });
-    match (given.lacks(StepKey::Worker), given.lacks(StepKey::Order)) {
+    if let [_, second] = worker_keys[..] {
+        local.push(syn::Error::new(
+            second,
+            "give `worker` (one worker) or `workers` (one step per worker), not both",
+        ));
+    }
+    let lacks_worker = given.lacks(StepKey::Worker) && given.lacks(StepKey::Workers);
+    match (lacks_worker, given.lacks(StepKey::Order)) {
         (true, true) => local.push(syn::Error::new(
             Span::call_site(),
             "missing `worker` and `order`: write `#[step(worker = \"worker1\", order = 1)]` \
              (a key of workers.json and the step's position in a round)",
         )),
-        (true, false) => local.push(missing(
-            StepKey::Worker,
-            "the key of workers.json the step runs against",
+        (true, false) => local.push(syn::Error::new(
+            Span::call_site(),
+            "missing `worker` (the key of workers.json the step runs against): add \
+             `worker = \"worker1\"` to `#[step(...)]`, or `workers = [\"worker1\", \"worker2\"]` \
+             for one step per worker",
         )),
         (false, true) => local.push(missing(StepKey::Order, "the step's position in a round")),
         (false, false) => {}
     }
-    let args = match (local.is_empty(), worker, order) {
-        (true, Some(worker), Some((order, order_span))) => Some(StepArgs {
-            worker,
+    let workers = worker.map(Workers::One).or(workers);
+    let args = match (local.is_empty(), workers, order) {
+        (true, Some(workers), Some((order, order_span))) => Some(StepArgs {
+            workers,
             order,
             order_span,
             prepare,
@@ -86,6 +118,91 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ParsedArgs {
     ParsedArgs {
         args,
         has_prepare: given.has(StepKey::Prepare),
+    }
+}
+
+/// A worker's name; `"*"` belongs to `workers`.
+fn one_worker(expr: &Expr, key: StepKey) -> syn::Result<LitStr> {
+    let name = key_value::non_empty_string(expr, key)?;
+    if name.value() == "*" {
+        return Err(syn::Error::new_spanned(
+            &name,
+            "`worker` names one worker: write `workers = \"*\"` for every worker of workers.json",
+        ));
+    }
+    Ok(name)
+}
+
+/// `"*"`, or a list of distinct, non-blank string literals; each problem
+/// is recorded in `errors`, on the tokens at fault.
+fn workers_value(expr: &Expr, key: StepKey, errors: &mut Errors) -> Option<Workers> {
+    let every = "or `workers = \"*\"` for every worker of workers.json";
+    let list = match key_value::ungroup(expr) {
+        Expr::Array(list) => list,
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(lit),
+            ..
+        }) => {
+            if lit.value() == "*" {
+                return Some(Workers::All);
+            }
+            errors.push(syn::Error::new_spanned(
+                lit,
+                format!(
+                    "`workers` takes a list, like `{}`, {every}; for one worker write `worker = {}`",
+                    key.example(),
+                    lit.token()
+                ),
+            ));
+            return None;
+        }
+        other => {
+            errors.push(syn::Error::new_spanned(
+                other,
+                format!("`workers` takes a list, like `{}`, {every}", key.example()),
+            ));
+            return None;
+        }
+    };
+    if list.elems.is_empty() {
+        errors.push(syn::Error::new_spanned(
+            list,
+            format!(
+                "`workers` needs at least one worker, like `{}`, {every}",
+                key.example()
+            ),
+        ));
+        return None;
+    }
+    let mut local = Errors::default();
+    let mut names: Vec<LitStr> = Vec::new();
+    for element in &list.elems {
+        let Some(name) = local.keep(key_value::non_empty_string(element, key)) else {
+            continue;
+        };
+        if name.value() == "*" {
+            local.push(syn::Error::new_spanned(
+                &name,
+                "`\"*\"` stands alone: write `workers = \"*\"` for every worker of workers.json",
+            ));
+        } else if names.iter().any(|seen| seen.value() == name.value()) {
+            local.push(syn::Error::new_spanned(
+                &name,
+                format!(
+                    "worker {} is listed twice in `workers`; keep one",
+                    name.token()
+                ),
+            ));
+        } else {
+            names.push(name);
+        }
+    }
+    match local.finish() {
+        Ok(()) => Some(Workers::Listed(names)),
+        Err(error) => {
+            errors.push(error);
+            None
+        }
     }
 }
 
@@ -105,7 +222,7 @@ mod tests {
     use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
     use quote::{ToTokens, quote};
 
-    use super::{ParsedArgs, StepKey, parse};
+    use super::{ParsedArgs, StepKey, Workers, parse};
     use crate::error::{Errors, messages};
     use crate::key_value::Key as _;
 
@@ -129,7 +246,7 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert!(parsed.has_prepare);
         let args = parsed.args.expect("valid arguments");
-        assert_eq!(args.worker.value(), "worker2");
+        assert!(matches!(&args.workers, Workers::One(w) if w.value() == "worker2"));
         assert_eq!(args.order, 7);
         let prepare = args.prepare.expect("prepare path");
         assert_eq!(
@@ -145,10 +262,109 @@ mod tests {
 
     #[test]
     fn every_key_example_reads_without_error() {
-        let examples: Vec<&str> = StepKey::ALL.iter().map(|key| key.example()).collect();
+        let examples: Vec<&str> = StepKey::ALL
+            .iter()
+            .filter(|&&key| key != StepKey::Workers)
+            .map(|key| key.example())
+            .collect();
         let (parsed, errors) = read(examples.join(", ").parse().expect("tokens"));
         assert!(errors.is_empty(), "{errors:?}");
         assert!(parsed.args.is_some() && parsed.has_prepare);
+        let (parsed, errors) = read(
+            format!("{}, order = 1", StepKey::Workers.example())
+                .parse()
+                .expect("tokens"),
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(parsed.args.is_some());
+    }
+
+    fn listed(tokens: TokenStream) -> Vec<String> {
+        let (parsed, errors) = read(tokens);
+        assert!(errors.is_empty(), "{errors:?}");
+        match parsed.args.expect("valid arguments").workers {
+            Workers::Listed(list) => list.iter().map(syn::LitStr::value).collect(),
+            _ => panic!("expected a list"),
+        }
+    }
+
+    #[test]
+    fn workers_takes_a_list_in_its_order_or_a_star() {
+        assert_eq!(
+            listed(quote!(workers = ["worker3", "worker1"], order = 1)),
+            ["worker3", "worker1"]
+        );
+        assert_eq!(
+            listed(quote!(order = 1, workers = ["worker1",])),
+            ["worker1"]
+        );
+        let (parsed, errors) = read(quote!(workers = "*", order = 1));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(matches!(parsed.args.expect("valid").workers, Workers::All));
+    }
+
+    #[test]
+    fn workers_misuse_is_reported_on_the_tokens_at_fault() {
+        let every = "or `workers = \"*\"` for every worker of workers.json";
+        assert_eq!(
+            errors_of(quote!(workers = [], order = 1)),
+            [format!(
+                "`workers` needs at least one worker, like `workers = [\"worker1\", \"worker2\"]`, {every}"
+            )]
+        );
+        assert_eq!(
+            errors_of(quote!(workers = ["a", "b", "a", "b"], order = 1)),
+            [
+                "worker \"a\" is listed twice in `workers`; keep one",
+                "worker \"b\" is listed twice in `workers`; keep one",
+            ]
+        );
+        assert_eq!(
+            errors_of(quote!(workers = ["a", 2, worker3, ""], order = 1)),
+            [
+                "`workers` takes a string literal, like `workers = [\"worker1\", \"worker2\"]`",
+                "`workers` takes a string literal, like `workers = [\"worker1\", \"worker2\"]`",
+                "`workers` must not be empty, like `workers = [\"worker1\", \"worker2\"]`",
+            ]
+        );
+        assert_eq!(
+            errors_of(quote!(workers = ["worker1", "*"], order = 1)),
+            ["`\"*\"` stands alone: write `workers = \"*\"` for every worker of workers.json"]
+        );
+        assert_eq!(
+            errors_of(quote!(workers = "worker1", order = 1)),
+            [format!(
+                "`workers` takes a list, like `workers = [\"worker1\", \"worker2\"]`, {every}; \
+                 for one worker write `worker = \"worker1\"`"
+            )]
+        );
+        assert_eq!(
+            errors_of(quote!(workers = WORKERS, order = 1)),
+            [format!(
+                "`workers` takes a list, like `workers = [\"worker1\", \"worker2\"]`, {every}"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_star_for_one_worker_points_to_workers() {
+        assert_eq!(
+            errors_of(quote!(worker = "*", order = 1)),
+            ["`worker` names one worker: write `workers = \"*\"` for every worker of workers.json"]
+        );
+    }
+
+    #[test]
+    fn worker_and_workers_exclude_each_other() {
+        let both = "give `worker` (one worker) or `workers` (one step per worker), not both";
+        assert_eq!(
+            errors_of(quote!(worker = "a", order = 1, workers = ["b"])),
+            [both]
+        );
+        assert_eq!(
+            errors_of(quote!(workers = "*", worker = "a", order = 1)),
+            [both]
+        );
     }
 
     #[test]
@@ -184,8 +400,8 @@ mod tests {
         assert_eq!(
             errors_of(quote!(worker = "w", order = 1, retries = 3, skip)),
             [
-                "unknown argument `retries`; expected one of `worker`, `order`, `prepare`, `name`, `description`",
-                "unknown argument `skip`; expected one of `worker`, `order`, `prepare`, `name`, `description`",
+                "unknown argument `retries`; expected one of `worker`, `workers`, `order`, `prepare`, `name`, `description`",
+                "unknown argument `skip`; expected one of `worker`, `workers`, `order`, `prepare`, `name`, `description`",
             ]
         );
     }
@@ -209,7 +425,7 @@ mod tests {
         assert_eq!(
             errors_of(quote!(order = 1)),
             [
-                "missing `worker` (the key of workers.json the step runs against): add `worker = \"worker1\"` to `#[step(...)]`"
+                "missing `worker` (the key of workers.json the step runs against): add `worker = \"worker1\"` to `#[step(...)]`, or `workers = [\"worker1\", \"worker2\"]` for one step per worker"
             ]
         );
         assert_eq!(
@@ -262,7 +478,7 @@ mod tests {
             errors_of(quote!(worker, order = 1, bogus = 2)),
             [
                 "`worker` needs a value, like `worker = \"worker1\"`",
-                "unknown argument `bogus`; expected one of `worker`, `order`, `prepare`, `name`, `description`",
+                "unknown argument `bogus`; expected one of `worker`, `workers`, `order`, `prepare`, `name`, `description`",
             ]
         );
     }
@@ -273,9 +489,9 @@ mod tests {
             errors_of(quote!(order = "first", retries = 3, name = 1)),
             [
                 "`order` takes an integer literal, like `order = 1`",
-                "unknown argument `retries`; expected one of `worker`, `order`, `prepare`, `name`, `description`",
+                "unknown argument `retries`; expected one of `worker`, `workers`, `order`, `prepare`, `name`, `description`",
                 "`name` takes a string literal, like `name = \"submit todo\"`",
-                "missing `worker` (the key of workers.json the step runs against): add `worker = \"worker1\"` to `#[step(...)]`",
+                "missing `worker` (the key of workers.json the step runs against): add `worker = \"worker1\"` to `#[step(...)]`, or `workers = [\"worker1\", \"worker2\"]` for one step per worker",
             ]
         );
     }
@@ -295,6 +511,7 @@ mod tests {
         let (parsed, errors) = read(quote!(worker = #worker, order = #order));
         assert!(errors.is_empty(), "{errors:?}");
         let args = parsed.args.expect("valid arguments");
-        assert_eq!((args.worker.value().as_str(), args.order), ("worker1", 3));
+        assert!(matches!(&args.workers, Workers::One(w) if w.value() == "worker1"));
+        assert_eq!(args.order, 3);
     }
 }

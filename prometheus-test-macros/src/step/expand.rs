@@ -8,7 +8,7 @@ use syn::ext::IdentExt as _;
 use syn::spanned::Spanned as _;
 use syn::{LitStr, ReturnType};
 
-use super::args::StepArgs;
+use super::args::{StepArgs, Workers};
 use super::item::StepFn;
 use super::validate::Params;
 use crate::marker::marker_test;
@@ -30,7 +30,7 @@ pub(crate) fn step(args: &StepArgs, func: &StepFn, params: &Params<'_>) -> Token
         .description
         .as_ref()
         .map_or_else(|| func.doc(), LitStr::value);
-    let worker_name = &args.worker;
+    let workers = workers(&args.workers);
     let mut order = Literal::u32_unsuffixed(args.order);
     order.set_span(args.order_span);
 
@@ -95,14 +95,27 @@ pub(crate) fn step(args: &StepArgs, func: &StepFn, params: &Params<'_>) -> Token
                     fn_name: #fn_name,
                     description: #description,
                     module: ::core::module_path!(),
-                    worker: #worker_name,
+                    workers: #workers,
                     order: #order,
                     file: #file,
                     line: #line,
+                    retries: 0,
+                    retry_delay: ::core::time::Duration::ZERO,
+                    timeout: ::core::option::Option::None,
                     run: __pt_run,
                 }
             }
         };
+    }
+}
+
+/// The `StepWorkers` value of `workers`.
+fn workers(workers: &Workers) -> TokenStream {
+    let path = quote!(::prometheus_test::__private::StepWorkers);
+    match workers {
+        Workers::One(worker) => quote!(#path::One(#worker)),
+        Workers::Listed(list) => quote!(#path::Listed(&[#(#list),*])),
+        Workers::All => quote!(#path::All),
     }
 }
 

@@ -42,10 +42,26 @@ fn registers_the_step_with_absolute_paths() {
         "const_:()={fn__pt_run<'a>(runner:&'a::prometheus_test::Runner,worker:&'a::prometheus_test::Worker,)->::prometheus_test::__private::StepFuture<'a>",
         "::prometheus_test::__private::Box::pin(asyncmove{let__pt_output=__pt_step_submit(runner,worker).await;::prometheus_test::__private::StepOutput::into_step_result(__pt_output)})",
         "::prometheus_test::__private::inventory::submit!{::prometheus_test::__private::StepDef{",
-        "name:\"submit\",fn_name:\"submit\",description:\"\",module:::core::module_path!(),worker:\"worker1\",order:2,file:::core::file!(),line:::core::line!(),run:__pt_run,",
+        "name:\"submit\",fn_name:\"submit\",description:\"\",module:::core::module_path!(),workers:::prometheus_test::__private::StepWorkers::One(\"worker1\"),order:2,file:::core::file!(),line:::core::line!(),retries:0,retry_delay:::core::time::Duration::ZERO,timeout:::core::option::Option::None,run:__pt_run,",
     ] {
         assert!(out.contains(fragment), "missing {fragment}\nin {out}");
     }
+}
+
+#[test]
+fn registers_listed_and_all_workers() {
+    let item = quote!(
+        async fn task(r: &Runner, w: &Worker) {}
+    );
+    let listed = expand(
+        quote!(workers = ["worker2", "worker1"], order = 3),
+        item.clone(),
+    );
+    let fragment = "workers:::prometheus_test::__private::StepWorkers::Listed(&[\"worker2\",\"worker1\"]),order:3,";
+    assert!(listed.contains(fragment), "missing {fragment}\nin {listed}");
+    let all = expand(quote!(workers = "*", order = 3), item);
+    let fragment = "workers:::prometheus_test::__private::StepWorkers::All,order:3,";
+    assert!(all.contains(fragment), "missing {fragment}\nin {all}");
 }
 
 #[test]

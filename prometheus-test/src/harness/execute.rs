@@ -10,9 +10,10 @@ use futures_util::FutureExt as _;
 
 use super::interrupts::Interrupts;
 use super::report::Verdict;
+use super::steps::StepInstance;
 use crate::Runner;
 use crate::process::{Fleet, TerminationSignal};
-use crate::step::{Outcome, StepDef};
+use crate::step::Outcome;
 
 /// How one execution ended.
 pub(super) struct Executed {
@@ -25,13 +26,13 @@ pub(super) struct Executed {
 /// Runs `step` once; `record` saves it as the last completed step when it
 /// passes or is skipped.
 pub(super) async fn execute(
-    step: &StepDef,
+    step: &StepInstance,
     record: bool,
     runner: &Runner,
     fleet: &Fleet,
     interrupts: &Interrupts,
 ) -> Executed {
-    let _watched = interrupts.step_started(step.name, step.worker, runner.config().step_timeout);
+    let _watched = interrupts.step_started(&step.name, &step.worker, runner.config().step_timeout);
     fleet.begin_capture();
     let started = Instant::now();
     let outcome = tokio::select! {
@@ -50,7 +51,7 @@ pub(super) async fn execute(
     let elapsed = started.elapsed();
     let logs = fleet.take_captured();
     let saved = match (&outcome, record) {
-        (Outcome::Passed | Outcome::Skipped(_), true) => runner.state().complete_step(step.name),
+        (Outcome::Passed | Outcome::Skipped(_), true) => runner.state().complete_step(&step.name),
         _ => Ok(()),
     };
     let verdict = match (outcome, saved) {
@@ -74,8 +75,8 @@ pub(super) async fn execute(
 
 /// Runs one step, turning a panic into a failure and applying config.yaml's
 /// `step_timeout`.
-async fn run_step(step: &StepDef, runner: &Runner) -> anyhow::Result<()> {
-    let worker = runner.worker(step.worker)?;
+async fn run_step(step: &StepInstance, runner: &Runner) -> anyhow::Result<()> {
+    let worker = runner.worker(&step.worker)?;
     let running = AssertUnwindSafe((step.run)(runner, worker)).catch_unwind();
     let finished = match runner.config().step_timeout {
         None => running.await,
@@ -93,7 +94,7 @@ async fn run_step(step: &StepDef, runner: &Runner) -> anyhow::Result<()> {
     })
 }
 
-fn describe(step: &StepDef, err: &anyhow::Error) -> String {
+fn describe(step: &StepInstance, err: &anyhow::Error) -> String {
     let description = step
         .description
         .lines()

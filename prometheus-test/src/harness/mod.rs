@@ -36,6 +36,7 @@ mod tests_reliability;
 mod tests_venv;
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::step::{PostLoad, StepDef};
@@ -84,6 +85,15 @@ pub fn run_main(options: MainOptions) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// config.yaml: `PROMETHEUS_TEST_CONFIG`, else `main!`'s `config` next to
+/// the test target's root file.
+fn config_file(options: &MainOptions, control: &RunControl) -> PathBuf {
+    control.config_file.clone().unwrap_or_else(|| {
+        paths::tests_dir(options.source_file, options.manifest_dir)
+            .join(options.config.unwrap_or("config.yaml"))
+    })
+}
+
 /// One whole run in this process: `steps` (sorted by order) driven by `args`
 /// (the program name first) and `env`, with the libtest output written to
 /// `out` and progress notes to stderr. Returns the exit code.
@@ -100,8 +110,22 @@ pub(crate) fn run_with(
         report::note(&format!("error: {}", steps::NO_STEPS));
         return SETUP_FAILED;
     }
-    let test_names: Vec<String> = steps.iter().map(|s| s.test_name()).collect();
+    // `workers = "*"` steps need workers.json's names (read, never checked,
+    // here) before anything can be selected or listed.
+    let all_workers = steps::needs_all_workers(steps)
+        .then(|| {
+            steps::workers_json_names(
+                &config_file(options, &control),
+                control.overrides.as_ref().ok(),
+            )
+        })
+        .flatten();
+    let steps = steps::instances(steps, all_workers.as_deref());
+    let test_names: Vec<String> = steps.iter().map(|s| s.test_name().to_owned()).collect();
     let selection = Selection::new(&control.libtest, &test_names);
+    if let Some(warning) = selection.unmatched_filter(&control.libtest, &test_names) {
+        report::note(&warning);
+    }
     if control.libtest.list {
         let listed: Vec<String> = (0..test_names.len())
             .filter(|&i| selection.contains(i))
@@ -110,7 +134,7 @@ pub(crate) fn run_with(
         reporter.list(&listed);
         return 0;
     }
-    warn_of_unregistered_step_files(options, steps);
+    warn_of_unregistered_step_files(options, &steps);
     if selection.count() == 0 {
         reporter.suite_started(0, test_names.len());
         reporter.finish();
@@ -131,7 +155,7 @@ pub(crate) fn run_with(
         options,
         control: &control,
         process_env: env,
-        steps,
+        steps: &steps,
         test_names: &test_names,
         selection: &selection,
     };
@@ -142,7 +166,7 @@ pub(crate) fn run_with(
 
 /// Names the suite's files that hold `#[step]` functions but registered none
 /// (a missing `mod` line), on stderr.
-fn warn_of_unregistered_step_files(options: &MainOptions, steps: &[&'static StepDef]) {
+fn warn_of_unregistered_step_files(options: &MainOptions, steps: &[steps::StepInstance]) {
     let manifest_dir = std::path::Path::new(options.manifest_dir);
     let registered = steps
         .iter()

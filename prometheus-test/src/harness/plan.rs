@@ -100,7 +100,8 @@ fn to_the_end(total: usize, from: Position, max_rounds: u32) -> Vec<Action> {
 /// The IDE's run button: from the resume point through the last selected
 /// step of the current round. When that step is already done this round
 /// (a finished round stays current until a plain run moves on), the selected
-/// steps run again alone.
+/// steps run again alone. A completed run never gets here: setup starts a
+/// fresh one, so the button plays round 1 up to the step.
 fn until_selected(total: usize, from: Position, selection: &Selection) -> Vec<Action> {
     let Some(last) = selection.last() else {
         return Vec::new();

@@ -1,5 +1,7 @@
 //! libtest's filter rules applied to step names: a substring filter (or an
-//! exact name with `--exact`), `--skip`, and `--ignored`.
+//! exact name with `--exact`), `--skip`, and `--ignored`. An exact name that
+//! is a multi-worker step's function path (`steps::task::f`, what an IDE's
+//! run button sends) names every instance (`steps::task::f[worker1]`, ...).
 
 use libtest_mimic::Arguments;
 
@@ -15,13 +17,7 @@ pub(crate) struct Selection {
 
 impl Selection {
     pub(crate) fn new(args: &Arguments, names: &[String]) -> Self {
-        let matches = |pattern: &str, name: &str| {
-            if args.exact {
-                name == pattern
-            } else {
-                name.contains(pattern)
-            }
-        };
+        let matches = |pattern: &str, name: &str| matches(args.exact, pattern, name);
         let skipped = names
             .iter()
             .map(|name| args.skip.iter().any(|s| matches(s, name)))
@@ -35,6 +31,26 @@ impl Selection {
                 .collect()
         });
         Self { chosen, skipped }
+    }
+
+    /// A warning when the filter is given but matches no step: libtest exits
+    /// 0 then, so a typo in an IDE or CI command would look like a pass. It
+    /// names the closest step names.
+    pub(crate) fn unmatched_filter(&self, args: &Arguments, names: &[String]) -> Option<String> {
+        let filter = args.filter.as_deref().filter(|f| !f.is_empty())?;
+        if args.ignored || self.chosen.as_ref()?.iter().any(|&c| c) {
+            return None;
+        }
+        let exact = if args.exact { " exactly" } else { "" };
+        let closest = closest(filter, names);
+        Some(format!(
+            "warning: no step is named{exact} `{filter}`, so nothing ran; the closest step names: {}",
+            closest
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
     }
 
     /// Whether a filter limits the run to "until the last chosen step".
@@ -63,19 +79,167 @@ impl Selection {
     }
 }
 
+/// libtest's rule, plus: an exact `pattern` naming a multi-worker step's
+/// function path matches each of its instances, `pattern[worker]`.
+fn matches(exact: bool, pattern: &str, name: &str) -> bool {
+    if !exact {
+        return name.contains(pattern);
+    }
+    name == pattern
+        || name
+            .strip_prefix(pattern)
+            .and_then(|rest| rest.strip_prefix('['))
+            .is_some_and(|worker| {
+                worker.ends_with(']') && !worker[..worker.len() - 1].contains('[')
+            })
+}
+
+/// Up to three names nearest to `filter` by edit distance, nearest first
+/// (ties in run order); a multi-worker step is offered once, by its
+/// function path, unless the filter names a worker.
+fn closest<'a>(filter: &str, names: &'a [String]) -> Vec<&'a str> {
+    let mut candidates: Vec<&str> = Vec::new();
+    for name in names {
+        let name = name.as_str();
+        let shown = match name.find('[') {
+            Some(bracket) if !filter.contains('[') => &name[..bracket],
+            _ => name,
+        };
+        if !candidates.contains(&shown) {
+            candidates.push(shown);
+        }
+    }
+    let mut ranked: Vec<(usize, usize, &str)> = candidates
+        .into_iter()
+        .enumerate()
+        .map(|(index, name)| (distance(filter, name), index, name))
+        .collect();
+    ranked.sort_unstable();
+    ranked
+        .into_iter()
+        .take(3)
+        .map(|(_, _, name)| name)
+        .collect()
+}
+
+/// The edit distance from `filter` to the closest part of `name` that ends
+/// where `name` does (a partial path such as `task::f` is near `steps::task::f`).
+fn distance(filter: &str, name: &str) -> usize {
+    let filter: Vec<char> = filter.chars().collect();
+    let name: Vec<char> = name.chars().collect();
+    // Levenshtein with a free start anywhere in `name`.
+    let mut previous = vec![0; name.len() + 1];
+    for (i, f) in filter.iter().enumerate() {
+        let mut current = vec![i + 1; name.len() + 1];
+        for (j, n) in name.iter().enumerate() {
+            let substitution = previous[j] + usize::from(f != n);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[name.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn select(args: &[&str]) -> Selection {
         let args = Arguments::from_iter(std::iter::once("e2e").chain(args.iter().copied()));
-        let names = [
+        Selection::new(&args, &names())
+    }
+
+    fn names() -> [String; 3] {
+        [
             "steps::task::worker_task",
             "steps::task::worker_task_2",
             "steps::audit::audit",
         ]
-        .map(String::from);
-        Selection::new(&args, &names)
+        .map(String::from)
+    }
+
+    fn instances() -> [String; 4] {
+        [
+            "steps::task::task[worker1]",
+            "steps::task::task[worker2]",
+            "steps::task::task_2",
+            "steps::task::task_2[x][y]",
+        ]
+        .map(String::from)
+    }
+
+    fn chosen(args: &[&str], names: &[String]) -> Option<Vec<bool>> {
+        let args = Arguments::from_iter(std::iter::once("e2e").chain(args.iter().copied()));
+        Selection::new(&args, names).chosen
+    }
+
+    fn warning(args: &[&str]) -> Option<String> {
+        let args = Arguments::from_iter(std::iter::once("e2e").chain(args.iter().copied()));
+        let names = instances();
+        Selection::new(&args, &names).unmatched_filter(&args, &names)
+    }
+
+    #[test]
+    fn an_exact_function_path_selects_every_instance_and_an_instance_name_one() {
+        let names = instances();
+        assert_eq!(
+            chosen(&["steps::task::task", "--exact"], &names),
+            Some(vec![true, true, false, false])
+        );
+        assert_eq!(
+            chosen(&["steps::task::task[worker2]", "--exact"], &names),
+            Some(vec![false, true, false, false])
+        );
+        assert_eq!(
+            chosen(&["steps::task::task_2", "--exact"], &names),
+            Some(vec![false, false, true, false]),
+            "a name with two brackets is no instance of `task_2`"
+        );
+        assert_eq!(
+            chosen(&["steps::task::task[worker", "--exact"], &names),
+            Some(vec![false; 4])
+        );
+        assert_eq!(
+            chosen(&["task[worker1]"], &names),
+            Some(vec![true, false, false, false])
+        );
+        assert_eq!(
+            chosen(&["--skip", "steps::task::task", "--exact"], &names),
+            None
+        );
+        let args = Arguments::from_iter(["e2e", "--skip", "steps::task::task", "--exact"]);
+        let skipping = Selection::new(&args, &names);
+        assert_eq!(skipping.skipped, [true, true, false, false]);
+    }
+
+    #[test]
+    fn a_filter_matching_nothing_warns_with_the_closest_names() {
+        assert_eq!(
+            warning(&["steps::task::tsak", "--exact"]).as_deref(),
+            Some(
+                "warning: no step is named exactly `steps::task::tsak`, so nothing ran; \
+                 the closest step names: `steps::task::task`, `steps::task::task_2`"
+            )
+        );
+        assert_eq!(
+            warning(&["task[worker3]"]).as_deref(),
+            Some(
+                "warning: no step is named `task[worker3]`, so nothing ran; the closest step names: \
+                 `steps::task::task[worker1]`, `steps::task::task[worker2]`, `steps::task::task_2[x][y]`"
+            )
+        );
+        assert_eq!(warning(&["task"]), None, "it matches");
+        assert_eq!(warning(&[]), None, "no filter");
+        assert_eq!(
+            warning(&["nothing", "--ignored"]),
+            None,
+            "`--ignored` picks none on purpose"
+        );
+        assert_eq!(
+            warning(&["--skip", "task"]),
+            None,
+            "skipping everything is no typo of a filter"
+        );
     }
 
     #[test]

@@ -13,11 +13,11 @@ use super::plan::{Action, plan};
 use super::report::{self, Reporter};
 use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
-use super::{FAILED, MainOptions, SETUP_FAILED, paths};
+use super::steps::StepInstance;
+use super::{FAILED, MainOptions, SETUP_FAILED, config_file};
 use crate::Runner;
 use crate::config::Overrides;
 use crate::process::{Fleet, LogMode, TerminationSignal};
-use crate::step::StepDef;
 
 /// Everything `run_with` hands over to one run.
 pub(super) struct Session<'a> {
@@ -25,7 +25,7 @@ pub(super) struct Session<'a> {
     pub(super) control: &'a RunControl,
     /// The process environment the run's environment starts from.
     pub(super) process_env: &'a ProcessEnv,
-    pub(super) steps: &'a [&'static StepDef],
+    pub(super) steps: &'a [StepInstance],
     /// The steps' test names (their Rust paths), by index.
     pub(super) test_names: &'a [String],
     pub(super) selection: &'a Selection,
@@ -75,17 +75,12 @@ impl Session<'_> {
     }
 
     fn setup_inputs<'o>(&'o self, overrides: &'o Overrides) -> SetupInputs<'o> {
-        let config_file = self.control.config_file.clone().unwrap_or_else(|| {
-            paths::tests_dir(self.options.source_file, self.options.manifest_dir)
-                .join(self.options.config.unwrap_or("config.yaml"))
-        });
         SetupInputs {
-            config_file,
+            config_file: config_file(self.options, self.control),
             overrides,
             process_env: self.process_env,
             steps: self.steps,
             reset: self.control.reset,
-            filtered: self.selection.is_filtered(),
             post_load: self.options.post_load,
         }
     }
@@ -167,7 +162,7 @@ impl Session<'_> {
             };
             let name = &self.test_names[index];
             reporter.step_started(name, round);
-            let executed = execute(self.steps[index], record, runner, fleet, interrupts).await;
+            let executed = execute(&self.steps[index], record, runner, fleet, interrupts).await;
             let failed = executed.verdict.is_failure();
             reporter.step_finished(name, round, executed.verdict, executed.elapsed);
             if let Some(signal) = executed.interrupted {

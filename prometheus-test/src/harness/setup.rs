@@ -13,12 +13,13 @@ use anyhow::Context as _;
 use super::cli::ProcessEnv;
 use super::lock::RunLock;
 use super::plan::Position;
+use super::ports;
 use super::report;
-use super::{ports, steps};
+use super::steps::{self, StepInstance};
 use crate::config::{Config, EnvMap, Overrides, Problems, load_workers};
 use crate::mongo::{self, Fixtures, Mongo};
 use crate::state::State;
-use crate::step::{PostLoad, StepDef};
+use crate::step::PostLoad;
 use crate::{Runner, Worker};
 
 /// What the setup phase is given.
@@ -29,13 +30,10 @@ pub(super) struct SetupInputs<'a> {
     pub(super) overrides: &'a Overrides,
     /// The process environment the run's environment starts from.
     pub(super) process_env: &'a ProcessEnv,
-    /// The registered steps, in order.
-    pub(super) steps: &'a [&'static StepDef],
+    /// The step instances, in order.
+    pub(super) steps: &'a [StepInstance],
     /// `--reset`: ignore the saved state.
     pub(super) reset: bool,
-    /// The command line selects some steps only: a completed run is then
-    /// resumed (to replay the selection) instead of restarted.
-    pub(super) filtered: bool,
     /// `main!`'s `post_load` hook.
     pub(super) post_load: Option<PostLoad>,
 }
@@ -132,7 +130,7 @@ fn load_config(inputs: &SetupInputs<'_>) -> anyhow::Result<(Config, EnvMap)> {
 
 /// workers.json and the keypair files it names; every step's worker must exist.
 fn check_workers(
-    steps: &[&StepDef],
+    steps: &[StepInstance],
     config: &Config,
     env: &Arc<EnvMap>,
     problems: &mut Problems,
@@ -181,11 +179,9 @@ impl Loaded<'_> {
             env.set("MONGO_URI", mongo.uri());
         }
         let db = mongo.map(|m| m.client().database(&config.mongodb.database));
-        let step_names: Vec<&str> = inputs.steps.iter().map(|s| s.name).collect();
+        let step_names: Vec<&str> = inputs.steps.iter().map(|s| s.name.as_str()).collect();
         let resumed = match saved {
-            Some(state) => {
-                resume(&config, state, db.as_ref(), &step_names, inputs.filtered).await?
-            }
+            Some(state) => resume(&config, state, db.as_ref(), &step_names).await?,
             None => None,
         };
         let fresh = resumed.is_none();
@@ -228,13 +224,13 @@ impl Loaded<'_> {
 }
 
 /// The saved state with the run's rounds, or `None` when the saved run is
-/// over and a plain (unfiltered) run starts fresh.
+/// over: any run then starts fresh, a filtered one (an IDE's run button)
+/// too, playing round 1 up to the selected step.
 async fn resume(
     config: &Config,
     state: State,
     db: Option<&mongodb::Database>,
     step_names: &[&str],
-    filtered: bool,
 ) -> anyhow::Result<Option<(State, u32)>> {
     let rounds = count_rounds(config, db).await?;
     let position = Position::from_state(
@@ -244,7 +240,7 @@ async fn resume(
     )
     .with_context(|| State::path_in(&config.data_dir).display().to_string())?;
     check_within_rounds(config, position, step_names, rounds)?;
-    if position.is_complete(step_names.len(), rounds) && !filtered {
+    if position.is_complete(step_names.len(), rounds) {
         report::note("the previous run completed: starting a fresh run");
         return Ok(None);
     }

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use super::MainOptions;
 use super::cli::ProcessEnv;
-use crate::step::{StepDef, StepFuture};
+use crate::step::{StepDef, StepFuture, StepWorkers};
 use crate::{Runner, Skip, Worker};
 
 /// An output that tests read back.
@@ -108,10 +108,13 @@ static WORK: StepDef = StepDef {
     fn_name: "work",
     description: "Stores the round it ran in.",
     module: "suite::steps",
-    worker: "worker1",
+    workers: StepWorkers::One("worker1"),
     order: 1,
     file: "tests/suite.rs",
     line: 10,
+    retries: 0,
+    retry_delay: std::time::Duration::ZERO,
+    timeout: None,
     run: work,
 };
 
@@ -120,11 +123,54 @@ static CHECK: StepDef = StepDef {
     fn_name: "check",
     description: "Checks what `work` stored.",
     module: "suite::steps",
-    worker: "worker1",
+    workers: StepWorkers::One("worker1"),
     order: 2,
     file: "tests/suite.rs",
     line: 20,
+    retries: 0,
+    retry_delay: std::time::Duration::ZERO,
+    timeout: None,
     run: check,
+};
+
+/// Stores that it ran against its worker; fails on a worker whose
+/// workers.json entry says `"fail": true`.
+fn visit<'a>(runner: &'a Runner, worker: &'a Worker) -> StepFuture<'a> {
+    Box::pin(async move {
+        let fail: bool = worker.get("fail").unwrap_or(false);
+        anyhow::ensure!(!fail, "asked to fail on {}", worker.name());
+        runner.set(&format!("visited_{}", worker.name()), &true)
+    })
+}
+
+static VISIT_ALL: StepDef = StepDef {
+    name: "visit",
+    fn_name: "visit",
+    description: "Visits every worker.",
+    module: "suite::steps",
+    workers: StepWorkers::All,
+    order: 3,
+    file: "tests/suite.rs",
+    line: 30,
+    retries: 0,
+    retry_delay: std::time::Duration::ZERO,
+    timeout: None,
+    run: visit,
+};
+
+static VISIT_LISTED: StepDef = StepDef {
+    name: "visit_listed",
+    fn_name: "visit_listed",
+    description: "",
+    module: "suite::steps",
+    workers: StepWorkers::Listed(&["worker2", "worker1"]),
+    order: 0,
+    file: "tests/suite.rs",
+    line: 5,
+    retries: 0,
+    retry_delay: std::time::Duration::ZERO,
+    timeout: None,
+    run: visit,
 };
 
 const OPTIONS: MainOptions = MainOptions {
@@ -134,12 +180,24 @@ const OPTIONS: MainOptions = MainOptions {
     post_load: None,
 };
 
-/// A suite in a temporary directory: two rounds, one external worker.
+/// A suite in a temporary directory: two rounds, one external worker (or
+/// the workers of [`Suite::with_workers`]).
 struct Suite {
     dir: tempfile::TempDir,
+    steps: Vec<&'static StepDef>,
 }
 
 impl Suite {
+    /// `work`, `check` and the multi-worker steps against `workers_json`.
+    fn with_workers(workers_json: &str) -> Self {
+        let suite = Self::new(0);
+        std::fs::write(suite.path().join("workers.json"), workers_json).unwrap();
+        Self {
+            steps: vec![&VISIT_LISTED, &WORK, &CHECK, &VISIT_ALL],
+            ..suite
+        }
+    }
+
     fn new(fail_in_round: u32) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
@@ -152,10 +210,13 @@ impl Suite {
             r#"{"worker1": {"url": "http://127.0.0.1:9"}}"#,
         )
         .unwrap();
-        Self { dir }
+        Self {
+            dir,
+            steps: vec![&WORK, &CHECK],
+        }
     }
 
-    /// Runs the two steps with `args`; the exit code and the whole output.
+    /// Runs the steps with `args`; the exit code and the whole output.
     fn run(&self, args: &[&str]) -> (u8, String) {
         let sink = Sink::default();
         let env = ProcessEnv::from_pairs([(
@@ -165,13 +226,7 @@ impl Suite {
         let args = std::iter::once("suite")
             .chain(args.iter().copied())
             .map(OsString::from);
-        let code = super::run_with(
-            &OPTIONS,
-            &[&WORK, &CHECK],
-            args,
-            &env,
-            Box::new(sink.clone()),
-        );
+        let code = super::run_with(&OPTIONS, &self.steps, args, &env, Box::new(sink.clone()));
         (code, normalise_times(&sink.text()))
     }
 
@@ -314,5 +369,122 @@ fn a_configuration_error_prints_no_libtest_output() {
     assert!(
         !suite.path().join("data").exists(),
         "nothing is written before the checks pass"
+    );
+}
+
+const TWO_WORKERS: &str =
+    r#"{"worker1": {"url": "http://127.0.0.1:9"}, "worker2": {"url": "http://127.0.0.1:9"}}"#;
+
+#[test]
+fn a_multi_worker_step_plays_one_instance_per_worker_in_order() {
+    let suite = Suite::with_workers(TWO_WORKERS);
+    let (code, out) = suite.run(&["-q"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        suite.run(&["--list"]).1,
+        "steps::visit_listed[worker2]: test\nsteps::visit_listed[worker1]: test\n\
+         steps::work: test\nsteps::check: test\n\
+         steps::visit[worker1]: test\nsteps::visit[worker2]: test\n\n6 tests, 0 benchmarks\n"
+    );
+    let state = suite.state();
+    assert_eq!(state["last_completed_step"], "visit[worker2]");
+    assert_eq!(
+        state["rounds"]["2"],
+        serde_json::json!({"visited_worker1": true, "visited_worker2": true, "worked_in": 2})
+    );
+}
+
+#[test]
+fn an_instance_that_fails_is_resumed_by_its_own_name() {
+    let suite = Suite::with_workers(
+        r#"{"worker1": {"url": "http://127.0.0.1:9"}, "worker2": {"url": "http://127.0.0.1:9", "fail": true}}"#,
+    );
+    let (code, out) = suite.run(&[]);
+    assert_eq!(code, 101, "{out}");
+    assert!(
+        out.contains("test [round 1] steps::visit_listed[worker2] ... FAILED\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Error: step `visit_listed[worker2]` on worker2 at tests/suite.rs:5 failed: asked to fail on worker2\n"),
+        "{out}"
+    );
+    std::fs::write(suite.path().join("workers.json"), TWO_WORKERS).unwrap();
+    // Run until the first instance of `visit`: the state names the instance.
+    let (code, out) = suite.run(&["steps::visit[worker1]", "--exact"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out,
+        "\nrunning 5 tests\n\
+         test [round 1] steps::visit_listed[worker2] ... ok (T.TTs)\n\
+         test [round 1] steps::visit_listed[worker1] ... ok (T.TTs)\n\
+         test [round 1] steps::work ... ok (T.TTs)\n\
+         test [round 1] steps::check ... ok (T.TTs)\n\
+         test [round 1] steps::visit[worker1] ... ok (T.TTs)\n\
+         \n\
+         test result: ok. 5 passed; 0 failed; 0 ignored; 0 measured; 1 filtered out; finished in T.TTs\n\
+         \n"
+    );
+    assert_eq!(suite.state()["last_completed_step"], "visit[worker1]");
+    let (code, out) = suite.run(&["-q"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("\nrunning 7 tests\n"),
+        "resumes at `visit[worker2]`: {out}"
+    );
+}
+
+#[test]
+fn an_exact_function_path_runs_every_instance() {
+    let suite = Suite::with_workers(TWO_WORKERS);
+    let (code, out) = suite.run(&["steps::visit_listed", "--exact"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out,
+        "\nrunning 2 tests\n\
+         test [round 1] steps::visit_listed[worker2] ... ok (T.TTs)\n\
+         test [round 1] steps::visit_listed[worker1] ... ok (T.TTs)\n\
+         \n\
+         test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 4 filtered out; finished in T.TTs\n\
+         \n"
+    );
+    assert_eq!(
+        suite.state()["last_completed_step"],
+        "visit_listed[worker1]"
+    );
+}
+
+#[test]
+fn list_falls_back_to_the_function_path_without_workers_json() {
+    let suite = Suite::with_workers("{ not json");
+    assert_eq!(
+        suite.run(&["--list", "visit"]).1,
+        "steps::visit_listed[worker2]: test\nsteps::visit_listed[worker1]: test\n\
+         steps::visit: test\n\n3 tests, 0 benchmarks\n"
+    );
+    assert!(!suite.path().join("data").exists());
+    assert_eq!(
+        suite.run(&[]),
+        (2, String::new()),
+        "a run reports the file"
+    );
+}
+
+#[test]
+fn a_run_button_after_a_completed_run_starts_a_fresh_run() {
+    let suite = Suite::new(0);
+    assert_eq!(suite.run(&["-q"]).0, 0);
+    assert_eq!(suite.state()["current_round"], 2);
+    let (code, out) = suite.run(&["steps::work", "--exact"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("test [round 1] steps::work ... ok"), "{out}");
+    assert_eq!(
+        suite.state(),
+        serde_json::json!({
+            "rounds": {"1": {"worked_in": 1}},
+            "global": {},
+            "current_round": 1,
+            "last_completed_step": "work",
+        })
     );
 }

@@ -42,10 +42,13 @@ static FIRST: StepDef = StepDef {
     fn_name: "first",
     description: "",
     module: "suite::steps",
-    worker: "worker1",
+    workers: crate::step::StepWorkers::One("worker1"),
     order: 1,
     file: "tests/suite.rs",
     line: 1,
+    retries: 0,
+    retry_delay: std::time::Duration::ZERO,
+    timeout: None,
     run: first,
 };
 
@@ -54,10 +57,13 @@ static SECOND: StepDef = StepDef {
     fn_name: "second",
     description: "",
     module: "suite::steps",
-    worker: "worker1",
+    workers: crate::step::StepWorkers::One("worker1"),
     order: 2,
     file: "tests/suite.rs",
     line: 2,
+    retries: 0,
+    retry_delay: std::time::Duration::ZERO,
+    timeout: None,
     run: second,
 };
 

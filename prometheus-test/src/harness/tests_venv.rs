@@ -32,10 +32,13 @@ static ASK: StepDef = StepDef {
     fn_name: "ask",
     description: "",
     module: "suite::steps",
-    worker: "worker1",
+    workers: crate::step::StepWorkers::One("worker1"),
     order: 1,
     file: "tests/e2e.rs",
     line: 1,
+    retries: 0,
+    retry_delay: std::time::Duration::ZERO,
+    timeout: None,
     run: ask,
 };
 

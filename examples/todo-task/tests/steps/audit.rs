@@ -27,29 +27,9 @@ async fn peer_audit(runner: &Runner, worker: &Worker) -> anyhow::Result<AuditPay
     AuditPayload::new(runner, worker, peer.staking_public_key()?, submission)
 }
 
-/// worker2 audits its peer's submission (an honest one: it must pass).
-#[step(worker = "worker2", order = 8, prepare = peer_audit)]
-async fn worker2_audits_its_peer(
-    runner: &Runner,
-    worker: &Worker,
-    payload: AuditPayload,
-) -> anyhow::Result<()> {
-    expect_valid(runner, worker, &payload).await
-}
-
-/// worker3 audits its peer's submission (an honest one: it must pass).
-#[step(worker = "worker3", order = 9, prepare = peer_audit)]
-async fn worker3_audits_its_peer(
-    runner: &Runner,
-    worker: &Worker,
-    payload: AuditPayload,
-) -> anyhow::Result<()> {
-    expect_valid(runner, worker, &payload).await
-}
-
-/// worker1 audits its peer's submission (an honest one: it must pass).
-#[step(worker = "worker1", order = 10, prepare = peer_audit)]
-async fn worker1_audits_its_peer(
+/// Each worker audits its peer's submission (an honest one: it must pass).
+#[step(workers = ["worker2", "worker3", "worker1"], order = 4, prepare = peer_audit)]
+async fn audits_its_peer(
     runner: &Runner,
     worker: &Worker,
     payload: AuditPayload,
@@ -61,7 +41,7 @@ async fn worker1_audits_its_peer(
 ///
 /// The peer is config.yaml's `forgery_target`; the copy keeps the todo but
 /// claims another result.
-#[step(worker = "worker1", order = 11)]
+#[step(worker = "worker1", order = 5)]
 async fn worker1_rejects_a_forged_submission(
     runner: &Runner,
     worker: &Worker,

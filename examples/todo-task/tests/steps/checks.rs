@@ -8,22 +8,21 @@ use anyhow::{Context as _, ensure};
 use prometheus_test::mongodb::bson::doc;
 use prometheus_test::{Runner, Worker, step};
 
-use super::WORKERS;
 use super::api::Submission;
 use super::db::{self, Audit};
 
 /// The audits collection holds exactly this round's expected verdicts.
-#[step(worker = "worker1", order = 12)]
+#[step(worker = "worker1", order = 6)]
 async fn audits_are_recorded(runner: &Runner, _worker: &Worker) -> anyhow::Result<()> {
     let round = runner.current_round();
     let recorded = audits_of_round(runner, round).await?;
 
     // (auditor, submitter, todo, valid) for every audit the steps made.
     let mut expected = BTreeSet::new();
-    for auditor in WORKERS {
-        let peer: String = runner.worker(auditor)?.get("audits")?;
+    for auditor in runner.workers() {
+        let peer: String = auditor.get("audits")?;
         if let Some(submission) = runner.try_get::<Submission>(&format!("submissions.{peer}"))? {
-            expected.insert((auditor.to_owned(), peer, submission.todo_id, true));
+            expected.insert((auditor.name().to_owned(), peer, submission.todo_id, true));
         }
     }
     let forgery_target: String = runner.config_value("forgery_target")?;
@@ -70,8 +69,8 @@ async fn every_todo_was_done_and_audited(runner: &Runner) -> anyhow::Result<()> 
     while cursor.advance().await? {
         let todo = cursor.deserialize_current()?;
         todos += 1;
-        for name in WORKERS {
-            let key = runner.worker(name)?.staking_public_key()?;
+        for worker in runner.workers() {
+            let (name, key) = (worker.name(), worker.staking_public_key()?);
             ensure!(
                 todo.assignees
                     .iter()
@@ -88,11 +87,11 @@ async fn every_todo_was_done_and_audited(runner: &Runner) -> anyhow::Result<()> 
     let valid = db::audits(runner)?
         .count_documents(doc! { "taskId": runner.task_id(), "valid": true })
         .await?;
-    let expected = todos * WORKERS.len();
+    let workers = runner.workers().len();
+    let expected = todos * workers;
     ensure!(
         usize::try_from(valid)? == expected,
-        "{valid} valid audits in MongoDB; {todos} todos x {} workers should give {expected}",
-        WORKERS.len()
+        "{valid} valid audits in MongoDB; {todos} todos x {workers} workers should give {expected}"
     );
     Ok(())
 }
@@ -111,9 +110,9 @@ async fn audits_of_round(runner: &Runner, round: u32) -> anyhow::Result<Vec<Audi
 
 /// The name of the worker whose staking key is `key`.
 fn worker_named(runner: &Runner, key: &str) -> anyhow::Result<String> {
-    for name in WORKERS {
-        if runner.worker(name)?.staking_public_key()? == key {
-            return Ok(name.to_owned());
+    for worker in runner.workers() {
+        if worker.staking_public_key()? == key {
+            return Ok(worker.name().to_owned());
         }
     }
     anyhow::bail!("an audit names staking key {key}, which is none of the workers'")

@@ -1,11 +1,13 @@
 //! The steps of one round, in the order they run (their `order` in brackets):
 //!
 //! - `auth` (1): worker3's server refuses forged or misdirected requests.
-//! - `task` (2-4): each worker claims the oldest todo it has not done and hashes it.
-//! - `submission` (5-7): each worker submits that work; the runner keeps it.
-//! - `audit` (8-11): each worker audits the peer named in workers.json, and
-//!   worker1 sees a forged submission fail.
-//! - `checks` (12): the audits collection holds exactly those verdicts.
+//! - `task` (2): each worker of workers.json, in file order, claims the oldest
+//!   todo it has not done and hashes it (`workers = "*"`: one step per worker).
+//! - `submission` (3): each worker submits that work; the runner keeps it.
+//! - `audit` (4-5): worker2, worker3, then worker1 audit the peer named by
+//!   their `audits` field in workers.json, and worker1 sees a forged
+//!   submission fail.
+//! - `checks` (6): the audits collection holds exactly those verdicts.
 //!
 //! Rounds = todos + 1: every worker does one todo per round, so in the last
 //! round the queue is empty and the task, submission and audit steps skip.
@@ -19,6 +21,3 @@ mod db;
 pub(crate) mod seed;
 mod submission;
 mod task;
-
-/// The workers of workers.json.
-const WORKERS: [&str; 3] = ["worker1", "worker2", "worker3"];

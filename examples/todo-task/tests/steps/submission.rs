@@ -6,21 +6,9 @@ use prometheus_test::{Runner, Worker, skip, step};
 
 use super::api::{self, RoundPayload, Submission};
 
-/// worker1 submits its work for the round.
-#[step(worker = "worker1", order = 5)]
-async fn worker1_submits(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
-    submit(runner, worker).await
-}
-
-/// worker2 submits its work for the round.
-#[step(worker = "worker2", order = 6)]
-async fn worker2_submits(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
-    submit(runner, worker).await
-}
-
-/// worker3 submits its work for the round.
-#[step(worker = "worker3", order = 7)]
-async fn worker3_submits(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
+/// Each worker submits its work for the round.
+#[step(workers = "*", order = 3)]
+async fn submits(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
     submit(runner, worker).await
 }
 

@@ -8,20 +8,7 @@ use prometheus_test::{Runner, Worker, skip, step};
 use super::api::{self, RoundPayload, TaskDone};
 use super::db;
 
-/// worker1 claims the next todo and does its work.
-#[step(worker = "worker1", order = 2)]
-async fn worker1_does_the_task(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
-    let payload = RoundPayload::new(runner, worker, "task")?;
-    if do_task(runner, worker, &payload).await?.is_none() {
-        skip!(
-            "worker1 has done every todo: nothing to claim in round {}",
-            runner.current_round()
-        );
-    }
-    Ok(())
-}
-
-/// Builds worker2's task payload before the step runs.
+/// Builds the worker's task payload before the step runs.
 #[expect(
     clippy::unused_async,
     reason = "prepare functions are async; this one needs no I/O"
@@ -30,29 +17,17 @@ async fn task_request(runner: &Runner, worker: &Worker) -> anyhow::Result<RoundP
     RoundPayload::new(runner, worker, "task")
 }
 
-/// worker2 claims the next todo and does its work (payload from `prepare`).
-#[step(worker = "worker2", order = 3, prepare = task_request)]
-async fn worker2_does_the_task(
+/// Each worker claims the next todo and does its work (payload from `prepare`).
+#[step(workers = "*", order = 2, prepare = task_request)]
+async fn does_the_task(
     runner: &Runner,
     worker: &Worker,
     payload: RoundPayload,
 ) -> anyhow::Result<()> {
     if do_task(runner, worker, &payload).await?.is_none() {
         skip!(
-            "worker2 has done every todo: nothing to claim in round {}",
-            runner.current_round()
-        );
-    }
-    Ok(())
-}
-
-/// worker3 claims the next todo and does its work.
-#[step(worker = "worker3", order = 4)]
-async fn worker3_does_the_task(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
-    let payload = RoundPayload::new(runner, worker, "task")?;
-    if do_task(runner, worker, &payload).await?.is_none() {
-        skip!(
-            "worker3 has done every todo: nothing to claim in round {}",
+            "{} has done every todo: nothing to claim in round {}",
+            worker.name(),
             runner.current_round()
         );
     }
