@@ -10,6 +10,7 @@ use super::execute::execute;
 use super::interrupts::Interrupts;
 use super::launch::launch_specs;
 use super::plan::{Action, plan};
+use super::recording;
 use super::report::{self, Reporter};
 use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
@@ -81,6 +82,7 @@ impl Session<'_> {
     /// Starts the workers, plays the plan, stops the workers, prints the summary.
     async fn play(&self, ready: Ready, interrupts: &Interrupts, mut reporter: Reporter) -> u8 {
         let Ready { runner, position } = ready;
+        recording::start(&runner, position, self.test_names);
         let actions = plan(
             self.steps.len(),
             position,
@@ -101,6 +103,7 @@ impl Session<'_> {
             Ok(fleet) => fleet,
             Err(err) => return failed(&err),
         };
+        recording::workers_started(&runner);
         report::note(&format!(
             "{} worker(s) ready in {:.2}s; {} round(s) to play",
             runner.workers().len(),
@@ -113,6 +116,11 @@ impl Session<'_> {
             .play_actions(&runner, &fleet, interrupts, &mut reporter, &actions)
             .await;
         fleet.shutdown().await;
+        let (html, junit) = (
+            self.control.report.as_deref(),
+            self.control.junit.as_deref(),
+        );
+        reporter.report_paths(recording::write_reports(&runner, html, junit));
         let all_passed = reporter.finish();
         match stop {
             Some(Stop::Signal(signal)) => signal.exit_code(),
@@ -129,6 +137,7 @@ impl Session<'_> {
         reporter: &mut Reporter,
         actions: &[Action],
     ) -> Option<Stop> {
+        let mut previous_round = None;
         for action in actions {
             let Action::Step {
                 round,
@@ -144,7 +153,12 @@ impl Session<'_> {
             };
             let name = &self.test_names[index];
             reporter.step_started(name, round);
-            let executed = execute(self.steps[index], record, runner, fleet, interrupts).await;
+            let worker = self.steps[index].worker;
+            recording::begin_step(runner, previous_round, round, name, worker);
+            previous_round = Some(round);
+            let mut executed = execute(self.steps[index], record, runner, fleet, interrupts).await;
+            let exchanges = recording::finish_step(runner, &mut executed);
+            reporter.step_exchanges(name, round, worker, &exchanges);
             let failed = executed.verdict.is_failure();
             reporter.step_finished(name, round, executed.verdict, executed.elapsed);
             if let Some(signal) = executed.interrupted {

@@ -172,7 +172,8 @@ impl Suite {
             &env,
             Box::new(sink.clone()),
         );
-        (code, normalise_times(&sink.text()))
+        let dir = self.dir.path().display().to_string();
+        (code, normalise_times(&sink.text()).replace(&dir, "DIR"))
     }
 
     fn state(&self) -> serde_json::Value {
@@ -199,7 +200,7 @@ fn a_plain_run_plays_every_round_and_says_so() {
              test [round 2] steps::check ... ignored, nothing to check in round 2\n\
              \n\
              test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in T.TTs\n\
-             \n"
+             \nreport: DIR/data/report.html\n"
             .to_owned()
         )
     );
@@ -238,7 +239,7 @@ fn a_failed_step_stops_the_run_and_the_next_run_resumes_at_it() {
              failures:\n    steps::check\n\
              \n\
              test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in T.TTs\n\
-             \n"
+             \nreport: DIR/data/report.html\n"
             .to_owned()
         )
     );
@@ -285,7 +286,7 @@ fn an_exact_filter_runs_one_step_and_counts_the_other_as_filtered_out() {
             "\nrunning 1 test\n.\n\
              \n\
              test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 1 filtered out; finished in T.TTs\n\
-             \n"
+             \nreport: DIR/data/report.html\n"
             .to_owned()
         )
     );

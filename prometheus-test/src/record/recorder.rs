@@ -84,6 +84,11 @@ impl Recorder {
         redact_record(&mut self.record, &self.redactor);
     }
 
+    /// Says how the run began (fresh, or resumed at a round and step).
+    pub(crate) fn set_start(&mut self, start: RunStart) {
+        self.record.start = start;
+    }
+
     /// Starts round `number`.
     pub(crate) fn begin_round(&mut self, number: u32) {
         self.record.rounds.push(RoundRecord {
