@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use reqwest::{IntoUrl, Method, ResponseBuilderExt as _};
 use serde::Serialize;
 
-use crate::record::recorder::{RawExchange, RawMessage};
+use crate::record::recorder::OwnedExchange;
 use crate::record::shared::SharedRecorder;
 
 /// An HTTP client that records what it sends and receives.
@@ -179,46 +179,29 @@ impl RequestBuilder {
         let started = Instant::now();
         let result = receive(client.execute(request).await).await;
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let request = RawMessage {
-            headers: &request_headers,
-            body: &request_body,
+        let (response, received) = match result {
+            Ok(received) => (
+                Ok((
+                    received.status.as_u16(),
+                    header_pairs(&received.headers),
+                    received.body.clone(),
+                )),
+                Ok(received),
+            ),
+            Err(error) => (Err(error_chain(&error)), Err(error)),
         };
-        match result {
-            Ok(received) => {
-                let headers = header_pairs(&received.headers);
-                recorder.with(|r| {
-                    r.exchange(&RawExchange {
-                        method: &method,
-                        url: &url,
-                        started_ms,
-                        duration_ms,
-                        request,
-                        response: Ok((
-                            received.status.as_u16(),
-                            RawMessage {
-                                headers: &headers,
-                                body: &received.body,
-                            },
-                        )),
-                    });
-                });
-                Ok(received.into_response())
-            }
-            Err(error) => {
-                let text = error_chain(&error);
-                recorder.with(|r| {
-                    r.exchange(&RawExchange {
-                        method: &method,
-                        url: &url,
-                        started_ms,
-                        duration_ms,
-                        request,
-                        response: Err(&text),
-                    });
-                });
-                Err(error)
-            }
-        }
+        recorder.with(|r| {
+            r.defer_exchange(OwnedExchange {
+                method,
+                url,
+                started_ms,
+                duration_ms,
+                request_headers,
+                request_body,
+                response,
+            });
+        });
+        received.map(Received::into_response)
     }
 }
 
@@ -270,6 +253,33 @@ impl Received {
     }
 }
 
+/// The runner's client twice, for the `http_recording` bench: as a raw
+/// [`reqwest::Client`] and as an [`Http`] recording into a run whose redactor
+/// knows `workers` keypairs and one secret, with a step running.
+#[doc(hidden)]
+#[must_use]
+pub fn bench_clients(
+    keep_alive: bool,
+    workers: &[(&str, &crate::Keypair)],
+) -> (reqwest::Client, Http) {
+    let mut redactor = crate::record::redact::Redactor::new();
+    for (name, keypair) in workers {
+        redactor.keypair(&format!("{name} staking keypair"), keypair);
+    }
+    redactor.secret("env API_TOKEN", "tok-bench-0123456789");
+    let keys: Vec<(String, Option<String>)> = workers
+        .iter()
+        .map(|(name, keypair)| ((*name).to_owned(), Some(keypair.public_key().to_owned())))
+        .collect();
+    let recorder = Arc::new(SharedRecorder::new("bench", &keys, redactor));
+    recorder.with(|r| {
+        r.begin_round(1);
+        r.begin_step("steps::bench", "worker1", 0);
+    });
+    let client = crate::http_client::build(keep_alive);
+    (client.clone(), Http::new(client, Some(recorder)))
+}
+
 fn header_pairs(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
@@ -291,4 +301,146 @@ fn error_chain(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::Http;
+    use crate::record::model::Outcome;
+    use crate::record::redact::Redactor;
+    use crate::record::shared::SharedRecorder;
+    use crate::{Keypair, create_signature};
+
+    /// A server on 127.0.0.1 that answers every POST with the body it got.
+    async fn echo_server() -> String {
+        let app = axum::Router::new().route(
+            "/echo",
+            axum::routing::post(|headers: axum::http::HeaderMap, body: String| async move {
+                let token = headers
+                    .get("x-token")
+                    .map(|v| v.to_str().unwrap_or_default().to_owned())
+                    .unwrap_or_default();
+                (
+                    axum::http::StatusCode::CREATED,
+                    [
+                        ("content-type", "application/json"),
+                        ("x-seen-token", "yes"),
+                    ],
+                    format!("{{\"got\":{body},\"token\":\"{token}\"}}"),
+                )
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_request_is_sent_as_built_recorded_and_its_response_stays_readable() {
+        let worker1 = Keypair::from_seed([4; 32]);
+        let mut redactor = Redactor::new();
+        redactor.secret("token", "tok-0123456789");
+        let recorder = Arc::new(SharedRecorder::new(
+            "unit",
+            &[("worker1".into(), Some(worker1.public_key().into()))],
+            redactor,
+        ));
+        let http = Http::new(crate::http_client::build(false), Some(recorder.clone()));
+        let url = echo_server().await;
+        recorder.with(|r| {
+            r.begin_round(1);
+            r.begin_step("steps::submit", "worker1", 0);
+        });
+        let signature = create_signature(worker1.signing_key(), &json!({"round": 1})).unwrap();
+        let sent = json!({"signature": signature});
+        let response = http
+            .post(format!("{url}/echo"))
+            .header("x-token", "tok-0123456789")
+            .json(&sent)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        assert_eq!(response.url().as_str(), format!("{url}/echo"));
+        assert_eq!(response.headers()["x-seen-token"], "yes");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            body,
+            json!({"got": sent, "token": "tok-0123456789"}),
+            "the server got exactly what the step built, and the step reads the whole reply"
+        );
+        let refused = http.get("http://127.0.0.1:1/").send().await;
+        assert!(refused.is_err());
+        recorder.with(|r| r.finish_step(Outcome::Passed, 5));
+        let record = recorder.take().unwrap();
+        let step = &record.rounds[0].steps[0];
+        assert_eq!(step.exchanges.len(), 2);
+        let exchange = &step.exchanges[0];
+        assert_eq!(
+            (exchange.method.as_str(), exchange.status),
+            ("POST", Some(201))
+        );
+        assert!(
+            exchange
+                .request
+                .headers
+                .contains(&("x-token".into(), "[redacted: token]".into()))
+        );
+        let response_text = exchange.response.as_ref().unwrap().body.text().unwrap();
+        assert!(
+            response_text.ends_with(r#""token":"[redacted: token]"}"#),
+            "{response_text}"
+        );
+        let signers: Vec<_> = exchange
+            .signatures
+            .iter()
+            .map(|s| {
+                (
+                    s.location.as_str(),
+                    s.signer.as_ref().and_then(|s| s.worker.as_deref()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            signers,
+            [
+                ("request/signature", Some("worker1")),
+                ("response/got/signature", Some("worker1"))
+            ]
+        );
+        let failed = &step.exchanges[1];
+        assert_eq!(failed.status, None);
+        assert!(
+            failed
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("error sending request"),
+            "{failed:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_raw_client_is_not_recorded() {
+        let recorder = Arc::new(SharedRecorder::new("unit", &[], Redactor::new()));
+        let http = Http::new(crate::http_client::build(false), Some(recorder.clone()));
+        let url = echo_server().await;
+        recorder.with(|r| {
+            r.begin_round(1);
+            r.begin_step("steps::s", "worker1", 0);
+        });
+        http.client()
+            .post(format!("{url}/echo"))
+            .body("1")
+            .send()
+            .await
+            .unwrap();
+        let record = recorder.take().unwrap();
+        assert!(record.rounds[0].steps[0].exchanges.is_empty());
+    }
 }

@@ -145,6 +145,7 @@ pub use reqwest;
 /// printing themselves. Not public API.
 #[doc(hidden)]
 pub mod __bench {
+    pub use crate::http::bench_clients;
     pub use crate::mongo::seam::{
         FixtureImport, Fixtures, IMPORT_BATCH, ManagedMongod, close_client, repository_mongod,
     };
