@@ -20,6 +20,13 @@ if ! command -v python3 >/dev/null; then
   fi
 fi
 
+# The report tests open the HTML report in headless Chromium and validate the
+# JUnit file with xmllint (Debian packages, installed here when missing).
+# shellcheck source=lib/chromium.sh
+source scripts/lib/chromium.sh
+ensure_chromium || echo "notice: no headless Chromium: the browser test of the HTML report is skipped" >&2
+ensure_xmllint || echo "notice: no xmllint: the JUnit schema check is skipped" >&2
+
 step() { printf '\n==> %s\n' "$*" >&2; }
 
 step "cargo fmt --check"
