@@ -175,10 +175,12 @@ impl RequestBuilder {
             .and_then(reqwest::Body::as_bytes)
             .map(<[u8]>::to_vec)
             .unwrap_or_default();
+        recorder.set_in_flight(&method, Some(&url));
         let started_ms = recorder.now_ms();
         let started = Instant::now();
         let result = receive(client.execute(request).await).await;
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        recorder.set_in_flight(&method, None);
         let (response, received) = match result {
             Ok(received) => (
                 Ok((

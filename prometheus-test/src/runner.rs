@@ -235,7 +235,7 @@ impl Runner {
     }
 
     /// The run's recorder.
-    pub(crate) fn recorder(&self) -> &SharedRecorder {
+    pub(crate) fn recorder(&self) -> &Arc<SharedRecorder> {
         &self.recorder
     }
 }

@@ -13,6 +13,7 @@ mod interrupts;
 mod launch;
 mod paths;
 mod plan;
+mod progress;
 mod recording;
 mod report;
 mod select;

@@ -5,11 +5,13 @@
 
 use std::time::Instant;
 
+use super::cli::Format;
 use super::cli::RunControl;
 use super::execute::execute;
 use super::interrupts::Interrupts;
 use super::launch::launch_specs;
 use super::plan::{Action, plan};
+use super::progress;
 use super::recording;
 use super::report::{self, Reporter};
 use super::select::Selection;
@@ -156,7 +158,14 @@ impl Session<'_> {
             let worker = self.steps[index].worker;
             recording::begin_step(runner, previous_round, round, name, worker);
             previous_round = Some(round);
+            let live = progress::Live::start(
+                progress::enabled(self.control.format() == Format::Pretty),
+                runner.recorder().clone(),
+                format!("test [round {round}] {name} ... "),
+                worker.to_owned(),
+            );
             let mut executed = execute(self.steps[index], record, runner, fleet, interrupts).await;
+            live.stop();
             let exchanges = recording::finish_step(runner, &mut executed);
             reporter.step_exchanges(name, round, worker, &exchanges);
             let failed = executed.verdict.is_failure();

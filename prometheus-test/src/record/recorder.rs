@@ -227,6 +227,11 @@ impl Recorder {
         }
     }
 
+    /// `text` with the run's secrets replaced.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
+    }
+
     /// The record so far.
     pub(crate) fn record(&mut self) -> &RunRecord {
         self.flush();

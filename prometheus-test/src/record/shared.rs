@@ -14,6 +14,8 @@ use super::redact::Redactor;
 pub(crate) struct SharedRecorder {
     origin: Instant,
     recorder: Mutex<Option<Recorder>>,
+    /// The request being sent, redacted (`POST http://…`), for the live line.
+    in_flight: Mutex<Option<String>>,
 }
 
 impl SharedRecorder {
@@ -38,6 +40,7 @@ impl SharedRecorder {
         Self {
             origin: Instant::now(),
             recorder: Mutex::new(Some(recorder)),
+            in_flight: Mutex::new(None),
         }
     }
 
@@ -49,6 +52,23 @@ impl SharedRecorder {
     /// Runs `f` on the recorder (nothing once the record is taken).
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Recorder) -> R) -> Option<R> {
         self.lock().as_mut().map(f)
+    }
+
+    /// Notes the request being sent (`None`: it is back).
+    pub(crate) fn set_in_flight(&self, method: &str, url: Option<&str>) {
+        let line = url.and_then(|url| self.with(|r| format!("{method} {}", r.redact(url))));
+        *self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = line;
+    }
+
+    /// The request being sent, if any.
+    pub(crate) fn in_flight(&self) -> Option<String> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The finished record; later calls to [`with`](Self::with) do nothing.
