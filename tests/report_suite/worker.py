@@ -4,12 +4,14 @@ Listens on 127.0.0.1:$PORT.
   GET  /health  -> 200
   POST /login   -> 200 {"session": $REPORT_SESSION}; logs the session it issued
   POST /submit  -> 200 {"accepted": true, "round": ...}; logs its API token
-  POST /audit   -> 500 {"error": "audit rejected", ...}; logs its database URI
+  POST /audit   -> 500 {"error": "audit rejected", ...} after $REPORT_AUDIT_DELAY
+                   seconds (0 by default); logs its token and database URI
 """
 
 import json
 import os
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -39,6 +41,7 @@ class Handler(BaseHTTPRequestHandler):
             print(f"submission accepted with token {os.environ['API_TOKEN']}", flush=True)
             self.reply(200, {"accepted": True, "signature": sent.get("signature")})
         else:
+            time.sleep(float(os.environ.get("REPORT_AUDIT_DELAY", "0")))
             print(f"audit rejected; token {os.environ['API_TOKEN']}, database {os.environ['MONGO_URI']}", flush=True)
             print("audit: submission signature does not match the round", file=sys.stderr, flush=True)
             self.reply(500, {"error": "audit rejected", "round": sent.get("round")})
