@@ -17,12 +17,12 @@ if ! command -v python3 >/dev/null; then
   fi
 fi
 
-# The HTML report's browser test and the JUnit schema check need Chromium and
-# xmllint (Debian's packages, installed when missing).
+# The report tests open the HTML report in headless Chromium and validate the
+# JUnit file with xmllint (Debian packages, installed here when missing).
 # shellcheck source=lib/chromium.sh
 source scripts/lib/chromium.sh
-ensure_chromium || echo "warning: no Chromium: the browser test reports itself skipped" >&2
-ensure_xmllint || echo "warning: no xmllint: the JUnit schema check falls back to python's xmlschema" >&2
+ensure_chromium || echo "notice: no headless Chromium: the browser test of the HTML report is skipped" >&2
+ensure_xmllint || echo "notice: no xmllint: the JUnit schema check is skipped" >&2
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 

@@ -508,8 +508,11 @@ fn reset_starts_over_and_json_output_is_libtest_json() {
         .collect();
     assert_eq!(events[0]["type"], "suite");
     assert_eq!(events[0]["test_count"], 1);
-    assert_eq!(events[2]["name"], "steps::task::ping");
-    assert_eq!(events[2]["event"], "ok");
+    // The step's request through `runner.http()`, then its result.
+    assert_eq!(events[2]["type"], "http");
+    assert_eq!(events[2]["status"], 200);
+    assert_eq!(events[3]["name"], "steps::task::ping");
+    assert_eq!(events[3]["event"], "ok");
     assert_eq!(events.last().unwrap()["filtered_out"], 3);
     assert!(
         databases.iter().all(|db| !db.exists()),

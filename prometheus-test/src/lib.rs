@@ -2,17 +2,18 @@
 
 mod config;
 mod harness;
+mod http;
 mod http_client;
 mod keys;
 mod mongo;
 mod process;
-#[cfg_attr(not(test), expect(dead_code, reason = "wired into the harness next"))]
 mod record;
 mod runner;
 mod state;
 mod step;
 mod worker;
 
+pub use http::{Http, RequestBuilder};
 pub use keys::{
     CanonicalJsonError, KeyError, KeyErrorKind, KeyRole, Keypair, SignatureError, SigningKey,
     canonical_json, create_signature, load_keypair, verify_signature,
@@ -162,6 +163,7 @@ pub use reqwest;
 /// printing themselves. Not public API.
 #[doc(hidden)]
 pub mod __bench {
+    pub use crate::http::bench_clients;
     pub use crate::mongo::seam::{
         FixtureImport, Fixtures, IMPORT_BATCH, ManagedMongod, close_client,
         find_or_provision_mongod,

@@ -12,6 +12,8 @@ use serde_json::Value;
 
 use crate::Worker;
 use crate::config::{Config, EnvMap};
+use crate::http::Http;
+use crate::record::shared::SharedRecorder;
 use crate::state::{Scope, State};
 
 /// The test run as steps see it.
@@ -26,7 +28,8 @@ pub struct Runner {
     state: Mutex<State>,
     max_rounds: u32,
     db: Option<mongodb::Database>,
-    http: reqwest::Client,
+    http: Http,
+    recorder: Arc<SharedRecorder>,
 }
 
 impl Runner {
@@ -38,7 +41,15 @@ impl Runner {
         db: Option<mongodb::Database>,
         max_rounds: u32,
     ) -> Self {
-        let http = crate::http_client::build(config.http_keep_alive);
+        let recorder = Arc::new(SharedRecorder::new(
+            &config.task_id,
+            &crate::record::secrets::worker_keys(&workers),
+            crate::record::secrets::run_redactor(&config, &workers, &env),
+        ));
+        let http = Http::new(
+            crate::http_client::build(config.http_keep_alive),
+            Some(recorder.clone()),
+        );
         Self {
             config,
             env,
@@ -47,6 +58,7 @@ impl Runner {
             max_rounds,
             db,
             http,
+            recorder,
         }
     }
 
@@ -225,10 +237,31 @@ impl Runner {
         })
     }
 
-    /// A shared HTTP client for talking to workers.
+    /// The HTTP client for talking to workers. Every request sent through it
+    /// is recorded against the running step (see [`Http`]); requests made
+    /// with another client are not.
     #[must_use]
-    pub fn http(&self) -> &reqwest::Client {
+    pub fn http(&self) -> &Http {
         &self.http
+    }
+
+    /// Marks `value` secret: from now on it reads `[redacted: LABEL]` in the
+    /// step output and every report, and it is taken out of what was recorded
+    /// before. Use it for tokens a step obtains while the run plays.
+    ///
+    /// ```no_run
+    /// # async fn step(runner: &prometheus_test::Runner) -> anyhow::Result<()> {
+    /// let token: String = runner.get("session_token")?;
+    /// runner.secret("session token", &token);
+    /// # Ok(()) }
+    /// ```
+    pub fn secret(&self, label: &str, value: &str) {
+        self.recorder.with(|r| r.secret(label, value));
+    }
+
+    /// The run's recorder.
+    pub(crate) fn recorder(&self) -> &Arc<SharedRecorder> {
+        &self.recorder
     }
 }
 

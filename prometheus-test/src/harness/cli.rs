@@ -16,6 +16,10 @@ use crate::config::{Overrides, Problems};
 pub(crate) const RESET_VAR: &str = "PROMETHEUS_TEST_RESET";
 /// `PROMETHEUS_TEST_CONFIG=path`: config.yaml to use instead of `main!`'s `config`.
 pub(crate) const CONFIG_VAR: &str = "PROMETHEUS_TEST_CONFIG";
+/// `PROMETHEUS_TEST_JUNIT=path`: the same as `--junit path`.
+pub(crate) const JUNIT_VAR: &str = "PROMETHEUS_TEST_JUNIT";
+/// `PROMETHEUS_TEST_REPORT=path`: the same as `--report path`.
+pub(crate) const REPORT_VAR: &str = "PROMETHEUS_TEST_REPORT";
 /// `RUST_TEST_NOCAPTURE` (libtest's): anything but `0` is `--nocapture`.
 pub(crate) const NOCAPTURE_VAR: &str = "RUST_TEST_NOCAPTURE";
 
@@ -76,6 +80,11 @@ pub(crate) struct RunControl {
     /// `PROMETHEUS_TEST_SET_<KEY>`: config.yaml values replaced for this run;
     /// a bad one is a configuration problem, reported with the others.
     pub(crate) overrides: Result<Overrides, Problems>,
+    /// `--junit PATH` or `PROMETHEUS_TEST_JUNIT`: write a `JUnit` XML report there.
+    pub(crate) junit: Option<PathBuf>,
+    /// `--report PATH` or `PROMETHEUS_TEST_REPORT`: the HTML report's path
+    /// instead of `data_dir/report.html`.
+    pub(crate) report: Option<PathBuf>,
 }
 
 impl RunControl {
@@ -83,6 +92,7 @@ impl RunControl {
     /// process with libtest's usage error, as any test binary does.
     pub(crate) fn parse(args: impl IntoIterator<Item = OsString>, env: &ProcessEnv) -> Self {
         let mut reset = env.get(RESET_VAR).is_some_and(|v| v == "1");
+        let (args, junit, report) = take_report_flags(args);
         let libtest_args: Vec<OsString> = args
             .into_iter()
             .filter(|arg| {
@@ -99,6 +109,8 @@ impl RunControl {
             nocapture,
             config_file: env.get(CONFIG_VAR).map(PathBuf::from),
             overrides: Overrides::from_vars(&env.vars),
+            junit: junit.or_else(|| env.get(JUNIT_VAR).map(PathBuf::from)),
+            report: report.or_else(|| env.get(REPORT_VAR).map(PathBuf::from)),
         }
     }
 
@@ -110,6 +122,35 @@ impl RunControl {
             _ => Format::Pretty,
         }
     }
+}
+
+/// Takes `--junit PATH` and `--report PATH` (or `--junit=PATH`) out of
+/// `args`, which libtest would refuse; the last of each wins.
+fn take_report_flags(
+    args: impl IntoIterator<Item = OsString>,
+) -> (Vec<OsString>, Option<PathBuf>, Option<PathBuf>) {
+    let (mut junit, mut report) = (None, None);
+    let mut kept = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        let (slot, inline) = match text.split_once('=') {
+            Some(("--junit", value)) => (&mut junit, Some(OsString::from(value))),
+            Some(("--report", value)) => (&mut report, Some(OsString::from(value))),
+            _ if text == "--junit" => (&mut junit, None),
+            _ if text == "--report" => (&mut report, None),
+            _ => {
+                kept.push(arg);
+                continue;
+            }
+        };
+        // A flag without its path is left for libtest to reject.
+        match inline.or_else(|| args.next()) {
+            Some(path) => *slot = Some(PathBuf::from(path)),
+            None => kept.push(arg),
+        }
+    }
+    (kept, junit, report)
 }
 
 #[cfg(test)]
@@ -165,6 +206,30 @@ mod tests {
         let control = parse(&["--reset", "audit"]);
         assert!(control.reset);
         assert_eq!(control.libtest.filter.as_deref(), Some("audit"));
+    }
+
+    #[test]
+    fn report_paths_are_ours_and_removed_before_libtest_parses() {
+        let control = parse(&["--junit", "out/junit.xml", "audit", "--report=r.html"]);
+        assert_eq!(
+            control.junit.as_deref(),
+            Some(std::path::Path::new("out/junit.xml"))
+        );
+        assert_eq!(
+            control.report.as_deref(),
+            Some(std::path::Path::new("r.html"))
+        );
+        assert_eq!(control.libtest.filter.as_deref(), Some("audit"));
+        let from_env = parse_with(&[], &[(JUNIT_VAR, "j.xml"), (REPORT_VAR, "h.html")]);
+        assert_eq!(
+            from_env.junit.as_deref(),
+            Some(std::path::Path::new("j.xml"))
+        );
+        assert_eq!(
+            from_env.report.as_deref(),
+            Some(std::path::Path::new("h.html"))
+        );
+        assert!(parse(&[]).junit.is_none() && parse(&[]).report.is_none());
     }
 
     #[test]

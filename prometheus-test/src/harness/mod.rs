@@ -20,6 +20,8 @@ mod lock;
 mod paths;
 mod plan;
 mod ports;
+mod progress;
+mod recording;
 mod report;
 mod select;
 mod session;

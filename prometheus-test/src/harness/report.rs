@@ -33,6 +33,8 @@ pub(crate) struct Reporter {
     ignored: usize,
     failures: Vec<(String, u32, String)>,
     filtered_out: usize,
+    /// The HTML report's path, printed under the summary.
+    report_paths: Vec<std::path::PathBuf>,
 }
 
 impl Reporter {
@@ -45,6 +47,7 @@ impl Reporter {
             ignored: 0,
             failures: Vec::new(),
             filtered_out: 0,
+            report_paths: Vec::new(),
         }
     }
 
@@ -119,6 +122,36 @@ impl Reporter {
         }
     }
 
+    /// With `--format json`, one `{"type":"http","event":"exchange",…}` line
+    /// per HTTP exchange the step made through `runner.http()` (already
+    /// redacted), before the step's result line.
+    pub(crate) fn step_exchanges(
+        &mut self,
+        name: &str,
+        round: u32,
+        worker: &str,
+        exchanges: &[crate::record::model::Exchange],
+    ) {
+        if self.format != Format::Json {
+            return;
+        }
+        let mut out = String::new();
+        for exchange in exchanges {
+            out.push_str(&crate::record::events::exchange_event(
+                name, round, worker, exchange,
+            ));
+            out.push('\n');
+        }
+        self.print(&out);
+    }
+
+    /// Where the HTML report was written, to print under the summary:
+    /// `report: /abs/path/report.html`, each on a line of its own (on stderr
+    /// with `--format json`, whose stdout holds JSON lines only).
+    pub(crate) fn report_paths(&mut self, paths: Vec<std::path::PathBuf>) {
+        self.report_paths = paths;
+    }
+
     /// Records a failure of the run itself (such as a state file that
     /// cannot be saved between two steps), so the summary says FAILED.
     pub(crate) fn run_error(&mut self, message: &str) {
@@ -138,6 +171,9 @@ impl Reporter {
                 "passed": self.passed, "failed": failed, "ignored": self.ignored,
                 "measured": 0, "filtered_out": self.filtered_out, "exec_time": secs,
             }));
+            for path in &self.report_paths {
+                note(&format!("report: {}", path.display()));
+            }
             return ok;
         }
         let mut out = String::new();
@@ -162,6 +198,9 @@ impl Reporter {
             self.ignored,
             self.filtered_out,
         );
+        for path in &self.report_paths {
+            let _ = writeln!(out, "report: {}", path.display());
+        }
         self.print(&out);
         ok
     }

@@ -5,11 +5,13 @@
 
 use std::time::Instant;
 
-use super::cli::{ProcessEnv, RunControl};
+use super::cli::{Format, ProcessEnv, RunControl};
 use super::execute::execute;
 use super::interrupts::Interrupts;
 use super::launch::launch_specs;
 use super::plan::{Action, plan};
+use super::progress;
+use super::recording;
 use super::report::{self, Reporter};
 use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
@@ -92,6 +94,7 @@ impl Session<'_> {
             position,
             lock: _lock,
         } = ready;
+        recording::start(&runner, position, self.test_names);
         let actions = plan(
             self.steps.len(),
             position,
@@ -116,6 +119,7 @@ impl Session<'_> {
                 return code;
             }
         };
+        recording::workers_started(&runner);
         report::note(&format!(
             "{} worker(s) ready in {:.2}s; {} round(s) to play",
             runner.workers().len(),
@@ -131,6 +135,11 @@ impl Session<'_> {
         if let Err(err) = runner.state().sync() {
             report::note(&format!("warning: {err:#}"));
         }
+        let (html, junit) = (
+            self.control.report.as_deref(),
+            self.control.junit.as_deref(),
+        );
+        reporter.report_paths(recording::write_reports(&runner, html, junit));
         let all_passed = reporter.finish();
         match stop {
             Some(Stop::Signal(signal)) => signal.exit_code(),
@@ -147,6 +156,7 @@ impl Session<'_> {
         reporter: &mut Reporter,
         actions: &[Action],
     ) -> Option<Stop> {
+        let mut previous_round = None;
         for action in actions {
             let Action::Step {
                 round,
@@ -162,7 +172,19 @@ impl Session<'_> {
             };
             let name = &self.test_names[index];
             reporter.step_started(name, round);
-            let executed = execute(&self.steps[index], record, runner, fleet, interrupts).await;
+            let worker = self.steps[index].worker.as_str();
+            recording::begin_step(runner, previous_round, round, name, worker);
+            previous_round = Some(round);
+            let live = progress::Live::start(
+                progress::enabled(self.control.format() == Format::Pretty),
+                runner.recorder().clone(),
+                format!("test [round {round}] {name} ... "),
+                worker.to_owned(),
+            );
+            let mut executed = execute(&self.steps[index], record, runner, fleet, interrupts).await;
+            live.stop();
+            let exchanges = recording::finish_step(runner, &mut executed);
+            reporter.step_exchanges(name, round, worker, &exchanges);
             let failed = executed.verdict.is_failure();
             reporter.step_finished(name, round, executed.verdict, executed.elapsed);
             if let Some(signal) = executed.interrupted {

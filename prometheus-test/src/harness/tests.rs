@@ -227,7 +227,8 @@ impl Suite {
             .chain(args.iter().copied())
             .map(OsString::from);
         let code = super::run_with(&OPTIONS, &self.steps, args, &env, Box::new(sink.clone()));
-        (code, normalise_times(&sink.text()))
+        let dir = self.dir.path().display().to_string();
+        (code, normalise_times(&sink.text()).replace(&dir, "DIR"))
     }
 
     fn state(&self) -> serde_json::Value {
@@ -254,7 +255,7 @@ fn a_plain_run_plays_every_round_and_says_so() {
              test [round 2] steps::check ... ignored, nothing to check in round 2\n\
              \n\
              test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in T.TTs\n\
-             \n"
+             \nreport: DIR/data/report.html\n"
             .to_owned()
         )
     );
@@ -293,7 +294,7 @@ fn a_failed_step_stops_the_run_and_the_next_run_resumes_at_it() {
              failures:\n    steps::check\n\
              \n\
              test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in T.TTs\n\
-             \n"
+             \nreport: DIR/data/report.html\n"
             .to_owned()
         )
     );
@@ -340,7 +341,7 @@ fn an_exact_filter_runs_one_step_and_counts_the_other_as_filtered_out() {
             "\nrunning 1 test\n.\n\
              \n\
              test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 1 filtered out; finished in T.TTs\n\
-             \n"
+             \nreport: DIR/data/report.html\n"
             .to_owned()
         )
     );
@@ -423,7 +424,7 @@ fn an_instance_that_fails_is_resumed_by_its_own_name() {
          test [round 1] steps::visit[worker1] ... ok (T.TTs)\n\
          \n\
          test result: ok. 5 passed; 0 failed; 0 ignored; 0 measured; 1 filtered out; finished in T.TTs\n\
-         \n"
+         \nreport: DIR/data/report.html\n"
     );
     assert_eq!(suite.state()["last_completed_step"], "visit[worker1]");
     let (code, out) = suite.run(&["-q"]);
@@ -446,7 +447,7 @@ fn an_exact_function_path_runs_every_instance() {
          test [round 1] steps::visit_listed[worker1] ... ok (T.TTs)\n\
          \n\
          test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 4 filtered out; finished in T.TTs\n\
-         \n"
+         \nreport: DIR/data/report.html\n"
     );
     assert_eq!(
         suite.state()["last_completed_step"],
@@ -463,11 +464,7 @@ fn list_falls_back_to_the_function_path_without_workers_json() {
          steps::visit: test\n\n3 tests, 0 benchmarks\n"
     );
     assert!(!suite.path().join("data").exists());
-    assert_eq!(
-        suite.run(&[]),
-        (2, String::new()),
-        "a run reports the file"
-    );
+    assert_eq!(suite.run(&[]), (2, String::new()), "a run reports the file");
 }
 
 #[test]

@@ -77,6 +77,7 @@ impl Body {
     }
 
     /// The text kept, if this is a text body.
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by tests"))]
     pub(crate) fn text(&self) -> Option<&str> {
         match self {
             Self::Text { text, .. } => Some(text),

@@ -18,6 +18,10 @@ pub(crate) mod model;
 pub(crate) mod recorder;
 pub(crate) mod redact;
 #[cfg(test)]
+mod redaction_tests;
+#[cfg(test)]
 pub(crate) mod sample;
+pub(crate) mod secrets;
+pub(crate) mod shared;
 pub(crate) mod signatures;
 pub(crate) mod text;

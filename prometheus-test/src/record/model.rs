@@ -67,6 +67,10 @@ pub(crate) enum WorkerEventKind {
     /// The process started and answered on its port.
     Started,
     /// The process exited.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "the fleet does not report exit statuses yet")
+    )]
     Exited {
         /// Its exit code, when it exited by itself.
         code: Option<i32>,
@@ -105,6 +109,7 @@ pub(crate) struct StepRecord {
 
 impl StepRecord {
     /// The step's id in the reports: `round3/steps::audit[worker2]`.
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by tests"))]
     pub(crate) fn id(&self, round: u32) -> String {
         format!("round{round}/{}[{}]", self.path, self.worker)
     }

@@ -34,6 +34,22 @@ pub(crate) struct RawExchange<'a> {
     pub(crate) response: Result<(u16, RawMessage<'a>), &'a str>,
 }
 
+/// An exchange as sent and received, kept until it is redacted and decoded.
+#[derive(Debug, Clone)]
+pub(crate) struct OwnedExchange {
+    pub(crate) method: String,
+    pub(crate) url: String,
+    pub(crate) started_ms: u64,
+    pub(crate) duration_ms: u64,
+    pub(crate) request_headers: Vec<(String, String)>,
+    pub(crate) request_body: Vec<u8>,
+    /// The response, or the transport error.
+    pub(crate) response: Result<OwnedResponse, String>,
+}
+
+/// Status, headers and body of a response as received.
+pub(crate) type OwnedResponse = (u16, Vec<(String, String)>, bytes::Bytes);
+
 /// Builds the record of a run step by step; see the [module](super) docs.
 #[derive(Debug)]
 pub(crate) struct Recorder {
@@ -42,6 +58,9 @@ pub(crate) struct Recorder {
     limits: CaptureLimits,
     /// Where the step being played sits: (round index, step index).
     current: Option<(usize, usize)>,
+    /// Exchanges taken while a step runs, with the step they belong to;
+    /// redacted and decoded when the step finishes (off the request's path).
+    pending: Vec<((usize, usize), OwnedExchange)>,
 }
 
 impl Recorder {
@@ -74,14 +93,21 @@ impl Recorder {
             redactor,
             limits,
             current: None,
+            pending: Vec::new(),
         }
     }
 
     /// Adds a secret found while the run plays (`runner.secret(label, value)`)
     /// and takes it out of everything recorded so far.
     pub(crate) fn secret(&mut self, label: &str, value: &str) {
+        self.flush();
         self.redactor.secret(label, value);
         redact_record(&mut self.record, &self.redactor);
+    }
+
+    /// Says how the run began (fresh, or resumed at a round and step).
+    pub(crate) fn set_start(&mut self, start: RunStart) {
+        self.record.start = start;
     }
 
     /// Starts round `number`.
@@ -113,6 +139,7 @@ impl Recorder {
 
     /// Ends the current step with `outcome` (its text is redacted here).
     pub(crate) fn finish_step(&mut self, outcome: Outcome, at_ms: u64) {
+        self.flush();
         let outcome = match outcome {
             Outcome::Passed => Outcome::Passed,
             Outcome::Failed { message } => Outcome::Failed {
@@ -130,10 +157,51 @@ impl Recorder {
     }
 
     /// Records an exchange against the current step (none: it is dropped).
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "the HTTP handle defers its exchanges")
+    )]
     pub(crate) fn exchange(&mut self, raw: &RawExchange<'_>) {
         let exchange = self.redacted_exchange(raw);
         if let Some(step) = self.current_step() {
             step.exchanges.push(exchange);
+        }
+    }
+
+    /// Keeps an exchange of the current step as it is, to be redacted and
+    /// decoded when the step finishes (none running: it is dropped).
+    pub(crate) fn defer_exchange(&mut self, exchange: OwnedExchange) {
+        if let Some(at) = self.current {
+            self.pending.push((at, exchange));
+        }
+    }
+
+    /// Redacts, decodes and files the deferred exchanges.
+    fn flush(&mut self) {
+        for ((round, step), owned) in std::mem::take(&mut self.pending) {
+            let response = match &owned.response {
+                Ok((status, headers, body)) => Ok((*status, RawMessage { headers, body })),
+                Err(error) => Err(error.as_str()),
+            };
+            let exchange = self.redacted_exchange(&RawExchange {
+                method: &owned.method,
+                url: &owned.url,
+                started_ms: owned.started_ms,
+                duration_ms: owned.duration_ms,
+                request: RawMessage {
+                    headers: &owned.request_headers,
+                    body: &owned.request_body,
+                },
+                response,
+            });
+            if let Some(step) = self
+                .record
+                .rounds
+                .get_mut(round)
+                .and_then(|r| r.steps.get_mut(step))
+            {
+                step.exchanges.push(exchange);
+            }
         }
     }
 
@@ -159,13 +227,20 @@ impl Recorder {
         }
     }
 
+    /// `text` with the run's secrets replaced.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
+    }
+
     /// The record so far.
-    pub(crate) fn record(&self) -> &RunRecord {
+    pub(crate) fn record(&mut self) -> &RunRecord {
+        self.flush();
         &self.record
     }
 
     /// The finished record of a run that lasted `duration_ms`.
     pub(crate) fn finish(mut self, duration_ms: u64) -> RunRecord {
+        self.flush();
         self.record.duration_ms = duration_ms;
         self.record
     }

@@ -19,6 +19,7 @@ const MIN_SIGNED_LEN: usize = 88;
 /// against `known_keys` (worker name, base58 public key); the first that
 /// verifies is its signer, named when it is a worker's key. `location` is the
 /// JSON pointer of the field (empty for the body).
+#[cfg_attr(not(test), expect(dead_code, reason = "read by tests"))]
 pub(crate) fn decode_signatures(
     json_or_text: &str,
     known_keys: &[(String, String)],

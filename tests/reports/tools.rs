@@ -8,16 +8,13 @@ use std::time::{Duration, Instant};
 
 /// The repository's root.
 pub(crate) fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the crate sits in the repository")
-        .to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `target/tmp/report/NAME`, emptied: artifacts a reader can open after the run.
+/// `target/tmp/reports/NAME`, emptied: artifacts a reader can open after the run.
 pub(crate) fn artifact_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("report")
+        .join("reports")
         .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create the artifact directory");
@@ -88,11 +85,4 @@ pub(crate) fn run(command: &mut Command, limit: Duration) -> Output {
         stdout: out.join().expect("reader").expect("read stdout"),
         stderr: err.join().expect("reader").expect("read stderr"),
     }
-}
-
-/// The 20 workers x 50 rounds x 15 steps record, built once for all tests.
-pub(crate) fn large_record() -> &'static crate::record::model::RunRecord {
-    static RECORD: std::sync::OnceLock<crate::record::model::RunRecord> =
-        std::sync::OnceLock::new();
-    RECORD.get_or_init(|| crate::record::sample::large(20, 50, 15))
 }

@@ -1,4 +1,4 @@
-//! Planted secrets never reach any output: every format is rendered and
+//! Planted secrets never reach any output of a sample record: every format is
 //! searched for each secret as written and as base58, hex and base64, and
 //! every long base58 run in the output is decoded and searched too.
 
