@@ -2,6 +2,7 @@
 //! `prometheus-test` crate, which documents them: `prometheus_test::step` and
 //! `prometheus_test::main`.
 
+mod duration;
 mod error;
 mod key_value;
 mod main_macro;

@@ -5,6 +5,7 @@ mod harness;
 mod http_client;
 mod keys;
 mod mongo;
+mod poll;
 mod process;
 #[cfg_attr(not(test), expect(dead_code, reason = "wired into the harness next"))]
 mod record;
@@ -17,6 +18,7 @@ pub use keys::{
     CanonicalJsonError, KeyError, KeyErrorKind, KeyRole, Keypair, SignatureError, SigningKey,
     canonical_json, create_signature, load_keypair, verify_signature,
 };
+pub use poll::{Poll, PollTimeout, Polling};
 pub use runner::Runner;
 pub use step::{PrepareOutput, Skip, StepOutput};
 pub use worker::Worker;
@@ -156,7 +158,7 @@ pub mod __private {
     pub use crate::harness::{MainOptions, run_main};
     /// The `post_load` hook's future: the same boxed future as a step's.
     pub use crate::step::StepFuture as PostLoadFuture;
-    pub use crate::step::{PrepareOutput, StepDef, StepFuture, StepOutput};
+    pub use crate::step::{PrepareOutput, StepDef, StepFuture, StepOutput, StepWorkers};
     pub use ::inventory;
     pub use ::std::boxed::Box;
 }
@@ -165,4 +167,3 @@ pub mod __private {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct RepositoryReadme;
-

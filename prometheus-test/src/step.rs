@@ -14,6 +14,18 @@ pub type StepFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + 'a>>
 /// A `post_load` hook, as `main!()` adapts it.
 pub(crate) type PostLoad = for<'a> fn(&'a mongodb::Database, &'a Runner) -> StepFuture<'a>;
 
+/// The workers a step runs against, as `#[step]` names them.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum StepWorkers {
+    /// `worker = "worker1"`: one worker; the step keeps its plain name.
+    One(&'static str),
+    /// `workers = ["worker1", "worker2"]`: one instance per worker, in this order.
+    Listed(&'static [&'static str]),
+    /// `workers = "*"`: one instance per worker of workers.json, in file order.
+    All,
+}
+
 /// One registered step, submitted to `inventory` by `#[step]`.
 ///
 /// Not public API: build it only through the macro.
@@ -28,14 +40,20 @@ pub struct StepDef {
     pub description: &'static str,
     /// `module_path!()` at the step's definition.
     pub module: &'static str,
-    /// The worker (a key of workers.json) the step runs against.
-    pub worker: &'static str,
+    /// The worker or workers (keys of workers.json) the step runs against.
+    pub workers: StepWorkers,
     /// Position in a round: steps run by ascending `order`.
     pub order: u32,
     /// `file!()` at the step's definition.
     pub file: &'static str,
     /// `line!()` at the step's definition.
     pub line: u32,
+    /// `retries`: how many more times a failed attempt is re-run.
+    pub retries: u32,
+    /// `retry_delay`: the pause before each re-run.
+    pub retry_delay: ::core::time::Duration,
+    /// `timeout`: overrides config.yaml's `step_timeout` for this step.
+    pub timeout: ::core::option::Option<::core::time::Duration>,
     /// Runs the step.
     pub run: for<'a> fn(&'a Runner, &'a Worker) -> StepFuture<'a>,
 }

@@ -31,6 +31,7 @@ pub(crate) fn step(args: &StepArgs, func: &StepFn, params: &Params<'_>) -> Token
         .as_ref()
         .map_or_else(|| func.doc(), LitStr::value);
     let worker_name = &args.worker;
+    let timing = args.timing.fields();
     let mut order = Literal::u32_unsuffixed(args.order);
     order.set_span(args.order_span);
 
@@ -95,10 +96,11 @@ pub(crate) fn step(args: &StepArgs, func: &StepFn, params: &Params<'_>) -> Token
                     fn_name: #fn_name,
                     description: #description,
                     module: ::core::module_path!(),
-                    worker: #worker_name,
+                    workers: ::prometheus_test::__private::StepWorkers::One(#worker_name),
                     order: #order,
                     file: #file,
                     line: #line,
+                    #timing
                     run: __pt_run,
                 }
             }

@@ -42,10 +42,32 @@ fn registers_the_step_with_absolute_paths() {
         "const_:()={fn__pt_run<'a>(runner:&'a::prometheus_test::Runner,worker:&'a::prometheus_test::Worker,)->::prometheus_test::__private::StepFuture<'a>",
         "::prometheus_test::__private::Box::pin(asyncmove{let__pt_output=__pt_step_submit(runner,worker).await;::prometheus_test::__private::StepOutput::into_step_result(__pt_output)})",
         "::prometheus_test::__private::inventory::submit!{::prometheus_test::__private::StepDef{",
-        "name:\"submit\",fn_name:\"submit\",description:\"\",module:::core::module_path!(),worker:\"worker1\",order:2,file:::core::file!(),line:::core::line!(),run:__pt_run,",
+        "name:\"submit\",fn_name:\"submit\",description:\"\",module:::core::module_path!(),workers:::prometheus_test::__private::StepWorkers::One(\"worker1\"),order:2,file:::core::file!(),line:::core::line!(),retries:0,retry_delay:::core::time::Duration::ZERO,timeout:::core::option::Option::None,run:__pt_run,",
     ] {
         assert!(out.contains(fragment), "missing {fragment}\nin {out}");
     }
+}
+
+#[test]
+fn timing_keys_fill_the_step_fields() {
+    let out = expand(
+        quote!(
+            worker = "w",
+            order = 1,
+            retries = 3,
+            retry_delay = "250ms",
+            timeout = "2s"
+        ),
+        quote!(
+            async fn flaky(r: &Runner, w: &Worker) {}
+        ),
+    );
+    assert!(
+        out.contains(
+            "retries:3,retry_delay:::core::time::Duration::from_millis(250),timeout:::core::option::Option::Some(::core::time::Duration::from_millis(2000)),run:__pt_run,"
+        ),
+        "{out}"
+    );
 }
 
 #[test]

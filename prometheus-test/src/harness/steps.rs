@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::Problems;
-use crate::step::StepDef;
+use crate::step::{StepDef, StepWorkers};
 
 /// Every registered step, sorted by `(order, module, fn name)`; `inventory`
 /// itself keeps no order.
@@ -36,14 +36,26 @@ pub(crate) fn check_among_themselves(steps: &[&StepDef], problems: &mut Problems
 
 /// Every step's worker must be in workers.json.
 pub(crate) fn check_workers(steps: &[&StepDef], workers: &[&str], problems: &mut Problems) {
-    for step in steps.iter().filter(|s| !workers.contains(&s.worker)) {
+    for step in steps
+        .iter()
+        .filter(|s| !workers.contains(&single_worker(s)))
+    {
         problems.push(format!(
             "step `{}` ({}): worker `{}` is not in workers.json (it defines {})",
             step.test_name(),
             step.location(),
-            step.worker,
+            single_worker(step),
             workers.join(", ")
         ));
+    }
+}
+
+/// The worker of a single-worker step.
+pub(crate) fn single_worker(step: &StepDef) -> &'static str {
+    match step.workers {
+        StepWorkers::One(worker) => worker,
+        StepWorkers::Listed(workers) => workers.first().copied().unwrap_or_default(),
+        StepWorkers::All => "",
     }
 }
 
@@ -75,10 +87,13 @@ pub(crate) mod tests {
             fn_name: name,
             description: "",
             module: "e2e::steps",
-            worker,
+            workers: StepWorkers::One(worker),
             order,
             file: "tests/steps.rs",
             line: order * 10,
+            retries: 0,
+            retry_delay: std::time::Duration::ZERO,
+            timeout: None,
             run: noop,
         }))
     }

@@ -8,10 +8,11 @@ use std::cell::RefCell;
 use std::ffi::OsString;
 use std::path::Path;
 use std::rc::Rc;
+use std::time::Duration;
 
 use super::MainOptions;
 use super::cli::ProcessEnv;
-use crate::step::{StepDef, StepFuture};
+use crate::step::{StepDef, StepFuture, StepWorkers};
 use crate::{Runner, Skip, Worker};
 
 /// An output that tests read back.
@@ -108,10 +109,13 @@ static WORK: StepDef = StepDef {
     fn_name: "work",
     description: "Stores the round it ran in.",
     module: "suite::steps",
-    worker: "worker1",
+    workers: StepWorkers::One("worker1"),
     order: 1,
     file: "tests/suite.rs",
     line: 10,
+    retries: 0,
+    retry_delay: Duration::ZERO,
+    timeout: None,
     run: work,
 };
 
@@ -120,10 +124,13 @@ static CHECK: StepDef = StepDef {
     fn_name: "check",
     description: "Checks what `work` stored.",
     module: "suite::steps",
-    worker: "worker1",
+    workers: StepWorkers::One("worker1"),
     order: 2,
     file: "tests/suite.rs",
     line: 20,
+    retries: 0,
+    retry_delay: Duration::ZERO,
+    timeout: None,
     run: check,
 };
 
