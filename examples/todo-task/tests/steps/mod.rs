@@ -6,6 +6,8 @@
 //! - `audit` (8-11): each worker audits the peer named in workers.json, and
 //!   worker1 sees a forged submission fail.
 //! - `checks` (12): the audits collection holds exactly those verdicts.
+//! - `report` (13): worker1's round report, computed in the background, is
+//!   polled for and matches its submission.
 //!
 //! Rounds = todos + 1: every worker does one todo per round, so in the last
 //! round the queue is empty and the task, submission and audit steps skip.
@@ -16,6 +18,7 @@ mod audit;
 mod auth;
 mod checks;
 mod db;
+mod report;
 pub(crate) mod seed;
 mod submission;
 mod task;
