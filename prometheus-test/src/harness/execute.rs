@@ -4,12 +4,11 @@
 //! and turn the result into a [`Verdict`] with the worker output captured
 //! during it.
 
+use std::fmt::Write as _;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt as _;
-
-use std::fmt::Write as _;
 
 use super::interrupts::Interrupts;
 use super::report::{self, Verdict};
@@ -133,7 +132,7 @@ fn record_completed(runner: &Runner, step: &StepDef, attempts: u32) -> anyhow::R
 
 /// The round-data key under which steps that passed after a retry record
 /// their attempt count: `{"_attempts": {"step name": 2}}`.
-pub(crate) const ATTEMPTS_KEY: &str = "_attempts";
+const ATTEMPTS_KEY: &str = "_attempts";
 
 /// Runs one step once, turning a panic into a failure and applying its
 /// `timeout`, else config.yaml's `step_timeout`.
