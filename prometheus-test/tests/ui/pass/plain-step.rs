@@ -1,4 +1,4 @@
-use prometheus_test::__private::{StepDef, inventory};
+use prometheus_test::__private::{StepDef, StepWorkers, inventory};
 use prometheus_test::{Runner, Worker, step};
 
 #[step(worker = "worker1", order = 1)]
@@ -14,7 +14,7 @@ fn main() {
     assert_eq!(step.name, "submit_todo");
     assert_eq!(step.fn_name, "submit_todo");
     assert_eq!(step.description, "");
-    assert_eq!(step.worker, "worker1");
+    assert!(matches!(step.workers, StepWorkers::One("worker1")));
     assert_eq!(step.order, 1);
     assert_eq!(step.line, 5, "line of the fn name");
     assert!(step.file.ends_with("plain-step.rs"), "{}", step.file);

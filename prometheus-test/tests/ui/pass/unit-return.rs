@@ -1,4 +1,4 @@
-use prometheus_test::__private::{StepDef, inventory};
+use prometheus_test::__private::{StepDef, StepWorkers, inventory};
 use prometheus_test::{Runner, Worker, step};
 
 // A step may return `()` and may be `pub`.
@@ -8,6 +8,6 @@ pub async fn audit(_runner: &Runner, _worker: &Worker) {}
 fn main() {
     let step = inventory::iter::<StepDef>.into_iter().next().unwrap();
     assert_eq!(step.name, "audit");
-    assert_eq!(step.worker, "worker2");
+    assert!(matches!(step.workers, StepWorkers::One("worker2")));
     assert_eq!(step.order, u32::MAX);
 }
