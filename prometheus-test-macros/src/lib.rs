@@ -2,6 +2,7 @@
 //! `prometheus-test` crate, which documents them: `prometheus_test::step` and
 //! `prometheus_test::main`.
 
+mod duration;
 mod error;
 mod key_value;
 mod main_macro;
@@ -11,7 +12,8 @@ mod step;
 use proc_macro::TokenStream;
 
 /// Registers an async function as a step: `#[step(worker = "worker1", order = 1)]`.
-/// Keys: `worker`, `order` (required), `prepare`, `name`, `description`.
+/// Keys: `worker`, `order` (required), `prepare`, `name`, `description`,
+/// `retries`, `retry_delay`, `timeout`.
 /// See `prometheus_test::step`.
 #[proc_macro_attribute]
 pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {

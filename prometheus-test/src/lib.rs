@@ -6,6 +6,7 @@ mod http;
 mod http_client;
 mod keys;
 mod mongo;
+mod poll;
 mod process;
 mod record;
 mod runner;
@@ -18,6 +19,7 @@ pub use keys::{
     CanonicalJsonError, KeyError, KeyErrorKind, KeyRole, Keypair, SignatureError, SigningKey,
     canonical_json, create_signature, load_keypair, verify_signature,
 };
+pub use poll::{Poll, PollTimeout, Polling};
 pub use runner::Runner;
 pub use step::{PrepareOutput, Skip, StepOutput};
 pub use worker::Worker;
@@ -59,6 +61,9 @@ pub use worker::Worker;
 /// | `prepare` | path of `async fn(&Runner, &Worker) -> Result<T, E>`; the step then takes a third parameter `T` | none |
 /// | `name` | string: the step's name in the state file and the output | the fn name |
 /// | `description` | string | the doc comment |
+/// | `retries` | integer: how many more times a failed attempt (an error or a panic; not a skip) runs again, `prepare` included | 0 |
+/// | `retry_delay` | duration string, like `"500ms"`, `"2s"`, `"1m"`: the pause before each re-run; only with `retries` | none |
+/// | `timeout` | duration string: each attempt's time limit, in place of config.yaml's `step_timeout` | `step_timeout` |
 ///
 /// The function is `async fn(runner: &Runner, worker: &Worker[, prepared: T])`
 /// returning `()` or `Result<(), E>` with `E: Into<anyhow::Error>`. Return

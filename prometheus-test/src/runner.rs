@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::Worker;
 use crate::config::{Config, EnvMap};
 use crate::http::Http;
+use crate::poll::{Poll, Polling};
 use crate::record::shared::SharedRecorder;
 use crate::state::{Scope, State};
 
@@ -235,6 +236,39 @@ impl Runner {
         self.db.clone().ok_or_else(|| {
             anyhow!("MongoDB is not used by this suite: add a `mongodb` section to config.yaml")
         })
+    }
+
+    /// Calls `check` until it answers [`Poll::Ready`](crate::Poll::Ready), an
+    /// `Err` (which ends the poll at once) or the deadline passes; see
+    /// [`Polling`](crate::Polling) for the pauses, the deadline and their
+    /// defaults (config.yaml's `poll` section).
+    ///
+    /// ```no_run
+    /// # async fn step(runner: &prometheus_test::Runner) -> anyhow::Result<()> {
+    /// use prometheus_test::Poll;
+    /// use std::time::Duration;
+    ///
+    /// let url = format!("{}/audit/42", runner.worker("worker2")?.url());
+    /// let verdict: String = runner
+    ///     .poll("worker2's audit verdict", || async {
+    ///         let response = runner.http().get(&url).send().await?;
+    ///         match response.status().as_u16() {
+    ///             200 => Ok(Poll::Ready(response.text().await?)),
+    ///             404 => Ok(Poll::Pending(format!("404: {}", response.text().await?))),
+    ///             status => anyhow::bail!("{status}: {}", response.text().await?),
+    ///         }
+    ///     })
+    ///     .deadline(Duration::from_secs(10))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn poll<'a, F, Fut, T>(&self, what: impl Into<String>, check: F) -> Polling<'a, F>
+    where
+        F: FnMut() -> Fut + 'a,
+        Fut: Future<Output = anyhow::Result<Poll<T>>> + 'a,
+        T: 'a,
+    {
+        Polling::new(what.into(), check, self.config.poll)
     }
 
     /// The HTTP client for talking to workers. Every request sent through it

@@ -8,6 +8,7 @@
 
 mod config;
 mod error;
+mod reports;
 mod routes;
 mod signing;
 mod store;

@@ -1,5 +1,7 @@
-//! The HTTP API: `GET /health`, and the signed `POST /task/{round}`,
-//! `POST /submission/{round}` and `POST /audit/{round}`.
+//! The HTTP API: `GET /health`, the signed `POST /task/{round}`,
+//! `POST /submission/{round}` and `POST /audit/{round}`, and the round
+//! reports computed in the background (`POST`/`GET /report/{round}`, see
+//! [`reports`](crate::reports)).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,6 +16,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::error::ApiError;
+use crate::reports::{Reports, report, request_report};
 use crate::signing::{Expected, SignedRequest};
 use crate::store::{Work, WorkStore};
 use crate::todos::{Submission, TaskData, work_result};
@@ -25,6 +28,7 @@ pub(crate) struct AppState {
     data: TaskData,
     /// Held across claim and record, so one round never claims twice.
     store: Mutex<WorkStore>,
+    reports: Reports,
 }
 
 impl AppState {
@@ -33,7 +37,17 @@ impl AppState {
             task_id,
             data,
             store: Mutex::new(store),
+            reports: Reports::default(),
         }
+    }
+
+    /// The work recorded for `round`, if any.
+    pub(crate) async fn work(&self, round: u32) -> Option<Work> {
+        self.store.lock().await.get(round).cloned()
+    }
+
+    pub(crate) fn reports(&self) -> &Reports {
+        &self.reports
     }
 
     /// Parses the round and the body, verifies the signature and checks the payload.
@@ -73,6 +87,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/task/{round}", post(task))
         .route("/submission/{round}", post(submission))
         .route("/audit/{round}", post(audit))
+        .route("/report/{round}", post(request_report).get(report))
         .layer(middleware::from_fn(log_request))
         .with_state(Arc::new(state))
 }

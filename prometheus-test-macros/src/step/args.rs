@@ -4,6 +4,8 @@ use proc_macro2::{Span, TokenStream};
 use syn::spanned::Spanned as _;
 use syn::{Expr, LitStr, Path};
 
+use super::timing::Timing;
+use crate::duration::duration;
 use crate::error::Errors;
 use crate::key_value::{self, Key};
 
@@ -16,6 +18,9 @@ key_value::keys! {
         Prepare => ("prepare", "prepare = prepare_todo"),
         Name => ("name", "name = \"submit todo\""),
         Description => ("description", "description = \"submits a todo\""),
+        Retries => ("retries", "retries = 2"),
+        RetryDelay => ("retry_delay", "retry_delay = \"500ms\""),
+        Timeout => ("timeout", "timeout = \"30s\""),
     }
 }
 
@@ -43,6 +48,8 @@ pub(crate) struct StepArgs {
     pub(crate) name: Option<LitStr>,
     /// `description = "..."`.
     pub(crate) description: Option<LitStr>,
+    /// `retries`, `retry_delay` and `timeout`.
+    pub(crate) timing: Timing,
 }
 
 /// What reading the arguments gave: the arguments when all were valid, and
@@ -64,6 +71,7 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ParsedArgs {
     let mut prepare = None;
     let mut name = None;
     let mut description = None;
+    let mut timing = Timing::default();
     let given = key_value::parse_args(tokens, &mut local, |key, value, errors| match key {
         StepKey::Worker => {
             worker_keys.push(value.span());
@@ -77,6 +85,9 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ParsedArgs {
         StepKey::Prepare => prepare = errors.keep(key_value::path(value, key)),
         StepKey::Name => name = errors.keep(key_value::non_empty_string(value, key)),
         StepKey::Description => description = errors.keep(key_value::string(value, key)),
+        StepKey::Retries => timing.retries = errors.keep(key_value::u32_value(value, key)),
+        StepKey::RetryDelay => timing.retry_delay = errors.keep(duration(value, key, true)),
+        StepKey::Timeout => timing.timeout = errors.keep(duration(value, key, false)),
     });
     if let [_, second] = worker_keys[..] {
         local.push(syn::Error::new(
@@ -85,6 +96,7 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ParsedArgs {
         ));
     }
     let lacks_worker = given.lacks(StepKey::Worker) && given.lacks(StepKey::Workers);
+    timing.check(&mut local);
     match (lacks_worker, given.lacks(StepKey::Order)) {
         (true, true) => local.push(syn::Error::new(
             Span::call_site(),
@@ -109,6 +121,7 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ParsedArgs {
             prepare,
             name,
             description,
+            timing,
         }),
         _ => None,
     };
@@ -398,10 +411,10 @@ mod tests {
     #[test]
     fn unknown_key_lists_the_valid_ones() {
         assert_eq!(
-            errors_of(quote!(worker = "w", order = 1, retries = 3, skip)),
+            errors_of(quote!(worker = "w", order = 1, repeat = 3, skip)),
             [
-                "unknown argument `retries`; expected one of `worker`, `workers`, `order`, `prepare`, `name`, `description`",
-                "unknown argument `skip`; expected one of `worker`, `workers`, `order`, `prepare`, `name`, `description`",
+                "unknown argument `repeat`; expected one of `worker`, `workers`, `order`, `prepare`, `name`, `description`, `retries`, `retry_delay`, `timeout`",
+                "unknown argument `skip`; expected one of `worker`, `workers`, `order`, `prepare`, `name`, `description`, `retries`, `retry_delay`, `timeout`",
             ]
         );
     }
@@ -478,7 +491,7 @@ mod tests {
             errors_of(quote!(worker, order = 1, bogus = 2)),
             [
                 "`worker` needs a value, like `worker = \"worker1\"`",
-                "unknown argument `bogus`; expected one of `worker`, `workers`, `order`, `prepare`, `name`, `description`",
+                "unknown argument `bogus`; expected one of `worker`, `workers`, `order`, `prepare`, `name`, `description`, `retries`, `retry_delay`, `timeout`",
             ]
         );
     }
@@ -486,10 +499,10 @@ mod tests {
     #[test]
     fn independent_errors_are_all_reported() {
         assert_eq!(
-            errors_of(quote!(order = "first", retries = 3, name = 1)),
+            errors_of(quote!(order = "first", repeat = 3, name = 1)),
             [
                 "`order` takes an integer literal, like `order = 1`",
-                "unknown argument `retries`; expected one of `worker`, `workers`, `order`, `prepare`, `name`, `description`",
+                "unknown argument `repeat`; expected one of `worker`, `workers`, `order`, `prepare`, `name`, `description`, `retries`, `retry_delay`, `timeout`",
                 "`name` takes a string literal, like `name = \"submit todo\"`",
                 "missing `worker` (the key of workers.json the step runs against): add `worker = \"worker1\"` to `#[step(...)]`, or `workers = [\"worker1\", \"worker2\"]` for one step per worker",
             ]
@@ -501,6 +514,72 @@ mod tests {
         let errors = errors_of(quote!(worker = "w" order = 1));
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(!errors[0].contains("missing"), "{errors:?}");
+    }
+
+    #[test]
+    fn timing_keys_are_read() {
+        let (parsed, errors) = read(quote!(
+            worker = "w",
+            order = 1,
+            retries = 2,
+            retry_delay = "500ms",
+            timeout = "1m"
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let timing = parsed.args.expect("valid arguments").timing;
+        assert_eq!(timing.retries.map(|(n, _)| n), Some(2));
+        assert_eq!(timing.retry_delay.map(|d| d.millis), Some(500));
+        assert_eq!(timing.timeout.map(|t| t.millis), Some(60_000));
+    }
+
+    #[test]
+    fn timing_keys_reject_bad_values() {
+        assert_eq!(
+            errors_of(quote!(worker = "w", order = 1, timeout = "1.5s")),
+            [
+                "`timeout` takes a whole number followed by `ms`, `s` or `m`, found \"1.5s\"; for a fraction of a second use `ms`, such as \"1500ms\", like `timeout = \"30s\"`"
+            ]
+        );
+        assert_eq!(
+            errors_of(quote!(worker = "w", order = 1, timeout = 30)),
+            ["`timeout` takes a string literal, like `timeout = \"30s\"`"]
+        );
+        assert_eq!(
+            errors_of(quote!(worker = "w", order = 1, timeout = "0ms")),
+            ["`timeout` must be longer than zero, like `timeout = \"30s\"`"]
+        );
+        assert_eq!(
+            errors_of(quote!(worker = "w", order = 1, retries = -1)),
+            ["`retries` must be an integer from 0 to 4294967295, like `retries = 2`"]
+        );
+        assert!(
+            errors_of(quote!(
+                worker = "w",
+                order = 1,
+                retries = 1,
+                retry_delay = "0ms"
+            ))
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_retry_delay_needs_retries() {
+        assert_eq!(
+            errors_of(quote!(worker = "w", order = 1, retry_delay = "1s")),
+            [
+                "`retry_delay` is the pause before each re-run: add `retries = 2` (how many re-runs) or remove it"
+            ]
+        );
+        assert_eq!(
+            errors_of(quote!(
+                worker = "w",
+                order = 1,
+                retries = 0,
+                retry_delay = "1s"
+            )),
+            ["`retry_delay` has no effect with `retries = 0`: raise `retries` or remove it"]
+        );
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub(crate) fn step(args: &StepArgs, func: &StepFn, params: &Params<'_>) -> Token
         .as_ref()
         .map_or_else(|| func.doc(), LitStr::value);
     let workers = workers(&args.workers);
+    let timing = args.timing.fields();
     let mut order = Literal::u32_unsuffixed(args.order);
     order.set_span(args.order_span);
 
@@ -99,9 +100,7 @@ pub(crate) fn step(args: &StepArgs, func: &StepFn, params: &Params<'_>) -> Token
                     order: #order,
                     file: #file,
                     line: #line,
-                    retries: 0,
-                    retry_delay: ::core::time::Duration::ZERO,
-                    timeout: ::core::option::Option::None,
+                    #timing
                     run: __pt_run,
                 }
             }

@@ -5,6 +5,7 @@ mod expand;
 mod item;
 #[cfg(test)]
 mod tests;
+mod timing;
 mod validate;
 
 use proc_macro2::TokenStream;

@@ -65,6 +65,28 @@ fn registers_listed_and_all_workers() {
 }
 
 #[test]
+fn timing_keys_fill_the_step_fields() {
+    let out = expand(
+        quote!(
+            worker = "w",
+            order = 1,
+            retries = 3,
+            retry_delay = "250ms",
+            timeout = "2s"
+        ),
+        quote!(
+            async fn flaky(r: &Runner, w: &Worker) {}
+        ),
+    );
+    assert!(
+        out.contains(
+            "retries:3,retry_delay:::core::time::Duration::from_millis(250),timeout:::core::option::Option::Some(::core::time::Duration::from_millis(2000)),run:__pt_run,"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
 fn prepare_runs_first_and_feeds_the_third_parameter() {
     let out = expand(
         quote!(

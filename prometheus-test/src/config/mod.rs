@@ -18,5 +18,6 @@ pub(crate) use env::EnvMap;
 pub(crate) use mongo::{CollectionSettings, MongoSettings};
 pub(crate) use overrides::Overrides;
 pub(crate) use problems::Problems;
+pub(crate) use seconds::positive_seconds;
 pub(crate) use suite::Config;
 pub(crate) use workers::{EnvSource, KeypairVars, Launch, WorkerSpec, load_workers};

@@ -15,6 +15,7 @@ use super::seconds::positive_seconds;
 use super::text::{read_text, strip_bom};
 use super::typos::likely_meant;
 use super::{MongoSettings, Overrides, Problems};
+use crate::poll::{PollSettings, RawPollSettings, poll_settings};
 
 /// The keys config.yaml understands; any other key is kept as an extra value.
 const KNOWN_KEYS: &[&str] = &[
@@ -33,6 +34,7 @@ const KNOWN_KEYS: &[&str] = &[
     "step_timeout",
     "http_keep_alive",
     "mongodb",
+    "poll",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +54,7 @@ struct RawConfig {
     step_timeout: Option<f64>,
     http_keep_alive: Option<bool>,
     mongodb: Option<RawMongoSettings>,
+    poll: Option<RawPollSettings>,
 }
 
 /// The suite's configuration, read from config.yaml.
@@ -80,6 +83,8 @@ pub(crate) struct Config {
     pub(crate) http_keep_alive: bool,
     pub(crate) mongodb: MongoSettings,
     pub(crate) mongodb_configured: bool,
+    /// `poll`: the pauses and deadline of `Runner::poll`.
+    pub(crate) poll: PollSettings,
     pub(crate) extra: Map<String, Value>,
     /// Things worth telling the user that do not stop the run (a key that
     /// looks like a misspelt known one), for the harness to print.
@@ -165,6 +170,7 @@ impl Config {
         let step_timeout = problems
             .take(timeout("step_timeout", raw.step_timeout))
             .flatten();
+        let poll = problems.take(poll_settings(raw.poll, &at("poll")));
         if raw.max_rounds.is_none() && raw.rounds_collection.is_none() {
             problems.push(format!(
                 "{shown}: missing `max_rounds`, or `rounds_collection` (the collection whose \
@@ -204,6 +210,7 @@ impl Config {
             http_keep_alive: raw.http_keep_alive.unwrap_or(false),
             mongodb,
             mongodb_configured,
+            poll: poll.unwrap_or_default(),
             extra,
             warnings,
             tests_dir,
@@ -447,6 +454,33 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("colections"), "{err}");
+    }
+
+    #[test]
+    fn poll_defaults_come_from_the_poll_section() {
+        let config =
+            parse("task_id: t\nmax_rounds: 1\npoll:\n  deadline: 5\n  interval: 0.25\n").unwrap();
+        assert_eq!(
+            config.poll,
+            PollSettings {
+                interval: Duration::from_millis(250),
+                max_interval: Duration::from_secs(1),
+                deadline: Duration::from_secs(5),
+            }
+        );
+        assert_eq!(
+            parse("task_id: t\nmax_rounds: 1\n").unwrap().poll,
+            PollSettings::default()
+        );
+        let err = parse("task_id: t\nmax_rounds: 1\npoll:\n  deadline: 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!(
+                "{FILE}: `poll.deadline` must be a positive number of seconds, found 0"
+            )),
+            "{err}"
+        );
     }
 
     #[test]

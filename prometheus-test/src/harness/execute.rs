@@ -1,18 +1,21 @@
 //! One execution of one step: run it against its worker (a panic, a
-//! `step_timeout`, a worker that exits or a signal ends it), record it in the
-//! state when the plan says so, and turn the result into a [`Verdict`] with
-//! the worker output captured during it.
+//! timeout, a worker that exits or a signal ends it), again after a failure
+//! while its `retries` last, record it in the state when the plan says so,
+//! and turn the result into a [`Verdict`] with the worker output captured
+//! during it.
 
+use std::fmt::Write as _;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt as _;
 
 use super::interrupts::Interrupts;
-use super::report::Verdict;
+use super::report::{self, Verdict};
 use super::steps::StepInstance;
 use crate::Runner;
 use crate::process::{Fleet, TerminationSignal};
+use crate::state::Scope;
 use crate::step::Outcome;
 
 /// How one execution ended.
@@ -35,8 +38,10 @@ pub(super) async fn execute(
     let _watched = interrupts.step_started(&step.name, &step.worker, runner.config().step_timeout);
     fleet.begin_capture();
     let started = Instant::now();
+    let mut attempts = 1;
+    let mut failed_attempts = Vec::new();
     let outcome = tokio::select! {
-        result = run_step(step, runner) => Outcome::from_result(result),
+        outcome = attempt_until_done(step, runner, &mut attempts, &mut failed_attempts) => outcome,
         exited = fleet.any_exit() => Outcome::Failed(anyhow::Error::new(exited)),
         signal = interrupts.wait() => {
             let message = format!("interrupted by {}", signal.name());
@@ -51,12 +56,18 @@ pub(super) async fn execute(
     let elapsed = started.elapsed();
     let logs = fleet.take_captured();
     let saved = match (&outcome, record) {
-        (Outcome::Passed | Outcome::Skipped(_), true) => runner.state().complete_step(&step.name),
+        (Outcome::Passed | Outcome::Skipped(_), true) => record_completed(runner, step, attempts),
         _ => Ok(()),
     };
+    if matches!(outcome, Outcome::Passed) && attempts > 1 {
+        report::note(&format!(
+            "step `{}` passed after {attempts} attempts",
+            step.name
+        ));
+    }
     let verdict = match (outcome, saved) {
         (Outcome::Failed(err), _) => Verdict::Failed {
-            message: describe(step, &err),
+            message: describe(step, &err, attempts, &failed_attempts),
             logs,
         },
         (_, Err(err)) => Verdict::Failed {
@@ -73,16 +84,73 @@ pub(super) async fn execute(
     }
 }
 
-/// Runs one step, turning a panic into a failure and applying config.yaml's
-/// `step_timeout`.
+/// Runs the step until an attempt passes or is skipped, or its `retries`
+/// are used up, pausing `retry_delay` before each re-run. Each failed
+/// attempt is noted on stderr and kept in `failed_attempts`; `attempts`
+/// counts the attempts started (it stays right if a signal ends the wait).
+async fn attempt_until_done(
+    step: &StepInstance,
+    runner: &Runner,
+    attempts: &mut u32,
+    failed_attempts: &mut Vec<String>,
+) -> Outcome {
+    let total = step.retries.saturating_add(1);
+    loop {
+        let outcome = Outcome::from_result(run_step(step, runner).await);
+        let Outcome::Failed(err) = &outcome else {
+            return outcome;
+        };
+        if *attempts >= total {
+            return outcome;
+        }
+        report::note(&format!(
+            "step `{}` attempt {attempts} of {total} failed: {err:#}; retrying{}",
+            step.name,
+            match step.retry_delay {
+                Duration::ZERO => String::new(),
+                delay => format!(" in {delay:?}"),
+            }
+        ));
+        failed_attempts.push(format!("{err:#}"));
+        tokio::time::sleep(step.retry_delay).await;
+        *attempts += 1;
+    }
+}
+
+/// Saves the step as the last completed one, with how many attempts it
+/// took in the round's `_attempts` map when it needed more than one.
+fn record_completed(runner: &Runner, step: &StepInstance, attempts: u32) -> anyhow::Result<()> {
+    let mut state = runner.state();
+    if attempts > 1 {
+        let mut map = match state.get(ATTEMPTS_KEY) {
+            Some(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        map.insert(step.name.clone(), attempts.into());
+        state.set(Scope::Round, ATTEMPTS_KEY, map.into())?;
+    }
+    state.complete_step(&step.name)
+}
+
+/// The round-data key under which steps that passed after a retry record
+/// their attempt count: `{"_attempts": {"step name": 2}}`.
+const ATTEMPTS_KEY: &str = "_attempts";
+
+/// Runs one step once, turning a panic into a failure and applying its
+/// `timeout`, else config.yaml's `step_timeout`.
 async fn run_step(step: &StepInstance, runner: &Runner) -> anyhow::Result<()> {
     let worker = runner.worker(&step.worker)?;
     let running = AssertUnwindSafe((step.run)(runner, worker)).catch_unwind();
-    let finished = match runner.config().step_timeout {
+    let limit = match (step.timeout, runner.config().step_timeout) {
+        (Some(limit), _) => Some((limit, "its `timeout`")),
+        (None, Some(limit)) => Some((limit, "config.yaml `step_timeout`")),
+        (None, None) => None,
+    };
+    let finished = match limit {
         None => running.await,
-        Some(limit) => tokio::time::timeout(limit, running).await.map_err(|_| {
-            anyhow::anyhow!("the step did not finish within {limit:?} (config.yaml `step_timeout`)")
-        })?,
+        Some((limit, source)) => tokio::time::timeout(limit, running)
+            .await
+            .map_err(|_| anyhow::anyhow!("the step did not finish within {limit:?} ({source})"))?,
     };
     finished.unwrap_or_else(|panic| {
         let message = panic
@@ -94,17 +162,25 @@ async fn run_step(step: &StepInstance, runner: &Runner) -> anyhow::Result<()> {
     })
 }
 
-fn describe(step: &StepInstance, err: &anyhow::Error) -> String {
+fn describe(step: &StepInstance, err: &anyhow::Error, attempts: u32, earlier: &[String]) -> String {
     let description = step
         .description
         .lines()
         .next()
         .map(|line| format!(" ({line})"))
         .unwrap_or_default();
-    format!(
-        "step `{}`{description} on {} at {} failed: {err:#}",
+    let tries = match attempts {
+        1 => String::new(),
+        n => format!(" after {n} attempts"),
+    };
+    let mut message = format!(
+        "step `{}`{description} on {} at {} failed{tries}: {err:#}",
         step.name,
         step.worker,
         step.location()
-    )
+    );
+    for (number, error) in earlier.iter().enumerate() {
+        let _ = write!(message, "\n  attempt {} failed: {error}", number + 1);
+    }
+    message
 }

@@ -8,6 +8,8 @@
 //!   their `audits` field in workers.json, and worker1 sees a forged
 //!   submission fail.
 //! - `checks` (6): the audits collection holds exactly those verdicts.
+//! - `report` (7): worker1's round report, computed in the background, is
+//!   polled for and matches its submission.
 //!
 //! Rounds = todos + 1: every worker does one todo per round, so in the last
 //! round the queue is empty and the task, submission and audit steps skip.
@@ -18,6 +20,7 @@ mod audit;
 mod auth;
 mod checks;
 mod db;
+mod report;
 pub(crate) mod seed;
 mod submission;
 mod task;

@@ -1,6 +1,6 @@
 use prometheus_test::{Runner, Worker, step};
 
-#[step(worker = "worker1", order = 1, retries = 3)]
+#[step(worker = "worker1", order = 1, repeat = 3)]
 async fn submit(_runner: &Runner, _worker: &Worker) {}
 
 fn main() {}

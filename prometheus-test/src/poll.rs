@@ -1,0 +1,463 @@
+//! Waiting for asynchronous work: call a check again and again, with a
+//! growing pause, until it answers, fails for good, or a deadline passes.
+//!
+//! Start one with [`Runner::poll`](crate::Runner::poll).
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use crate::config::positive_seconds;
+
+/// One answer of a poll's check: done with a value, or not yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Poll<T> {
+    /// The condition is met; the poll returns this value.
+    Ready(T),
+    /// Not yet; the text describes what the check saw (such as
+    /// `"404: no verdict yet"`). The last one is shown if the deadline passes.
+    Pending(String),
+}
+
+/// The pauses and deadline of a poll: the defaults of every poll, config.yaml's
+/// `poll` section, or one call's overrides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PollSettings {
+    /// The first pause; each pause after it doubles, up to `max_interval`.
+    pub(crate) interval: Duration,
+    /// The longest pause.
+    pub(crate) max_interval: Duration,
+    /// How long the poll waits in all before it fails.
+    pub(crate) deadline: Duration,
+}
+
+impl Default for PollSettings {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_millis(100),
+            max_interval: Duration::from_secs(1),
+            deadline: Duration::from_secs(30),
+        }
+    }
+}
+
+/// config.yaml's `poll` section, as written (seconds).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPollSettings {
+    interval: Option<f64>,
+    max_interval: Option<f64>,
+    deadline: Option<f64>,
+}
+
+impl RawPollSettings {
+    /// The settings, each key falling back to its default; a key that is not
+    /// a positive number of seconds is an error naming it.
+    pub(crate) fn resolve(&self) -> anyhow::Result<PollSettings> {
+        let defaults = PollSettings::default();
+        let read = |key: &str, secs: Option<f64>, default: Duration| match secs {
+            None => Ok(default),
+            Some(secs) => positive_seconds(&format!("poll.{key}"), Some(secs), &secs),
+        };
+        let settings = PollSettings {
+            interval: read("interval", self.interval, defaults.interval)?,
+            max_interval: read("max_interval", self.max_interval, defaults.max_interval)?,
+            deadline: read("deadline", self.deadline, defaults.deadline)?,
+        };
+        if settings.max_interval < settings.interval {
+            anyhow::bail!(
+                "`poll.max_interval` ({:?}) must not be shorter than `poll.interval` ({:?})",
+                settings.max_interval,
+                settings.interval
+            );
+        }
+        Ok(settings)
+    }
+}
+
+/// config.yaml's `poll` section (defaults when absent); errors name `at`.
+pub(crate) fn poll_settings(
+    raw: Option<RawPollSettings>,
+    at: &str,
+) -> anyhow::Result<PollSettings> {
+    raw.unwrap_or_default()
+        .resolve()
+        .with_context(|| at.to_owned())
+}
+
+/// A poll being set up: change its pauses or deadline, then `.await` it.
+///
+/// The check is called at once, then after a pause that starts at
+/// [`every`](Self::every) and doubles up to [`max_every`](Self::max_every),
+/// until it returns [`Poll::Ready`]. Any `Err` from the check ends the poll at
+/// once with that error (a rejected submission will not be accepted by
+/// asking again); report a transient answer as [`Poll::Pending`] instead.
+/// When [`deadline`](Self::deadline) passes, the poll fails with a
+/// [`PollTimeout`] naming what it waited for, how many checks it made and the
+/// last pending answer. A check still running at the deadline is cut off
+/// (the last one gets at least one `max_every` of its own).
+///
+/// Made by [`Runner::poll`](crate::Runner::poll).
+#[must_use = "a poll does nothing until it is awaited"]
+pub struct Polling<'a, F> {
+    what: String,
+    check: F,
+    settings: PollSettings,
+    _runner: std::marker::PhantomData<&'a ()>,
+}
+
+impl<F> fmt::Debug for Polling<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Polling")
+            .field("what", &self.what)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, F, Fut, T> Polling<'a, F>
+where
+    F: FnMut() -> Fut + 'a,
+    Fut: Future<Output = anyhow::Result<Poll<T>>> + 'a,
+    T: 'a,
+{
+    pub(crate) fn new(what: String, check: F, settings: PollSettings) -> Self {
+        Self {
+            what,
+            check,
+            settings,
+            _runner: std::marker::PhantomData,
+        }
+    }
+
+    /// The first pause between two checks (default 100 ms, or config.yaml's
+    /// `poll.interval`). Raises the longest pause to it when needed.
+    pub fn every(mut self, interval: Duration) -> Self {
+        self.settings.interval = interval;
+        self.settings.max_interval = self.settings.max_interval.max(interval);
+        self
+    }
+
+    /// The longest pause between two checks (default 1 s, or config.yaml's
+    /// `poll.max_interval`). Lowers the first pause to it when needed.
+    pub fn max_every(mut self, max_interval: Duration) -> Self {
+        self.settings.max_interval = max_interval;
+        self.settings.interval = self.settings.interval.min(max_interval);
+        self
+    }
+
+    /// How long to wait in all (default 30 s, or config.yaml's `poll.deadline`).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.settings.deadline = deadline;
+        self
+    }
+
+    async fn run(self) -> anyhow::Result<T> {
+        let Self {
+            what,
+            mut check,
+            settings,
+            ..
+        } = self;
+        let started = Instant::now();
+        let deadline_at = started + settings.deadline;
+        let mut pauses = pauses(settings);
+        let mut attempts = 0_u32;
+        let mut last = None;
+        loop {
+            attempts += 1;
+            let cut_at = deadline_at.max(Instant::now() + settings.max_interval);
+            let answer = tokio::select! {
+                answer = check() => answer,
+                () = tokio::time::sleep_until(cut_at) => {
+                    return Err(PollTimeout {
+                        what,
+                        attempts,
+                        waited: started.elapsed(),
+                        last,
+                        cut_off: true,
+                    }
+                    .into());
+                }
+            };
+            match answer.with_context(|| format!("while waiting for {what} (check {attempts})"))? {
+                Poll::Ready(value) => return Ok(value),
+                Poll::Pending(seen) => last = Some(seen),
+            }
+            let now = Instant::now();
+            if now >= deadline_at {
+                return Err(PollTimeout {
+                    what,
+                    attempts,
+                    waited: started.elapsed(),
+                    last,
+                    cut_off: false,
+                }
+                .into());
+            }
+            let pause = pauses.next().unwrap_or(settings.max_interval);
+            tokio::time::sleep(pause.min(deadline_at - now)).await;
+        }
+    }
+}
+
+impl<'a, F, Fut, T> IntoFuture for Polling<'a, F>
+where
+    F: FnMut() -> Fut + 'a,
+    Fut: Future<Output = anyhow::Result<Poll<T>>> + 'a,
+    T: 'a,
+{
+    type Output = anyhow::Result<T>;
+    type IntoFuture = Pin<Box<dyn Future<Output = anyhow::Result<T>> + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
+
+/// The pauses between checks: `interval`, doubling up to `max_interval`.
+fn pauses(settings: PollSettings) -> impl Iterator<Item = Duration> {
+    std::iter::successors(Some(settings.interval), move |&pause| {
+        Some(pause.saturating_mul(2).min(settings.max_interval))
+    })
+}
+
+/// A poll's deadline passed before its check answered [`Poll::Ready`].
+///
+/// Its message names what the poll waited for, how many checks it made and
+/// the last pending answer; find it in a step's error with
+/// `err.downcast_ref::<PollTimeout>()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollTimeout {
+    what: String,
+    attempts: u32,
+    waited: Duration,
+    last: Option<String>,
+    cut_off: bool,
+}
+
+impl PollTimeout {
+    /// What the poll waited for, as given to `Runner::poll`.
+    #[must_use]
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+
+    /// How many times the check was called (the last may have been cut off).
+    #[must_use]
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The last [`Poll::Pending`] answer, if any check gave one.
+    #[must_use]
+    pub fn last_answer(&self) -> Option<&str> {
+        self.last.as_deref()
+    }
+}
+
+impl fmt::Display for PollTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let checks = if self.attempts == 1 {
+            "check"
+        } else {
+            "checks"
+        };
+        write!(
+            f,
+            "gave up waiting for {} after {:.1}s and {} {checks}",
+            self.what,
+            self.waited.as_secs_f64(),
+            self.attempts,
+        )?;
+        if self.cut_off {
+            write!(f, " (the last was still running at the deadline)")?;
+        }
+        match &self.last {
+            Some(last) => write!(f, "; last answer: {}", excerpt(last)),
+            None => write!(f, "; no check answered"),
+        }
+    }
+}
+
+impl std::error::Error for PollTimeout {}
+
+/// At most 300 characters of `text`, on one line.
+fn excerpt(text: &str) -> String {
+    const LIMIT: usize = 300;
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    const FAST: PollSettings = PollSettings {
+        interval: Duration::from_millis(1),
+        max_interval: Duration::from_millis(5),
+        deadline: Duration::from_secs(30),
+    };
+
+    fn polling<'a, F, Fut, T>(check: F) -> Polling<'a, F>
+    where
+        F: FnMut() -> Fut + 'a,
+        Fut: Future<Output = anyhow::Result<Poll<T>>> + 'a,
+        T: 'a,
+    {
+        Polling::new("the verdict".to_owned(), check, FAST)
+    }
+
+    #[test]
+    fn pauses_double_up_to_the_longest() {
+        let ms =
+            |settings| -> Vec<u128> { pauses(settings).take(7).map(|d| d.as_millis()).collect() };
+        assert_eq!(
+            ms(PollSettings::default()),
+            [100, 200, 400, 800, 1000, 1000, 1000]
+        );
+        let settings = PollSettings {
+            interval: Duration::from_millis(300),
+            max_interval: Duration::from_millis(500),
+            ..PollSettings::default()
+        };
+        assert_eq!(ms(settings), [300, 500, 500, 500, 500, 500, 500]);
+    }
+
+    #[test]
+    fn every_and_max_every_keep_the_pauses_ordered() {
+        let poll = polling(|| async { Ok(Poll::Ready(())) });
+        let poll = poll.every(Duration::from_secs(3));
+        assert_eq!(poll.settings.max_interval, Duration::from_secs(3));
+        let poll = poll.max_every(Duration::from_secs(2));
+        assert_eq!(poll.settings.interval, Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn ready_after_pending_answers() {
+        let calls = Cell::new(0);
+        let value = polling(|| async {
+            calls.set(calls.get() + 1);
+            Ok(if calls.get() < 5 {
+                Poll::Pending(format!("404 ({})", calls.get()))
+            } else {
+                Poll::Ready("pass")
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!((value, calls.get()), ("pass", 5));
+    }
+
+    #[tokio::test]
+    async fn an_error_stops_the_poll_at_once() {
+        let calls = Cell::new(0);
+        let err = polling(|| async {
+            calls.set(calls.get() + 1);
+            if calls.get() == 2 {
+                anyhow::bail!("409: submission rejected");
+            }
+            Ok(Poll::<()>::Pending("404".into()))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(calls.get(), 2);
+        assert_eq!(
+            format!("{err:#}"),
+            "while waiting for the verdict (check 2): 409: submission rejected"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_deadline_names_the_wait_the_checks_and_the_last_answer() {
+        let calls = Cell::new(0);
+        let err = polling(|| async {
+            calls.set(calls.get() + 1);
+            Ok(Poll::<()>::Pending(format!(
+                "404: not yet\n({})",
+                calls.get()
+            )))
+        })
+        .deadline(Duration::from_millis(50))
+        .await
+        .unwrap_err();
+        let timeout = err.downcast_ref::<PollTimeout>().expect("a PollTimeout");
+        let checks = calls.get();
+        assert!(checks >= 2, "{checks}");
+        assert_eq!(timeout.attempts(), checks);
+        assert_eq!(timeout.what(), "the verdict");
+        assert_eq!(
+            timeout.last_answer(),
+            Some(format!("404: not yet\n({checks})").as_str())
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with("gave up waiting for the verdict after "),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(&format!(
+                " and {checks} checks; last answer: 404: not yet ({checks})"
+            )),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_check_hanging_past_the_deadline_is_cut_off() {
+        let err = polling(|| async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(Poll::Ready(()))
+        })
+        .deadline(Duration::from_millis(20))
+        .await
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.ends_with(
+                " and 1 check (the last was still running at the deadline); no check answered"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn long_answers_are_shortened_to_one_line() {
+        let long = "x".repeat(400);
+        assert_eq!(excerpt(&long).chars().count(), 301);
+        assert_eq!(excerpt("a\n  b"), "a b");
+    }
+
+    #[test]
+    fn config_settings_fall_back_to_defaults_and_are_checked() {
+        let raw: RawPollSettings = serde_json::from_str(r#"{"deadline": 5}"#).unwrap();
+        assert_eq!(
+            raw.resolve().unwrap(),
+            PollSettings {
+                deadline: Duration::from_secs(5),
+                ..PollSettings::default()
+            }
+        );
+        let raw: RawPollSettings = serde_json::from_str(r#"{"interval": 0}"#).unwrap();
+        assert_eq!(
+            raw.resolve().unwrap_err().to_string(),
+            "`poll.interval` must be a positive number of seconds, found 0"
+        );
+        let raw: RawPollSettings =
+            serde_json::from_str(r#"{"interval": 2, "max_interval": 1}"#).unwrap();
+        assert_eq!(
+            raw.resolve().unwrap_err().to_string(),
+            "`poll.max_interval` (1s) must not be shorter than `poll.interval` (2s)"
+        );
+    }
+}
