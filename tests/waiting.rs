@@ -212,6 +212,11 @@ fn a_step_that_passes_on_its_second_attempt_passes_and_says_so() {
         stderr.contains("step `passes_on_second_attempt` passed after 2 attempts"),
         "{stderr}"
     );
+    assert!(
+        stdout
+            .contains("test [round 1] passes_on_second_attempt ... ok, passed after 2 attempts ("),
+        "{stdout}"
+    );
     let state = suite.state();
     assert_eq!(
         state["rounds"]["1"]["_attempts"],

@@ -465,6 +465,8 @@ fn planted_secrets_reach_no_output_and_no_report() {
             "--report".to_owned(),
             path("terse.html"),
         ],
+        // Worker output streamed live passes through the same redaction.
+        vec!["--nocapture".to_owned()],
     ];
     for (i, args) in runs.iter().enumerate() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

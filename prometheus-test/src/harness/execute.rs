@@ -24,6 +24,9 @@ pub(super) struct Executed {
     pub(super) elapsed: Duration,
     /// The signal that stopped the step; the run stops with it.
     pub(super) interrupted: Option<TerminationSignal>,
+    /// What the workers printed during a step that passed or was skipped
+    /// (a failure carries its lines in its verdict), for the reports.
+    pub(super) logs: Vec<String>,
 }
 
 /// Runs `step` once; `record` saves it as the last completed step when it
@@ -50,6 +53,7 @@ pub(super) async fn execute(
                 verdict: Verdict::Failed { message, logs },
                 elapsed: started.elapsed(),
                 interrupted: Some(signal),
+                logs: Vec::new(),
             };
         }
     };
@@ -65,22 +69,29 @@ pub(super) async fn execute(
             step.name
         ));
     }
-    let verdict = match (outcome, saved) {
-        (Outcome::Failed(err), _) => Verdict::Failed {
-            message: describe(step, &err, attempts, &failed_attempts),
-            logs,
-        },
-        (_, Err(err)) => Verdict::Failed {
-            message: format!("cannot record the step: {err:#}"),
-            logs,
-        },
-        (Outcome::Passed, Ok(())) => Verdict::Passed,
-        (Outcome::Skipped(reason), Ok(())) => Verdict::Skipped(reason),
+    let (verdict, logs) = match (outcome, saved) {
+        (Outcome::Failed(err), _) => (
+            Verdict::Failed {
+                message: describe(step, &err, attempts, &failed_attempts),
+                logs,
+            },
+            Vec::new(),
+        ),
+        (_, Err(err)) => (
+            Verdict::Failed {
+                message: format!("cannot record the step: {err:#}"),
+                logs,
+            },
+            Vec::new(),
+        ),
+        (Outcome::Passed, Ok(())) => (Verdict::Passed { attempts }, logs),
+        (Outcome::Skipped(reason), Ok(())) => (Verdict::Skipped(reason), logs),
     };
     Executed {
         verdict,
         elapsed,
         interrupted: None,
+        logs,
     }
 }
 

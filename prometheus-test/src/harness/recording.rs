@@ -66,7 +66,7 @@ pub(super) fn finish_step(runner: &Runner, executed: &mut Executed) -> Vec<Excha
     let recorder = runner.recorder();
     let at = recorder.now_ms();
     let outcome = match &executed.verdict {
-        Verdict::Passed => Outcome::Passed,
+        Verdict::Passed { .. } => Outcome::Passed,
         Verdict::Skipped(reason) => Outcome::Skipped {
             reason: reason.clone(),
         },
@@ -76,7 +76,7 @@ pub(super) fn finish_step(runner: &Runner, executed: &mut Executed) -> Vec<Excha
     };
     let logs = match &mut executed.verdict {
         Verdict::Failed { logs, .. } => std::mem::take(logs),
-        _ => Vec::new(),
+        _ => std::mem::take(&mut executed.logs),
     };
     let finished = recorder.with(|r| {
         for line in &logs {

@@ -12,9 +12,15 @@ use super::cli::Format;
 /// How one step execution ended, as reported.
 #[derive(Debug)]
 pub(crate) enum Verdict {
-    Passed,
+    /// Passed, at its `attempts`-th attempt (1 unless the step has `retries`).
+    Passed {
+        attempts: u32,
+    },
     Skipped(String),
-    Failed { message: String, logs: Vec<String> },
+    Failed {
+        message: String,
+        logs: Vec<String>,
+    },
 }
 
 impl Verdict {
@@ -91,8 +97,11 @@ impl Reporter {
     ) {
         let secs = elapsed.as_secs_f64();
         match (&verdict, self.format) {
-            (Verdict::Passed, Format::Json) => {
+            (Verdict::Passed { attempts: 1 }, Format::Json) => {
                 self.emit(&json!({"type": "test", "name": name, "event": "ok", "exec_time": secs}));
+            }
+            (Verdict::Passed { attempts }, Format::Json) => {
+                self.emit(&json!({"type": "test", "name": name, "event": "ok", "exec_time": secs, "attempts": attempts}));
             }
             (Verdict::Skipped(reason), Format::Json) => {
                 self.emit(
@@ -103,17 +112,24 @@ impl Reporter {
                 let stdout = failure_text(message, logs);
                 self.emit(&json!({"type": "test", "name": name, "event": "failed", "exec_time": secs, "stdout": stdout}));
             }
-            (Verdict::Passed, Format::Pretty) => self.print(&format!("ok ({secs:.2}s)\n")),
+            (Verdict::Passed { attempts: 1 }, Format::Pretty) => {
+                self.print(&format!("ok ({secs:.2}s)\n"));
+            }
+            (Verdict::Passed { attempts }, Format::Pretty) => {
+                self.print(&format!(
+                    "ok, passed after {attempts} attempts ({secs:.2}s)\n"
+                ));
+            }
             (Verdict::Skipped(reason), Format::Pretty) => {
                 self.print(&format!("ignored, {reason}\n"));
             }
             (Verdict::Failed { .. }, Format::Pretty) => self.print("FAILED\n"),
-            (Verdict::Passed, Format::Terse) => self.print("."),
+            (Verdict::Passed { .. }, Format::Terse) => self.print("."),
             (Verdict::Skipped(_), Format::Terse) => self.print("i"),
             (Verdict::Failed { .. }, Format::Terse) => self.print("F"),
         }
         match verdict {
-            Verdict::Passed => self.passed += 1,
+            Verdict::Passed { .. } => self.passed += 1,
             Verdict::Skipped(_) => self.ignored += 1,
             Verdict::Failed { message, logs } => {
                 self.failures
@@ -260,7 +276,12 @@ mod tests {
         let mut r = Reporter::new(format, Box::new(sink.clone()));
         r.suite_started(3, 2);
         r.step_started("steps::task", 1);
-        r.step_finished("steps::task", 1, Verdict::Passed, Duration::from_millis(5));
+        r.step_finished(
+            "steps::task",
+            1,
+            Verdict::Passed { attempts: 1 },
+            Duration::from_millis(5),
+        );
         r.step_started("steps::extra", 1);
         r.step_finished(
             "steps::extra",

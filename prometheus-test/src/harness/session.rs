@@ -19,7 +19,7 @@ use super::steps::StepInstance;
 use super::{FAILED, MainOptions, SETUP_FAILED, config_file};
 use crate::Runner;
 use crate::config::Overrides;
-use crate::process::{Fleet, LogMode, TerminationSignal};
+use crate::process::{Fleet, LineFilter, LogMode, TerminationSignal};
 
 /// Everything `run_with` hands over to one run.
 pub(super) struct Session<'a> {
@@ -108,7 +108,7 @@ impl Session<'_> {
         };
         let started = Instant::now();
         let fleet = tokio::select! {
-            fleet = Fleet::start(launch_specs(&runner), mode) => fleet,
+            fleet = Fleet::start_filtered(launch_specs(&runner), mode, Some(redacting(&runner))) => fleet,
             signal = interrupts.wait() => return interrupted(signal, "while starting the workers"),
         };
         let fleet = match fleet {
@@ -239,4 +239,17 @@ fn note_command_lines(runner: &Runner, error: &str) {
 fn interrupted(signal: TerminationSignal, when: &str) -> u8 {
     report::note(&format!("interrupted by {} {when}", signal.name()));
     signal.exit_code()
+}
+
+/// Redacts every line the workers print (shown live with `--nocapture`,
+/// captured for a failing step, or kept for a crash report) with the run's
+/// secrets, the same as the reports. Once the reports are written nothing
+/// redacts any more, so a late line shows only that it was printed.
+fn redacting(runner: &Runner) -> LineFilter {
+    let recorder = runner.recorder().clone();
+    std::sync::Arc::new(move |line: &str| {
+        recorder
+            .with(|r| r.redact(line))
+            .unwrap_or_else(|| "(a line printed after the run's reports were written)".to_owned())
+    })
 }

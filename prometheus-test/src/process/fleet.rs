@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::time::sleep;
 
 use super::guard::{signal_group, spawn_guarded, stop_group};
-use super::logs::{LogHub, LogMode, Pipe, WorkerLog, render_tail};
+use super::logs::{LineFilter, LogHub, LogMode, Pipe, WorkerLog, render_tail};
 use super::ready::{self, Probe};
 use super::reaper;
 use super::spawn::{LaunchSpec, check_ports, worker_command};
@@ -74,6 +74,16 @@ impl Fleet {
     /// failure, stops all already-started processes before returning the error.
     /// Dropping the future (e.g. a `select!` on Ctrl-C) kills what it started with SIGKILL.
     pub async fn start(specs: Vec<LaunchSpec>, mode: LogMode) -> anyhow::Result<Fleet> {
+        Self::start_filtered(specs, mode, None).await
+    }
+
+    /// [`Fleet::start`], with every line the workers print passed through
+    /// `filter` before it is shown, captured or kept for a crash report.
+    pub async fn start_filtered(
+        specs: Vec<LaunchSpec>,
+        mode: LogMode,
+        filter: Option<LineFilter>,
+    ) -> anyhow::Result<Fleet> {
         check_ports(&specs)?;
         let client = if specs.iter().any(|spec| spec.health_url.is_some()) {
             Some(ready::health_client()?)
@@ -82,7 +92,7 @@ impl Fleet {
         };
         let mut fleet = Fleet {
             workers: Vec::with_capacity(specs.len()),
-            hub: LogHub::new(mode),
+            hub: LogHub::filtered(mode, filter),
         };
         for (index, spec) in specs.iter().enumerate() {
             match launch(&fleet.hub, index, spec) {

@@ -18,6 +18,10 @@ pub enum LogMode {
     Stream,
 }
 
+/// Rewrites each line a worker prints before it is shown or kept anywhere:
+/// the run redacts secrets with it.
+pub(crate) type LineFilter = Arc<dyn Fn(&str) -> String + Send + Sync>;
+
 /// Lines kept per worker for crash and start-up reports.
 const TAIL_LINES: usize = 50;
 /// Lines kept for one step; older ones are dropped and counted.
@@ -35,12 +39,22 @@ pub(super) enum Pipe {
 }
 
 /// Output state shared by every worker of a fleet.
-#[derive(Debug)]
 pub(super) struct LogHub {
     mode: LogMode,
     colour: bool,
+    filter: Option<LineFilter>,
     /// `None` outside any step.
     step: Mutex<Option<StepLines>>,
+}
+
+impl std::fmt::Debug for LogHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogHub")
+            .field("mode", &self.mode)
+            .field("colour", &self.colour)
+            .field("filtered", &self.filter.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -50,12 +64,19 @@ struct StepLines {
 }
 
 impl LogHub {
+    #[cfg(test)]
     pub(super) fn new(mode: LogMode) -> Arc<Self> {
+        Self::filtered(mode, None)
+    }
+
+    /// A hub whose lines all pass through `filter` first.
+    pub(super) fn filtered(mode: LogMode, filter: Option<LineFilter>) -> Arc<Self> {
         let colour = std::io::stderr().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
         Arc::new(Self {
             mode,
             colour,
+            filter,
             step: Mutex::new(None),
         })
     }
@@ -165,6 +186,8 @@ impl WorkerLog {
 
     fn push(&self, pipe: Pipe, raw: &str) {
         let text = raw.trim_end_matches(['\n', '\r']);
+        let filtered = self.hub.filter.as_ref().map(|filter| filter(text));
+        let text = filtered.as_deref().unwrap_or(text);
         let line = format_line(&self.name, pipe, text, None);
         if self.hub.mode == LogMode::Stream {
             let shown = if self.hub.colour {

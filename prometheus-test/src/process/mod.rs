@@ -22,6 +22,7 @@ mod tests;
 pub use fleet::Fleet;
 pub(crate) use guard::{spawn_guarded, stop_guarded};
 pub use logs::LogMode;
+pub(crate) use logs::LineFilter;
 pub use port::free_port;
 pub(crate) use signals::{TerminationSignal, termination_signal};
 pub use spawn::LaunchSpec;
