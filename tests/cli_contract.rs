@@ -3,7 +3,8 @@
 //! run with the argument vectors cargo and IDEs send, plus real signals.
 //! After every run, no process of the run may be left.
 
-use std::io::Read as _;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -25,16 +26,12 @@ struct Suite {
 /// on what it sets. `PROMETHEUS_TEST_MONGOD` only says where the mongod binary is.
 const INHERITED: &[&str] = &["PATH", "HOME", "TMPDIR", "PROMETHEUS_TEST_MONGOD"];
 
-fn free_port() -> u16 {
-    prometheus_test::__bench::free_port().expect("bind an ephemeral port")
-}
-
 impl Suite {
     fn new() -> Self {
         Self::with_workers(&format!(
             r#"{{"worker1": {{"port": {}}}, "worker2": {{"port": {}, "role": "auditor"}}}}"#,
-            free_port(),
-            free_port()
+            common::free_port(),
+            common::free_port()
         ))
     }
 
@@ -90,7 +87,7 @@ impl Suite {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let output = wait_with_timeout(child, Duration::from_secs(60));
+        let output = common::wait(child, Duration::from_secs(60));
         self.assert_no_leftovers();
         output
     }
@@ -137,24 +134,7 @@ impl Suite {
     }
 
     fn leftovers(&self) -> Vec<u32> {
-        let needle = format!("PT_CONTRACT_MARKER={}", self.marker);
-        let mut pids = Vec::new();
-        for entry in std::fs::read_dir("/proc").unwrap().filter_map(Result::ok) {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
-            };
-            let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
-                continue;
-            };
-            if environ
-                .split(|b| *b == 0)
-                .any(|var| var == needle.as_bytes())
-                && !is_zombie(pid)
-            {
-                pids.push(pid);
-            }
-        }
-        pids
+        common::marked_processes(&self.marker)
     }
 
     /// Every process of the run is gone (the reaper may take a moment after a SIGKILL).
@@ -171,46 +151,6 @@ impl Suite {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-    }
-}
-
-fn is_zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
-        stat.rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with('Z'))
-    })
-}
-
-fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut stdout = Vec::new();
-            let mut stderr = Vec::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_end(&mut stdout)
-                .unwrap();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_end(&mut stderr)
-                .unwrap();
-            return Output {
-                status,
-                stdout,
-                stderr,
-            };
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the suite did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -384,7 +324,7 @@ fn a_runner_killed_inside_a_step_resumes_at_that_step_and_leaves_no_process() {
         Signal::SIGKILL,
     )
     .unwrap();
-    let output = wait_with_timeout(child, Duration::from_secs(10));
+    let output = common::wait(child, Duration::from_secs(10));
     assert_eq!(output.status.code(), None, "killed by a signal");
     suite.assert_no_leftovers();
     assert_eq!(
@@ -413,7 +353,7 @@ fn sigterm_and_sigint_stop_the_run_cleanly() {
         let child = suite.spawn(&[], &[("CONTRACT_HANG", "work:1")]);
         suite.wait_for_log_line("1:work");
         kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal).unwrap();
-        let output = wait_with_timeout(child, Duration::from_secs(20));
+        let output = common::wait(child, Duration::from_secs(20));
         assert_eq!(
             output.status.code(),
             Some(code),
@@ -666,8 +606,8 @@ fn secrets_appear_in_no_output_and_no_state() {
     let keypair = prometheus_test::Keypair::from_seed(seed);
     let suite = Suite::with_workers(&format!(
         r#"{{"worker1": {{"port": {}, "keypairs": {{"staking": "CONTRACT_STAKING"}}, "env_vars": {{"API_TOKEN": "CONTRACT_TOKEN"}}}}, "worker2": {{"port": {}}}}}"#,
-        free_port(),
-        free_port()
+        common::free_port(),
+        common::free_port()
     ));
     let key_file = suite.dir.path().join("staking.json");
     std::fs::write(&key_file, keypair.to_keypair_file_json()).unwrap();
@@ -764,7 +704,7 @@ fn sigterm_and_sigint_stop_a_step_that_blocks_its_thread() {
         let child = suite.spawn(&[], &[("CONTRACT_BLOCK", "work:1")]);
         suite.wait_for_log_line("1:work");
         kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal).unwrap();
-        let output = wait_with_timeout(child, Duration::from_secs(20));
+        let output = common::wait(child, Duration::from_secs(20));
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(code), "{signal}: {stderr}");
         assert!(
@@ -809,7 +749,7 @@ fn a_second_run_fails_at_once_naming_the_running_one_and_changes_nothing() {
         Signal::SIGKILL,
     )
     .unwrap();
-    let _ = wait_with_timeout(first, Duration::from_secs(10));
+    let _ = common::wait(first, Duration::from_secs(10));
     suite.assert_no_leftovers();
     suite.take_log();
     let resumed = suite.run(&[], &[]);
@@ -855,8 +795,8 @@ fn config_overrides_are_announced_first_and_applied() {
 fn a_worker_that_cannot_start_stops_the_suite_with_its_command_line() {
     let suite = Suite::with_workers(&format!(
         r#"{{"worker1": {{"port": {}, "command": ["sh", "-c", "echo no server; exit 3"]}}, "worker2": {{"port": {}}}}}"#,
-        free_port(),
-        free_port()
+        common::free_port(),
+        common::free_port()
     ));
     let out = suite.run(&[], &[]);
     let stderr = text(&out.stderr);

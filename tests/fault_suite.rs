@@ -20,8 +20,9 @@
 //! all its cases (`PROMETHEUS_TEST_MONGOD`, else the copy `scripts/test.sh`
 //! fetches into `.cache/`).
 
+mod common;
+
 use std::fmt::Write as _;
-use std::io::Read as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -55,10 +56,6 @@ const URI_PASSWORD: &str = "pw-5e0c2b9a71f4d638";
 
 /// How many runs go on at once: cases do not share ports or directories.
 const PARALLEL: usize = 3;
-
-fn free_port() -> u16 {
-    prometheus_test::__bench::free_port().expect("bind an ephemeral port")
-}
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -166,7 +163,7 @@ impl Project {
             dir,
             marker,
             database: database.to_owned(),
-            ports: [free_port(), free_port()],
+            ports: [common::free_port(), common::free_port()],
             mongo_uri: mongo_uri.to_owned(),
         };
         project.write("config.yaml", &project.config_yaml());
@@ -260,24 +257,7 @@ impl Project {
     }
 
     fn leftovers(&self) -> Vec<u32> {
-        let needle = format!("PT_CONTRACT_MARKER={}", self.marker);
-        let mut pids = Vec::new();
-        for entry in std::fs::read_dir("/proc").unwrap().filter_map(Result::ok) {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
-            };
-            let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
-                continue;
-            };
-            if environ
-                .split(|b| *b == 0)
-                .any(|var| var == needle.as_bytes())
-                && !is_zombie(pid)
-            {
-                pids.push(pid);
-            }
-        }
-        pids
+        common::marked_processes(&self.marker)
     }
 
     /// Waits up to 10 s for every process of the run to be gone; kills and
@@ -297,48 +277,6 @@ impl Project {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-    }
-}
-
-fn is_zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
-        stat.rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with('Z'))
-    })
-}
-
-/// Waits for `child`; kills it after `limit` (the output then says so).
-fn wait_with_timeout(mut child: Child, limit: Duration) -> Result<Output, String> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut stdout = Vec::new();
-            let mut stderr = Vec::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_end(&mut stdout)
-                .unwrap();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_end(&mut stderr)
-                .unwrap();
-            return Ok(Output {
-                status,
-                stdout,
-                stderr,
-            });
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("did not finish within {limit:?}"));
-        }
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -969,7 +907,7 @@ fn cli_cases() -> Vec<BadInput> {
 fn environment_cases() -> Vec<BadInput> {
     cases! { "environment":
         "MONGO_URI unreachable" => |_, _| {
-            let port = free_port();
+            let port = common::free_port();
             let uri = format!("mongodb://fault:{URI_PASSWORD}@127.0.0.1:{port}/");
             Setup::fails(&["MONGO_URI"]).env("MONGO_URI", &uri)
         },
@@ -1023,7 +961,7 @@ impl Template {
         let project = Project::new("fault_template", &mongo.uri());
         let env = [("FAULT_STAKING".to_owned(), secrets.inline_keypair.clone())];
         let child = project.spawn(suite_bin(), &["steps::task::work", "--exact"], &env);
-        let out = wait_with_timeout(child, Duration::from_secs(60)).unwrap();
+        let out = common::wait_with_timeout(child, Duration::from_secs(60)).unwrap();
         assert!(
             out.status.success(),
             "the template run failed: {}",
@@ -1085,7 +1023,7 @@ fn run_bad_input(
     let args: Vec<&str> = setup.args.iter().map(String::as_str).collect();
     let started = Instant::now();
     let child = project.spawn(setup.binary, &args, &setup.env);
-    let output = wait_with_timeout(child, Duration::from_secs(60));
+    let output = common::wait_with_timeout(child, Duration::from_secs(60));
     let elapsed = started.elapsed();
     drop(setup.hold.take());
     let mut problems = Vec::new();
@@ -1167,20 +1105,20 @@ fn locked_data_folder(template: &Template, mongo: &Mongo, secrets: &Secrets) -> 
                 Pid::from_raw(i32::try_from(holder).unwrap()),
                 Signal::SIGKILL,
             );
-            let _ = wait_with_timeout(first, Duration::from_secs(10));
+            let _ = common::wait_with_timeout(first, Duration::from_secs(10));
             return Err("the first run never reached its hanging step".into());
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     let state_before = std::fs::read(project.state_path()).ok();
     let second = project.spawn(suite_bin(), &[], &env[..1]);
-    let second = wait_with_timeout(second, Duration::from_secs(30));
+    let second = common::wait_with_timeout(second, Duration::from_secs(30));
     kill(
         Pid::from_raw(i32::try_from(holder).unwrap()),
         Signal::SIGTERM,
     )
     .unwrap();
-    let _ = wait_with_timeout(first, Duration::from_secs(20));
+    let _ = common::wait_with_timeout(first, Duration::from_secs(20));
     let mut problems = Vec::new();
     let orphans = project.orphans();
     if !orphans.is_empty() {
@@ -1478,7 +1416,7 @@ fn run_kill_point(
     };
     outcome.phase.clone_from(&phase);
     let _ = kill(pid, point.signal);
-    match wait_with_timeout(child, Duration::from_secs(30)) {
+    match common::wait_with_timeout(child, Duration::from_secs(30)) {
         Err(error) => outcome.problems.push(format!("the killed run {error}")),
         Ok(out) => {
             use std::os::unix::process::ExitStatusExt as _;
@@ -1526,7 +1464,7 @@ fn run_kill_point(
         }
     };
     let next = project.spawn(hook_bin(), &[], &env);
-    match wait_with_timeout(next, Duration::from_secs(90)) {
+    match common::wait_with_timeout(next, Duration::from_secs(90)) {
         Err(error) => outcome.problems.push(format!("the next run {error}")),
         Ok(out) if !out.status.success() => outcome.problems.push(format!(
             "the next run exited {:?} ({})",
@@ -1562,7 +1500,8 @@ fn random_kill_points_leave_no_process_and_a_run_that_resumes() {
     let env = [("FAULT_STAKING".to_owned(), secrets.inline_keypair.clone())];
     let probe_start = Instant::now();
     let out =
-        wait_with_timeout(probe.spawn(hook_bin(), &[], &env), Duration::from_secs(90)).unwrap();
+        common::wait_with_timeout(probe.spawn(hook_bin(), &[], &env), Duration::from_secs(90))
+            .unwrap();
     let span = probe_start.elapsed();
     assert!(out.status.success(), "the probe run failed: {}", text(&out));
     assert_eq!(probe.take_log(), full_plan());

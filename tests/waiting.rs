@@ -2,9 +2,13 @@
 //! `waiting-suite` binary (`tests/waiting_suite`, one real python worker whose
 //! answers arrive after a few calls) run as a process, with real signals.
 
-use std::io::Read as _;
+mod common;
+
+/// How long one run of the suite may take.
+const SUITE_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -61,7 +65,7 @@ impl Suite {
     }
 
     fn run(&self, steps: &[&str]) -> Output {
-        wait(self.command(steps).spawn().unwrap())
+        common::wait(self.command(steps).spawn().unwrap(), SUITE_LIMIT)
     }
 
     /// How often `line` is in the step log.
@@ -76,38 +80,6 @@ impl Suite {
     fn state(&self) -> Value {
         let path = self.dir.path().join("data/test_state.json");
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    }
-}
-
-fn wait(mut child: Child) -> Output {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut stdout = Vec::new();
-            let mut stderr = Vec::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_end(&mut stdout)
-                .unwrap();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_end(&mut stderr)
-                .unwrap();
-            return Output {
-                status,
-                stdout,
-                stderr,
-            };
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the suite did not finish within a minute");
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -183,7 +155,7 @@ fn ctrl_c_during_a_poll_ends_the_run_with_130_and_keeps_the_state() {
         std::thread::sleep(Duration::from_millis(20));
     }
     kill(pid, Signal::SIGINT).unwrap();
-    let out = wait(child);
+    let out = common::wait(child, SUITE_LIMIT);
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
     assert!(stdout.contains("interrupted by SIGINT"), "{stdout}");

@@ -4,7 +4,7 @@
 //!
 //! - `reused`: the client as it was built before, keeping idle connections;
 //! - `new conn`: a client keeping no idle connection (a new one per request);
-//! - `default`: the runner's client as built now (`http_client::build(false)`).
+//! - `default`: the runner's client as built now (`__bench::http_client(false)`).
 //!
 //! Servers (`benches/servers/`): `split_writes.py`, Python's `http.server`
 //! writing headers and body in two `send`s as werkzeug/Flask development
@@ -19,16 +19,6 @@
 //! clock starts; the time is send to parsed answer.
 //!
 //! Run: `cargo bench -p prometheus-test --bench http_requests`
-
-// The client builder is crate-private, so the bench compiles its own copy.
-// Cargo builds `harness = false` targets with `cfg(test)`: the module's tests
-// come along without their `#[test]` functions, hence the unused helpers.
-#[path = "../src/http_client.rs"]
-#[expect(
-    dead_code,
-    reason = "the bench uses only `build`, and none of the module's tests"
-)]
-mod http_client;
 
 #[path = "servers/axum_server.rs"]
 mod axum_server;
@@ -83,7 +73,7 @@ fn variants() -> anyhow::Result<Vec<Variant>> {
         },
         Variant {
             name: "default",
-            client: http_client::build(false),
+            client: prometheus_test::__bench::http_client(false),
         },
     ])
 }

@@ -28,7 +28,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The runner's HTTP client. With `keep_alive` false (the default) no idle
 /// connection is kept, so each request uses a new one; with `keep_alive` true,
 /// idle connections are kept and reused.
-pub(crate) fn build(keep_alive: bool) -> reqwest::Client {
+#[must_use]
+pub fn build(keep_alive: bool) -> reqwest::Client {
     let mut builder = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT);
     if !keep_alive {
         builder = builder.pool_max_idle_per_host(0);

@@ -503,11 +503,18 @@ fn planted_secrets_reach_no_output_and_no_report() {
     ] {
         assert!(all.contains(label), "no {label} anywhere");
     }
+    // With --nocapture (run 3) worker lines are shown as they come: the
+    // session, marked secret by a step only after the worker printed it,
+    // cannot be taken back (documented); every other secret is known before
+    // the workers start.
+    let live = format!("stderr of run {}", runs.len() - 1);
     let found: Vec<String> = outputs
         .iter()
         .flat_map(|(place, text)| {
+            let live = *place == live;
             leaks(text)
                 .into_iter()
+                .filter(move |l| !(live && l.starts_with("session")))
                 .map(move |l| format!("{l} in {place}"))
         })
         .collect();

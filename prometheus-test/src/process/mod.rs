@@ -21,8 +21,8 @@ mod tests;
 // `fleet::WorkerExited` (what `Fleet::any_exit` returns) is re-exported once the harness names it.
 pub use fleet::Fleet;
 pub(crate) use guard::{spawn_guarded, stop_guarded};
-pub use logs::LogMode;
 pub(crate) use logs::LineFilter;
+pub use logs::LogMode;
 pub use port::free_port;
 pub(crate) use signals::{TerminationSignal, termination_signal};
 pub use spawn::LaunchSpec;
