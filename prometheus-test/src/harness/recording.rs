@@ -38,6 +38,29 @@ pub(super) fn workers_started(runner: &Runner) {
     });
 }
 
+/// Puts each worker's exit (`status 1`, `signal 15 SIGTERM`, as the fleet
+/// describes it) on the timeline, at the time the fleet stopped.
+pub(super) fn workers_stopped(runner: &Runner, exits: &[(String, Option<String>)]) {
+    let recorder = runner.recorder();
+    let at = recorder.now_ms();
+    recorder.with(|r| {
+        for (worker, status) in exits {
+            let number = |prefix: &str| {
+                status
+                    .as_deref()
+                    .and_then(|s| s.strip_prefix(prefix))
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .and_then(|n| n.parse().ok())
+            };
+            let kind = WorkerEventKind::Exited {
+                code: number("status "),
+                signal: number("signal "),
+            };
+            r.worker_event(worker, at, kind);
+        }
+    });
+}
+
 /// Marks the start of step `name` on `worker` in `round` (a new round when
 /// `round` differs from the previous step's).
 pub(super) fn begin_step(

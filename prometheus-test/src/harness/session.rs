@@ -131,7 +131,8 @@ impl Session<'_> {
         let stop = self
             .play_actions(&runner, &fleet, interrupts, &mut reporter, &actions)
             .await;
-        fleet.shutdown().await;
+        let exits = fleet.shutdown_with_exits().await;
+        recording::workers_stopped(&runner, &exits);
         if let Err(err) = runner.state().sync() {
             report::note(&format!("warning: {err:#}"));
         }

@@ -154,6 +154,16 @@ impl Fleet {
         self.stop_all().await;
     }
 
+    /// [`Fleet::shutdown`], then how each worker ended, in start order:
+    /// its name and `status 0`, `signal 15 SIGTERM`, … (`None` if unknown).
+    pub(crate) async fn shutdown_with_exits(mut self) -> Vec<(String, Option<String>)> {
+        self.stop_all().await;
+        self.workers
+            .iter()
+            .map(|worker| (worker.name.clone(), worker.exit.borrow().clone()))
+            .collect()
+    }
+
     async fn stop_all(&mut self) {
         let stops = self.workers.iter_mut().map(|worker| {
             let already = std::mem::replace(&mut worker.stopped, true);

@@ -67,10 +67,6 @@ pub(crate) enum WorkerEventKind {
     /// The process started and answered on its port.
     Started,
     /// The process exited.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the fleet does not report exit statuses yet")
-    )]
     Exited {
         /// Its exit code, when it exited by itself.
         code: Option<i32>,
