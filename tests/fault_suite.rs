@@ -17,8 +17,8 @@
 //! is valid, and that a plain next run plays exactly the rest of the plan.
 //!
 //! Both share nothing but the binaries; each starts one private `mongod` for
-//! all its cases (`PROMETHEUS_TEST_MONGOD`, else the copy `scripts/test.sh`
-//! fetches into `.cache/`).
+//! all its cases (`PROMETHEUS_TEST_MONGOD`, `mongod` on `PATH`, else the one
+//! the runtime downloads into the per-user cache on first use).
 
 mod common;
 
