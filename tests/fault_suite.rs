@@ -23,6 +23,7 @@
 mod common;
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -1210,7 +1211,9 @@ fn bad_inputs_stop_the_run_with_a_clear_error_and_touch_nothing() {
         eprintln!("  {group}: {count} cases, {clean} clean");
     }
     mongo.stop();
-    eprintln!(
+    // Straight to stderr, past libtest's capture: the summary shows in every run.
+    let _ = writeln!(
+        std::io::stderr(),
         "bad inputs: {} cases, {} clean ({:.1} s)",
         results.len(),
         results.len() - failures.len(),
@@ -1557,7 +1560,8 @@ fn random_kill_points_leave_no_process_and_a_run_that_resumes() {
     }
     let orphans = outcomes.iter().filter(|o| o.orphans).count();
     let corrupt = outcomes.iter().filter(|o| o.corrupt).count();
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "fault suite: {} cases, {} clean, {orphans} orphans, {corrupt} corrupt states ({:.1} s)",
         outcomes.len(),
         outcomes.len() - failures.len(),
