@@ -34,6 +34,22 @@ impl std::io::Write for Sink {
     }
 }
 
+/// One whole run of `steps` in this process: `args` after the program name,
+/// exactly the variables of `env`; the exit code and the libtest output.
+pub(crate) fn run_in_process(
+    options: &MainOptions,
+    steps: &[&'static StepDef],
+    args: &[&str],
+    env: &ProcessEnv,
+) -> (u8, String) {
+    let sink = Sink::default();
+    let args = std::iter::once("suite")
+        .chain(args.iter().copied())
+        .map(OsString::from);
+    let code = super::run_with(options, steps, args, env, Box::new(sink.clone()));
+    (code, sink.text())
+}
+
 /// Replaces measured times, which differ from run to run: `1.23s` becomes
 /// `T.TTs` and a JSON `"exec_time":0.0012` becomes `"exec_time":0`.
 pub(crate) fn normalise_times(text: &str) -> String {
@@ -218,17 +234,13 @@ impl Suite {
 
     /// Runs the steps with `args`; the exit code and the whole output.
     fn run(&self, args: &[&str]) -> (u8, String) {
-        let sink = Sink::default();
         let env = ProcessEnv::from_pairs([(
             "PROMETHEUS_TEST_CONFIG",
             self.dir.path().join("config.yaml"),
         )]);
-        let args = std::iter::once("suite")
-            .chain(args.iter().copied())
-            .map(OsString::from);
-        let code = super::run_with(&OPTIONS, &self.steps, args, &env, Box::new(sink.clone()));
+        let (code, out) = run_in_process(&OPTIONS, &self.steps, args, &env);
         let dir = self.dir.path().display().to_string();
-        (code, normalise_times(&sink.text()).replace(&dir, "DIR"))
+        (code, normalise_times(&out).replace(&dir, "DIR"))
     }
 
     fn state(&self) -> serde_json::Value {

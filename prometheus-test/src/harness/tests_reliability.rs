@@ -4,14 +4,13 @@
 //! the exit code of a suite that could not start. Blocked steps and signals
 //! are covered by the process-level contract tests (`tests/cli_contract.rs`).
 
-use std::ffi::OsString;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 
 use super::MainOptions;
 use super::cli::ProcessEnv;
 use super::lock::RunLock;
-use super::tests::Sink;
+use super::tests::run_in_process;
 use crate::Runner;
 use crate::step::{StepDef, StepFuture};
 
@@ -100,7 +99,6 @@ impl Suite {
     }
 
     fn run_with(&self, options: &MainOptions, args: &[&str], env: &[(&str, &str)]) -> (u8, String) {
-        let sink = Sink::default();
         let config = self.dir.path().join("config.yaml");
         let env = ProcessEnv::from_pairs(
             [
@@ -110,17 +108,7 @@ impl Suite {
             .into_iter()
             .chain(env.iter().map(|(k, v)| (*k, v.as_ref()))),
         );
-        let args = std::iter::once("suite")
-            .chain(args.iter().copied())
-            .map(OsString::from);
-        let code = super::run_with(
-            options,
-            &[&FIRST, &SECOND],
-            args,
-            &env,
-            Box::new(sink.clone()),
-        );
-        (code, sink.text())
+        run_in_process(options, &[&FIRST, &SECOND], args, &env)
     }
 
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> (u8, String) {

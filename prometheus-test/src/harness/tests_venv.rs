@@ -1,13 +1,12 @@
 //! A Python worker whose server needs a package that only the project's
 //! `.venv` holds starts, through a whole in-process run.
 
-use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
 
 use super::MainOptions;
 use super::cli::ProcessEnv;
-use super::tests::Sink;
+use super::tests::run_in_process;
 use crate::step::{StepDef, StepFuture};
 use crate::{Runner, Worker};
 
@@ -91,7 +90,6 @@ fn a_worker_needing_a_package_of_the_projects_venv_starts() {
     );
     write(&tests.join("workers.json"), r#"{"worker1": {}}"#);
 
-    let sink = Sink::default();
     let options = MainOptions {
         source_file: "tests/e2e.rs",
         manifest_dir: "/nonexistent",
@@ -100,12 +98,6 @@ fn a_worker_needing_a_package_of_the_projects_venv_starts() {
     };
     let config = tests.join("config.yaml");
     let env = ProcessEnv::from_pairs([("PROMETHEUS_TEST_CONFIG", config.as_os_str())]);
-    let code = super::run_with(
-        &options,
-        &[&ASK],
-        ["suite"].into_iter().map(OsString::from),
-        &env,
-        Box::new(sink.clone()),
-    );
-    assert_eq!(code, 0, "{}", sink.text());
+    let (code, out) = run_in_process(&options, &[&ASK], &[], &env);
+    assert_eq!(code, 0, "{out}");
 }
