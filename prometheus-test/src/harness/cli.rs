@@ -1,16 +1,18 @@
 //! Run control: everything a run is told from outside the suite's files —
-//! libtest's command line (so `cargo test`, IDEs and debuggers can drive the
-//! binary), `--reset`, the process environment variables that steer the run,
-//! and the `PROMETHEUS_TEST_SET_<KEY>` overrides of config.yaml values — read
-//! in this one place from the arguments and one snapshot of the environment.
+//! the command line ([`args`](super::args): libtest's flags, so `cargo test`,
+//! IDEs and debuggers can drive the binary, and this harness's own), the
+//! process environment variables that steer the run, and the
+//! `PROMETHEUS_TEST_SET_<KEY>` overrides of config.yaml values — read in this
+//! one place from the arguments and one snapshot of the environment.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use libtest_mimic::{Arguments, FormatSetting};
-
 use crate::config::{Overrides, Problems};
+
+pub(crate) use super::args::Format;
+use super::args::{self, CommandLine, Parsed};
 
 /// `PROMETHEUS_TEST_RESET=1`: the same as `--reset`.
 pub(crate) const RESET_VAR: &str = "PROMETHEUS_TEST_RESET";
@@ -57,19 +59,11 @@ impl ProcessEnv {
     }
 }
 
-/// How results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
-    Pretty,
-    Terse,
-    Json,
-}
-
 /// What the command line and the environment ask of this run.
 #[derive(Debug)]
 pub(crate) struct RunControl {
-    /// libtest's flags: selection (`--exact`, filters, `--skip`), `--list`, format.
-    pub(crate) libtest: Arguments,
+    /// The command line: selection (filters, `--exact`, `--skip`), `--list`, format.
+    pub(crate) args: CommandLine,
     /// `--reset` or `PROMETHEUS_TEST_RESET=1`: start a fresh run.
     pub(crate) reset: bool,
     /// `--nocapture` or `RUST_TEST_NOCAPTURE` (not `0`): stream worker logs
@@ -87,70 +81,50 @@ pub(crate) struct RunControl {
     pub(crate) report: Option<PathBuf>,
 }
 
+/// What the command line asks the binary to do.
+#[derive(Debug)]
+pub(crate) enum Invocation {
+    /// Run or list the steps.
+    Run(Box<RunControl>),
+    /// Print the usage (`--help`).
+    Help,
+}
+
 impl RunControl {
-    /// Parses `args` (the program name first) with `env`. Bad flags end the
-    /// process with libtest's usage error, as any test binary does.
-    pub(crate) fn parse(args: impl IntoIterator<Item = OsString>, env: &ProcessEnv) -> Self {
-        let mut reset = env.get(RESET_VAR).is_some_and(|v| v == "1");
-        let (args, junit, report) = take_report_flags(args);
-        let libtest_args: Vec<OsString> = args
-            .into_iter()
-            .filter(|arg| {
-                let is_reset = arg == "--reset";
-                reset |= is_reset;
-                !is_reset
-            })
-            .collect();
-        let libtest = Arguments::from_iter(libtest_args);
-        let nocapture = libtest.nocapture || env.get(NOCAPTURE_VAR).is_some_and(|v| v != "0");
-        Self {
-            libtest,
-            reset,
-            nocapture,
+    /// Reads `args` (the program name first) with `env`; a bad argument is
+    /// one line naming it and what was expected.
+    pub(crate) fn parse(
+        args: impl IntoIterator<Item = OsString>,
+        env: &ProcessEnv,
+    ) -> Result<Invocation, String> {
+        let args = match args::parse(args)? {
+            Parsed::Run(args) => args,
+            Parsed::Help => return Ok(Invocation::Help),
+        };
+        Ok(Invocation::Run(Box::new(Self {
+            reset: args.reset || env.get(RESET_VAR).is_some_and(|v| v == "1"),
+            nocapture: args.nocapture || env.get(NOCAPTURE_VAR).is_some_and(|v| v != "0"),
             config_file: env.get(CONFIG_VAR).map(PathBuf::from),
             overrides: Overrides::from_vars(&env.vars),
-            junit: junit.or_else(|| env.get(JUNIT_VAR).map(PathBuf::from)),
-            report: report.or_else(|| env.get(REPORT_VAR).map(PathBuf::from)),
-        }
+            junit: args
+                .junit
+                .clone()
+                .or_else(|| env.get(JUNIT_VAR).map(PathBuf::from)),
+            report: args
+                .report
+                .clone()
+                .or_else(|| env.get(REPORT_VAR).map(PathBuf::from)),
+            args,
+        })))
     }
 
     pub(crate) fn format(&self) -> Format {
-        match self.libtest.format {
-            Some(FormatSetting::Json) => Format::Json,
-            Some(FormatSetting::Terse) => Format::Terse,
-            _ if self.libtest.quiet => Format::Terse,
-            _ => Format::Pretty,
+        match self.args.format {
+            Some(format) => format,
+            None if self.args.quiet => Format::Terse,
+            None => Format::Pretty,
         }
     }
-}
-
-/// Takes `--junit PATH` and `--report PATH` (or `--junit=PATH`) out of
-/// `args`, which libtest would refuse; the last of each wins.
-fn take_report_flags(
-    args: impl IntoIterator<Item = OsString>,
-) -> (Vec<OsString>, Option<PathBuf>, Option<PathBuf>) {
-    let (mut junit, mut report) = (None, None);
-    let mut kept = Vec::new();
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let text = arg.to_string_lossy();
-        let (slot, inline) = match text.split_once('=') {
-            Some(("--junit", value)) => (&mut junit, Some(OsString::from(value))),
-            Some(("--report", value)) => (&mut report, Some(OsString::from(value))),
-            _ if text == "--junit" => (&mut junit, None),
-            _ if text == "--report" => (&mut report, None),
-            _ => {
-                kept.push(arg);
-                continue;
-            }
-        };
-        // A flag without its path is left for libtest to reject.
-        match inline.or_else(|| args.next()) {
-            Some(path) => *slot = Some(PathBuf::from(path)),
-            None => kept.push(arg),
-        }
-    }
-    (kept, junit, report)
 }
 
 #[cfg(test)]
@@ -158,12 +132,16 @@ mod tests {
     use super::*;
 
     fn parse_with(args: &[&str], env: &[(&str, &str)]) -> RunControl {
-        RunControl::parse(
+        let invocation = RunControl::parse(
             std::iter::once("e2e")
                 .chain(args.iter().copied())
                 .map(OsString::from),
             &ProcessEnv::from_pairs(env.iter().copied()),
-        )
+        );
+        match invocation {
+            Ok(Invocation::Run(control)) => *control,
+            other => panic!("{args:?}: {other:?}"),
+        }
     }
 
     fn parse(args: &[&str]) -> RunControl {
@@ -178,11 +156,8 @@ mod tests {
             "--nocapture",
             "--include-ignored",
         ]);
-        assert_eq!(
-            control.libtest.filter.as_deref(),
-            Some("steps::task::worker_task")
-        );
-        assert!(control.libtest.exact && control.nocapture && !control.reset);
+        assert_eq!(control.args.filters, ["steps::task::worker_task"]);
+        assert!(control.args.exact && control.nocapture && !control.reset);
         let rustrover = parse(&[
             "--format=json",
             "-Z",
@@ -202,14 +177,14 @@ mod tests {
     }
 
     #[test]
-    fn reset_is_ours_and_removed_before_libtest_parses() {
+    fn reset_is_a_flag_of_the_harness() {
         let control = parse(&["--reset", "audit"]);
         assert!(control.reset);
-        assert_eq!(control.libtest.filter.as_deref(), Some("audit"));
+        assert_eq!(control.args.filters, ["audit"]);
     }
 
     #[test]
-    fn report_paths_are_ours_and_removed_before_libtest_parses() {
+    fn report_paths_come_from_flags_or_the_environment() {
         let control = parse(&["--junit", "out/junit.xml", "audit", "--report=r.html"]);
         assert_eq!(
             control.junit.as_deref(),
@@ -219,7 +194,7 @@ mod tests {
             control.report.as_deref(),
             Some(std::path::Path::new("r.html"))
         );
-        assert_eq!(control.libtest.filter.as_deref(), Some("audit"));
+        assert_eq!(control.args.filters, ["audit"]);
         let from_env = parse_with(&[], &[(JUNIT_VAR, "j.xml"), (REPORT_VAR, "h.html")]);
         assert_eq!(
             from_env.junit.as_deref(),

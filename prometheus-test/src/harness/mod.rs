@@ -12,6 +12,7 @@
 //! Exit codes: 0 all passed; 101 a step failed (libtest's code); 2 the suite
 //! could not start (anything before the first step); 130/143 SIGINT/SIGTERM.
 
+mod args;
 mod cli;
 mod execute;
 mod interrupts;
@@ -38,12 +39,13 @@ mod tests_reliability;
 mod tests_venv;
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::step::{PostLoad, StepDef};
 
-use self::cli::{ProcessEnv, RunControl};
+use self::cli::{Invocation, ProcessEnv, RunControl};
 use self::report::Reporter;
 use self::select::Selection;
 
@@ -106,7 +108,18 @@ pub(crate) fn run_with(
     env: &ProcessEnv,
     out: Box<dyn std::io::Write>,
 ) -> u8 {
-    let control = RunControl::parse(args, env);
+    let control = match RunControl::parse(args, env) {
+        Ok(Invocation::Run(control)) => *control,
+        Ok(Invocation::Help) => {
+            let mut out = out;
+            let _ = out.write_all(args::USAGE.as_bytes());
+            return 0;
+        }
+        Err(problem) => {
+            report::note(&format!("error: {problem}"));
+            return SETUP_FAILED;
+        }
+    };
     let mut reporter = Reporter::new(control.format(), out);
     if steps.is_empty() {
         report::note(&format!("error: {}", steps::NO_STEPS));
@@ -124,11 +137,11 @@ pub(crate) fn run_with(
         .flatten();
     let steps = steps::instances(steps, all_workers.as_deref());
     let test_names: Vec<String> = steps.iter().map(|s| s.test_name().to_owned()).collect();
-    let selection = Selection::new(&control.libtest, &test_names);
-    if let Some(warning) = selection.unmatched_filter(&control.libtest, &test_names) {
+    let selection = Selection::new(&control.args, &test_names);
+    for warning in Selection::unmatched_filters(&control.args, &test_names) {
         report::note(&warning);
     }
-    if control.libtest.list {
+    if control.args.list {
         let listed: Vec<String> = (0..test_names.len())
             .filter(|&i| selection.contains(i))
             .map(|i| test_names[i].clone())

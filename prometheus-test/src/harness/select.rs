@@ -1,9 +1,10 @@
-//! libtest's filter rules applied to step names: a substring filter (or an
-//! exact name with `--exact`), `--skip`, and `--ignored`. An exact name that
+//! libtest's filter rules applied to step names: substring filters (or exact
+//! names with `--exact`; a step runs when one of them matches), `--skip`, and
+//! `--ignored`. An exact name that
 //! is a multi-worker step's function path (`steps::task::f`, what an IDE's
 //! run button sends) names every instance (`steps::task::f[worker1]`, ...).
 
-use libtest_mimic::Arguments;
+use super::args::CommandLine;
 
 /// Which steps the command line selects, by index in run order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,41 +17,52 @@ pub(crate) struct Selection {
 }
 
 impl Selection {
-    pub(crate) fn new(args: &Arguments, names: &[String]) -> Self {
+    pub(crate) fn new(args: &CommandLine, names: &[String]) -> Self {
         let matches = |pattern: &str, name: &str| matches(args.exact, pattern, name);
         let skipped = names
             .iter()
             .map(|name| args.skip.iter().any(|s| matches(s, name)))
             .collect();
-        let filter = args.filter.as_deref().filter(|f| !f.is_empty());
-        let chosen = (filter.is_some() || args.ignored).then(|| {
+        let filtered = !args.filters.is_empty();
+        let chosen = (filtered || args.ignored).then(|| {
             names
                 .iter()
                 // No step is marked ignored, so `--ignored` picks none.
-                .map(|name| !args.ignored && filter.is_none_or(|f| matches(f, name)))
+                .map(|name| {
+                    !args.ignored && (!filtered || args.filters.iter().any(|f| matches(f, name)))
+                })
                 .collect()
         });
         Self { chosen, skipped }
     }
 
-    /// A warning when the filter is given but matches no step: libtest exits
-    /// 0 then, so a typo in an IDE or CI command would look like a pass. It
-    /// names the closest step names.
-    pub(crate) fn unmatched_filter(&self, args: &Arguments, names: &[String]) -> Option<String> {
-        let filter = args.filter.as_deref().filter(|f| !f.is_empty())?;
-        if args.ignored || self.chosen.as_ref()?.iter().any(|&c| c) {
-            return None;
+    /// A warning for each filter that matches no step: libtest exits 0 when
+    /// nothing runs, so a typo in an IDE or CI command would look like a
+    /// pass. Each names the closest step names.
+    pub(crate) fn unmatched_filters(args: &CommandLine, names: &[String]) -> Vec<String> {
+        if args.ignored {
+            return Vec::new();
         }
         let exact = if args.exact { " exactly" } else { "" };
-        let closest = closest(filter, names);
-        Some(format!(
-            "warning: no step is named{exact} `{filter}`, so nothing ran; the closest step names: {}",
-            closest
-                .iter()
-                .map(|name| format!("`{name}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
+        args.filters
+            .iter()
+            .filter(|filter| !names.iter().any(|name| matches(args.exact, filter, name)))
+            .map(|filter| {
+                let closest: Vec<String> = closest(filter, names)
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect();
+                let consequence = if args.filters.len() == 1 {
+                    "so nothing ran"
+                } else {
+                    "so it selected nothing"
+                };
+                format!(
+                    "warning: no step is named{exact} `{filter}`, {consequence}; the closest step names: {}",
+                    closest.join(", ")
+                )
+            })
+            .collect()
     }
 
     /// Whether a filter limits the run to "until the last chosen step".
@@ -144,9 +156,18 @@ fn distance(filter: &str, name: &str) -> usize {
 mod tests {
     use super::*;
 
+    fn command_line(args: &[&str]) -> CommandLine {
+        let args = std::iter::once("e2e")
+            .chain(args.iter().copied())
+            .map(Into::into);
+        match super::super::args::parse(args) {
+            Ok(super::super::args::Parsed::Run(command_line)) => command_line,
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn select(args: &[&str]) -> Selection {
-        let args = Arguments::from_iter(std::iter::once("e2e").chain(args.iter().copied()));
-        Selection::new(&args, &names())
+        Selection::new(&command_line(args), &names())
     }
 
     fn names() -> [String; 3] {
@@ -169,14 +190,13 @@ mod tests {
     }
 
     fn chosen(args: &[&str], names: &[String]) -> Option<Vec<bool>> {
-        let args = Arguments::from_iter(std::iter::once("e2e").chain(args.iter().copied()));
-        Selection::new(&args, names).chosen
+        Selection::new(&command_line(args), names).chosen
     }
 
     fn warning(args: &[&str]) -> Option<String> {
-        let args = Arguments::from_iter(std::iter::once("e2e").chain(args.iter().copied()));
-        let names = instances();
-        Selection::new(&args, &names).unmatched_filter(&args, &names)
+        let warnings = Selection::unmatched_filters(&command_line(args), &instances());
+        assert!(warnings.len() <= 1, "{warnings:?}");
+        warnings.into_iter().next()
     }
 
     #[test]
@@ -207,8 +227,10 @@ mod tests {
             chosen(&["--skip", "steps::task::task", "--exact"], &names),
             None
         );
-        let args = Arguments::from_iter(["e2e", "--skip", "steps::task::task", "--exact"]);
-        let skipping = Selection::new(&args, &names);
+        let skipping = Selection::new(
+            &command_line(&["--skip", "steps::task::task", "--exact"]),
+            &names,
+        );
         assert_eq!(skipping.skipped, [true, true, false, false]);
     }
 
@@ -261,6 +283,27 @@ mod tests {
         );
         assert_eq!(select(&["nothing"]).last(), None);
         assert_eq!(select(&["task"]).last(), Some(1));
+    }
+
+    #[test]
+    fn a_step_runs_when_one_of_several_filters_matches_it() {
+        assert_eq!(
+            select(&["audit", "worker_task_2"]).chosen,
+            Some(vec![false, true, true])
+        );
+        assert_eq!(
+            select(&["steps::audit::audit", "steps::task::worker_task", "--exact"]).chosen,
+            Some(vec![true, false, true])
+        );
+        assert_eq!(
+            Selection::unmatched_filters(&command_line(&["audit", "tsak", "nothing"]), &names()),
+            [
+                "warning: no step is named `tsak`, so it selected nothing; the closest step names: \
+                 `steps::task::worker_task`, `steps::audit::audit`, `steps::task::worker_task_2`",
+                "warning: no step is named `nothing`, so it selected nothing; the closest step names: \
+                 `steps::task::worker_task`, `steps::audit::audit`, `steps::task::worker_task_2`",
+            ]
+        );
     }
 
     #[test]

@@ -287,6 +287,27 @@ fn a_plain_run_plays_every_round_and_says_so() {
 }
 
 #[test]
+fn help_prints_the_usage_and_a_bad_flag_stops_before_anything_is_touched() {
+    let suite = Suite::new(0);
+    let (code, out) = suite.run(&["--help"]);
+    assert_eq!((code, out.as_str()), (0, super::args::USAGE));
+    assert_eq!(
+        suite.run(&["--shuffle"]),
+        (2, String::new()),
+        "the error goes to stderr and nothing runs"
+    );
+    assert_eq!(
+        suite.run(&["--format", "xml"]).0,
+        2,
+        "a bad value of a known flag is an error too"
+    );
+    assert!(
+        !suite.path().join("data").exists(),
+        "neither run touched the data folder"
+    );
+}
+
+#[test]
 fn a_failed_step_stops_the_run_and_the_next_run_resumes_at_it() {
     let suite = Suite::new(1);
     assert_eq!(

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Cold build of a minimal suite: what a new user waits for on the first
+# `cargo test`. A throwaway crate with one step on one worker depends on
+# prometheus-test by path; each build starts from an empty target directory
+# and runs `cargo build --tests --offline --timings`.
+#
+#   scripts/bench-cold-build.sh            # the working tree, once
+#   scripts/bench-cold-build.sh REV .      # REV against the working tree
+#
+# Each argument is a git revision of this repository or `.` (the working
+# tree). With several, the builds are interleaved (BENCH_RUNS rounds of one
+# build each), and the script prints the median wall time of each, its ratio
+# to the first, the build units, and the crates that took longest.
+#
+# Environment: BENCH_RUNS (default 1), BENCH_JOBS (cargo -j, default: all
+# cores), BENCH_MANIFEST_EXTRA (TOML appended to the suite's Cargo.toml, e.g.
+# a `[profile.dev.package."*"]` section to try), BENCH_KEEP=1 keeps the
+# scratch folder (timings HTML included).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+runs="${BENCH_RUNS:-1}"
+jobs="${BENCH_JOBS:-$(nproc)}"
+if [ "$#" -eq 0 ]; then
+    set -- .
+fi
+
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/prometheus-test-cold-build.XXXXXX")"
+worktrees=()
+cleanup() {
+    for tree in "${worktrees[@]}"; do
+        git -C "$root" worktree remove --force "$tree" >/dev/null 2>&1 || true
+    done
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+        echo "kept $scratch" >&2
+    else
+        rm -rf "$scratch"
+    fi
+}
+trap cleanup EXIT
+
+# The checkout each argument names.
+checkouts=()
+labels=()
+for index in $(seq 0 $(($# - 1))); do
+    revision="${@:$((index + 1)):1}"
+    if [ "$revision" = . ]; then
+        checkouts+=("$root")
+        labels+=("working tree")
+    else
+        tree="$scratch/checkout-$index"
+        git -C "$root" worktree add --detach --quiet "$tree" "$revision"
+        worktrees+=("$tree")
+        checkouts+=("$tree")
+        labels+=("$(git -C "$root" rev-parse --short "$revision")")
+    fi
+done
+
+# The minimal suite, written once per checkout (its Cargo.lock is the checkout's).
+write_suite() {
+    local checkout="$1" suite="$2"
+    mkdir -p "$suite/src" "$suite/tests"
+    : >"$suite/src/lib.rs"
+    cp "$checkout/Cargo.lock" "$suite/Cargo.lock"
+    cat >"$suite/Cargo.toml" <<EOF
+[package]
+name = "minimal-suite"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[dev-dependencies]
+prometheus-test = { path = "$checkout/prometheus-test" }
+anyhow = "1"
+
+[[test]]
+name = "e2e"
+path = "tests/e2e.rs"
+harness = false
+
+[workspace]
+
+${BENCH_MANIFEST_EXTRA:-}
+EOF
+    cat >"$suite/tests/e2e.rs" <<'EOF'
+use prometheus_test::{Runner, Worker, step};
+
+#[step(worker = "worker1", order = 1)]
+async fn does_the_task(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
+    let response = runner.http().post(format!("{}/task", worker.url())).send().await?;
+    anyhow::ensure!(response.status().is_success(), "task: {}", response.status());
+    Ok(())
+}
+
+prometheus_test::main!();
+EOF
+}
+
+for index in "${!checkouts[@]}"; do
+    write_suite "${checkouts[$index]}" "$scratch/suite-$index"
+done
+
+declare -A seconds
+echo "cold build of a minimal suite, cargo -j$jobs, $runs run(s) each; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+for run in $(seq 1 "$runs"); do
+    for index in "${!checkouts[@]}"; do
+        suite="$scratch/suite-$index"
+        target="$scratch/target-$index-$run"
+        start=$(date +%s.%N)
+        (cd "$suite" && CARGO_TARGET_DIR="$target" cargo build --tests --offline --timings -j"$jobs" --quiet)
+        end=$(date +%s.%N)
+        took=$(echo "$end - $start" | bc)
+        seconds[$index]="${seconds[$index]:-} $took"
+        mkdir -p "$scratch/timings-$index"
+        cp "$target/cargo-timings/cargo-timing.html" "$scratch/timings-$index/run-$run.html"
+        rm -rf "$target"
+        printf '  run %d  %-14s %7.1f s  (load %s)\n' "$run" "${labels[$index]}" "$took" "$(cut -d' ' -f1 /proc/loadavg)"
+    done
+done
+
+python3 - "$scratch" "${#checkouts[@]}" "${labels[@]}" <<'EOF'
+import json, pathlib, re, statistics, sys
+
+scratch = pathlib.Path(sys.argv[1])
+count = int(sys.argv[2])
+labels = sys.argv[3:3 + count]
+
+def units(html):
+    """The per-unit data cargo's timings page embeds."""
+    match = re.search(r"const UNIT_DATA = (\[.*?\]);\n", html, re.S)
+    return json.loads(match.group(1)) if match else []
+
+def wall(html):
+    match = re.search(r"<td>Total time:</td><td>([0-9.]+)s", html)
+    return float(match.group(1)) if match else float("nan")
+
+medians = []
+for index, label in enumerate(labels):
+    pages = sorted((scratch / f"timings-{index}").glob("run-*.html"))
+    htmls = [page.read_text() for page in pages]
+    totals = [wall(html) for html in htmls]
+    median = statistics.median(totals)
+    medians.append(median)
+    data = units(htmls[-1])
+    per_crate = {}
+    for unit in data:
+        key = unit["name"] + ("" if unit.get("target", "") in ("", " (lib)") else unit.get("target", ""))
+        per_crate[key] = per_crate.get(key, 0.0) + unit["duration"]
+    compile_seconds = sum(unit["duration"] for unit in data)
+    print(f"\n{label}: median {median:.1f} s (cargo's total time), {len(data)} build units, "
+          f"{compile_seconds:.0f} s of compile time summed over units")
+    for name, duration in sorted(per_crate.items(), key=lambda item: -item[1])[:15]:
+        print(f"  {duration:6.1f} s  {name}")
+
+if count > 1:
+    print()
+    for label, median in zip(labels[1:], medians[1:]):
+        print(f"{label} / {labels[0]}: {median / medians[0]:.2f}x")
+EOF
