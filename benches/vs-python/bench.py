@@ -23,7 +23,8 @@ Phases, per run (seconds; medians over the runs are printed):
   original: __exit__ + cleanup (SIGTERM, no wait). limit: SIGTERM + wait.
 - total: spawn -> exit (original: -> run() returned; reaping is not timed).
 - server: what the servers report for the steps' requests (the sum of their
-  `POST … -> status (N ms)` lines, whole milliseconds, so rounded down);
+  `POST|GET … -> status (N ms)` lines, whole milliseconds, so rounded down;
+  readiness probes left out);
   client = steps - server: the harness, the steps' own work and the transport.
 
 The output of each variant's last run is kept in <work>/{ours,original,limit}.log.
@@ -44,7 +45,7 @@ sys.path.insert(0, str(HERE))
 import layout  # noqa: E402
 
 PHASES = ("setup", "reset", "start", "steps", "stop", "total", "server", "client")
-SERVER_LINE = re.compile(r"POST \S+ -> \d+ \((\d+) ms\)")
+SERVER_LINE = re.compile(r"(?:POST|GET) /(?!health)\S* -> \d+ \((\d+) ms\)")
 READY = re.compile(r"(\d+) worker\(s\) ready in ([0-9.]+)s")
 RESET = re.compile(r"MongoDB `[^`]*` reset: .* in (\d+) ms")
 
@@ -103,7 +104,7 @@ def run_ours(args, work):
 
 def with_server_time(phases, lines):
     """Adds `server`: the time the servers report for the requests (the sum of
-    their `POST … (N ms)` lines, whole ms), and `client`: steps minus that."""
+    their `POST|GET … (N ms)` lines, whole ms), and `client`: steps minus that."""
     phases["server"] = sum(int(m.group(1)) for line in lines if (m := SERVER_LINE.search(line))) / 1000
     phases["client"] = phases["steps"] - phases["server"]
     return phases
@@ -191,7 +192,7 @@ def main():
     med = {name: {p: statistics.median(r[p] for r in runs) for p in PHASES} for name, runs in results.items()}
     requests = results["limit"][0]["requests"]
     print()
-    print(f"todo-task e2e suite, {args.profile} build: 3 workers, 4 rounds, {requests} HTTP requests; "
+    print(f"todo-task e2e suite, {args.profile} build: 3 workers, 4 rounds, {requests} HTTP requests (a poll counted once); "
           f"medians of {args.runs} interleaved runs")
     header = f"{'phase':<8}{'ours':>11}{'original':>11}{'limit':>11}{'ours/original':>15}{'ours/limit':>12}"
     print(header)

@@ -11,7 +11,9 @@ Usage: python limit.py <todo-task binary> <work dir>     (MONGO_URI in the envir
   starts (the todo each worker claims is known from the fixtures), written as
   raw HTTP/1.1 bytes over one kept-alive socket per worker and read back with
   only the status line and Content-Length parsed; interleaved with the same
-  MongoDB reads the steps make, on the connected client. Every status is
+  MongoDB reads the steps make, on the connected client. The round report,
+  computed in the background by worker1, is asked for again every 0.5 ms
+  until it is there, so it is seen as soon as it exists. Every status is
   checked, so a limit that skipped work would fail.
 - stop: SIGTERM to the three servers and wait for them to exit.
 
@@ -102,6 +104,9 @@ def plan(task_id, keys, fixtures, rounds, base_port, audits, forgery_target):
         )
         return head.encode() + data
 
+    def bare(method, worker, path):
+        return f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port[worker]}\r\nContent-Length: 0\r\n\r\n".encode()
+
     def signed(sender, payload, claimed=None):
         staking, main = pub[claimed or sender]
         return {
@@ -140,6 +145,9 @@ def plan(task_id, keys, fixtures, rounds, base_port, audits, forgery_target):
             audit = dict(payload("worker1", "audit", r), submitterKey=pub[forgery_target][0], submission=forged)
             requests.append((r, "forged", "worker1", raw("worker1", f"/audit/{r}", signed("worker1", audit)), 200))
         requests.append((r, "checks", "worker1", None, None))
+        if todo:
+            requests.append((r, "report", "worker1", bare("POST", "worker1", f"/report/{r}"), 202))
+            requests.append((r, "report-ready", "worker1", bare("GET", "worker1", f"/report/{r}"), 200))
     return requests
 
 
@@ -187,6 +195,9 @@ def steps(requests, base_port, db, task_id, keys, rounds):
             sockets[worker].setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             buffers[worker] = b""
         status, body, buffers[worker] = exchange(sockets[worker], request, buffers[worker])
+        while kind == "report-ready" and status == 404:
+            time.sleep(0.0005)
+            status, body, buffers[worker] = exchange(sockets[worker], request, buffers[worker])
         if status != want:
             raise RuntimeError(f"round {r} {kind} on {worker}: status {status}, expected {want}: {body[:200]!r}")
         if kind == "task" and status == 200:

@@ -1,6 +1,8 @@
 """The todo-task example suite (examples/todo-task/tests/steps/) ported to
-prometheus-test 0.1.10: the same twelve steps, the same requests, signed
-with the package's own `create_signature`, and the same checks.
+prometheus-test 0.1.10: the same thirteen steps, the same requests, signed
+with the package's own `create_signature`, and the same checks. The original
+has no poll helper: the report step waits the way a suite written for it
+would, asking again every 0.1 s.
 
 Usage (from the suite directory layout.original_suite() builds):
     python e2e.py <config.yaml>
@@ -331,6 +333,32 @@ def audits_are_recorded(runner, worker, _):
         ensure(valid == len(todos) * len(WORKERS), f"{valid} valid audits; expected {len(todos) * len(WORKERS)}")
 
 
+def reports_its_round(runner, worker, _):
+    """steps/report.rs: worker1's round report is computed in the background;
+    ask for it, then ask again every 0.1 s until it is there (10 s at most)."""
+    round_number = runner.get("current_round")
+    submission = runner.get("submissions.worker1")
+    if submission is None:
+        return
+    path = f"/report/{round_number}"
+    accepted = requests.post(url(worker, path))
+    ensure(accepted.status_code == 202, f"POST {path} answered {accepted.status_code}: {accepted.text}")
+    deadline = time.monotonic() + 10
+    while True:
+        response = requests.get(url(worker, path))
+        if response.status_code == 200:
+            report = response.json()
+            break
+        ensure(response.status_code == 404, f"GET {path} answered {response.status_code}: {response.text}")
+        ensure(time.monotonic() < deadline, f"gave up waiting for worker1's report of round {round_number}")
+        time.sleep(0.1)
+    digest = hashlib.sha256(submission["result"].encode()).hexdigest()
+    ensure(
+        (report["round"], report["todoId"], report["resultDigest"]) == (round_number, submission["todoId"], digest),
+        f"worker1's report {report} does not match its submission {submission}",
+    )
+
+
 STEPS = [
     TestStep("worker3_refuses_untrusted_requests", "forged and misdirected requests", "worker3",
              no_prepare, step(refuses_untrusted_requests)),
@@ -346,6 +374,7 @@ STEPS = [
     TestStep("worker1_rejects_a_forged_submission", "a forged submission fails", "worker1",
              no_prepare, step(rejects_a_forged_submission)),
     TestStep("audits_are_recorded", "audits in MongoDB", "worker1", no_prepare, step(audits_are_recorded)),
+    TestStep("worker1_reports_its_round", "worker1's round report", "worker1", no_prepare, step(reports_its_round)),
 ]
 
 

@@ -469,6 +469,29 @@ mod tests {
             }
         );
         assert_eq!(
+            parse("task_id: t\nmax_rounds: 1\npoll:\n  max_interval: 0.005\n")
+                .unwrap()
+                .poll
+                .interval,
+            Duration::from_millis(5),
+            "a default shortest pause gives way to a shorter longest pause"
+        );
+        assert_eq!(
+            parse("task_id: t\nmax_rounds: 1\npoll:\n  interval: 2\n")
+                .unwrap()
+                .poll
+                .max_interval,
+            Duration::from_secs(2),
+            "a default longest pause gives way to a longer shortest pause"
+        );
+        let err = parse("task_id: t\nmax_rounds: 1\npoll:\n  interval: 2\n  max_interval: 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("must not be shorter than `poll.interval`"),
+            "{err}"
+        );
+        assert_eq!(
             parse("task_id: t\nmax_rounds: 1\n").unwrap().poll,
             PollSettings::default()
         );
