@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::config::{Config, EnvMap, EnvSource, KeypairVars, WorkerSpec};
-use crate::keys::{KeyRole, Keypair, generated_keypair, keypair_from_variable};
+use crate::keys::{KeyRole, Keypair, generated_keypair, keypair_from_variable, own_signatures};
 
 /// One worker of workers.json, handed to every step that runs against it.
 ///
@@ -184,12 +184,20 @@ impl Worker {
 
     /// Signs `payload` with the staking key, Koii style: `keypair(KeyRole::Staking)?.sign(payload)`.
     pub fn sign_staking<T: Serialize + ?Sized>(&self, payload: &T) -> anyhow::Result<String> {
-        Ok(self.keypair(KeyRole::Staking)?.sign(payload)?)
+        self.sign(KeyRole::Staking, payload)
     }
 
     /// Signs `payload` with the main key, Koii style: `keypair(KeyRole::Main)?.sign(payload)`.
     pub fn sign_main<T: Serialize + ?Sized>(&self, payload: &T) -> anyhow::Result<String> {
-        Ok(self.keypair(KeyRole::Main)?.sign(payload)?)
+        self.sign(KeyRole::Main, payload)
+    }
+
+    /// Signs with `role`'s key and remembers the signer for the recorder.
+    fn sign<T: Serialize + ?Sized>(&self, role: KeyRole, payload: &T) -> anyhow::Result<String> {
+        let keypair = self.keypair(role)?;
+        let signed = keypair.sign(payload)?;
+        own_signatures::remember(&signed, keypair.public_key());
+        Ok(signed)
     }
 }
 
@@ -225,4 +233,47 @@ fn load_named_keys(
         load(KeyRole::Staking, &vars.staking)?,
         load(KeyRole::Main, &vars.main)?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load_workers;
+
+    #[test]
+    fn signing_remembers_the_signer_for_the_recorder() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::parse(
+            &dir.path().join("config.yaml"),
+            "task_id: t\nmax_rounds: 1\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("workers.json"),
+            r#"{"worker1": {"url": "http://127.0.0.1:9",
+                "keypairs": {"staking": "W1_STAKING", "main": "W1_MAIN"}}}"#,
+        )
+        .unwrap();
+        let env = Arc::new(EnvMap::from_pairs([
+            (
+                "W1_STAKING",
+                Keypair::from_seed([3; 32]).to_keypair_file_json(),
+            ),
+            (
+                "W1_MAIN",
+                Keypair::from_seed([4; 32]).to_keypair_file_json(),
+            ),
+        ]));
+        let spec = load_workers(&config, &env).unwrap().remove(0);
+        let worker = Worker::load(spec, env, &config).unwrap();
+        let payload = serde_json::json!({"test": "worker signing", "round": 1});
+        for (signed, role) in [
+            (worker.sign_staking(&payload).unwrap(), KeyRole::Staking),
+            (worker.sign_main(&payload).unwrap(), KeyRole::Main),
+        ] {
+            let key = worker.keypair(role).unwrap().public_key();
+            assert_eq!(own_signatures::signer_of(&signed).as_deref(), Some(key));
+            crate::verify_signature(&signed, key).unwrap();
+        }
+    }
 }

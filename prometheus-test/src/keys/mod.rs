@@ -7,9 +7,12 @@
 //! - [`role`]: [`KeyRole`], a worker's staking or main key;
 //! - [`variable`]: the keypair a workers.json `keypairs` variable holds (a
 //!   file path, or the key itself), with errors that never show its value;
-//! - [`generate`]: deterministic keypairs for workers without configured keys.
+//! - [`generate`]: deterministic keypairs for workers without configured keys;
+//! - [`own_signatures`]: the payloads signed here, so the recorder need not
+//!   verify them again.
 
 mod generate;
+pub(crate) mod own_signatures;
 mod role;
 mod variable;
 

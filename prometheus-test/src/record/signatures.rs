@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::model::{DecodedSignature, Signer};
+use crate::keys::own_signatures;
 
 /// Length of an ed25519 signature in bytes.
 const SIGNATURE_LEN: usize = 64;
@@ -117,9 +118,15 @@ fn decode_one(
         .iter()
         .filter(|(_, key)| !sibling_keys.contains(key))
         .map(|(worker, key)| (Some(worker), key));
+    // A text this process signed names its key without a verification (the
+    // one key that would verify it).
+    let signed_here = own_signatures::signer_of(text);
     let signer = nearby
         .chain(known)
-        .find(|(_, key)| crate::verify_signature(text, key).is_ok())
+        .find(|(_, key)| match &signed_here {
+            Some(signed_with) => signed_with == *key,
+            None => crate::verify_signature(text, key).is_ok(),
+        })
         .map(|(worker, key)| Signer {
             worker: worker.cloned(),
             public_key: key.clone(),
@@ -197,6 +204,37 @@ mod tests {
         assert_eq!(found[0].location, "");
         assert_eq!(found[0].payload, json!({"a": 1}));
         assert_eq!(found[0].signer, None);
+    }
+
+    #[test]
+    fn a_text_signed_here_is_named_from_memory_not_verified_again() {
+        let worker1 = Keypair::from_seed([1; 32]);
+        let worker2 = Keypair::from_seed([2; 32]);
+        let stranger = Keypair::from_seed([9; 32]);
+        let known = keys(&[("worker1", &worker1), ("worker2", &worker2)]);
+        let signer_of = |text: &str| decode_signatures(text, &known)[0].signer.clone();
+        let signed = create_signature(
+            worker1.signing_key(),
+            &json!({"test": "signed here", "round": 7}),
+        )
+        .unwrap();
+        assert_eq!(
+            signer_of(&signed).unwrap().worker.as_deref(),
+            Some("worker1")
+        );
+        // A memory no real signing makes (worker2 did not sign it): the
+        // answer follows it, so the memory was read and nothing verified.
+        own_signatures::remember(&signed, worker2.public_key());
+        assert_eq!(
+            signer_of(&signed).unwrap().worker.as_deref(),
+            Some("worker2")
+        );
+        // A remembered key that is neither known nor nearby names nobody,
+        // as a verification against the known keys would.
+        let by_stranger =
+            create_signature(stranger.signing_key(), &json!({"test": "stranger"})).unwrap();
+        own_signatures::remember(&by_stranger, stranger.public_key());
+        assert_eq!(signer_of(&by_stranger), None);
     }
 
     #[test]
