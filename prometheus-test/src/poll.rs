@@ -110,9 +110,11 @@ pub(crate) fn poll_settings(
 /// [`every`](Self::every) and at most [`max_every`](Self::max_every), so a
 /// result is seen at most ~5% after it appears (and one shortest pause) while
 /// a long wait costs few checks: with the defaults (10 ms to 1 s), 36 checks
-/// for a 400 ms wait, about 125 for 30 s. Any `Err` from the check ends the poll at
-/// once with that error (a rejected submission will not be accepted by
-/// asking again); report a transient answer as [`Poll::Pending`] instead.
+/// for a 400 ms wait, about 125 for 30 s.
+///
+/// Any `Err` from the check ends the poll at once with that error (a rejected
+/// submission will not be accepted by asking again); report a transient
+/// answer as [`Poll::Pending`] instead.
 /// When [`deadline`](Self::deadline) passes, the poll fails with a
 /// [`PollTimeout`] naming what it waited for, how many checks it made and the
 /// last pending answer. A check still running at the deadline is cut off
@@ -151,8 +153,9 @@ where
         }
     }
 
-    /// The shortest pause between two checks, the first ones (default 10 ms, or config.yaml's
-    /// `poll.interval`). Raises the longest pause to it when needed.
+    /// The shortest pause between two checks, taken while the wait is young
+    /// (default 10 ms, or config.yaml's `poll.interval`). Raises the longest
+    /// pause to it when needed.
     pub fn every(mut self, interval: Duration) -> Self {
         self.settings.interval = interval;
         self.settings.max_interval = self.settings.max_interval.max(interval);
