@@ -100,21 +100,18 @@ for index in "${!checkouts[@]}"; do
     write_suite "${checkouts[$index]}" "$scratch/suite-$index"
 done
 
-declare -A seconds
 echo "cold build of a minimal suite, cargo -j$jobs, $runs run(s) each; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for run in $(seq 1 "$runs"); do
     for index in "${!checkouts[@]}"; do
         suite="$scratch/suite-$index"
         target="$scratch/target-$index-$run"
-        start=$(date +%s.%N)
+        start=$(date +%s%N)
         (cd "$suite" && CARGO_TARGET_DIR="$target" cargo build --tests --offline --timings -j"$jobs" --quiet)
-        end=$(date +%s.%N)
-        took=$(echo "$end - $start" | bc)
-        seconds[$index]="${seconds[$index]:-} $took"
+        took_ms=$((($(date +%s%N) - start) / 1000000))
         mkdir -p "$scratch/timings-$index"
         cp "$target/cargo-timings/cargo-timing.html" "$scratch/timings-$index/run-$run.html"
         rm -rf "$target"
-        printf '  run %d  %-14s %7.1f s  (load %s)\n' "$run" "${labels[$index]}" "$took" "$(cut -d' ' -f1 /proc/loadavg)"
+        printf '  run %d  %-14s %5d.%d s  (load %s)\n' "$run" "${labels[$index]}" $((took_ms / 1000)) $((took_ms % 1000 / 100)) "$(cut -d' ' -f1 /proc/loadavg)"
     done
 done
 
