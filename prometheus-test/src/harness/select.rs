@@ -1,8 +1,8 @@
 //! libtest's filter rules applied to step names: substring filters (or exact
 //! names with `--exact`; a step runs when one of them matches), `--skip`, and
-//! `--ignored`. An exact name that
-//! is a multi-worker step's function path (`steps::task::f`, what an IDE's
-//! run button sends) names every instance (`steps::task::f[worker1]`, ...).
+//! `--ignored`. An exact name that is a multi-worker step's function path
+//! (`steps::task::f`, what an IDE's run button sends) names every instance
+//! (`steps::task::f[worker1]`, ...).
 
 use super::args::CommandLine;
 
