@@ -48,7 +48,7 @@ pub(super) async fn execute(
         exited = fleet.any_exit() => Outcome::Failed(anyhow::Error::new(exited)),
         signal = interrupts.wait() => {
             let message = format!("interrupted by {}", signal.name());
-            let logs = fleet.take_captured();
+            let logs = fleet.take_captured().await;
             return Executed {
                 verdict: Verdict::Failed { message, logs },
                 elapsed: started.elapsed(),
@@ -58,7 +58,7 @@ pub(super) async fn execute(
         }
     };
     let elapsed = started.elapsed();
-    let logs = fleet.take_captured();
+    let logs = fleet.take_captured().await;
     let saved = match (&outcome, record) {
         (Outcome::Passed | Outcome::Skipped(_), true) => record_completed(runner, step, attempts),
         _ => Ok(()),

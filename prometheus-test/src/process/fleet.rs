@@ -7,9 +7,11 @@ use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::anyhow;
+use anyhow::{Context as _, anyhow};
 use futures_util::future::{join_all, select_all, try_join_all};
 use nix::sys::signal::Signal;
+use tokio::net::unix::pipe::Receiver;
+use tokio::process::{ChildStderr, ChildStdout};
 use tokio::sync::watch;
 use tokio::time::sleep;
 
@@ -23,6 +25,9 @@ use super::spawn::{LaunchSpec, check_ports, worker_command};
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// How long to wait for the last output of a process that exited.
 const DRAIN_LIMIT: Duration = Duration::from_millis(300);
+/// How long a step's end waits for the log readers to read what the pipes
+/// hold (they answer in microseconds unless the machine is starved).
+const CATCH_UP_LIMIT: Duration = Duration::from_millis(500);
 /// Output lines shown in an error.
 const ERROR_TAIL: usize = 25;
 
@@ -126,8 +131,16 @@ impl Fleet {
     }
 
     /// Ends the step and returns the worker lines logged since `begin_capture`,
-    /// prefixed (`[worker1] ...`, `[worker1 ERR] ...`). Empty outside a step.
-    pub(crate) fn take_captured(&self) -> Vec<String> {
+    /// prefixed (`[worker1] ...`, `[worker1 ERR] ...`), including every line a
+    /// worker had written by now (the readers catch up first). Empty outside
+    /// a step.
+    pub(crate) async fn take_captured(&self) -> Vec<String> {
+        join_all(
+            self.workers
+                .iter()
+                .map(|worker| worker.log.caught_up(CATCH_UP_LIMIT)),
+        )
+        .await;
         self.hub.take_step()
     }
 
@@ -226,11 +239,22 @@ fn launch(hub: &Arc<LogHub>, index: usize, spec: &LaunchSpec) -> anyhow::Result<
         .id()
         .ok_or_else(|| anyhow!("{}: the process vanished as it started", spec.name))?;
     let log = WorkerLog::new(Arc::clone(hub), &spec.name, index);
-    if let Some(stdout) = child.stdout.take() {
-        log.follow(stdout, Pipe::Stdout);
-    }
-    if let Some(stderr) = child.stderr.take() {
-        log.follow(stderr, Pipe::Stderr);
+    let pipes = [
+        (
+            child.stdout.take().map(ChildStdout::into_owned_fd),
+            Pipe::Stdout,
+        ),
+        (
+            child.stderr.take().map(ChildStderr::into_owned_fd),
+            Pipe::Stderr,
+        ),
+    ];
+    for (fd, pipe) in pipes {
+        let Some(fd) = fd else { continue };
+        let reader = fd
+            .and_then(Receiver::from_owned_fd)
+            .with_context(|| format!("{}: cannot read the worker's output", spec.name))?;
+        log.follow(reader, pipe);
     }
     let (exit_sender, exit) = watch::channel(None);
     tokio::spawn(async move {

@@ -3,11 +3,12 @@
 
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
+use std::os::fd::AsFd as _;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
-use tokio::sync::{Notify, watch};
+use tokio::net::unix::pipe::Receiver;
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 /// Where worker output goes besides the crash tail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +28,9 @@ const TAIL_LINES: usize = 50;
 /// Lines kept for one step; older ones are dropped and counted.
 const STEP_LINES: usize = 10_000;
 /// Longest line kept; longer output is split.
-const MAX_LINE_BYTES: u64 = 64 * 1024;
+const MAX_LINE_BYTES: usize = 64 * 1024;
+/// Bytes asked of a pipe per read.
+const READ_CHUNK: usize = 8 * 1024;
 /// ANSI colours given to worker names in turn (no red: it reads as an error).
 const PALETTE: [u8; 6] = [36, 35, 33, 32, 34, 96];
 
@@ -122,6 +125,9 @@ pub(super) struct WorkerLog {
     /// Signalled on every line: servers often print as they start listening,
     /// so the readiness probe tries again at once instead of at its next tick.
     printed: Notify,
+    /// One per open pipe: asks its reader to read everything the pipe holds
+    /// now and answer on the enclosed sender (see [`Self::caught_up`]).
+    catch_up: Mutex<Vec<mpsc::UnboundedSender<oneshot::Sender<()>>>>,
 }
 
 impl WorkerLog {
@@ -134,33 +140,78 @@ impl WorkerLog {
             tail: Mutex::new(VecDeque::with_capacity(TAIL_LINES)),
             open_pipes: watch::Sender::new(0),
             printed: Notify::new(),
+            catch_up: Mutex::new(Vec::new()),
         })
     }
 
     /// Reads `pipe` line by line until it closes, in a background task.
-    pub(super) fn follow(
-        self: &Arc<Self>,
-        reader: impl AsyncRead + Unpin + Send + 'static,
-        pipe: Pipe,
-    ) {
+    pub(super) fn follow(self: &Arc<Self>, reader: Receiver, pipe: Pipe) {
         self.open_pipes.send_modify(|open| *open += 1);
+        let (requests, mut catch_up) = mpsc::unbounded_channel::<oneshot::Sender<()>>();
+        lock(&self.catch_up).push(requests);
         let log = Arc::clone(self);
         tokio::spawn(async move {
-            let mut reader = BufReader::new(reader);
-            let mut buf = Vec::new();
+            let mut lines = Lines::default();
             loop {
-                buf.clear();
-                match (&mut reader)
-                    .take(MAX_LINE_BYTES)
-                    .read_until(b'\n', &mut buf)
-                    .await
-                {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => log.push(pipe, &String::from_utf8_lossy(&buf)),
+                let open = tokio::select! {
+                    biased;
+                    Some(answer) = catch_up.recv() => {
+                        let open = log.read_available(&reader, Read::Now, pipe, &mut lines);
+                        let _ = answer.send(());
+                        open
+                    }
+                    ready = reader.readable() => {
+                        ready.is_ok()
+                            && log.read_available(&reader, Read::WhenReady, pipe, &mut lines)
+                    }
+                };
+                if !open {
+                    break;
                 }
+            }
+            if let Some(last) = lines.rest() {
+                log.push(pipe, &last);
             }
             log.open_pipes.send_modify(|open| *open -= 1);
         });
+    }
+
+    /// Reads what `reader` holds without waiting and pushes its whole
+    /// lines; `false` once the pipe is closed or broken.
+    fn read_available(&self, reader: &Receiver, how: Read, pipe: Pipe, lines: &mut Lines) -> bool {
+        let mut chunk = [0; READ_CHUNK];
+        loop {
+            let read = match how {
+                Read::WhenReady => reader.try_read(&mut chunk),
+                Read::Now => nix::unistd::read(reader.as_fd(), &mut chunk).map_err(Into::into),
+            };
+            match read {
+                Ok(0) => return false,
+                Ok(read) => {
+                    for line in lines.feed(&chunk[..read]) {
+                        self.push(pipe, &line);
+                    }
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => return true,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// Resolves once each open pipe's reader has read everything the pipe
+    /// held when this was called (at most `limit`): a line the worker wrote
+    /// before answering a request is then kept for the step that sent it,
+    /// however busy the machine.
+    pub(super) async fn caught_up(&self, limit: Duration) {
+        let answers: Vec<_> = lock(&self.catch_up)
+            .iter()
+            .filter_map(|requests| {
+                let (answer, answered) = oneshot::channel();
+                requests.send(answer).ok().map(|()| answered)
+            })
+            .collect();
+        let _ = tokio::time::timeout(limit, futures_util::future::join_all(answers)).await;
     }
 
     /// Waits (at most `limit`) until both pipes reached their end, so the tail
@@ -209,6 +260,50 @@ impl WorkerLog {
     }
 }
 
+/// How [`WorkerLog::read_available`] reads.
+#[derive(Clone, Copy)]
+enum Read {
+    /// Through tokio, which skips the system call while it has seen no
+    /// readiness (and learns from a `WouldBlock` that the pipe is empty).
+    WhenReady,
+    /// With the system call itself: what the pipe holds at this moment,
+    /// even before tokio's event loop has reported it.
+    Now,
+}
+
+/// Splits a pipe's bytes into lines (without their `\n`), a line longer than
+/// [`MAX_LINE_BYTES`] into pieces of that size.
+#[derive(Debug, Default)]
+struct Lines {
+    partial: Vec<u8>,
+}
+
+impl Lines {
+    /// The lines `bytes` completes.
+    fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
+        let mut lines = Vec::new();
+        for &byte in bytes {
+            if byte == b'\n' {
+                lines.push(String::from_utf8_lossy(&self.partial).into_owned());
+                self.partial.clear();
+            } else {
+                self.partial.push(byte);
+                if self.partial.len() == MAX_LINE_BYTES {
+                    lines.push(String::from_utf8_lossy(&self.partial).into_owned());
+                    self.partial.clear();
+                }
+            }
+        }
+        lines
+    }
+
+    /// The unfinished last line, if any (at the end of the pipe).
+    fn rest(&mut self) -> Option<String> {
+        (!self.partial.is_empty())
+            .then(|| String::from_utf8_lossy(&std::mem::take(&mut self.partial)).into_owned())
+    }
+}
+
 /// `[name] text` or `[name ERR] text`, the prefix in ANSI colour `colour` if given.
 pub(super) fn format_line(name: &str, pipe: Pipe, text: &str, colour: Option<u8>) -> String {
     let tag = match pipe {
@@ -241,7 +336,10 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{LogHub, LogMode, Pipe, WorkerLog, format_line};
+    use std::io::Write as _;
+    use std::time::Duration;
+
+    use super::{Lines, LogHub, LogMode, Pipe, WorkerLog, format_line};
 
     #[test]
     fn prefixes_name_and_err_tag() {
@@ -282,5 +380,44 @@ mod tests {
         let tail = log.tail(usize::MAX);
         assert_eq!(tail.len(), super::TAIL_LINES);
         assert_eq!(tail[0], "[w] 5");
+    }
+
+    /// The reader task never runs between the write and `caught_up` on this
+    /// one-thread runtime unless `caught_up` makes it: without the catch-up,
+    /// the step would end without the line.
+    #[tokio::test]
+    async fn caught_up_reads_what_the_pipe_holds_before_the_step_ends() {
+        let hub = LogHub::new(LogMode::Capture);
+        let log = WorkerLog::new(hub.clone(), "w", 0);
+        let (writer, reader) = tokio::net::unix::pipe::pipe().unwrap();
+        let mut writer = std::fs::File::from(writer.into_blocking_fd().unwrap());
+        log.follow(reader, Pipe::Stderr);
+        hub.begin_step();
+        // A blocking write: nothing yields to the reader task before `caught_up`.
+        writer
+            .write_all(b"written before the answer\nunfinished")
+            .unwrap();
+        log.caught_up(Duration::from_secs(5)).await;
+        assert_eq!(hub.take_step(), ["[w ERR] written before the answer"]);
+        drop(writer);
+        log.drained(Duration::from_secs(5)).await;
+        assert_eq!(
+            log.tail(1),
+            ["[w ERR] unfinished"],
+            "the last line without a newline is kept at the end of the pipe"
+        );
+    }
+
+    #[test]
+    fn lines_split_at_newlines_and_at_the_longest_line() {
+        let mut lines = Lines::default();
+        assert_eq!(lines.feed(b"a\nb"), ["a"]);
+        assert_eq!(lines.feed(b"c\r\n\n"), ["bc\r", ""]);
+        let long = vec![b'x'; super::MAX_LINE_BYTES + 3];
+        let pieces = lines.feed(&long);
+        assert_eq!(pieces.len(), 1);
+        assert_eq!(pieces[0].len(), super::MAX_LINE_BYTES);
+        assert_eq!(lines.rest().as_deref(), Some("xxx"));
+        assert_eq!(lines.rest(), None);
     }
 }

@@ -108,6 +108,30 @@ async fn a_worker_crashing_on_a_request_reports_its_exit_status() {
     assert_no_process_left(&marker, GONE).await;
 }
 
+/// A line the worker wrote before it answered belongs to the step that got
+/// the answer, however late the reader would have come to it: the step's
+/// capture catches up with the pipes before it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_written_before_the_answer_is_in_the_step_that_got_it() {
+    let (fleet, port, marker) = start_one_good_worker("catch-up").await;
+    wait_for_tail_line(&fleet, "listening on port").await;
+    for step in 0..30 {
+        fleet.begin_capture();
+        let path = format!("/step-{step}");
+        // http.server logs the request to stderr before it sends the answer.
+        assert!(get(port, &path).await.unwrap().status().is_success());
+        let captured = fleet.take_captured().await;
+        assert!(
+            captured
+                .iter()
+                .any(|line| line.contains(&format!("\"GET {path} HTTP/1.1\" 200"))),
+            "step {step}: {captured:?}"
+        );
+    }
+    fleet.shutdown().await;
+    assert_no_process_left(&marker, GONE).await;
+}
+
 #[tokio::test]
 async fn lines_are_captured_per_step_and_start_up_lines_only_in_the_tail() {
     let (fleet, port, marker) = start_one_good_worker("capture").await;
@@ -119,14 +143,17 @@ async fn lines_are_captured_per_step_and_start_up_lines_only_in_the_tail() {
     assert!(get(port, "/step-one").await.unwrap().status().is_success());
     // http.server logs each request to stderr; wait until the reader saw it.
     wait_for_tail_line(&fleet, "GET /step-one").await;
-    let captured = fleet.take_captured();
+    let captured = fleet.take_captured().await;
     assert_eq!(captured.len(), 1, "{captured:?}");
     assert!(
         captured[0].starts_with("[worker1 ERR] ")
             && captured[0].contains("\"GET /step-one HTTP/1.1\" 200"),
         "{captured:?}"
     );
-    assert!(fleet.take_captured().is_empty(), "the step was not ended");
+    assert!(
+        fleet.take_captured().await.is_empty(),
+        "the step was not ended"
+    );
     assert!(
         fleet.tail_of("worker1").contains(&listening),
         "{:?}",
