@@ -59,18 +59,9 @@ impl Suite {
     /// `binary` with `args` in a cleared environment: the allow-listed
     /// variables of the caller, the suite's own, then `env`.
     fn command_of(&self, binary: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut cmd = Command::new(binary);
+        let mut cmd =
+            common::suite_command(binary, INHERITED, &self.dir.path().join("config.yaml"));
         cmd.args(args)
-            .env_clear()
-            .envs(
-                INHERITED
-                    .iter()
-                    .filter_map(|&name| Some((name, std::env::var_os(name)?))),
-            )
-            .env(
-                "PROMETHEUS_TEST_CONFIG",
-                self.dir.path().join("config.yaml"),
-            )
             .env("CONTRACT_LOG", self.dir.path().join("steps.log"))
             .env("PT_CONTRACT_MARKER", &self.marker)
             .envs(env.iter().copied());

@@ -224,18 +224,9 @@ impl Project {
     }
 
     fn command(&self, binary: &str, args: &[&str], env: &[(String, String)]) -> Command {
-        let mut cmd = Command::new(binary);
+        let mut cmd =
+            common::suite_command(binary, INHERITED, &self.tests_dir().join("config.yaml"));
         cmd.args(args)
-            .env_clear()
-            .envs(
-                INHERITED
-                    .iter()
-                    .filter_map(|&name| Some((name, std::env::var_os(name)?))),
-            )
-            .env(
-                "PROMETHEUS_TEST_CONFIG",
-                self.tests_dir().join("config.yaml"),
-            )
             .env("CONTRACT_LOG", self.log_path())
             .env("PT_CONTRACT_MARKER", &self.marker)
             .env("MONGO_URI", &self.mongo_uri)

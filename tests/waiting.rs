@@ -46,18 +46,12 @@ impl Suite {
 
     /// The suite with only `steps` doing their work.
     fn command(&self, steps: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_waiting-suite"));
-        cmd.env_clear()
-            .envs(
-                INHERITED
-                    .iter()
-                    .filter_map(|&name| Some((name, std::env::var_os(name)?))),
-            )
-            .env(
-                "PROMETHEUS_TEST_CONFIG",
-                self.dir.path().join("config.yaml"),
-            )
-            .env("WAITING_LOG", self.dir.path().join("steps.log"))
+        let mut cmd = common::suite_command(
+            env!("CARGO_BIN_EXE_waiting-suite"),
+            INHERITED,
+            &self.dir.path().join("config.yaml"),
+        );
+        cmd.env("WAITING_LOG", self.dir.path().join("steps.log"))
             .env("WAITING_STEPS", steps.join(","))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -1,16 +1,31 @@
-//! What the process-level tests of this package share: waiting for a suite
-//! binary with a time limit, finding the processes a run left behind, and
-//! free ports.
+//! What the process-level tests of this package share: starting a suite
+//! binary in a cleared environment, waiting for it with a time limit, finding
+//! the processes a run left behind, and free ports.
 
 #![allow(dead_code, reason = "each test file uses the part it needs")]
 
 use std::io::Read as _;
-use std::process::{Child, Output};
+use std::path::Path;
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 /// The variable every process of a run inherits, so that leftovers can be
 /// found by their environment: `PT_CONTRACT_MARKER=<marker>`.
 pub(crate) const MARKER_VAR: &str = "PT_CONTRACT_MARKER";
+
+/// `binary` in a cleared environment holding only the `inherited` variables
+/// of this process (those that are set) and `PROMETHEUS_TEST_CONFIG=config`.
+pub(crate) fn suite_command(binary: &str, inherited: &[&str], config: &Path) -> Command {
+    let mut cmd = Command::new(binary);
+    cmd.env_clear()
+        .envs(
+            inherited
+                .iter()
+                .filter_map(|&name| Some((name, std::env::var_os(name)?))),
+        )
+        .env("PROMETHEUS_TEST_CONFIG", config);
+    cmd
+}
 
 /// A loopback port for a worker, below the kernel's ephemeral range.
 pub(crate) fn free_port() -> u16 {
