@@ -50,6 +50,23 @@ pub(crate) fn run_in_process(
     (code, sink.text())
 }
 
+/// A temporary suite folder: config.yaml with `task_id`, `max_rounds: 2` and
+/// `fail_in_round`, and workers.json with one external worker.
+pub(crate) fn two_round_suite_dir(task_id: &str, fail_in_round: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.yaml"),
+        format!("task_id: {task_id}\nmax_rounds: 2\nfail_in_round: {fail_in_round}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("workers.json"),
+        r#"{"worker1": {"url": "http://127.0.0.1:9"}}"#,
+    )
+    .unwrap();
+    dir
+}
+
 /// Replaces measured times, which differ from run to run: `1.23s` becomes
 /// `T.TTs` and a JSON `"exec_time":0.0012` becomes `"exec_time":0`.
 pub(crate) fn normalise_times(text: &str) -> String {
@@ -215,19 +232,8 @@ impl Suite {
     }
 
     fn new(fail_in_round: u32) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("config.yaml"),
-            format!("task_id: in-process\nmax_rounds: 2\nfail_in_round: {fail_in_round}\n"),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("workers.json"),
-            r#"{"worker1": {"url": "http://127.0.0.1:9"}}"#,
-        )
-        .unwrap();
         Self {
-            dir,
+            dir: two_round_suite_dir("in-process", fail_in_round),
             steps: vec![&WORK, &CHECK],
         }
     }

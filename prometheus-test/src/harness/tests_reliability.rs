@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::MainOptions;
 use super::cli::ProcessEnv;
 use super::lock::RunLock;
-use super::tests::run_in_process;
+use super::tests::{run_in_process, two_round_suite_dir};
 use crate::Runner;
 use crate::step::{StepDef, StepFuture};
 
@@ -84,18 +84,9 @@ struct Suite {
 
 impl Suite {
     fn new(fail_in_round: u32) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("config.yaml"),
-            format!("task_id: reliability\nmax_rounds: 2\nfail_in_round: {fail_in_round}\n"),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("workers.json"),
-            r#"{"worker1": {"url": "http://127.0.0.1:9"}}"#,
-        )
-        .unwrap();
-        Self { dir }
+        Self {
+            dir: two_round_suite_dir("reliability", fail_in_round),
+        }
     }
 
     fn run_with(&self, options: &MainOptions, args: &[&str], env: &[(&str, &str)]) -> (u8, String) {
