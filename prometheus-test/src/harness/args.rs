@@ -44,9 +44,9 @@ pub(crate) struct CommandLine {
     pub(crate) format: Option<Format>,
     /// `--reset`.
     pub(crate) reset: bool,
-    /// `--junit PATH` (the last one given).
+    /// `--junit PATH` (the last one given; moved into the run control).
     pub(crate) junit: Option<PathBuf>,
-    /// `--report PATH` (the last one given).
+    /// `--report PATH` (the last one given; moved into the run control).
     pub(crate) report: Option<PathBuf>,
 }
 

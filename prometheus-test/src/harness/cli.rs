@@ -97,7 +97,7 @@ impl RunControl {
         args: impl IntoIterator<Item = OsString>,
         env: &ProcessEnv,
     ) -> Result<Invocation, String> {
-        let args = match args::parse(args)? {
+        let mut args = match args::parse(args)? {
             Parsed::Run(args) => args,
             Parsed::Help => return Ok(Invocation::Help),
         };
@@ -108,11 +108,11 @@ impl RunControl {
             overrides: Overrides::from_vars(&env.vars),
             junit: args
                 .junit
-                .clone()
+                .take()
                 .or_else(|| env.get(JUNIT_VAR).map(PathBuf::from)),
             report: args
                 .report
-                .clone()
+                .take()
                 .or_else(|| env.get(REPORT_VAR).map(PathBuf::from)),
             args,
         })))
