@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod conclusion;
 mod config;
 mod harness;
 mod http;
@@ -12,8 +13,10 @@ mod record;
 mod runner;
 mod state;
 mod step;
+mod suite;
 mod worker;
 
+pub use conclusion::{Conclusion, Exit};
 pub use http::{Http, RequestBuilder};
 pub use keys::{
     CanonicalJsonError, KeyError, KeyErrorKind, KeyRole, Keypair, SignatureError, SigningKey,
@@ -21,7 +24,8 @@ pub use keys::{
 };
 pub use poll::{Poll, PollTimeout, Polling};
 pub use runner::Runner;
-pub use step::{PrepareOutput, Skip, StepOutput};
+pub use step::{PrepareOutput, Skip, StepFuture, StepOutput};
+pub use suite::Suite;
 pub use worker::Worker;
 
 /// Registers an `async fn` as a step of the suite.

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::FutureExt as _;
 
+use super::events::{AttemptFailed, Event, Events, StepId, Verdict};
 use super::interrupts::Interrupts;
-use super::report::{self, Verdict};
 use super::steps::StepInstance;
 use crate::Runner;
 use crate::process::{Fleet, TerminationSignal};
@@ -24,36 +24,46 @@ pub(super) struct Executed {
     pub(super) elapsed: Duration,
     /// The signal that stopped the step; the run stops with it.
     pub(super) interrupted: Option<TerminationSignal>,
-    /// What the workers printed during a step that passed or was skipped
-    /// (a failure carries its lines in its verdict), for the reports.
+    /// What the workers printed while the step ran (redacted).
     pub(super) logs: Vec<String>,
+}
+
+/// What an execution needs of the run.
+pub(super) struct Context<'a> {
+    pub(super) runner: &'a Runner,
+    pub(super) fleet: &'a Fleet,
+    pub(super) interrupts: &'a Interrupts,
+    pub(super) events: &'a Events,
 }
 
 /// Runs `step` once; `record` saves it as the last completed step when it
 /// passes or is skipped.
 pub(super) async fn execute(
     step: &StepInstance,
+    id: &StepId,
     record: bool,
-    runner: &Runner,
-    fleet: &Fleet,
-    interrupts: &Interrupts,
+    cx: &Context<'_>,
 ) -> Executed {
-    let _watched = interrupts.step_started(&step.name, &step.worker, runner.config().step_timeout);
+    let Context {
+        runner,
+        fleet,
+        interrupts,
+        ..
+    } = *cx;
     fleet.begin_capture();
     let started = Instant::now();
     let mut attempts = 1;
     let mut failed_attempts = Vec::new();
     let outcome = tokio::select! {
-        outcome = attempt_until_done(step, runner, &mut attempts, &mut failed_attempts) => outcome,
+        outcome = attempt_until_done(step, id, cx, &mut attempts, &mut failed_attempts) => outcome,
         exited = fleet.any_exit() => Outcome::Failed(anyhow::Error::new(exited)),
         signal = interrupts.wait() => {
             let message = format!("interrupted by {}", signal.name());
-            let logs = fleet.take_captured().await;
             return Executed {
-                verdict: Verdict::Failed { message, logs },
+                verdict: Verdict::Failed { message },
                 elapsed: started.elapsed(),
                 interrupted: Some(signal),
-                logs: Vec::new(),
+                logs: fleet.take_captured().await,
             };
         }
     };
@@ -63,29 +73,15 @@ pub(super) async fn execute(
         (Outcome::Passed | Outcome::Skipped(_), true) => record_completed(runner, step, attempts),
         _ => Ok(()),
     };
-    if matches!(outcome, Outcome::Passed) && attempts > 1 {
-        report::note(&format!(
-            "step `{}` passed after {attempts} attempts",
-            step.name
-        ));
-    }
-    let (verdict, logs) = match (outcome, saved) {
-        (Outcome::Failed(err), _) => (
-            Verdict::Failed {
-                message: describe(step, &err, attempts, &failed_attempts),
-                logs,
-            },
-            Vec::new(),
-        ),
-        (_, Err(err)) => (
-            Verdict::Failed {
-                message: format!("cannot record the step: {err:#}"),
-                logs,
-            },
-            Vec::new(),
-        ),
-        (Outcome::Passed, Ok(())) => (Verdict::Passed { attempts }, logs),
-        (Outcome::Skipped(reason), Ok(())) => (Verdict::Skipped(reason), logs),
+    let verdict = match (outcome, saved) {
+        (Outcome::Failed(err), _) => Verdict::Failed {
+            message: describe(step, &err, attempts, &failed_attempts),
+        },
+        (_, Err(err)) => Verdict::Failed {
+            message: format!("cannot record the step: {err:#}"),
+        },
+        (Outcome::Passed, Ok(())) => Verdict::Passed { attempts },
+        (Outcome::Skipped(reason), Ok(())) => Verdict::Skipped(reason),
     };
     Executed {
         verdict,
@@ -96,32 +92,36 @@ pub(super) async fn execute(
 }
 
 /// Runs the step until an attempt passes or is skipped, or its `retries`
-/// are used up, pausing `retry_delay` before each re-run. Each failed
-/// attempt is noted on stderr and kept in `failed_attempts`; `attempts`
+/// are used up, pausing `retry_delay` before each re-run. Each attempt is
+/// watched with its own time limit; each failed attempt that is retried is
+/// an [`Event::AttemptFailed`] and kept in `failed_attempts`; `attempts`
 /// counts the attempts started (it stays right if a signal ends the wait).
 async fn attempt_until_done(
     step: &StepInstance,
-    runner: &Runner,
+    id: &StepId,
+    cx: &Context<'_>,
     attempts: &mut u32,
     failed_attempts: &mut Vec<String>,
 ) -> Outcome {
     let total = step.retries.saturating_add(1);
+    let limit = time_limit(step, cx.runner);
     loop {
-        let outcome = Outcome::from_result(run_step(step, runner).await);
+        let watched = cx.interrupts.step_started(id, limit);
+        let outcome = Outcome::from_result(run_step(step, cx.runner, limit).await);
+        drop(watched);
         let Outcome::Failed(err) = &outcome else {
             return outcome;
         };
         if *attempts >= total {
             return outcome;
         }
-        report::note(&format!(
-            "step `{}` attempt {attempts} of {total} failed: {err:#}; retrying{}",
-            step.name,
-            match step.retry_delay {
-                Duration::ZERO => String::new(),
-                delay => format!(" in {delay:?}"),
-            }
-        ));
+        cx.events.emit(&Event::AttemptFailed(AttemptFailed {
+            step: id.clone(),
+            attempt: *attempts,
+            total,
+            error: format!("{err:#}"),
+            delay: step.retry_delay,
+        }));
         failed_attempts.push(format!("{err:#}"));
         tokio::time::sleep(step.retry_delay).await;
         *attempts += 1;
@@ -147,16 +147,22 @@ fn record_completed(runner: &Runner, step: &StepInstance, attempts: u32) -> anyh
 /// their attempt count: `{"_attempts": {"step name": 2}}`.
 const ATTEMPTS_KEY: &str = "_attempts";
 
-/// Runs one step once, turning a panic into a failure and applying its
-/// `timeout`, else config.yaml's `step_timeout`.
-async fn run_step(step: &StepInstance, runner: &Runner) -> anyhow::Result<()> {
-    let worker = runner.worker(&step.worker)?;
-    let running = AssertUnwindSafe((step.run)(runner, worker)).catch_unwind();
-    let limit = match (step.timeout, runner.config().step_timeout) {
+/// An attempt's time limit: the step's `timeout`, else `step_timeout`, with
+/// where it was set.
+pub(super) type TimeLimit = Option<(Duration, &'static str)>;
+
+fn time_limit(step: &StepInstance, runner: &Runner) -> TimeLimit {
+    match (step.timeout, runner.config().step_timeout) {
         (Some(limit), _) => Some((limit, "its `timeout`")),
         (None, Some(limit)) => Some((limit, "config.yaml `step_timeout`")),
         (None, None) => None,
-    };
+    }
+}
+
+/// Runs one step once, turning a panic into a failure and applying `limit`.
+async fn run_step(step: &StepInstance, runner: &Runner, limit: TimeLimit) -> anyhow::Result<()> {
+    let worker = runner.worker(&step.worker)?;
+    let running = AssertUnwindSafe((step.run)(runner, worker)).catch_unwind();
     let finished = match limit {
         None => running.await,
         Some((limit, source)) => tokio::time::timeout(limit, running)
@@ -174,11 +180,8 @@ async fn run_step(step: &StepInstance, runner: &Runner) -> anyhow::Result<()> {
 }
 
 fn describe(step: &StepInstance, err: &anyhow::Error, attempts: u32, earlier: &[String]) -> String {
-    let description = step
-        .description
-        .lines()
-        .next()
-        .map(|line| format!(" ({line})"))
+    let description = first_paragraph(step.description)
+        .map(|text| format!(" ({text})"))
         .unwrap_or_default();
     let tries = match attempts {
         1 => String::new(),
@@ -194,4 +197,36 @@ fn describe(step: &StepInstance, err: &anyhow::Error, attempts: u32, earlier: &[
         let _ = write!(message, "\n  attempt {} failed: {error}", number + 1);
     }
     message
+}
+
+/// The first paragraph of a doc comment, its lines joined by spaces.
+fn first_paragraph(doc: &str) -> Option<String> {
+    let lines: Vec<&str> = doc
+        .lines()
+        .map(str::trim)
+        .skip_while(|line| line.is_empty())
+        .take_while(|line| !line.is_empty())
+        .collect();
+    (!lines.is_empty()).then(|| lines.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_paragraph;
+
+    #[test]
+    fn a_description_is_the_doc_comments_first_paragraph() {
+        assert_eq!(
+            first_paragraph(
+                " Worker 2 audits the submission of\n worker 1, round by round.\n\n Details."
+            )
+            .as_deref(),
+            Some("Worker 2 audits the submission of worker 1, round by round.")
+        );
+        assert_eq!(
+            first_paragraph("\n\n One line.").as_deref(),
+            Some("One line.")
+        );
+        assert_eq!(first_paragraph("  \n"), None);
+    }
 }

@@ -2,10 +2,10 @@
 //! start (so no signal is missed between two waits, and none is lost while a
 //! step blocks the run's thread) and passed on to the run here.
 
-use std::time::Duration;
-
 use tokio::sync::watch;
 
+use super::events::{Events, StepId};
+use super::execute::TimeLimit;
 use super::watchdog::{StepWatch, Watchdog};
 use crate::process::{TerminationSignal, termination_signal};
 
@@ -18,9 +18,9 @@ pub(super) struct Interrupts {
 impl Interrupts {
     /// Starts watching; call inside the run's runtime. The signal handlers
     /// are installed when this returns.
-    pub(super) fn install() -> Self {
+    pub(super) fn install(events: &Events) -> Self {
         let (tx, seen) = watch::channel(None);
-        let watchdog = Watchdog::start(tx.clone());
+        let watchdog = Watchdog::start(tx.clone(), events.clone());
         if watchdog.is_none() {
             let signal = termination_signal();
             tokio::spawn(async move {
@@ -43,17 +43,12 @@ impl Interrupts {
         }
     }
 
-    /// Tells the watchdog which step runs until the returned guard is
-    /// dropped, and its `step_timeout`: a step that blocks its thread past
-    /// the timeout or a signal ends the process (see [`Watchdog`]).
-    pub(super) fn step_started(
-        &self,
-        name: &str,
-        worker: &str,
-        limit: Option<Duration>,
-    ) -> Option<StepWatch> {
+    /// Tells the watchdog which attempt of a step runs until the returned
+    /// guard is dropped, and its time limit: a step that blocks its thread
+    /// past the limit or a signal ends the run (see [`Watchdog`]).
+    pub(super) fn step_started(&self, step: &StepId, limit: TimeLimit) -> Option<StepWatch> {
         self.watchdog
             .as_ref()
-            .map(|watchdog| watchdog.step_started(name, worker, limit))
+            .map(|watchdog| watchdog.step_started(step, limit))
     }
 }

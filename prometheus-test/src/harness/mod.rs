@@ -1,19 +1,18 @@
-//! The `main!()` entry point: reads the run control (command line and
-//! environment), lists or plays the steps, and returns the exit code once
-//! every process is stopped.
+//! The run behind [`Suite::run`](crate::Suite::run) and `main!()`: reads the
+//! run control (command line and environment), lists or plays the steps,
+//! and returns the run's [`Conclusion`] once every process is stopped.
 //!
 //! One run, top to bottom: [`cli`] (run control) → [`select`] → [`session`],
 //! which drives [`setup`] (loaded → ready: checks everything, takes the run
 //! [`lock`], checks the [`ports`], then resets or resumes), starts the
 //! workers ([`launch`]), plays the [`plan`] one step at a time ([`execute`],
 //! watched by the [`watchdog`] thread, which also receives the signals for
-//! [`interrupts`]) and reports each result ([`report`]).
-//!
-//! Exit codes: 0 all passed; 101 a step failed (libtest's code); 2 the suite
-//! could not start (anything before the first step); 130/143 SIGINT/SIGTERM.
+//! [`interrupts`]) and emits what happens as [`events`] to the
+//! [`writers`]. Exit codes are [`Exit`](crate::Exit)'s.
 
 mod args;
 mod cli;
+mod events;
 mod execute;
 mod interrupts;
 mod launch;
@@ -21,33 +20,30 @@ mod lock;
 mod paths;
 mod plan;
 mod ports;
-mod progress;
-mod recording;
-mod report;
 mod select;
 mod session;
 mod setup;
 mod steps;
 mod unregistered;
 mod watchdog;
-
-#[cfg(test)]
-mod tests;
-#[cfg(test)]
-mod tests_reliability;
-#[cfg(test)]
-mod tests_venv;
+mod writers;
 
 use std::ffi::OsString;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use crate::step::{PostLoad, StepDef};
+use crate::{Conclusion, Exit};
 
-use self::cli::{Invocation, ProcessEnv, RunControl};
-use self::report::Reporter;
+use self::cli::{Invocation, RunControl};
+use self::events::{Event, Events};
 use self::select::Selection;
+use self::writers::ReportPaths;
+
+pub(crate) use self::cli::ProcessEnv;
+pub(crate) use self::events::Clock;
+pub(crate) use self::steps::registered as registered_steps;
+pub(crate) use self::writers::Outputs;
 
 /// What `main!()` passes to [`run_main`].
 #[derive(Debug)]
@@ -62,75 +58,88 @@ pub struct MainOptions {
     pub post_load: Option<PostLoad>,
 }
 
-/// libtest's exit code for a failed run: a step failed (or timed out, or
-/// its worker exited) once the steps had started.
-const FAILED: u8 = 101;
-/// The suite could not start: anything that goes wrong before the first step
-/// (configuration, workers.json, `.env`, fixtures, MongoDB, the run lock,
-/// ports, starting the workers, the `post_load` hook). 130/143 stay for
-/// SIGINT/SIGTERM.
-const SETUP_FAILED: u8 = 2;
-
-/// Runs the registered steps with the process's command line and environment,
-/// printing results on stdout.
+/// Runs the registered steps with the process's command line and
+/// environment, printing results on stdout and notes on stderr.
 #[must_use]
 #[expect(
     clippy::needless_pass_by_value,
     reason = "generated code hands the options over"
 )]
-pub fn run_main(options: MainOptions) -> ExitCode {
-    let code = run_with(
-        &options,
-        &steps::registered(),
-        std::env::args_os(),
-        &ProcessEnv::capture(),
-        Box::new(std::io::stdout()),
-    );
-    ExitCode::from(code)
+pub fn run_main(options: MainOptions) -> std::process::ExitCode {
+    crate::Suite::from_main(&options)
+        .run_in_this_process()
+        .exit_code()
 }
 
-/// config.yaml: `PROMETHEUS_TEST_CONFIG`, else `main!`'s `config` next to
-/// the test target's root file.
-fn config_file(options: &MainOptions, control: &RunControl) -> PathBuf {
-    control.config_file.clone().unwrap_or_else(|| {
-        paths::tests_dir(options.source_file, options.manifest_dir)
-            .join(options.config.unwrap_or("config.yaml"))
-    })
+/// Where a suite's files are.
+#[derive(Debug, Clone)]
+pub(crate) struct SuiteFiles {
+    /// config.yaml (`PROMETHEUS_TEST_CONFIG` replaces it).
+    pub(crate) config: PathBuf,
+    /// The test target's package, to find step files that registered no
+    /// step; `None` skips that check.
+    pub(crate) manifest_dir: Option<PathBuf>,
+    /// The folder of the test target's root file.
+    pub(crate) suite_dir: PathBuf,
+    pub(crate) post_load: Option<PostLoad>,
+}
+
+impl SuiteFiles {
+    pub(crate) fn from_main(options: &MainOptions) -> Self {
+        let suite_dir = paths::tests_dir(options.source_file, options.manifest_dir);
+        Self {
+            config: suite_dir.join(options.config.unwrap_or("config.yaml")),
+            manifest_dir: Some(PathBuf::from(options.manifest_dir)),
+            suite_dir,
+            post_load: options.post_load,
+        }
+    }
+}
+
+/// config.yaml: `PROMETHEUS_TEST_CONFIG`, else the suite's.
+fn config_file(files: &SuiteFiles, control: &RunControl) -> PathBuf {
+    control
+        .config_file
+        .clone()
+        .unwrap_or_else(|| files.config.clone())
 }
 
 /// One whole run in this process: `steps` (sorted by order) driven by `args`
-/// (the program name first) and `env`, with the libtest output written to
-/// `out` and progress notes to stderr. Returns the exit code.
+/// (the program name first) and `env`, written to `outputs`.
 pub(crate) fn run_with(
-    options: &MainOptions,
+    files: &SuiteFiles,
     steps: &[&'static StepDef],
     args: impl IntoIterator<Item = OsString>,
     env: &ProcessEnv,
-    out: Box<dyn std::io::Write>,
-) -> u8 {
+    outputs: Outputs,
+) -> Conclusion {
     let control = match RunControl::parse(args, env) {
         Ok(Invocation::Run(control)) => *control,
         Ok(Invocation::Help) => {
-            let mut out = out;
+            let mut out = outputs.out;
             let _ = out.write_all(args::USAGE.as_bytes());
-            return 0;
+            return Conclusion::before_any_step(Exit::Passed);
         }
         Err(problem) => {
-            report::note(&format!("error: {problem}"));
-            return SETUP_FAILED;
+            writers::notes_only(outputs.notes).note(format!("error: {problem}"));
+            return Conclusion::before_any_step(Exit::SetupFailed);
         }
     };
-    let mut reporter = Reporter::new(control.format(), out);
+    let reports = ReportPaths {
+        html: control.report.clone(),
+        junit: control.junit.clone(),
+    };
+    let events = writers::for_run(control.format(), outputs, reports);
     if steps.is_empty() {
-        report::note(&format!("error: {}", steps::NO_STEPS));
-        return SETUP_FAILED;
+        events.note(format!("error: {}", steps::NO_STEPS));
+        return Conclusion::before_any_step(Exit::SetupFailed);
     }
     // `workers = "*"` steps need workers.json's names (read, never checked,
     // here) before anything can be selected or listed.
     let all_workers = steps::needs_all_workers(steps)
         .then(|| {
             steps::workers_json_names(
-                &config_file(options, &control),
+                &config_file(files, &control),
                 control.overrides.as_ref().ok(),
             )
         })
@@ -139,21 +148,29 @@ pub(crate) fn run_with(
     let test_names: Vec<String> = steps.iter().map(|s| s.test_name().to_owned()).collect();
     let selection = Selection::new(&control.args, &test_names);
     for warning in Selection::unmatched_filters(&control.args, &test_names) {
-        report::note(&warning);
+        events.note(warning);
     }
     if control.args.list {
         let listed: Vec<String> = (0..test_names.len())
             .filter(|&i| selection.contains(i))
             .map(|i| test_names[i].clone())
             .collect();
-        reporter.list(&listed);
-        return 0;
+        events.emit(&Event::Listed(listed));
+        return Conclusion::before_any_step(Exit::Passed);
     }
-    warn_of_unregistered_step_files(options, &steps);
+    warn_of_unregistered_step_files(files, &steps, &events);
     if selection.count() == 0 {
-        reporter.suite_started(0, test_names.len());
-        reporter.finish();
-        return 0;
+        events.emit(&Event::RunStarted(events::RunStarted {
+            executions: 0,
+            filtered_out: test_names.len(),
+            resumed: None,
+            step_order: test_names.clone(),
+        }));
+        events.emit(&Event::RunFinished(Exit::Passed));
+        return Conclusion {
+            filtered_out: test_names.len(),
+            ..Conclusion::before_any_step(Exit::Passed)
+        };
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -162,33 +179,38 @@ pub(crate) fn run_with(
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            report::note(&format!("error: cannot start the async runtime: {err}"));
-            return SETUP_FAILED;
+            events.note(format!("error: cannot start the async runtime: {err}"));
+            return Conclusion::before_any_step(Exit::SetupFailed);
         }
     };
     let session = session::Session {
-        options,
+        files,
         control: &control,
         process_env: env,
         steps: &steps,
-        test_names: &test_names,
         selection: &selection,
+        events: &events,
     };
-    let code = runtime.block_on(session.run(reporter));
+    let conclusion = runtime.block_on(session.run());
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    code
+    conclusion
 }
 
 /// Names the suite's files that hold `#[step]` functions but registered none
-/// (a missing `mod` line), on stderr.
-fn warn_of_unregistered_step_files(options: &MainOptions, steps: &[steps::StepInstance]) {
-    let manifest_dir = std::path::Path::new(options.manifest_dir);
+/// (a missing `mod` line).
+fn warn_of_unregistered_step_files(
+    files: &SuiteFiles,
+    steps: &[steps::StepInstance],
+    events: &Events,
+) {
+    let Some(manifest_dir) = files.manifest_dir.as_deref() else {
+        return;
+    };
     let registered = steps
         .iter()
         .map(|step| unregistered::resolve_source(manifest_dir, step.file))
         .collect();
-    let suite_dir = paths::tests_dir(options.source_file, options.manifest_dir);
-    for warning in unregistered::warnings(&suite_dir, &registered) {
-        report::note(&format!("warning: {warning}"));
+    for warning in unregistered::warnings(&files.suite_dir, &registered) {
+        events.note(format!("warning: {warning}"));
     }
 }

@@ -1,36 +1,34 @@
 //! One run of the suite, in order: load and check everything, connect
 //! MongoDB, set up the state and the runner, start the workers, play the
-//! planned steps, and stop everything before the exit code is returned.
-//! SIGINT/SIGTERM stop the run at any point, also after everything is stopped.
+//! planned steps, and stop everything before the run's [`Conclusion`] is
+//! returned. SIGINT/SIGTERM stop the run at any point, also after everything
+//! is stopped. The session emits [`Event`]s; it formats nothing.
 
 use std::time::Instant;
 
-use super::cli::{Format, ProcessEnv, RunControl};
-use super::execute::execute;
+use super::cli::{ProcessEnv, RunControl};
+use super::events::{Event, Events, RunStarted, StepFinished, StepId, Verdict, WorkersReady};
+use super::execute::{Context, execute};
 use super::interrupts::Interrupts;
 use super::launch::launch_specs;
-use super::plan::{Action, plan};
-use super::progress;
-use super::recording;
-use super::report::{self, Reporter};
+use super::plan::{Action, Position, plan};
 use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
 use super::steps::StepInstance;
-use super::{FAILED, MainOptions, SETUP_FAILED, config_file};
-use crate::Runner;
+use super::{SuiteFiles, config_file};
 use crate::config::Overrides;
 use crate::process::{Fleet, LineFilter, LogMode, TerminationSignal};
+use crate::{Conclusion, Exit, Runner};
 
 /// Everything `run_with` hands over to one run.
 pub(super) struct Session<'a> {
-    pub(super) options: &'a MainOptions,
+    pub(super) files: &'a SuiteFiles,
     pub(super) control: &'a RunControl,
     /// The process environment the run's environment starts from.
     pub(super) process_env: &'a ProcessEnv,
     pub(super) steps: &'a [StepInstance],
-    /// The steps' test names (their Rust paths), by index.
-    pub(super) test_names: &'a [String],
     pub(super) selection: &'a Selection,
+    pub(super) events: &'a Events,
 }
 
 /// Why the step loop ended early.
@@ -39,62 +37,74 @@ enum Stop {
     Signal(TerminationSignal),
 }
 
+/// The step executions' outcomes so far.
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+}
+
 impl Session<'_> {
-    /// Plays the run and returns the process exit code.
-    pub(super) async fn run(self, reporter: Reporter) -> u8 {
-        let interrupts = Interrupts::install();
+    /// Plays the run and returns how it ended.
+    pub(super) async fn run(self) -> Conclusion {
+        let interrupts = Interrupts::install(self.events);
         let overrides = match &self.control.overrides {
             Ok(overrides) => overrides,
-            Err(problems) => return failed(&anyhow::anyhow!("{problems}")),
+            Err(problems) => return self.failed(&anyhow::anyhow!("{problems}")),
         };
         if let Some(header) = overrides.describe() {
-            report::note(&header);
+            self.events.note(header);
         }
         let loaded = match setup::load(self.setup_inputs(overrides)) {
             Ok(loaded) => loaded,
-            Err(err) => return failed(&err),
+            Err(err) => return self.failed(&err),
         };
         let mongo = tokio::select! {
             mongo = loaded.connect() => mongo,
-            signal = interrupts.wait() => return interrupted(signal, "before any step ran"),
+            signal = interrupts.wait() => return self.interrupted(signal, "before any step ran"),
         };
         let mongo = match mongo {
             Ok(mongo) => mongo,
-            Err(err) => return failed(&err),
+            Err(err) => return self.failed(&err),
         };
         let ready = tokio::select! {
-            ready = loaded.set_up(mongo.as_ref()) => ready.map_err(|err| failed(&err)),
-            signal = interrupts.wait() => Err(interrupted(signal, "before any step ran")),
+            ready = loaded.set_up(mongo.as_ref()) => ready.map_err(|err| self.failed(&err)),
+            signal = interrupts.wait() => Err(self.interrupted(signal, "before any step ran")),
         };
-        let code = match ready {
-            Ok(ready) => self.play(ready, &interrupts, reporter).await,
-            Err(code) => code,
+        let conclusion = match ready {
+            Ok(ready) => self.play(ready, &interrupts).await,
+            Err(conclusion) => conclusion,
         };
         if let Some(mongo) = mongo {
             mongo.shutdown().await;
         }
-        code
+        conclusion
     }
 
     fn setup_inputs<'o>(&'o self, overrides: &'o Overrides) -> SetupInputs<'o> {
         SetupInputs {
-            config_file: config_file(self.options, self.control),
+            config_file: config_file(self.files, self.control),
             overrides,
             process_env: self.process_env,
             steps: self.steps,
             reset: self.control.reset,
-            post_load: self.options.post_load,
+            post_load: self.files.post_load,
+            events: self.events,
         }
     }
 
-    /// Starts the workers, plays the plan, stops the workers, prints the summary.
-    async fn play(&self, ready: Ready, interrupts: &Interrupts, mut reporter: Reporter) -> u8 {
+    /// Starts the workers, plays the plan, stops the workers, finishes the run.
+    async fn play(&self, ready: Ready, interrupts: &Interrupts) -> Conclusion {
         let Ready {
             runner,
             position,
             lock: _lock,
         } = ready;
-        recording::start(&runner, position, self.test_names);
+        self.events.emit(&Event::Recording {
+            recorder: runner.recorder().clone(),
+            data_dir: runner.data_dir().to_path_buf(),
+        });
         let actions = plan(
             self.steps.len(),
             position,
@@ -109,53 +119,74 @@ impl Session<'_> {
         let started = Instant::now();
         let fleet = tokio::select! {
             fleet = Fleet::start_filtered(launch_specs(&runner), mode, Some(redacting(&runner))) => fleet,
-            signal = interrupts.wait() => return interrupted(signal, "while starting the workers"),
+            signal = interrupts.wait() => return self.interrupted(signal, "while starting the workers"),
         };
         let fleet = match fleet {
             Ok(fleet) => fleet,
             Err(err) => {
-                let code = failed(&err);
-                note_command_lines(&runner, &format!("{err:#}"));
-                return code;
+                let conclusion = self.failed(&err);
+                self.note_command_lines(&runner, &format!("{err:#}"));
+                return conclusion;
             }
         };
-        recording::workers_started(&runner);
-        report::note(&format!(
-            "{} worker(s) ready in {:.2}s; {} round(s) to play",
-            runner.workers().len(),
-            started.elapsed().as_secs_f64(),
-            runner.max_rounds()
-        ));
-        let (executions, unplanned) = counts(&actions, self.steps.len());
-        reporter.suite_started(executions, unplanned);
-        let stop = self
-            .play_actions(&runner, &fleet, interrupts, &mut reporter, &actions)
-            .await;
-        let exits = fleet.shutdown_with_exits().await;
-        recording::workers_stopped(&runner, &exits);
-        if let Err(err) = runner.state().sync() {
-            report::note(&format!("warning: {err:#}"));
+        for worker in runner.workers() {
+            self.events.emit(&Event::WorkerStarted {
+                worker: worker.name().to_owned(),
+            });
         }
-        let (html, junit) = (
-            self.control.report.as_deref(),
-            self.control.junit.as_deref(),
-        );
-        reporter.report_paths(recording::write_reports(&runner, html, junit));
-        let all_passed = reporter.finish();
-        match stop {
-            Some(Stop::Signal(signal)) => signal.exit_code(),
-            None if all_passed => 0,
-            Some(Stop::Failed) | None => FAILED,
+        let (executions, filtered_out, rounds) = counts(&actions, self.steps.len());
+        self.events.emit(&Event::WorkersReady(WorkersReady {
+            workers: runner.workers().len(),
+            elapsed: started.elapsed(),
+            executions,
+            rounds,
+        }));
+        self.events.emit(&Event::RunStarted(RunStarted {
+            executions,
+            filtered_out,
+            resumed: self.resumed(position),
+            step_order: self
+                .steps
+                .iter()
+                .map(|s| s.test_name().to_owned())
+                .collect(),
+        }));
+        let cx = Context {
+            runner: &runner,
+            fleet: &fleet,
+            interrupts,
+            events: self.events,
+        };
+        let mut tally = Tally::default();
+        let stop = self.play_actions(&cx, &actions, &mut tally).await;
+        for (worker, exit) in fleet.shutdown_with_exits().await {
+            if let Some(exit) = exit {
+                self.events.emit(&Event::WorkerExited { worker, exit });
+            }
+        }
+        if let Err(err) = runner.state().sync() {
+            self.events.note(format!("warning: {err:#}"));
+        }
+        let exit = match stop {
+            Some(Stop::Signal(signal)) => signal.exit(),
+            None if tally.failed == 0 => Exit::Passed,
+            Some(Stop::Failed) | None => Exit::Failed,
+        };
+        self.events.emit(&Event::RunFinished(exit));
+        Conclusion {
+            exit,
+            passed: tally.passed,
+            failed: tally.failed,
+            skipped: tally.skipped,
+            filtered_out,
         }
     }
 
     async fn play_actions(
         &self,
-        runner: &Runner,
-        fleet: &Fleet,
-        interrupts: &Interrupts,
-        reporter: &mut Reporter,
+        cx: &Context<'_>,
         actions: &[Action],
+        tally: &mut Tally,
     ) -> Option<Stop> {
         let mut previous_round = None;
         for action in actions {
@@ -165,29 +196,37 @@ impl Session<'_> {
                 record,
             } = *action
             else {
-                if let Err(err) = runner.state().next_round() {
-                    reporter.run_error(&format!("{err:#}"));
+                if let Err(err) = cx.runner.state().next_round() {
+                    self.events.emit(&Event::RunError(format!("{err:#}")));
+                    tally.failed += 1;
                     return Some(Stop::Failed);
                 }
                 continue;
             };
-            let name = &self.test_names[index];
-            reporter.step_started(name, round);
-            let worker = self.steps[index].worker.as_str();
-            recording::begin_step(runner, previous_round, round, name, worker);
-            previous_round = Some(round);
-            let live = progress::Live::start(
-                progress::enabled(self.control.format() == Format::Pretty),
-                runner.recorder().clone(),
-                format!("test [round {round}] {name} ... "),
-                worker.to_owned(),
-            );
-            let mut executed = execute(&self.steps[index], record, runner, fleet, interrupts).await;
-            live.stop();
-            let exchanges = recording::finish_step(runner, &mut executed);
-            reporter.step_exchanges(name, round, worker, &exchanges);
+            let step = &self.steps[index];
+            if previous_round != Some(round) {
+                self.events.emit(&Event::RoundStarted { round });
+                previous_round = Some(round);
+            }
+            let id = StepId {
+                name: step.test_name().to_owned(),
+                round,
+                worker: step.worker.clone(),
+            };
+            self.events.emit(&Event::StepStarted(id.clone()));
+            let executed = execute(step, &id, record, cx).await;
+            match &executed.verdict {
+                Verdict::Passed { .. } => tally.passed += 1,
+                Verdict::Skipped(_) => tally.skipped += 1,
+                Verdict::Failed { .. } => tally.failed += 1,
+            }
             let failed = executed.verdict.is_failure();
-            reporter.step_finished(name, round, executed.verdict, executed.elapsed);
+            self.events.emit(&Event::StepFinished(StepFinished {
+                step: id,
+                verdict: executed.verdict,
+                elapsed: executed.elapsed,
+                logs: executed.logs,
+            }));
             if let Some(signal) = executed.interrupted {
                 return Some(Stop::Signal(signal));
             }
@@ -197,49 +236,66 @@ impl Session<'_> {
         }
         None
     }
+
+    /// Where a resumed run starts: its round and the step it resumes at.
+    fn resumed(&self, position: Position) -> Option<(u32, Option<String>)> {
+        (position.round > 1 || position.done > 0).then(|| {
+            let at = self
+                .steps
+                .get(position.done)
+                .map(|step| step.test_name().to_owned());
+            (position.round, at)
+        })
+    }
+
+    /// A failure before the first step: the suite could not start.
+    fn failed(&self, err: &anyhow::Error) -> Conclusion {
+        self.events.note(format!("error: {err:#}"));
+        Conclusion::before_any_step(Exit::SetupFailed)
+    }
+
+    fn interrupted(&self, signal: TerminationSignal, when: &str) -> Conclusion {
+        self.events
+            .note(format!("interrupted by {} {when}", signal.name()));
+        Conclusion::before_any_step(signal.exit())
+    }
+
+    /// After a failed worker start: the command line of each spawned worker
+    /// the error names (of every spawned worker if it names none), to try by hand.
+    fn note_command_lines(&self, runner: &Runner, error: &str) {
+        let spawned: Vec<(&str, String)> = runner
+            .workers()
+            .iter()
+            .filter_map(|worker| {
+                let spec = worker.spec();
+                Some((spec.name.as_str(), spec.launch.command_line()?))
+            })
+            .collect();
+        let named = spawned.iter().any(|(name, _)| error.contains(name));
+        for (name, line) in &spawned {
+            if !named || error.contains(name) {
+                self.events.note(format!("{name} was started with: {line}"));
+            }
+        }
+    }
 }
 
-/// The step executions the plan holds, and how many steps it leaves out.
-fn counts(actions: &[Action], steps: usize) -> (usize, usize) {
+/// The step executions the plan holds, how many steps it leaves out, and
+/// the rounds it plays.
+fn counts(actions: &[Action], steps: usize) -> (usize, usize, Vec<u32>) {
     let mut planned = vec![false; steps];
     let mut executions = 0;
+    let mut rounds: Vec<u32> = Vec::new();
     for action in actions {
-        if let Action::Step { index, .. } = *action {
+        if let Action::Step { index, round, .. } = *action {
             planned[index] = true;
             executions += 1;
+            if rounds.last() != Some(&round) {
+                rounds.push(round);
+            }
         }
     }
-    (executions, planned.iter().filter(|&&p| !p).count())
-}
-
-/// A failure before the first step: the suite could not start.
-fn failed(err: &anyhow::Error) -> u8 {
-    report::note(&format!("error: {err:#}"));
-    SETUP_FAILED
-}
-
-/// After a failed worker start: the command line of each spawned worker
-/// the error names (of every spawned worker if it names none), to try by hand.
-fn note_command_lines(runner: &Runner, error: &str) {
-    let spawned: Vec<(&str, String)> = runner
-        .workers()
-        .iter()
-        .filter_map(|worker| {
-            let spec = worker.spec();
-            Some((spec.name.as_str(), spec.launch.command_line()?))
-        })
-        .collect();
-    let named = spawned.iter().any(|(name, _)| error.contains(name));
-    for (name, line) in &spawned {
-        if !named || error.contains(name) {
-            report::note(&format!("{name} was started with: {line}"));
-        }
-    }
-}
-
-fn interrupted(signal: TerminationSignal, when: &str) -> u8 {
-    report::note(&format!("interrupted by {} {when}", signal.name()));
-    signal.exit_code()
+    (executions, planned.iter().filter(|&&p| !p).count(), rounds)
 }
 
 /// Redacts every line the workers print (shown live with `--nocapture`,

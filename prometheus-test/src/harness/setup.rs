@@ -11,10 +11,10 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::cli::ProcessEnv;
+use super::events::Events;
 use super::lock::RunLock;
 use super::plan::Position;
 use super::ports;
-use super::report;
 use super::steps::{self, StepInstance};
 use crate::config::{Config, EnvMap, Overrides, Problems, load_workers};
 use crate::mongo::{self, Fixtures, Mongo};
@@ -36,6 +36,8 @@ pub(super) struct SetupInputs<'a> {
     pub(super) reset: bool,
     /// `main!`'s `post_load` hook.
     pub(super) post_load: Option<PostLoad>,
+    /// Where notes go.
+    pub(super) events: &'a Events,
 }
 
 /// What was read and checked before anything starts or is written.
@@ -65,6 +67,7 @@ pub(super) struct Ready {
 /// the spawned workers' ports, reads the saved state, and validates the
 /// fixtures of a fresh run. Writes nothing but the lock file.
 pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
+    let events = inputs.events;
     let mut problems = Problems::default();
     steps::check_among_themselves(inputs.steps, &mut problems);
     let loaded = problems.take(load_config(&inputs));
@@ -72,7 +75,7 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         return Err(anyhow::Error::from(problems));
     };
     for warning in &config.warnings {
-        report::note(&format!("warning: {warning}"));
+        events.note(format!("warning: {warning}"));
     }
     if inputs.post_load.is_some() && !config.mongodb_configured {
         problems.push(format!(
@@ -86,7 +89,13 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         // Until a server is chosen, a mapped MONGO_URI checks as the default.
         provisional.set("MONGO_URI", mongo::DEFAULT_URI);
     }
-    let workers = check_workers(inputs.steps, &config, &Arc::new(provisional), &mut problems);
+    let workers = check_workers(
+        inputs.steps,
+        &config,
+        &Arc::new(provisional),
+        &mut problems,
+        events,
+    );
     problems.into_result(()).map_err(anyhow::Error::from)?;
 
     let lock = RunLock::acquire(&config.data_dir)?;
@@ -97,7 +106,7 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         State::load(&config.data_dir)?.filter(|state| {
             let pending = state.setup_pending();
             if pending {
-                report::note("the last fresh run stopped during its setup: starting fresh");
+                events.note("the last fresh run stopped during its setup: starting fresh");
             }
             !pending
         })
@@ -134,13 +143,14 @@ fn check_workers(
     config: &Config,
     env: &Arc<EnvMap>,
     problems: &mut Problems,
+    events: &Events,
 ) -> Vec<Worker> {
     let Some(specs) = problems.take(load_workers(config, env)) else {
         return Vec::new();
     };
     let names: Vec<String> = specs.iter().map(|w| w.name.clone()).collect();
     for warning in specs.iter().flat_map(|spec| &spec.warnings) {
-        report::note(&format!("warning: {warning}"));
+        events.note(format!("warning: {warning}"));
     }
     let workers = specs
         .into_iter()
@@ -181,29 +191,29 @@ impl Loaded<'_> {
         let db = mongo.map(|m| m.client().database(&config.mongodb.database));
         let step_names: Vec<&str> = inputs.steps.iter().map(|s| s.name.as_str()).collect();
         let resumed = match saved {
-            Some(state) => resume(&config, state, db.as_ref(), &step_names).await?,
+            Some(state) => resume(&config, state, db.as_ref(), &step_names, inputs.events).await?,
             None => None,
         };
         let fresh = resumed.is_none();
         let (state, rounds) = if let Some(resumed) = resumed {
             resumed
         } else {
-            let state = start_fresh(&config, fixtures, db.as_ref()).await?;
+            let state = start_fresh(&config, fixtures, db.as_ref(), inputs.events).await?;
             (state, count_rounds(&config, db.as_ref()).await?)
         };
         let env = Arc::new(env);
-        let workers = prepare_workers(workers, &config, &env, fresh)?;
+        let workers = prepare_workers(workers, &config, &env, fresh, inputs.events)?;
         let mut runner = Runner::new(config, env, workers, state, db.clone(), rounds);
         if let (true, Some(hook), Some(db)) = (fresh, inputs.post_load, &db) {
             hook(db, &runner)
                 .await
                 .context("the post_load hook failed")?;
-            report::note("post_load hook done");
+            inputs.events.note("post_load hook done");
             // The hook may have changed the data the rounds are counted from.
             let rounds = count_rounds(runner.config(), Some(db)).await?;
             runner = runner.with_max_rounds(rounds);
         }
-        note_rounds(runner.config(), runner.max_rounds());
+        note_rounds(runner.config(), runner.max_rounds(), inputs.events);
         let position = {
             let mut state = runner.state();
             if fresh {
@@ -231,6 +241,7 @@ async fn resume(
     state: State,
     db: Option<&mongodb::Database>,
     step_names: &[&str],
+    events: &Events,
 ) -> anyhow::Result<Option<(State, u32)>> {
     let rounds = count_rounds(config, db).await?;
     let position = Position::from_state(
@@ -241,17 +252,19 @@ async fn resume(
     .with_context(|| State::path_in(&config.data_dir).display().to_string())?;
     check_within_rounds(config, position, step_names, rounds)?;
     if position.is_complete(step_names.len(), rounds) {
-        report::note("the previous run completed: starting a fresh run");
+        events.note("the previous run completed: starting a fresh run");
         return Ok(None);
     }
     if let Some(db) = db {
         mongo::check_required(db, &config.mongodb, &config.task_id).await?;
     }
-    report::note(&format!(
-        "resuming round {} after step `{}`",
-        state.current_round(),
-        state.last_completed_step().unwrap_or("(none)")
-    ));
+    events.note(match state.last_completed_step() {
+        Some(step) => format!(
+            "resuming round {} after step `{step}`",
+            state.current_round()
+        ),
+        None => format!("resuming round {} at its first step", state.current_round()),
+    });
     Ok(Some((state, rounds)))
 }
 
@@ -294,6 +307,7 @@ async fn start_fresh(
     config: &Config,
     fixtures: Option<Fixtures>,
     db: Option<&mongodb::Database>,
+    events: &Events,
 ) -> anyhow::Result<State> {
     let fixtures = match (fixtures, db) {
         (Some(fixtures), _) => Some(fixtures),
@@ -303,12 +317,12 @@ async fn start_fresh(
     let state = State::fresh(&config.data_dir)?;
     if let (Some(db), Some(fixtures)) = (db, &fixtures) {
         let report = mongo::reset(db, &config.mongodb, fixtures, &config.task_id).await?;
-        report::note(&format!(
+        events.note(format!(
             "MongoDB `{}` reset: {report}",
             config.mongodb.database
         ));
     }
-    report::note("fresh run: starting at round 1");
+    events.note("fresh run: starting at round 1");
     Ok(state)
 }
 
@@ -319,6 +333,7 @@ fn prepare_workers(
     config: &Config,
     env: &Arc<EnvMap>,
     fresh: bool,
+    events: &Events,
 ) -> anyhow::Result<Vec<Worker>> {
     if fresh {
         remove_databases(&config.data_dir)?;
@@ -328,7 +343,7 @@ fn prepare_workers(
         worker.use_env(env.clone());
         if worker.wants_generated_keys() {
             worker.use_generated_keys(&keys_dir, &config.task_id)?;
-            report::note(&format!(
+            events.note(format!(
                 "{}: no `keypairs` in workers.json, using generated keypairs in {} (staking {}, main {})",
                 worker.name(),
                 keys_dir.display(),
@@ -357,10 +372,11 @@ async fn count_rounds(config: &Config, db: Option<&mongodb::Database>) -> anyhow
 }
 
 /// Says where a counted number of rounds came from.
-fn note_rounds(config: &Config, rounds: u32) {
+fn note_rounds(config: &Config, rounds: u32, events: &Events) {
     if let (None, Some(collection)) = (config.max_rounds, &config.rounds_collection) {
-        report::note(&format!(
-            "{rounds} round(s) from the `{collection}` collection"
+        events.note(format!(
+            "{} from the `{collection}` collection",
+            super::writers::counted(usize::try_from(rounds).unwrap_or(usize::MAX), "round")
         ));
     }
 }

@@ -1,23 +1,27 @@
 //! The watchdog: a thread of its own, with its own small runtime, that
-//! receives SIGINT/SIGTERM and watches the running step's `step_timeout`.
+//! receives SIGINT/SIGTERM and watches the running attempt's time limit.
 //!
 //! Steps run on the run's main thread. A step that blocks that thread
 //! (`std::thread::sleep`, a blocking call in an async step) stops every
 //! reaction there: its timeout never fires, a signal is never seen. The
 //! watchdog cannot be blocked by a step: it passes each signal on to the run
 //! and, when the running step has not ended [`GRACE`] after a signal or
-//! after its deadline, it ends the process itself, naming the step (after a
-//! signal with no step running, the run has [`STOP_LIMIT`] to stop). The
-//! state file already holds the last completed step (the next run resumes
-//! at the blocked one), the run lock goes with the process, and the
-//! reaper stops the workers' process groups once the runner is gone.
+//! after its deadline, it ends the run itself: it reports the step as
+//! failed, finishes the run on the event stream (so the reports are written
+//! and the summary printed) and ends the process (after a signal with no
+//! step running, the run has [`STOP_LIMIT`] to stop). The state file already
+//! holds the last completed step (the next run resumes at the blocked one),
+//! the run lock goes with the process, and the reaper stops the workers'
+//! process groups once the runner is gone.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
 
-use super::report;
+use super::events::{Event, Events, StepFinished, StepId, Verdict};
+use super::execute::TimeLimit;
+use crate::Exit;
 use crate::process::{TerminationSignal, termination_signal};
 
 /// How long the run has to react (end the step) before the watchdog ends the process.
@@ -28,8 +32,6 @@ pub(super) const GRACE: Duration = Duration::from_secs(2);
 const STOP_LIMIT: Duration = Duration::from_secs(30);
 /// How often the watchdog looks at the running step.
 const TICK: Duration = Duration::from_millis(100);
-/// libtest's exit code for a failed run (a step that timed out).
-const FAILED: i32 = 101;
 
 /// The watchdog thread's handle; dropping it ends the thread.
 pub(super) struct Watchdog {
@@ -48,17 +50,25 @@ struct Watched {
 
 struct RunningStep {
     id: u64,
-    name: String,
-    worker: String,
+    step: StepId,
     since: Instant,
-    limit: Option<Duration>,
+    limit: TimeLimit,
 }
 
 /// Why the watchdog ends the process.
 #[derive(Debug, PartialEq, Eq)]
 enum Blocked {
-    Timeout(Duration),
+    Timeout(Duration, &'static str),
     Signal(TerminationSignal),
+}
+
+/// How the watchdog ends a blocked run: the message, the exit, and the step
+/// it reports as failed (none when no step ran).
+#[derive(Debug)]
+struct Ending {
+    message: String,
+    exit: Exit,
+    step: Option<(StepId, Duration)>,
 }
 
 /// The running step, for the watchdog; dropping it (the step ended, however)
@@ -83,7 +93,10 @@ impl Watchdog {
     /// with the channel on which it passes signals on. If the thread cannot
     /// start, signals are watched on the run's runtime instead (`None`
     /// watchdog), as before.
-    pub(super) fn start(signals: watch::Sender<Option<TerminationSignal>>) -> Option<Self> {
+    pub(super) fn start(
+        signals: watch::Sender<Option<TerminationSignal>>,
+        events: Events,
+    ) -> Option<Self> {
         let watched = Arc::new(Mutex::new(Watched::default()));
         let (stop, stopped) = oneshot::channel();
         let (installed, is_installed) = std::sync::mpsc::channel();
@@ -98,7 +111,7 @@ impl Watchdog {
                     let _ = installed.send(None);
                     return;
                 };
-                runtime.block_on(watch_run(&shared, &signals, stopped, &installed));
+                runtime.block_on(watch_run(&shared, &signals, stopped, &installed, &events));
             });
         if spawned.is_err() || !matches!(is_installed.recv(), Ok(Some(()))) {
             return None;
@@ -109,21 +122,15 @@ impl Watchdog {
         })
     }
 
-    /// Tells the watchdog that step `name` on `worker` runs from now, with
-    /// its `step_timeout`.
-    pub(super) fn step_started(
-        &self,
-        name: &str,
-        worker: &str,
-        limit: Option<Duration>,
-    ) -> StepWatch {
+    /// Tells the watchdog that an attempt of `step` runs from now, with its
+    /// time limit.
+    pub(super) fn step_started(&self, step: &StepId, limit: TimeLimit) -> StepWatch {
         let mut watched = lock(&self.watched);
         watched.started += 1;
         let id = watched.started;
         watched.step = Some(RunningStep {
             id,
-            name: name.to_owned(),
-            worker: worker.to_owned(),
+            step: step.clone(),
             since: Instant::now(),
             limit,
         });
@@ -139,6 +146,7 @@ async fn watch_run(
     signals: &watch::Sender<Option<TerminationSignal>>,
     mut stopped: oneshot::Receiver<()>,
     installed: &std::sync::mpsc::Sender<Option<()>>,
+    events: &Events,
 ) {
     let signal = termination_signal();
     let _ = installed.send(Some(()));
@@ -154,58 +162,80 @@ async fn watch_run(
                 let _ = signals.send(Some(received));
             }
             _ = tick.tick() => {
-                let verdict = lock(watched).blocked(Instant::now());
-                if let Some((message, code)) = verdict {
-                    report::note(&format!("error: {message}"));
-                    std::process::exit(code);
+                let ending = lock(watched).blocked(Instant::now());
+                if let Some(ending) = ending {
+                    end_run(events, ending);
                 }
             }
         }
     }
 }
 
+/// Ends the run of a blocked step: the step fails with `ending`'s message,
+/// the run finishes on the event stream (the reports are written and the
+/// summary printed) and the process exits.
+fn end_run(events: &Events, ending: Ending) -> ! {
+    match ending.step {
+        Some((step, elapsed)) => events.emit(&Event::StepFinished(StepFinished {
+            step,
+            verdict: Verdict::Failed {
+                message: ending.message,
+            },
+            elapsed,
+            logs: Vec::new(),
+        })),
+        None => events.note(format!("error: {}", ending.message)),
+    }
+    events.emit(&Event::RunFinished(ending.exit));
+    std::process::exit(i32::from(ending.exit.code()));
+}
+
 impl Watched {
-    /// The message and exit code when the running step has blocked its
-    /// thread past a deadline or a signal.
-    fn blocked(&self, now: Instant) -> Option<(String, i32)> {
-        let Some(step) = self.step.as_ref() else {
+    /// How to end the run when the running step has blocked its thread past
+    /// a deadline or a signal.
+    fn blocked(&self, now: Instant) -> Option<Ending> {
+        let Some(running) = self.step.as_ref() else {
             let (signal, at) = self.signal?;
-            return (now >= at + STOP_LIMIT).then(|| {
-                (
-                    format!(
-                        "the run did not stop within {STOP_LIMIT:?} after {}: something outside \
-                         the steps (a `post_load` hook?) blocked its thread; exiting",
-                        signal.name()
-                    ),
-                    i32::from(signal.exit_code()),
-                )
+            return (now >= at + STOP_LIMIT).then(|| Ending {
+                message: format!(
+                    "the run did not stop within {STOP_LIMIT:?} after {}: something outside \
+                     the steps (a `post_load` hook?) blocked its thread; exiting",
+                    signal.name()
+                ),
+                exit: signal.exit(),
+                step: None,
             });
         };
-        let blocked = step.blocked(self.signal, now)?;
-        let (why, code) = match blocked {
-            Blocked::Timeout(limit) => (
+        let blocked = running.blocked(self.signal, now)?;
+        let (why, exit) = match blocked {
+            Blocked::Timeout(limit, source) => (
                 format!(
-                    "it ran past its {limit:?} `step_timeout` (config.yaml) and did not yield \
-                     within {GRACE:?} after it"
+                    "it ran past its {limit:?} limit ({source}) and did not yield within \
+                     {GRACE:?} after it"
                 ),
-                FAILED,
+                Exit::Failed,
             ),
             Blocked::Signal(signal) => (
                 format!(
                     "{} arrived and the step did not yield within {GRACE:?}",
                     signal.name()
                 ),
-                i32::from(signal.exit_code()),
+                signal.exit(),
             ),
         };
+        let name = &running.step.name;
         let message = format!(
-            "step `{}` on {} blocked its thread: {why}. Stopping the workers and exiting; \
-             the state keeps the last completed step, so the next run resumes at `{}`. \
+            "step `{name}` on {} blocked its thread: {why}. Stopping the workers and exiting; \
+             the state keeps the last completed step, so the next run resumes at `{name}`. \
              An async step must not block (use tokio::time::sleep, \
              tokio::task::spawn_blocking or async I/O)",
-            step.name, step.worker, step.name
+            running.step.worker,
         );
-        Some((message, code))
+        Some(Ending {
+            message,
+            exit,
+            step: Some((running.step.clone(), now.duration_since(running.since))),
+        })
     }
 }
 
@@ -220,8 +250,8 @@ impl RunningStep {
         {
             return Some(Blocked::Signal(signal));
         }
-        let limit = self.limit?;
-        (now >= self.since + limit + GRACE).then_some(Blocked::Timeout(limit))
+        let (limit, source) = self.limit?;
+        (now >= self.since + limit + GRACE).then_some(Blocked::Timeout(limit, source))
     }
 }
 
@@ -232,14 +262,22 @@ fn lock(watched: &Mutex<Watched>) -> std::sync::MutexGuard<'_, Watched> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::harness::events::testing::Collect;
+
+    fn step_id() -> StepId {
+        StepId {
+            name: "work".to_owned(),
+            round: 2,
+            worker: "worker2".to_owned(),
+        }
+    }
 
     fn step(limit: Option<Duration>, since: Instant) -> RunningStep {
         RunningStep {
             id: 1,
-            name: "work".to_owned(),
-            worker: "worker2".to_owned(),
+            step: step_id(),
             since,
-            limit,
+            limit: limit.map(|limit| (limit, "its `timeout`")),
         }
     }
 
@@ -255,7 +293,7 @@ mod tests {
         );
         assert_eq!(
             timed.blocked(None, t0 + second + GRACE),
-            Some(Blocked::Timeout(second))
+            Some(Blocked::Timeout(second, "its `timeout`"))
         );
         let untimed = step(None, t0);
         assert_eq!(untimed.blocked(None, t0 + 1000 * second), None);
@@ -274,20 +312,47 @@ mod tests {
     }
 
     #[test]
-    fn the_message_names_the_step_its_worker_and_the_cause() {
+    fn a_timeout_names_the_attempts_own_limit_and_where_it_was_set() {
+        let t0 = Instant::now();
+        let watched = Watched {
+            started: 1,
+            step: Some(step(Some(Duration::from_secs(5)), t0)),
+            signal: None,
+        };
+        assert!(watched.blocked(t0 + Duration::from_secs(6)).is_none());
+        let ending = watched.blocked(t0 + Duration::from_secs(7)).unwrap();
+        assert_eq!(ending.exit, Exit::Failed);
+        assert_eq!(
+            ending.message,
+            "step `work` on worker2 blocked its thread: it ran past its 5s limit (its `timeout`) \
+             and did not yield within 2s after it. Stopping the workers and exiting; the state \
+             keeps the last completed step, so the next run resumes at `work`. An async step \
+             must not block (use tokio::time::sleep, tokio::task::spawn_blocking or async I/O)"
+        );
+        assert_eq!(
+            ending.step,
+            Some((step_id(), Duration::from_secs(7))),
+            "the blocked step is the one reported as failed"
+        );
+    }
+
+    #[test]
+    fn a_signal_ends_a_blocked_step_or_an_idle_run_with_the_signals_exit() {
         let t0 = Instant::now();
         let watched = Watched {
             started: 1,
             step: Some(step(None, t0)),
             signal: Some((TerminationSignal::Interrupt, t0)),
         };
-        let (message, code) = watched.blocked(t0 + GRACE).unwrap();
-        assert_eq!(code, 130);
-        assert!(
-            message.starts_with("step `work` on worker2 blocked its thread: SIGINT arrived"),
-            "{message}"
+        let ending = watched.blocked(t0 + GRACE).unwrap();
+        assert_eq!(ending.exit, Exit::Interrupted);
+        assert_eq!(
+            ending.message,
+            "step `work` on worker2 blocked its thread: SIGINT arrived and the step did not yield \
+             within 2s. Stopping the workers and exiting; the state keeps the last completed \
+             step, so the next run resumes at `work`. An async step must not block (use \
+             tokio::time::sleep, tokio::task::spawn_blocking or async I/O)"
         );
-        assert!(message.contains("resumes at `work`"), "{message}");
         let idle = Watched {
             step: None,
             ..watched
@@ -296,11 +361,13 @@ mod tests {
             idle.blocked(t0 + STOP_LIMIT.saturating_sub(TICK)).is_none(),
             "without a step, the run has longer to stop"
         );
-        let (message, code) = idle.blocked(t0 + STOP_LIMIT).unwrap();
-        assert_eq!(code, 130);
-        assert!(
-            message.starts_with("the run did not stop within 30s after SIGINT"),
-            "{message}"
+        let ending = idle.blocked(t0 + STOP_LIMIT).unwrap();
+        assert_eq!(ending.exit, Exit::Interrupted);
+        assert_eq!(ending.step, None);
+        assert_eq!(
+            ending.message,
+            "the run did not stop within 30s after SIGINT: something outside the steps \
+             (a `post_load` hook?) blocked its thread; exiting"
         );
         let quiet = Watched {
             signal: None,
@@ -315,15 +382,26 @@ mod tests {
     #[tokio::test]
     async fn a_finished_step_is_forgotten_and_a_late_guard_keeps_the_newer_step() {
         let (tx, _rx) = watch::channel(None);
-        let watchdog = Watchdog::start(tx).expect("the watchdog starts");
-        let first = watchdog.step_started("a", "worker1", None);
-        let second = watchdog.step_started("b", "worker1", None);
+        let events = Events::new(Box::new(Collect::default()));
+        let watchdog = Watchdog::start(tx, events).expect("the watchdog starts");
+        let (a, b) = (
+            StepId {
+                name: "a".to_owned(),
+                ..step_id()
+            },
+            StepId {
+                name: "b".to_owned(),
+                ..step_id()
+            },
+        );
+        let first = watchdog.step_started(&a, None);
+        let second = watchdog.step_started(&b, None);
         drop(first);
         assert_eq!(
             lock(&watchdog.watched)
                 .step
                 .as_ref()
-                .map(|s| s.name.clone()),
+                .map(|s| s.step.name.clone()),
             Some("b".to_owned())
         );
         drop(second);

@@ -44,8 +44,8 @@ struct RunningWorker {
     /// The leader's pid, which is also its process group id.
     pgid: u32,
     log: Arc<WorkerLog>,
-    /// `Some(status)` once the leader exited, e.g. `status 1`.
-    exit: watch::Receiver<Option<String>>,
+    /// `Some(exit)` once the leader exited.
+    exit: watch::Receiver<Option<WorkerExit>>,
     stopped: bool,
 }
 
@@ -54,8 +54,8 @@ struct RunningWorker {
 pub(crate) struct WorkerExited {
     /// The worker's name.
     pub(crate) name: String,
-    /// How it ended: `status 1`, `signal 9 SIGKILL`.
-    pub(crate) status: String,
+    /// How it ended.
+    pub(crate) status: WorkerExit,
     /// Its last output lines, prefixed.
     pub(crate) tail: Vec<String>,
 }
@@ -73,6 +73,37 @@ impl fmt::Display for WorkerExited {
 }
 
 impl std::error::Error for WorkerExited {}
+
+/// How a worker process ended: an exit code or a signal number (neither
+/// when the status could not be read). Shown as `status 1` or
+/// `signal 9 SIGKILL`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WorkerExit {
+    pub(crate) code: Option<i32>,
+    pub(crate) signal: Option<i32>,
+}
+
+impl From<ExitStatus> for WorkerExit {
+    fn from(status: ExitStatus) -> Self {
+        Self {
+            code: status.code(),
+            signal: status.signal(),
+        }
+    }
+}
+
+impl fmt::Display for WorkerExit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.code, self.signal) {
+            (Some(code), _) => write!(f, "status {code}"),
+            (None, Some(number)) => match Signal::try_from(number) {
+                Ok(signal) => write!(f, "signal {number} {}", signal.as_str()),
+                Err(_) => write!(f, "signal {number}"),
+            },
+            (None, None) => f.write_str("status unknown"),
+        }
+    }
+}
 
 impl Fleet {
     /// Starts every worker at once and waits until all are ready. On any
@@ -169,11 +200,11 @@ impl Fleet {
 
     /// [`Fleet::shutdown`], then how each worker ended, in start order:
     /// its name and `status 0`, `signal 15 SIGTERM`, … (`None` if unknown).
-    pub(crate) async fn shutdown_with_exits(mut self) -> Vec<(String, Option<String>)> {
+    pub(crate) async fn shutdown_with_exits(mut self) -> Vec<(String, Option<WorkerExit>)> {
         self.stop_all().await;
         self.workers
             .iter()
-            .map(|worker| (worker.name.clone(), worker.exit.borrow().clone()))
+            .map(|worker| (worker.name.clone(), *worker.exit.borrow()))
             .collect()
     }
 
@@ -258,10 +289,7 @@ fn launch(hub: &Arc<LogHub>, index: usize, spec: &LaunchSpec) -> anyhow::Result<
     }
     let (exit_sender, exit) = watch::channel(None);
     tokio::spawn(async move {
-        let status = match child.wait().await {
-            Ok(status) => describe_status(status),
-            Err(error) => format!("status unknown: {error}"),
-        };
+        let status = child.wait().await.map(WorkerExit::from).unwrap_or_default();
         exit_sender.send_replace(Some(status));
     });
     Ok(RunningWorker {
@@ -278,7 +306,7 @@ impl RunningWorker {
     async fn wait_ready(&self, probe: Probe, spec: &LaunchSpec) -> anyhow::Result<()> {
         enum Outcome {
             Ready,
-            Exited(String),
+            Exited(WorkerExit),
             TimedOut,
         }
         let mut last = String::from("no attempt finished");
@@ -312,25 +340,11 @@ impl RunningWorker {
     }
 
     /// Resolves with the exit status once the leader process exited.
-    async fn exited(&self) -> String {
+    async fn exited(&self) -> WorkerExit {
         let mut exit = self.exit.clone();
         match exit.wait_for(Option::is_some).await {
-            Ok(status) => status.clone().unwrap_or_default(),
-            Err(_) => String::from("status unknown"),
+            Ok(status) => status.unwrap_or_default(),
+            Err(_) => WorkerExit::default(),
         }
-    }
-}
-
-/// `status 1`, or `signal 9 SIGKILL`.
-fn describe_status(status: ExitStatus) -> String {
-    if let Some(code) = status.code() {
-        format!("status {code}")
-    } else if let Some(number) = status.signal() {
-        match Signal::try_from(number) {
-            Ok(signal) => format!("signal {number} {}", signal.as_str()),
-            Err(_) => format!("signal {number}"),
-        }
-    } else {
-        format!("{status}")
     }
 }

@@ -18,8 +18,8 @@ mod spawn;
 #[cfg(test)]
 mod tests;
 
-// `fleet::WorkerExited` (what `Fleet::any_exit` returns) is re-exported once the harness names it.
 pub use fleet::Fleet;
+pub(crate) use fleet::WorkerExit;
 pub(crate) use guard::{spawn_guarded, stop_guarded};
 pub(crate) use logs::LineFilter;
 pub use logs::LogMode;

@@ -14,11 +14,11 @@ pub(crate) enum TerminationSignal {
 }
 
 impl TerminationSignal {
-    /// The conventional exit code of a process ended by this signal (128 + number).
-    pub(crate) fn exit_code(self) -> u8 {
+    /// How a run stopped by this signal exits (128 + the signal's number).
+    pub(crate) fn exit(self) -> crate::Exit {
         match self {
-            Self::Interrupt => 130,
-            Self::Terminate => 143,
+            Self::Interrupt => crate::Exit::Interrupted,
+            Self::Terminate => crate::Exit::Terminated,
         }
     }
 

@@ -62,7 +62,7 @@ async fn a_worker_killed_mid_run_resolves_any_exit_with_signal_and_output() {
         .expect("no exit seen");
     assert_is_error(&exited);
     assert_eq!(exited.name, "worker2");
-    assert_eq!(exited.status, "signal 9 SIGKILL");
+    assert_eq!(exited.status.to_string(), "signal 9 SIGKILL");
     let text = exited.to_string();
     assert!(
         text.starts_with("worker2 exited (signal 9 SIGKILL)\n  last output of worker2:"),
@@ -97,7 +97,7 @@ async fn a_worker_crashing_on_a_request_reports_its_exit_status() {
             .await
             .expect("no exit seen")
     };
-    assert_eq!(exited.status, "status 3");
+    assert_eq!(exited.status.to_string(), "status 3");
     assert!(
         exited
             .tail

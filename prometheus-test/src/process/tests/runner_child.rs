@@ -42,7 +42,7 @@ async fn child_runner() {
     println!("{READY_LINE}");
     let signal = stop.await;
     fleet.shutdown().await;
-    std::process::exit(i32::from(signal.exit_code()));
+    std::process::exit(i32::from(signal.exit().code()));
 }
 
 struct ChildRunner {

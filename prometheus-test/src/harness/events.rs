@@ -1,0 +1,274 @@
+//! What a run does, as typed events, and the [`Writer`]s that show them.
+//!
+//! The session emits events in the order things happen and formats nothing;
+//! every output (the libtest lines, the notes on stderr, the live progress
+//! line, the run record behind the HTML and `JUnit` reports and the failure
+//! excerpt) is a [`Writer`] on this one stream, listed in
+//! [`writers`](super::writers). Writers are combined with [`Tee`] and tested
+//! alone by feeding them events.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::Exit;
+use crate::process::WorkerExit;
+use crate::record::model::Exchange;
+use crate::record::shared::SharedRecorder;
+
+/// One thing that happened during a run.
+#[derive(Debug, Clone)]
+pub(crate) enum Event {
+    /// A line for the person running the suite: a warning, an error before
+    /// the first step, where the run resumes.
+    Note(String),
+    /// `--list`: the selected steps' test names.
+    Listed(Vec<String>),
+    /// The run's recorder, shared with the runner's HTTP handle: the record
+    /// behind the reports, once setup has built the runner.
+    Recording {
+        recorder: Arc<SharedRecorder>,
+        /// The suite's `data_dir`, where `report.html` goes.
+        data_dir: PathBuf,
+    },
+    /// The workers are up and the plan is known; the first step comes next.
+    RunStarted(RunStarted),
+    /// Every worker answered.
+    WorkersReady(WorkersReady),
+    /// A worker started (its process, or an external worker was reached).
+    WorkerStarted { worker: String },
+    /// A worker's process ended, with its status.
+    WorkerExited { worker: String, exit: WorkerExit },
+    /// The first step of a round starts.
+    RoundStarted { round: u32 },
+    /// A step starts.
+    StepStarted(StepId),
+    /// An attempt of a step with `retries` failed; it runs again after `delay`.
+    AttemptFailed(AttemptFailed),
+    /// A step ended, with what the workers printed while it ran.
+    StepFinished(StepFinished),
+    /// An HTTP exchange a step made through `runner.http()`, redacted.
+    Exchange { step: StepId, exchange: Exchange },
+    /// The run itself failed between two steps (its state cannot be saved).
+    RunError(String),
+    /// An HTML report was written there.
+    ReportWritten(PathBuf),
+    /// The run ends with this exit; nothing follows.
+    RunFinished(Exit),
+}
+
+/// A step of one round: its name (with `[worker]` for an instance of a
+/// multi-worker step), the round and the worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StepId {
+    /// The libtest name (the function's path, `[worker]` suffix included).
+    pub(crate) name: String,
+    pub(crate) round: u32,
+    pub(crate) worker: String,
+}
+
+/// The plan of a run about to play.
+#[derive(Debug, Clone)]
+pub(crate) struct RunStarted {
+    /// The step executions the plan holds.
+    pub(crate) executions: usize,
+    /// The steps the selection leaves out.
+    pub(crate) filtered_out: usize,
+    /// Where a resumed run starts (round and the step it resumes at),
+    /// `None` for a fresh run.
+    pub(crate) resumed: Option<(u32, Option<String>)>,
+    /// Every step's test name in plan (`order`) order.
+    #[expect(dead_code, reason = "the report's grid will follow it")]
+    pub(crate) step_order: Vec<String>,
+}
+
+/// The workers are up.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WorkersReady {
+    pub(crate) workers: usize,
+    pub(crate) elapsed: Duration,
+    /// The step executions and the rounds they span.
+    pub(crate) executions: usize,
+    pub(crate) rounds: Vec<u32>,
+}
+
+/// A failed attempt of a step that runs again.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AttemptFailed {
+    pub(crate) step: StepId,
+    /// The failed attempt's number, from 1.
+    pub(crate) attempt: u32,
+    /// How many attempts the step may take.
+    pub(crate) total: u32,
+    pub(crate) error: String,
+    pub(crate) delay: Duration,
+}
+
+/// How one step execution ended.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StepFinished {
+    pub(crate) step: StepId,
+    pub(crate) verdict: Verdict,
+    pub(crate) elapsed: Duration,
+    /// The worker lines captured while the step ran (`[worker1] text`,
+    /// `[worker1 ERR] text`), already redacted.
+    pub(crate) logs: Vec<String>,
+}
+
+/// How one step execution ended, as reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Passed, at its `attempts`-th attempt (1 unless the step has `retries`).
+    Passed {
+        attempts: u32,
+    },
+    Skipped(String),
+    Failed {
+        message: String,
+    },
+}
+
+impl Verdict {
+    pub(crate) fn is_failure(&self) -> bool {
+        matches!(self, Self::Failed { .. })
+    }
+}
+
+/// How writers show measured times: as measured, or all zero (tests that
+/// compare whole outputs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Clock {
+    #[default]
+    Real,
+    Frozen,
+}
+
+impl Clock {
+    /// The time to show for `measured`.
+    pub(crate) fn show(self, measured: Duration) -> Duration {
+        match self {
+            Self::Real => measured,
+            Self::Frozen => Duration::ZERO,
+        }
+    }
+}
+
+/// An output of the run: it sees every event, in order.
+pub(crate) trait Writer: Send {
+    /// Shows or keeps what `event` says.
+    fn handle(&mut self, event: &Event);
+}
+
+/// Several writers as one, each seeing every event in list order.
+#[derive(Default)]
+pub(crate) struct Tee(pub(crate) Vec<Box<dyn Writer>>);
+
+impl Writer for Tee {
+    fn handle(&mut self, event: &Event) {
+        for writer in &mut self.0 {
+            writer.handle(event);
+        }
+    }
+}
+
+/// The run's event stream: a cheap handle that every part of the run (and
+/// the watchdog thread) emits on.
+#[derive(Clone)]
+pub(crate) struct Events(Arc<Mutex<Box<dyn Writer>>>);
+
+impl Events {
+    pub(crate) fn new(writer: Box<dyn Writer>) -> Self {
+        Self(Arc::new(Mutex::new(writer)))
+    }
+
+    /// Hands `event` to the writers.
+    pub(crate) fn emit(&self, event: &Event) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .handle(event);
+    }
+
+    /// A [`Event::Note`].
+    pub(crate) fn note(&self, text: impl Into<String>) {
+        self.emit(&Event::Note(text.into()));
+    }
+}
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Events")
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Feeding writers in tests.
+
+    use super::{Event, Writer};
+    use std::sync::{Arc, Mutex};
+
+    /// An output that tests read back (shared, `Send`).
+    #[derive(Clone, Default)]
+    pub(crate) struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Sink {
+        pub(crate) fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).expect("the output is UTF-8")
+        }
+    }
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Keeps every event it sees.
+    #[derive(Clone, Default)]
+    pub(crate) struct Collect(pub(crate) Arc<Mutex<Vec<Event>>>);
+
+    impl Writer for Collect {
+        fn handle(&mut self, event: &Event) {
+            self.0.lock().unwrap().push(event.clone());
+        }
+    }
+
+    /// Feeds `events` to `writer` in order.
+    pub(crate) fn feed(writer: &mut dyn Writer, events: &[Event]) {
+        for event in events {
+            writer.handle(event);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::Collect;
+    use super::*;
+
+    #[test]
+    fn a_tee_hands_every_event_to_each_writer_in_order() {
+        let (first, second) = (Collect::default(), Collect::default());
+        let events = Events::new(Box::new(Tee(vec![
+            Box::new(first.clone()),
+            Box::new(second.clone()),
+        ])));
+        events.note("one");
+        events.emit(&Event::RoundStarted { round: 2 });
+        for seen in [first, second] {
+            let seen = seen.0.lock().unwrap();
+            assert!(
+                matches!(
+                    seen.as_slice(),
+                    [Event::Note(text), Event::RoundStarted { round: 2 }] if text == "one"
+                ),
+                "{seen:?}"
+            );
+        }
+    }
+}

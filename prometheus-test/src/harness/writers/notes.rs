@@ -1,0 +1,205 @@
+//! Notes for the person running the suite, one `prometheus-test: …` line
+//! each, kept apart from the libtest output (stderr by default).
+
+use std::fmt::Write as _;
+
+use super::super::events::{AttemptFailed, Clock, Event, StepId, Verdict, WorkersReady, Writer};
+use crate::Exit;
+
+/// Prints notes, warnings, retries and run errors; with `--format json`
+/// (whose stdout holds JSON lines only) also the reports' paths.
+pub(crate) struct Notes {
+    out: Box<dyn std::io::Write + Send>,
+    json: bool,
+    clock: Clock,
+    /// The step that failed, for the closing line of a failed run.
+    failed: Option<StepId>,
+}
+
+impl Notes {
+    pub(crate) fn new(out: Box<dyn std::io::Write + Send>, json: bool, clock: Clock) -> Self {
+        Self {
+            out,
+            json,
+            clock,
+            failed: None,
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        let _ = writeln!(self.out, "prometheus-test: {text}");
+        let _ = self.out.flush();
+    }
+}
+
+impl Writer for Notes {
+    fn handle(&mut self, event: &Event) {
+        match event {
+            Event::Note(text) => self.line(text),
+            Event::WorkersReady(ready) => self.line(&ready_line(ready, self.clock)),
+            Event::AttemptFailed(failed) => self.line(&retry_line(failed)),
+            Event::StepFinished(finished) => match finished.verdict {
+                Verdict::Passed { attempts } if attempts > 1 => self.line(&format!(
+                    "step `{}` passed after {attempts} attempts",
+                    finished.step.name
+                )),
+                Verdict::Failed { .. } => self.failed = Some(finished.step.clone()),
+                _ => {}
+            },
+            Event::RunFinished(Exit::Failed) => {
+                if let Some(step) = self.failed.take() {
+                    self.line(&format!(
+                        "the next run resumes at round {} `{}`; to start over, run with `--reset` \
+                         (`cargo test --test <suite> -- --reset`)",
+                        step.round, step.name
+                    ));
+                }
+            }
+            Event::RunError(message) => self.line(&format!("error: {message}")),
+            Event::ReportWritten(path) if self.json => {
+                self.line(&format!("report: {}", path.display()));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `3 workers ready in 0.12s; 12 steps to play in rounds 1 to 3`.
+fn ready_line(ready: &WorkersReady, clock: Clock) -> String {
+    let mut line = format!(
+        "{} ready in {:.2}s; {} to play",
+        counted(ready.workers, "worker"),
+        clock.show(ready.elapsed).as_secs_f64(),
+        counted(ready.executions, "step"),
+    );
+    match ready.rounds.as_slice() {
+        [] => {}
+        [round] => {
+            let _ = write!(line, " in round {round}");
+        }
+        [first, .., last] => {
+            let _ = write!(line, " in rounds {first} to {last}");
+        }
+    }
+    line
+}
+
+fn retry_line(failed: &AttemptFailed) -> String {
+    let delay = match failed.delay {
+        std::time::Duration::ZERO => String::new(),
+        delay => format!(" in {delay:?}"),
+    };
+    format!(
+        "step `{}` attempt {} of {} failed: {}; retrying{delay}",
+        failed.step.name, failed.attempt, failed.total, failed.error
+    )
+}
+
+/// `1 step`, `2 steps`.
+pub(crate) fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::harness::events::StepFinished;
+    use crate::harness::events::testing::{Sink, feed};
+
+    fn id(name: &str, round: u32) -> StepId {
+        StepId {
+            name: name.to_owned(),
+            round,
+            worker: "worker1".to_owned(),
+        }
+    }
+
+    fn finished(name: &str, round: u32, verdict: Verdict) -> Event {
+        Event::StepFinished(StepFinished {
+            step: id(name, round),
+            verdict,
+            elapsed: Duration::from_millis(5),
+            logs: Vec::new(),
+        })
+    }
+
+    fn notes(json: bool, events: &[Event]) -> String {
+        let sink = Sink::default();
+        feed(
+            &mut Notes::new(Box::new(sink.clone()), json, Clock::Real),
+            events,
+        );
+        sink.text()
+    }
+
+    #[test]
+    fn notes_say_what_the_run_does_and_where_a_failed_run_resumes() {
+        let events = [
+            Event::Note("warning: x".to_owned()),
+            Event::WorkersReady(WorkersReady {
+                workers: 1,
+                elapsed: Duration::from_millis(120),
+                executions: 1,
+                rounds: vec![2],
+            }),
+            Event::AttemptFailed(AttemptFailed {
+                step: id("steps::task", 2),
+                attempt: 1,
+                total: 3,
+                error: "not yet".to_owned(),
+                delay: Duration::from_millis(500),
+            }),
+            finished("steps::task", 2, Verdict::Passed { attempts: 2 }),
+            finished(
+                "steps::audit",
+                2,
+                Verdict::Failed {
+                    message: "m".into(),
+                },
+            ),
+            Event::RunError("cannot save".to_owned()),
+            Event::ReportWritten("/d/report.html".into()),
+            Event::RunFinished(Exit::Failed),
+        ];
+        assert_eq!(
+            notes(false, &events),
+            "prometheus-test: warning: x\n\
+             prometheus-test: 1 worker ready in 0.12s; 1 step to play in round 2\n\
+             prometheus-test: step `steps::task` attempt 1 of 3 failed: not yet; retrying in 500ms\n\
+             prometheus-test: step `steps::task` passed after 2 attempts\n\
+             prometheus-test: error: cannot save\n\
+             prometheus-test: the next run resumes at round 2 `steps::audit`; to start over, run \
+             with `--reset` (`cargo test --test <suite> -- --reset`)\n"
+        );
+    }
+
+    #[test]
+    fn json_runs_name_their_reports_here_and_passed_runs_say_nothing_more() {
+        let ready = Event::WorkersReady(WorkersReady {
+            workers: 3,
+            elapsed: Duration::from_secs(2),
+            executions: 12,
+            rounds: vec![1, 2, 3],
+        });
+        let events = [
+            ready,
+            Event::ReportWritten("/d/report.html".into()),
+            Event::RunFinished(Exit::Passed),
+        ];
+        assert_eq!(
+            notes(true, &events),
+            "prometheus-test: 3 workers ready in 2.00s; 12 steps to play in rounds 1 to 3\n\
+             prometheus-test: report: /d/report.html\n"
+        );
+        assert_eq!(
+            notes(false, &events),
+            "prometheus-test: 3 workers ready in 2.00s; 12 steps to play in rounds 1 to 3\n"
+        );
+    }
+}

@@ -1,0 +1,216 @@
+//! The run record behind the HTML and `JUnit` reports, and the failure
+//! excerpt: a stage in front of the other writers. It feeds each event into
+//! the run's [`Recorder`](crate::record::recorder::Recorder), then passes it
+//! on; a failed step's message reaches the writers after it redacted, with
+//! the step's last exchanges and log lines under it, and each exchange the
+//! step made is passed on as an [`Event::Exchange`] before the step's end.
+//! When the run finishes it writes the reports.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::super::events::{Event, StepFinished, StepId, Verdict, Writer};
+use crate::record::excerpt::{ExcerptLimits, failure_excerpt};
+use crate::record::model::{Outcome, RunStart, Stream, WorkerEventKind};
+use crate::record::shared::SharedRecorder;
+
+/// Where the HTML report goes besides `--report`: `data_dir/report.html`.
+pub(crate) const DEFAULT_REPORT_FILE: &str = "report.html";
+
+/// Where the reports of a finished run go.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReportPaths {
+    /// `--report PATH`, written besides `data_dir/report.html`.
+    pub(crate) html: Option<PathBuf>,
+    /// `--junit PATH`.
+    pub(crate) junit: Option<PathBuf>,
+}
+
+/// The recording stage, passing every event on to `next`.
+pub(crate) struct Record<W> {
+    paths: ReportPaths,
+    recorder: Option<Arc<SharedRecorder>>,
+    /// `data_dir`, learned with the recorder.
+    data_dir: Option<PathBuf>,
+    next: W,
+}
+
+impl<W: Writer> Record<W> {
+    pub(crate) fn new(paths: ReportPaths, next: W) -> Self {
+        Self {
+            paths,
+            recorder: None,
+            data_dir: None,
+            next,
+        }
+    }
+
+    fn with<R>(
+        &self,
+        f: impl FnOnce(&mut crate::record::recorder::Recorder, u64) -> R,
+    ) -> Option<R> {
+        let recorder = self.recorder.as_ref()?;
+        let at = recorder.now_ms();
+        recorder.with(|r| f(r, at))
+    }
+
+    fn step_finished(&mut self, finished: &StepFinished) {
+        let outcome = match &finished.verdict {
+            Verdict::Passed { .. } => Outcome::Passed,
+            Verdict::Skipped(reason) => Outcome::Skipped {
+                reason: reason.clone(),
+            },
+            Verdict::Failed { message } => Outcome::Failed {
+                message: message.clone(),
+            },
+        };
+        let recorded = self
+            .with(|r, at| {
+                for line in &finished.logs {
+                    let (worker, stream, text) = split_captured(line);
+                    r.worker_log(worker, stream, at, text);
+                }
+                r.finish_step(outcome, at);
+                r.record()
+                    .rounds
+                    .last()
+                    .and_then(|round| round.steps.last())
+                    .cloned()
+            })
+            .flatten();
+        let Some(step) = recorded else {
+            self.next.handle(&Event::StepFinished(finished.clone()));
+            return;
+        };
+        for exchange in &step.exchanges {
+            self.next.handle(&Event::Exchange {
+                step: finished.step.clone(),
+                exchange: exchange.clone(),
+            });
+        }
+        let mut shown = finished.clone();
+        if let (Verdict::Failed { message }, Outcome::Failed { message: redacted }) =
+            (&mut shown.verdict, &step.outcome)
+        {
+            let excerpt = failure_excerpt(&step, ExcerptLimits::default());
+            *message = if excerpt.is_empty() {
+                redacted.clone()
+            } else {
+                format!("{redacted}\n\n{}", excerpt.trim_end())
+            };
+        }
+        self.next.handle(&Event::StepFinished(shown));
+    }
+
+    /// Writes the reports of the finished run: the HTML report to
+    /// `data_dir/report.html` and to `--report`; the `JUnit` XML to
+    /// `--junit`. A report that cannot be written is a note, not a failed run.
+    fn write_reports(&mut self) {
+        let Some(record) = self.recorder.as_ref().and_then(|r| r.take()) else {
+            return;
+        };
+        if let Some(path) = self.paths.junit.clone() {
+            let text = crate::record::junit::render(&record);
+            if let Err(note) = write(&path, &text, "JUnit report") {
+                self.next.handle(&Event::Note(note));
+            }
+        }
+        let page = crate::record::html::render(&record);
+        let default = self.data_dir.as_ref().map(|d| d.join(DEFAULT_REPORT_FILE));
+        for path in default.into_iter().chain(self.paths.html.clone()) {
+            match write(&path, &page, "HTML report") {
+                Ok(()) => {
+                    let shown = std::path::absolute(&path).unwrap_or(path);
+                    self.next.handle(&Event::ReportWritten(shown));
+                }
+                Err(note) => self.next.handle(&Event::Note(note)),
+            }
+        }
+    }
+}
+
+impl<W: Writer> Writer for Record<W> {
+    fn handle(&mut self, event: &Event) {
+        match event {
+            Event::Recording { recorder, data_dir } => {
+                self.recorder = Some(recorder.clone());
+                self.data_dir = Some(data_dir.clone());
+            }
+            Event::RunStarted(run) => {
+                let start = match &run.resumed {
+                    None => RunStart::Fresh,
+                    Some((round, step)) => RunStart::Resumed {
+                        round: *round,
+                        step: step.clone(),
+                    },
+                };
+                self.with(|r, _| r.set_start(start));
+            }
+            Event::WorkerStarted { worker } => {
+                self.with(|r, at| r.worker_event(worker, at, WorkerEventKind::Started));
+            }
+            Event::WorkerExited { worker, exit } => {
+                let kind = WorkerEventKind::Exited {
+                    code: exit.code,
+                    signal: exit.signal,
+                };
+                self.with(|r, at| r.worker_event(worker, at, kind));
+            }
+            Event::RoundStarted { round } => {
+                self.with(|r, _| r.begin_round(*round));
+            }
+            Event::StepStarted(StepId { name, worker, .. }) => {
+                self.with(|r, at| r.begin_step(name, worker, at));
+            }
+            Event::StepFinished(finished) => return self.step_finished(finished),
+            Event::RunFinished(_) => self.write_reports(),
+            _ => {}
+        }
+        self.next.handle(event);
+    }
+}
+
+/// `[worker1] text` / `[worker1 ERR] text` as the fleet captures them.
+fn split_captured(line: &str) -> (&str, Stream, &str) {
+    let Some(rest) = line.strip_prefix('[') else {
+        return ("", Stream::Stdout, line);
+    };
+    let Some((tag, text)) = rest.split_once("] ") else {
+        return ("", Stream::Stdout, line);
+    };
+    match tag.strip_suffix(" ERR") {
+        Some(name) => (name, Stream::Stderr, text),
+        None => (tag, Stream::Stdout, text),
+    }
+}
+
+/// Writes `text` to `path`, creating its folder; the note to show when it cannot.
+fn write(path: &Path, text: &str, what: &str) -> Result<(), String> {
+    let cannot =
+        |err: std::io::Error| format!("cannot write the {what} to {}: {err}", path.display());
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(cannot)?;
+    }
+    std::fs::write(path, text).map_err(cannot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captured_lines_split_into_worker_stream_and_text() {
+        assert_eq!(
+            split_captured("[worker1] up"),
+            ("worker1", Stream::Stdout, "up")
+        );
+        assert_eq!(
+            split_captured("[worker2 ERR] boom] x"),
+            ("worker2", Stream::Stderr, "boom] x")
+        );
+        assert_eq!(
+            split_captured("[... 3 earlier lines not kept]"),
+            ("", Stream::Stdout, "[... 3 earlier lines not kept]")
+        );
+    }
+}
