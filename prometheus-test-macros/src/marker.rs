@@ -38,14 +38,4 @@ pub(crate) mod tests {
         let out = compact(&marker_test(&Ident::new("submit", Span::call_site())));
         assert_eq!(out, marker("submit"));
     }
-
-    #[test]
-    fn message_names_the_fix() {
-        assert_eq!(
-            NEEDS_HARNESS_FALSE,
-            "prometheus-test steps run only in a `harness = false` [[test]] target, and this \
-             one uses the default test harness, so no step ran: add `harness = false` to its \
-             [[test]] entry in Cargo.toml"
-        );
-    }
 }

@@ -69,13 +69,15 @@ Plays the suite's steps in order; a FILTER runs the steps whose names contain it
 Options of this harness:
     --reset             Start a fresh run: re-import the fixtures, forget the saved state
     --junit PATH        Also write a JUnit XML report to PATH
-    --report PATH       Write the HTML report to PATH instead of data_dir/report.html
+    --report PATH       Also write the HTML report to PATH (data_dir/report.html is
+                        always written)
 
 libtest's options:
     --exact             Match filters against whole step names
     --skip FILTER       Leave out the steps that FILTER matches (repeatable)
     --list              List the steps and exit
     --nocapture         Stream worker output live instead of capturing it per step
+                        (also --no-capture)
     --format pretty|terse|json
                         Output format (-q is terse)
     -q, --quiet         One character per step
@@ -89,6 +91,7 @@ Accepted and without effect (steps run one at a time, in order): --include-ignor
 ";
 
 /// Flags without a value.
+#[derive(Clone, Copy)]
 enum Switch {
     Exact,
     Ignored,
@@ -101,6 +104,7 @@ enum Switch {
 }
 
 /// Flags that take a value.
+#[derive(Clone, Copy)]
 enum Valued {
     Skip,
     Format,
@@ -112,39 +116,52 @@ enum Valued {
     Logfile,
 }
 
+/// Every flag without a value the parser accepts (each is in [`USAGE`]).
+const SWITCHES: &[(&str, Switch)] = &[
+    ("--exact", Switch::Exact),
+    ("--ignored", Switch::Ignored),
+    ("--list", Switch::List),
+    ("--nocapture", Switch::Nocapture),
+    ("--no-capture", Switch::Nocapture),
+    ("-q", Switch::Quiet),
+    ("--quiet", Switch::Quiet),
+    ("--reset", Switch::Reset),
+    ("-h", Switch::Help),
+    ("--help", Switch::Help),
+    ("--include-ignored", Switch::NoEffect),
+    ("--test", Switch::NoEffect),
+    ("--bench", Switch::NoEffect),
+    ("--show-output", Switch::NoEffect),
+    ("--report-time", Switch::NoEffect),
+    ("--ensure-time", Switch::NoEffect),
+    ("--exclude-should-panic", Switch::NoEffect),
+    ("--force-run-in-process", Switch::NoEffect),
+];
+
+/// Every flag with a value the parser accepts (each is in [`USAGE`]).
+const VALUED: &[(&str, Valued)] = &[
+    ("--skip", Valued::Skip),
+    ("--format", Valued::Format),
+    ("--junit", Valued::Junit),
+    ("--report", Valued::Report),
+    ("--test-threads", Valued::TestThreads),
+    ("--color", Valued::Color),
+    ("-Z", Valued::Unstable),
+    ("--logfile", Valued::Logfile),
+];
+
 fn switch(name: &str) -> Option<Switch> {
-    Some(match name {
-        "--exact" => Switch::Exact,
-        "--ignored" => Switch::Ignored,
-        "--list" => Switch::List,
-        "--nocapture" | "--no-capture" => Switch::Nocapture,
-        "-q" | "--quiet" => Switch::Quiet,
-        "--reset" => Switch::Reset,
-        "-h" | "--help" => Switch::Help,
-        "--include-ignored"
-        | "--test"
-        | "--bench"
-        | "--show-output"
-        | "--report-time"
-        | "--ensure-time"
-        | "--exclude-should-panic"
-        | "--force-run-in-process" => Switch::NoEffect,
-        _ => return None,
-    })
+    SWITCHES
+        .iter()
+        .find(|(flag, _)| *flag == name)
+        .map(|(_, switch)| *switch)
 }
 
 fn valued(name: &str) -> Option<Valued> {
-    Some(match name {
-        "--skip" => Valued::Skip,
-        "--format" => Valued::Format,
-        "--junit" => Valued::Junit,
-        "--report" => Valued::Report,
-        "--test-threads" => Valued::TestThreads,
-        "--color" => Valued::Color,
-        "-Z" => Valued::Unstable,
-        "--logfile" => Valued::Logfile,
-        _ => return None,
-    })
+    VALUED
+        .iter()
+        .find(|(flag, _)| *flag == name)
+        .map(|(_, valued)| *valued)
 }
 
 /// Reads `args` (the program name first). The error is one line naming the
@@ -392,37 +409,15 @@ mod tests {
 
     #[test]
     fn the_usage_names_every_flag_the_parser_accepts() {
-        for flag in [
-            "--exact",
-            "--ignored",
-            "--list",
-            "--nocapture",
-            "-q",
-            "--quiet",
-            "--reset",
-            "--help",
-            "--include-ignored",
-            "--test",
-            "--bench",
-            "--show-output",
-            "--report-time",
-            "--ensure-time",
-            "--exclude-should-panic",
-            "--force-run-in-process",
-            "--skip",
-            "--format",
-            "--junit",
-            "--report",
-            "--test-threads",
-            "--color",
-            "-Z",
-            "--logfile",
-        ] {
-            assert!(
-                switch(flag).is_some() || valued(flag).is_some(),
-                "{flag} is not parsed"
-            );
-            assert!(USAGE.contains(flag), "{flag} is not in the usage");
+        let flags = SWITCHES
+            .iter()
+            .map(|(flag, _)| *flag)
+            .chain(VALUED.iter().map(|(flag, _)| *flag));
+        for flag in flags {
+            let listed = USAGE
+                .split(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')'))
+                .any(|word| word == flag);
+            assert!(listed, "{flag} is parsed but not in the usage");
         }
     }
 }

@@ -149,30 +149,23 @@ mod tests {
     }
 
     #[test]
-    fn accepts_what_ides_and_cargo_send() {
-        let control = parse(&[
-            "steps::task::worker_task",
-            "--exact",
-            "--nocapture",
-            "--include-ignored",
-        ]);
-        assert_eq!(control.args.filters, ["steps::task::worker_task"]);
-        assert!(control.args.exact && control.nocapture && !control.reset);
-        let rustrover = parse(&[
-            "--format=json",
-            "-Z",
-            "unstable-options",
-            "--show-output",
-            "name",
-        ]);
-        assert_eq!(rustrover.format(), Format::Json);
-        assert_eq!(
-            parse(&["-q", "--test-threads", "1"]).format(),
-            Format::Terse
-        );
-        assert_eq!(
+    fn the_format_is_formats_else_terse_with_quiet_else_pretty() {
+        let formats = [
+            parse(&[]).format(),
+            parse(&["-q"]).format(),
+            parse(&["-q", "--format", "json"]).format(),
+            parse(&["--format=pretty", "--quiet"]).format(),
             parse(&["--list", "--format", "terse"]).format(),
-            Format::Terse
+        ];
+        assert_eq!(
+            formats,
+            [
+                Format::Pretty,
+                Format::Terse,
+                Format::Json,
+                Format::Pretty,
+                Format::Terse
+            ]
         );
     }
 

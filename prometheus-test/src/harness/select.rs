@@ -106,9 +106,10 @@ fn matches(exact: bool, pattern: &str, name: &str) -> bool {
             })
 }
 
-/// Up to three names nearest to `filter` by edit distance, nearest first
-/// (ties in run order); a multi-worker step is offered once, by its
-/// function path, unless the filter names a worker.
+/// Up to three names nearest to `filter`: names that contain it first
+/// (`ledger` finds `steps::distribution::ledger_is_consistent` before any
+/// near miss), then by edit distance, ties in run order; a multi-worker step
+/// is offered once, by its function path, unless the filter names a worker.
 fn closest<'a>(filter: &str, names: &'a [String]) -> Vec<&'a str> {
     let mut candidates: Vec<&str> = Vec::new();
     for name in names {
@@ -121,16 +122,19 @@ fn closest<'a>(filter: &str, names: &'a [String]) -> Vec<&'a str> {
             candidates.push(shown);
         }
     }
-    let mut ranked: Vec<(usize, usize, &str)> = candidates
+    let mut ranked: Vec<(bool, usize, usize, &str)> = candidates
         .into_iter()
         .enumerate()
-        .map(|(index, name)| (distance(filter, name), index, name))
+        .map(|(index, name)| {
+            let contains = name.contains(filter);
+            (!contains, distance(filter, name), index, name)
+        })
         .collect();
     ranked.sort_unstable();
     ranked
         .into_iter()
         .take(3)
-        .map(|(_, _, name)| name)
+        .map(|(_, _, _, name)| name)
         .collect()
 }
 
@@ -251,6 +255,21 @@ mod tests {
             )
         );
         assert_eq!(warning(&["task"]), None, "it matches");
+        let ledger = [
+            "steps::a::leader".to_owned(),
+            "steps::b::ledge".to_owned(),
+            "steps::c::lender".to_owned(),
+            "steps::distribution::ledger_is_consistent".to_owned(),
+        ];
+        assert_eq!(
+            Selection::unmatched_filters(&command_line(&["ledger", "--exact"]), &ledger),
+            [
+                "warning: no step is named exactly `ledger`, so nothing ran; the closest step \
+              names: `steps::distribution::ledger_is_consistent`, `steps::b::ledge`, \
+              `steps::a::leader`"
+            ],
+            "a name holding the filter comes first, however long it is"
+        );
         assert_eq!(warning(&[]), None, "no filter");
         assert_eq!(
             warning(&["nothing", "--ignored"]),

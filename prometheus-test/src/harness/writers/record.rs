@@ -214,3 +214,101 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod stage_tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::Exit;
+    use crate::harness::events::RunStarted;
+    use crate::harness::events::testing::{Collect, feed};
+    use crate::record::redact::Redactor;
+
+    fn id() -> StepId {
+        StepId {
+            name: "steps::audit".to_owned(),
+            round: 2,
+            worker: "worker2".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_failure_reaches_the_writers_redacted_with_its_excerpt_and_the_reports_are_written() {
+        let data = tempfile::tempdir().unwrap();
+        let mut redactor = Redactor::new();
+        redactor.secret("env API_TOKEN", "tok-1234567890");
+        let recorder = Arc::new(SharedRecorder::new(
+            "task-1",
+            &[("worker2".to_owned(), None)],
+            redactor,
+        ));
+        let next = Collect::default();
+        let junit = data.path().join("out/junit.xml");
+        let mut stage = Record::new(
+            ReportPaths {
+                html: None,
+                junit: Some(junit.clone()),
+            },
+            next.clone(),
+        );
+        feed(
+            &mut stage,
+            &[
+                Event::Recording {
+                    recorder,
+                    data_dir: data.path().to_path_buf(),
+                },
+                Event::RunStarted(RunStarted {
+                    executions: 1,
+                    filtered_out: 0,
+                    resumed: None,
+                    step_order: vec!["steps::audit".to_owned()],
+                }),
+                Event::RoundStarted { round: 2 },
+                Event::StepStarted(id()),
+                Event::StepFinished(StepFinished {
+                    step: id(),
+                    verdict: Verdict::Failed {
+                        message: "the server said tok-1234567890 is wrong".to_owned(),
+                    },
+                    elapsed: Duration::from_millis(3),
+                    logs: vec!["[worker2 ERR] boom".to_owned()],
+                }),
+                Event::RunFinished(Exit::Failed),
+            ],
+        );
+        let seen = next.0.lock().unwrap();
+        let failure = seen.iter().find_map(|event| match event {
+            Event::StepFinished(finished) => Some(finished.verdict.clone()),
+            _ => None,
+        });
+        assert_eq!(
+            failure,
+            Some(Verdict::Failed {
+                message: "the server said [redacted: env API_TOKEN] is wrong\n\n  \
+                          worker2 log (1 lines):\n    err| boom"
+                    .to_owned()
+            })
+        );
+        let report = data.path().join(DEFAULT_REPORT_FILE);
+        let written: Vec<&Path> = seen
+            .iter()
+            .filter_map(|event| match event {
+                Event::ReportWritten(path) => Some(path.as_path()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(written, [std::path::absolute(&report).unwrap()]);
+        assert!(matches!(
+            seen.last(),
+            Some(Event::RunFinished(Exit::Failed))
+        ));
+        let html = std::fs::read_to_string(&report).unwrap();
+        assert!(
+            !html.contains("tok-1234567890"),
+            "the report holds the secret"
+        );
+        assert!(std::fs::read_to_string(junit).unwrap().starts_with("<?xml"));
+    }
+}
