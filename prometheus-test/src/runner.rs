@@ -119,7 +119,12 @@ impl Runner {
             "data_dir" => Some("runner.data_dir()"),
             _ => None,
         };
-        if let Some(accessor) = accessor {
+        if let Some(round) = self.state().earlier_round_holding(key) {
+            format!(
+                "; round {round} stored it with `runner.set`, which keeps a value for its own \
+                 round only: store it with `runner.set_global` to read it in later rounds"
+            )
+        } else if let Some(accessor) = accessor {
             format!("; `{first}` is a config.yaml key: read it with `{accessor}`")
         } else if Config::is_framework_key(first) {
             format!("; `{first}` is a config.yaml setting of the framework, not run data")
@@ -387,6 +392,23 @@ mod tests {
             "the value at `count` has an unexpected type"
         );
         assert_eq!(runner.get::<u32>("count").unwrap(), 3);
+    }
+
+    #[test]
+    fn a_round_value_asked_for_in_a_later_round_names_set_global() {
+        let dir = tempfile::tempdir().unwrap();
+        let runner = runner(dir.path(), 2);
+        runner.set("pr_urls.worker1", "round one").unwrap();
+        runner.state().next_round().unwrap();
+        assert_eq!(
+            runner
+                .get::<String>("pr_urls.worker1")
+                .unwrap_err()
+                .to_string(),
+            "no value at `pr_urls.worker1` in round 2 or in the global state; round 1 stored it \
+             with `runner.set`, which keeps a value for its own round only: store it with \
+             `runner.set_global` to read it in later rounds"
+        );
     }
 
     #[test]

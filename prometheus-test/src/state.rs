@@ -162,6 +162,18 @@ impl State {
             .cloned()
     }
 
+    /// The latest earlier round whose data holds `key` (a value stored with
+    /// `runner.set`, which later rounds do not see).
+    pub(crate) fn earlier_round_holding(&self, key: &str) -> Option<u32> {
+        (1..self.doc.current_round).rev().find(|round| {
+            self.doc
+                .rounds
+                .get(&round.to_string())
+                .and_then(|r| lookup(r, key))
+                .is_some_and(|v| !v.is_null())
+        })
+    }
+
     /// Stores `value` at `key` (dot paths create nested objects) and saves.
     pub(crate) fn set(&mut self, scope: Scope, key: &str, value: Value) -> anyhow::Result<()> {
         if key.is_empty() || key.split('.').any(str::is_empty) {
