@@ -476,7 +476,7 @@ fn rounds_come_from_the_fixtures_and_a_resumed_run_finds_its_data() {
     let stderr = text(&failed.stderr);
     assert_eq!(failed.status.code(), Some(101), "{stderr}");
     assert!(
-        stderr.contains("3 round(s) from the `todos` collection"),
+        stderr.contains("3 rounds from the `todos` collection"),
         "{stderr}"
     );
     assert!(stderr.contains("imported 2 documents"), "{stderr}");
@@ -668,16 +668,29 @@ fn a_step_that_blocks_its_thread_is_stopped_at_its_timeout_and_resumes() {
     configure(&suite, "step_timeout: 1");
     let started = Instant::now();
     let out = suite.run(&[], &[("CONTRACT_BLOCK", "work:1")]);
-    let stderr = text(&out.stderr);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(101), "{stderr}");
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "stopped by the watchdog, not by the step's end"
     );
     assert!(
-        stderr.contains(
-            "step `work` on worker2 blocked its thread: it ran past its 1s `step_timeout`"
+        stdout.contains(
+            "\n---- steps::task::work [round 1] ----\nError: step `work` on worker2 blocked its thread: it ran \
+             past its 1s limit (config.yaml `step_timeout`) and did not yield within 2s after it."
         ),
+        "the step is reported as failed: {stdout}"
+    );
+    assert!(
+        stdout.contains("\ntest result: FAILED. 1 passed; 1 failed; 0 ignored;"),
+        "the summary is printed: {stdout}"
+    );
+    assert!(
+        suite.dir.path().join("data/report.html").is_file(),
+        "the HTML report is written"
+    );
+    assert!(
+        stderr.contains("prometheus-test: the next run resumes at round 1 `steps::task::work`"),
         "{stderr}"
     );
     assert_eq!(suite.state()["last_completed_step"], "ping");
@@ -696,14 +709,14 @@ fn sigterm_and_sigint_stop_a_step_that_blocks_its_thread() {
         suite.wait_for_log_line("1:work");
         kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal).unwrap();
         let output = common::wait(child, Duration::from_secs(20));
-        let stderr = text(&output.stderr);
+        let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
         assert_eq!(output.status.code(), Some(code), "{signal}: {stderr}");
         assert!(
-            stderr.contains(&format!(
-                "step `work` on worker2 blocked its thread: {} arrived",
+            stdout.contains(&format!(
+                "Error: step `work` on worker2 blocked its thread: {} arrived",
                 signal.as_str()
             )),
-            "{stderr}"
+            "{stdout}"
         );
         suite.assert_no_leftovers();
         assert_eq!(suite.state()["last_completed_step"], "ping");

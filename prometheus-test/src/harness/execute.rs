@@ -106,7 +106,7 @@ async fn attempt_until_done(
     let total = step.retries.saturating_add(1);
     let limit = time_limit(step, cx.runner);
     loop {
-        let watched = cx.interrupts.step_started(id, limit);
+        let watched = cx.interrupts.step_started(id, &step.name, limit);
         let outcome = Outcome::from_result(run_step(step, cx.runner, limit).await);
         drop(watched);
         let Outcome::Failed(err) = &outcome else {

@@ -46,9 +46,14 @@ impl Interrupts {
     /// Tells the watchdog which attempt of a step runs until the returned
     /// guard is dropped, and its time limit: a step that blocks its thread
     /// past the limit or a signal ends the run (see [`Watchdog`]).
-    pub(super) fn step_started(&self, step: &StepId, limit: TimeLimit) -> Option<StepWatch> {
+    pub(super) fn step_started(
+        &self,
+        step: &StepId,
+        name: &str,
+        limit: TimeLimit,
+    ) -> Option<StepWatch> {
         self.watchdog
             .as_ref()
-            .map(|watchdog| watchdog.step_started(step, limit))
+            .map(|watchdog| watchdog.step_started(step, name, limit))
     }
 }

@@ -51,6 +51,8 @@ struct Watched {
 struct RunningStep {
     id: u64,
     step: StepId,
+    /// The step's name in the state file and its messages.
+    name: String,
     since: Instant,
     limit: TimeLimit,
 }
@@ -124,13 +126,14 @@ impl Watchdog {
 
     /// Tells the watchdog that an attempt of `step` runs from now, with its
     /// time limit.
-    pub(super) fn step_started(&self, step: &StepId, limit: TimeLimit) -> StepWatch {
+    pub(super) fn step_started(&self, step: &StepId, name: &str, limit: TimeLimit) -> StepWatch {
         let mut watched = lock(&self.watched);
         watched.started += 1;
         let id = watched.started;
         watched.step = Some(RunningStep {
             id,
             step: step.clone(),
+            name: name.to_owned(),
             since: Instant::now(),
             limit,
         });
@@ -223,7 +226,7 @@ impl Watched {
                 signal.exit(),
             ),
         };
-        let name = &running.step.name;
+        let name = &running.name;
         let message = format!(
             "step `{name}` on {} blocked its thread: {why}. Stopping the workers and exiting; \
              the state keeps the last completed step, so the next run resumes at `{name}`. \
@@ -276,6 +279,7 @@ mod tests {
         RunningStep {
             id: 1,
             step: step_id(),
+            name: "work".to_owned(),
             since,
             limit: limit.map(|limit| (limit, "its `timeout`")),
         }
@@ -394,14 +398,14 @@ mod tests {
                 ..step_id()
             },
         );
-        let first = watchdog.step_started(&a, None);
-        let second = watchdog.step_started(&b, None);
+        let first = watchdog.step_started(&a, "a", None);
+        let second = watchdog.step_started(&b, "b", None);
         drop(first);
         assert_eq!(
             lock(&watchdog.watched)
                 .step
                 .as_ref()
-                .map(|s| s.step.name.clone()),
+                .map(|s| s.name.clone()),
             Some("b".to_owned())
         );
         drop(second);
