@@ -1,0 +1,15 @@
+//! Whole runs in this process through the public [`Suite`] entry: a real
+//! config.yaml, workers.json and state file in a temporary folder, steps
+//! built here, the exit, the libtest output and the notes compared whole
+//! (with a frozen clock, so every measured time shows as zero). Signals,
+//! leftover processes and steps that block their thread (which the watchdog
+//! ends with `std::process::exit`) are covered by the process-level contract
+//! tests.
+//!
+//! [`Suite`]: prometheus_test::Suite
+
+mod rounds;
+mod setup_failures;
+mod support;
+mod timeouts;
+mod venv;
