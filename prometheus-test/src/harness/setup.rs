@@ -258,11 +258,12 @@ async fn resume(
     if let Some(db) = db {
         mongo::check_required(db, &config.mongodb, &config.task_id).await?;
     }
+    let round = state.current_round();
     events.note(match state.last_completed_step() {
-        Some(step) => format!(
-            "resuming round {} after step `{step}`",
-            state.current_round()
-        ),
+        Some(_) if position.done >= step_names.len() => {
+            format!("resuming at round {} (round {round} is done)", round + 1)
+        }
+        Some(step) => format!("resuming round {round} after step `{step}`"),
         None => format!("resuming round {} at its first step", state.current_round()),
     });
     Ok(Some((state, rounds)))

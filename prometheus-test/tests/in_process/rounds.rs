@@ -153,13 +153,15 @@ Plays the suite's steps in order; a FILTER runs the steps whose names contain it
 Options of this harness:
     --reset             Start a fresh run: re-import the fixtures, forget the saved state
     --junit PATH        Also write a JUnit XML report to PATH
-    --report PATH       Write the HTML report to PATH instead of data_dir/report.html
+    --report PATH       Also write the HTML report to PATH (data_dir/report.html is
+                        always written)
 
 libtest's options:
     --exact             Match filters against whole step names
     --skip FILTER       Leave out the steps that FILTER matches (repeatable)
     --list              List the steps and exit
     --nocapture         Stream worker output live instead of capturing it per step
+                        (also --no-capture)
     --format pretty|terse|json
                         Output format (-q is terse)
     -q, --quiet         One character per step

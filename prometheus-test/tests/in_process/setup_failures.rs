@@ -267,7 +267,7 @@ fn a_second_run_fails_at_once_while_a_run_holds_the_lock_and_list_needs_no_lock(
              test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\
              \nreport: DIR/data/report.html\n",
             [
-                "prometheus-test: resuming round 1 after step `hold`\n",
+                "prometheus-test: resuming at round 2 (round 1 is done)\n",
                 WORKER1_KEYS,
                 "prometheus-test: 1 worker ready in 0.00s; 3 steps to play in round 2\n"
             ]
