@@ -11,11 +11,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::mongo::RawMongoSettings;
+use super::poll::{PollSettings, RawPollSettings, poll_settings};
 use super::seconds::positive_seconds;
 use super::text::{read_text, strip_bom};
 use super::typos::likely_meant;
 use super::{MongoSettings, Overrides, Problems};
-use crate::poll::{PollSettings, RawPollSettings, poll_settings};
 
 /// The keys config.yaml understands; any other key is kept as an extra value.
 const KNOWN_KEYS: &[&str] = &[
