@@ -3,15 +3,18 @@
 
 mod dotenv;
 mod env;
+mod located;
 mod mongo;
 mod names;
 mod overrides;
 mod poll;
 mod problems;
 mod python;
+mod reader;
 mod seconds;
 mod suite;
 mod text;
+mod typed;
 mod typos;
 mod workers;
 

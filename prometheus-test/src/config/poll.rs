@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
-use serde::Deserialize;
+use super::reader::Reader;
+use super::typed::SECONDS;
 
-use super::seconds::positive_seconds;
+/// The keys of the `poll` section.
+const KEYS: &[&str] = &["interval", "max_interval", "deadline"];
 
 /// The pauses and deadline of a poll: the defaults of every poll, config.yaml's
 /// `poll` section, or one call's overrides.
@@ -30,86 +31,73 @@ impl Default for PollSettings {
     }
 }
 
-/// config.yaml's `poll` section, as written (seconds).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawPollSettings {
-    interval: Option<f64>,
-    max_interval: Option<f64>,
-    deadline: Option<f64>,
+/// config.yaml's `poll` section: each key in seconds, falling back to its
+/// default; problems go to `reader`.
+pub(super) fn poll_settings(reader: &mut Reader<'_>) -> PollSettings {
+    reader.section(&["poll"], KEYS);
+    let interval = reader.read(&["poll", "interval"], &SECONDS);
+    let max_interval = reader.read(&["poll", "max_interval"], &SECONDS);
+    let deadline = reader.read(&["poll", "deadline"], &SECONDS);
+    resolve(interval, max_interval, deadline).unwrap_or_else(|conflict| {
+        reader.problem(&["poll", "max_interval"], conflict);
+        PollSettings::default()
+    })
 }
 
-impl RawPollSettings {
-    /// The settings, each key falling back to its default; a key that is not
-    /// a positive number of seconds is an error naming it.
-    fn resolve(&self) -> anyhow::Result<PollSettings> {
-        let defaults = PollSettings::default();
-        let read = |key: &str, secs: Option<f64>, default: Duration| match secs {
-            None => Ok(default),
-            Some(secs) => positive_seconds(&format!("poll.{key}"), Some(secs), &secs),
-        };
-        let interval = read("interval", self.interval, defaults.interval)?;
-        let max_interval = read("max_interval", self.max_interval, defaults.max_interval)?;
-        // A key left to its default gives way to the other, as `every` and
-        // `max_every` do; two keys that are given must agree.
-        let settings = PollSettings {
-            interval: if self.interval.is_none() {
-                interval.min(max_interval)
-            } else {
-                interval
-            },
-            max_interval: if self.max_interval.is_none() {
-                max_interval.max(interval)
-            } else {
-                max_interval
-            },
-            deadline: read("deadline", self.deadline, defaults.deadline)?,
-        };
-        if settings.max_interval < settings.interval {
-            anyhow::bail!(
-                "`poll.max_interval` ({:?}) must not be shorter than `poll.interval` ({:?})",
-                settings.max_interval,
-                settings.interval
-            );
-        }
-        Ok(settings)
+/// The settings from the keys given. A key left to its default gives way to
+/// the other, as `every` and `max_every` do; two keys that are given must agree.
+fn resolve(
+    interval: Option<Duration>,
+    max_interval: Option<Duration>,
+    deadline: Option<Duration>,
+) -> Result<PollSettings, String> {
+    let defaults = PollSettings::default();
+    let settings = PollSettings {
+        interval: interval.unwrap_or(defaults.interval.min(max_interval.unwrap_or(Duration::MAX))),
+        max_interval: max_interval
+            .unwrap_or(defaults.max_interval.max(interval.unwrap_or_default())),
+        deadline: deadline.unwrap_or(defaults.deadline),
+    };
+    if settings.max_interval < settings.interval {
+        return Err(format!(
+            "`poll.max_interval` ({:?}) must not be shorter than `poll.interval` ({:?})",
+            settings.max_interval, settings.interval
+        ));
     }
-}
-
-/// config.yaml's `poll` section (defaults when absent); errors name `at`.
-pub(super) fn poll_settings(
-    raw: Option<RawPollSettings>,
-    at: &str,
-) -> anyhow::Result<PollSettings> {
-    raw.unwrap_or_default()
-        .resolve()
-        .with_context(|| at.to_owned())
+    Ok(settings)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const MS: fn(u64) -> Option<Duration> = |ms| Some(Duration::from_millis(ms));
+
     #[test]
-    fn config_settings_fall_back_to_defaults_and_are_checked() {
-        let raw: RawPollSettings = serde_json::from_str(r#"{"deadline": 5}"#).unwrap();
+    fn keys_fall_back_to_defaults_that_give_way_and_given_keys_must_agree() {
+        assert_eq!(resolve(None, None, None), Ok(PollSettings::default()));
         assert_eq!(
-            raw.resolve().unwrap(),
+            resolve(None, None, MS(5_000)).unwrap(),
             PollSettings {
                 deadline: Duration::from_secs(5),
                 ..PollSettings::default()
             }
         );
-        let raw: RawPollSettings = serde_json::from_str(r#"{"interval": 0}"#).unwrap();
         assert_eq!(
-            raw.resolve().unwrap_err().to_string(),
-            "`poll.interval` must be a positive number of seconds, found 0"
+            resolve(None, MS(5), None).unwrap().interval,
+            Duration::from_millis(5),
+            "a default shortest pause gives way to a shorter longest pause"
         );
-        let raw: RawPollSettings =
-            serde_json::from_str(r#"{"interval": 2, "max_interval": 1}"#).unwrap();
         assert_eq!(
-            raw.resolve().unwrap_err().to_string(),
-            "`poll.max_interval` (1s) must not be shorter than `poll.interval` (2s)"
+            resolve(MS(2_000), None, None).unwrap().max_interval,
+            Duration::from_secs(2),
+            "a default longest pause gives way to a longer shortest pause"
+        );
+        assert_eq!(
+            resolve(MS(2_000), MS(1_000), None),
+            Err(
+                "`poll.max_interval` (1s) must not be shorter than `poll.interval` (2s)".to_owned()
+            )
         );
     }
 }
