@@ -37,6 +37,9 @@ const KNOWN_KEYS: &[&str] = &[
     "poll",
 ];
 
+/// How messages name config.yaml's `step_timeout` when the file set it.
+const STEP_TIMEOUT_IN_FILE: &str = "config.yaml `step_timeout`";
+
 /// The suite's configuration, read from config.yaml.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -58,6 +61,8 @@ pub(crate) struct Config {
     pub(crate) health_path: Option<String>,
     pub(crate) start_timeout: Duration,
     pub(crate) step_timeout: Option<Duration>,
+    /// Where `step_timeout` came from, for [`Config::step_timeout_source`].
+    step_timeout_source: String,
     /// `http_keep_alive`: reuse idle connections in `runner.http()` (off by
     /// default; see `http_client`).
     pub(crate) http_keep_alive: bool,
@@ -144,6 +149,9 @@ impl Config {
         let health_path = reader.read(&["health_path"], &URL_PATH);
         let start_timeout = reader.read(&["start_timeout"], &SECONDS);
         let step_timeout = reader.read(&["step_timeout"], &SECONDS);
+        let step_timeout_source = reader
+            .override_of(&["step_timeout"])
+            .map_or_else(|| STEP_TIMEOUT_IN_FILE.to_owned(), |var| format!("`{var}`"));
         let http_keep_alive = reader.read(&["http_keep_alive"], &FLAG);
         let poll = poll_settings(&mut reader);
         let counts_rounds = reader.value(&["max_rounds"]).is_none();
@@ -171,6 +179,7 @@ impl Config {
             health_path,
             start_timeout: start_timeout.unwrap_or(Duration::from_secs(30)),
             step_timeout,
+            step_timeout_source,
             http_keep_alive: http_keep_alive.unwrap_or(false),
             mongodb,
             mongodb_configured,
@@ -185,6 +194,13 @@ impl Config {
     /// Whether the run needs MongoDB: collections to seed, or rounds to count.
     pub(crate) fn needs_mongodb(&self) -> bool {
         self.mongodb_configured || self.max_rounds.is_none()
+    }
+
+    /// Where `step_timeout` came from, for a message about a step that ran
+    /// past it: "config.yaml `step_timeout`", or the override variable in
+    /// backticks ("`PROMETHEUS_TEST_SET_STEP_TIMEOUT`").
+    pub(crate) fn step_timeout_source(&self) -> &str {
+        &self.step_timeout_source
     }
 }
 
@@ -449,6 +465,23 @@ mongodb:
                  documents and derives generated keys)"
             )
         );
+    }
+
+    #[test]
+    fn the_step_timeout_names_where_it_came_from() {
+        let text = "task_id: t\nmax_rounds: 1\nstep_timeout: 5\n";
+        assert_eq!(
+            parse(text).unwrap().step_timeout_source(),
+            "config.yaml `step_timeout`"
+        );
+        let overridden = parse_with(text, &[("PROMETHEUS_TEST_SET_STEP_TIMEOUT", "2")]).unwrap();
+        assert_eq!(overridden.step_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(
+            overridden.step_timeout_source(),
+            "`PROMETHEUS_TEST_SET_STEP_TIMEOUT`"
+        );
+        let other = parse_with(text, &[("PROMETHEUS_TEST_SET_START_TIMEOUT", "2")]).unwrap();
+        assert_eq!(other.step_timeout_source(), "config.yaml `step_timeout`");
     }
 
     #[test]

@@ -154,7 +154,7 @@ async fn run_step(step: &StepInstance, runner: &Runner) -> anyhow::Result<()> {
     let running = AssertUnwindSafe((step.run)(runner, worker)).catch_unwind();
     let limit = match (step.timeout, runner.config().step_timeout) {
         (Some(limit), _) => Some((limit, "its `timeout`")),
-        (None, Some(limit)) => Some((limit, "config.yaml `step_timeout`")),
+        (None, Some(limit)) => Some((limit, runner.config().step_timeout_source())),
         (None, None) => None,
     };
     let finished = match limit {
