@@ -105,6 +105,10 @@ impl Config {
         text: &str,
         overrides: &Overrides,
     ) -> anyhow::Result<Self> {
+        // A relative path (`PROMETHEUS_TEST_CONFIG=config.yaml`) is taken
+        // from the working directory, whose parent is then the project.
+        let config_file = &std::path::absolute(config_file)
+            .with_context(|| format!("{}: cannot resolve the path", config_file.display()))?;
         let shown = config_file.display().to_string();
         let text = strip_bom(text).unwrap_or(text);
         let tree: serde_yaml_ng::Value =
@@ -165,7 +169,7 @@ impl Config {
         }
         problems.into_result(())?;
         Ok(Self {
-            file: config_file.to_path_buf(),
+            file: config_file.clone(),
             task_id,
             base_port: base_port.unwrap_or(5000),
             max_rounds,
@@ -330,6 +334,27 @@ mod tests {
         assert_eq!(config.workers_config, Path::new("/p/tests/w.json"));
         let absolute = parse("task_id: t\nmax_rounds: 1\ndata_dir: /abs/data\n").unwrap();
         assert_eq!(absolute.data_dir, Path::new("/abs/data"));
+    }
+
+    #[test]
+    fn a_relative_config_path_starts_from_the_working_directory() {
+        let cwd = std::env::current_dir().unwrap();
+        let config =
+            Config::parse(Path::new("config.yaml"), "task_id: t\nmax_rounds: 1\n").unwrap();
+        assert_eq!(
+            (config.file, config.tests_dir, config.project_dir),
+            (
+                cwd.join("config.yaml"),
+                cwd.clone(),
+                cwd.parent().unwrap().to_path_buf()
+            )
+        );
+        let nested =
+            Config::parse(Path::new("tests/e2e.yaml"), "task_id: t\nmax_rounds: 1\n").unwrap();
+        assert_eq!(
+            (nested.tests_dir, nested.project_dir, nested.data_dir),
+            (cwd.join("tests"), cwd.clone(), cwd.join("tests/data"))
+        );
     }
 
     #[test]
