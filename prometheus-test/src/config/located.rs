@@ -1,8 +1,9 @@
-//! The line of config.yaml a key is written on, for messages about its value.
+//! Where and how config.yaml writes a key: the line it is on, for messages
+//! about its value, and the text of a scalar value as written.
 //!
-//! The parsed tree keeps no positions, so the text is read again and the
-//! parser itself says where the key is: the walk fails on purpose at the
-//! wanted key, and the parser's error carries its line.
+//! The parsed tree keeps neither, so the text is read again by the parser
+//! itself: to find a line, the walk fails on purpose at the wanted key and
+//! the parser's error carries its position.
 
 use std::fmt;
 
@@ -17,53 +18,88 @@ pub(super) fn line_of(text: &str, path: &[&str]) -> Option<usize> {
     if path.is_empty() {
         return None;
     }
-    let error = Seek(path)
-        .deserialize(serde_yaml_ng::Deserializer::from_str(text))
-        .err()?;
+    let error = Seek {
+        path,
+        want: Want::Line,
+    }
+    .deserialize(serde_yaml_ng::Deserializer::from_str(text))
+    .err()?;
     if !error.to_string().contains(STOP) {
         return None;
     }
     error.location().map(|location| location.line())
 }
 
+/// The scalar value at `path` in the YAML `text` as written (`1.10` for
+/// `task_id: 1.10`, which reads as the number 1.1), if it is written there.
+pub(super) fn written_scalar(text: &str, path: &[&str]) -> Option<String> {
+    Seek {
+        path,
+        want: Want::Text,
+    }
+    .deserialize(serde_yaml_ng::Deserializer::from_str(text))
+    .ok()
+    .flatten()
+}
+
+/// What a walk is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// The line of the key: stop there.
+    Line,
+    /// The text of its value.
+    Text,
+}
+
 /// Walks down to the key at the end of its path.
-struct Seek<'p>(&'p [&'p str]);
+struct Seek<'p> {
+    path: &'p [&'p str],
+    want: Want,
+}
 
 impl<'de> DeserializeSeed<'de> for Seek<'_> {
-    type Value = ();
+    type Value = Option<String>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for Seek<'_> {
-    type Value = ();
+    type Value = Option<String>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a mapping")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let Some((wanted, rest)) = self.0.split_first() else {
-            return Ok(());
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let Some((wanted, rest)) = self.path.split_first() else {
+            return Ok(None);
         };
         let last = rest.is_empty();
-        while let Some(matched) = map.next_key_seed(Key { wanted, last })? {
-            if matched {
-                return map.next_value_seed(Seek(rest));
+        let stop = last && self.want == Want::Line;
+        let mut found = None;
+        while let Some(matched) = map.next_key_seed(Key { wanted, stop })? {
+            if !matched {
+                map.next_value::<IgnoredAny>()?;
+            } else if last {
+                found = Some(map.next_value::<String>()?);
+            } else {
+                found = map.next_value_seed(Seek {
+                    path: rest,
+                    want: self.want,
+                })?;
             }
-            map.next_value::<IgnoredAny>()?;
         }
-        Ok(())
+        Ok(found)
     }
 }
 
-/// One key of a mapping: whether it is the wanted one; the wanted last key
-/// of the path stops the walk with an error that carries its position.
+/// One key of a mapping: whether it is the wanted one; with `stop`, the
+/// wanted key stops the walk with an error that carries its position.
 struct Key<'w> {
     wanted: &'w str,
-    last: bool,
+    stop: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Key<'_> {
@@ -83,7 +119,7 @@ impl Visitor<'_> for Key<'_> {
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
         match key == self.wanted {
-            true if self.last => Err(E::custom(STOP)),
+            true if self.stop => Err(E::custom(STOP)),
             matched => Ok(matched),
         }
     }
@@ -140,6 +176,18 @@ poll: {deadline: 5}
         );
         assert_eq!(line(&["quoted"]), Some(9));
         assert_eq!(line(&["poll", "deadline"]), Some(10));
+    }
+
+    #[test]
+    fn scalars_are_read_as_written() {
+        let text = "task_id: 1.10\nother: 0x1F\npoll:\n  deadline: 5\nlist: [1]\n";
+        let written = |path: &[&str]| written_scalar(text, path);
+        assert_eq!(written(&["task_id"]).as_deref(), Some("1.10"));
+        assert_eq!(written(&["other"]).as_deref(), Some("0x1F"));
+        assert_eq!(written(&["poll", "deadline"]).as_deref(), Some("5"));
+        assert_eq!(written(&["list"]), None);
+        assert_eq!(written(&["poll"]), None);
+        assert_eq!(written(&["missing"]), None);
     }
 
     #[test]

@@ -144,6 +144,14 @@ impl Overrides {
             .map(|o| o.source.as_str())
     }
 
+    /// The value of the override of exactly `path`, as written.
+    pub(crate) fn text_at(&self, path: &[&str]) -> Option<&str> {
+        self.items
+            .iter()
+            .find(|o| o.path.iter().eq(path.iter().copied()))
+            .map(|o| o.text.trim())
+    }
+
     /// Writes the overrides into config.yaml's top-level mapping, creating
     /// sections as needed; a key below a value that is not a mapping is a
     /// problem naming the override.
@@ -237,6 +245,8 @@ mod tests {
             Some("PROMETHEUS_TEST_SET_MONGODB__DATABASE")
         );
         assert_eq!(overrides.source_at(&["mongodb"]), None);
+        assert_eq!(overrides.text_at(&["mongodb", "database"]), Some("ci_db"));
+        assert_eq!(overrides.text_at(&["mongodb"]), None);
         assert_eq!(overrides.source_at(&["mongodb", "collections"]), None);
         assert_eq!(
             overrides.source_at(&["max_rounds", "x"]),

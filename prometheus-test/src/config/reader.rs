@@ -6,7 +6,7 @@ use std::fmt::Display;
 
 use serde_yaml_ng::{Mapping, Value};
 
-use super::located::line_of;
+use super::located::{line_of, written_scalar};
 use super::typed::{Kind, found};
 use super::typos::likely_meant;
 use super::{Overrides, Problems};
@@ -52,6 +52,15 @@ impl<'a> Reader<'a> {
     /// The override variable that set the value at `path`, if one did.
     pub(super) fn override_of(&self, path: &[&str]) -> Option<&'a str> {
         self.overrides.source_at(path)
+    }
+
+    /// The scalar at `path` as written, in the override's value or the
+    /// file (`1.10` where the value reads as the number 1.1).
+    pub(super) fn written(&self, path: &[&str]) -> Option<String> {
+        match self.override_of(path) {
+            Some(_) => self.overrides.text_at(path).map(str::to_owned),
+            None => written_scalar(self.text, path),
+        }
     }
 
     /// Where the value at `path` came from: `PROMETHEUS_TEST_SET_… (overriding

@@ -209,9 +209,15 @@ impl Config {
 }
 
 /// `task_id`, which is required: a default would run against another task's
-/// data. A whole number is read as its digits.
+/// data. A number is read as written (`task_id: 1.10` is "1.10").
 fn task_id(reader: &mut Reader<'_>) -> String {
-    match reader.read(&["task_id"], &ID) {
+    let id = reader
+        .read(&["task_id"], &ID)
+        .map(|id| match reader.value(&["task_id"]) {
+            Some(serde_yaml_ng::Value::Number(_)) => reader.written(&["task_id"]).unwrap_or(id),
+            _ => id,
+        });
+    match id {
         Some(id) if id.trim().is_empty() => {
             reader.problem(&["task_id"], "`task_id` must not be empty");
             id
@@ -419,7 +425,7 @@ mongodb:
         let err = parse(text).unwrap_err().to_string();
         let expected = [
             "17 problems:",
-            "line 1: `task_id` must be a string or a whole number, found a list",
+            "line 1: `task_id` must be a string or a number, found a list",
             "line 2: `base_port` must be an integer from 1 to 65535, found 99999",
             "line 3: `max_rounds` must be an integer from 1 to 4294967295, found \"many\"",
             "line 4: `rounds_collection` must be a collection name (a string), found 5",
@@ -454,22 +460,26 @@ mongodb:
     }
 
     #[test]
-    fn a_whole_number_task_id_is_read_as_its_digits() {
+    fn a_numeric_task_id_is_read_as_written() {
+        let id = |written: &str| {
+            parse(&format!("task_id: {written}\nmax_rounds: 1\n"))
+                .unwrap()
+                .task_id
+        };
         assert_eq!(
-            parse("task_id: 1111\nmax_rounds: 1\n").unwrap().task_id,
-            "1111"
+            ["1111", "0042", "1.10", "0x1F", "'2'"].map(id),
+            ["1111", "0042", "1.10", "0x1F", "2"]
         );
-        assert_eq!(
-            parse("task_id: 0042\nmax_rounds: 1\n").unwrap().task_id,
-            "0042"
-        );
-        let overridden = parse_with(
-            "task_id: t\nmax_rounds: 1\n",
-            &[("PROMETHEUS_TEST_SET_TASK_ID", "1111")],
-        )
-        .unwrap();
-        assert_eq!(overridden.task_id, "1111");
-        let rejected: Vec<String> = ["true", "1.5", "{a: 1}"]
+        let overridden = |written: &str| {
+            parse_with(
+                "task_id: t\nmax_rounds: 1\n",
+                &[("PROMETHEUS_TEST_SET_TASK_ID", written)],
+            )
+            .unwrap()
+            .task_id
+        };
+        assert_eq!(["1111", " 1.10 "].map(overridden), ["1111", "1.10"]);
+        let rejected: Vec<String> = ["true", "[1]", "{a: 1}"]
             .iter()
             .map(|id| {
                 parse(&format!("max_rounds: 1\ntask_id: {id}\n"))
@@ -479,8 +489,8 @@ mongodb:
             .collect();
         assert_eq!(
             rejected,
-            ["true", "1.5", "a mapping"].map(|found| format!(
-                "{FILE}: line 2: `task_id` must be a string or a whole number, found {found}"
+            ["true", "a list", "a mapping"].map(|found| format!(
+                "{FILE}: line 2: `task_id` must be a string or a number, found {found}"
             ))
         );
         assert_eq!(

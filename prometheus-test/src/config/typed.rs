@@ -53,13 +53,14 @@ pub(super) const FLAG: Kind<bool> = Kind {
     read: Value::as_bool,
 };
 
-/// An id: text, or a whole number read as its digits (`task_id: 1111` is
-/// the id "1111", as a YAML user expects of an unquoted id).
+/// An id: text, or a number (`task_id: 1111` is the id "1111", as a YAML
+/// user expects of an unquoted id; see `Reader::written` for the digits as
+/// written).
 pub(super) const ID: Kind<String> = Kind {
-    expected: "a string or a whole number",
+    expected: "a string or a number",
     read: |v| match v {
         Value::String(text) => Some(text.clone()),
-        Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        Value::Number(n) => Some(n.to_string()),
         _ => None,
     },
 };
@@ -101,14 +102,15 @@ mod tests {
     }
 
     #[test]
-    fn whole_numbers_are_ids_and_other_numbers_are_not() {
+    fn numbers_are_ids_and_other_scalars_are_not() {
         let id = |text: &str| (ID.read)(&yaml(text));
         assert_eq!(id("1111"), Some("1111".to_owned()));
         assert_eq!(id("-7"), Some("-7".to_owned()));
+        assert_eq!(id("1.5"), Some("1.5".to_owned()));
         assert_eq!(id("todo-task"), Some("todo-task".to_owned()));
         assert_eq!(id("'0042'"), Some("0042".to_owned()));
         assert_eq!(id("0042"), Some("0042".to_owned()), "YAML keeps it text");
-        for not_an_id in ["1.5", "true", "[1]", "{a: 1}", "~"] {
+        for not_an_id in ["true", "[1]", "{a: 1}", "~"] {
             assert_eq!(id(not_an_id), None, "{not_an_id}");
         }
     }
