@@ -87,7 +87,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The value at `path` read as `kind`; `None` when it is absent, or of
-    /// another kind (a problem: "`key` must be <expected>, found <value>").
+    /// another kind (a problem: "`key` must be …, found …").
     pub(super) fn read<T>(&mut self, path: &[&str], kind: &Kind<T>) -> Option<T> {
         let value = self.value(path)?;
         let read = (kind.read)(value);
@@ -106,7 +106,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The mapping at `path`; a value of another kind is a problem
-    /// ("`key` must be <expected>, found <value>").
+    /// ("`key` must be …, found …").
     pub(super) fn mapping(&mut self, path: &[&str], expected: &str) -> Option<&'a Mapping> {
         let value = self.value(path)?;
         if let Value::Mapping(mapping) = value {
