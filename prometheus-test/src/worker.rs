@@ -226,7 +226,7 @@ fn load_named_keys(
     let dirs = [config.tests_dir.as_path(), config.project_dir.as_path()];
     let load = |role: KeyRole, var: &Option<String>| -> anyhow::Result<Option<Keypair>> {
         var.as_deref()
-            .map(|var| keypair_from_variable(role, var, env.get(var), &dirs))
+            .map(|var| keypair_from_variable(vars.key_of(role), var, env.get(var), &dirs))
             .transpose()
     };
     Ok((

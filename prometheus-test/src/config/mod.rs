@@ -3,21 +3,93 @@
 
 mod dotenv;
 mod env;
+mod located;
 mod mongo;
 mod names;
 mod overrides;
+mod poll;
 mod problems;
 mod python;
+mod reader;
 mod seconds;
 mod suite;
 mod text;
+mod typed;
 mod typos;
 mod workers;
 
 pub(crate) use env::EnvMap;
 pub(crate) use mongo::{CollectionSettings, MongoSettings};
 pub(crate) use overrides::Overrides;
+pub(crate) use poll::PollSettings;
 pub(crate) use problems::Problems;
-pub(crate) use seconds::positive_seconds;
 pub(crate) use suite::Config;
 pub(crate) use workers::{EnvSource, KeypairVars, Launch, WorkerSpec, load_workers};
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::{Path, PathBuf};
+
+    /// The `.rs` files of module `name` of the crate (`src/name.rs` and
+    /// everything under `src/name/`).
+    fn files_of(name: &str) -> Vec<PathBuf> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.join(format!("{name}.rs"))];
+        let mut dirs = vec![src.join(name)];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|ext| ext == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        files.retain(|file| file.is_file());
+        files
+    }
+
+    /// The top-level modules the code (not the comments) of module `name`
+    /// names through `crate::`.
+    fn modules_used_by(name: &str) -> BTreeSet<String> {
+        // Spelt in two halves so that this line does not count itself.
+        let needle = ["crate", "::"].concat();
+        let mut used = BTreeSet::new();
+        for file in files_of(name) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for line in text.lines() {
+                let code = line.split("//").next().unwrap_or_default();
+                for (at, _) in code.match_indices(&needle) {
+                    let rest = &code[at + needle.len()..];
+                    let module: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if module != name {
+                        used.insert(module);
+                    }
+                }
+            }
+        }
+        used
+    }
+
+    /// Every other module reads the configuration, so a module `config`
+    /// uses must not use `config` back: the module graph would have a cycle
+    /// (as `config` and `poll` once had).
+    #[test]
+    fn no_module_that_config_uses_uses_config() {
+        let used = modules_used_by("config");
+        assert!(
+            modules_used_by("runner").contains("config"),
+            "the scan finds a module's uses"
+        );
+        let cycles: Vec<&String> = used
+            .iter()
+            .filter(|module| modules_used_by(module).contains("config"))
+            .collect();
+        assert_eq!(cycles, Vec::<&String>::new(), "config uses {used:?}");
+    }
+}

@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde_yaml_ng::Value;
+
+use super::reader::Reader;
+use super::typed::{COUNT, found, string};
 
 /// Which database and collections the suite seeds (config.yaml `mongodb`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -14,24 +17,108 @@ pub(crate) struct MongoSettings {
     pub(crate) collections: BTreeMap<String, CollectionSettings>,
 }
 
-/// The `mongodb` section as written: a missing `database` is reported with
-/// the file's other problems rather than stopping at the first.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawMongoSettings {
-    pub(super) database: Option<String>,
-    #[serde(default)]
-    pub(super) collections: BTreeMap<String, CollectionSettings>,
-}
-
-/// One collection of the `mongodb.collections` map.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One collection of the `mongodb.collections` map. Both keys are optional:
+/// `audits: {}` (or `audits:` alone) names a collection a fresh run only clears.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct CollectionSettings {
     /// Fixture file under `data_dir`: a JSON array or a single object.
-    #[serde(default)]
     pub(crate) data_file: Option<String>,
     /// Documents the collection must hold for this task after import.
-    #[serde(default)]
     pub(crate) required_count: u64,
+}
+
+/// The keys of one collection's settings.
+const COLLECTION_KEYS: &[&str] = &["data_file", "required_count"];
+
+/// The `mongodb` section, and whether config.yaml has one. `database` is
+/// required whenever MongoDB is used: a section is present, or the rounds
+/// are counted (`counts_rounds`). Problems go to `reader`.
+pub(super) fn mongo_settings(
+    reader: &mut Reader<'_>,
+    counts_rounds: bool,
+) -> (MongoSettings, bool) {
+    let configured = reader.value(&["mongodb"]).is_some();
+    let section = reader.section(&["mongodb"], &["database", "collections"]);
+    let database = match reader.read(
+        &["mongodb", "database"],
+        &string("a database name (a string)"),
+    ) {
+        Some(name) if name.trim().is_empty() => {
+            reader.problem(
+                &["mongodb", "database"],
+                "`mongodb.database` must not be empty",
+            );
+            name
+        }
+        Some(name) => name,
+        None => {
+            let written = reader.value(&["mongodb", "database"]).is_some();
+            let needed = (configured && section.is_some()) || (!configured && counts_rounds);
+            if needed && !written {
+                let rounds = if counts_rounds {
+                    " and counts the rounds in"
+                } else {
+                    ""
+                };
+                reader.file_problem(format_args!(
+                    "missing `mongodb.database`: the database the suite seeds{rounds}"
+                ));
+            }
+            String::new()
+        }
+    };
+    let settings = MongoSettings {
+        database,
+        collections: collections(reader),
+    };
+    (settings, configured)
+}
+
+/// `mongodb.collections`: collection name → its settings.
+fn collections(reader: &mut Reader<'_>) -> BTreeMap<String, CollectionSettings> {
+    let mut collections = BTreeMap::new();
+    let path = ["mongodb", "collections"];
+    let expected = "a mapping of collection names to their settings";
+    let Some(section) = reader.mapping(&path, expected) else {
+        return collections;
+    };
+    for (name, value) in section {
+        let Some(name) = name.as_str() else {
+            reader.problem(
+                &path,
+                format_args!("collection names must be strings, found {}", found(name)),
+            );
+            continue;
+        };
+        let path = ["mongodb", "collections", name];
+        let settings = match value {
+            Value::Null => CollectionSettings::default(),
+            Value::Mapping(keys) => {
+                let what = format!("`{}`", path.join("."));
+                reader.unknown_keys(&path, keys, COLLECTION_KEYS, &what);
+                let at = |key| [path[0], path[1], path[2], key];
+                CollectionSettings {
+                    data_file: reader.read(
+                        &at("data_file"),
+                        &string("a file name under `data_dir` (a string)"),
+                    ),
+                    required_count: reader.read(&at("required_count"), &COUNT).unwrap_or(0),
+                }
+            }
+            other => {
+                reader.problem(
+                    &path,
+                    format_args!(
+                        "`{}` must be a mapping with `data_file` and `required_count` (or \
+                         nothing, for a collection a fresh run only clears), found {}",
+                        path.join("."),
+                        found(other)
+                    ),
+                );
+                continue;
+            }
+        };
+        collections.insert(name.to_owned(), settings);
+    }
+    collections
 }

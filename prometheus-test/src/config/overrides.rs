@@ -98,6 +98,7 @@ impl Overrides {
     }
 
     /// Whether there is no override.
+    #[cfg(test)]
     #[must_use]
     pub(crate) fn is_empty(&self) -> bool {
         self.items.is_empty()
@@ -134,14 +135,21 @@ impl Overrides {
             .map(|o| o.source.as_str())
     }
 
-    /// Each override whose key is the top-level `key`, as a one-key mapping
-    /// (for checking its type on its own), with its source.
-    pub(crate) fn top_level(&self) -> impl Iterator<Item = (&str, Value, &str)> {
-        self.items.iter().filter(|o| o.path.len() == 1).map(|o| {
-            let mut one = Mapping::new();
-            one.insert(Value::String(o.path[0].clone()), o.value.clone());
-            (o.path[0].as_str(), Value::Mapping(one), o.source.as_str())
-        })
+    /// The source of the override that set the value at `path`: one of that
+    /// key or of a section holding it.
+    pub(crate) fn source_at(&self, path: &[&str]) -> Option<&str> {
+        self.items
+            .iter()
+            .find(|o| o.path.len() <= path.len() && o.path.iter().zip(path).all(|(a, b)| a == b))
+            .map(|o| o.source.as_str())
+    }
+
+    /// The value of the override of exactly `path`, as written.
+    pub(crate) fn text_at(&self, path: &[&str]) -> Option<&str> {
+        self.items
+            .iter()
+            .find(|o| o.path.iter().eq(path.iter().copied()))
+            .map(|o| o.text.trim())
     }
 
     /// Writes the overrides into config.yaml's top-level mapping, creating
@@ -183,7 +191,7 @@ fn set_path(mapping: &mut Mapping, path: &[String], value: &Value) -> Result<(),
 }
 
 /// `scheme://user:password@host` → `scheme://***@host`.
-fn mask_credentials(text: &str) -> String {
+pub(super) fn mask_credentials(text: &str) -> String {
     let Some(scheme_end) = text.find("://").map(|i| i + 3) else {
         return text.to_owned();
     };
@@ -231,6 +239,18 @@ mod tests {
         assert_eq!(
             overrides.source_of("mongodb"),
             Some("PROMETHEUS_TEST_SET_MONGODB__DATABASE")
+        );
+        assert_eq!(
+            overrides.source_at(&["mongodb", "database"]),
+            Some("PROMETHEUS_TEST_SET_MONGODB__DATABASE")
+        );
+        assert_eq!(overrides.source_at(&["mongodb"]), None);
+        assert_eq!(overrides.text_at(&["mongodb", "database"]), Some("ci_db"));
+        assert_eq!(overrides.text_at(&["mongodb"]), None);
+        assert_eq!(overrides.source_at(&["mongodb", "collections"]), None);
+        assert_eq!(
+            overrides.source_at(&["max_rounds", "x"]),
+            Some("PROMETHEUS_TEST_SET_MAX_ROUNDS")
         );
         assert!(Overrides::none().describe().is_none());
     }

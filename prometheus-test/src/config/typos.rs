@@ -3,43 +3,17 @@
 
 /// The known key `key` is probably a misspelling of, if any: a different key
 /// within one edit (keys of up to 4 letters) or two edits (longer keys),
-/// ignoring case; a swap of neighbours counts as one edit.
+/// ignoring case; a swap of neighbours counts as one edit (the
+/// optimal-string-alignment distance).
 pub(crate) fn likely_meant<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
     let lower = key.to_ascii_lowercase();
     known
         .iter()
         .filter(|k| **k != key)
-        .map(|k| (*k, edit_distance(&lower, k)))
+        .map(|k| (*k, strsim::osa_distance(&lower, k)))
         .filter(|(k, d)| *d <= if k.len() <= 4 { 1 } else { 2 })
         .min_by_key(|(_, d)| *d)
         .map(|(k, _)| k)
-}
-
-/// Optimal-string-alignment distance: insertions, deletions, substitutions
-/// and swaps of adjacent characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in rows[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (rows[i - 1][j] + 1)
-                .min(rows[i][j - 1] + 1)
-                .min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = best;
-        }
-    }
-    rows[a.len()][b.len()]
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::seconds::positive_seconds;
 use super::text::{read_text, strip_bom};
 use super::typos::likely_meant;
 use super::{Config, EnvMap};
+use crate::keys::KeyRole;
 
 /// The fields with a meaning of their own; every other field is an extra
 /// value steps read with `Worker::get`.
@@ -33,11 +34,35 @@ const KNOWN_FIELDS: &[&str] = &[
     "start_timeout",
 ];
 
+/// Fields whose name says they hold the server's environment: a server
+/// never sees them, as only `env_vars` is passed on.
+const ENVIRONMENT_LIKE: &[&str] = &[
+    "env",
+    "envs",
+    "environment",
+    "env_variables",
+    "environment_variables",
+];
+
 /// The env var names that hold a worker's keypair file paths.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct KeypairVars {
     pub(crate) staking: Option<String>,
     pub(crate) main: Option<String>,
+    /// `main` was written as `public`, its name in prometheus-test 0.1.0.
+    pub(crate) main_as_public: bool,
+}
+
+impl KeypairVars {
+    /// The `keypairs` key that names `role`'s variable, as written in
+    /// workers.json (for messages): `staking`, `main` or `public`.
+    #[must_use]
+    pub(crate) fn key_of(&self, role: KeyRole) -> &'static str {
+        match role {
+            KeyRole::Main if self.main_as_public => "public",
+            role => role.as_str(),
+        }
+    }
 }
 
 /// How a worker's server is started, or that it runs elsewhere.
@@ -102,7 +127,8 @@ pub(crate) struct WorkerSpec {
     /// Every field as `Worker::get` sees it: defaults, then the file's own.
     pub(crate) fields: Map<String, Value>,
     /// Things worth telling the user that do not stop the run (a field that
-    /// looks like a misspelt known one), for the harness to print.
+    /// looks like a misspelt known one, `keypairs.public`), for the harness
+    /// to print.
     pub(crate) warnings: Vec<String>,
 }
 
@@ -136,7 +162,12 @@ pub(crate) fn parse_workers(
             .and_then(|()| parse_worker(config, env, index, &name, value))
             .map_err(|e| anyhow!("{shown}: worker `{name}`: {e:#}"));
         if let Some(mut worker) = problems.take(result) {
-            worker.warnings = misspelt_fields(&shown.to_string(), &worker);
+            let notes = std::mem::take(&mut worker.warnings)
+                .into_iter()
+                .chain(unknown_field_warnings(&worker));
+            worker.warnings = notes
+                .map(|note| format!("{shown}: worker `{name}`: {note}"))
+                .collect();
             workers.push(worker);
         }
     }
@@ -171,7 +202,7 @@ fn parse_worker(
     let database_path = config.data_dir.join(format!("database_{name}.db"));
     let launch = launch(config, env, &fields)?;
     let server_env = server_env(env, &fields)?;
-    let keypairs = keypair_vars(&fields)?;
+    let (keypairs, warnings) = keypair_vars(&fields)?;
     let health_path = match fields.get("health_path") {
         None => config.health_path.clone(),
         Some(Value::String(p)) if p.starts_with('/') => Some(p.clone()),
@@ -206,7 +237,7 @@ fn parse_worker(
         health_path,
         start_timeout,
         fields: all,
-        warnings: Vec::new(),
+        warnings,
     })
 }
 
@@ -349,29 +380,55 @@ fn server_env(
             resolved.push((server_var.clone(), EnvSource::Literal(source.clone())));
         } else if env.get(source).is_some() {
             resolved.push((server_var.clone(), EnvSource::Var(source.clone())));
-        } else {
+        } else if is_variable_name(source) {
             missing.push(format!("{server_var} (from {source})"));
+        } else {
+            // Likely the value itself, written where its variable's name goes.
+            missing.push(format!(
+                "{server_var} (from a value that is not a variable name, not shown as it may \
+                 be a secret: `env_vars` maps a server variable to the name of a variable)"
+            ));
         }
     }
     if missing.is_empty() {
         Ok(resolved)
     } else {
         bail!(
-            "`env_vars`: not set in the environment, the project's .env or the tests' .env: {}",
+            "`env_vars`: not set (or empty) in the environment, the project's .env or the tests' \
+             .env: {}",
             missing.join(", ")
         )
     }
 }
 
-fn keypair_vars(fields: &Map<String, Value>) -> anyhow::Result<Option<KeypairVars>> {
+/// Whether `text` can be the name of an environment variable: ASCII
+/// letters, digits and `_`, not starting with a digit.
+fn is_variable_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The `keypairs` entry, and warnings about it: `public`, the main key's
+/// name in prometheus-test 0.1.0, is read as `main` when `main` is absent
+/// and ignored when both are given.
+fn keypair_vars(fields: &Map<String, Value>) -> anyhow::Result<(Option<KeypairVars>, Vec<String>)> {
     let Some(keypairs) = fields.get("keypairs") else {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     };
     let Value::Object(keypairs) = keypairs else {
         bail!(
             "`keypairs` must be an object like {{\"staking\": \"VAR\", \"main\": \"VAR\"}}, found {keypairs}"
         );
     };
+    if let Some(unknown) = keypairs
+        .keys()
+        .find(|k| KeyRole::from_keypairs_key(k).is_none())
+    {
+        bail!("`keypairs.{unknown}`: unknown role; expected `staking` or `main`");
+    }
     let var = |role: &str| match keypairs.get(role) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(name)) if !name.is_empty() => Ok(Some(name.clone())),
@@ -379,35 +436,60 @@ fn keypair_vars(fields: &Map<String, Value>) -> anyhow::Result<Option<KeypairVar
             "`keypairs.{role}` must name an environment variable, found {v}"
         )),
     };
-    let vars = KeypairVars {
-        staking: var("staking")?,
-        main: var("main")?,
+    let (staking, main, public) = (var("staking")?, var("main")?, var("public")?);
+    let mut warnings = Vec::new();
+    let main_as_public = match (&main, &public) {
+        (_, None) => false,
+        (None, Some(_)) => {
+            warnings.push(
+                "`keypairs.public` is read as `keypairs.main` (`public` is its name in \
+                 prometheus-test 0.1.0); rename it to `main`"
+                    .to_owned(),
+            );
+            true
+        }
+        (Some(_), Some(_)) => {
+            warnings.push(
+                "`keypairs.public` is ignored: `keypairs.main` names the main keypair \
+                 (`public` is its name in prometheus-test 0.1.0); remove `public`"
+                    .to_owned(),
+            );
+            false
+        }
     };
-    if let Some(unknown) = keypairs
-        .keys()
-        .find(|k| !matches!(k.as_str(), "staking" | "main"))
-    {
-        bail!("`keypairs.{unknown}`: unknown role; expected `staking` or `main`");
-    }
+    let vars = KeypairVars {
+        staking,
+        main: if main_as_public { public } else { main },
+        main_as_public,
+    };
     if vars.staking.is_none() && vars.main.is_none() {
         bail!("`keypairs` must name at least one of `staking` and `main`");
     }
-    Ok(Some(vars))
+    Ok((Some(vars), warnings))
 }
 
-/// A warning for each field of the worker that looks like a misspelt known one.
-fn misspelt_fields(shown: &str, worker: &WorkerSpec) -> Vec<String> {
+/// Warnings for the fields of `worker` that look meant for the framework
+/// or the server but are kept as values for the steps: a misspelt known
+/// field, or one named like the server's environment.
+fn unknown_field_warnings(worker: &WorkerSpec) -> Vec<String> {
     worker
         .fields
-        .keys()
-        .filter(|key| !KNOWN_FIELDS.contains(&key.as_str()))
-        .filter_map(|key| {
+        .iter()
+        .filter(|(key, _)| !KNOWN_FIELDS.contains(&key.as_str()))
+        .filter_map(|(key, value)| {
+            let kept = format!(
+                "`{key}` is not a workers.json field, so it is kept as a value for the steps"
+            );
+            if ENVIRONMENT_LIKE.contains(&key.to_ascii_lowercase().as_str())
+                && (value.is_object() || value.is_array())
+            {
+                return Some(format!(
+                    "{kept} and the server never sees it; did you mean `env_vars` (each server \
+                     variable mapped to the name of a variable of the environment or `.env`)?"
+                ));
+            }
             let known = likely_meant(key, KNOWN_FIELDS)?;
-            Some(format!(
-                "{shown}: worker `{}`: `{key}` is not a workers.json field, so it is kept as a \
-                 value for the steps; did you mean `{known}`?",
-                worker.name
-            ))
+            Some(format!("{kept}; did you mean `{known}`?"))
         })
         .collect()
 }
@@ -670,6 +752,98 @@ mod tests {
         assert_eq!(
             err,
             "workers.json: worker `a`: `start_timeout` must be a positive number of seconds, found \"soon\""
+        );
+    }
+
+    #[test]
+    fn public_names_the_main_keypair_when_main_is_absent() {
+        let p = project("");
+        let json = r#"{"builder": {"keypairs": {"staking": "B_STAKING", "public": "B_PUBLIC"}}}"#;
+        let worker = parse(&p, &EnvMap::default(), json).unwrap().remove(0);
+        let vars = worker.keypairs.unwrap();
+        assert_eq!(
+            vars,
+            KeypairVars {
+                staking: Some("B_STAKING".to_owned()),
+                main: Some("B_PUBLIC".to_owned()),
+                main_as_public: true,
+            }
+        );
+        assert_eq!(
+            [vars.key_of(KeyRole::Staking), vars.key_of(KeyRole::Main)],
+            ["staking", "public"]
+        );
+        assert_eq!(
+            worker.warnings,
+            [
+                "workers.json: worker `builder`: `keypairs.public` is read as `keypairs.main` \
+                 (`public` is its name in prometheus-test 0.1.0); rename it to `main`"
+            ]
+        );
+    }
+
+    #[test]
+    fn main_wins_over_public_and_other_roles_are_still_errors() {
+        let p = project("");
+        let json = r#"{"a": {"keypairs": {"main": "A_MAIN", "public": "A_PUBLIC"}}}"#;
+        let worker = parse(&p, &EnvMap::default(), json).unwrap().remove(0);
+        let vars = worker.keypairs.unwrap();
+        assert_eq!(
+            (vars.main.as_deref(), vars.key_of(KeyRole::Main)),
+            (Some("A_MAIN"), "main")
+        );
+        assert_eq!(
+            worker.warnings,
+            [
+                "workers.json: worker `a`: `keypairs.public` is ignored: `keypairs.main` names \
+                 the main keypair (`public` is its name in prometheus-test 0.1.0); remove `public`"
+            ]
+        );
+        let err = parse(
+            &p,
+            &EnvMap::default(),
+            r#"{"a": {"keypairs": {"wallet": "A_WALLET"}}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "workers.json: worker `a`: `keypairs.wallet`: unknown role; expected `staking` or `main`"
+        );
+    }
+
+    #[test]
+    fn a_field_named_like_the_servers_environment_is_a_warning() {
+        let p = project("");
+        let json = r#"{"a": {"env": {"GITHUB_TOKEN": "TOKEN_A"}, "stage": "x"},
+                       "b": {"env": "staging", "Environment": ["X=1"]}}"#;
+        let workers = parse(&p, &EnvMap::default(), json).unwrap();
+        let kept = "is not a workers.json field, so it is kept as a value for the steps and the \
+                    server never sees it; did you mean `env_vars` (each server variable mapped \
+                    to the name of a variable of the environment or `.env`)?";
+        assert_eq!(
+            workers[0].warnings,
+            [format!("workers.json: worker `a`: `env` {kept}")]
+        );
+        assert_eq!(
+            workers[1].warnings,
+            [format!("workers.json: worker `b`: `Environment` {kept}")],
+            "a text `env` is an ordinary value"
+        );
+        assert_eq!(workers[0].fields["env"]["GITHUB_TOKEN"], "TOKEN_A");
+    }
+
+    #[test]
+    fn a_value_written_in_env_vars_in_place_of_a_name_is_not_shown() {
+        let p = project("");
+        let json = r#"{"a": {"env_vars": {"GITHUB_TOKEN": "ghp_s3cr3t-value", "X": "UNSET_X"}}}"#;
+        let err = parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "workers.json: worker `a`: `env_vars`: not set (or empty) in the environment, the \
+             project's .env or the tests' .env: GITHUB_TOKEN (from a value that is not a \
+             variable name, not shown as it may be a secret: `env_vars` maps a server variable \
+             to the name of a variable), X (from UNSET_X)"
         );
     }
 

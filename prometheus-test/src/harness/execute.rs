@@ -154,7 +154,7 @@ pub(super) type TimeLimit = Option<(Duration, &'static str)>;
 fn time_limit(step: &StepInstance, runner: &Runner) -> TimeLimit {
     match (step.timeout, runner.config().step_timeout) {
         (Some(limit), _) => Some((limit, "its `timeout`")),
-        (None, Some(limit)) => Some((limit, "config.yaml `step_timeout`")),
+        (None, Some(limit)) => Some((limit, runner.config().step_timeout_source())),
         (None, None) => None,
     }
 }

@@ -9,20 +9,22 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow, bail};
 
-use super::{KeyRole, Keypair, load_keypair};
+use super::{Keypair, load_keypair};
 
-/// The keypair that `var`, named by `keypairs.{role}`, holds; `value` is its
-/// value in the run's environment and `dirs` the directories a relative path
-/// is looked up in, in order (the first is the default for a missing file).
+/// The keypair that `var`, named by `keypairs.{role}`, holds; `role` is the
+/// key as workers.json writes it (`staking`, `main`, or `public` for main),
+/// `value` the variable's value in the run's environment (`None` when it is
+/// not set or empty) and `dirs` the directories a relative path is looked up
+/// in, in order (the first is the default for a missing file).
 pub(crate) fn keypair_from_variable(
-    role: KeyRole,
+    role: &str,
     var: &str,
     value: Option<&str>,
     dirs: &[&Path],
 ) -> anyhow::Result<Keypair> {
     let Some(value) = value else {
         bail!(
-            "`keypairs.{role}` names {var}, which is not set in the environment, the project's .env or the tests' .env"
+            "`keypairs.{role}` names {var}, which is not set (or is empty) in the environment, the project's .env or the tests' .env"
         );
     };
     let text = value.trim();
@@ -111,14 +113,9 @@ mod tests {
     }
 
     fn error_of(value: &str, dir: &Path) -> String {
-        let err = keypair_from_variable(
-            KeyRole::Staking,
-            "WORKER1_STAKING_KEYPAIR",
-            Some(value),
-            &[dir],
-        )
-        .map(|keypair| keypair.public_key().to_owned())
-        .expect_err("the value is not a usable keypair");
+        let err = keypair_from_variable("staking", "WORKER1_STAKING_KEYPAIR", Some(value), &[dir])
+            .map(|keypair| keypair.public_key().to_owned())
+            .expect_err("the value is not a usable keypair");
         format!("{err:#} / {err:?}")
     }
 
@@ -130,7 +127,7 @@ mod tests {
             keypair.to_keypair_file_json(),
             format!("  [{}]\n", decimal(&bytes, ", ")),
         ] {
-            let loaded = keypair_from_variable(KeyRole::Main, "KEY", Some(&value), &[dir.path()])
+            let loaded = keypair_from_variable("main", "KEY", Some(&value), &[dir.path()])
                 .unwrap_or_else(|err| panic!("{err:#}"));
             assert_eq!(loaded.public_key(), keypair.public_key());
         }
@@ -184,12 +181,11 @@ mod tests {
         )
         .unwrap();
         let dirs = [tests.path(), project.path()];
-        let loaded =
-            keypair_from_variable(KeyRole::Staking, "KEY", Some("keys/id.json"), &dirs).unwrap();
+        let loaded = keypair_from_variable("staking", "KEY", Some("keys/id.json"), &dirs).unwrap();
         assert_eq!(loaded.public_key(), keypair.public_key());
 
-        let err = keypair_from_variable(KeyRole::Staking, "KEY", Some("keys/other.json"), &dirs)
-            .unwrap_err();
+        let err =
+            keypair_from_variable("staking", "KEY", Some("keys/other.json"), &dirs).unwrap_err();
         let message = format!("{err:#}");
         assert!(
             message.contains(&tests.path().join("keys/other.json").display().to_string())
@@ -201,14 +197,14 @@ mod tests {
     #[test]
     fn unset_and_empty_variables_are_named() {
         let dir = tempfile::tempdir().unwrap();
-        let unset =
-            keypair_from_variable(KeyRole::Main, "MAIN_KEY", None, &[dir.path()]).unwrap_err();
-        assert!(
-            unset.to_string().contains("MAIN_KEY, which is not set"),
-            "{unset}"
+        let unset = keypair_from_variable("public", "MAIN_KEY", None, &[dir.path()]).unwrap_err();
+        assert_eq!(
+            unset.to_string(),
+            "`keypairs.public` names MAIN_KEY, which is not set (or is empty) in the \
+             environment, the project's .env or the tests' .env"
         );
         let empty =
-            keypair_from_variable(KeyRole::Main, "MAIN_KEY", Some(" "), &[dir.path()]).unwrap_err();
+            keypair_from_variable("main", "MAIN_KEY", Some(" "), &[dir.path()]).unwrap_err();
         assert!(empty.to_string().contains("MAIN_KEY is empty"), "{empty}");
     }
 }
