@@ -106,8 +106,8 @@ async fn attempt_until_done(
     let total = step.retries.saturating_add(1);
     let limit = time_limit(step, cx.runner);
     loop {
-        let watched = cx.interrupts.step_started(id, &step.name, limit);
-        let outcome = Outcome::from_result(run_step(step, cx.runner, limit).await);
+        let watched = cx.interrupts.step_started(id, &step.name, limit.clone());
+        let outcome = Outcome::from_result(run_step(step, cx.runner, limit.as_ref()).await);
         drop(watched);
         let Outcome::Failed(err) = &outcome else {
             return outcome;
@@ -149,23 +149,27 @@ const ATTEMPTS_KEY: &str = "_attempts";
 
 /// An attempt's time limit: the step's `timeout`, else `step_timeout`, with
 /// where it was set.
-pub(super) type TimeLimit = Option<(Duration, &'static str)>;
+pub(super) type TimeLimit = Option<(Duration, String)>;
 
 fn time_limit(step: &StepInstance, runner: &Runner) -> TimeLimit {
     match (step.timeout, runner.config().step_timeout) {
-        (Some(limit), _) => Some((limit, "its `timeout`")),
-        (None, Some(limit)) => Some((limit, runner.config().step_timeout_source())),
+        (Some(limit), _) => Some((limit, "its `timeout`".to_owned())),
+        (None, Some(limit)) => Some((limit, runner.config().step_timeout_source().to_owned())),
         (None, None) => None,
     }
 }
 
 /// Runs one step once, turning a panic into a failure and applying `limit`.
-async fn run_step(step: &StepInstance, runner: &Runner, limit: TimeLimit) -> anyhow::Result<()> {
+async fn run_step(
+    step: &StepInstance,
+    runner: &Runner,
+    limit: Option<&(Duration, String)>,
+) -> anyhow::Result<()> {
     let worker = runner.worker(&step.worker)?;
     let running = AssertUnwindSafe((step.run)(runner, worker)).catch_unwind();
     let finished = match limit {
         None => running.await,
-        Some((limit, source)) => tokio::time::timeout(limit, running)
+        Some((limit, source)) => tokio::time::timeout(*limit, running)
             .await
             .map_err(|_| anyhow::anyhow!("the step did not finish within {limit:?} ({source})"))?,
     };

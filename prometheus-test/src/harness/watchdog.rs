@@ -60,7 +60,7 @@ struct RunningStep {
 /// Why the watchdog ends the process.
 #[derive(Debug, PartialEq, Eq)]
 enum Blocked {
-    Timeout(Duration, &'static str),
+    Timeout(Duration, String),
     Signal(TerminationSignal),
 }
 
@@ -253,8 +253,8 @@ impl RunningStep {
         {
             return Some(Blocked::Signal(signal));
         }
-        let (limit, source) = self.limit?;
-        (now >= self.since + limit + GRACE).then_some(Blocked::Timeout(limit, source))
+        let (limit, source) = self.limit.as_ref()?;
+        (now >= self.since + *limit + GRACE).then(|| Blocked::Timeout(*limit, source.clone()))
     }
 }
 
@@ -281,7 +281,7 @@ mod tests {
             step: step_id(),
             name: "work".to_owned(),
             since,
-            limit: limit.map(|limit| (limit, "its `timeout`")),
+            limit: limit.map(|limit| (limit, "its `timeout`".to_owned())),
         }
     }
 
@@ -297,7 +297,7 @@ mod tests {
         );
         assert_eq!(
             timed.blocked(None, t0 + second + GRACE),
-            Some(Blocked::Timeout(second, "its `timeout`"))
+            Some(Blocked::Timeout(second, "its `timeout`".to_owned()))
         );
         let untimed = step(None, t0);
         assert_eq!(untimed.blocked(None, t0 + 1000 * second), None);

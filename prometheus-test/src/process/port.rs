@@ -8,8 +8,45 @@
 //! "address in use". So ports are picked below that range, each one at most
 //! once per process.
 
-use std::net::{Ipv4Addr, TcpListener};
+use std::io::ErrorKind;
+use std::net::{Ipv4Addr, Ipv6Addr, TcpListener};
+
+use anyhow::bail;
 use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The one check of the ports of the workers a run starts, `(name, port)`
+/// in order: each is a real port (not 0), no two share one, and nothing
+/// listens on it yet. The first problem is the error.
+pub(crate) fn check_free<'a>(
+    ports: impl IntoIterator<Item = (&'a str, u16)>,
+) -> anyhow::Result<()> {
+    let mut seen: Vec<(&str, u16)> = Vec::new();
+    for (name, port) in ports {
+        if port == 0 {
+            bail!("{name} has port 0: give it a fixed port to listen on");
+        }
+        if let Some((other, _)) = seen.iter().find(|(_, p)| *p == port) {
+            bail!("{other} and {name} are both given port {port}: each worker needs its own port");
+        }
+        if in_use(port) {
+            bail!(
+                "port {port} of {name} is already in use by another process: stop that process \
+                 or give {name} another port"
+            );
+        }
+        seen.push((name, port));
+    }
+    Ok(())
+}
+
+/// True if something already listens on the port (IPv4 loopback or
+/// wildcard, or IPv6 loopback). Other bind errors (no IPv6, no permission)
+/// are left for the worker itself to report.
+fn in_use(port: u16) -> bool {
+    let taken = |result: std::io::Result<TcpListener>| matches!(result, Err(error) if error.kind() == ErrorKind::AddrInUse);
+    taken(TcpListener::bind((Ipv4Addr::LOCALHOST, port)))
+        || taken(TcpListener::bind((Ipv6Addr::LOCALHOST, port)))
+}
 
 /// The lowest port handed out.
 const FIRST: u32 = 10_000;

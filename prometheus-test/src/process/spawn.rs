@@ -2,8 +2,6 @@
 //! and the command that runs it.
 
 use std::ffi::OsString;
-use std::io::ErrorKind;
-use std::net::{Ipv4Addr, Ipv6Addr, TcpListener};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -47,39 +45,7 @@ impl std::fmt::Debug for LaunchSpec {
 
 /// Fails if two workers share a port or a port is already taken, before anything starts.
 pub(super) fn check_ports(specs: &[LaunchSpec]) -> anyhow::Result<()> {
-    for (index, spec) in specs.iter().enumerate() {
-        if spec.port == 0 {
-            bail!(
-                "{} has port 0: give it a fixed port to listen on",
-                spec.name
-            );
-        }
-        if let Some(other) = specs[..index].iter().find(|other| other.port == spec.port) {
-            bail!(
-                "{} and {} are both given port {}: each worker needs its own port",
-                other.name,
-                spec.name,
-                spec.port
-            );
-        }
-        if port_in_use(spec.port) {
-            bail!(
-                "port {} of {} is already in use by another process: stop that process or give {} another port",
-                spec.port,
-                spec.name,
-                spec.name
-            );
-        }
-    }
-    Ok(())
-}
-
-/// True if something already listens on the port (IPv4 loopback or wildcard, or IPv6 loopback).
-/// Other bind errors (no IPv6, no permission) are left for the worker itself to report.
-fn port_in_use(port: u16) -> bool {
-    let taken = |result: std::io::Result<TcpListener>| matches!(result, Err(error) if error.kind() == ErrorKind::AddrInUse);
-    taken(TcpListener::bind((Ipv4Addr::LOCALHOST, port)))
-        || taken(TcpListener::bind((Ipv6Addr::LOCALHOST, port)))
+    super::port::check_free(specs.iter().map(|spec| (spec.name.as_str(), spec.port)))
 }
 
 /// The command for a worker: piped output, no input, `PYTHONUNBUFFERED=1`

@@ -373,7 +373,7 @@ fn overrides_change_the_run_and_a_bad_one_stops_it() {
             "",
             "prometheus-test: config overrides: max_rounds=0 (PROMETHEUS_TEST_SET_MAX_ROUNDS)\n\
              prometheus-test: error: PROMETHEUS_TEST_SET_MAX_ROUNDS (overriding DIR/config.yaml): \
-             `max_rounds` must be at least 1\n"
+             `max_rounds` must be an integer from 1 to 4294967295, found 0\n"
         )
     );
 }
