@@ -70,6 +70,15 @@ pub(crate) fn render(record: &RunRecord) -> String {
     out
 }
 
+/// The run data a rendered report embeds, as JSON.
+#[cfg(test)]
+pub(crate) fn embedded_data(html: &str) -> serde_json::Value {
+    let open = "<script type=\"application/json\" id=\"run-data\">";
+    let start = html.find(open).expect("the data element") + open.len();
+    let end = start + html[start..].find("</script>").expect("its end");
+    serde_json::from_str(&html[start..end]).expect("JSON data")
+}
+
 fn duration(ms: u64) -> String {
     let secs = ms / 1000;
     if secs >= 60 {
