@@ -7,21 +7,29 @@
 //! one timeline per round (a lane per worker, step bars to scale, worker
 //! start and exit marks; drawn when the round is opened), and on the right the
 //! step panel (its error, HTTP exchanges with decoded payloads, worker log).
-//! The fragment `#step=round3/steps::audit[worker2]` opens a step,
-//! `#round=3` a round's timeline; without one the first failure is shown.
+//! The fragment `#step=round3/steps::audit[worker2]` (the round, the test
+//! name, its worker) or `#step=round3/steps::audit` (the test name as the test
+//! output prints it) opens a step, `#round=3` a round's timeline; without one
+//! the first failure is shown. The data is the record plus a
+//! [`View`](super::view::View) of it.
 
 use std::fmt::Write as _;
 
 use super::junit::iso8601;
 use super::model::{Outcome, RunRecord, RunStart};
 use super::text::{script_safe_json, xml_escaped};
+use super::view::{ReportData, View};
 
 const CSS: &str = include_str!("report.css");
 const JS: &str = include_str!("report.js");
 
 /// The run as one HTML document.
 pub(crate) fn render(record: &RunRecord) -> String {
-    let data = serde_json::to_string(record).unwrap_or_else(|_| "{}".to_owned());
+    let data = serde_json::to_string(&ReportData {
+        run: record,
+        view: View::of(record),
+    })
+    .unwrap_or_else(|_| "{}".to_owned());
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for (_, step) in record.steps() {
         match step.outcome {
@@ -117,6 +125,7 @@ mod tests {
                     log: vec![],
                 }],
             }],
+            step_order: vec![],
         }
     }
 

@@ -25,3 +25,4 @@ pub(crate) mod secrets;
 pub(crate) mod shared;
 pub(crate) mod signatures;
 pub(crate) mod text;
+pub(crate) mod view;

@@ -89,6 +89,7 @@ impl Recorder {
                 start,
                 workers,
                 rounds: Vec::new(),
+                step_order: Vec::new(),
             },
             redactor,
             limits,
@@ -108,6 +109,17 @@ impl Recorder {
     /// Says how the run began (fresh, or resumed at a round and step).
     pub(crate) fn set_start(&mut self, start: RunStart) {
         self.record.start = start;
+    }
+
+    /// Gives the steps' test names in plan (`order`) order, as `begin_step`
+    /// will name them; the report's grid shows its columns in this order.
+    /// Called once, before the first step.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "the harness calls it once it sends the plan")
+    )]
+    pub(crate) fn set_step_order(&mut self, names: Vec<String>) {
+        self.record.step_order = names;
     }
 
     /// Starts round `number`.
@@ -348,6 +360,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::record::view::View;
     use crate::{Keypair, create_signature};
 
     fn recorder(redactor: Redactor) -> Recorder {
@@ -418,6 +431,28 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn the_step_order_given_first_orders_the_grid_of_a_resumed_run() {
+        let mut recorder = recorder(Redactor::new());
+        recorder.set_step_order(vec!["steps::fetch".into(), "steps::audit".into()]);
+        // Resumed at round 2's second step.
+        recorder.begin_round(2);
+        recorder.begin_step("steps::audit", "worker1", 0);
+        recorder.finish_step(Outcome::Passed, 1);
+        recorder.begin_round(3);
+        for path in ["steps::fetch", "steps::audit"] {
+            recorder.begin_step(path, "worker1", 2);
+            recorder.finish_step(Outcome::Passed, 3);
+        }
+        let record = recorder.finish(5);
+        let columns: Vec<String> = View::of(&record)
+            .columns
+            .into_iter()
+            .map(|column| column.name)
+            .collect();
+        assert_eq!(columns, ["steps::fetch", "steps::audit"]);
     }
 
     #[test]

@@ -100,6 +100,11 @@ pub(crate) fn small(redact: bool) -> RunRecord {
         redactor,
         CaptureLimits::default(),
     );
+    rec.set_step_order(
+        ["fetch_todo", "submit", "audit", "distribution"]
+            .map(|name| format!("steps::{name}"))
+            .to_vec(),
+    );
     for (i, name) in names.iter().enumerate() {
         rec.worker_event(name, 5 + 40 * i as u64, WorkerEventKind::Started);
     }
