@@ -114,18 +114,12 @@ pub(crate) fn iso8601(unix_ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::golden::assert_golden;
     use crate::record::sample;
 
     #[test]
-    fn each_step_of_each_round_is_a_testcase() {
-        let xml = render(&sample::small(true));
-        assert!(xml.contains("<testsuite name=\"todo-task-e2e\" tests=\"12\" failures=\"1\" errors=\"0\" skipped=\"1\""));
-        assert_eq!(xml.matches("<testcase ").count(), 12);
-        assert!(xml.contains("<testcase classname=\"round 3\" name=\"steps::audit\" time=\"0.135\">\n      <failure type=\"step failed\" message=\"audit of round 3 failed: HTTP 500 from worker2\">"));
-        assert!(xml.contains("<skipped>an earlier step of round 3 failed</skipped>"));
-        assert!(xml.contains("<property name=\"start\" value=\"resumed at round 1\"/>"));
-        assert!(xml.contains("signed payload at request/signature (verified, signed by worker2"));
-        assert!(xml.contains("err| MongoServerError: no submission in round 3"));
+    fn the_small_run_is_the_golden_junit() {
+        assert_golden("small.junit.xml", &render(&sample::small(true)));
     }
 
     #[test]
