@@ -346,7 +346,7 @@ fn recorder_of(config: &Config, workers: &[Worker], env: &EnvMap) -> SharedRecor
             .filter_map(|(key, value)| Some((key, value?)))
             .chain(extra_strings(&config.extra))
             .collect(),
-        // Setup reports a malformed list before a runner is built.
+        // A malformed list is left out here: reporting it is setup's job.
         lists: SecretLists::from_extra(&config.file, &config.extra).unwrap_or_default(),
         mongo_uri: env.get("MONGO_URI"),
     };

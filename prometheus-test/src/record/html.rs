@@ -11,7 +11,7 @@
 //! name, its worker) or `#step=round3/steps::audit` (the test name as the test
 //! output prints it) opens a step, `#round=3` a round's timeline; without one
 //! the first failure is shown. The data is the record plus a
-//! [`View`](super::view::View) of it.
+//! [`View`] of it.
 
 use std::fmt::Write as _;
 
