@@ -41,7 +41,9 @@ pub(crate) fn exchange_event(name: &str, round: u32, worker: &str, exchange: &Ex
 mod tests {
     use super::*;
     use crate::record::body::Body;
+    use crate::record::golden::assert_golden;
     use crate::record::model::Message;
+    use crate::record::sample;
 
     #[test]
     fn an_exchange_is_one_json_line_naming_its_step() {
@@ -59,16 +61,22 @@ mod tests {
             error: None,
             signatures: vec![],
         };
-        let line = exchange_event("steps::submit", 2, "worker1", &exchange);
-        assert!(!line.contains('\n'));
-        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(value["type"], "http");
-        assert_eq!(value["event"], "exchange");
-        assert_eq!(value["name"], "steps::submit");
-        assert_eq!(value["round"], 2);
-        assert_eq!(value["status"], 404);
-        assert_eq!(value["url"], "http://127.0.0.1:5/x\ny");
-        assert_eq!(value["request"]["headers"][0][1], "[redacted]");
-        assert_eq!(value["request"]["body"]["kind"], "empty");
+        assert_eq!(
+            exchange_event("steps::submit", 2, "worker1", &exchange),
+            r#"{"type":"http","event":"exchange","name":"steps::submit","round":2,"worker":"worker1","method":"POST","url":"http://127.0.0.1:5/x\ny","started_ms":7,"duration_ms":2,"request":{"headers":[["authorization","[redacted]"]],"body":{"kind":"empty"}},"status":404,"response":null,"error":null,"signatures":[]}"#
+        );
+    }
+
+    #[test]
+    fn the_small_run_is_the_golden_event_stream() {
+        let record = sample::small(true);
+        let mut lines = String::new();
+        for (round, step) in record.steps() {
+            for exchange in &step.exchanges {
+                lines.push_str(&exchange_event(&step.path, round, &step.worker, exchange));
+                lines.push('\n');
+            }
+        }
+        assert_golden("small.exchange-events.jsonl", &lines);
     }
 }

@@ -204,11 +204,22 @@ mod tests {
 
     #[test]
     fn complete_limits_show_everything() {
-        let text = failure_excerpt(&step(), ExcerptLimits::COMPLETE);
-        assert!(text.contains("HTTP exchanges (3, newest first)"));
-        assert!(text.contains("round 3 not open\"}⏎more"));
-        assert!(text.contains("worker2 log (4 lines)"));
-        assert!(text.contains("line 1"));
+        assert_eq!(
+            failure_excerpt(&step(), ExcerptLimits::COMPLETE),
+            "  HTTP exchanges (3, newest first):\n\
+             \x20   GET http://127.0.0.1:9/500 -> 500 (5 ms)\n\
+             \x20     signed payload at request/signature (verified, signed by worker2 (PUB2)): {\"roundNumber\":3}\n\
+             \x20     response body: {\"error\":\"round 3 not open\"}⏎more\n\
+             \x20   GET http://127.0.0.1:9/201 -> 201 (5 ms)\n\
+             \x20     response body: second\n\
+             \x20   GET http://127.0.0.1:9/200 -> 200 (5 ms)\n\
+             \x20     response body: first\n\
+             \x20 worker2 log (4 lines):\n\
+             \x20   out| line 1\n\
+             \x20   out| line 2\n\
+             \x20   out| line 3\n\
+             \x20   err| line 4\n"
+        );
     }
 
     #[test]

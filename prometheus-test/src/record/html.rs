@@ -7,21 +7,29 @@
 //! one timeline per round (a lane per worker, step bars to scale, worker
 //! start and exit marks; drawn when the round is opened), and on the right the
 //! step panel (its error, HTTP exchanges with decoded payloads, worker log).
-//! The fragment `#step=round3/steps::audit[worker2]` opens a step,
-//! `#round=3` a round's timeline; without one the first failure is shown.
+//! The fragment `#step=round3/steps::audit[worker2]` (the round, the test
+//! name, its worker) or `#step=round3/steps::audit` (the test name as the test
+//! output prints it) opens a step, `#round=3` a round's timeline; without one
+//! the first failure is shown. The data is the record plus a
+//! [`View`] of it.
 
 use std::fmt::Write as _;
 
 use super::junit::iso8601;
 use super::model::{Outcome, RunRecord, RunStart};
 use super::text::{script_safe_json, xml_escaped};
+use super::view::{ReportData, View};
 
 const CSS: &str = include_str!("report.css");
 const JS: &str = include_str!("report.js");
 
 /// The run as one HTML document.
 pub(crate) fn render(record: &RunRecord) -> String {
-    let data = serde_json::to_string(record).unwrap_or_else(|_| "{}".to_owned());
+    let data = serde_json::to_string(&ReportData {
+        run: record,
+        view: View::of(record),
+    })
+    .unwrap_or_else(|_| "{}".to_owned());
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for (_, step) in record.steps() {
         match step.outcome {
@@ -70,6 +78,34 @@ pub(crate) fn render(record: &RunRecord) -> String {
     out
 }
 
+/// Where the embedded data of a rendered report starts and ends.
+#[cfg(test)]
+fn data_span(html: &str) -> (usize, usize) {
+    let open = "<script type=\"application/json\" id=\"run-data\">";
+    let start = html.find(open).expect("the data element") + open.len();
+    (
+        start,
+        start + html[start..].find("</script>").expect("its end"),
+    )
+}
+
+/// The run data a rendered report embeds, as JSON.
+#[cfg(test)]
+pub(crate) fn embedded_data(html: &str) -> serde_json::Value {
+    let (start, end) = data_span(html);
+    serde_json::from_str(&html[start..end]).expect("JSON data")
+}
+
+/// A rendered report with its style, script and data left out (a comment or
+/// `…` in their place), to compare the page around them whole.
+#[cfg(test)]
+pub(crate) fn skeleton(html: &str) -> String {
+    let (start, end) = data_span(html);
+    format!("{}…{}", &html[..start], &html[end..])
+        .replacen(CSS, "/* report.css */\n", 1)
+        .replacen(JS, "/* report.js */\n", 1)
+}
+
 fn duration(ms: u64) -> String {
     let secs = ms / 1000;
     if secs >= 60 {
@@ -82,7 +118,9 @@ fn duration(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::golden::assert_golden;
     use crate::record::model::{RoundRecord, StepRecord};
+    use crate::record::sample;
 
     fn record(task_id: &str, message: &str) -> RunRecord {
         RunRecord {
@@ -108,22 +146,54 @@ mod tests {
                     log: vec![],
                 }],
             }],
+            step_order: vec![],
         }
     }
 
     #[test]
     fn the_header_is_escaped_and_the_data_cannot_end_the_script() {
-        let html = render(&record("<task&1>", "</script><script>alert(1)</script>"));
-        assert!(html.contains("<h1>&lt;task&amp;1&gt;</h1>"));
-        assert!(html.contains("<b>run</b>resumed at round 2, step steps::audit"));
-        assert!(html.contains("<b>duration</b>1m 01s"));
-        assert!(html.contains("<title>FAILED"));
+        let message = "</script><script>alert(1)</script>";
+        let html = render(&record("<task&1>", message));
         assert_eq!(
-            html.matches("</script>").count(),
-            2,
-            "only the two script elements close"
+            skeleton(&html),
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>FAILED · &lt;task&amp;1&gt; · prometheus-test</title>\n\
+             <style>\n/* report.css */\n</style>\n</head>\n<body>\n\
+             <header class=\"run\">\n<h1>&lt;task&amp;1&gt;</h1>\n\
+             <span class=\"fact\" id=\"rounds\"><b>rounds</b>1</span>\n\
+             <span class=\"fact\" id=\"workers\"><b>workers</b>0</span>\n\
+             <span class=\"fact\" id=\"started\"><b>started</b>1970-01-01 00:00:00 UTC</span>\n\
+             <span class=\"fact\" id=\"duration\"><b>duration</b>1m 01s</span>\n\
+             <span class=\"fact\" id=\"start\"><b>run</b>resumed at round 2, step steps::audit</span>\n\
+             <span class=\"totals\"><span class=\"pass\">0 passed</span><span class=\"fail\">1 failed</span>\
+             <span class=\"skip\">0 skipped</span></span>\n\
+             </header>\n<noscript><p>This report draws its grid, timelines and steps with JavaScript; \
+             turn it on to see them.</p></noscript>\n\
+             <div class=\"layout\">\n<main>\n\
+             <section id=\"failures\"><h2>Failures</h2><ul></ul></section>\n\
+             <section><h2>Rounds × steps</h2><div class=\"grid-wrap\"><table class=\"grid\" id=\"grid\">\
+             <thead></thead><tbody></tbody></table></div></section>\n\
+             <section><h2>Timelines</h2><div id=\"timelines\"></div></section>\n\
+             </main>\n<aside id=\"detail\"><p class=\"empty\">Click a step in the grid or a timeline.</p>\
+             </aside>\n</div>\n\
+             <script type=\"application/json\" id=\"run-data\">…</script>\n<script>\n/* report.js */\n\
+             </script>\n</body>\n</html>\n"
         );
-        assert!(!html.contains("alert(1)</script>"));
+        // The message ends no element: the data reads back whole.
+        let data = embedded_data(&html);
+        assert_eq!(
+            data["rounds"][0]["steps"][0]["outcome"],
+            serde_json::json!({"kind": "failed", "message": message})
+        );
+    }
+
+    #[test]
+    fn the_small_run_is_the_golden_report() {
+        let html = render(&sample::small(true));
+        assert_golden("small.report.html", &skeleton(&html));
+        let data = serde_json::to_string_pretty(&embedded_data(&html)).expect("JSON");
+        assert_golden("small.report-data.json", &format!("{data}\n"));
     }
 
     #[test]

@@ -11,6 +11,8 @@ use std::fmt::Write as _;
 use super::excerpt::{ExcerptLimits, failure_excerpt};
 use super::model::{Outcome, RunRecord, RunStart};
 use super::text::{push_xml_escaped, seconds, xml_escaped};
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// The run as a `JUnit` XML document.
 pub(crate) fn render(record: &RunRecord) -> String {
@@ -100,42 +102,24 @@ fn push_property(out: &mut String, name: &str, value: &str) {
 
 /// `2026-12-01T04:16:05` (UTC, no zone: the form `JUnit`'s `timestamp` uses).
 pub(crate) fn iso8601(unix_ms: u64) -> String {
-    let secs = unix_ms / 1000;
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX);
-    let rest = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    let seconds = i64::try_from(unix_ms / 1000).unwrap_or(i64::MAX);
+    let at = OffsetDateTime::from_unix_timestamp(seconds)
+        .unwrap_or_else(|_| PrimitiveDateTime::MAX.assume_utc());
+    at.format(format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]"
+    ))
+    .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::golden::assert_golden;
     use crate::record::sample;
 
     #[test]
-    fn each_step_of_each_round_is_a_testcase() {
-        let xml = render(&sample::small(true));
-        assert!(xml.contains("<testsuite name=\"todo-task-e2e\" tests=\"12\" failures=\"1\" errors=\"0\" skipped=\"1\""));
-        assert_eq!(xml.matches("<testcase ").count(), 12);
-        assert!(xml.contains("<testcase classname=\"round 3\" name=\"steps::audit\" time=\"0.135\">\n      <failure type=\"step failed\" message=\"audit of round 3 failed: HTTP 500 from worker2\">"));
-        assert!(xml.contains("<skipped>an earlier step of round 3 failed</skipped>"));
-        assert!(xml.contains("<property name=\"start\" value=\"resumed at round 1\"/>"));
-        assert!(xml.contains("signed payload at request/signature (verified, signed by worker2"));
-        assert!(xml.contains("err| MongoServerError: no submission in round 3"));
+    fn the_small_run_is_the_golden_junit() {
+        assert_golden("small.junit.xml", &render(&sample::small(true)));
     }
 
     #[test]

@@ -12,6 +12,8 @@
 pub(crate) mod body;
 pub(crate) mod events;
 pub(crate) mod excerpt;
+#[cfg(test)]
+mod golden;
 pub(crate) mod html;
 pub(crate) mod junit;
 pub(crate) mod model;
@@ -25,3 +27,4 @@ pub(crate) mod secrets;
 pub(crate) mod shared;
 pub(crate) mod signatures;
 pub(crate) mod text;
+pub(crate) mod view;

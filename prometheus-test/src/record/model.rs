@@ -23,6 +23,10 @@ pub(crate) struct RunRecord {
     pub(crate) workers: Vec<WorkerRecord>,
     /// The rounds played, in order.
     pub(crate) rounds: Vec<RoundRecord>,
+    /// Every step's test name in plan (`order`) order, when the harness gave
+    /// them: the order of the report's grid columns, which a resumed run's
+    /// first round would otherwise set.
+    pub(crate) step_order: Vec<String>,
 }
 
 /// How the run began.
@@ -104,10 +108,26 @@ pub(crate) struct StepRecord {
 }
 
 impl StepRecord {
-    /// The step's id in the reports: `round3/steps::audit[worker2]`.
-    #[cfg_attr(not(test), expect(dead_code, reason = "read by tests"))]
+    /// The step's id in the reports, `round3/steps::audit[worker2]`: the
+    /// round, then the test name with its worker, which an instance of a
+    /// multi-worker step already ends with (`steps::does_the_task[worker2]`).
     pub(crate) fn id(&self, round: u32) -> String {
-        format!("round{round}/{}[{}]", self.path, self.worker)
+        match self.instance_suffix() {
+            Some(_) => format!("round{round}/{}", self.path),
+            None => format!("round{round}/{}[{}]", self.path, self.worker),
+        }
+    }
+
+    /// `[worker2]` when the test name ends with its worker, as an instance
+    /// of a multi-worker step's does.
+    pub(crate) fn instance_suffix(&self) -> Option<&str> {
+        let suffix = self
+            .path
+            .strip_suffix(']')?
+            .strip_suffix(self.worker.as_str())?;
+        suffix
+            .ends_with('[')
+            .then(|| &self.path[suffix.len() - 1..])
     }
 }
 

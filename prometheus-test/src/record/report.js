@@ -14,26 +14,22 @@
   function outcomeClass(outcome) {
     return outcome.kind === 'passed' ? 'pass' : outcome.kind === 'failed' ? 'fail' : 'skip';
   }
-  function stepId(round, step) {
-    return 'round' + round + '/' + step.path + '[' + step.worker + ']';
-  }
-
-  // Index: step id -> {round, step}; grid columns in first-seen order.
+  // Ids, fragments and grid columns come with the data (see view.rs).
+  var view = run.view;
   var byId = {};
-  var columns = [];
   var columnOf = {};
   var failures = [];
-  run.rounds.forEach(function (round) {
-    round.steps.forEach(function (step) {
-      var id = stepId(round.number, step);
+  view.columns.forEach(function (column, index) { columnOf[column.name] = index; });
+  run.rounds.forEach(function (round, r) {
+    round.steps.forEach(function (step, s) {
+      var id = view.ids[r][s];
       byId[id] = { round: round, step: step, id: id };
-      if (!(step.path in columnOf)) {
-        columnOf[step.path] = columns.length;
-        columns.push(step);
-      }
       if (step.outcome.kind === 'failed') failures.push(byId[id]);
     });
   });
+  function entryOf(fragment) {
+    return byId[fragment] || byId[view.aliases[fragment]];
+  }
 
   function go(id) {
     location.hash = 'step=' + id;
@@ -58,25 +54,28 @@
   var grid = document.getElementById('grid');
   var head = el('tr');
   head.appendChild(el('th', null, 'round'));
-  columns.forEach(function (step) {
-    var th = el('th', null, step.path.split('::').pop());
-    th.title = step.path + ' on ' + step.worker;
+  view.columns.forEach(function (column) {
+    var th = el('th');
+    th.title = column.title;
+    th.appendChild(el('span', 'function', column.function));
+    if (column.instance) th.appendChild(el('span', 'instance', column.instance));
     head.appendChild(th);
   });
   grid.tHead.appendChild(head);
   var cells = {};
-  run.rounds.forEach(function (round) {
+  run.rounds.forEach(function (round, r) {
     var row = el('tr');
     row.dataset.round = round.number;
     row.appendChild(el('th', null, String(round.number)));
-    var slots = columns.map(function () { return null; });
-    round.steps.forEach(function (step) { slots[columnOf[step.path]] = step; });
-    slots.forEach(function (step) {
+    var slots = view.columns.map(function () { return null; });
+    round.steps.forEach(function (step, s) { slots[columnOf[step.path]] = { step: step, id: view.ids[r][s] }; });
+    slots.forEach(function (slot) {
       var td;
-      if (!step) {
+      if (!slot) {
         td = el('td', 'cell none');
       } else {
-        var id = stepId(round.number, step);
+        var step = slot.step;
+        var id = slot.id;
         td = el('td', 'cell ' + outcomeClass(step.outcome), step.outcome.kind === 'skipped' ? 'skip' : ms(step.duration_ms));
         td.dataset.step = id;
         td.title = id + (step.outcome.kind === 'passed' ? '' : '\n' + (step.outcome.message || step.outcome.reason));
@@ -132,9 +131,9 @@
           (event.kind.kind === 'exited' ? ' (code ' + event.kind.code + ', signal ' + event.kind.signal + ')' : '');
         track.appendChild(mark);
       });
-      round.steps.forEach(function (step) {
+      round.steps.forEach(function (step, s) {
         if (step.worker !== worker.name) return;
-        var id = stepId(round.number, step);
+        var id = view.ids[index][s];
         var bar = el('div', 'bar ' + outcomeClass(step.outcome));
         bar.style.left = pct(step.started_ms);
         bar.style.width = (100 * step.duration_ms / span).toFixed(3) + '%';
@@ -206,15 +205,16 @@
     return node;
   }
   var selected = [];
-  function show(id) {
+  function show(fragment) {
     selected.forEach(function (node) { node.classList.remove('selected'); });
     selected = [];
-    var entry = byId[id];
+    var entry = entryOf(fragment);
     detail.textContent = '';
     if (!entry) {
-      detail.appendChild(el('p', 'empty', 'No step ' + id + ' in this run.'));
+      detail.appendChild(el('p', 'empty', 'No step ' + fragment + ' in this run.'));
       return;
     }
+    var id = entry.id;
     var step = entry.step;
     var details = roundDetails[entry.round.number];
     if (!details.open) details.open = true;

@@ -9,6 +9,7 @@ use super::body::CaptureLimits;
 use super::model::{Outcome, RunRecord, RunStart, Stream, WorkerEventKind};
 use super::recorder::{RawExchange, RawMessage, Recorder};
 use super::redact::Redactor;
+use super::secrets::{SecretLists, SuiteSecrets, WorkerSecrets, run_redactor};
 use crate::{Keypair, create_signature};
 
 /// Values planted in the small run, which no report may show.
@@ -26,6 +27,9 @@ pub(crate) const PLANTED: Planted = Planted {
     mongo_password: "Pl4nted-M0ngo-Pw",
     session: "sess-planted-7f3a9c2e41",
 };
+
+/// The small run's task id, plain: config.yaml holds it too.
+pub(crate) const TASK_ID: &str = "todo-task-e2e";
 
 /// The planted seeds: worker N's seed is `[N * 17; 32]`.
 pub(crate) fn seeds() -> Vec<[u8; 32]> {
@@ -58,16 +62,35 @@ pub(crate) fn small(redact: bool) -> RunRecord {
         "mongodb://admin:{}@127.0.0.1:27017/builder",
         PLANTED.mongo_password
     );
-    let mut redactor = Redactor::new();
-    if redact {
-        for (name, keypair) in names.iter().zip(&keypairs) {
-            redactor.keypair(&format!("{name} keypair"), keypair);
-        }
-        redactor.secret("env GITHUB_TOKEN", PLANTED.token);
-        redactor.uri_credentials("MONGO_URI", &mongo_uri);
-    }
+    let redactor = if redact {
+        // As the example suite maps them: its task id (also config.yaml's
+        // `task_id`, so plain), a token and MONGO_URI into every worker.
+        let env_vars = vec![
+            ("TODO_TASK_ID", TASK_ID),
+            ("GITHUB_TOKEN", PLANTED.token),
+            ("MONGO_URI", mongo_uri.as_str()),
+        ];
+        let workers: Vec<WorkerSecrets<'_>> = names
+            .iter()
+            .zip(&keypairs)
+            .map(|(name, keypair)| WorkerSecrets {
+                name,
+                staking: Some(keypair),
+                main: None,
+                env_vars: env_vars.clone(),
+            })
+            .collect();
+        let suite = SuiteSecrets {
+            config_values: vec![("task_id", TASK_ID)],
+            lists: SecretLists::default(),
+            mongo_uri: Some(&mongo_uri),
+        };
+        run_redactor(&suite, &workers)
+    } else {
+        Redactor::new()
+    };
     let mut rec = Recorder::new(
-        "todo-task-e2e",
+        TASK_ID,
         1_796_098_565_000,
         RunStart::Resumed {
             round: 1,
@@ -76,6 +99,11 @@ pub(crate) fn small(redact: bool) -> RunRecord {
         &workers,
         redactor,
         CaptureLimits::default(),
+    );
+    rec.set_step_order(
+        ["fetch_todo", "submit", "audit", "distribution"]
+            .map(|name| format!("steps::{name}"))
+            .to_vec(),
     );
     for (i, name) in names.iter().enumerate() {
         rec.worker_event(name, 5 + 40 * i as u64, WorkerEventKind::Started);
@@ -124,7 +152,7 @@ pub(crate) fn small(redact: bool) -> RunRecord {
 
         // worker1 submits a signed payload.
         rec.begin_step("steps::submit", "worker1", clock + 5);
-        let payload = json!({"taskId": "todo-task-e2e", "roundNumber": round, "action": "submit", "stakingKey": keypairs[0].public_key(), "githubToken": PLANTED.token});
+        let payload = json!({"taskId": TASK_ID, "roundNumber": round, "action": "submit", "stakingKey": keypairs[0].public_key(), "githubToken": PLANTED.token});
         let signed = create_signature(keypairs[0].signing_key(), &payload).expect("payload");
         let body = json!({"signature": signed, "stakingKey": keypairs[0].public_key()}).to_string();
         rec.exchange(&RawExchange {
@@ -165,7 +193,7 @@ pub(crate) fn small(redact: bool) -> RunRecord {
 
         // worker2 audits worker1's submission.
         rec.begin_step("steps::audit", "worker2", clock + 5);
-        let audit = json!({"taskId": "todo-task-e2e", "roundNumber": round, "action": "audit", "submitter": keypairs[0].public_key()});
+        let audit = json!({"taskId": TASK_ID, "roundNumber": round, "action": "audit", "submitter": keypairs[0].public_key()});
         let signed = create_signature(keypairs[1].signing_key(), &audit).expect("payload");
         let forged = create_signature(
             stranger.signing_key(),

@@ -1,7 +1,9 @@
 //! The run's recorder, shared between the harness (steps start and finish,
-//! worker lines) and the runner's HTTP handle (exchanges).
+//! worker lines) and the runner's HTTP handle (exchanges), and the clock its
+//! times come from.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use super::body::CaptureLimits;
@@ -9,36 +11,119 @@ use super::model::RunStart;
 use super::recorder::Recorder;
 use super::redact::Redactor;
 
-/// A [`Recorder`] behind a lock, with the instant the run's times count from.
+/// Where a run's times come from.
+pub(crate) trait Clock: fmt::Debug + Send + Sync {
+    /// When the run started, in milliseconds since the Unix epoch.
+    fn started_at_unix_ms(&self) -> u64;
+    /// Milliseconds since the run started.
+    fn now_ms(&self) -> u64;
+}
+
+/// The machine's clocks: the wall clock for the start, a monotonic one for
+/// the times after it.
+#[derive(Debug)]
+pub(crate) struct SystemClock {
+    origin: Instant,
+    started_at_unix_ms: u64,
+}
+
+impl SystemClock {
+    /// A clock whose run starts now.
+    pub(crate) fn start() -> Self {
+        let started_at_unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        Self {
+            origin: Instant::now(),
+            started_at_unix_ms,
+        }
+    }
+}
+
+impl Clock for SystemClock {
+    fn started_at_unix_ms(&self) -> u64 {
+        self.started_at_unix_ms
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// A clock that moves only when told: whole-output tests compare records
+/// made on it.
+#[cfg(test)]
+#[derive(Debug)]
+pub(crate) struct ManualClock {
+    started_at_unix_ms: u64,
+    now_ms: std::sync::atomic::AtomicU64,
+}
+
+#[cfg(test)]
+impl ManualClock {
+    /// A clock at the start of a run that started at `started_at_unix_ms`.
+    pub(crate) fn new(started_at_unix_ms: u64) -> Self {
+        Self {
+            started_at_unix_ms,
+            now_ms: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Moves the clock `ms` milliseconds on.
+    pub(crate) fn advance(&self, ms: u64) {
+        self.now_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+impl Clock for ManualClock {
+    fn started_at_unix_ms(&self) -> u64 {
+        self.started_at_unix_ms
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.now_ms.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A [`Recorder`] behind a lock, with the clock the run's times come from.
 #[derive(Debug)]
 pub(crate) struct SharedRecorder {
-    origin: Instant,
+    clock: Arc<dyn Clock>,
     recorder: Mutex<Option<Recorder>>,
     /// The request being sent, redacted (`POST http://…`), for the live line.
     in_flight: Mutex<Option<String>>,
 }
 
 impl SharedRecorder {
-    /// Starts recording the run of `task_id`; `workers` are (name, base58
-    /// staking public key).
+    /// Starts recording the run of `task_id`, which starts now; `workers`
+    /// are (name, base58 staking public key).
     pub(crate) fn new(
         task_id: &str,
         workers: &[(String, Option<String>)],
         redactor: Redactor,
     ) -> Self {
-        let started_at_unix_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        Self::with_clock(task_id, workers, redactor, Arc::new(SystemClock::start()))
+    }
+
+    /// [`new`](Self::new), with the run's times taken from `clock`.
+    pub(crate) fn with_clock(
+        task_id: &str,
+        workers: &[(String, Option<String>)],
+        redactor: Redactor,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let recorder = Recorder::new(
             task_id,
-            started_at_unix_ms,
+            clock.started_at_unix_ms(),
             RunStart::Fresh,
             workers,
             redactor,
             CaptureLimits::default(),
         );
         Self {
-            origin: Instant::now(),
+            clock,
             recorder: Mutex::new(Some(recorder)),
             in_flight: Mutex::new(None),
         }
@@ -46,7 +131,7 @@ impl SharedRecorder {
 
     /// Milliseconds since the run started.
     pub(crate) fn now_ms(&self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+        self.clock.now_ms()
     }
 
     /// Runs `f` on the recorder (nothing once the record is taken).
@@ -79,5 +164,50 @@ impl SharedRecorder {
 
     fn lock(&self) -> MutexGuard<'_, Option<Recorder>> {
         self.recorder.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::junit;
+    use crate::record::model::Outcome;
+
+    #[test]
+    fn the_record_takes_its_times_from_the_clock() {
+        let clock = Arc::new(ManualClock::new(1_796_098_565_000));
+        let shared = SharedRecorder::with_clock(
+            "task-1",
+            &[("worker1".into(), None)],
+            Redactor::new(),
+            clock.clone(),
+        );
+        clock.advance(250);
+        let at = shared.now_ms();
+        shared.with(|r| {
+            r.begin_round(1);
+            r.begin_step("steps::a", "worker1", at);
+        });
+        clock.advance(1_234);
+        let at = shared.now_ms();
+        shared.with(|r| r.finish_step(Outcome::Passed, at));
+        clock.advance(16);
+        let record = shared.take().expect("the record");
+        assert_eq!(
+            junit::render(&record),
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="task-1" tests="1" failures="0" errors="0" time="1.500">
+  <testsuite name="task-1" tests="1" failures="0" errors="0" skipped="0" time="1.500" timestamp="2026-12-01T04:16:05">
+    <properties>
+      <property name="task_id" value="task-1"/>
+      <property name="start" value="fresh"/>
+      <property name="workers" value="worker1"/>
+    </properties>
+    <testcase classname="round 1" name="steps::a" time="1.234">
+    </testcase>
+  </testsuite>
+</testsuites>
+"#
+        );
     }
 }

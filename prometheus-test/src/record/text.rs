@@ -75,7 +75,10 @@ mod tests {
     fn script_json_cannot_close_the_script() {
         let json = serde_json::json!({"x": "</script><!-- & \u{2028}"}).to_string();
         let safe = script_safe_json(&json);
-        assert!(!safe.contains('<') && !safe.contains('&'));
+        assert_eq!(
+            safe,
+            r#"{"x":"\u003c/script\u003e\u003c!-- \u0026 \u2028"}"#
+        );
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(back["x"], "</script><!-- & \u{2028}");
     }

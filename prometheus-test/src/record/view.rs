@@ -1,0 +1,216 @@
+//! What the HTML report's script draws that is more than the record: step
+//! ids, the fragments that open a step, and the grid's columns. Decided here
+//! so it is tested in Rust; `report.js` only reads it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::model::RunRecord;
+
+/// The record as the report embeds it: its fields, then `view`.
+#[derive(Debug, Serialize)]
+pub(crate) struct ReportData<'a> {
+    #[serde(flatten)]
+    pub(crate) run: &'a RunRecord,
+    pub(crate) view: View,
+}
+
+/// Derived from a record for the report's script.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct View {
+    /// The grid's columns: the steps in plan order (the record's
+    /// `step_order`), then any other step in the order it first ran.
+    pub(crate) columns: Vec<Column>,
+    /// Each step's id (`round3/steps::audit[worker2]`), by round and step,
+    /// parallel to the record's `rounds[i].steps[j]`.
+    pub(crate) ids: Vec<Vec<String>>,
+    /// Other fragments that open a step, to its id: the round and the test
+    /// name as the test output prints it (`round3/steps::audit`).
+    pub(crate) aliases: BTreeMap<String, String>,
+}
+
+/// One column of the rounds × steps grid: one step (one instance of a
+/// multi-worker step).
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Column {
+    /// The step's test name; cells are placed by it.
+    pub(crate) name: String,
+    /// The header's first line: the function's name (`does_the_task`).
+    pub(crate) function: String,
+    /// The header's second line, never cut: the instance's worker
+    /// (`[worker2]`), empty for a one-worker step.
+    pub(crate) instance: String,
+    /// The header's tooltip: `steps::audit on worker2`.
+    pub(crate) title: String,
+}
+
+impl View {
+    /// The view of `record`.
+    pub(crate) fn of(record: &RunRecord) -> Self {
+        let mut columns: Vec<Column> = Vec::new();
+        let mut ids = Vec::with_capacity(record.rounds.len());
+        let mut aliases = BTreeMap::new();
+        for round in &record.rounds {
+            let mut round_ids = Vec::with_capacity(round.steps.len());
+            for step in &round.steps {
+                let id = step.id(round.number);
+                let as_printed = format!("round{}/{}", round.number, step.path);
+                if as_printed != id {
+                    aliases.insert(as_printed, id.clone());
+                }
+                round_ids.push(id);
+                if !columns.iter().any(|column| column.name == step.path) {
+                    let instance = step.instance_suffix().unwrap_or_default();
+                    let function = step.path[..step.path.len() - instance.len()]
+                        .rsplit("::")
+                        .next()
+                        .unwrap_or_default();
+                    columns.push(Column {
+                        name: step.path.clone(),
+                        function: function.to_owned(),
+                        instance: instance.to_owned(),
+                        title: format!("{} on {}", step.path, step.worker),
+                    });
+                }
+            }
+            ids.push(round_ids);
+        }
+        let planned = |column: &Column| {
+            record
+                .step_order
+                .iter()
+                .position(|name| *name == column.name)
+                .unwrap_or(usize::MAX)
+        };
+        // Stable: steps the plan does not name keep the order they ran in.
+        columns.sort_by_key(planned);
+        Self {
+            columns,
+            ids,
+            aliases,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::model::{Outcome, RoundRecord, RunStart, StepRecord};
+
+    fn step(path: &str, worker: &str) -> StepRecord {
+        StepRecord {
+            path: path.into(),
+            worker: worker.into(),
+            started_ms: 0,
+            duration_ms: 1,
+            outcome: Outcome::Passed,
+            exchanges: vec![],
+            log: vec![],
+        }
+    }
+
+    fn record(rounds: Vec<(u32, Vec<StepRecord>)>, step_order: &[&str]) -> RunRecord {
+        RunRecord {
+            task_id: "t".into(),
+            started_at_unix_ms: 0,
+            duration_ms: 0,
+            start: RunStart::Fresh,
+            workers: vec![],
+            rounds: rounds
+                .into_iter()
+                .map(|(number, steps)| RoundRecord { number, steps })
+                .collect(),
+            step_order: step_order.iter().map(|name| (*name).to_owned()).collect(),
+        }
+    }
+
+    fn column(name: &str, function: &str, instance: &str, worker: &str) -> Column {
+        Column {
+            name: name.into(),
+            function: function.into(),
+            instance: instance.into(),
+            title: format!("{name} on {worker}"),
+        }
+    }
+
+    #[test]
+    fn a_multi_worker_instance_carries_its_worker_once() {
+        let view = View::of(&record(
+            vec![(
+                3,
+                vec![
+                    step("steps::does_the_task[worker2]", "worker2"),
+                    step("steps::audit", "worker1"),
+                ],
+            )],
+            &[],
+        ));
+        assert_eq!(
+            view,
+            View {
+                columns: vec![
+                    column(
+                        "steps::does_the_task[worker2]",
+                        "does_the_task",
+                        "[worker2]",
+                        "worker2"
+                    ),
+                    column("steps::audit", "audit", "", "worker1"),
+                ],
+                ids: vec![vec![
+                    "round3/steps::does_the_task[worker2]".into(),
+                    "round3/steps::audit[worker1]".into(),
+                ]],
+                aliases: BTreeMap::from([(
+                    "round3/steps::audit".into(),
+                    "round3/steps::audit[worker1]".into()
+                )]),
+            }
+        );
+    }
+
+    #[test]
+    fn after_a_resume_the_columns_follow_the_plan() {
+        // Resumed at round 1's `submit`: round 1 starts there, round 2 plays
+        // every step; `extra` is a step the plan does not name.
+        let rounds = vec![
+            (
+                1,
+                vec![step("steps::submit", "w1"), step("steps::audit", "w2")],
+            ),
+            (
+                2,
+                vec![
+                    step("steps::fetch", "w1"),
+                    step("steps::submit", "w1"),
+                    step("steps::extra", "w1"),
+                    step("steps::audit", "w2"),
+                ],
+            ),
+        ];
+        let plan = ["steps::fetch", "steps::submit", "steps::audit"];
+        let names = |view: View| -> Vec<String> {
+            view.columns.into_iter().map(|column| column.name).collect()
+        };
+        assert_eq!(
+            names(View::of(&record(rounds.clone(), &plan))),
+            [
+                "steps::fetch",
+                "steps::submit",
+                "steps::audit",
+                "steps::extra"
+            ]
+        );
+        // Without the plan, the order the steps first ran in.
+        assert_eq!(
+            names(View::of(&record(rounds, &[]))),
+            [
+                "steps::submit",
+                "steps::audit",
+                "steps::fetch",
+                "steps::extra"
+            ]
+        );
+    }
+}
