@@ -118,6 +118,7 @@ where
                         what,
                         attempts,
                         waited: started.elapsed(),
+                        deadline: settings.deadline,
                         last,
                         cut_off: true,
                     }
@@ -134,6 +135,7 @@ where
                     what,
                     attempts,
                     waited: started.elapsed(),
+                    deadline: settings.deadline,
                     last,
                     cut_off: false,
                 }
@@ -180,6 +182,7 @@ pub struct PollTimeout {
     what: String,
     attempts: u32,
     waited: Duration,
+    deadline: Duration,
     last: Option<String>,
     cut_off: bool,
 }
@@ -213,9 +216,10 @@ impl fmt::Display for PollTimeout {
         };
         write!(
             f,
-            "gave up waiting for {} after {:.1}s and {} {checks}",
+            "gave up waiting for {} after {} (its deadline: {}) and {} {checks}",
             self.what,
-            self.waited.as_secs_f64(),
+            shown(self.waited),
+            shown(self.deadline),
             self.attempts,
         )?;
         if self.cut_off {
@@ -229,6 +233,15 @@ impl fmt::Display for PollTimeout {
 }
 
 impl std::error::Error for PollTimeout {}
+
+/// A wait as a person reads it: `50ms` under a second, else `2.5s`.
+fn shown(wait: Duration) -> String {
+    if wait < Duration::from_secs(1) {
+        format!("{}ms", wait.as_millis())
+    } else {
+        format!("{:.1}s", wait.as_secs_f64())
+    }
+}
 
 /// At most 300 characters of `text`, on one line.
 fn excerpt(text: &str) -> String {
@@ -370,9 +383,13 @@ mod tests {
             Some(format!("404: not yet\n({checks})").as_str())
         );
         let text = err.to_string();
+        let waited = text
+            .strip_prefix("gave up waiting for the verdict after ")
+            .and_then(|rest| rest.split_once("ms (its deadline: 50ms) and "))
+            .and_then(|(ms, _)| ms.parse::<u64>().ok());
         assert!(
-            text.starts_with("gave up waiting for the verdict after "),
-            "{text}"
+            waited.is_some_and(|ms| (50..1_000).contains(&ms)),
+            "a deadline under a second is told in milliseconds: {text}"
         );
         assert!(
             text.ends_with(&format!(

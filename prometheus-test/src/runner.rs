@@ -41,8 +41,9 @@ impl Runner {
         state: State,
         db: Option<mongodb::Database>,
         max_rounds: u32,
+        recorder: SharedRecorder,
     ) -> Self {
-        let recorder = Arc::new(recorder_of(&config, &workers, &env));
+        let recorder = Arc::new(recorder);
         let http = Http::new(
             crate::http_client::build(config.http_keep_alive),
             Some(recorder.clone()),
@@ -311,57 +312,6 @@ impl fmt::Debug for Runner {
     }
 }
 
-/// The run's recorder, knowing the secrets of `config`, `workers` and `env`
-/// (see `record::secrets`).
-fn recorder_of(config: &Config, workers: &[Worker], env: &EnvMap) -> SharedRecorder {
-    use crate::config::EnvSource;
-    use crate::keys::KeyRole;
-    use crate::record::secrets::{
-        SecretLists, SuiteSecrets, WorkerSecrets, extra_strings, run_redactor, worker_keys,
-    };
-    let workers: Vec<WorkerSecrets<'_>> = workers
-        .iter()
-        .map(|worker| WorkerSecrets {
-            name: worker.name(),
-            staking: worker.keypair(KeyRole::Staking).ok(),
-            main: worker.keypair(KeyRole::Main).ok(),
-            env_vars: worker
-                .spec()
-                .server_env
-                .iter()
-                .filter_map(|(_, source)| match source {
-                    EnvSource::Var(name) => Some((name.as_str(), env.get(name)?)),
-                    EnvSource::Literal(_) => None,
-                })
-                .collect(),
-        })
-        .collect();
-    let typed = [
-        ("task_id", Some(config.task_id.as_str())),
-        ("middle_server_url", config.middle_server_url.as_deref()),
-        ("rounds_collection", config.rounds_collection.as_deref()),
-        ("cargo_bin", config.cargo_bin.as_deref()),
-        ("python", config.python.as_deref()),
-        ("health_path", config.health_path.as_deref()),
-        ("mongodb.database", Some(config.mongodb.database.as_str())),
-    ];
-    let suite = SuiteSecrets {
-        config_values: typed
-            .into_iter()
-            .filter_map(|(key, value)| Some((key, value?)))
-            .chain(extra_strings(&config.extra))
-            .collect(),
-        // A malformed list is left out here: reporting it is setup's job.
-        lists: SecretLists::from_extra(&config.file, &config.extra).unwrap_or_default(),
-        mongo_uri: env.get("MONGO_URI"),
-    };
-    SharedRecorder::new(
-        &config.task_id,
-        &worker_keys(&workers),
-        run_redactor(&suite, &workers),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,7 +338,8 @@ mod tests {
             .map(|spec| Worker::load(spec, env.clone(), &config).unwrap())
             .collect();
         let state = State::fresh(&config.data_dir).unwrap();
-        Runner::new(config, env, workers, state, None, rounds)
+        let recorder = SharedRecorder::new("unit", &[], crate::record::redact::Redactor::new());
+        Runner::new(config, env, workers, state, None, rounds, recorder)
     }
 
     #[test]

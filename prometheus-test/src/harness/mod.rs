@@ -20,6 +20,7 @@ mod lock;
 mod paths;
 mod plan;
 mod ports;
+mod redaction;
 mod select;
 mod session;
 mod setup;

@@ -77,6 +77,10 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
     for warning in &config.warnings {
         events.note(format!("warning: {warning}"));
     }
+    problems.take(crate::record::secrets::SecretLists::from_extra(
+        &config.file,
+        &config.extra,
+    ));
     if inputs.post_load.is_some() && !config.mongodb_configured {
         problems.push(format!(
             "{}: a post_load hook needs a `mongodb` section with `database` in config.yaml",
@@ -203,7 +207,8 @@ impl Loaded<'_> {
         };
         let env = Arc::new(env);
         let workers = prepare_workers(workers, &config, &env, fresh, inputs.events)?;
-        let mut runner = Runner::new(config, env, workers, state, db.clone(), rounds);
+        let recorder = super::redaction::recorder_of(&config, &workers, &env);
+        let mut runner = Runner::new(config, env, workers, state, db.clone(), rounds, recorder);
         if let (true, Some(hook), Some(db)) = (fresh, inputs.post_load, &db) {
             hook(db, &runner)
                 .await

@@ -59,7 +59,8 @@ pub(crate) fn failure_excerpt(step: &StepRecord, limits: ExcerptLimits) -> Strin
     if lines > 0 {
         let shown = lines.min(limits.log_lines);
         if shown == lines {
-            let _ = writeln!(out, "  {} log ({lines} lines):", step.worker);
+            let noun = if lines == 1 { "line" } else { "lines" };
+            let _ = writeln!(out, "  {} log ({lines} {noun}):", step.worker);
         } else {
             let _ = writeln!(
                 out,

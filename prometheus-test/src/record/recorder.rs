@@ -114,10 +114,6 @@ impl Recorder {
     /// Gives the steps' test names in plan (`order`) order, as `begin_step`
     /// will name them; the report's grid shows its columns in this order.
     /// Called once, before the first step.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the harness calls it once it sends the plan")
-    )]
     pub(crate) fn set_step_order(&mut self, names: Vec<String>) {
         self.record.step_order = names;
     }

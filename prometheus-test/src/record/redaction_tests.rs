@@ -273,7 +273,7 @@ fn the_junit_report_shows_a_plain_task_id_but_not_the_token_or_the_keys() {
     POST http://127.0.0.1:9/submit -&gt; 200 (4 ms)
       signed payload at request/signature (verified, signed by worker1 ({key})): {{&quot;roundNumber&quot;:1,&quot;taskId&quot;:&quot;task-7&quot;}}
       response body: {{&quot;ok&quot;:true}}
-  worker1 log (1 lines):
+  worker1 log (1 line):
     out| task task-7, token [redacted: env API_TOKEN], seed [redacted: worker1 staking keypair]
 </system-out>
     </testcase>

@@ -144,7 +144,10 @@ impl<W: Writer> Writer for Record<W> {
                         step: step.clone(),
                     },
                 };
-                self.with(|r, _| r.set_start(start));
+                self.with(|r, _| {
+                    r.set_start(start);
+                    r.set_step_order(run.step_order.clone());
+                });
             }
             Event::WorkerStarted { worker } => {
                 self.with(|r, at| r.worker_event(worker, at, WorkerEventKind::Started));
@@ -287,7 +290,7 @@ mod stage_tests {
             failure,
             Some(Verdict::Failed {
                 message: "the server said [redacted: env API_TOKEN] is wrong\n\n  \
-                          worker2 log (1 lines):\n    err| boom"
+                          worker2 log (1 line):\n    err| boom"
                     .to_owned()
             })
         );
