@@ -46,6 +46,7 @@ mod steps {
             "action": "submit",
             "round": runner.current_round(),
             "pr_url": "https://example.invalid/pull/1",
+            "taskId": worker.env("TASK_ID"),
         }))?;
         runner
             .http()

@@ -50,7 +50,7 @@ impl Suite {
         std::fs::write(
             dir.join("workers.json"),
             format!(
-                r#"{{"worker1": {{"port": {port}, "keypairs": {{"staking": "REPORT_STAKING"}}, "env_vars": {{"API_TOKEN": "REPORT_API_TOKEN", "MONGO_URI": "MONGO_URI"}}}}}}"#
+                r#"{{"worker1": {{"port": {port}, "keypairs": {{"staking": "REPORT_STAKING"}}, "env_vars": {{"API_TOKEN": "REPORT_API_TOKEN", "TASK_ID": "REPORT_TASK_ID", "MONGO_URI": "MONGO_URI"}}}}}}"#
             ),
         )
         .expect("workers.json");
@@ -77,6 +77,7 @@ impl Suite {
             .env("PROMETHEUS_TEST_CONFIG", self.dir.join("config.yaml"))
             .env("REPORT_STAKING", self.dir.join("staking.json"))
             .env("REPORT_API_TOKEN", API_TOKEN)
+            .env("REPORT_TASK_ID", "reports")
             .env(
                 "MONGO_URI",
                 format!("mongodb://reporter:{MONGO_PASSWORD}@127.0.0.1:1/reports"),
@@ -439,6 +440,35 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
+}
+
+#[test]
+fn a_task_id_passed_to_the_server_stays_readable_while_the_token_is_redacted() {
+    let dir = artifact_dir("plain");
+    let suite = Suite::new(dir.clone());
+    let junit = dir.join("junit.xml");
+    let out = suite.run(&["--junit", junit.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(101), "{}", text(&out.stderr));
+    let junit = text(&std::fs::read(&junit).unwrap());
+    assert!(
+        junit.contains(r#"<testsuites name="reports""#)
+            && junit.contains(r#"<testsuite name="reports""#),
+        "the suite is named by its task id: {junit}"
+    );
+    assert!(
+        junit.contains("&quot;taskId&quot;:&quot;reports&quot;"),
+        "the decoded payload shows the task id: {junit}"
+    );
+    assert!(
+        junit.contains("[redacted: env REPORT_API_TOKEN]") && !junit.contains(API_TOKEN),
+        "the token stays redacted: {junit}"
+    );
+    // (The audit's payload holds the session, a secret: that one stays hidden.)
+    let html = text(&std::fs::read(dir.join("data/report.html")).unwrap());
+    assert!(
+        !html.contains("redacted: env REPORT_TASK_ID") && !junit.contains("REPORT_TASK_ID"),
+        "the task id is not treated as a secret"
+    );
 }
 
 #[test]
