@@ -49,7 +49,7 @@ async fn bench() -> anyhow::Result<()> {
         .collect();
     let names: Vec<String> = (1..=WORKERS).map(|i| format!("worker{i}")).collect();
     let workers: Vec<(&str, &Keypair)> = names.iter().map(String::as_str).zip(&keypairs).collect();
-    let (raw, recorded) = prometheus_test::__bench::bench_clients(true, &workers);
+    let (raw, recorded) = prometheus_test::__bench::bench_clients(true, &workers)?;
     let body = |round: usize| -> anyhow::Result<Value> {
         let payload = json!({"round": round, "pr_url": "https://example.invalid/pull/1", "todos": vec!["write the report"; 10]});
         let signature = create_signature(keypairs[0].signing_key(), &payload)?;

@@ -259,11 +259,10 @@ impl Received {
 /// [`reqwest::Client`] and as an [`Http`] recording into a run whose redactor
 /// knows `workers` keypairs and one secret, with a step running.
 #[doc(hidden)]
-#[must_use]
 pub fn bench_clients(
     keep_alive: bool,
     workers: &[(&str, &crate::Keypair)],
-) -> (reqwest::Client, Http) {
+) -> anyhow::Result<(reqwest::Client, Http)> {
     let mut redactor = crate::record::redact::Redactor::new();
     for (name, keypair) in workers {
         redactor.keypair(&format!("{name} staking keypair"), keypair);
@@ -278,8 +277,8 @@ pub fn bench_clients(
         r.begin_round(1);
         r.begin_step("steps::bench", "worker1", 0);
     });
-    let client = crate::http_client::build(keep_alive);
-    (client.clone(), Http::new(client, Some(recorder)))
+    let client = crate::http_client::default_client(keep_alive)?;
+    Ok((client.clone(), Http::new(client, Some(recorder))))
 }
 
 fn header_pairs(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
@@ -352,7 +351,10 @@ mod tests {
             &[("worker1".into(), Some(worker1.public_key().into()))],
             redactor,
         ));
-        let http = Http::new(crate::http_client::build(false), Some(recorder.clone()));
+        let http = Http::new(
+            crate::http_client::default_client(false).unwrap(),
+            Some(recorder.clone()),
+        );
         let url = echo_server().await;
         recorder.with(|r| {
             r.begin_round(1);
@@ -430,7 +432,10 @@ mod tests {
     #[tokio::test]
     async fn the_raw_client_is_not_recorded() {
         let recorder = Arc::new(SharedRecorder::new("unit", &[], Redactor::new()));
-        let http = Http::new(crate::http_client::build(false), Some(recorder.clone()));
+        let http = Http::new(
+            crate::http_client::default_client(false).unwrap(),
+            Some(recorder.clone()),
+        );
         let url = echo_server().await;
         recorder.with(|r| {
             r.begin_round(1);

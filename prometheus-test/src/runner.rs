@@ -41,16 +41,14 @@ impl Runner {
         state: State,
         db: Option<mongodb::Database>,
         max_rounds: u32,
+        http_client: reqwest::Client,
     ) -> Self {
         let recorder = Arc::new(SharedRecorder::new(
             &config.task_id,
             &crate::record::secrets::worker_keys(&workers),
             crate::record::secrets::run_redactor(&config, &workers, &env),
         ));
-        let http = Http::new(
-            crate::http_client::build(config.http_keep_alive),
-            Some(recorder.clone()),
-        );
+        let http = Http::new(http_client, Some(recorder.clone()));
         Self {
             config,
             env,
@@ -336,7 +334,8 @@ mod tests {
             .map(|spec| Worker::load(spec, env.clone(), &config).unwrap())
             .collect();
         let state = State::fresh(&config.data_dir).unwrap();
-        Runner::new(config, env, workers, state, None, rounds)
+        let client = crate::http_client::for_run(&config, &env).unwrap();
+        Runner::new(config, env, workers, state, None, rounds, client)
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub(super) struct Loaded<'a> {
     env: EnvMap,
     needs_mongo: bool,
     saved: Option<State>,
+    /// The client of `runner.http()`, with the certificates HTTPS trusts.
+    http_client: reqwest::Client,
     /// The workers with the keys their files hold (generated ones come later).
     workers: Vec<Worker>,
     /// The fixtures, validated, when the run is known to be fresh.
@@ -86,8 +88,11 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         // Until a server is chosen, a mapped MONGO_URI checks as the default.
         provisional.set("MONGO_URI", mongo::DEFAULT_URI);
     }
+    let http_client = problems.take(crate::http_client::for_run(&config, &env));
     let workers = check_workers(inputs.steps, &config, &Arc::new(provisional), &mut problems);
-    problems.into_result(()).map_err(anyhow::Error::from)?;
+    let (Some(http_client), true) = (http_client, problems.is_empty()) else {
+        return Err(anyhow::Error::from(problems));
+    };
 
     let lock = RunLock::acquire(&config.data_dir)?;
     ports::check_free(&workers)?;
@@ -113,6 +118,7 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         env,
         needs_mongo,
         saved,
+        http_client,
         workers,
         fixtures,
     })
@@ -171,6 +177,7 @@ impl Loaded<'_> {
             config,
             mut env,
             saved,
+            http_client,
             workers,
             fixtures,
             ..
@@ -193,7 +200,7 @@ impl Loaded<'_> {
         };
         let env = Arc::new(env);
         let workers = prepare_workers(workers, &config, &env, fresh)?;
-        let mut runner = Runner::new(config, env, workers, state, db.clone(), rounds);
+        let mut runner = Runner::new(config, env, workers, state, db.clone(), rounds, http_client);
         if let (true, Some(hook), Some(db)) = (fresh, inputs.post_load, &db) {
             hook(db, &runner)
                 .await

@@ -412,6 +412,16 @@ fn a_configuration_error_prints_no_libtest_output() {
     );
 }
 
+#[test]
+fn a_bad_http_ca_file_stops_the_run_before_anything_is_touched() {
+    let suite = Suite::new(0);
+    let config = suite.path().join("config.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}http_ca_file: missing.pem\n")).unwrap();
+    assert_eq!(suite.run(&[]), (2, String::new()));
+    assert!(!suite.path().join("data").exists());
+}
+
 const TWO_WORKERS: &str =
     r#"{"worker1": {"url": "http://127.0.0.1:9"}, "worker2": {"url": "http://127.0.0.1:9"}}"#;
 
