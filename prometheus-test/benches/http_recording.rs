@@ -42,6 +42,21 @@ async fn serve() -> anyhow::Result<String> {
     Ok(url)
 }
 
+/// The runner's client (keep-alive on) twice: as a raw [`reqwest::Client`] and
+/// as `runner.http()` recording into a run whose redactor knows the `workers`'
+/// keypairs and one secret, with a step running.
+fn bench_clients(
+    workers: &[(&str, &Keypair)],
+) -> anyhow::Result<(reqwest::Client, prometheus_test::Http)> {
+    let client = prometheus_test::__bench::http_client(true)?;
+    let recorded = prometheus_test::__bench::recording_in_a_step(
+        client.clone(),
+        workers,
+        &[("env API_TOKEN", "tok-bench-0123456789")],
+    );
+    Ok((client, recorded))
+}
+
 async fn bench() -> anyhow::Result<()> {
     let url = serve().await?;
     let keypairs: Vec<Keypair> = (0..WORKERS)
@@ -49,7 +64,7 @@ async fn bench() -> anyhow::Result<()> {
         .collect();
     let names: Vec<String> = (1..=WORKERS).map(|i| format!("worker{i}")).collect();
     let workers: Vec<(&str, &Keypair)> = names.iter().map(String::as_str).zip(&keypairs).collect();
-    let (raw, recorded) = prometheus_test::__bench::bench_clients(true, &workers);
+    let (raw, recorded) = bench_clients(&workers)?;
     let body = |round: usize| -> anyhow::Result<Value> {
         let payload = json!({"round": round, "pr_url": "https://example.invalid/pull/1", "todos": vec!["write the report"; 10]});
         let signature = create_signature(keypairs[0].signing_key(), &payload)?;

@@ -56,6 +56,9 @@ struct Variant {
 }
 
 fn variants() -> anyhow::Result<Vec<Variant>> {
+    // First: building the runner's client installs the TLS provider (ring)
+    // that reqwest's own builder needs.
+    let default = prometheus_test::__bench::http_client(false)?;
     Ok(vec![
         Variant {
             name: "reused",
@@ -73,7 +76,7 @@ fn variants() -> anyhow::Result<Vec<Variant>> {
         },
         Variant {
             name: "default",
-            client: prometheus_test::__bench::http_client(false),
+            client: default,
         },
     ])
 }

@@ -255,20 +255,23 @@ impl Received {
     }
 }
 
-/// The runner's client twice, for the `http_recording` bench: as a raw
-/// [`reqwest::Client`] and as an [`Http`] recording into a run whose redactor
-/// knows `workers` keypairs and one secret, with a step running.
-#[doc(hidden)]
+/// An [`Http`] on `client` recording into a run of its own, with a step of
+/// `worker1` running in round 1: its redactor searches for the `workers`'
+/// keypairs and the `secrets` (label, value), and signatures are attributed to
+/// the workers. The `http_recording` bench's recording client; not public API.
 #[must_use]
-pub fn bench_clients(
-    keep_alive: bool,
+pub fn recording_in_a_step(
+    client: reqwest::Client,
     workers: &[(&str, &crate::Keypair)],
-) -> (reqwest::Client, Http) {
+    secrets: &[(&str, &str)],
+) -> Http {
     let mut redactor = crate::record::redact::Redactor::new();
     for (name, keypair) in workers {
         redactor.keypair(&format!("{name} staking keypair"), keypair);
     }
-    redactor.secret("env API_TOKEN", "tok-bench-0123456789");
+    for (label, value) in secrets {
+        redactor.secret(label, value);
+    }
     let keys: Vec<(String, Option<String>)> = workers
         .iter()
         .map(|(name, keypair)| ((*name).to_owned(), Some(keypair.public_key().to_owned())))
@@ -278,8 +281,7 @@ pub fn bench_clients(
         r.begin_round(1);
         r.begin_step("steps::bench", "worker1", 0);
     });
-    let client = crate::http_client::build(keep_alive);
-    (client.clone(), Http::new(client, Some(recorder)))
+    Http::new(client, Some(recorder))
 }
 
 fn header_pairs(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
@@ -352,7 +354,10 @@ mod tests {
             &[("worker1".into(), Some(worker1.public_key().into()))],
             redactor,
         ));
-        let http = Http::new(crate::http_client::build(false), Some(recorder.clone()));
+        let http = Http::new(
+            crate::http_client::default_client(false).unwrap(),
+            Some(recorder.clone()),
+        );
         let url = echo_server().await;
         recorder.with(|r| {
             r.begin_round(1);
@@ -430,7 +435,10 @@ mod tests {
     #[tokio::test]
     async fn the_raw_client_is_not_recorded() {
         let recorder = Arc::new(SharedRecorder::new("unit", &[], Redactor::new()));
-        let http = Http::new(crate::http_client::build(false), Some(recorder.clone()));
+        let http = Http::new(
+            crate::http_client::default_client(false).unwrap(),
+            Some(recorder.clone()),
+        );
         let url = echo_server().await;
         recorder.with(|r| {
             r.begin_round(1);

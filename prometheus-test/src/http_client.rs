@@ -17,26 +17,69 @@
 //! requests a second. Suites whose servers write each response in one go
 //! (hyper/axum, Node's `http`) can turn reuse back on with config.yaml
 //! `http_keep_alive: true`.
+//!
+//! HTTPS: rustls with the ring provider; which certificates are trusted is
+//! described in [`trust`].
+
+mod trust;
+
+#[cfg(test)]
+mod https_tests;
 
 use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::config::{Config, EnvMap};
+
+pub(crate) use trust::ExtraRoots;
 
 /// How long a connection attempt may take: a dead address fails fast. There is
 /// no overall request timeout, since task endpoints may legitimately take long
 /// (config.yaml `step_timeout` bounds a step).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The runner's HTTP client. With `keep_alive` false (the default) no idle
-/// connection is kept, so each request uses a new one; with `keep_alive` true,
-/// idle connections are kept and reused.
-#[must_use]
-pub fn build(keep_alive: bool) -> reqwest::Client {
-    let mut builder = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT);
+/// The runner's client for a run: config.yaml's `http_keep_alive` and
+/// `http_ca_file`, and `SSL_CERT_FILE` of the run's environment. A CA file that
+/// cannot be read or holds no valid certificate is an error naming where it was
+/// given.
+pub(crate) fn for_run(config: &Config, env: &EnvMap) -> anyhow::Result<reqwest::Client> {
+    let roots = ExtraRoots::for_run(config, env)?;
+    build(config.http_keep_alive, &roots)
+}
+
+/// The runner's client trusting the system's and Mozilla's roots only, as a
+/// run without `SSL_CERT_FILE` or `http_ca_file` gets it.
+pub fn default_client(keep_alive: bool) -> anyhow::Result<reqwest::Client> {
+    build(keep_alive, &ExtraRoots::default())
+}
+
+/// The runner's client. With `keep_alive` false no idle connection is kept, so
+/// each request uses a new one; with `keep_alive` true, idle connections are
+/// kept and reused. HTTPS trusts the system's and Mozilla's roots and `roots`.
+pub(crate) fn build(keep_alive: bool, roots: &ExtraRoots) -> anyhow::Result<reqwest::Client> {
+    install_crypto_provider();
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .tls_backend_preconfigured(trust::tls_config(roots)?);
     if !keep_alive {
         builder = builder.pool_max_idle_per_host(0);
     }
-    // `build` fails only for TLS set-up or invalid builder input; this crate
-    // enables no TLS backend and passes no such input.
-    builder.build().unwrap_or_default()
+    builder
+        .build()
+        .context("cannot build the HTTP client of `runner.http()`")
+}
+
+/// Makes ring rustls's process-wide default provider, unless one is installed
+/// already. reqwest is built without a provider of its own (its default,
+/// aws-lc-rs, is a large C build), so any other client built in this process
+/// (a step's own `reqwest::Client::new()`, the workers' health probes) needs
+/// one, or reqwest panics when it is built.
+pub(crate) fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Fails only when another thread installed one first, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
 }
 
 #[cfg(test)]
@@ -141,7 +184,7 @@ mod tests {
     #[tokio::test]
     async fn by_default_each_request_opens_its_own_connection() -> anyhow::Result<()> {
         let server = SplitWritesServer::start().await?;
-        let results = post_all(&super::build(false), &server.url).await?;
+        let results = post_all(&super::default_client(false)?, &server.url).await?;
         assert_eq!(connections_used(&results), REQUESTS);
         Ok(())
     }
@@ -151,7 +194,7 @@ mod tests {
     #[tokio::test]
     async fn with_keep_alive_requests_reuse_connections() -> anyhow::Result<()> {
         let server = SplitWritesServer::start().await?;
-        let results = post_all(&super::build(true), &server.url).await?;
+        let results = post_all(&super::default_client(true)?, &server.url).await?;
         let used = connections_used(&results);
         assert!(used <= 2, "{REQUESTS} requests used {used} connections");
         Ok(())
@@ -165,7 +208,7 @@ mod tests {
     #[tokio::test]
     async fn by_default_requests_do_not_wait_for_a_delayed_ack() -> anyhow::Result<()> {
         let server = SplitWritesServer::start().await?;
-        let results = post_all(&super::build(false), &server.url).await?;
+        let results = post_all(&super::default_client(false)?, &server.url).await?;
         let stalled = results.iter().filter(|&&(took, _)| took > STALL).count();
         assert!(
             stalled < REQUESTS / 2,

@@ -172,8 +172,8 @@ pub use reqwest;
 /// printing themselves. Not public API.
 #[doc(hidden)]
 pub mod __bench {
-    pub use crate::http::bench_clients;
-    pub use crate::http_client::build as http_client;
+    pub use crate::http::recording_in_a_step;
+    pub use crate::http_client::default_client as http_client;
     pub use crate::mongo::seam::{
         FixtureImport, Fixtures, IMPORT_BATCH, ManagedMongod, close_client,
         find_or_provision_mongod,

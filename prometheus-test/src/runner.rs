@@ -42,12 +42,10 @@ impl Runner {
         db: Option<mongodb::Database>,
         max_rounds: u32,
         recorder: SharedRecorder,
+        http_client: reqwest::Client,
     ) -> Self {
         let recorder = Arc::new(recorder);
-        let http = Http::new(
-            crate::http_client::build(config.http_keep_alive),
-            Some(recorder.clone()),
-        );
+        let http = Http::new(http_client, Some(recorder.clone()));
         Self {
             config,
             env,
@@ -339,7 +337,8 @@ mod tests {
             .collect();
         let state = State::fresh(&config.data_dir).unwrap();
         let recorder = SharedRecorder::new("unit", &[], crate::record::redact::Redactor::new());
-        Runner::new(config, env, workers, state, None, rounds, recorder)
+        let client = crate::http_client::for_run(&config, &env).unwrap();
+        Runner::new(config, env, workers, state, None, rounds, recorder, client)
     }
 
     #[test]

@@ -37,6 +37,16 @@ const KNOWN_KEYS: &[&str] = &[
     "poll",
 ];
 
+/// Keys other parts of the framework read from the extra values (the
+/// reports' secret lists, the HTTP client's CA file): kept with the extra
+/// values, and offered when a key looks like a misspelling of one.
+const KEYS_READ_FROM_EXTRA: &[&str] = &[
+    "plain_env",
+    "secret_headers",
+    "secret_fields",
+    "http_ca_file",
+];
+
 /// How messages name config.yaml's `step_timeout` when the file set it.
 const STEP_TIMEOUT_IN_FILE: &str = "config.yaml `step_timeout`";
 
@@ -254,7 +264,11 @@ fn extra_keys(
         if KNOWN_KEYS.contains(&key.as_str()) {
             continue;
         }
-        if let Some(known) = likely_meant(key, KNOWN_KEYS) {
+        let read_from_extra = KEYS_READ_FROM_EXTRA.contains(&key.as_str());
+        let candidates = KNOWN_KEYS.iter().chain(KEYS_READ_FROM_EXTRA).copied();
+        if let Some(known) =
+            likely_meant(key, &candidates.collect::<Vec<_>>()).filter(|_| !read_from_extra)
+        {
             let origin = overrides.source_of(key).unwrap_or(shown);
             warnings.push(format!(
                 "{origin}: `{key}` is not a config.yaml key, so it is kept as a value for the \
@@ -374,7 +388,11 @@ mod tests {
 
     #[test]
     fn a_key_close_to_a_known_one_is_a_warning() {
-        let config = parse("task_id: t\nmax_rounds: 2\nmax_round: 1\nstep_timout: 5\n").unwrap();
+        let config = parse(
+            "task_id: t\nmax_rounds: 2\nmax_round: 1\nstep_timout: 5\nhttp_ca_fle: ca.pem\n\
+             plain_env: [TOKEN_NAME]\n",
+        )
+        .unwrap();
         assert_eq!(
             config.warnings,
             [
@@ -385,6 +403,10 @@ mod tests {
                 format!(
                     "{FILE}: `step_timout` is not a config.yaml key, so it is kept as a value \
                      for the steps; did you mean `step_timeout`?"
+                ),
+                format!(
+                    "{FILE}: `http_ca_fle` is not a config.yaml key, so it is kept as a value \
+                     for the steps; did you mean `http_ca_file`?"
                 ),
             ]
         );

@@ -48,6 +48,8 @@ pub(super) struct Loaded<'a> {
     env: EnvMap,
     needs_mongo: bool,
     saved: Option<State>,
+    /// The client of `runner.http()`, with the certificates HTTPS trusts.
+    http_client: reqwest::Client,
     /// The workers with the keys their files hold (generated ones come later).
     workers: Vec<Worker>,
     /// The fixtures, validated, when the run is known to be fresh.
@@ -93,6 +95,7 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         // Until a server is chosen, a mapped MONGO_URI checks as the default.
         provisional.set("MONGO_URI", mongo::DEFAULT_URI);
     }
+    let http_client = problems.take(crate::http_client::for_run(&config, &env));
     let workers = check_workers(
         inputs.steps,
         &config,
@@ -100,7 +103,9 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         &mut problems,
         events,
     );
-    problems.into_result(()).map_err(anyhow::Error::from)?;
+    let (Some(http_client), true) = (http_client, problems.is_empty()) else {
+        return Err(anyhow::Error::from(problems));
+    };
 
     let lock = RunLock::acquire(&config.data_dir)?;
     ports::check_free(&workers)?;
@@ -126,6 +131,7 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         env,
         needs_mongo,
         saved,
+        http_client,
         workers,
         fixtures,
     })
@@ -185,6 +191,7 @@ impl Loaded<'_> {
             config,
             mut env,
             saved,
+            http_client,
             workers,
             fixtures,
             ..
@@ -208,7 +215,16 @@ impl Loaded<'_> {
         let env = Arc::new(env);
         let workers = prepare_workers(workers, &config, &env, fresh, inputs.events)?;
         let recorder = super::redaction::recorder_of(&config, &workers, &env);
-        let mut runner = Runner::new(config, env, workers, state, db.clone(), rounds, recorder);
+        let mut runner = Runner::new(
+            config,
+            env,
+            workers,
+            state,
+            db.clone(),
+            rounds,
+            recorder,
+            http_client,
+        );
         if let (true, Some(hook), Some(db)) = (fresh, inputs.post_load, &db) {
             hook(db, &runner)
                 .await

@@ -22,6 +22,11 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_GRACE: Duration = Duration::from_secs(5);
 /// Attempts with a fresh port when another process takes the chosen one first.
 const PORT_ATTEMPTS: u32 = 3;
+/// `WiredTiger`'s journal for kept data: 1 MB log files, none preallocated.
+/// mongod 4.0's default makes 100 MB files and preallocates two more, so a
+/// kept directory holds 301 MB before any data; with this it holds ~1 MB, and
+/// checkpoints (every 60 s, and at shutdown) remove the files they no longer need.
+const SMALL_JOURNAL: &str = "log=(file_max=1MB,prealloc=false)";
 
 /// A running `mongod` owned by this process: stopped and its data removed by
 /// [`ManagedMongod::stop`], killed when dropped.
@@ -113,8 +118,11 @@ impl ManagedMongod {
             .args(["--bind_ip", "127.0.0.1", "--nounixsocket"])
             .args(["--wiredTigerCacheSizeGB", "0.25"])
             // Data thrown away at the end of the run needs no journal; kept data
-            // must survive a killed run.
-            .args(matches!(dir, ServerDir::Private(_)).then_some("--nojournal"))
+            // must survive a killed run, in a journal that takes little room.
+            .args(match dir {
+                ServerDir::Private(_) => &["--nojournal"][..],
+                ServerDir::Kept(_) => &["--wiredTigerEngineConfigString", SMALL_JOURNAL][..],
+            })
             .args(["--setParameter", "diagnosticDataCollectionEnabled=false"])
             .args(args)
             .stdin(Stdio::null())

@@ -956,3 +956,94 @@ fn clearing_keeps_indexes_options_and_empty_collections() {
         );
     });
 }
+
+/// Disk space used under `dir`, as `du` counts it (allocated blocks).
+fn disk_usage(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            let own = meta.blocks() * 512;
+            if meta.is_dir() {
+                own + disk_usage(&entry.path())
+            } else {
+                own
+            }
+        })
+        .sum()
+}
+
+/// The documents of `todos` and `audits` in the kept server's database.
+async fn kept_counts(client: &Client) -> (u64, u64) {
+    let db = client.database("pt_kept");
+    (
+        count(&db, "todos", doc! {}).await,
+        count(&db, "audits", doc! {}).await,
+    )
+}
+
+#[tokio::test]
+async fn kept_data_survives_a_restart_and_a_kill_in_a_few_megabytes() {
+    const MB: u64 = 1 << 20;
+    let binary = mongod_binary();
+    let fixtures_dir = tempfile::tempdir().unwrap();
+    write_array(
+        fixtures_dir.path(),
+        "todos.json",
+        (0..5_000).map(|n| format!(r#"{{"n": {n}, "title": "todo {n}", "done": false}}"#)),
+    );
+    write_array(
+        fixtures_dir.path(),
+        "audits.json",
+        (0..500).map(|n| format!(r#"{{"round": {n}, "ok": true}}"#)),
+    );
+    let settings = settings(&[
+        ("todos", Some("todos.json"), 5_000),
+        ("audits", Some("audits.json"), 500),
+    ]);
+    let fixtures = read_fixtures(&settings, fixtures_dir.path(), TASK).unwrap();
+    let kept = tempfile::tempdir().unwrap();
+
+    let (server, client) = ManagedMongod::start_in(&binary, Some(kept.path()))
+        .await
+        .unwrap();
+    reset(&client.database("pt_kept"), &settings, &fixtures, TASK)
+        .await
+        .unwrap();
+    super::connect::close_client(client).await;
+    server.stop().await;
+    let used = disk_usage(kept.path());
+    eprintln!("kept directory after importing 5,500 documents: {used} bytes");
+    assert!(
+        used < 10 * MB,
+        "the kept directory takes {used} bytes, over 10 MB"
+    );
+
+    // A restart finds the data.
+    let (server, client) = ManagedMongod::start_in(&binary, Some(kept.path()))
+        .await
+        .unwrap();
+    assert_eq!(kept_counts(&client).await, (5_000, 500));
+    // A write the journal has acknowledged survives a killed server.
+    let journaled = mongodb::options::WriteConcern::builder()
+        .journal(true)
+        .build();
+    client
+        .database("pt_kept")
+        .collection::<Document>("audits")
+        .insert_one(doc! { "round": 500, "ok": false })
+        .write_concern(journaled)
+        .await
+        .unwrap();
+    super::connect::close_client(client).await;
+    drop(server);
+
+    let (server, client) = ManagedMongod::start_in(&binary, Some(kept.path()))
+        .await
+        .unwrap();
+    assert_eq!(kept_counts(&client).await, (5_000, 501));
+    super::connect::close_client(client).await;
+    server.stop().await;
+}

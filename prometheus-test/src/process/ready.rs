@@ -68,6 +68,7 @@ impl Probe {
 
 /// A client for health probes: no proxy (the workers are local), no pooling surprises.
 pub(super) fn health_client() -> anyhow::Result<reqwest::Client> {
+    crate::http_client::install_crypto_provider();
     Ok(reqwest::Client::builder()
         .no_proxy()
         .pool_max_idle_per_host(0)

@@ -440,3 +440,23 @@ fn a_failing_step_fails_the_run_and_a_missing_config_cannot_start() {
         )
     );
 }
+
+#[test]
+fn a_bad_http_ca_file_stops_the_run_before_anything_is_touched() {
+    let suite = suite_dir(0);
+    let config = std::fs::read_to_string(suite.path().join("config.yaml")).unwrap();
+    suite.write(
+        "config.yaml",
+        &format!("{config}http_ca_file: missing.pem\n"),
+    );
+    assert_eq!(
+        suite.run(&steps(), &[], &env(&[])).whole(),
+        (
+            Exit::SetupFailed,
+            "",
+            "prometheus-test: error: DIR/config.yaml: `http_ca_file`: cannot read DIR/missing.pem: \
+             No such file or directory (os error 2)\n"
+        )
+    );
+    assert!(!suite.data().exists(), "nothing is written");
+}

@@ -102,7 +102,7 @@ async fn get(uri: &Uri, label: &str, shown: &str) -> anyhow::Result<Response<Inc
     };
     let send = async {
         if https {
-            let name = rustls::ServerName::try_from(host.as_str())
+            let name = tokio_rustls::rustls::ServerName::try_from(host.as_str())
                 .map_err(|_| anyhow!("{URL_VAR}: {shown} has an invalid host name"))?;
             let tls = tokio_rustls::TlsConnector::from(tls_config())
                 .connect(name, tcp)
@@ -225,13 +225,14 @@ fn redirect_target(base: &Uri, location: &str) -> Option<Uri> {
 }
 
 /// rustls with the Mozilla roots plus the system's CA bundle, when it has one.
-fn tls_config() -> Arc<rustls::ClientConfig> {
-    static CONFIG: std::sync::OnceLock<Arc<rustls::ClientConfig>> = std::sync::OnceLock::new();
+fn tls_config() -> Arc<tokio_rustls::rustls::ClientConfig> {
+    static CONFIG: std::sync::OnceLock<Arc<tokio_rustls::rustls::ClientConfig>> =
+        std::sync::OnceLock::new();
     CONFIG
         .get_or_init(|| {
-            let mut roots = rustls::RootCertStore::empty();
+            let mut roots = tokio_rustls::rustls::RootCertStore::empty();
             roots.add_trust_anchors(webpki_roots::TLS_SERVER_ROOTS.iter().map(|anchor| {
-                rustls::OwnedTrustAnchor::from_subject_spki_name_constraints(
+                tokio_rustls::rustls::OwnedTrustAnchor::from_subject_spki_name_constraints(
                     anchor.subject,
                     anchor.spki,
                     anchor.name_constraints,
@@ -244,7 +245,7 @@ fn tls_config() -> Arc<rustls::ClientConfig> {
                     roots.add_parsable_certificates(&certs);
                 }
             }
-            let mut config = rustls::ClientConfig::builder()
+            let mut config = tokio_rustls::rustls::ClientConfig::builder()
                 .with_safe_defaults()
                 .with_root_certificates(roots)
                 .with_no_client_auth();

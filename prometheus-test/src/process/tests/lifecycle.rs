@@ -17,6 +17,7 @@ use crate::process::{Fleet, LogMode, spawn_guarded, stop_guarded};
 const GONE: Duration = Duration::from_secs(1);
 
 async fn get(port: u16, path: &str) -> Result<reqwest::Response, reqwest::Error> {
+    crate::http_client::install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .build()?
