@@ -34,6 +34,10 @@ pub struct Runner {
 }
 
 impl Runner {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the parts of a run, each built and checked by setup"
+    )]
     pub(crate) fn new(
         config: Config,
         env: Arc<EnvMap>,
