@@ -184,10 +184,10 @@ pub mod __bench {
 /// Glue for the code `#[step]` and `main!()` generate. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::harness::{MainOptions, run_main};
     /// The `post_load` hook's future: the same boxed future as a step's.
     pub use crate::step::StepFuture as PostLoadFuture;
     pub use crate::step::{PrepareOutput, StepDef, StepFuture, StepOutput, StepWorkers};
+    pub use crate::suite::{MainOptions, run_main};
     pub use ::inventory;
     pub use ::std::boxed::Box;
 }

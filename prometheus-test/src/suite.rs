@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use crate::Conclusion;
-use crate::harness::{self, Clock, MainOptions, ProcessEnv, SuiteFiles};
+use crate::harness::{self, Clock, ProcessEnv, SuiteFiles, paths};
 use crate::step::{PostLoad, StepDef};
 
 /// A suite: the registered steps and the config.yaml that drives them.
@@ -186,5 +186,41 @@ impl Suite {
             });
         }
         steps
+    }
+}
+
+/// What `main!()` passes to [`run_main`].
+#[derive(Debug)]
+pub struct MainOptions {
+    /// `file!()` of the test target's root file.
+    pub source_file: &'static str,
+    /// `env!("CARGO_MANIFEST_DIR")` of the test target's package.
+    pub manifest_dir: &'static str,
+    /// The `config` argument: config.yaml relative to the test file's directory.
+    pub config: Option<&'static str>,
+    /// The `post_load` argument.
+    pub post_load: Option<PostLoad>,
+}
+
+/// Runs the registered steps with the process's command line and
+/// environment, printing results on stdout and notes on stderr.
+#[must_use]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "generated code hands the options over"
+)]
+pub fn run_main(options: MainOptions) -> std::process::ExitCode {
+    Suite::from_main(&options).run_in_this_process().exit_code()
+}
+
+impl SuiteFiles {
+    fn from_main(options: &MainOptions) -> Self {
+        let suite_dir = paths::tests_dir(options.source_file, options.manifest_dir);
+        Self {
+            config: suite_dir.join(options.config.unwrap_or("config.yaml")),
+            manifest_dir: Some(PathBuf::from(options.manifest_dir)),
+            suite_dir,
+            post_load: options.post_load,
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The run behind [`Suite::run`](crate::Suite::run) and `main!()`: reads the
+//! The run behind `Suite::run` and `main!()`: reads the
 //! run control (command line and environment), lists or plays the steps,
 //! and returns the run's [`Conclusion`] once every process is stopped.
 //!
@@ -17,7 +17,7 @@ mod execute;
 mod interrupts;
 mod launch;
 mod lock;
-mod paths;
+pub(crate) mod paths;
 mod plan;
 mod ports;
 mod redaction;
@@ -46,32 +46,6 @@ pub(crate) use self::events::Clock;
 pub(crate) use self::steps::registered as registered_steps;
 pub(crate) use self::writers::Outputs;
 
-/// What `main!()` passes to [`run_main`].
-#[derive(Debug)]
-pub struct MainOptions {
-    /// `file!()` of the test target's root file.
-    pub source_file: &'static str,
-    /// `env!("CARGO_MANIFEST_DIR")` of the test target's package.
-    pub manifest_dir: &'static str,
-    /// The `config` argument: config.yaml relative to the test file's directory.
-    pub config: Option<&'static str>,
-    /// The `post_load` argument.
-    pub post_load: Option<PostLoad>,
-}
-
-/// Runs the registered steps with the process's command line and
-/// environment, printing results on stdout and notes on stderr.
-#[must_use]
-#[expect(
-    clippy::needless_pass_by_value,
-    reason = "generated code hands the options over"
-)]
-pub fn run_main(options: MainOptions) -> std::process::ExitCode {
-    crate::Suite::from_main(&options)
-        .run_in_this_process()
-        .exit_code()
-}
-
 /// Where a suite's files are.
 #[derive(Debug, Clone)]
 pub(crate) struct SuiteFiles {
@@ -83,18 +57,6 @@ pub(crate) struct SuiteFiles {
     /// The folder of the test target's root file.
     pub(crate) suite_dir: PathBuf,
     pub(crate) post_load: Option<PostLoad>,
-}
-
-impl SuiteFiles {
-    pub(crate) fn from_main(options: &MainOptions) -> Self {
-        let suite_dir = paths::tests_dir(options.source_file, options.manifest_dir);
-        Self {
-            config: suite_dir.join(options.config.unwrap_or("config.yaml")),
-            manifest_dir: Some(PathBuf::from(options.manifest_dir)),
-            suite_dir,
-            post_load: options.post_load,
-        }
-    }
 }
 
 /// config.yaml: `PROMETHEUS_TEST_CONFIG`, else the suite's.
