@@ -139,7 +139,11 @@ pub use prometheus_test_macros::step;
 /// steps, reporting every problem at once, before it touches MongoDB, the
 /// state file or starts a process. It exits with 0 when every executed step
 /// passed or was skipped, 101 when one failed, and 130/143 on SIGINT/SIGTERM,
-/// always after every worker has stopped.
+/// always after every worker has stopped (see [`Exit`]).
+///
+/// `main!()` runs the suite through [`Suite`], which a test can also call
+/// in-process to check how a suite fails (the message of a setup error, not
+/// only its exit code): see the example on [`Suite`].
 #[doc(inline)]
 pub use prometheus_test_macros::main;
 
