@@ -237,6 +237,31 @@ pub(crate) mod testing {
         }
     }
 
+    /// Step `name` of `round` on worker1.
+    pub(crate) fn id(name: &str, round: u32) -> super::StepId {
+        super::StepId {
+            name: name.to_owned(),
+            round,
+            worker: "worker1".to_owned(),
+        }
+    }
+
+    /// Step `name` of `round` ended with `verdict` after 5 ms, its workers
+    /// having printed `logs`.
+    pub(crate) fn finished(
+        name: &str,
+        round: u32,
+        verdict: super::Verdict,
+        logs: &[&str],
+    ) -> Event {
+        Event::StepFinished(super::StepFinished {
+            step: id(name, round),
+            verdict,
+            elapsed: std::time::Duration::from_millis(5),
+            logs: logs.iter().map(|l| (*l).to_owned()).collect(),
+        })
+    }
+
     /// Feeds `events` to `writer` in order.
     pub(crate) fn feed(writer: &mut dyn Writer, events: &[Event]) {
         for event in events {

@@ -248,7 +248,7 @@
     });
     if (!step.exchanges.length) list.appendChild(el('div', 'empty', 'no requests'));
     detail.appendChild(list);
-    detail.appendChild(el('h3', null, step.worker + ' log (' + step.log.length + ' lines)'));
+    detail.appendChild(el('h3', null, step.worker + ' log (' + step.log.length + (step.log.length === 1 ? ' line)' : ' lines)')));
     var log = el('pre', 'log mono');
     step.log.forEach(function (line) {
       log.appendChild(el('span', line.stream === 'stderr' ? 'err' : 'out', line.text + '\n'));

@@ -262,24 +262,7 @@ mod tests {
     use super::*;
     use crate::Exit;
     use crate::harness::events::RunStarted;
-    use crate::harness::events::testing::{Sink, feed};
-
-    fn id(name: &str, round: u32) -> StepId {
-        StepId {
-            name: name.to_owned(),
-            round,
-            worker: "worker1".to_owned(),
-        }
-    }
-
-    fn finished(name: &str, round: u32, verdict: Verdict, logs: &[&str]) -> Event {
-        Event::StepFinished(StepFinished {
-            step: id(name, round),
-            verdict,
-            elapsed: Duration::from_millis(5),
-            logs: logs.iter().map(|l| (*l).to_owned()).collect(),
-        })
-    }
+    use crate::harness::events::testing::{Sink, feed, finished, id};
 
     /// A run of three steps (passed, skipped, failed) with a retry, a
     /// report path and a run that ends failed.

@@ -110,24 +110,7 @@ mod tests {
 
     use super::*;
     use crate::harness::events::StepFinished;
-    use crate::harness::events::testing::{Sink, feed};
-
-    fn id(name: &str, round: u32) -> StepId {
-        StepId {
-            name: name.to_owned(),
-            round,
-            worker: "worker1".to_owned(),
-        }
-    }
-
-    fn finished(name: &str, round: u32, verdict: Verdict) -> Event {
-        Event::StepFinished(StepFinished {
-            step: id(name, round),
-            verdict,
-            elapsed: Duration::from_millis(5),
-            logs: Vec::new(),
-        })
-    }
+    use crate::harness::events::testing::{Sink, feed, finished, id};
 
     fn notes(json: bool, events: &[Event]) -> String {
         let sink = Sink::default();
@@ -155,13 +138,14 @@ mod tests {
                 error: "not yet".to_owned(),
                 delay: Duration::from_millis(500),
             }),
-            finished("steps::task", 2, Verdict::Passed { attempts: 2 }),
+            finished("steps::task", 2, Verdict::Passed { attempts: 2 }, &[]),
             finished(
                 "steps::audit",
                 2,
                 Verdict::Failed {
                     message: "m".into(),
                 },
+                &[],
             ),
             Event::RunError("cannot save".to_owned()),
             Event::ReportWritten("/d/report.html".into()),
