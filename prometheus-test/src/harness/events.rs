@@ -78,7 +78,6 @@ pub(crate) struct RunStarted {
     /// `None` for a fresh run.
     pub(crate) resumed: Option<(u32, Option<String>)>,
     /// Every step's test name in plan (`order`) order.
-    #[expect(dead_code, reason = "the report's grid will follow it")]
     pub(crate) step_order: Vec<String>,
 }
 
