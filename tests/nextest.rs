@@ -174,7 +174,7 @@ impl Project {
         let log = dir.join("steps.log").display().to_string();
         Self {
             env: vec![
-                ("PROMETHEUS_TEST_CONFIG".to_owned(), config),
+                ("PT_NEXTEST_SUITE_CONFIG".to_owned(), config),
                 ("CONTRACT_LOG".to_owned(), log),
             ],
             ..project

@@ -63,7 +63,8 @@ impl TestProcess {
                 return Conclusion::before_any_step(Exit::SetupFailed);
             }
         };
-        let nextest = std::os::unix::process::parent_id();
+        // nextest, or a wrapper script or target runner it started.
+        let parent = std::os::unix::process::parent_id();
         let started = ensure_coordinator(&folder, &self.run, |log| {
             coordinator_command(env.vars(), &self.run, Watched::nextest(), log)?.spawn()
         });
@@ -74,10 +75,10 @@ impl TestProcess {
                 return Conclusion::before_any_step(Exit::Failed);
             }
         };
-        let Some(reports) = self.wait(&folder, &chosen, nextest, child.as_mut()) else {
+        let Some(reports) = self.wait(&folder, &chosen, parent, child.as_mut()) else {
             let _ = writeln!(
                 err,
-                "prometheus-test: nextest (PID {nextest}) is gone: not waiting for the run"
+                "prometheus-test: this test's parent (PID {parent}) is gone: not waiting for the run"
             );
             return Conclusion::before_any_step(Exit::Failed);
         };
@@ -98,12 +99,12 @@ impl TestProcess {
     }
 
     /// Polls the results until every test in `chosen` has its report;
-    /// `None` when nextest (this process's parent, `nextest`) is gone.
+    /// `None` when this process's `parent` (nextest) is gone.
     fn wait(
         &self,
         folder: &Folder,
         chosen: &[&str],
-        nextest: u32,
+        parent: u32,
         mut child: Option<&mut Child>,
     ) -> Option<Vec<Report>> {
         let log = folder.log(&self.run);
@@ -130,7 +131,7 @@ impl TestProcess {
                     return reports;
                 }
             }
-            if std::os::unix::process::parent_id() != nextest {
+            if std::os::unix::process::parent_id() != parent {
                 return None;
             }
             std::thread::sleep(POLL);
