@@ -73,19 +73,21 @@ pub(super) fn verdict(results: &RunResults, test: &str, cx: &Context<'_>) -> Ver
         notes: header(results, cx),
         passed: true,
     };
-    let (Some(plan), Some(index)) = (
-        &results.plan,
-        results.step_order.iter().position(|name| name == test),
-    ) else {
+    let Some(plan) = &results.plan else {
         let Some(stop) = stop else {
             return Verdict::Waiting;
         };
-        let why = if results.plan.is_some() {
-            format!("the coordinator's suite has no step `{test}`")
-        } else {
-            stop.to_string()
-        };
-        report.fail(&format!("not run: {why}"), results);
+        report.fail(&format!("not run: {stop}"), results);
+        return Verdict::Done(report);
+    };
+    let Some(index) = results.step_order.iter().position(|name| name == test) else {
+        report.passed = false;
+        let _ = writeln!(
+            report.out,
+            "not run: the suite this nextest run plays (coordinator PID {}) has no step {test}; \
+             do two test binaries share one data_dir?",
+            results.coordinator
+        );
         return Verdict::Done(report);
     };
     if let Some((round, at)) = &plan.resumed {
@@ -477,6 +479,89 @@ mod tests {
                 "round 1: ok (0.01s)\nround 2: not played, the run stopped: steps::c failed in round 1\n",
                 "",
                 true
+            )
+        );
+    }
+
+    #[test]
+    fn the_events_of_a_run_make_the_verdicts() {
+        use crate::harness::events::{
+            Event, RunStarted, StepFinished, StepId, Verdict as StepVerdict, WorkersReady,
+        };
+        let finished = |name: &str, round, verdict| {
+            Event::StepFinished(StepFinished {
+                step: StepId {
+                    name: name.to_owned(),
+                    round,
+                    worker: "worker2".to_owned(),
+                },
+                verdict,
+                elapsed: Duration::from_millis(40),
+                logs: vec!["[worker2] GET /x".to_owned()],
+            })
+        };
+        let mut run = RunResults::new(42);
+        for event in [
+            Event::WorkersReady(WorkersReady {
+                workers: 2,
+                elapsed: Duration::ZERO,
+                executions: 6,
+                rounds: vec![1, 2],
+            }),
+            Event::RunStarted(RunStarted {
+                executions: 6,
+                filtered_out: 0,
+                resumed: None,
+                step_order: ORDER.iter().map(|s| (*s).to_owned()).collect(),
+            }),
+            finished("steps::a", 1, StepVerdict::Passed { attempts: 1 }),
+            finished(
+                "steps::b[worker2]",
+                1,
+                StepVerdict::Skipped("later".to_owned()),
+            ),
+            finished("steps::c", 1, StepVerdict::Passed { attempts: 1 }),
+            finished(
+                "steps::a",
+                2,
+                StepVerdict::Failed {
+                    message: "boom".to_owned(),
+                },
+            ),
+            Event::RunFinished(Exit::Failed),
+        ] {
+            run.apply(&event);
+        }
+        run.closed = Some(101);
+        assert_eq!(
+            verdict(&run, "steps::b[worker2]", &cx()),
+            done(
+                "round 1: skipped, later\nround 2: not run: steps::a failed in round 2\n",
+                "",
+                false
+            )
+        );
+        assert_eq!(
+            verdict(&run, "steps::a", &cx()),
+            done(
+                "round 1: ok (0.04s)\nround 2: FAILED (0.04s)\nError: boom\n\n\
+                 worker output during the step:\n[worker2] GET /x\n\n",
+                "",
+                false
+            )
+        );
+    }
+
+    #[test]
+    fn a_test_the_coordinator_does_not_know_fails_at_once() {
+        let run = results(&[1], Vec::new());
+        assert_eq!(
+            verdict(&run, "steps::gone", &cx()),
+            done(
+                "not run: the suite this nextest run plays (coordinator PID 42) has no step steps::gone; \
+                 do two test binaries share one data_dir?\n",
+                "",
+                false
             )
         );
     }
