@@ -23,6 +23,7 @@ fi
 source scripts/lib/chromium.sh
 ensure_chromium || echo "notice: no headless Chromium: the browser test of the HTML report is skipped" >&2
 ensure_xmllint || echo "notice: no xmllint: the JUnit schema check is skipped" >&2
+cargo nextest --version >/dev/null 2>&1 || cargo install --locked cargo-nextest # tests/nextest.rs runs suites under it
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 

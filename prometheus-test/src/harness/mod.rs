@@ -8,7 +8,9 @@
 //! workers ([`launch`]), plays the [`plan`] one step at a time ([`execute`],
 //! watched by the [`watchdog`] thread, which also receives the signals for
 //! [`interrupts`]) and emits what happens as [`events`] to the
-//! [`writers`]. Exit codes are [`Exit`](crate::Exit)'s.
+//! [`writers`]. Exit codes are [`Exit`](crate::Exit)'s. Under cargo-nextest,
+//! each process is one step's test and the run plays once for all of them
+//! ([`nextest`]).
 
 mod args;
 mod cli;
@@ -17,6 +19,7 @@ mod execute;
 mod interrupts;
 mod launch;
 mod lock;
+mod nextest;
 pub(crate) mod paths;
 mod plan;
 mod ports;
@@ -68,7 +71,9 @@ fn config_file(files: &SuiteFiles, control: &RunControl) -> PathBuf {
 }
 
 /// One whole run in this process: `steps` (sorted by order) driven by `args`
-/// (the program name first) and `env`, written to `outputs`.
+/// (the program name first) and `env`, written to `outputs`. Under
+/// cargo-nextest the process is one test of a run that plays once
+/// ([`nextest`]).
 pub(crate) fn run_with(
     files: &SuiteFiles,
     steps: &[&'static StepDef],
@@ -88,26 +93,60 @@ pub(crate) fn run_with(
             return Conclusion::before_any_step(Exit::SetupFailed);
         }
     };
-    let reports = ReportPaths {
-        html: control.report.clone(),
-        junit: control.junit.clone(),
-    };
-    let events = writers::for_run(control.format(), outputs, reports);
-    if steps.is_empty() {
-        events.note(format!("error: {}", steps::NO_STEPS));
-        return Conclusion::before_any_step(Exit::SetupFailed);
+    match nextest::Role::of(env, control.args.list) {
+        nextest::Role::Plain => run_control(files, steps, &control, env, outputs, None),
+        nextest::Role::Test(test) => {
+            let names: Vec<String> = instances(files, steps, &control)
+                .iter()
+                .map(|s| s.test_name().to_owned())
+                .collect();
+            test.run(files, &control, env, &names, outputs)
+        }
+        nextest::Role::Coordinator(coordinator) => coordinator.run(files, &control, |results| {
+            run_control(files, steps, &control, env, outputs, Some(results))
+        }),
     }
-    // `workers = "*"` steps need workers.json's names (read, never checked,
-    // here) before anything can be selected or listed.
+}
+
+/// The step instances of `steps`: a `workers = "*"` step needs
+/// workers.json's names (read, never checked, here) before anything can be
+/// selected or listed.
+fn instances(
+    files: &SuiteFiles,
+    steps: &[&'static StepDef],
+    control: &RunControl,
+) -> Vec<steps::StepInstance> {
     let all_workers = steps::needs_all_workers(steps)
         .then(|| {
             steps::workers_json_names(
-                &config_file(files, &control),
+                &config_file(files, control),
                 control.overrides.as_ref().ok(),
             )
         })
         .flatten();
-    let steps = steps::instances(steps, all_workers.as_deref());
+    steps::instances(steps, all_workers.as_deref())
+}
+
+/// A run as the command line and environment ask, with `extra` among its
+/// writers (the results a nextest coordinator keeps).
+fn run_control(
+    files: &SuiteFiles,
+    steps: &[&'static StepDef],
+    control: &RunControl,
+    env: &ProcessEnv,
+    outputs: Outputs,
+    extra: Option<Box<dyn events::Writer>>,
+) -> Conclusion {
+    let reports = ReportPaths {
+        html: control.report.clone(),
+        junit: control.junit.clone(),
+    };
+    let events = writers::for_run(control.format(), outputs, reports, extra);
+    if steps.is_empty() {
+        events.note(format!("error: {}", steps::NO_STEPS));
+        return Conclusion::before_any_step(Exit::SetupFailed);
+    }
+    let steps = instances(files, steps, control);
     let test_names: Vec<String> = steps.iter().map(|s| s.test_name().to_owned()).collect();
     let selection = Selection::new(&control.args, &test_names);
     for warning in Selection::unmatched_filters(&control.args, &test_names) {
@@ -148,7 +187,7 @@ pub(crate) fn run_with(
     };
     let session = session::Session {
         files,
-        control: &control,
+        control,
         process_env: env,
         steps: &steps,
         selection: &selection,

@@ -7,6 +7,7 @@ mod notes;
 mod progress;
 mod record;
 
+pub(crate) use self::libtest::failure_text;
 pub(crate) use self::notes::counted;
 pub(crate) use self::record::ReportPaths;
 
@@ -27,8 +28,13 @@ pub(crate) struct Outputs {
 
 /// The writers of a run in `format`: the recording stage (the record behind
 /// the reports, and the failure excerpt) in front of the libtest output, the
-/// notes and the live line.
-pub(crate) fn for_run(format: Format, outputs: Outputs, reports: ReportPaths) -> Events {
+/// notes, the live line and `extra` (a nextest coordinator's results).
+pub(crate) fn for_run(
+    format: Format,
+    outputs: Outputs,
+    reports: ReportPaths,
+    extra: Option<Box<dyn Writer>>,
+) -> Events {
     let mut shown: Vec<Box<dyn Writer>> = vec![
         Box::new(libtest::Libtest::new(format, outputs.out, outputs.clock)),
         Box::new(notes::Notes::new(
@@ -43,6 +49,7 @@ pub(crate) fn for_run(format: Format, outputs: Outputs, reports: ReportPaths) ->
     {
         shown.push(Box::new(progress::Progress::new(screen)));
     }
+    shown.extend(extra);
     Events::new(Box::new(record::Record::new(reports, Tee(shown))))
 }
 

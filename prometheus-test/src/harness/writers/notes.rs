@@ -109,7 +109,6 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::harness::events::StepFinished;
     use crate::harness::events::testing::{Sink, feed, finished, id};
 
     fn notes(json: bool, events: &[Event]) -> String {

@@ -1,0 +1,140 @@
+//! The coordinator: the process that plays the suite for a nextest run. It
+//! is a plain full run (no filter; its output goes to the run's log) with
+//! one more writer, the [`Results`], and it
+//!
+//! - holds `coordinator.lock` for its whole life, so that test processes
+//!   and other nextest runs know it is alive;
+//! - writes the results file before anything else (the test process that
+//!   started it waits for that file);
+//! - follows nextest's process: when it is gone (exited or killed), the
+//!   run stops as on SIGTERM (the coordinator sends itself one), so its
+//!   workers and MongoDB stop within seconds;
+//! - closes the results once the run has stopped everything it started.
+
+use std::fs::File;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
+
+use super::super::cli::RunControl;
+use super::super::events::Writer;
+use super::results::{Results, RunResults};
+use super::verdict::played_out;
+use super::watch::Watched;
+use super::{Folder, data_dir};
+use crate::harness::SuiteFiles;
+use crate::{Conclusion, Exit};
+
+/// How often the coordinator looks at nextest's process.
+const WATCH_EVERY: Duration = Duration::from_millis(200);
+
+/// The coordinator of run `run`.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Coordinator {
+    /// The run's key (see [`Role::of`](super::Role::of)).
+    pub(super) run: String,
+    /// nextest's process; `None` when it cannot be followed.
+    pub(super) watch: Option<Watched>,
+}
+
+impl Coordinator {
+    /// Plays the suite with `play`, which runs it with the writer it is given.
+    pub(crate) fn run(
+        self,
+        files: &SuiteFiles,
+        control: &RunControl,
+        play: impl FnOnce(Box<dyn Writer>) -> Conclusion,
+    ) -> Conclusion {
+        let folder = match data_dir(files, control) {
+            Ok(data_dir) => Folder::in_data_dir(&data_dir),
+            Err(err) => {
+                eprintln!("prometheus-test: error: {err:#}");
+                return Conclusion::before_any_step(Exit::SetupFailed);
+            }
+        };
+        let _alive = match hold_coordinator_lock(&folder) {
+            Ok(held) => held,
+            Err(err) => {
+                eprintln!("prometheus-test: error: {err}");
+                return Conclusion::before_any_step(Exit::SetupFailed);
+            }
+        };
+        folder.remove_old_runs(&self.run);
+        let shared = Arc::new(Mutex::new(RunResults::new(std::process::id())));
+        let results = Results::new(shared.clone(), folder.results(&self.run));
+        if let Err(err) = results.save() {
+            eprintln!(
+                "prometheus-test: error: cannot write the nextest results to {}: {err}",
+                folder.results(&self.run).display()
+            );
+            return Conclusion::before_any_step(Exit::SetupFailed);
+        }
+        let closer = Results::new(shared.clone(), folder.results(&self.run));
+        let done = Arc::new(AtomicBool::new(false));
+        if let Some(nextest) = self.watch {
+            follow(nextest, shared, done.clone());
+        }
+        let conclusion = play(Box::new(results));
+        done.store(true, Ordering::SeqCst);
+        if let Err(err) = closer.update(|results| results.closed = Some(conclusion.exit.code())) {
+            eprintln!("prometheus-test: warning: cannot close the nextest results: {err}");
+        }
+        conclusion
+    }
+}
+
+/// Takes `coordinator.lock` for the life of the process; fails when another
+/// coordinator holds it.
+fn hold_coordinator_lock(folder: &Folder) -> Result<Flock<File>, String> {
+    let path = folder.coordinator_lock();
+    let cannot = |err: &dyn std::fmt::Display| format!("{}: cannot lock: {err}", path.display());
+    folder.create().map_err(|err| cannot(&err))?;
+    let file = File::options()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|err| cannot(&err))?;
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(held) => Ok(held),
+        Err((_, Errno::EWOULDBLOCK)) => Err(format!(
+            "{}: another coordinator of this suite is running",
+            path.display()
+        )),
+        Err((_, errno)) => Err(cannot(&errno)),
+    }
+}
+
+/// Stops the run as on SIGTERM once `nextest` is gone, unless the run is
+/// `done` or has played everything it planned (it is stopping) first.
+fn follow(nextest: Watched, results: Arc<Mutex<RunResults>>, done: Arc<AtomicBool>) {
+    let spawned = std::thread::Builder::new()
+        .name("prometheus-test-nextest".to_owned())
+        .spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                let played_out =
+                    played_out(&results.lock().unwrap_or_else(PoisonError::into_inner));
+                if played_out {
+                    return;
+                }
+                if !nextest.is_alive() {
+                    eprintln!(
+                        "prometheus-test: nextest (PID {}) is gone: stopping the run as on SIGTERM",
+                        nextest.pid()
+                    );
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::this(),
+                        nix::sys::signal::Signal::SIGTERM,
+                    );
+                    return;
+                }
+                std::thread::sleep(WATCH_EVERY);
+            }
+        });
+    if let Err(err) = spawned {
+        eprintln!("prometheus-test: warning: cannot follow nextest's process: {err}");
+    }
+}

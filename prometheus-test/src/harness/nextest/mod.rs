@@ -1,0 +1,159 @@
+//! Under cargo-nextest: one process per test, one play of the suite.
+//!
+//! nextest lists the steps (`--list`, unchanged and side-effect free), then
+//! starts one process per step instance (`--exact NAME --nocapture`), in
+//! parallel and in an order of its own. The suite must still play once, in
+//! plan order, against one set of workers and one database. So:
+//!
+//! - the first test process of a nextest run starts the run's *coordinator*
+//!   ([`start`]): the same binary, in its own process group, its output in a
+//!   log file, playing the whole suite as a plain `cargo test` does
+//!   ([`coordinator`]) with one more writer ([`results`]) that keeps every
+//!   step's outcome in a results file;
+//! - every test process ([`wait`]) polls that file until its own step is done
+//!   in every round, or the run stopped, prints its step's lines
+//!   ([`verdict`]) and exits with its step's verdict.
+//!
+//! [`detect`] tells the three roles apart from the environment. The
+//! coordinator follows nextest's process ([`watch`]): when nextest is gone,
+//! the run stops as on SIGTERM.
+//!
+//! Every file lives in `data_dir/.nextest/`: `<run>.json` (the results),
+//! `<run>.log` (the coordinator's output), `start.lock` (held while a test
+//! process checks for or starts the coordinator; it names the last run and
+//! its coordinator's PID) and `coordinator.lock` (held by the live
+//! coordinator for its whole life).
+
+mod coordinator;
+mod detect;
+mod results;
+mod start;
+mod verdict;
+mod wait;
+mod watch;
+
+use std::path::{Path, PathBuf};
+
+pub(crate) use self::detect::Role;
+
+use super::cli::RunControl;
+use super::{SuiteFiles, config_file};
+use crate::config::Config;
+
+/// The folder inside `data_dir` that holds the nextest files.
+pub(super) const FOLDER: &str = ".nextest";
+
+/// How many runs' results and logs the folder keeps (the newest).
+const RUNS_KEPT: usize = 5;
+
+/// The nextest files of one suite.
+#[derive(Debug, Clone)]
+struct Folder(PathBuf);
+
+impl Folder {
+    fn in_data_dir(data_dir: &Path) -> Self {
+        Self(data_dir.join(FOLDER))
+    }
+
+    /// The results of run `run`.
+    fn results(&self, run: &str) -> PathBuf {
+        self.0.join(format!("{run}.json"))
+    }
+
+    /// The coordinator's output in run `run`.
+    fn log(&self, run: &str) -> PathBuf {
+        self.0.join(format!("{run}.log"))
+    }
+
+    fn start_lock(&self) -> PathBuf {
+        self.0.join("start.lock")
+    }
+
+    fn coordinator_lock(&self) -> PathBuf {
+        self.0.join("coordinator.lock")
+    }
+
+    fn create(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.0)
+    }
+
+    /// Removes the results and logs of all but the newest [`RUNS_KEPT`]
+    /// runs (by the time their results were last written), `run` counted.
+    fn remove_old_runs(&self, run: &str) {
+        let Ok(entries) = std::fs::read_dir(&self.0) else {
+            return;
+        };
+        let mut runs: Vec<(std::time::SystemTime, String)> = entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                let name = entry
+                    .file_name()
+                    .to_str()?
+                    .strip_suffix(".json")?
+                    .to_owned();
+                let modified = entry.metadata().ok()?.modified().ok()?;
+                (name != run).then_some((modified, name))
+            })
+            .collect();
+        runs.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, old) in runs.iter().skip(RUNS_KEPT - 1) {
+            let _ = std::fs::remove_file(self.results(old));
+            let _ = std::fs::remove_file(self.log(old));
+        }
+    }
+}
+
+/// The suite's `data_dir`, from config.yaml with the run's overrides.
+fn data_dir(files: &SuiteFiles, control: &RunControl) -> anyhow::Result<PathBuf> {
+    let overrides = control
+        .overrides
+        .as_ref()
+        .map_err(|problems| anyhow::anyhow!("{problems}"))?;
+    Ok(Config::load_with(&config_file(files, control), overrides)?.data_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_runs_files_are_removed_and_the_newest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = Folder::in_data_dir(dir.path());
+        folder.create().unwrap();
+        let base = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for i in 0..7u64 {
+            for path in [
+                folder.results(&format!("run{i}")),
+                folder.log(&format!("run{i}")),
+            ] {
+                let file = std::fs::File::create(&path).unwrap();
+                file.set_modified(base + std::time::Duration::from_secs(i * 60))
+                    .unwrap();
+            }
+        }
+        std::fs::write(folder.start_lock(), "run6\n1\n").unwrap();
+        folder.remove_old_runs("run0");
+        let mut left: Vec<String> = std::fs::read_dir(&folder.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "run0.json",
+                "run0.log",
+                "run3.json",
+                "run3.log",
+                "run4.json",
+                "run4.log",
+                "run5.json",
+                "run5.log",
+                "run6.json",
+                "run6.log",
+                "start.lock"
+            ]
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Starting the coordinator exactly once per nextest run. A test process
+//! whose run has no results file yet takes `start.lock` (an exclusive
+//! `flock`, held only while it checks and starts), and under it:
+//!
+//! - the run's results file exists: another test process of the run
+//!   started the coordinator meanwhile;
+//! - `coordinator.lock` is held: a coordinator of another run is alive.
+//!   When that run is over (its results closed) the coordinator is about to
+//!   exit and is waited for; otherwise the test fails at once, naming the
+//!   run, its coordinator's PID and its log;
+//! - else it starts the coordinator, records the run and the coordinator's
+//!   PID in `start.lock`, and waits until the coordinator has written the
+//!   results file (it holds `coordinator.lock` by then), or has exited
+//!   (its results then say so, for every test of the run).
+
+use std::fs::File;
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
+
+use super::Folder;
+use super::results::{self, RunResults};
+
+/// How long a coordinator may take to write the results file.
+const START_LIMIT: Duration = Duration::from_secs(30);
+/// How long the coordinator of a finished run may take to exit.
+const EXIT_LIMIT: Duration = Duration::from_secs(10);
+/// How often the start is looked at.
+const POLL: Duration = Duration::from_millis(10);
+
+/// Makes sure run `run` has a coordinator, started with `spawn` (given the
+/// log file) when it has none; the started child, if this process started
+/// it. The error is the test's message.
+pub(super) fn ensure_coordinator(
+    folder: &Folder,
+    run: &str,
+    spawn: impl FnOnce(File) -> std::io::Result<Child>,
+) -> Result<Option<Child>, String> {
+    let results_file = folder.results(run);
+    if results_file.exists() {
+        return Ok(None);
+    }
+    let path = folder.start_lock();
+    let cannot = |err: &dyn std::fmt::Display| {
+        format!(
+            "cannot start the suite's coordinator: {}: {err}",
+            path.display()
+        )
+    };
+    folder.create().map_err(|err| cannot(&err))?;
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|err| cannot(&err))?;
+    let mut held = Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, err)| cannot(&err))?;
+    if results_file.exists() {
+        return Ok(None);
+    }
+    wait_for_other_coordinator(folder, &mut held)?;
+    let log = File::options()
+        .create(true)
+        .append(true)
+        .open(folder.log(run))
+        .map_err(|err| cannot(&err))?;
+    let mut child = spawn(log).map_err(|err| cannot(&err))?;
+    let record = format!("{run}\n{}\n", child.id());
+    let written = held
+        .set_len(0)
+        .and_then(|()| held.seek(SeekFrom::Start(0)))
+        .and_then(|_| held.write_all(record.as_bytes()));
+    if let Err(err) = written {
+        eprintln!("prometheus-test: warning: {}: {err}", path.display());
+    }
+    wait_until_started(folder, run, &mut child);
+    Ok(Some(child))
+}
+
+/// Fails when a coordinator of another run is alive; waits for one whose
+/// run is over to exit.
+fn wait_for_other_coordinator(folder: &Folder, start_lock: &mut File) -> Result<(), String> {
+    let mut record = String::new();
+    let _ = start_lock.read_to_string(&mut record);
+    let mut lines = record.lines();
+    let (other, pid) = (lines.next().unwrap_or(""), lines.next().unwrap_or("?"));
+    let deadline = Instant::now() + EXIT_LIMIT;
+    while coordinator_alive(folder) {
+        let over = results::read(&folder.results(other)).is_some_and(|r| r.closed.is_some());
+        if !over || Instant::now() > deadline {
+            return Err(format!(
+                "another nextest run of this suite is going (run {other}, coordinator PID {pid}, \
+                 its log: {}): wait for it to finish or stop it; two runs would share one state \
+                 file, database and ports",
+                folder.log(other).display()
+            ));
+        }
+        std::thread::sleep(POLL);
+    }
+    Ok(())
+}
+
+/// Whether a coordinator holds `coordinator.lock`.
+pub(super) fn coordinator_alive(folder: &Folder) -> bool {
+    let Ok(file) = File::options()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(folder.coordinator_lock())
+    else {
+        return false;
+    };
+    matches!(
+        Flock::lock(file, FlockArg::LockExclusiveNonblock),
+        Err((_, Errno::EWOULDBLOCK))
+    )
+}
+
+/// Waits for the coordinator's results file; when the coordinator exits
+/// first or takes too long, writes closed results that say so.
+fn wait_until_started(folder: &Folder, run: &str, child: &mut Child) {
+    let results_file = folder.results(run);
+    let deadline = Instant::now() + START_LIMIT;
+    let problem = loop {
+        if results_file.exists() {
+            return;
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break format!("exited at once ({status})"),
+            Err(err) => break format!("cannot be waited for: {err}"),
+            Ok(None) if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break format!("did not start within {}s", START_LIMIT.as_secs());
+            }
+            Ok(None) => std::thread::sleep(POLL),
+        }
+    };
+    let results = RunResults {
+        notes: vec![format!(
+            "error: the suite's coordinator (PID {}) {problem}; its log: {}",
+            child.id(),
+            folder.log(run).display()
+        )],
+        closed: Some(crate::Exit::SetupFailed.code()),
+        ..RunResults::new(child.id())
+    };
+    if let Err(err) = results::write(&results_file, &results) {
+        eprintln!(
+            "prometheus-test: warning: {}: {err}",
+            results_file.display()
+        );
+    }
+}
+
+/// The coordinator's command: this binary, without arguments, with `env`
+/// and the coordinator's variables, in its own process group (nextest
+/// kills a timed-out test's process group), output to `log`.
+pub(super) fn coordinator_command(
+    env: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+    run: &str,
+    watch: Option<super::watch::Watched>,
+    log: File,
+) -> std::io::Result<Command> {
+    use std::os::unix::process::CommandExt as _;
+    let program: PathBuf = std::env::current_exe()?;
+    let mut command = Command::new(program);
+    command
+        .env_clear()
+        .envs(env)
+        .env(super::detect::COORDINATOR_VAR, run)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .process_group(0);
+    if let Some(watch) = watch {
+        command.env(super::detect::WATCH_VAR, watch.to_string());
+    }
+    Ok(command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sleeper(log: File) -> std::io::Result<Child> {
+        Command::new("sleep")
+            .arg("30")
+            .stdout(log)
+            .stdin(Stdio::null())
+            .spawn()
+    }
+
+    #[test]
+    fn a_coordinator_that_exits_at_once_leaves_closed_results_that_say_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = Folder::in_data_dir(dir.path());
+        let mut child = ensure_coordinator(&folder, "run1", |log| {
+            Command::new("true").stdout(log).spawn()
+        })
+        .unwrap()
+        .expect("this process started it");
+        child.wait().unwrap();
+        let results = results::read(&folder.results("run1")).unwrap();
+        assert_eq!(results.closed, Some(2));
+        assert_eq!(
+            results.notes,
+            [format!(
+                "error: the suite's coordinator (PID {}) exited at once (exit status: 0); its log: {}",
+                child.id(),
+                folder.log("run1").display()
+            )]
+        );
+        assert_eq!(
+            std::fs::read_to_string(folder.start_lock()).unwrap(),
+            format!("run1\n{}\n", child.id())
+        );
+        let again = ensure_coordinator(&folder, "run1", |_| panic!("started twice"));
+        assert!(matches!(again, Ok(None)));
+    }
+
+    #[test]
+    fn a_live_coordinator_of_another_run_fails_the_start_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = Folder::in_data_dir(dir.path());
+        folder.create().unwrap();
+        let lock = File::create(folder.coordinator_lock()).unwrap();
+        let held = Flock::lock(lock, FlockArg::LockExclusive).unwrap();
+        std::fs::write(folder.start_lock(), "run1\n4321\n").unwrap();
+        results::write(&folder.results("run1"), &RunResults::new(4321)).unwrap();
+        let err = ensure_coordinator(&folder, "run2", sleeper).unwrap_err();
+        assert_eq!(
+            err,
+            format!(
+                "another nextest run of this suite is going (run run1, coordinator PID 4321, its log: {}): \
+                 wait for it to finish or stop it; two runs would share one state file, database and ports",
+                folder.log("run1").display()
+            )
+        );
+        assert!(coordinator_alive(&folder));
+        drop(held);
+        assert!(!coordinator_alive(&folder));
+    }
+}
