@@ -16,11 +16,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/mongod.sh
 ensure_mongod
 
-runs="${BENCH_RUNS:-5}"
-if ! [[ "$runs" =~ ^[1-9][0-9]*$ ]]; then
-  echo "BENCH_RUNS=$runs: expected a positive whole number of runs" >&2
-  exit 2
-fi
+# shellcheck source=lib/bench.sh
+source scripts/lib/bench.sh
+runs="$(bench_runs 5)" || exit 2
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "cargo-nextest is not installed: cargo install --locked cargo-nextest" >&2
   exit 1
