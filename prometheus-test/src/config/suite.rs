@@ -264,11 +264,17 @@ fn extra_keys(
         if KNOWN_KEYS.contains(&key.as_str()) {
             continue;
         }
-        let read_from_extra = KEYS_READ_FROM_EXTRA.contains(&key.as_str());
-        let candidates = KNOWN_KEYS.iter().chain(KEYS_READ_FROM_EXTRA).copied();
-        if let Some(known) =
-            likely_meant(key, &candidates.collect::<Vec<_>>()).filter(|_| !read_from_extra)
-        {
+        let suggestion = if KEYS_READ_FROM_EXTRA.contains(&key.as_str()) {
+            None
+        } else {
+            let candidates: Vec<&str> = KNOWN_KEYS
+                .iter()
+                .chain(KEYS_READ_FROM_EXTRA)
+                .copied()
+                .collect();
+            likely_meant(key, &candidates)
+        };
+        if let Some(known) = suggestion {
             let origin = overrides.source_of(key).unwrap_or(shown);
             warnings.push(format!(
                 "{origin}: `{key}` is not a config.yaml key, so it is kept as a value for the \

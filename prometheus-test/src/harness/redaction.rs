@@ -4,15 +4,22 @@
 
 use crate::Worker;
 use crate::config::{Config, EnvMap};
+use crate::record::secrets::SecretLists;
 use crate::record::shared::SharedRecorder;
 
-/// The run's recorder, knowing the secrets of `config`, `workers` and `env`
-/// (see `record::secrets`).
-pub(super) fn recorder_of(config: &Config, workers: &[Worker], env: &EnvMap) -> SharedRecorder {
+/// The run's recorder, knowing the secrets of `config` (with its `lists`,
+/// checked when the run was loaded), `workers` and `env` (see
+/// `record::secrets`).
+pub(super) fn recorder_of(
+    config: &Config,
+    lists: SecretLists,
+    workers: &[Worker],
+    env: &EnvMap,
+) -> SharedRecorder {
     use crate::config::EnvSource;
     use crate::keys::KeyRole;
     use crate::record::secrets::{
-        SecretLists, SuiteSecrets, WorkerSecrets, extra_strings, run_redactor, worker_keys,
+        SuiteSecrets, WorkerSecrets, extra_strings, run_redactor, worker_keys,
     };
     let workers: Vec<WorkerSecrets<'_>> = workers
         .iter()
@@ -46,8 +53,7 @@ pub(super) fn recorder_of(config: &Config, workers: &[Worker], env: &EnvMap) -> 
             .filter_map(|(key, value)| Some((key, value?)))
             .chain(extra_strings(&config.extra))
             .collect(),
-        // A malformed list was reported when the run was loaded.
-        lists: SecretLists::from_extra(&config.file, &config.extra).unwrap_or_default(),
+        lists,
         mongo_uri: env.get("MONGO_URI"),
     };
     SharedRecorder::new(

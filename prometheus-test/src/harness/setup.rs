@@ -18,6 +18,7 @@ use super::ports;
 use super::steps::{self, StepInstance};
 use crate::config::{Config, EnvMap, Overrides, Problems, load_workers};
 use crate::mongo::{self, Fixtures, Mongo};
+use crate::record::secrets::SecretLists;
 use crate::state::State;
 use crate::step::PostLoad;
 use crate::{Runner, Worker};
@@ -50,6 +51,8 @@ pub(super) struct Loaded<'a> {
     saved: Option<State>,
     /// The client of `runner.http()`, with the certificates HTTPS trusts.
     http_client: reqwest::Client,
+    /// config.yaml's `plain_env`, `secret_headers` and `secret_fields`, checked.
+    secret_lists: SecretLists,
     /// The workers with the keys their files hold (generated ones come later).
     workers: Vec<Worker>,
     /// The fixtures, validated, when the run is known to be fresh.
@@ -79,10 +82,9 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
     for warning in &config.warnings {
         events.note(format!("warning: {warning}"));
     }
-    problems.take(crate::record::secrets::SecretLists::from_extra(
-        &config.file,
-        &config.extra,
-    ));
+    let secret_lists = problems
+        .take(SecretLists::from_extra(&config.file, &config.extra))
+        .unwrap_or_default();
     if inputs.post_load.is_some() && !config.mongodb_configured {
         problems.push(format!(
             "{}: a post_load hook needs a `mongodb` section with `database` in config.yaml",
@@ -132,6 +134,7 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         needs_mongo,
         saved,
         http_client,
+        secret_lists,
         workers,
         fixtures,
     })
@@ -192,6 +195,7 @@ impl Loaded<'_> {
             mut env,
             saved,
             http_client,
+            secret_lists,
             workers,
             fixtures,
             ..
@@ -214,7 +218,7 @@ impl Loaded<'_> {
         };
         let env = Arc::new(env);
         let workers = prepare_workers(workers, &config, &env, fresh, inputs.events)?;
-        let recorder = super::redaction::recorder_of(&config, &workers, &env);
+        let recorder = super::redaction::recorder_of(&config, secret_lists, &workers, &env);
         let mut runner = Runner::new(
             config,
             env,

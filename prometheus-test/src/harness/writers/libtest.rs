@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::super::cli::Format;
 use super::super::events::{Clock, Event, StepFinished, StepId, Verdict, Writer};
+use super::notes::counted;
 
 /// Prints results as they come and the closing summary to one output (the
 /// process's stdout, or a buffer in tests).
@@ -63,7 +64,7 @@ impl Libtest {
             Format::Json => {
                 self.emit(&json!({"type": "suite", "event": "started", "test_count": planned}));
             }
-            _ => self.print(&format!("\nrunning {planned} test{}\n", plural(planned))),
+            _ => self.print(&format!("\nrunning {}\n", counted(planned, "test"))),
         }
     }
 
@@ -249,10 +250,6 @@ pub(crate) fn failure_text(message: &str, logs: &[String]) -> String {
         }
     }
     text
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 #[cfg(test)]
