@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod atomic_file;
 mod conclusion;
 mod config;
 mod harness;

@@ -9,7 +9,6 @@
 //! of the run, not after every step: a power loss or kernel crash may lose
 //! the records of the last steps (the next run then replays them).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -207,15 +206,12 @@ impl State {
     /// renamed over the old one. Not synced to the disk: see [`State::sync`].
     pub(crate) fn save(&self) -> anyhow::Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        let text = serde_json::to_string_pretty(&self.doc).context("cannot serialise the state")?;
+        let mut text =
+            serde_json::to_string_pretty(&self.doc).context("cannot serialise the state")?;
+        text.push('\n');
         let tmp = dir.join(temp_name(std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&tmp)?;
-            file.write_all(text.as_bytes())?;
-            file.write_all(b"\n")?;
-            std::fs::rename(&tmp, &self.path)
-        };
-        write().with_context(|| format!("{}: cannot save the state", self.path.display()))
+        crate::atomic_file::replace(&self.path, &tmp, text.as_bytes())
+            .with_context(|| format!("{}: cannot save the state", self.path.display()))
     }
 }
 

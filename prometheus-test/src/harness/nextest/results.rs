@@ -6,7 +6,6 @@
 //! the file atomically (a temporary file renamed over it) after each change;
 //! test processes [`read`] it.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -185,10 +184,7 @@ impl Writer for Results {
 pub(super) fn write(path: &Path, results: &RunResults) -> std::io::Result<()> {
     let text = serde_json::to_vec(results).map_err(std::io::Error::other)?;
     let temp = path.with_extension(format!("json.{}.tmp", std::process::id()));
-    let mut file = std::fs::File::create(&temp)?;
-    file.write_all(&text)?;
-    drop(file);
-    std::fs::rename(&temp, path)
+    crate::atomic_file::replace(path, &temp, &text)
 }
 
 /// The results at `path`; `None` while there are none.
