@@ -1245,15 +1245,28 @@ impl Rng {
     }
 }
 
-/// One kill: after `delay` from the start, `signal` to the runner.
+/// One kill: after `delay` from the start, `signal` to the runner; or the
+/// runner's SIGKILL of itself at a named point of its own code.
 struct KillPoint {
     /// The step-log line (`hook`, `2:work`…) to wait for first; `None`: the start.
     after: Option<String>,
     delay: Duration,
     signal: Signal,
+    /// `PROMETHEUS_TEST_FAILPOINT` for the run: it kills itself there.
+    failpoint: Option<&'static str>,
 }
 
 impl KillPoint {
+    /// SIGKILL at the named point (`name@n`: its n-th pass) of the runner.
+    fn at(failpoint: &'static str) -> Self {
+        Self {
+            after: None,
+            delay: Duration::ZERO,
+            signal: Signal::SIGKILL,
+            failpoint: Some(failpoint),
+        }
+    }
+
     /// A quarter in the setup (from the start), a quarter in the worker
     /// start (from the `post_load` hook), half inside or between steps (from a
     /// step's first line).
@@ -1273,10 +1286,14 @@ impl KillPoint {
             after,
             delay: Duration::from_millis(delay_ms),
             signal,
+            failpoint: None,
         }
     }
 
     fn describe(&self) -> String {
+        if let Some(failpoint) = self.failpoint {
+            return format!("SIGKILL at {failpoint}");
+        }
         format!(
             "{} {} ms after {}",
             self.signal.as_str(),
@@ -1339,7 +1356,12 @@ fn rest_of_plan(project: &Project) -> Result<(Option<usize>, Vec<String>), Strin
     if !state["rounds"].is_object() {
         return Err(format!("bad rounds in {text}"));
     }
-    let last = match &state["last_completed_step"] {
+    let journaled = journaled_steps(project, text.as_bytes())?;
+    let last = match journaled.last() {
+        Some(step) => Value::String(step.clone()),
+        None => state["last_completed_step"].clone(),
+    };
+    let last = match &last {
         Value::Null => None,
         Value::String(step) if ALL_STEPS.contains(&step.as_str()) => Some(step.as_str()),
         other => return Err(format!("bad last_completed_step {other}")),
@@ -1350,6 +1372,38 @@ fn rest_of_plan(project: &Project) -> Result<(Option<usize>, Vec<String>), Strin
     let rest = rounds_from(round, last);
     let done = rounds_from(1, None).len() - rest.len();
     Ok((Some(done), if rest.is_empty() { full_plan() } else { rest }))
+}
+
+/// The steps the state's journal records as completed on top of the state
+/// file holding `state_bytes`: none when there is no journal or it belongs to
+/// an older state file (already folded). A torn last line records nothing;
+/// any other line that does not parse is a corrupt journal.
+fn journaled_steps(project: &Project, state_bytes: &[u8]) -> Result<Vec<String>, String> {
+    use sha2::Digest as _;
+    let Ok(bytes) = std::fs::read(project.tests_dir().join("data/test_state.journal")) else {
+        return Ok(Vec::new());
+    };
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut lines = bytes[..complete]
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty());
+    let Some(base) = lines.next() else {
+        return Ok(Vec::new());
+    };
+    let base: Value =
+        serde_json::from_slice(base).map_err(|e| format!("the journal's base line: {e}"))?;
+    if base["sha256"] != hex::encode(sha2::Sha256::digest(state_bytes)) {
+        return Ok(Vec::new());
+    }
+    let mut steps = Vec::new();
+    for line in lines {
+        let entry: Value =
+            serde_json::from_slice(line).map_err(|e| format!("a journal line: {e}"))?;
+        if entry["op"] == "step" {
+            steps.push(entry["name"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    Ok(steps)
 }
 
 /// What happened at one kill point.
@@ -1394,7 +1448,13 @@ fn run_kill_point(
         corrupt: false,
         problems: Vec::new(),
     };
-    let mut child = project.spawn(hook_bin(), &[], &env);
+    let mut first_env = env.to_vec();
+    first_env.extend(
+        point
+            .failpoint
+            .map(|name| ("PROMETHEUS_TEST_FAILPOINT".to_owned(), name.to_owned())),
+    );
+    let mut child = project.spawn(hook_bin(), &[], &first_env);
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
     if let Some(line) = &point.after
         && let Err(problem) = wait_for_line(&project, &mut child, line)
@@ -1409,7 +1469,9 @@ fn run_kill_point(
         Some(step) => format!("step {step}"),
     };
     outcome.phase.clone_from(&phase);
-    let _ = kill(pid, point.signal);
+    if point.failpoint.is_none() {
+        let _ = kill(pid, point.signal);
+    }
     match common::wait_with_timeout(child, Duration::from_secs(30)) {
         Err(error) => outcome.problems.push(format!("the killed run {error}")),
         Ok(out) => {
@@ -1422,7 +1484,12 @@ fn run_kill_point(
             let code = out.status.code();
             outcome.story = ending(out.status);
             let by_signal = out.status.signal() == Some(point.signal as i32);
-            if !(code == expected || code == Some(0) || by_signal) {
+            let accepted = if point.failpoint.is_some() {
+                by_signal
+            } else {
+                code == expected || code == Some(0) || by_signal
+            };
+            if !accepted {
                 outcome.problems.push(format!(
                     "exit {code:?} after {} in {phase} ({})",
                     point.signal.as_str(),
@@ -1565,4 +1632,32 @@ fn random_kill_points_leave_no_process_and_a_run_that_resumes() {
         outcomes.len(),
         failures.join("\n")
     );
+}
+
+/// SIGKILL at exact points of the state's journal and of its folding into
+/// the state file: a torn journal line, a fold killed before it writes the
+/// state file, and one killed after its rename, before the journal is gone.
+#[test]
+fn kills_inside_journal_writes_and_folds_lose_nothing_and_resume_at_the_right_step() {
+    let mongo = Mongo::start();
+    let secrets = Secrets::new();
+    let points = [
+        "state.journal.torn@1",
+        "state.journal.torn@6",
+        "state.fold.before@3",
+        "state.fold.renamed@2",
+        "state.fold.renamed@4",
+    ]
+    .map(KillPoint::at);
+    let outcomes = run_parallel(points.len(), |i| {
+        run_kill_point(&points[i], 100 + i, &mongo, &secrets)
+    });
+    mongo.stop();
+    let failures: Vec<String> = outcomes
+        .iter()
+        .zip(&points)
+        .filter(|(outcome, _)| !outcome.problems.is_empty())
+        .map(|(outcome, point)| format!("{}: {}", point.describe(), outcome.problems.join("; ")))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
