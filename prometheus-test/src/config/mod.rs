@@ -12,6 +12,7 @@ mod problems;
 mod python;
 mod reader;
 mod seconds;
+mod snapshots;
 mod suite;
 mod text;
 mod typed;
@@ -23,6 +24,7 @@ pub(crate) use mongo::{CollectionSettings, MongoSettings};
 pub(crate) use overrides::Overrides;
 pub(crate) use poll::PollSettings;
 pub(crate) use problems::Problems;
+pub(crate) use snapshots::SnapshotSettings;
 pub(crate) use suite::Config;
 pub(crate) use workers::{EnvSource, KeypairVars, Launch, WorkerSpec, load_workers};
 

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::mongo::mongo_settings;
 use super::poll::{PollSettings, poll_settings};
 use super::reader::Reader;
+use super::snapshots::{SnapshotSettings, snapshot_settings};
 use super::text::{read_text, strip_bom};
 use super::typed::{FLAG, ID, PORT, ROUNDS, SECONDS, URL_PATH, found, string};
 use super::typos::likely_meant;
@@ -35,6 +36,7 @@ const KNOWN_KEYS: &[&str] = &[
     "http_keep_alive",
     "mongodb",
     "poll",
+    "snapshots",
 ];
 
 /// Keys other parts of the framework read from the extra values (the
@@ -80,6 +82,8 @@ pub(crate) struct Config {
     pub(crate) mongodb_configured: bool,
     /// `poll`: the pauses and deadline of `Runner::poll`.
     pub(crate) poll: PollSettings,
+    /// `snapshots`: the world's snapshots before every step.
+    pub(crate) snapshots: SnapshotSettings,
     pub(crate) extra: Map<String, Value>,
     /// Things worth telling the user that do not stop the run (a key that
     /// looks like a misspelt known one), for the harness to print.
@@ -168,6 +172,7 @@ impl Config {
             .map_or_else(|| STEP_TIMEOUT_IN_FILE.to_owned(), |var| format!("`{var}`"));
         let http_keep_alive = reader.read(&["http_keep_alive"], &FLAG);
         let poll = poll_settings(&mut reader);
+        let snapshots = snapshot_settings(&mut reader);
         let counts_rounds = reader.value(&["max_rounds"]).is_none();
         let (mongodb, mongodb_configured) = mongo_settings(&mut reader, counts_rounds);
         let mut problems = reader.problems;
@@ -198,6 +203,7 @@ impl Config {
             mongodb,
             mongodb_configured,
             poll,
+            snapshots,
             extra,
             warnings,
             tests_dir,
