@@ -48,6 +48,12 @@ pub(crate) struct CommandLine {
     pub(crate) junit: Option<PathBuf>,
     /// `--report PATH` (the last one given; moved into the run control).
     pub(crate) report: Option<PathBuf>,
+    /// `--from POINT`: rewind to the snapshot before that step of that round.
+    pub(crate) from: Option<String>,
+    /// `--no-restore`: resume in the world the last run left.
+    pub(crate) no_restore: bool,
+    /// `--list-snapshots`.
+    pub(crate) list_snapshots: bool,
 }
 
 /// The outcome of reading the command line.
@@ -71,6 +77,11 @@ Options of this harness:
     --junit PATH        Also write a JUnit XML report to PATH
     --report PATH       Also write the HTML report to PATH (data_dir/report.html is
                         always written)
+    --from POINT        Rewind: restore the world before a step of a round, then play
+                        on from there (POINT like 'round 2 steps::audit::check[worker3]')
+    --no-restore        Resume in the world the last run left, not in the snapshot
+                        taken before the step it stopped at
+    --list-snapshots    List the snapshots --from can rewind to, with sizes, and exit
 
 libtest's options:
     --exact             Match filters against whole step names
@@ -99,6 +110,8 @@ enum Switch {
     Nocapture,
     Quiet,
     Reset,
+    NoRestore,
+    ListSnapshots,
     Help,
     NoEffect,
 }
@@ -110,6 +123,7 @@ enum Valued {
     Format,
     Junit,
     Report,
+    From,
     TestThreads,
     Color,
     Unstable,
@@ -126,6 +140,8 @@ const SWITCHES: &[(&str, Switch)] = &[
     ("-q", Switch::Quiet),
     ("--quiet", Switch::Quiet),
     ("--reset", Switch::Reset),
+    ("--no-restore", Switch::NoRestore),
+    ("--list-snapshots", Switch::ListSnapshots),
     ("-h", Switch::Help),
     ("--help", Switch::Help),
     ("--include-ignored", Switch::NoEffect),
@@ -144,6 +160,7 @@ const VALUED: &[(&str, Valued)] = &[
     ("--format", Valued::Format),
     ("--junit", Valued::Junit),
     ("--report", Valued::Report),
+    ("--from", Valued::From),
     ("--test-threads", Valued::TestThreads),
     ("--color", Valued::Color),
     ("-Z", Valued::Unstable),
@@ -199,6 +216,8 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
                 Switch::Nocapture => command_line.nocapture = true,
                 Switch::Quiet => command_line.quiet = true,
                 Switch::Reset => command_line.reset = true,
+                Switch::NoRestore => command_line.no_restore = true,
+                Switch::ListSnapshots => command_line.list_snapshots = true,
                 Switch::Help => return Ok(Parsed::Help),
                 Switch::NoEffect => {}
             }
@@ -223,6 +242,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
             Valued::Format => command_line.format = Some(format_named(&value)?),
             Valued::Junit => command_line.junit = Some(PathBuf::from(value)),
             Valued::Report => command_line.report = Some(PathBuf::from(value)),
+            Valued::From => command_line.from = Some(value),
             Valued::TestThreads => {
                 if !value.parse::<usize>().is_ok_and(|threads| threads > 0) {
                     return Err(format!(

@@ -22,6 +22,10 @@ pub(crate) const CONFIG_VAR: &str = "PROMETHEUS_TEST_CONFIG";
 pub(crate) const JUNIT_VAR: &str = "PROMETHEUS_TEST_JUNIT";
 /// `PROMETHEUS_TEST_REPORT=path`: the same as `--report path`.
 pub(crate) const REPORT_VAR: &str = "PROMETHEUS_TEST_REPORT";
+/// `PROMETHEUS_TEST_FROM=point`: the same as `--from point`.
+pub(crate) const FROM_VAR: &str = "PROMETHEUS_TEST_FROM";
+/// `PROMETHEUS_TEST_NO_RESTORE=1`: the same as `--no-restore`.
+pub(crate) const NO_RESTORE_VAR: &str = "PROMETHEUS_TEST_NO_RESTORE";
 /// `RUST_TEST_NOCAPTURE` (libtest's): anything but `0` is `--nocapture`.
 pub(crate) const NOCAPTURE_VAR: &str = "RUST_TEST_NOCAPTURE";
 
@@ -79,6 +83,11 @@ pub(crate) struct RunControl {
     /// `--report PATH` or `PROMETHEUS_TEST_REPORT`: the HTML report's path
     /// instead of `data_dir/report.html`.
     pub(crate) report: Option<PathBuf>,
+    /// `--from POINT` or `PROMETHEUS_TEST_FROM`: the snapshot to rewind to.
+    pub(crate) from: Option<String>,
+    /// Unless `--no-restore` or `PROMETHEUS_TEST_NO_RESTORE=1`: a resumed run
+    /// restores the world before the step it resumes at.
+    pub(crate) restore: bool,
 }
 
 /// What the command line asks the binary to do.
@@ -101,8 +110,29 @@ impl RunControl {
             Parsed::Run(args) => args,
             Parsed::Help => return Ok(Invocation::Help),
         };
+        let reset = args.reset || env.get(RESET_VAR).is_some_and(|v| v == "1");
+        let from = match args.from.take() {
+            Some(point) => Some(point),
+            None => env
+                .get(FROM_VAR)
+                .map(|v| {
+                    v.clone()
+                        .into_string()
+                        .map_err(|_| format!("`{FROM_VAR}` is not valid UTF-8"))
+                })
+                .transpose()?,
+        }
+        .filter(|point| !point.trim().is_empty());
+        if reset && from.is_some() {
+            return Err(
+                "`--from` rewinds to a kept snapshot and `--reset` drops them all: give one of them"
+                    .to_owned(),
+            );
+        }
         Ok(Invocation::Run(Box::new(Self {
-            reset: args.reset || env.get(RESET_VAR).is_some_and(|v| v == "1"),
+            reset,
+            from,
+            restore: !args.no_restore && env.get(NO_RESTORE_VAR).is_none_or(|v| v != "1"),
             nocapture: args.nocapture || env.get(NOCAPTURE_VAR).is_some_and(|v| v != "0"),
             config_file: env.get(CONFIG_VAR).map(PathBuf::from),
             overrides: Overrides::from_vars(&env.vars),
@@ -242,5 +272,30 @@ mod tests {
         let bad = parse_with(&[], &[("PROMETHEUS_TEST_SET_MAX_ROUNDS", "[unclosed")]);
         let err = bad.overrides.unwrap_err().to_string();
         assert!(err.contains("PROMETHEUS_TEST_SET_MAX_ROUNDS"), "{err}");
+    }
+
+    #[test]
+    fn rewind_and_restore_come_from_the_command_line_or_the_environment() {
+        let point = "round 2 steps::audit[worker3]";
+        assert_eq!(parse_with(&["--from", point], &[]).from.as_deref(), Some(point));
+        let from_env = parse_with(&[], &[(FROM_VAR, point)]);
+        assert_eq!(from_env.from.as_deref(), Some(point));
+        assert!(from_env.restore, "a resumed run restores by default");
+        assert_eq!(
+            parse_with(&["--from=round 1 a"], &[(FROM_VAR, point)]).from.as_deref(),
+            Some("round 1 a"),
+            "the command line wins"
+        );
+        assert!(!parse_with(&["--no-restore"], &[]).restore);
+        assert!(!parse_with(&[], &[(NO_RESTORE_VAR, "1")]).restore);
+        assert!(parse_with(&[], &[(NO_RESTORE_VAR, "0")]).restore);
+        let both = RunControl::parse(
+            ["e2e", "--reset", "--from", point].map(OsString::from),
+            &ProcessEnv::default(),
+        );
+        assert_eq!(
+            both.err().as_deref(),
+            Some("`--from` rewinds to a kept snapshot and `--reset` drops them all: give one of them")
+        );
     }
 }
