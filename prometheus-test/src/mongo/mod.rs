@@ -12,8 +12,9 @@ mod raw_json;
 mod rounds;
 pub(crate) mod seam;
 
+/// Shared with other modules' tests: the test server (`tests::server`).
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub(crate) use connect::{DEFAULT_URI, Mongo, connect};
 pub(crate) use fixtures::{Fixtures, read_fixtures};

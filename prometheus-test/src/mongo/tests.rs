@@ -19,12 +19,12 @@ use crate::config::{CollectionSettings, EnvMap, MongoSettings};
 const TASK: &str = "test-task-123";
 
 /// The server and the runtime its client lives on, shared by every test.
-struct TestServer {
+pub(crate) struct TestServer {
     runtime: tokio::runtime::Runtime,
     mongo: Mongo,
 }
 
-fn server() -> &'static TestServer {
+pub(crate) fn server() -> &'static TestServer {
     static SERVER: OnceLock<Result<TestServer, String>> = OnceLock::new();
     match SERVER.get_or_init(start_test_server) {
         Ok(server) => server,
@@ -73,12 +73,12 @@ fn silent_default(port: u16) -> (String, String) {
 }
 
 impl TestServer {
-    fn run<F: Future>(&self, future: F) -> F::Output {
+    pub(crate) fn run<F: Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
     }
 
     /// A fresh, empty database for one test.
-    fn database(&self, test: &str) -> Database {
+    pub(crate) fn database(&self, test: &str) -> Database {
         let name = format!("pt_{}_{test}", std::process::id());
         let db = self.mongo.client().database(&name);
         self.run(async { db.drop().await })

@@ -1,0 +1,170 @@
+//! One snapshot's manifest (`points/<round>-<index>.json`): what the world
+//! held, by object, and how it is written so that a kill never leaves half of
+//! one under its final name.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::Point;
+use super::objects::{ObjectRef, TEMP_PREFIX};
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct Manifest {
+    pub(super) point: Point,
+    /// Unix time in nanoseconds when the snapshot started.
+    pub(super) taken_at_ns: i64,
+    /// The database's collections (no `system.*`), by name.
+    pub(super) collections: Vec<CollectionRecord>,
+    /// The named paths, as given.
+    pub(super) roots: Vec<PathBuf>,
+    /// Every recorded path: the roots, their `SQLite` companions and the
+    /// content of folders, parents before children.
+    pub(super) paths: Vec<PathRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct CollectionRecord {
+    pub(super) name: String,
+    /// Its md5 from `dbHash`; empty when `dbHash` cannot be trusted for it
+    /// (no `_id` index), so that it is always read.
+    pub(super) md5: String,
+    pub(super) count: u64,
+    /// The documents, as concatenated raw BSON.
+    pub(super) documents: ObjectRef,
+    /// The collection's options, then its index specs, as concatenated raw BSON.
+    pub(super) spec: ObjectRef,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct PathRecord {
+    /// Relative to the data folder.
+    pub(super) path: PathBuf,
+    #[serde(flatten)]
+    pub(super) kind: PathKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub(super) enum PathKind {
+    Absent,
+    Dir,
+    Link { target: PathBuf },
+    File(FileRecord),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct FileRecord {
+    pub(super) object: ObjectRef,
+    pub(super) mode: u32,
+    pub(super) stat: StatKey,
+}
+
+/// What must be unchanged for a file to be taken as unchanged unread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct StatKey {
+    pub(super) size: u64,
+    pub(super) mtime_ns: i64,
+    pub(super) ctime_ns: i64,
+    pub(super) inode: u64,
+    pub(super) device: u64,
+}
+
+impl Manifest {
+    /// Every object the manifest names.
+    pub(super) fn objects(&self) -> impl Iterator<Item = &ObjectRef> {
+        let collections = self
+            .collections
+            .iter()
+            .flat_map(|collection| [&collection.documents, &collection.spec]);
+        let files = self.paths.iter().filter_map(|record| match &record.kind {
+            PathKind::File(file) => Some(&file.object),
+            _ => None,
+        });
+        collections.chain(files)
+    }
+
+    /// The bytes of the distinct objects it names.
+    pub(super) fn bytes(&self) -> u64 {
+        let mut seen = std::collections::HashSet::new();
+        self.objects()
+            .filter(|object| seen.insert(object.id.as_str()))
+            .map(|object| object.bytes)
+            .sum()
+    }
+}
+
+/// The file name of the manifest of the snapshot at `(round, index)`.
+pub(super) fn file_name(round: u32, index: usize) -> String {
+    format!("{round}-{index}.json")
+}
+
+/// The `(round, index)` a manifest file name stands for; `None` for any other
+/// file (temporaries included).
+pub(super) fn parse_file_name(name: &str) -> Option<(u32, usize)> {
+    let (round, index) = name.strip_suffix(".json")?.split_once('-')?;
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
+    if !digits(round) || !digits(index) {
+        return None;
+    }
+    Some((round.parse().ok()?, index.parse().ok()?))
+}
+
+/// Writes `manifest` into `dir` under its final name: a synced temporary,
+/// renamed, then the folder synced.
+pub(super) fn write(dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
+    let name = file_name(manifest.point.round, manifest.point.index);
+    write_json(dir, &name, manifest)
+}
+
+/// Writes `value` as `dir/name` through a synced temporary and a rename.
+pub(super) fn write_json<T: serde::Serialize>(
+    dir: &Path,
+    name: &str,
+    value: &T,
+) -> anyhow::Result<()> {
+    let path = dir.join(name);
+    let temp = dir.join(format!("{TEMP_PREFIX}{name}"));
+    let bytes = serde_json::to_vec(value).context("cannot encode a snapshot manifest")?;
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(&bytes)?;
+        file.sync_data()?;
+        drop(file);
+        std::fs::rename(&temp, &path)?;
+        std::fs::File::open(dir)?.sync_all()
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Reads a manifest (or the journal) written by [`write_json`].
+pub(super) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{} is not a snapshot manifest of this version",
+            path.display()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{file_name, parse_file_name};
+
+    #[test]
+    fn manifest_names_round_trip_and_other_files_are_not_manifests() {
+        assert_eq!(parse_file_name(&file_name(12, 3)), Some((12, 3)));
+        let others = [
+            ".tmp-1-2.json",
+            "1-2.json.tmp",
+            "1.json",
+            "a-2.json",
+            "-2.json",
+            "1-.json",
+        ];
+        let parsed: Vec<_> = others.iter().map(|name| parse_file_name(name)).collect();
+        assert_eq!(parsed, vec![None; others.len()]);
+    }
+}

@@ -1,0 +1,561 @@
+//! The snapshot store against a real `MongoDB` (the mongo tests' shared
+//! server) and a temporary data folder.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use mongodb::Database;
+use mongodb::bson::{Document, RawDocumentBuf, doc};
+
+use super::manifest::{self, Manifest};
+use super::{Kept, Point, Restored, Store, Taken, World};
+use crate::mongo::tests::server;
+
+fn point(round: u32, index: usize, step: &str, worker: Option<&str>) -> Point {
+    Point {
+        round,
+        index,
+        step: step.to_owned(),
+        worker: worker.map(str::to_owned),
+    }
+}
+
+fn world(db: Option<&Database>, dir: &Path, paths: &[&str]) -> World {
+    World {
+        db: db.cloned(),
+        data_dir: dir.to_owned(),
+        paths: paths.iter().map(PathBuf::from).collect(),
+    }
+}
+
+/// Writes `bytes` to `dir/path` with an mtime a minute ago, as a file the
+/// last step did not touch.
+fn write_settled(dir: &Path, path: &str, bytes: &[u8]) {
+    let full = dir.join(path);
+    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+    std::fs::write(&full, bytes).unwrap();
+    let file = std::fs::File::options().write(true).open(&full).unwrap();
+    file.set_modified(SystemTime::now() - Duration::from_secs(60))
+        .unwrap();
+}
+
+/// Every collection's documents (natural order), `dbHash` md5 and index specs.
+#[derive(Debug, PartialEq)]
+struct DbState {
+    md5: BTreeMap<String, String>,
+    documents: BTreeMap<String, Vec<RawDocumentBuf>>,
+    indexes: BTreeMap<String, Vec<Document>>,
+}
+
+async fn db_state(db: &Database) -> DbState {
+    let hashes = db.run_command(doc! { "dbHash": 1 }).await.unwrap();
+    let md5: BTreeMap<String, String> = hashes
+        .get_document("collections")
+        .unwrap()
+        .iter()
+        .map(|(name, md5)| (name.clone(), md5.as_str().unwrap().to_owned()))
+        .collect();
+    let mut documents = BTreeMap::new();
+    let mut indexes = BTreeMap::new();
+    for name in md5.keys() {
+        let mut cursor = db
+            .collection::<RawDocumentBuf>(name)
+            .find(doc! {})
+            .await
+            .unwrap();
+        let mut all = Vec::new();
+        while cursor.advance().await.unwrap() {
+            all.push(cursor.current().to_raw_document_buf());
+        }
+        documents.insert(name.clone(), all);
+        let reply = db.run_command(doc! { "listIndexes": name }).await.unwrap();
+        let mut specs: Vec<Document> = reply
+            .get_document("cursor")
+            .unwrap()
+            .get_array("firstBatch")
+            .unwrap()
+            .iter()
+            .map(|spec| spec.as_document().unwrap().clone())
+            .collect();
+        specs.sort_by_key(|spec| spec.get_str("name").unwrap().to_owned());
+        indexes.insert(name.clone(), specs);
+    }
+    DbState {
+        md5,
+        documents,
+        indexes,
+    }
+}
+
+/// Every file under `dir` (but `.snapshots`) with its bytes; folders as `None`.
+fn files_state(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<PathBuf, Option<Vec<u8>>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path.strip_prefix(root).unwrap().to_owned();
+            if relative == Path::new(".snapshots") {
+                continue;
+            }
+            if path.is_dir() {
+                into.insert(relative, None);
+                walk(root, &path, into);
+            } else {
+                into.insert(relative, Some(std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    let mut state = BTreeMap::new();
+    walk(dir, dir, &mut state);
+    state
+}
+
+/// `(collections copied, shared, files copied, shared)` of a snapshot.
+fn counts(taken: &Taken) -> (usize, usize, usize, usize) {
+    (
+        taken.collections_copied,
+        taken.collections_shared,
+        taken.files_copied,
+        taken.files_shared,
+    )
+}
+
+/// `(point, collections, files)` of a restore.
+fn restored(restored: &Restored) -> (Point, usize, usize) {
+    (restored.point.clone(), restored.collections, restored.files)
+}
+
+fn read_manifest(dir: &Path, round: u32, index: usize) -> Manifest {
+    manifest::read_json(
+        &dir.join(".snapshots/points")
+            .join(manifest::file_name(round, index)),
+    )
+    .unwrap()
+}
+
+fn sorted_listing(dir: &Path) -> Vec<String> {
+    let mut names = super::objects::list(dir).unwrap();
+    names.sort();
+    names
+}
+
+async fn seed(db: &Database) {
+    let todos = db.collection::<Document>("todos");
+    todos
+        .insert_many([
+            doc! { "_id": 1, "title": "one", "done": false },
+            doc! { "_id": 2, "title": "two", "done": true },
+        ])
+        .await
+        .unwrap();
+    db.run_command(doc! {
+        "createIndexes": "todos",
+        "indexes": [{ "key": { "title": 1 }, "name": "title_1", "unique": true }],
+    })
+    .await
+    .unwrap();
+    db.collection::<Document>("audits")
+        .insert_one(doc! { "_id": "a1", "round": 1 })
+        .await
+        .unwrap();
+}
+
+#[test]
+fn unchanged_parts_are_shared_and_restoring_gives_back_the_exact_world() {
+    let server = server();
+    let db = server.database("snapshot_exact");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    write_settled(data, "database_worker1.db", b"sqlite one");
+    write_settled(data, "worker2/data/a.txt", b"a");
+    write_settled(data, "worker2/data/sub/b.txt", b"b");
+    write_settled(data, "test_state.json", b"{}");
+    let world = world(
+        Some(&db),
+        data,
+        &[
+            "database_worker1.db",
+            "worker2/data",
+            "test_state.json",
+            "absent.txt",
+        ],
+    );
+    let first = point(1, 0, "steps::submit", Some("worker1"));
+    let second = point(1, 1, "steps::audit", None);
+    server.run(async {
+        seed(&db).await;
+        let mut store = Store::open(data).unwrap();
+        let taken = store.take(&world, &first).await.unwrap();
+        assert_eq!(counts(&taken), (2, 0, 4, 0));
+        let before = (db_state(&db).await, files_state(data));
+
+        // One collection and one file change; an index is added to the other
+        // collection (dbHash does not see it); new files appear.
+        db.collection::<Document>("audits")
+            .insert_one(doc! { "_id": "a2", "round": 1 })
+            .await
+            .unwrap();
+        db.run_command(doc! {
+            "createIndexes": "todos",
+            "indexes": [{ "key": { "done": 1 }, "name": "done_1" }],
+        })
+        .await
+        .unwrap();
+        db.collection::<Document>("extra")
+            .insert_one(doc! { "x": 1 })
+            .await
+            .unwrap();
+        std::fs::write(data.join("database_worker1.db"), b"sqlite two").unwrap();
+        std::fs::write(data.join("database_worker1.db-wal"), b"wal").unwrap();
+        std::fs::write(data.join("absent.txt"), b"now here").unwrap();
+        std::fs::write(data.join("worker2/data/sub/new.txt"), b"new").unwrap();
+        std::fs::remove_file(data.join("worker2/data/a.txt")).unwrap();
+
+        let taken = store.take(&world, &second).await.unwrap();
+        // audits and extra copied, todos shared; the db file, its WAL,
+        // absent.txt and new.txt copied; b.txt and the state file shared.
+        assert_eq!(counts(&taken), (2, 1, 4, 2));
+        let (one, two) = (read_manifest(data, 1, 0), read_manifest(data, 1, 1));
+        let documents_of = |manifest: &Manifest, name: &str| {
+            let record = manifest.collections.iter().find(|c| c.name == name);
+            record.unwrap().documents.id.clone()
+        };
+        assert_eq!(documents_of(&one, "todos"), documents_of(&two, "todos"));
+        assert_ne!(documents_of(&one, "audits"), documents_of(&two, "audits"));
+
+        let done = store.restore(&world, &first).await.unwrap();
+        // todos (an index), audits (documents), extra (dropped); the db file
+        // written; the WAL, absent.txt and new.txt removed; a.txt written.
+        assert_eq!(restored(&done), (first.clone(), 3, 5));
+        assert_eq!((db_state(&db).await, files_state(data)), before);
+
+        let again = store.restore(&world, &first).await.unwrap();
+        assert_eq!(restored(&again), (first.clone(), 0, 0));
+        assert!(!data.join(".snapshots/restore.json").exists());
+    });
+}
+
+#[test]
+fn with_ten_thousand_documents_only_the_changed_collection_is_copied() {
+    let server = server();
+    let db = server.database("snapshot_large");
+    let dir = tempfile::tempdir().unwrap();
+    let world = world(Some(&db), dir.path(), &[]);
+    let names = ["nodes", "submissions", "audits"];
+    server.run(async {
+        for (number, name) in (0_i64..).zip(names) {
+            let documents = (0..3_334).map(|i| doc! { "i": i, "of": name, "n": number });
+            db.collection::<Document>(name)
+                .insert_many(documents)
+                .await
+                .unwrap();
+        }
+        let mut store = Store::open(dir.path()).unwrap();
+        let start = point(1, 0, "steps::start", None);
+        let taken = store.take(&world, &start).await.unwrap();
+        assert_eq!(counts(&taken), (3, 0, 0, 0));
+        let before = db_state(&db).await;
+        let mut per_step = Vec::new();
+        for (step, name) in (1_usize..=3).zip([names[1], names[2], names[0]]) {
+            db.collection::<Document>(name)
+                .insert_one(doc! { "step": step.to_string() })
+                .await
+                .unwrap();
+            let taken = store
+                .take(&world, &point(1, step, "steps::work", None))
+                .await
+                .unwrap();
+            per_step.push(counts(&taken));
+        }
+        assert_eq!(per_step, vec![(1, 2, 0, 0); 3]);
+        let done = store.restore(&world, &start).await.unwrap();
+        assert_eq!(restored(&done), (start, 3, 0));
+        assert_eq!(db_state(&db).await, before);
+    });
+}
+
+#[test]
+fn a_restore_killed_midway_is_finished_by_recover() {
+    let server = server();
+    let db = server.database("snapshot_recover");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    write_settled(data, "database_worker1.db", b"before");
+    let world = world(Some(&db), data, &["database_worker1.db"]);
+    let target = point(2, 3, "steps::audit", Some("worker3"));
+    server.run(async {
+        seed(&db).await;
+        let mut store = Store::open(data).unwrap();
+        assert_eq!(store.recover(&world).await.unwrap(), None);
+        store.take(&world, &target).await.unwrap();
+        let before = (db_state(&db).await, files_state(data));
+        db.collection::<Document>("todos")
+            .delete_many(doc! {})
+            .await
+            .unwrap();
+        std::fs::write(data.join("database_worker1.db"), b"half-done").unwrap();
+
+        store.fail_after_collections = true;
+        let error = store.restore(&world, &target).await.unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            "the restore of the world before round 2 steps::audit[worker3] stopped midway; \
+             the next run finishes it: failure injected after the collections"
+        );
+        // Half applied: the documents are back, the file is not.
+        assert_eq!(db_state(&db).await, before.0);
+        assert_eq!(
+            std::fs::read(data.join("database_worker1.db")).unwrap(),
+            b"half-done"
+        );
+
+        // The next run: a fresh store finds the journal.
+        let store = Store::open(data).unwrap();
+        let other = point(1, 0, "steps::start", None);
+        let error = store.restore(&world, &other).await.unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            "cannot restore the world before round 1 steps::start: the restore before \
+             round 2 steps::audit[worker3] was interrupted and must be recovered first"
+        );
+        let recovered = store.recover(&world).await.unwrap().unwrap();
+        assert_eq!(restored(&recovered), (target.clone(), 0, 1));
+        assert_eq!((db_state(&db).await, files_state(data)), before);
+        assert_eq!(store.recover(&world).await.unwrap(), None);
+    });
+}
+
+#[test]
+fn leftovers_of_a_killed_snapshot_are_not_kept_and_open_removes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    write_settled(data, "state.json", b"{}");
+    let world = world(None, data, &["state.json"]);
+    let first = point(1, 0, "steps::start", None);
+    let mut store = Store::open(data).unwrap();
+    server().run(store.take(&world, &first)).unwrap();
+    let snapshots = data.join(".snapshots");
+    // A kill while writing the next manifest and an object, and while staging.
+    std::fs::write(snapshots.join("points/.tmp-1-1.json"), b"{\"point\":").unwrap();
+    std::fs::write(snapshots.join("objects/.tmp-0123"), b"half").unwrap();
+    std::fs::create_dir_all(snapshots.join("staging")).unwrap();
+    std::fs::write(snapshots.join("staging/0"), b"half").unwrap();
+    let kept = store.kept().unwrap();
+    assert_eq!(
+        kept.iter()
+            .map(|kept| kept.point.clone())
+            .collect::<Vec<_>>(),
+        vec![first.clone()]
+    );
+    let objects_before = sorted_listing(&snapshots.join("objects"));
+
+    drop(Store::open(data).unwrap());
+    assert_eq!(sorted_listing(&snapshots.join("points")), vec!["1-0.json"]);
+    assert_eq!(
+        sorted_listing(&snapshots.join("objects")),
+        objects_before
+            .into_iter()
+            .filter(|name| name != ".tmp-0123")
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(sorted_listing(&snapshots), vec!["objects", "points"]);
+}
+
+#[test]
+fn prune_drops_old_rounds_and_their_objects_and_disk_usage_counts_what_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let world = world(None, data, &["w.db"]);
+    let mut store = Store::open(data).unwrap();
+    let points = [
+        point(1, 0, "steps::a", None),
+        point(1, 1, "steps::b", None),
+        point(2, 0, "steps::a", None),
+    ];
+    for (number, at) in points.iter().enumerate() {
+        write_settled(data, "w.db", format!("content {number}").as_bytes());
+        server().run(store.take(&world, at)).unwrap();
+    }
+    let kept = store.kept().unwrap();
+    assert_eq!(
+        kept,
+        points
+            .iter()
+            .map(|at| Kept {
+                point: at.clone(),
+                bytes: 9,
+                collections: 0,
+                files: 1,
+            })
+            .collect::<Vec<_>>()
+    );
+    store.prune(2).unwrap();
+    assert_eq!(
+        store
+            .kept()
+            .unwrap()
+            .iter()
+            .map(|kept| kept.point.clone())
+            .collect::<Vec<_>>(),
+        vec![points[2].clone()]
+    );
+    let left = read_manifest(data, 2, 0);
+    let mut referenced: Vec<String> = left.objects().map(|object| object.id.clone()).collect();
+    referenced.sort();
+    assert_eq!(sorted_listing(&data.join(".snapshots/objects")), referenced);
+    let manifest_bytes = std::fs::metadata(data.join(".snapshots/points/2-0.json"))
+        .unwrap()
+        .len();
+    assert_eq!(store.disk_usage().unwrap(), manifest_bytes + 9);
+
+    // The next snapshot does not share a pruned object.
+    write_settled(data, "w.db", b"content 0");
+    let taken = server()
+        .run(store.take(&world, &point(2, 1, "steps::b", None)))
+        .unwrap();
+    assert_eq!(counts(&taken), (0, 0, 1, 0));
+
+    Store::remove_all(data).unwrap();
+    assert!(!data.join(".snapshots").exists());
+}
+
+#[test]
+fn an_unknown_point_is_refused_naming_the_nearest_kept_ones_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    write_settled(data, "w.db", b"kept");
+    let world = world(None, data, &["w.db"]);
+    let mut store = Store::open(data).unwrap();
+    let message = |store: &Store, at: &Point| {
+        let error = server().run(store.restore(&world, at)).unwrap_err();
+        format!("{error:#}")
+    };
+    let unknown = point(1, 5, "steps::audit", Some("worker3"));
+    assert_eq!(
+        message(&store, &unknown),
+        "no snapshot before round 1 steps::audit[worker3] is kept; no snapshot is kept"
+    );
+    server()
+        .run(store.take(&world, &point(1, 0, "steps::a", None)))
+        .unwrap();
+    assert_eq!(
+        message(&store, &unknown),
+        "no snapshot before round 1 steps::audit[worker3] is kept; \
+         the nearest kept one: round 1 steps::a (before it)"
+    );
+    server()
+        .run(store.take(&world, &point(2, 0, "steps::a", Some("worker1"))))
+        .unwrap();
+    std::fs::write(data.join("w.db"), b"changed").unwrap();
+    assert_eq!(
+        message(&store, &unknown),
+        "no snapshot before round 1 steps::audit[worker3] is kept; \
+         the nearest kept ones: round 1 steps::a (before it) and round 2 steps::a[worker1] (after it)"
+    );
+    // Same position, another step: not the snapshot asked for.
+    assert_eq!(
+        message(&store, &point(2, 0, "steps::b", None)),
+        "no snapshot before round 2 steps::b is kept; \
+         the nearest kept one: round 2 steps::a[worker1] (before it)"
+    );
+    assert_eq!(std::fs::read(data.join("w.db")).unwrap(), b"changed");
+    assert!(!data.join(".snapshots/restore.json").exists());
+}
+
+#[test]
+fn a_damaged_object_fails_the_restore_before_anything_changes() {
+    let server = server();
+    let db = server.database("snapshot_damaged");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    write_settled(data, "w.db", b"kept");
+    let world = world(Some(&db), data, &["w.db"]);
+    let at = point(1, 0, "steps::a", None);
+    server.run(async {
+        seed(&db).await;
+        let mut store = Store::open(data).unwrap();
+        store.take(&world, &at).await.unwrap();
+        db.collection::<Document>("audits")
+            .insert_one(doc! { "_id": "late" })
+            .await
+            .unwrap();
+        std::fs::write(data.join("w.db"), b"changed").unwrap();
+        let after = (db_state(&db).await, files_state(data));
+        let manifest = read_manifest(data, 1, 0);
+        let audits = manifest
+            .collections
+            .iter()
+            .find(|c| c.name == "audits")
+            .unwrap();
+        let object = data.join(".snapshots/objects").join(&audits.documents.id);
+        std::fs::write(&object, b"secret-looking bytes").unwrap();
+        let error = store.restore(&world, &at).await.unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            format!(
+                "cannot restore the world before round 1 steps::a; nothing was changed: \
+                 the snapshot object {} is damaged: its content does not match its name",
+                object.display()
+            )
+        );
+        assert_eq!((db_state(&db).await, files_state(data)), after);
+        assert!(!data.join(".snapshots/restore.json").exists());
+    });
+}
+
+#[test]
+fn an_unreachable_mongodb_fails_the_restore_before_anything_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    write_settled(data, "w.db", b"kept");
+    let mut store = Store::open(data).unwrap();
+    let at = point(1, 0, "steps::a", None);
+    server()
+        .run(store.take(&world(None, data, &["w.db"]), &at))
+        .unwrap();
+    std::fs::write(data.join("w.db"), b"changed").unwrap();
+    let error = server().run(async {
+        let uri = "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=100";
+        let client = mongodb::Client::with_uri_str(uri).await.unwrap();
+        let world = world(Some(&client.database("gone")), data, &["w.db"]);
+        store.restore(&world, &at).await.unwrap_err()
+    });
+    let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
+    assert_eq!(
+        chain[0],
+        "cannot restore the world before round 1 steps::a; nothing was changed"
+    );
+    assert!(
+        chain[1].starts_with(
+            "MongoDB dbHash of database gone failed: Server selection timeout: No available servers."
+        ),
+        "{chain:?}"
+    );
+    assert_eq!(chain.len(), 2);
+    assert_eq!(std::fs::read(data.join("w.db")).unwrap(), b"changed");
+    assert!(!data.join(".snapshots/restore.json").exists());
+}
+
+#[test]
+fn points_and_restores_read_as_the_harness_prints_them() {
+    let with_worker = point(2, 7, "steps::audit::audits_its_peer", Some("worker3"));
+    let restored = Restored {
+        point: with_worker.clone(),
+        collections: 3,
+        files: 1,
+        elapsed: Duration::from_micros(14_900),
+    };
+    assert_eq!(
+        [
+            with_worker.to_string(),
+            point(1, 0, "steps::start", None).to_string(),
+            restored.to_string(),
+        ],
+        [
+            "round 2 steps::audit::audits_its_peer[worker3]",
+            "round 1 steps::start",
+            "restored the world before round 2 steps::audit::audits_its_peer[worker3] \
+             (3 collections, 1 worker file) in 14 ms",
+        ]
+    );
+}
