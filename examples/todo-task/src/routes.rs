@@ -1,5 +1,7 @@
 //! The HTTP API: `GET /health`, the signed `POST /task/{round}`,
-//! `POST /submission/{round}` and `POST /audit/{round}`, and the round
+//! `POST /submission/{round}` and `POST /audit/{round}`, the round's
+//! receipts kept in `DATABASE_PATH` (signed `POST`, and `GET
+//! /receipt/{round}`), and the round
 //! reports computed in the background (`POST`/`GET /report/{round}`, see
 //! [`reports`](crate::reports)).
 
@@ -88,6 +90,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/submission/{round}", post(submission))
         .route("/audit/{round}", post(audit))
         .route("/report/{round}", post(request_report).get(report))
+        .route("/receipt/{round}", post(add_receipt).get(receipts))
         .layer(middleware::from_fn(log_request))
         .with_state(Arc::new(state))
 }
@@ -134,10 +137,41 @@ async fn task(
         todo_id: todo.id.to_hex(),
         result: work_result(&todo.title, &todo.description),
         staking_key: request.staking_key,
+        receipts: 0,
     };
     store.record(round, work.clone())?;
     Ok(Json(
         json!({ "todoId": work.todo_id, "result": work.result }),
+    ))
+}
+
+/// Acknowledges the round's work: one more receipt in `DATABASE_PATH`.
+async fn add_receipt(
+    State(state): State<Arc<AppState>>,
+    Path(round): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let Verified { round, .. } = state.verify(&round, "receipt", &body)?;
+    let receipts = state
+        .store
+        .lock()
+        .await
+        .add_receipt(round)?
+        .ok_or_else(|| ApiError::conflict(format!("no work recorded for round {round}")))?;
+    Ok(Json(json!({ "receipts": receipts })))
+}
+
+/// How often the round's work was acknowledged (0 without work).
+async fn receipts(
+    State(state): State<Arc<AppState>>,
+    Path(round): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let round: u32 = round.parse().map_err(|_| {
+        ApiError::bad_request(format!("round {round:?}: expected a non-negative integer"))
+    })?;
+    let store = state.store.lock().await;
+    Ok(Json(
+        json!({ "receipts": store.get(round).map_or(0, |work| work.receipts) }),
     ))
 }
 

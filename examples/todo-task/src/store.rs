@@ -18,6 +18,17 @@ pub(crate) struct Work {
     pub(crate) result: String,
     /// The staking key the work was done for.
     pub(crate) staking_key: String,
+    /// How often the round was acknowledged (`POST /receipt/{round}`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) receipts: u32,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Work per round, written to disk on every change.
@@ -50,6 +61,21 @@ impl WorkStore {
     /// The work recorded for `round`, if any.
     pub(crate) fn get(&self, round: u32) -> Option<&Work> {
         self.rounds.get(&round)
+    }
+
+    /// Counts one more receipt of `round`'s work and saves the file; the
+    /// count, or `None` when no work is recorded for the round.
+    pub(crate) fn add_receipt(&mut self, round: u32) -> anyhow::Result<Option<u32>> {
+        let Some(work) = self.rounds.get(&round) else {
+            return Ok(None);
+        };
+        let work = Work {
+            receipts: work.receipts + 1,
+            ..work.clone()
+        };
+        let receipts = work.receipts;
+        self.record(round, work)?;
+        Ok(Some(receipts))
     }
 
     /// Records the work of `round` and saves the file. On error nothing changes.
@@ -120,7 +146,23 @@ mod tests {
             todo_id: todo.to_owned(),
             result: "ab".repeat(32),
             staking_key: "stakingKey1".to_owned(),
+            receipts: 0,
         }
+    }
+
+    #[test]
+    fn receipts_are_counted_in_the_file_and_need_the_rounds_work() {
+        let dir = TempDir::new("receipts");
+        let path = dir.0.join("w.db");
+        let mut store = WorkStore::open(&path).unwrap();
+        assert_eq!(store.add_receipt(1).unwrap(), None);
+        store.record(1, work("t1")).unwrap();
+        assert_eq!(store.add_receipt(1).unwrap(), Some(1));
+        assert_eq!(store.add_receipt(1).unwrap(), Some(2));
+        let reopened = WorkStore::open(&path).unwrap();
+        assert_eq!(reopened.get(1).unwrap().receipts, 2);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"receipts\": 2"), "{text}");
     }
 
     #[test]

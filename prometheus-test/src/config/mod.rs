@@ -24,7 +24,6 @@ pub(crate) use mongo::{CollectionSettings, MongoSettings};
 pub(crate) use overrides::Overrides;
 pub(crate) use poll::PollSettings;
 pub(crate) use problems::Problems;
-pub(crate) use snapshots::SnapshotSettings;
 pub(crate) use suite::Config;
 pub(crate) use workers::{EnvSource, KeypairVars, Launch, WorkerSpec, load_workers};
 

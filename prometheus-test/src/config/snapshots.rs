@@ -102,12 +102,14 @@ fn files(reader: &mut Reader<'_>) -> Vec<PathBuf> {
     };
     let mut files = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        match item.as_str().map(|text| (text, check_inside(Path::new(text)))) {
+        match item
+            .as_str()
+            .map(|text| (text, check_inside(Path::new(text))))
+        {
             Some((text, Ok(()))) => files.push(PathBuf::from(text)),
-            Some((_, Err(why))) => reader.problem(
-                &path,
-                format_args!("`snapshots.files[{index}]` {why}"),
-            ),
+            Some((_, Err(why))) => {
+                reader.problem(&path, format_args!("`snapshots.files[{index}]` {why}"))
+            }
             None => reader.problem(
                 &path,
                 format_args!(

@@ -277,12 +277,17 @@ mod tests {
     #[test]
     fn rewind_and_restore_come_from_the_command_line_or_the_environment() {
         let point = "round 2 steps::audit[worker3]";
-        assert_eq!(parse_with(&["--from", point], &[]).from.as_deref(), Some(point));
+        assert_eq!(
+            parse_with(&["--from", point], &[]).from.as_deref(),
+            Some(point)
+        );
         let from_env = parse_with(&[], &[(FROM_VAR, point)]);
         assert_eq!(from_env.from.as_deref(), Some(point));
         assert!(from_env.restore, "a resumed run restores by default");
         assert_eq!(
-            parse_with(&["--from=round 1 a"], &[(FROM_VAR, point)]).from.as_deref(),
+            parse_with(&["--from=round 1 a"], &[(FROM_VAR, point)])
+                .from
+                .as_deref(),
             Some("round 1 a"),
             "the command line wins"
         );
@@ -295,7 +300,9 @@ mod tests {
         );
         assert_eq!(
             both.err().as_deref(),
-            Some("`--from` rewinds to a kept snapshot and `--reset` drops them all: give one of them")
+            Some(
+                "`--from` rewinds to a kept snapshot and `--reset` drops them all: give one of them"
+            )
         );
     }
 }

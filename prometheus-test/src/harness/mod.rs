@@ -30,6 +30,7 @@ mod setup;
 mod steps;
 mod unregistered;
 mod watchdog;
+mod world;
 mod writers;
 
 use std::ffi::OsString;
@@ -108,6 +109,33 @@ pub(crate) fn run_with(
     }
 }
 
+/// `--list-snapshots`: the kept snapshots with their sizes, on stdout.
+/// Reads config.yaml and the snapshots; writes nothing.
+fn list_snapshots(files: &SuiteFiles, control: &RunControl, outputs: Outputs) -> Conclusion {
+    let config = control
+        .overrides
+        .as_ref()
+        .map_err(|problems| anyhow::anyhow!("{problems}"))
+        .and_then(|overrides| {
+            crate::config::Config::load_with(&config_file(files, control), overrides)
+        });
+    let listed = config.and_then(|config| {
+        let (kept, bytes) = crate::snapshot::Store::peek(&config.data_dir)?;
+        Ok(world::listing(&kept, bytes))
+    });
+    match listed {
+        Ok(text) => {
+            let mut out = outputs.out;
+            let _ = out.write_all(text.as_bytes());
+            Conclusion::before_any_step(Exit::Passed)
+        }
+        Err(err) => {
+            writers::notes_only(outputs.notes).note(format!("error: {err:#}"));
+            Conclusion::before_any_step(Exit::SetupFailed)
+        }
+    }
+}
+
 /// The step instances of `steps`: a `workers = "*"` step needs
 /// workers.json's names (read, never checked, here) before anything can be
 /// selected or listed.
@@ -137,6 +165,9 @@ fn run_control(
     outputs: Outputs,
     extra: Option<Box<dyn events::Writer>>,
 ) -> Conclusion {
+    if control.args.list_snapshots {
+        return list_snapshots(files, control, outputs);
+    }
     let reports = ReportPaths {
         html: control.report.clone(),
         junit: control.junit.clone(),

@@ -15,6 +15,7 @@ use super::plan::{Action, Position, plan};
 use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
 use super::steps::StepInstance;
+use super::world::{self, Snapshots};
 use super::{SuiteFiles, config_file};
 use crate::config::Overrides;
 use crate::process::{Fleet, LineFilter, LogMode, TerminationSignal};
@@ -89,6 +90,8 @@ impl Session<'_> {
             process_env: self.process_env,
             steps: self.steps,
             reset: self.control.reset,
+            from: self.control.from.as_deref(),
+            restore: self.control.restore,
             post_load: self.files.post_load,
             events: self.events,
         }
@@ -100,7 +103,9 @@ impl Session<'_> {
             runner,
             position,
             lock: _lock,
+            world,
         } = ready;
+        let mut snapshots = Snapshots::open(runner.config(), world, self.events);
         self.events.emit(&Event::Recording {
             recorder: runner.recorder().clone(),
             data_dir: runner.data_dir().to_path_buf(),
@@ -158,7 +163,9 @@ impl Session<'_> {
             events: self.events,
         };
         let mut tally = Tally::default();
-        let stop = self.play_actions(&cx, &actions, &mut tally).await;
+        let stop = self
+            .play_actions(&cx, &actions, &mut tally, snapshots.as_mut())
+            .await;
         for (worker, exit) in fleet.shutdown_with_exits().await {
             if let Some(exit) = exit {
                 self.events.emit(&Event::WorkerExited { worker, exit });
@@ -166,6 +173,9 @@ impl Session<'_> {
         }
         if let Err(err) = runner.state().sync() {
             self.events.note(format!("warning: {err:#}"));
+        }
+        if let Some(summary) = snapshots.as_ref().and_then(Snapshots::summary) {
+            self.events.note(summary);
         }
         let exit = match stop {
             Some(Stop::Signal(signal)) => signal.exit(),
@@ -187,6 +197,7 @@ impl Session<'_> {
         cx: &Context<'_>,
         actions: &[Action],
         tally: &mut Tally,
+        mut snapshots: Option<&mut Snapshots>,
     ) -> Option<Stop> {
         let mut previous_round = None;
         for action in actions {
@@ -206,7 +217,14 @@ impl Session<'_> {
             let step = &self.steps[index];
             if previous_round != Some(round) {
                 self.events.emit(&Event::RoundStarted { round });
+                if let Some(snapshots) = snapshots.as_deref_mut() {
+                    snapshots.round_started(round, self.events);
+                }
                 previous_round = Some(round);
+            }
+            if let Some(snapshots) = snapshots.as_deref_mut() {
+                let point = world::point_before(round, index, self.steps);
+                snapshots.before(&point, self.events).await;
             }
             let id = StepId {
                 name: step.test_name().to_owned(),

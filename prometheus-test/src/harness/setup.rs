@@ -16,9 +16,11 @@ use super::lock::RunLock;
 use super::plan::Position;
 use super::ports;
 use super::steps::{self, StepInstance};
+use super::world;
 use crate::config::{Config, EnvMap, Overrides, Problems, load_workers};
 use crate::mongo::{self, Fixtures, Mongo};
 use crate::record::secrets::SecretLists;
+use crate::snapshot::{Point, Store, World};
 use crate::state::State;
 use crate::step::PostLoad;
 use crate::{Runner, Worker};
@@ -35,6 +37,10 @@ pub(super) struct SetupInputs<'a> {
     pub(super) steps: &'a [StepInstance],
     /// `--reset`: ignore the saved state.
     pub(super) reset: bool,
+    /// `--from`: the point to rewind the world to, as given.
+    pub(super) from: Option<&'a str>,
+    /// A resumed run restores the world before the step it resumes at.
+    pub(super) restore: bool,
     /// `main!`'s `post_load` hook.
     pub(super) post_load: Option<PostLoad>,
     /// Where notes go.
@@ -57,6 +63,8 @@ pub(super) struct Loaded<'a> {
     workers: Vec<Worker>,
     /// The fixtures, validated, when the run is known to be fresh.
     fixtures: Option<Fixtures>,
+    /// `--from`'s point, checked to be kept.
+    rewind: Option<Point>,
 }
 
 /// A run ready to play: the complete runner and where the run stands.
@@ -65,6 +73,8 @@ pub(super) struct Ready {
     pub(super) position: Position,
     /// Held until the run ends.
     pub(super) lock: RunLock,
+    /// What the run's snapshots hold.
+    pub(super) world: World,
 }
 
 /// Reads config.yaml, the `.env` files and workers.json, checks them with
@@ -109,6 +119,10 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         return Err(anyhow::Error::from(problems));
     };
 
+    let rewind = match inputs.from {
+        Some(text) => Some(checked_rewind(text, &inputs, &config)?),
+        None => None,
+    };
     let lock = RunLock::acquire(&config.data_dir)?;
     ports::check_free(&workers)?;
     let saved = if inputs.reset {
@@ -123,7 +137,7 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         })
     };
     let fixtures = match (&saved, needs_mongo) {
-        (None, true) => Some(read_fixtures(&config)?),
+        (None, true) if rewind.is_none() => Some(read_fixtures(&config)?),
         _ => None,
     };
     Ok(Loaded {
@@ -137,7 +151,28 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         secret_lists,
         workers,
         fixtures,
+        rewind,
     })
+}
+
+/// `--from`'s point, when it names a step and a kept snapshot; else the
+/// error naming the nearest kept ones. Reads the snapshots only.
+fn checked_rewind(text: &str, inputs: &SetupInputs<'_>, config: &Config) -> anyhow::Result<Point> {
+    if !config.snapshots.enabled() {
+        anyhow::bail!(
+            "`--from {text}`: {} turns snapshots off (`snapshots: off`), so there is nothing to rewind to",
+            config.file.display()
+        );
+    }
+    let point = world::parse_point(text, inputs.steps).map_err(anyhow::Error::msg)?;
+    let (kept, _) = Store::peek(&config.data_dir)?;
+    if !kept.iter().any(|k| k.point == point) {
+        anyhow::bail!(
+            "`--from {text}`: {}; nothing was changed",
+            crate::snapshot::not_kept(&point, &kept)
+        );
+    }
+    Ok(point)
 }
 
 fn load_config(inputs: &SetupInputs<'_>) -> anyhow::Result<(Config, EnvMap)> {
@@ -198,6 +233,7 @@ impl Loaded<'_> {
             secret_lists,
             workers,
             fixtures,
+            rewind,
             ..
         } = self;
         if let (Some(mongo), None) = (mongo, env.get("MONGO_URI")) {
@@ -205,6 +241,8 @@ impl Loaded<'_> {
         }
         let db = mongo.map(|m| m.client().database(&config.mongodb.database));
         let step_names: Vec<&str> = inputs.steps.iter().map(|s| s.name.as_str()).collect();
+        let world = world::world_of(&config, &workers, db.clone(), inputs.events);
+        let saved = settle_world(&config, &world, saved, rewind, &inputs, &step_names).await?;
         let resumed = match saved {
             Some(state) => resume(&config, state, db.as_ref(), &step_names, inputs.events).await?,
             None => None,
@@ -214,6 +252,8 @@ impl Loaded<'_> {
             resumed
         } else {
             let state = start_fresh(&config, fixtures, db.as_ref(), inputs.events).await?;
+            // A fresh run's world owes nothing to the old snapshots.
+            Store::remove_all(&config.data_dir)?;
             (state, count_rounds(&config, db.as_ref()).await?)
         };
         let env = Arc::new(env);
@@ -254,8 +294,76 @@ impl Loaded<'_> {
             runner,
             position,
             lock,
+            world,
         })
     }
+}
+
+/// Before the saved state is used: completes a restore a killed run left
+/// unfinished, then rewinds to `--from`'s point, or restores the world a
+/// resumed run stopped in (the snapshot before the step it resumes at, when
+/// kept). Returns the state to go on from (re-read after a restore).
+async fn settle_world(
+    config: &Config,
+    world: &World,
+    saved: Option<State>,
+    rewind: Option<Point>,
+    inputs: &SetupInputs<'_>,
+    step_names: &[&str],
+) -> anyhow::Result<Option<State>> {
+    if !config.snapshots.enabled() || inputs.reset || !Store::exists(&config.data_dir) {
+        return Ok(saved);
+    }
+    let mut store = Store::open(&config.data_dir)?;
+    let mut restored = false;
+    if let Some(done) = store.recover(world).await? {
+        inputs.events.note(format!(
+            "completed the restore a stopped run left unfinished: {done}"
+        ));
+        restored = true;
+    }
+    let point = match (rewind, &saved) {
+        (Some(point), _) => Some(point),
+        (None, Some(state)) if inputs.restore => {
+            resume_point(state, &store, step_names, inputs.steps)?
+        }
+        (None, _) => None,
+    };
+    if let Some(point) = point {
+        let done = store.restore(world, &point).await?;
+        inputs.events.note(done.to_string());
+        store.drop_after(&point)?;
+        restored = true;
+    }
+    if restored {
+        return State::load(&config.data_dir);
+    }
+    Ok(saved)
+}
+
+/// The kept snapshot before the step a resumed run starts at, if any.
+fn resume_point(
+    state: &State,
+    store: &Store,
+    step_names: &[&str],
+    steps: &[StepInstance],
+) -> anyhow::Result<Option<Point>> {
+    let Ok(position) = Position::from_state(
+        state.current_round(),
+        state.last_completed_step(),
+        step_names,
+    ) else {
+        return Ok(None);
+    };
+    if position.done >= steps.len() {
+        return Ok(None);
+    }
+    let point = world::point_before(position.round, position.done, steps);
+    Ok(store
+        .kept()?
+        .into_iter()
+        .any(|k| k.point == point)
+        .then_some(point))
 }
 
 /// The saved state with the run's rounds, or `None` when the saved run is

@@ -54,7 +54,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub(crate) use report::{Kept, Restored, Taken};
-pub(crate) use store::Store;
+pub(crate) use store::{Store, not_kept};
 
 /// What makes up a suite's world.
 pub(crate) struct World {

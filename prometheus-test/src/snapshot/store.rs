@@ -169,38 +169,7 @@ impl Store {
     /// Drops the snapshots of rounds before `keep_from_round` (never the one
     /// a pending restore needs), then every object no snapshot references.
     pub(crate) fn prune(&mut self, keep_from_round: u32) -> anyhow::Result<()> {
-        let journal = self.dir.join(JOURNAL);
-        let pending = if journal.exists() {
-            Some(manifest::read_json::<Journal>(&journal)?.point)
-        } else {
-            None
-        };
-        let mut remaining = Vec::new();
-        for path in self.manifests()? {
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            let (round, index) = manifest::parse_file_name(&name).unwrap_or_default();
-            let needed = pending
-                .as_ref()
-                .is_some_and(|point| (point.round, point.index) == (round, index));
-            if round < keep_from_round && !needed {
-                objects::remove_file(&path)?;
-            } else {
-                remaining.push(manifest::read_json::<Manifest>(&path)?);
-            }
-        }
-        if self
-            .last
-            .as_ref()
-            .is_some_and(|last| last.point.round < keep_from_round)
-        {
-            self.last = None;
-        }
-        let referenced: HashSet<&str> = remaining
-            .iter()
-            .flat_map(Manifest::objects)
-            .map(|object| object.id.as_str())
-            .collect();
-        self.objects.remove_unreferenced(&referenced)
+        self.drop_where(|round, _| round < keep_from_round)
     }
 
     /// The bytes the store takes on disk.
@@ -302,25 +271,73 @@ impl Store {
                 return Ok(manifest);
             }
         }
-        let kept = self.kept()?;
-        let key = (point.round, point.index);
-        let before = kept
-            .iter()
-            .rev()
-            .find(|kept| (kept.point.round, kept.point.index) <= key);
-        let after = kept
-            .iter()
-            .find(|kept| (kept.point.round, kept.point.index) > key);
-        let nearest = match (before, after) {
-            (None, None) => "no snapshot is kept".to_owned(),
-            (Some(before), None) => format!("the nearest kept one: {} (before it)", before.point),
-            (None, Some(after)) => format!("the nearest kept one: {} (after it)", after.point),
-            (Some(before), Some(after)) => format!(
-                "the nearest kept ones: {} (before it) and {} (after it)",
-                before.point, after.point
-            ),
+        bail!("{}", not_kept(point, &self.kept()?))
+    }
+
+    /// Whether `data_dir` holds a snapshot store.
+    pub(crate) fn exists(data_dir: &Path) -> bool {
+        data_dir.join(STORE_DIR).is_dir()
+    }
+
+    /// The complete snapshots of `data_dir` and the bytes the store takes,
+    /// without opening it: no folder is created and nothing is removed.
+    pub(crate) fn peek(data_dir: &Path) -> anyhow::Result<(Vec<Kept>, u64)> {
+        if !Self::exists(data_dir) {
+            return Ok((Vec::new(), 0));
+        }
+        let dir = data_dir.join(STORE_DIR);
+        let store = Store {
+            objects: Objects::new(dir.join(OBJECTS_DIR)),
+            dir,
+            last: None,
+            #[cfg(test)]
+            fail_after_collections: false,
         };
-        bail!("no snapshot before {point} is kept; {nearest}")
+        Ok((store.kept()?, store.disk_usage()?))
+    }
+
+    /// Drops the snapshots after `point` (a rewind replaces what followed
+    /// it) and the objects no snapshot references any more.
+    pub(crate) fn drop_after(&mut self, point: &Point) -> anyhow::Result<()> {
+        let key = (point.round, point.index);
+        self.drop_where(|round, index| (round, index) > key)
+    }
+
+    /// Removes the manifests `doomed` picks (never the one a pending restore
+    /// needs), then every object no remaining manifest references.
+    fn drop_where(&mut self, doomed: impl Fn(u32, usize) -> bool) -> anyhow::Result<()> {
+        let journal = self.dir.join(JOURNAL);
+        let pending = if journal.exists() {
+            Some(manifest::read_json::<Journal>(&journal)?.point)
+        } else {
+            None
+        };
+        let mut remaining = Vec::new();
+        for path in self.manifests()? {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let (round, index) = manifest::parse_file_name(&name).unwrap_or_default();
+            let needed = pending
+                .as_ref()
+                .is_some_and(|point| (point.round, point.index) == (round, index));
+            if doomed(round, index) && !needed {
+                objects::remove_file(&path)?;
+            } else {
+                remaining.push(manifest::read_json::<Manifest>(&path)?);
+            }
+        }
+        if self
+            .last
+            .as_ref()
+            .is_some_and(|last| doomed(last.point.round, last.point.index))
+        {
+            self.last = None;
+        }
+        let referenced: HashSet<&str> = remaining
+            .iter()
+            .flat_map(Manifest::objects)
+            .map(|object| object.id.as_str())
+            .collect();
+        self.objects.remove_unreferenced(&referenced)
     }
 
     /// The paths of the complete manifests, by `(round, index)`.
@@ -341,4 +358,26 @@ impl Store {
             None => Ok(None),
         }
     }
+}
+
+/// Why `point` cannot be restored: the kept snapshots nearest to it.
+pub(crate) fn not_kept(point: &Point, kept: &[Kept]) -> String {
+    let key = (point.round, point.index);
+    let before = kept
+        .iter()
+        .rev()
+        .find(|kept| (kept.point.round, kept.point.index) <= key);
+    let after = kept
+        .iter()
+        .find(|kept| (kept.point.round, kept.point.index) > key);
+    let nearest = match (before, after) {
+        (None, None) => "no snapshot is kept".to_owned(),
+        (Some(before), None) => format!("the nearest kept one: {} (before it)", before.point),
+        (None, Some(after)) => format!("the nearest kept one: {} (after it)", after.point),
+        (Some(before), Some(after)) => format!(
+            "the nearest kept ones: {} (before it) and {} (after it)",
+            before.point, after.point
+        ),
+    };
+    format!("no snapshot before {point} is kept; {nearest}")
 }

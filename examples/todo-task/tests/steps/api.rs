@@ -149,6 +149,18 @@ pub(crate) async fn post_signed(
     post(runner, to, path, &body).await
 }
 
+/// GETs `path` on `to`.
+pub(crate) async fn get(runner: &Runner, to: &Worker, path: &str) -> anyhow::Result<Reply> {
+    let what = format!("{} GET {path}", to.name());
+    let response = runner
+        .http()
+        .get(format!("{}{path}", to.url()))
+        .send()
+        .await
+        .with_context(|| format!("{what}: no answer"))?;
+    reply(what, response).await
+}
+
 /// POSTs `body` as JSON to `path` on `to`.
 pub(crate) async fn post(
     runner: &Runner,
@@ -164,6 +176,11 @@ pub(crate) async fn post(
         .send()
         .await
         .with_context(|| format!("{what}: no answer"))?;
+    reply(what, response).await
+}
+
+/// The status and JSON body (or text) of `response`.
+async fn reply(what: String, response: reqwest::Response) -> anyhow::Result<Reply> {
     let status = response.status().as_u16();
     let text = response
         .text()

@@ -10,6 +10,9 @@
 //! - `checks` (6): the audits collection holds exactly those verdicts.
 //! - `report` (7): worker1's round report, computed in the background, is
 //!   polled for and matches its submission.
+//! - `receipt` (8): worker1 acknowledges its round once, in MongoDB and in
+//!   its `DATABASE_PATH` file (the step that shows resuming in the world a
+//!   failed step started in).
 //!
 //! Rounds = todos + 1: every worker does one todo per round, so in the last
 //! round the queue is empty and the task, submission and audit steps skip.
@@ -20,6 +23,7 @@ mod audit;
 mod auth;
 mod checks;
 mod db;
+mod receipt;
 mod report;
 pub(crate) mod seed;
 mod submission;

@@ -1,0 +1,183 @@
+//! The suite's world around the steps (config.yaml `snapshots`): what it is
+//! made of, the snapshot before every step, the restore of a resumed run,
+//! the rewind of `--from`, and what `--list-snapshots` shows.
+
+use std::path::PathBuf;
+
+use super::events::Events;
+use super::steps::StepInstance;
+use crate::Worker;
+use crate::config::Config;
+use crate::snapshot::{Kept, Point, Store, World};
+use crate::state::{JOURNAL_FILE, STATE_FILE};
+
+/// The world of a suite: its database, each worker's `DATABASE_PATH` (with
+/// its `SQLite` companions), the files config.yaml's `snapshots.files` names,
+/// and the state with its journal. A worker database outside the data
+/// folder is left out, with a warning.
+pub(super) fn world_of(
+    config: &Config,
+    workers: &[Worker],
+    db: Option<mongodb::Database>,
+    events: &Events,
+) -> World {
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for worker in workers {
+        let database = &worker.spec().database_path;
+        match database.strip_prefix(&config.data_dir) {
+            Ok(relative) if !relative.as_os_str().is_empty() => paths.push(relative.to_owned()),
+            _ => events.note(format!(
+                "warning: worker `{}`'s DATABASE_PATH is outside the data folder ({}): \
+                 snapshots leave it out",
+                worker.name(),
+                config.data_dir.display()
+            )),
+        }
+    }
+    paths.extend(config.snapshots.files.iter().cloned());
+    paths.extend([PathBuf::from(STATE_FILE), PathBuf::from(JOURNAL_FILE)]);
+    paths.dedup();
+    World {
+        db,
+        data_dir: config.data_dir.clone(),
+        paths,
+    }
+}
+
+/// The point before step instance `index` of `round`.
+pub(super) fn point_before(round: u32, index: usize, steps: &[StepInstance]) -> Point {
+    Point {
+        round,
+        index,
+        step: steps[index].test_name().to_owned(),
+        worker: None,
+    }
+}
+
+/// Reads a point as `--from` gives it: `round N NAME`, NAME a step's whole
+/// test name (`steps::audit::check[worker3]` for an instance of a
+/// multi-worker step).
+pub(super) fn parse_point(text: &str, steps: &[StepInstance]) -> Result<Point, String> {
+    let expected = "expected `round N STEP`, like `round 2 steps::audit::audits_its_peer[worker3]`";
+    let mut words = text.split_whitespace();
+    let (Some("round"), Some(round), Some(name), None) =
+        (words.next(), words.next(), words.next(), words.next())
+    else {
+        return Err(format!("`--from {text}`: {expected}"));
+    };
+    let Some(round) = round.parse::<u32>().ok().filter(|r| *r > 0) else {
+        return Err(format!(
+            "`--from {text}`: the round must be a whole number from 1, found `{round}`"
+        ));
+    };
+    let Some(index) = steps.iter().position(|s| s.test_name() == name) else {
+        let names: Vec<&str> = steps.iter().map(StepInstance::test_name).collect();
+        return Err(format!(
+            "`--from {text}`: no step is named `{name}`; the steps are: {}",
+            names.join(", ")
+        ));
+    };
+    Ok(point_before(round, index, steps))
+}
+
+/// The lines `--list-snapshots` prints: one per kept snapshot with its size,
+/// then the total.
+pub(super) fn listing(kept: &[Kept], total_bytes: u64) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    for snapshot in kept {
+        let _ = writeln!(
+            text,
+            "{}: snapshot, {}",
+            snapshot.point,
+            size(snapshot.bytes)
+        );
+    }
+    let _ = writeln!(
+        text,
+        "\n{}, {} on disk",
+        super::writers::counted(kept.len(), "snapshot"),
+        size(total_bytes)
+    );
+    text
+}
+
+/// Bytes as people read them: `812 B`, `14.2 KB`, `3.1 MB`.
+pub(super) fn size(bytes: u64) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
+    let value = bytes as f64;
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{:.1} KB", value / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", value / 1e6),
+        _ => format!("{:.1} GB", value / 1e9),
+    }
+}
+
+/// The snapshots a run takes: one before every step it plays, pruned to the
+/// rounds config.yaml keeps.
+pub(super) struct Snapshots {
+    store: Store,
+    world: World,
+    keep_rounds: u32,
+    /// Set after a snapshot failed: warned once, none taken after it.
+    broken: bool,
+}
+
+impl Snapshots {
+    /// The run's snapshots, `None` when config.yaml turns them off.
+    pub(super) fn open(config: &Config, world: World, events: &Events) -> Option<Self> {
+        if !config.snapshots.enabled() {
+            return None;
+        }
+        match Store::open(&config.data_dir) {
+            Ok(store) => Some(Self {
+                store,
+                world,
+                keep_rounds: config.snapshots.keep_rounds,
+                broken: false,
+            }),
+            Err(err) => {
+                events.note(format!("warning: snapshots are off for this run: {err:#}"));
+                None
+            }
+        }
+    }
+
+    /// Takes the snapshot before `point`. A failure is a warning: the run
+    /// goes on without snapshots (a resume then starts in the world it finds).
+    pub(super) async fn before(&mut self, point: &Point, events: &Events) {
+        if self.broken {
+            return;
+        }
+        if let Err(err) = self.store.take(&self.world, point).await {
+            self.broken = true;
+            events.note(format!(
+                "warning: no snapshot before {point}, and none for the rest of this run: {err:#}"
+            ));
+        }
+    }
+
+    /// At the start of `round`: drops the snapshots of rounds no longer kept.
+    pub(super) fn round_started(&mut self, round: u32, events: &Events) {
+        let keep_from = round.saturating_sub(self.keep_rounds - 1).max(1);
+        if let Err(err) = self.store.prune(keep_from) {
+            events.note(format!("warning: cannot prune the snapshots: {err:#}"));
+        }
+    }
+
+    /// What the run leaves: `snapshots: 8 kept (round 2 … round 3), 1.2 MB`.
+    pub(super) fn summary(&self) -> Option<String> {
+        let kept = self.store.kept().ok()?;
+        let (first, last) = (kept.first()?, kept.last()?);
+        let bytes = self.store.disk_usage().ok()?;
+        Some(format!(
+            "snapshots: {} kept (from {} to {}), {} in {}",
+            kept.len(),
+            first.point,
+            last.point,
+            size(bytes),
+            self.world.data_dir.join(".snapshots").display()
+        ))
+    }
+}
