@@ -150,7 +150,8 @@ impl TaskData {
     }
 
     /// Checks a submission against Mongo and records the verdict in
-    /// `audits` (one record per task, round, auditor and submitter).
+    /// `audits` (one record per task, round, auditor and submitter, with
+    /// `_id` `task:round:auditor:submitter`).
     pub(crate) async fn audit(
         &self,
         auditor: &str,
@@ -167,20 +168,26 @@ impl TaskData {
             Err(_) => None,
         };
         let verdict = audit_submission(submission, submitter, round, todo.as_ref());
+        // Keyed by what it is about, so an audit made again replaces itself
+        // and two runs that make the same audits hold the same documents.
+        let id = format!("{}:{round}:{auditor}:{submitter}", self.task_id);
         self.audits
             .update_one(
+                doc! { "_id": id },
                 doc! {
-                    "taskId": &self.task_id,
-                    "round": i64::from(round),
-                    "auditor": auditor,
-                    "submitter": submitter,
+                    "$set": {
+                        "todoId": &submission.todo_id,
+                        "valid": verdict.is_ok(),
+                        "reason": verdict.as_ref().err(),
+                        "auditedAt": bson::DateTime::now(),
+                    },
+                    "$setOnInsert": {
+                        "taskId": &self.task_id,
+                        "round": i64::from(round),
+                        "auditor": auditor,
+                        "submitter": submitter,
+                    },
                 },
-                doc! { "$set": {
-                    "todoId": &submission.todo_id,
-                    "valid": verdict.is_ok(),
-                    "reason": verdict.as_ref().err(),
-                    "auditedAt": bson::DateTime::now(),
-                } },
             )
             .upsert(true)
             .await

@@ -45,14 +45,15 @@ pub(crate) struct Restored {
 }
 
 impl fmt::Display for Restored {
-    /// `restored the world before round 2 steps::audit[worker3] (3 collections, 2 worker files) in 14 ms`.
+    /// `restored the world before round 2 steps::audit[worker3] (3 collections, 2 files) in 14 ms`:
+    /// the collections and files it changed (the state's among them).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "restored the world before {} ({}, {}) in {} ms",
             self.point,
             count(self.collections, "collection", "collections"),
-            count(self.files, "worker file", "worker files"),
+            count(self.files, "file", "files"),
             self.elapsed.as_millis()
         )
     }
