@@ -555,7 +555,7 @@ fn points_and_restores_read_as_the_harness_prints_them() {
             "round 2 steps::audit::audits_its_peer[worker3]",
             "round 1 steps::start",
             "restored the world before round 2 steps::audit::audits_its_peer[worker3] \
-             (3 collections, 1 worker file) in 14 ms",
+             (3 collections, 1 file) in 14 ms",
         ]
     );
 }
