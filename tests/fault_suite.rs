@@ -1253,17 +1253,29 @@ struct KillPoint {
     delay: Duration,
     signal: Signal,
     /// `PROMETHEUS_TEST_FAILPOINT` for the run: it kills itself there.
-    failpoint: Option<&'static str>,
+    failpoint: Option<String>,
+    /// A failpoint for a second run, started after the kill (a restore the
+    /// second run is killed in); the next run then must end as one would.
+    then: Option<String>,
 }
 
 impl KillPoint {
     /// SIGKILL at the named point (`name@n`: its n-th pass) of the runner.
-    fn at(failpoint: &'static str) -> Self {
+    fn at(failpoint: &str) -> Self {
         Self {
             after: None,
             delay: Duration::ZERO,
             signal: Signal::SIGKILL,
-            failpoint: Some(failpoint),
+            failpoint: Some(failpoint.to_owned()),
+            then: None,
+        }
+    }
+
+    /// A kill at `failpoint`, then one of the next run at `then`.
+    fn then(self, then: &str) -> Self {
+        Self {
+            then: Some(then.to_owned()),
+            ..self
         }
     }
 
@@ -1287,12 +1299,16 @@ impl KillPoint {
             delay: Duration::from_millis(delay_ms),
             signal,
             failpoint: None,
+            then: None,
         }
     }
 
     fn describe(&self) -> String {
-        if let Some(failpoint) = self.failpoint {
-            return format!("SIGKILL at {failpoint}");
+        if let Some(failpoint) = &self.failpoint {
+            return match &self.then {
+                Some(then) => format!("SIGKILL at {failpoint}, then at {then}"),
+                None => format!("SIGKILL at {failpoint}"),
+            };
         }
         format!(
             "{} {} ms after {}",
@@ -1452,7 +1468,8 @@ fn run_kill_point(
     first_env.extend(
         point
             .failpoint
-            .map(|name| ("PROMETHEUS_TEST_FAILPOINT".to_owned(), name.to_owned())),
+            .clone()
+            .map(|name| ("PROMETHEUS_TEST_FAILPOINT".to_owned(), name)),
     );
     let mut child = project.spawn(hook_bin(), &[], &first_env);
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
@@ -1504,6 +1521,32 @@ fn run_kill_point(
         outcome
             .problems
             .push(format!("processes left after {phase}: {orphans:?}"));
+    }
+    if let Some(then) = &point.then {
+        let mut second_env = env.to_vec();
+        second_env.push(("PROMETHEUS_TEST_FAILPOINT".to_owned(), then.clone()));
+        match common::wait_with_timeout(
+            project.spawn(hook_bin(), &[], &second_env),
+            Duration::from_secs(30),
+        ) {
+            Err(error) => outcome.problems.push(format!("the second run {error}")),
+            Ok(out) => {
+                use std::os::unix::process::ExitStatusExt as _;
+                if out.status.signal() != Some(Signal::SIGKILL as i32) {
+                    outcome.problems.push(format!(
+                        "the second run was not killed at {then}: {} ({})",
+                        ending(out.status),
+                        tail(&text(&out))
+                    ));
+                }
+            }
+        }
+        if !project.orphans().is_empty() {
+            outcome.orphans = true;
+            outcome
+                .problems
+                .push("processes left after the second run".into());
+        }
     }
     let entered = project.take_log().iter().filter(|l| *l != "hook").count();
     let expected = match rest_of_plan(&project) {
@@ -1651,6 +1694,52 @@ fn kills_inside_journal_writes_and_folds_lose_nothing_and_resume_at_the_right_st
     .map(KillPoint::at);
     let outcomes = run_parallel(points.len(), |i| {
         run_kill_point(&points[i], 100 + i, &mongo, &secrets)
+    });
+    mongo.stop();
+    let failures: Vec<String> = outcomes
+        .iter()
+        .zip(&points)
+        .filter(|(outcome, _)| !outcome.problems.is_empty())
+        .map(|(outcome, point)| format!("{}: {}", point.describe(), outcome.problems.join("; ")))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// SIGKILL inside snapshots and restores, at points and passes drawn from a
+/// seed (`FAULT_SUITE_SEED`): a snapshot killed before its manifest, and a
+/// resumed run killed while it restores the world (after its journal, after
+/// the collections, after a file). The next run completes or redoes the
+/// restore and plays exactly the rest of the plan.
+#[test]
+fn kills_inside_snapshots_and_restores_leave_no_half_world() {
+    let mongo = Mongo::start();
+    let secrets = Secrets::new();
+    let seed = std::env::var("FAULT_SUITE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos();
+            u64::try_from(nanos & u128::from(u64::MAX)).unwrap()
+        });
+    let mut rng = Rng(seed);
+    let mut torn = || format!("state.journal.torn@{}", 2 + rng.below(8));
+    let torn: Vec<String> = (0..4).map(|_| torn()).collect();
+    let points = [
+        KillPoint::at(&format!(
+            "snapshot.take.manifest@{}",
+            1 + Rng(seed ^ 1).below(12)
+        )),
+        KillPoint::at(&torn[0]).then("snapshot.restore.journaled"),
+        KillPoint::at(&torn[1]).then("snapshot.restore.collections"),
+        KillPoint::at(&torn[2]).then("snapshot.restore.file"),
+        KillPoint::at(&torn[3]).then("snapshot.restore.collections"),
+    ];
+    eprintln!("snapshot kill points: seed {seed} (FAULT_SUITE_SEED={seed} replays them)");
+    let outcomes = run_parallel(points.len(), |i| {
+        run_kill_point(&points[i], 200 + i, &mongo, &secrets)
     });
     mongo.stop();
     let failures: Vec<String> = outcomes

@@ -347,6 +347,7 @@ pub(super) fn apply(plan: &Plan, staging: &Path) -> anyhow::Result<usize> {
         }
         std::fs::rename(staged, target)
             .with_context(|| format!("cannot write {}", target.display()))?;
+        crate::failpoint::hit("snapshot.restore.file");
     }
     for (link, target) in &plan.links {
         std::os::unix::fs::symlink(target, link)

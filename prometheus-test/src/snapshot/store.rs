@@ -93,6 +93,7 @@ impl Store {
             roots: world.paths.clone(),
             paths,
         };
+        crate::failpoint::hit("snapshot.take.manifest");
         manifest::write(&self.dir.join(POINTS_DIR), &manifest)?;
         self.last = Some(manifest);
         Ok(Taken {
@@ -149,6 +150,7 @@ impl Store {
                 point: point.clone(),
             },
         )?;
+        crate::failpoint::hit("snapshot.restore.journaled");
         self.put_back(world, &manifest, true).await
     }
 
@@ -238,6 +240,7 @@ impl Store {
             if let (Some(db), Some(plan)) = (&world.db, db_plan) {
                 collections::apply(db, plan).await?;
             }
+            crate::failpoint::hit("snapshot.restore.collections");
             #[cfg(test)]
             if self.fail_after_collections {
                 bail!("failure injected after the collections");
