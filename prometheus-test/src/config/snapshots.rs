@@ -108,7 +108,7 @@ fn files(reader: &mut Reader<'_>) -> Vec<PathBuf> {
         {
             Some((text, Ok(()))) => files.push(PathBuf::from(text)),
             Some((_, Err(why))) => {
-                reader.problem(&path, format_args!("`snapshots.files[{index}]` {why}"))
+                reader.problem(&path, format_args!("`snapshots.files[{index}]` {why}"));
             }
             None => reader.problem(
                 &path,
