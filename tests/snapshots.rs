@@ -383,8 +383,10 @@ fn a_run_rewound_to_round_one_ends_in_the_world_of_a_fresh_run() {
         .filter(|line| line.starts_with("round 1 "))
         .nth(2)
         .and_then(|line| line.split_once(": snapshot"))
-        .map(|(point, _)| point.to_owned())
-        .unwrap_or_else(|| panic!("no third point in round 1:\n{listing}"));
+        .map_or_else(
+            || panic!("no third point in round 1:\n{listing}"),
+            |(point, _)| point.to_owned(),
+        );
     let rewound = example.run(&["--from", &third], &keep_all);
     assert_eq!(rewound.status.code(), Some(0), "{}", describe(&rewound));
     assert!(
