@@ -1523,30 +1523,7 @@ fn run_kill_point(
             .push(format!("processes left after {phase}: {orphans:?}"));
     }
     if let Some(then) = &point.then {
-        let mut second_env = env.to_vec();
-        second_env.push(("PROMETHEUS_TEST_FAILPOINT".to_owned(), then.clone()));
-        match common::wait_with_timeout(
-            project.spawn(hook_bin(), &[], &second_env),
-            Duration::from_secs(30),
-        ) {
-            Err(error) => outcome.problems.push(format!("the second run {error}")),
-            Ok(out) => {
-                use std::os::unix::process::ExitStatusExt as _;
-                if out.status.signal() != Some(Signal::SIGKILL as i32) {
-                    outcome.problems.push(format!(
-                        "the second run was not killed at {then}: {} ({})",
-                        ending(out.status),
-                        tail(&text(&out))
-                    ));
-                }
-            }
-        }
-        if !project.orphans().is_empty() {
-            outcome.orphans = true;
-            outcome
-                .problems
-                .push("processes left after the second run".into());
-        }
+        kill_second_run(&project, &env, then, &mut outcome);
     }
     let entered = project.take_log().iter().filter(|l| *l != "hook").count();
     let expected = match rest_of_plan(&project) {
@@ -1592,6 +1569,40 @@ fn run_kill_point(
             .push("processes left after the next run".into());
     }
     outcome
+}
+
+/// Starts the next run with the failpoint `then` and checks it was killed
+/// there, leaving no process.
+fn kill_second_run(
+    project: &Project,
+    env: &[(String, String)],
+    then: &str,
+    outcome: &mut KillOutcome,
+) {
+    let mut second_env = env.to_vec();
+    second_env.push(("PROMETHEUS_TEST_FAILPOINT".to_owned(), then.to_owned()));
+    match common::wait_with_timeout(
+        project.spawn(hook_bin(), &[], &second_env),
+        Duration::from_secs(30),
+    ) {
+        Err(error) => outcome.problems.push(format!("the second run {error}")),
+        Ok(out) => {
+            use std::os::unix::process::ExitStatusExt as _;
+            if out.status.signal() != Some(Signal::SIGKILL as i32) {
+                outcome.problems.push(format!(
+                    "the second run was not killed at {then}: {} ({})",
+                    ending(out.status),
+                    tail(&text(&out))
+                ));
+            }
+        }
+    }
+    if !project.orphans().is_empty() {
+        outcome.orphans = true;
+        outcome
+            .problems
+            .push("processes left after the second run".into());
+    }
 }
 
 #[test]
