@@ -1449,6 +1449,32 @@ fn wait_for_line(project: &Project, child: &mut Child, line: &str) -> Result<(),
     Ok(())
 }
 
+/// How the killed run ended, when that is not how `point` should end it:
+/// the signal's own exit code or death by it, or exit 0 when the run was
+/// already over; only death by SIGKILL at a failpoint.
+fn unexpected_end(point: &KillPoint, out: &Output, phase: &str) -> Option<String> {
+    use std::os::unix::process::ExitStatusExt as _;
+    let expected = match point.signal {
+        Signal::SIGINT => Some(130),
+        Signal::SIGTERM => Some(143),
+        _ => None,
+    };
+    let code = out.status.code();
+    let by_signal = out.status.signal() == Some(point.signal as i32);
+    let accepted = if point.failpoint.is_some() {
+        by_signal
+    } else {
+        code == expected || code == Some(0) || by_signal
+    };
+    (!accepted).then(|| {
+        format!(
+            "exit {code:?} after {} in {phase} ({})",
+            point.signal.as_str(),
+            tail(&text(out))
+        )
+    })
+}
+
 fn run_kill_point(
     point: &KillPoint,
     index: usize,
@@ -1492,26 +1518,9 @@ fn run_kill_point(
     match common::wait_with_timeout(child, Duration::from_secs(30)) {
         Err(error) => outcome.problems.push(format!("the killed run {error}")),
         Ok(out) => {
-            use std::os::unix::process::ExitStatusExt as _;
-            let expected = match point.signal {
-                Signal::SIGINT => Some(130),
-                Signal::SIGTERM => Some(143),
-                _ => None,
-            };
-            let code = out.status.code();
             outcome.story = ending(out.status);
-            let by_signal = out.status.signal() == Some(point.signal as i32);
-            let accepted = if point.failpoint.is_some() {
-                by_signal
-            } else {
-                code == expected || code == Some(0) || by_signal
-            };
-            if !accepted {
-                outcome.problems.push(format!(
-                    "exit {code:?} after {} in {phase} ({})",
-                    point.signal.as_str(),
-                    tail(&text(&out))
-                ));
+            if let Some(problem) = unexpected_end(point, &out, &phase) {
+                outcome.problems.push(problem);
             }
         }
     }
