@@ -122,6 +122,8 @@ pub(super) struct Snapshots {
     keep_rounds: u32,
     /// Set after a snapshot failed: warned once, none taken after it.
     broken: bool,
+    /// How long each snapshot of this run took.
+    costs: Vec<std::time::Duration>,
 }
 
 impl Snapshots {
@@ -136,6 +138,7 @@ impl Snapshots {
                 world,
                 keep_rounds: config.snapshots.keep_rounds,
                 broken: false,
+                costs: Vec::new(),
             }),
             Err(err) => {
                 events.note(format!("warning: snapshots are off for this run: {err:#}"));
@@ -150,11 +153,14 @@ impl Snapshots {
         if self.broken {
             return;
         }
-        if let Err(err) = self.store.take(&self.world, point).await {
-            self.broken = true;
-            events.note(format!(
-                "warning: no snapshot before {point}, and none for the rest of this run: {err:#}"
-            ));
+        match self.store.take(&self.world, point).await {
+            Ok(taken) => self.costs.push(taken.elapsed),
+            Err(err) => {
+                self.broken = true;
+                events.note(format!(
+                    "warning: no snapshot before {point}, and none for the rest of this run: {err:#}"
+                ));
+            }
         }
     }
 
@@ -166,13 +172,25 @@ impl Snapshots {
         }
     }
 
-    /// What the run leaves: `snapshots: 8 kept (round 2 … round 3), 1.2 MB`.
+    /// What the run leaves and what its snapshots cost: `snapshots: 8 kept
+    /// (from … to …), 1.2 MB in …; 29 taken, 1.4 ms each (median)`.
     pub(super) fn summary(&self) -> Option<String> {
         let kept = self.store.kept().ok()?;
         let (first, last) = (kept.first()?, kept.last()?);
         let bytes = self.store.disk_usage().ok()?;
+        let mut costs = self.costs.clone();
+        costs.sort_unstable();
+        let cost = costs
+            .get(costs.len() / 2)
+            .map_or_else(String::new, |median| {
+                format!(
+                    "; {} taken, {:.1} ms each (median)",
+                    costs.len(),
+                    median.as_secs_f64() * 1e3
+                )
+            });
         Some(format!(
-            "snapshots: {} kept (from {} to {}), {} in {}",
+            "snapshots: {} kept (from {} to {}), {} in {}{cost}",
             kept.len(),
             first.point,
             last.point,
