@@ -5,13 +5,19 @@
 //! the step's last exchanges and log lines under it, and each exchange the
 //! step made is passed on as an [`Event::Exchange`] before the step's end.
 //! When the run finishes it writes the reports.
+//!
+//! The recorder keeps older rounds' exchanges and log lines in
+//! `data_dir/report-data/`, the detail folder of the default report
+//! (`data_dir/report.html`); a `--report` elsewhere gets a copy of it beside
+//! it (`out/run.html`: `out/run-data/`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::super::events::{Event, StepFinished, StepId, Verdict, Writer};
+use crate::record::detail::{DetailFolder, folder_beside};
 use crate::record::excerpt::{ExcerptLimits, failure_excerpt};
-use crate::record::model::{Outcome, RunStart, Stream, WorkerEventKind};
+use crate::record::model::{Outcome, RunRecord, RunStart, Stream, WorkerEventKind};
 use crate::record::shared::SharedRecorder;
 
 /// Where the HTML report goes besides `--report`: `data_dir/report.html`.
@@ -109,22 +115,25 @@ impl<W: Writer> Record<W> {
         let Some(record) = self.recorder.as_ref().and_then(|r| r.take()) else {
             return;
         };
+        let mut notes = record.detail_problems.clone();
         if let Some(path) = self.paths.junit.clone() {
-            let text = crate::record::junit::render(&record);
-            if let Err(note) = write(&path, &text, "JUnit report") {
-                self.next.handle(&Event::Note(note));
+            match write_junit(&path, &record) {
+                Ok(problems) => notes.extend(problems),
+                Err(note) => notes.push(note),
             }
         }
-        let page = crate::record::html::render(&record);
         let default = self.data_dir.as_ref().map(|d| d.join(DEFAULT_REPORT_FILE));
         for path in default.into_iter().chain(self.paths.html.clone()) {
-            match write(&path, &page, "HTML report") {
+            match write_page(&path, &record) {
                 Ok(()) => {
                     let shown = std::path::absolute(&path).unwrap_or(path);
                     self.next.handle(&Event::ReportWritten(shown));
                 }
-                Err(note) => self.next.handle(&Event::Note(note)),
+                Err(note) => notes.push(note),
             }
+        }
+        for note in notes {
+            self.next.handle(&Event::Note(note));
         }
     }
 }
@@ -133,6 +142,8 @@ impl<W: Writer> Writer for Record<W> {
     fn handle(&mut self, event: &Event) {
         match event {
             Event::Recording { recorder, data_dir } => {
+                let detail = folder_beside(&data_dir.join(DEFAULT_REPORT_FILE));
+                recorder.with(|r| r.keep_detail_in(&detail));
                 self.recorder = Some(recorder.clone());
                 self.data_dir = Some(data_dir.clone());
             }
@@ -184,6 +195,52 @@ fn split_captured(line: &str) -> (&str, Stream, &str) {
     match tag.strip_suffix(" ERR") {
         Some(name) => (name, Stream::Stderr, text),
         None => (tag, Stream::Stdout, text),
+    }
+}
+
+/// Writes the `JUnit` report to `path`, streamed a round at a time; the
+/// notes on rounds whose transcripts could not be read back, or the note
+/// to show when it cannot be written.
+fn write_junit(path: &Path, record: &RunRecord) -> Result<Vec<String>, String> {
+    let cannot =
+        |err: std::io::Error| format!("cannot write the JUnit report to {}: {err}", path.display());
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(cannot)?;
+    }
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(cannot)?);
+    let notes = crate::record::junit::write(record, &mut file).map_err(cannot)?;
+    std::io::Write::flush(&mut file).map_err(cannot)?;
+    Ok(notes)
+}
+
+/// Writes the HTML report to `path` with its rounds' detail folder beside
+/// it: the recorder's folder when it is that one, else a copy of it; a
+/// detail folder left there by an earlier run goes when this run has none.
+fn write_page(path: &Path, record: &RunRecord) -> Result<(), String> {
+    let beside = folder_beside(path);
+    let folder_name = beside
+        .file_name()
+        .map_or_else(|| "report-data".into(), |name| name.to_string_lossy());
+    let page = crate::record::html::render_with_detail_in(record, &folder_name);
+    write(path, &page, "HTML report")?;
+    let cannot = |err: std::io::Error| {
+        format!(
+            "cannot put the HTML report's round details in {}: {err}",
+            beside.display()
+        )
+    };
+    match &record.detail_dir {
+        Some(dir) if same_place(dir, &beside) => Ok(()),
+        Some(dir) => DetailFolder::at(dir).copy_to(&beside).map_err(cannot),
+        None => DetailFolder::remove(&beside).map_err(cannot),
+    }
+}
+
+/// Whether `a` and `b` name the same folder.
+fn same_place(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
     }
 }
 
