@@ -150,7 +150,10 @@ impl DetailFolder {
         let mut names = Vec::new();
         for entry in std::fs::read_dir(&self.dir)? {
             let name = entry?.file_name().to_string_lossy().into_owned();
-            if name.starts_with("round-") && name.ends_with(".js") {
+            let number = name
+                .strip_prefix("round-")
+                .and_then(|rest| rest.strip_suffix(".js"));
+            if number.is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
                 names.push(name);
             }
         }

@@ -738,8 +738,7 @@ mod tests {
         assert_eq!(first.len(), 1);
         assert_eq!(first[0].log[0].text, log[0].text);
         assert_eq!(
-            first[0].exchanges[0].response,
-            exchange[0].response,
+            first[0].exchanges[0].response, exchange[0].response,
             "the same exchange, read back"
         );
     }

@@ -371,4 +371,85 @@ mod stage_tests {
         );
         assert!(std::fs::read_to_string(junit).unwrap().starts_with("<?xml"));
     }
+
+    /// Plays `rounds` rounds of one passing step through the stage, with
+    /// `--report` at `report`; the events the next writer saw.
+    fn play(data_dir: &Path, report: &Path, rounds: u32) -> Vec<Event> {
+        let recorder = Arc::new(SharedRecorder::new(
+            "task-1",
+            &[("worker2".to_owned(), None)],
+            Redactor::new(),
+        ));
+        let next = Collect::default();
+        let mut stage = Record::new(
+            ReportPaths {
+                html: Some(report.to_path_buf()),
+                junit: None,
+            },
+            next.clone(),
+        );
+        let mut events = vec![Event::Recording {
+            recorder,
+            data_dir: data_dir.to_path_buf(),
+        }];
+        for round in 1..=rounds {
+            let step = StepId { round, ..id() };
+            events.push(Event::RoundStarted { round });
+            events.push(Event::StepStarted(step.clone()));
+            events.push(Event::StepFinished(StepFinished {
+                step,
+                verdict: Verdict::Passed { attempts: 1 },
+                elapsed: Duration::from_millis(3),
+                logs: vec![format!("[worker2] round {round}")],
+            }));
+        }
+        events.push(Event::RunFinished(Exit::Passed));
+        feed(&mut stage, &events);
+        next.0.lock().unwrap().clone()
+    }
+
+    fn file_names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_long_runs_round_details_are_beside_each_report_and_go_with_a_short_run() {
+        use crate::record::recorder::ROUNDS_IN_MEMORY;
+        let data = tempfile::tempdir().unwrap();
+        let report = data.path().join("out/run.html");
+        let rounds = u32::try_from(ROUNDS_IN_MEMORY).unwrap() + 2;
+        let seen = play(data.path(), &report, rounds);
+        let notes: Vec<&Event> = seen
+            .iter()
+            .filter(|event| matches!(event, Event::Note(_)))
+            .collect();
+        assert!(notes.is_empty(), "{notes:?}");
+        let default_detail = data.path().join("report-data");
+        let copied = data.path().join("out/run-data");
+        assert_eq!(
+            file_names(&default_detail),
+            ["round-000001.js", "round-000002.js"]
+        );
+        assert_eq!(file_names(&copied), file_names(&default_detail));
+        assert_eq!(
+            std::fs::read(copied.join("round-000002.js")).unwrap(),
+            std::fs::read(default_detail.join("round-000002.js")).unwrap()
+        );
+        let page = std::fs::read_to_string(&report).unwrap();
+        let data_of = |page: &str| crate::record::html::embedded_data(page);
+        assert_eq!(data_of(&page)["detail_folder"], "run-data");
+        assert_eq!(data_of(&page)["rounds"][1]["detail"], "round-000002.js");
+        let default_page = std::fs::read_to_string(data.path().join(DEFAULT_REPORT_FILE)).unwrap();
+        assert_eq!(data_of(&default_page)["detail_folder"], "report-data");
+        // A short run in the same places: self-contained pages, no folders.
+        play(data.path(), &report, 1);
+        assert!(!default_detail.exists() && !copied.exists());
+        let page = std::fs::read_to_string(&report).unwrap();
+        assert_eq!(data_of(&page).get("detail_folder"), None);
+    }
 }
