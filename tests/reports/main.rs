@@ -349,7 +349,7 @@ fn a_long_runs_older_round_shows_its_exchange_from_the_file_beside_the_report() 
         "round 1's exchange, loaded from its file: {panel}"
     );
     assert!(
-        panel.contains("<span class=\"status ok\">200</span> POST http://127.0.0.1:"),
+        panel.contains("<span class=\"status ok\">200</span> POST http://localhost:"),
         "{panel}"
     );
     assert!(panel.contains("/submit · "), "{panel}");
