@@ -64,6 +64,11 @@ impl Suite {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[])
+    }
+
+    /// [`run`](Self::run) with `extra` environment variables.
+    fn run_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
         let _ = std::fs::remove_file(self.dir.join("data/test_state.json"));
         let mut command = Command::new(env!("CARGO_BIN_EXE_report-suite"));
         command
@@ -82,7 +87,8 @@ impl Suite {
                 "MONGO_URI",
                 format!("mongodb://reporter:{MONGO_PASSWORD}@127.0.0.1:1/reports"),
             )
-            .env("REPORT_SESSION", SESSION);
+            .env("REPORT_SESSION", SESSION)
+            .envs(extra.iter().copied());
         run(&mut command, LIMIT)
     }
 }
@@ -302,6 +308,51 @@ fn the_html_report_shows_the_failed_step_in_a_real_browser() {
     let bytes = std::fs::read(&png).expect("the screenshot");
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
     eprintln!("screenshot: {}", png.display());
+}
+
+#[test]
+fn a_long_runs_older_round_shows_its_exchange_from_the_file_beside_the_report() {
+    let chromium = match ensure("ensure_chromium", "PROMETHEUS_TEST_CHROMIUM") {
+        Ok(path) => path,
+        Err(why) => {
+            return ignored(
+                "a_long_runs_older_round_shows_its_exchange_from_the_file_beside_the_report",
+                &format!("no headless Chromium: {why}"),
+            );
+        }
+    };
+    // Ten passing rounds: the recorder keeps the latest eight in memory, so
+    // rounds 1 and 2 have their exchanges and log lines in report-data/.
+    let suite = Suite::new(artifact_dir("long"));
+    let out = suite.run_with(
+        &["--skip", "audit"],
+        &[("PROMETHEUS_TEST_SET_MAX_ROUNDS", "10")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let detail = suite.dir.join("data/report-data");
+    let mut files: Vec<String> = std::fs::read_dir(&detail)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["round-000001.js", "round-000002.js"]);
+    let file = suite.dir.join("data/report.html");
+    let dom = dump_dom(&chromium, &file, "step=round1/steps::submit[worker1]");
+    assert!(
+        dom.contains("data-ready=\"true\""),
+        "the script ran to its end"
+    );
+    let start = dom.find("<aside id=\"detail\"").expect("the step panel");
+    let panel = &dom[start..start + dom[start..].find("</aside>").unwrap()];
+    assert!(
+        panel.contains("<h3>HTTP exchanges (1)</h3>"),
+        "round 1's exchange, loaded from its file: {panel}"
+    );
+    assert!(
+        panel.contains("<span class=\"status ok\">200</span> POST http://localhost:"),
+        "{panel}"
+    );
+    assert!(panel.contains("/submit · "), "{panel}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Capturing a request or response body: text up to a limit, binary as its size.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How much of each body a record keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +19,7 @@ impl Default for CaptureLimits {
 }
 
 /// A body as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum Body {
     /// No bytes.

@@ -12,6 +12,11 @@
 //! output prints it) opens a step, `#round=3` a round's timeline; without one
 //! the first failure is shown. The data is the record plus a
 //! [`View`] of it.
+//!
+//! A long run's older rounds have their exchanges and log lines in files in
+//! a folder beside the page ([`super::detail`]); the page adds a round's
+//! file as a `<script>` when one of its steps is opened, so it still opens
+//! from disk, without a server, and its first screen does not wait for them.
 
 use std::fmt::Write as _;
 
@@ -23,11 +28,21 @@ use super::view::{ReportData, View};
 const CSS: &str = include_str!("report.css");
 const JS: &str = include_str!("report.js");
 
-/// The run as one HTML document.
+/// The run as one HTML document, for a page whose rounds' detail folder
+/// is `report-data` beside it.
+#[cfg(test)]
 pub(crate) fn render(record: &RunRecord) -> String {
+    render_with_detail_in(record, "report-data")
+}
+
+/// The run as one HTML document; rounds whose detail is in files load them
+/// from `detail_folder`, relative to the page.
+pub(crate) fn render_with_detail_in(record: &RunRecord, detail_folder: &str) -> String {
+    let spilled = record.rounds.iter().any(|round| round.detail.is_some());
     let data = serde_json::to_string(&ReportData {
         run: record,
         view: View::of(record),
+        detail_folder: spilled.then_some(detail_folder),
     })
     .unwrap_or_else(|_| "{}".to_owned());
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
@@ -145,8 +160,11 @@ mod tests {
                     exchanges: vec![],
                     log: vec![],
                 }],
+                detail: None,
             }],
             step_order: vec![],
+            detail_dir: None,
+            detail_problems: vec![],
         }
     }
 

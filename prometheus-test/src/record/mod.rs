@@ -5,11 +5,14 @@
 //! bodies, log lines, error messages) goes through the run's
 //! [`redact::Redactor`] first, so the record never holds a secret. The
 //! writers are pure functions of the record: [`excerpt::failure_excerpt`]
-//! (terminal output under a failed step), [`junit::render`] (`JUnit` XML),
-//! [`html::render`] (one self-contained HTML file) and
-//! [`events::exchange_event`] (a libtest-JSON-style event line).
+//! (terminal output under a failed step), [`junit::write`] (`JUnit` XML),
+//! [`html::render_with_detail_in`] (one HTML file) and
+//! [`events::exchange_event`] (a libtest-JSON-style event line). A long
+//! run's older rounds keep their exchanges and log lines in files
+//! ([`detail`]) rather than in memory.
 
 pub(crate) mod body;
+pub(crate) mod detail;
 pub(crate) mod events;
 pub(crate) mod excerpt;
 #[cfg(test)]

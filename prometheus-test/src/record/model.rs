@@ -4,7 +4,9 @@
 //! `*_ms` instant is an offset from the run's start (monotonic), so timelines
 //! line up across workers.
 
-use serde::Serialize;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
 
 use super::body::Body;
 
@@ -27,6 +29,13 @@ pub(crate) struct RunRecord {
     /// them: the order of the report's grid columns, which a resumed run's
     /// first round would otherwise set.
     pub(crate) step_order: Vec<String>,
+    /// The folder holding the detail of rounds moved out of memory (see
+    /// [`RoundRecord::detail`]); not part of the report's data.
+    #[serde(skip)]
+    pub(crate) detail_dir: Option<PathBuf>,
+    /// What went wrong keeping rounds' detail in files, to show as notes.
+    #[serde(skip)]
+    pub(crate) detail_problems: Vec<String>,
 }
 
 /// How the run began.
@@ -86,6 +95,11 @@ pub(crate) struct RoundRecord {
     pub(crate) number: u32,
     /// The steps played (or skipped) in this round, in order.
     pub(crate) steps: Vec<StepRecord>,
+    /// The file in the record's `detail_dir` that holds this round's
+    /// exchanges and log lines, once they left memory; its steps' own
+    /// `exchanges` and `log` are empty then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) detail: Option<String>,
 }
 
 /// One step in one round.
@@ -150,7 +164,7 @@ pub(crate) enum Outcome {
 }
 
 /// One line a worker printed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct LogLine {
     /// When, from the run's start.
     pub(crate) at_ms: u64,
@@ -161,7 +175,7 @@ pub(crate) struct LogLine {
 }
 
 /// A process output stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Stream {
     /// Standard output.
@@ -174,7 +188,7 @@ pub(crate) enum Stream {
 ///
 /// Built only by [`Recorder::exchange`](super::recorder::Recorder::exchange), which
 /// redacts it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Exchange {
     /// `GET`, `POST`, …
     pub(crate) method: String,
@@ -197,7 +211,7 @@ pub(crate) struct Exchange {
 }
 
 /// Headers and body of a request or response.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Message {
     /// Name and value, in order; secret ones read `[redacted]`.
     pub(crate) headers: Vec<(String, String)>,
@@ -206,7 +220,7 @@ pub(crate) struct Message {
 }
 
 /// A Koii signed payload found in a body.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct DecodedSignature {
     /// Where: `request`/`response`, then a JSON pointer (`/signature`) or
     /// empty for a whole text body.
@@ -218,7 +232,7 @@ pub(crate) struct DecodedSignature {
 }
 
 /// The public key a signature verifies against.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Signer {
     /// The suite's worker with that key, if it is one of theirs.
     pub(crate) worker: Option<String>,

@@ -1,6 +1,9 @@
 //! Filling a [`RunRecord`] while a run plays, redacting everything on the way in.
 
+use std::path::Path;
+
 use super::body::{Body, CaptureLimits};
+use super::detail::{DetailFolder, StepDetail};
 use super::model::{
     Exchange, LogLine, Message, Outcome, RoundRecord, RunRecord, RunStart, StepRecord, Stream,
     WorkerEvent, WorkerEventKind, WorkerRecord,
@@ -50,6 +53,12 @@ pub(crate) struct OwnedExchange {
 /// Status, headers and body of a response as received.
 pub(crate) type OwnedResponse = (u16, Vec<(String, String)>, bytes::Bytes);
 
+/// How many of the latest rounds keep their exchanges and log lines in
+/// memory when the recorder has a [detail folder](Recorder::keep_detail_in):
+/// older rounds' go to files, so a run of this many rounds or fewer has a
+/// self-contained report.
+pub(crate) const ROUNDS_IN_MEMORY: usize = 8;
+
 /// Builds the record of a run step by step; see the [module](super) docs.
 #[derive(Debug)]
 pub(crate) struct Recorder {
@@ -61,6 +70,17 @@ pub(crate) struct Recorder {
     /// Exchanges taken while a step runs, with the step they belong to;
     /// redacted and decoded when the step finishes (off the request's path).
     pending: Vec<((usize, usize), OwnedExchange)>,
+    /// Where older rounds' detail goes: the folder's path until the first
+    /// round is written there, then the folder.
+    detail: Option<DetailTarget>,
+    /// How many rounds, from the first, have their detail in files.
+    rounds_in_files: usize,
+}
+
+#[derive(Debug)]
+enum DetailTarget {
+    Planned(std::path::PathBuf),
+    Created(DetailFolder),
 }
 
 impl Recorder {
@@ -90,20 +110,77 @@ impl Recorder {
                 workers,
                 rounds: Vec::new(),
                 step_order: Vec::new(),
+                detail_dir: None,
+                detail_problems: Vec::new(),
             },
             redactor,
             limits,
             current: None,
             pending: Vec::new(),
+            detail: None,
+            rounds_in_files: 0,
         }
+    }
+
+    /// Keeps the detail (exchanges, log lines) of all but the latest
+    /// [`ROUNDS_IN_MEMORY`] rounds in files in `dir`, created (and emptied of
+    /// an earlier run's files) when the first round goes there.
+    pub(crate) fn keep_detail_in(&mut self, dir: &Path) {
+        self.detail = Some(DetailTarget::Planned(dir.to_path_buf()));
     }
 
     /// Adds a secret found while the run plays (`runner.secret(label, value)`)
     /// and takes it out of everything recorded so far.
+    ///
+    /// A secret it already knows changes nothing and costs nothing; a new
+    /// one is also taken out of the rounds whose detail is in files, each
+    /// file rewritten when the secret is in it (removed when that fails).
     pub(crate) fn secret(&mut self, label: &str, value: &str) {
         self.flush();
+        let known = self.redactor.form_count();
         self.redactor.secret(label, value);
+        if self.redactor.form_count() == known {
+            return;
+        }
         redact_record(&mut self.record, &self.redactor);
+        self.redact_detail_files();
+    }
+
+    /// Applies the redactor again to the rounds whose detail is in files.
+    fn redact_detail_files(&mut self) {
+        let Some(DetailTarget::Created(folder)) = &self.detail else {
+            return;
+        };
+        for round in &mut self.record.rounds[..self.rounds_in_files] {
+            let Some(name) = round.detail.clone() else {
+                continue;
+            };
+            let redacted = folder.read(&name).and_then(|mut steps| {
+                let before = steps.clone();
+                for step in &mut steps {
+                    redact_detail(&mut step.exchanges, &mut step.log, &self.redactor);
+                }
+                if steps == before {
+                    Ok(())
+                } else {
+                    folder.write(&name, steps)
+                }
+            });
+            if let Err(err) = redacted {
+                // The file may hold the new secret: it goes, with its detail.
+                let path = folder.path().join(&name);
+                let removed = match std::fs::remove_file(&path) {
+                    Ok(()) => "removed it".to_owned(),
+                    Err(remove) => format!("could not remove it either ({remove}): delete it"),
+                };
+                self.record.detail_problems.push(format!(
+                    "cannot take a new secret out of round {}'s detail in {}: {err}; {removed}",
+                    round.number,
+                    path.display()
+                ));
+                round.detail = None;
+            }
+        }
     }
 
     /// Says how the run began (fresh, or resumed at a round and step).
@@ -118,13 +195,61 @@ impl Recorder {
         self.record.step_order = names;
     }
 
-    /// Starts round `number`.
+    /// Starts round `number`; with a detail folder, older rounds' detail
+    /// leaves memory for it.
     pub(crate) fn begin_round(&mut self, number: u32) {
+        self.flush();
         self.record.rounds.push(RoundRecord {
             number,
             steps: Vec::new(),
+            detail: None,
         });
         self.current = None;
+        self.move_detail_to_files();
+    }
+
+    /// Writes the detail of every round but the latest [`ROUNDS_IN_MEMORY`]
+    /// to the detail folder and drops it from memory. A folder or file that
+    /// cannot be written is a problem noted once; the detail then stays in
+    /// memory.
+    fn move_detail_to_files(&mut self) {
+        let keep_from = self.record.rounds.len().saturating_sub(ROUNDS_IN_MEMORY);
+        while self.rounds_in_files < keep_from {
+            let folder = match self.detail.take() {
+                None => return,
+                Some(DetailTarget::Created(folder)) => folder,
+                Some(DetailTarget::Planned(dir)) => match DetailFolder::create(&dir) {
+                    Ok(folder) => {
+                        self.record.detail_dir = Some(folder.path().to_path_buf());
+                        folder
+                    }
+                    Err(err) => {
+                        self.record.detail_problems.push(format!(
+                            "cannot keep rounds' detail in {}: {err}; it stays in memory",
+                            dir.display()
+                        ));
+                        return;
+                    }
+                },
+            };
+            let round = &mut self.record.rounds[self.rounds_in_files];
+            let name = DetailFolder::file_name(round.number);
+            let steps: Vec<StepDetail> = round.steps.iter_mut().map(StepDetail::take).collect();
+            if let Err(err) = folder.write(&name, steps.clone()) {
+                for (step, detail) in round.steps.iter_mut().zip(steps) {
+                    detail.restore(step);
+                }
+                self.record.detail_problems.push(format!(
+                    "cannot write round {}'s detail to {}: {err}; later rounds' stays in memory",
+                    round.number,
+                    folder.path().join(&name).display()
+                ));
+                return;
+            }
+            round.detail = Some(name);
+            self.rounds_in_files += 1;
+            self.detail = Some(DetailTarget::Created(folder));
+        }
     }
 
     /// Starts step `path` on `worker` in the current round.
@@ -331,22 +456,26 @@ fn redact_record(record: &mut RunRecord, redactor: &Redactor) {
             Outcome::Skipped { reason } => *reason = redactor.redact(reason),
             Outcome::Passed => {}
         }
-        for line in &mut step.log {
-            line.text = redactor.redact(&line.text);
+        redact_detail(&mut step.exchanges, &mut step.log, redactor);
+    }
+}
+
+/// Applies `redactor` again to a step's exchanges and log lines.
+fn redact_detail(exchanges: &mut [Exchange], log: &mut [LogLine], redactor: &Redactor) {
+    for line in log.iter_mut() {
+        line.text = redactor.redact(&line.text);
+    }
+    for exchange in exchanges.iter_mut() {
+        exchange.url = redactor.redact(&exchange.url);
+        exchange.error = exchange.error.as_deref().map(|e| redactor.redact(e));
+        for message in std::iter::once(&mut exchange.request).chain(exchange.response.as_mut()) {
+            message.headers = redactor.redact_headers(&message.headers);
+            if let Body::Text { text, .. } = &mut message.body {
+                *text = redactor.redact(text);
+            }
         }
-        for exchange in &mut step.exchanges {
-            exchange.url = redactor.redact(&exchange.url);
-            exchange.error = exchange.error.as_deref().map(|e| redactor.redact(e));
-            for message in std::iter::once(&mut exchange.request).chain(exchange.response.as_mut())
-            {
-                message.headers = redactor.redact_headers(&message.headers);
-                if let Body::Text { text, .. } = &mut message.body {
-                    *text = redactor.redact(text);
-                }
-            }
-            for found in &mut exchange.signatures {
-                found.payload = redactor.redact_json(&found.payload);
-            }
+        for found in &mut exchange.signatures {
+            found.payload = redactor.redact_json(&found.payload);
         }
     }
 }
@@ -356,6 +485,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::record::detail::DetailFolder;
     use crate::record::model::{DecodedSignature, Signer};
     use crate::record::view::View;
     use crate::{Keypair, create_signature};
@@ -542,6 +672,121 @@ mod tests {
             step.exchanges[0].response.as_ref().unwrap().body.text(),
             Some(r#"{"token":"[redacted: token]"}"#)
         );
+    }
+
+    /// A recorder keeping detail in `dir` after `rounds` rounds of one step
+    /// each, whose exchange's response and log line carry `text`.
+    fn rounds_in_files(dir: &Path, rounds: u32, text: &str) -> Recorder {
+        let mut recorder = recorder(Redactor::new());
+        recorder.keep_detail_in(dir);
+        for round in 1..=rounds {
+            recorder.begin_round(round);
+            recorder.begin_step("steps::s", "worker1", u64::from(round));
+            recorder.exchange(&RawExchange {
+                method: "GET",
+                url: "http://127.0.0.1:1/s",
+                started_ms: u64::from(round),
+                duration_ms: 1,
+                request: RawMessage {
+                    headers: &[],
+                    body: &[],
+                },
+                response: Ok((
+                    200,
+                    RawMessage {
+                        headers: &[],
+                        body: text.as_bytes(),
+                    },
+                )),
+            });
+            recorder.worker_log("worker1", Stream::Stdout, u64::from(round), text);
+            recorder.finish_step(Outcome::Passed, u64::from(round) + 1);
+        }
+        recorder
+    }
+
+    #[test]
+    fn only_the_latest_rounds_keep_their_detail_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let rounds = u32::try_from(ROUNDS_IN_MEMORY).unwrap() + 3;
+        let mut recorder = rounds_in_files(dir.path(), rounds, "hello");
+        let record = recorder.record();
+        let kept: Vec<(Option<&str>, usize, usize)> = record
+            .rounds
+            .iter()
+            .map(|round| {
+                let step = &round.steps[0];
+                (
+                    round.detail.as_deref(),
+                    step.exchanges.len(),
+                    step.log.len(),
+                )
+            })
+            .collect();
+        let mut expected = vec![
+            (Some("round-000001.js"), 0, 0),
+            (Some("round-000002.js"), 0, 0),
+            (Some("round-000003.js"), 0, 0),
+        ];
+        expected.extend(std::iter::repeat_n((None, 1, 1), ROUNDS_IN_MEMORY));
+        assert_eq!(kept, expected);
+        assert_eq!(record.detail_dir.as_deref(), Some(dir.path()));
+        let folder = DetailFolder::at(dir.path());
+        let last = &recorder.record().rounds[ROUNDS_IN_MEMORY + 2].steps[0];
+        let (exchange, log) = (last.exchanges.clone(), last.log.clone());
+        let first = folder.read("round-000001.js").unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].log[0].text, log[0].text);
+        assert_eq!(
+            first[0].exchanges[0].response, exchange[0].response,
+            "the same exchange, read back"
+        );
+    }
+
+    #[test]
+    fn a_detail_folder_that_cannot_be_made_leaves_the_detail_in_memory_with_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        let rounds = u32::try_from(ROUNDS_IN_MEMORY).unwrap() + 1;
+        let record = rounds_in_files(&file.join("report-data"), rounds, "hello").finish(0);
+        assert!(
+            record
+                .rounds
+                .iter()
+                .all(|round| round.detail.is_none() && round.steps[0].log.len() == 1)
+        );
+        let err = std::fs::create_dir_all(file.join("report-data")).unwrap_err();
+        assert_eq!(
+            record.detail_problems,
+            [format!(
+                "cannot keep rounds' detail in {}: {err}; it stays in memory",
+                file.join("report-data").display()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_secret_found_later_is_taken_out_of_the_rounds_in_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let rounds = u32::try_from(ROUNDS_IN_MEMORY).unwrap() + 2;
+        let mut recorder = rounds_in_files(dir.path(), rounds, "issued tok-0123456789");
+        let unchanged = std::fs::read(dir.path().join("round-000001.js")).unwrap();
+        assert!(String::from_utf8_lossy(&unchanged).contains("tok-0123456789"));
+        recorder.secret("token", "tok-0123456789");
+        let folder = DetailFolder::at(dir.path());
+        for name in ["round-000001.js", "round-000002.js"] {
+            let steps = folder.read(name).unwrap();
+            assert_eq!(steps[0].log[0].text, "issued [redacted: token]");
+            assert_eq!(
+                steps[0].exchanges[0].response.as_ref().unwrap().body.text(),
+                Some("issued [redacted: token]")
+            );
+            let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+            assert!(!text.contains("tok-0123456789"), "{name}: {text}");
+        }
+        let step = &recorder.record().rounds[ROUNDS_IN_MEMORY + 1].steps[0];
+        assert_eq!(step.log[0].text, "issued [redacted: token]");
     }
 
     #[test]

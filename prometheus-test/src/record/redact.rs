@@ -132,6 +132,12 @@ impl Redactor {
         self.fields.insert(name.to_owned());
     }
 
+    /// How many forms of secrets it searches for: unchanged by a secret it
+    /// already knew.
+    pub(crate) fn form_count(&self) -> usize {
+        self.forms.len()
+    }
+
     /// `text` with every secret replaced.
     pub(crate) fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();

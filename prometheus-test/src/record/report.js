@@ -27,6 +27,39 @@
       if (step.outcome.kind === 'failed') failures.push(byId[id]);
     });
   });
+  // Older rounds of a long run keep their exchanges and log lines in a file
+  // beside the page (see detail.rs), added as a script when first needed.
+  var detailState = {};
+  var roundOfDetail = {};
+  run.rounds.forEach(function (round) {
+    if (round.detail) roundOfDetail[round.detail] = round;
+  });
+  window.__prometheusTestDetail = function (name, detail) {
+    var round = roundOfDetail[name];
+    if (!round || !detail || detail.steps.length !== round.steps.length) return;
+    round.steps.forEach(function (step, s) {
+      step.exchanges = detail.steps[s].exchanges;
+      step.log = detail.steps[s].log;
+    });
+    detailState[name] = 'loaded';
+  };
+  function detailPath(round) {
+    return run.detail_folder + '/' + round.detail;
+  }
+  function loadDetail(round, then) {
+    if (detailState[round.detail]) return;
+    detailState[round.detail] = 'loading';
+    var script = document.createElement('script');
+    script.src = encodeURIComponent(run.detail_folder) + '/' + encodeURIComponent(round.detail);
+    function done() {
+      if (detailState[round.detail] !== 'loaded') detailState[round.detail] = 'failed';
+      then();
+    }
+    script.onload = done;
+    script.onerror = done;
+    document.head.appendChild(script);
+  }
+
   function entryOf(fragment) {
     return byId[fragment] || byId[view.aliases[fragment]];
   }
@@ -241,6 +274,19 @@
     detail.appendChild(meta);
     if (step.outcome.kind === 'failed') detail.appendChild(el('pre', 'error mono', step.outcome.message));
     if (step.outcome.kind === 'skipped') detail.appendChild(el('p', 'empty', 'skipped: ' + step.outcome.reason));
+    var round = entry.round;
+    if (round.detail && detailState[round.detail] !== 'loaded') {
+      if (detailState[round.detail] === 'failed') {
+        detail.appendChild(el('p', 'empty', 'This step\'s HTTP exchanges and log are in ' + detailPath(round) +
+          ', which cannot be read: keep the ' + run.detail_folder + ' folder beside this page.'));
+      } else {
+        detail.appendChild(el('p', 'empty', 'Loading the HTTP exchanges and log of round ' + round.number + '…'));
+        loadDetail(round, function () {
+          if (detail.dataset.step === id) show(fragment);
+        });
+      }
+      return;
+    }
     detail.appendChild(el('h3', null, 'HTTP exchanges (' + step.exchanges.length + ')'));
     var list = el('div', 'exchanges');
     step.exchanges.forEach(function (x, i) {

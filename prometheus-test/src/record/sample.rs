@@ -284,6 +284,16 @@ pub(crate) fn small(redact: bool) -> RunRecord {
 /// signed submission and a JSON answer) and three log lines; the middle
 /// round's step 3 fails.
 pub(crate) fn large(workers: usize, rounds: u32, steps: usize) -> RunRecord {
+    large_with_detail_in(workers, rounds, steps, None)
+}
+
+/// [`large`], with the recorder keeping older rounds' detail in `detail_dir`.
+pub(crate) fn large_with_detail_in(
+    workers: usize,
+    rounds: u32,
+    steps: usize,
+    detail_dir: Option<&std::path::Path>,
+) -> RunRecord {
     let keypairs: Vec<Keypair> = (0..workers)
         .map(|i| Keypair::from_seed([u8::try_from(i % 250).unwrap_or(0) + 1; 32]))
         .collect();
@@ -305,6 +315,9 @@ pub(crate) fn large(workers: usize, rounds: u32, steps: usize) -> RunRecord {
         Redactor::new(),
         CaptureLimits::default(),
     );
+    if let Some(dir) = detail_dir {
+        rec.keep_detail_in(dir);
+    }
     for (name, _) in &names {
         rec.worker_event(name, 10, WorkerEventKind::Started);
     }

@@ -14,6 +14,10 @@ pub(crate) struct ReportData<'a> {
     #[serde(flatten)]
     pub(crate) run: &'a RunRecord,
     pub(crate) view: View,
+    /// The folder beside the page, relative to it, that holds the detail
+    /// files of the rounds with a `detail` (only when a round has one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) detail_folder: Option<&'a str>,
 }
 
 /// Derived from a record for the report's script.
@@ -119,9 +123,15 @@ mod tests {
             workers: vec![],
             rounds: rounds
                 .into_iter()
-                .map(|(number, steps)| RoundRecord { number, steps })
+                .map(|(number, steps)| RoundRecord {
+                    number,
+                    steps,
+                    detail: None,
+                })
                 .collect(),
             step_order: step_order.iter().map(|name| (*name).to_owned()).collect(),
+            detail_dir: None,
+            detail_problems: vec![],
         }
     }
 

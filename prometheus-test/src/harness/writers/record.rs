@@ -5,13 +5,19 @@
 //! the step's last exchanges and log lines under it, and each exchange the
 //! step made is passed on as an [`Event::Exchange`] before the step's end.
 //! When the run finishes it writes the reports.
+//!
+//! The recorder keeps older rounds' exchanges and log lines in
+//! `data_dir/report-data/`, the detail folder of the default report
+//! (`data_dir/report.html`); a `--report` elsewhere gets a copy of it beside
+//! it (`out/run.html`: `out/run-data/`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::super::events::{Event, StepFinished, StepId, Verdict, Writer};
+use crate::record::detail::{DetailFolder, folder_beside};
 use crate::record::excerpt::{ExcerptLimits, failure_excerpt};
-use crate::record::model::{Outcome, RunStart, Stream, WorkerEventKind};
+use crate::record::model::{Outcome, RunRecord, RunStart, Stream, WorkerEventKind};
 use crate::record::shared::SharedRecorder;
 
 /// Where the HTML report goes besides `--report`: `data_dir/report.html`.
@@ -109,22 +115,25 @@ impl<W: Writer> Record<W> {
         let Some(record) = self.recorder.as_ref().and_then(|r| r.take()) else {
             return;
         };
+        let mut notes = record.detail_problems.clone();
         if let Some(path) = self.paths.junit.clone() {
-            let text = crate::record::junit::render(&record);
-            if let Err(note) = write(&path, &text, "JUnit report") {
-                self.next.handle(&Event::Note(note));
+            match write_junit(&path, &record) {
+                Ok(problems) => notes.extend(problems),
+                Err(note) => notes.push(note),
             }
         }
-        let page = crate::record::html::render(&record);
         let default = self.data_dir.as_ref().map(|d| d.join(DEFAULT_REPORT_FILE));
         for path in default.into_iter().chain(self.paths.html.clone()) {
-            match write(&path, &page, "HTML report") {
+            match write_page(&path, &record) {
                 Ok(()) => {
                     let shown = std::path::absolute(&path).unwrap_or(path);
                     self.next.handle(&Event::ReportWritten(shown));
                 }
-                Err(note) => self.next.handle(&Event::Note(note)),
+                Err(note) => notes.push(note),
             }
+        }
+        for note in notes {
+            self.next.handle(&Event::Note(note));
         }
     }
 }
@@ -133,6 +142,8 @@ impl<W: Writer> Writer for Record<W> {
     fn handle(&mut self, event: &Event) {
         match event {
             Event::Recording { recorder, data_dir } => {
+                let detail = folder_beside(&data_dir.join(DEFAULT_REPORT_FILE));
+                recorder.with(|r| r.keep_detail_in(&detail));
                 self.recorder = Some(recorder.clone());
                 self.data_dir = Some(data_dir.clone());
             }
@@ -184,6 +195,52 @@ fn split_captured(line: &str) -> (&str, Stream, &str) {
     match tag.strip_suffix(" ERR") {
         Some(name) => (name, Stream::Stderr, text),
         None => (tag, Stream::Stdout, text),
+    }
+}
+
+/// Writes the `JUnit` report to `path`, streamed a round at a time; the
+/// notes on rounds whose transcripts could not be read back, or the note
+/// to show when it cannot be written.
+fn write_junit(path: &Path, record: &RunRecord) -> Result<Vec<String>, String> {
+    let cannot =
+        |err: std::io::Error| format!("cannot write the JUnit report to {}: {err}", path.display());
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(cannot)?;
+    }
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(cannot)?);
+    let notes = crate::record::junit::write(record, &mut file).map_err(cannot)?;
+    std::io::Write::flush(&mut file).map_err(cannot)?;
+    Ok(notes)
+}
+
+/// Writes the HTML report to `path` with its rounds' detail folder beside
+/// it: the recorder's folder when it is that one, else a copy of it; a
+/// detail folder left there by an earlier run goes when this run has none.
+fn write_page(path: &Path, record: &RunRecord) -> Result<(), String> {
+    let beside = folder_beside(path);
+    let folder_name = beside
+        .file_name()
+        .map_or_else(|| "report-data".into(), |name| name.to_string_lossy());
+    let page = crate::record::html::render_with_detail_in(record, &folder_name);
+    write(path, &page, "HTML report")?;
+    let cannot = |err: std::io::Error| {
+        format!(
+            "cannot put the HTML report's round details in {}: {err}",
+            beside.display()
+        )
+    };
+    match &record.detail_dir {
+        Some(dir) if same_place(dir, &beside) => Ok(()),
+        Some(dir) => DetailFolder::at(dir).copy_to(&beside).map_err(cannot),
+        None => DetailFolder::remove(&beside).map_err(cannot),
+    }
+}
+
+/// Whether `a` and `b` name the same folder.
+fn same_place(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
     }
 }
 
@@ -313,5 +370,86 @@ mod stage_tests {
             "the report holds the secret"
         );
         assert!(std::fs::read_to_string(junit).unwrap().starts_with("<?xml"));
+    }
+
+    /// Plays `rounds` rounds of one passing step through the stage, with
+    /// `--report` at `report`; the events the next writer saw.
+    fn play(data_dir: &Path, report: &Path, rounds: u32) -> Vec<Event> {
+        let recorder = Arc::new(SharedRecorder::new(
+            "task-1",
+            &[("worker2".to_owned(), None)],
+            Redactor::new(),
+        ));
+        let next = Collect::default();
+        let mut stage = Record::new(
+            ReportPaths {
+                html: Some(report.to_path_buf()),
+                junit: None,
+            },
+            next.clone(),
+        );
+        let mut events = vec![Event::Recording {
+            recorder,
+            data_dir: data_dir.to_path_buf(),
+        }];
+        for round in 1..=rounds {
+            let step = StepId { round, ..id() };
+            events.push(Event::RoundStarted { round });
+            events.push(Event::StepStarted(step.clone()));
+            events.push(Event::StepFinished(StepFinished {
+                step,
+                verdict: Verdict::Passed { attempts: 1 },
+                elapsed: Duration::from_millis(3),
+                logs: vec![format!("[worker2] round {round}")],
+            }));
+        }
+        events.push(Event::RunFinished(Exit::Passed));
+        feed(&mut stage, &events);
+        next.0.lock().unwrap().clone()
+    }
+
+    fn file_names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_long_runs_round_details_are_beside_each_report_and_go_with_a_short_run() {
+        use crate::record::recorder::ROUNDS_IN_MEMORY;
+        let data = tempfile::tempdir().unwrap();
+        let report = data.path().join("out/run.html");
+        let rounds = u32::try_from(ROUNDS_IN_MEMORY).unwrap() + 2;
+        let seen = play(data.path(), &report, rounds);
+        let notes: Vec<&Event> = seen
+            .iter()
+            .filter(|event| matches!(event, Event::Note(_)))
+            .collect();
+        assert!(notes.is_empty(), "{notes:?}");
+        let default_detail = data.path().join("report-data");
+        let copied = data.path().join("out/run-data");
+        assert_eq!(
+            file_names(&default_detail),
+            ["round-000001.js", "round-000002.js"]
+        );
+        assert_eq!(file_names(&copied), file_names(&default_detail));
+        assert_eq!(
+            std::fs::read(copied.join("round-000002.js")).unwrap(),
+            std::fs::read(default_detail.join("round-000002.js")).unwrap()
+        );
+        let page = std::fs::read_to_string(&report).unwrap();
+        let data_of = |page: &str| crate::record::html::embedded_data(page);
+        assert_eq!(data_of(&page)["detail_folder"], "run-data");
+        assert_eq!(data_of(&page)["rounds"][1]["detail"], "round-000002.js");
+        let default_page = std::fs::read_to_string(data.path().join(DEFAULT_REPORT_FILE)).unwrap();
+        assert_eq!(data_of(&default_page)["detail_folder"], "report-data");
+        // A short run in the same places: self-contained pages, no folders.
+        play(data.path(), &report, 1);
+        assert!(!default_detail.exists() && !copied.exists());
+        let page = std::fs::read_to_string(&report).unwrap();
+        assert_eq!(data_of(&page).get("detail_folder"), None);
     }
 }
