@@ -21,8 +21,12 @@ const NAMESPACE_NOT_FOUND: i32 = 26;
 /// What a snapshot copied and shared, of collections or of files.
 #[derive(Default)]
 pub(super) struct Tally {
+    /// Stored as new objects.
     pub(super) copied: usize,
+    /// Their objects existed already.
     pub(super) shared: usize,
+    /// Read (and hashed), whether copied or shared.
+    pub(super) read: usize,
     pub(super) bytes: u64,
 }
 
@@ -88,6 +92,7 @@ pub(super) async fn capture(
             .collect();
         let (object, written) = objects.put(&bytes)?;
         tally.copied += 1;
+        tally.read += 1;
         tally.bytes += written;
         let record = &mut records[*position];
         record.documents = object;

@@ -126,13 +126,14 @@ fn files_state(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
     state
 }
 
-/// `(collections copied, shared, files copied, shared)` of a snapshot.
-fn counts(taken: &Taken) -> (usize, usize, usize, usize) {
+/// `(collections copied, shared, files copied, shared, read)` of a snapshot.
+fn counts(taken: &Taken) -> (usize, usize, usize, usize, usize) {
     (
         taken.collections_copied,
         taken.collections_shared,
         taken.files_copied,
         taken.files_shared,
+        taken.files_read,
     )
 }
 
@@ -213,7 +214,7 @@ fn unchanged_parts_are_shared_and_restoring_gives_back_the_exact_world() {
             .unwrap();
         let mut store = Store::open(data).unwrap();
         let taken = store.take(&world, &first).await.unwrap();
-        assert_eq!(counts(&taken), (4, 0, 4, 0));
+        assert_eq!(counts(&taken), (4, 0, 4, 0, 4));
         let before = (db_state(&db).await, files_state(data));
 
         // audits: a document added, one updated. todos: the unique titles
@@ -260,8 +261,8 @@ fn unchanged_parts_are_shared_and_restoring_gives_back_the_exact_world() {
 
         let taken = store.take(&world, &second).await.unwrap();
         // audits, todos and extra copied, nodes shared; the db file, its WAL,
-        // absent.txt and new.txt copied; b.txt and the state file shared.
-        assert_eq!(counts(&taken), (3, 1, 4, 2));
+        // absent.txt and new.txt copied; b.txt and the state file shared unread.
+        assert_eq!(counts(&taken), (3, 1, 4, 2, 4));
         let (one, two) = (read_manifest(data, 1, 0), read_manifest(data, 1, 1));
         let documents_of = |manifest: &Manifest, name: &str| {
             let record = manifest.collections.iter().find(|c| c.name == name);
@@ -300,7 +301,7 @@ fn with_ten_thousand_documents_only_the_changed_collection_is_copied() {
         let mut store = Store::open(dir.path()).unwrap();
         let start = point(1, 0, "steps::start", None);
         let taken = store.take(&world, &start).await.unwrap();
-        assert_eq!(counts(&taken), (3, 0, 0, 0));
+        assert_eq!(counts(&taken), (3, 0, 0, 0, 0));
         let before = db_state(&db).await;
         let mut per_step = Vec::new();
         for (step, name) in (1_usize..=3).zip([names[1], names[2], names[0]]) {
@@ -314,7 +315,7 @@ fn with_ten_thousand_documents_only_the_changed_collection_is_copied() {
                 .unwrap();
             per_step.push(counts(&taken));
         }
-        assert_eq!(per_step, vec![(1, 2, 0, 0); 3]);
+        assert_eq!(per_step, vec![(1, 2, 0, 0, 0); 3]);
         let done = store.restore(&world, &start).await.unwrap();
         assert_eq!(restored(&done), (start, 3, 0));
         assert_eq!(db_state(&db).await, before);
@@ -455,12 +456,18 @@ fn prune_drops_old_rounds_and_their_objects_and_disk_usage_counts_what_is_left()
         .len();
     assert_eq!(store.disk_usage().unwrap(), manifest_bytes + 9);
 
-    // The next snapshot does not share a pruned object.
+    // The next snapshot does not share a pruned object: neither one its
+    // file's content had, nor the unchanged file's of a pruned snapshot.
     write_settled(data, "w.db", b"content 0");
     let taken = server()
         .run(store.take(&world, &point(2, 1, "steps::b", None)))
         .unwrap();
-    assert_eq!(counts(&taken), (0, 0, 1, 0));
+    assert_eq!(counts(&taken), (0, 0, 1, 0, 1));
+    store.prune(3).unwrap();
+    let taken = server()
+        .run(store.take(&world, &point(3, 0, "steps::a", None)))
+        .unwrap();
+    assert_eq!(counts(&taken), (0, 0, 1, 0, 1));
 
     Store::remove_all(data).unwrap();
     assert!(!data.join(".snapshots").exists());
