@@ -21,8 +21,12 @@ const NAMESPACE_NOT_FOUND: i32 = 26;
 /// What a snapshot copied and shared, of collections or of files.
 #[derive(Default)]
 pub(super) struct Tally {
+    /// Stored as new objects.
     pub(super) copied: usize,
+    /// Their objects existed already.
     pub(super) shared: usize,
+    /// Read (and hashed), whether copied or shared.
+    pub(super) read: usize,
     pub(super) bytes: u64,
 }
 
@@ -31,7 +35,10 @@ struct Current {
     name: String,
     /// Empty when `dbHash` does not cover it (no `_id` index, not capped).
     md5: String,
-    /// Its options, then its index specs (without `ns`, by name), as raw BSON.
+    options: Document,
+    /// Its index specs, without `ns`, by name.
+    indexes: Vec<Document>,
+    /// Its options, then its index specs, as concatenated raw BSON.
     spec: Vec<u8>,
 }
 
@@ -42,13 +49,13 @@ pub(super) async fn capture(
     previous: Option<&Manifest>,
     objects: &Objects,
 ) -> anyhow::Result<(Vec<CollectionRecord>, Tally)> {
-    let current = survey(db).await?;
-    let mut copied = Tally::default();
+    let current = survey(db, previous).await?;
+    let mut tally = Tally::default();
     let mut records = Vec::with_capacity(current.len());
     let mut to_read = Vec::new();
     for collection in current {
         let (spec, written) = objects.put(&collection.spec)?;
-        copied.bytes += written;
+        tally.bytes += written;
         let before = previous.and_then(|manifest| {
             manifest
                 .collections
@@ -57,7 +64,7 @@ pub(super) async fn capture(
         });
         match before {
             Some(before) if !collection.md5.is_empty() && before.md5 == collection.md5 => {
-                copied.shared += 1;
+                tally.shared += 1;
                 records.push(CollectionRecord {
                     spec,
                     ..before.clone()
@@ -78,46 +85,65 @@ pub(super) async fn capture(
     let reads = to_read
         .iter()
         .map(|&position| read_documents(db, &records[position].name));
-    for (position, (bytes, count)) in to_read.iter().zip(try_join_all(reads).await?) {
-        let (documents, written) = objects.put(&bytes)?;
-        copied.copied += 1;
-        copied.bytes += written;
+    for (position, documents) in to_read.iter().zip(try_join_all(reads).await?) {
+        let bytes: Vec<u8> = documents
+            .iter()
+            .flat_map(|document| document.as_bytes().iter().copied())
+            .collect();
+        let (object, written) = objects.put(&bytes)?;
+        tally.copied += 1;
+        tally.read += 1;
+        tally.bytes += written;
         let record = &mut records[*position];
-        record.documents = documents;
-        record.count = count;
+        record.documents = object;
+        record.count = documents.len() as u64;
     }
-    Ok((records, copied))
+    Ok((records, tally))
 }
 
-/// The collections to put back and to drop for `db` to hold what `manifest`
-/// recorded; every object needed is read and verified here.
+/// What putting the collections back takes; every object it needs is read
+/// and verified when it is made.
 pub(super) struct Plan {
-    restore: Vec<Recreate>,
-    drop: Vec<String>,
+    actions: Vec<Action>,
 }
 
-struct Recreate {
-    name: String,
-    documents: Vec<RawDocumentBuf>,
-    options: Document,
-    indexes: Vec<Document>,
+enum Action {
+    /// Not there, or its options changed: drop, create, fill, index.
+    Recreate {
+        name: String,
+        documents: Vec<RawDocumentBuf>,
+        options: Document,
+        indexes: Vec<Document>,
+    },
+    /// Same options: only the documents and indexes that differ change.
+    Patch {
+        name: String,
+        drop_indexes: Vec<String>,
+        delete: Vec<Bson>,
+        replace: Vec<(Bson, Document)>,
+        insert: Vec<RawDocumentBuf>,
+        create_indexes: Vec<Document>,
+        /// Every document, for the rewrite a conflicting unique key forces.
+        documents: Vec<RawDocumentBuf>,
+    },
+    Drop(String),
 }
 
 impl Plan {
     /// How many collections applying the plan changes.
     pub(super) fn len(&self) -> usize {
-        self.restore.len() + self.drop.len()
+        self.actions.len()
     }
 }
 
-/// Compares `db` with `manifest` (read-only) and loads what must be put back.
+/// Compares `db` with `manifest` (reading only) and loads what must be put back.
 pub(super) async fn plan(
     db: &Database,
     manifest: &Manifest,
     objects: &Objects,
 ) -> anyhow::Result<Plan> {
-    let current = survey(db).await?;
-    let mut restore = Vec::new();
+    let current = survey(db, Some(manifest)).await?;
+    let mut actions = Vec::new();
     for record in &manifest.collections {
         let now = current.iter().find(|now| now.name == record.name);
         let unchanged = now.is_some_and(|now| {
@@ -128,95 +154,305 @@ pub(super) async fn plan(
         if unchanged {
             continue;
         }
+        let damaged = |what: &str, id: &str| {
+            format!(
+                "the snapshot object {id} ({what} of collection {}) is damaged",
+                record.name
+            )
+        };
         let load = |what: &str, id: &str| -> anyhow::Result<Vec<RawDocumentBuf>> {
             let bytes = objects.read(id)?;
-            split_documents(&bytes).with_context(|| {
-                format!(
-                    "the snapshot object {id} ({what} of collection {}) is damaged",
-                    record.name
-                )
-            })
+            split_documents(&bytes).with_context(|| damaged(what, id))
         };
         let documents = load("documents", &record.documents.id)?;
-        let mut spec = load("options and indexes", &record.spec.id)?.into_iter();
-        let mut to_document = |raw: RawDocumentBuf| {
-            raw.to_document().with_context(|| {
-                format!(
-                    "the snapshot object {} (options and indexes of collection {}) is damaged",
-                    record.spec.id, record.name
-                )
-            })
+        let spec = load("options and indexes", &record.spec.id)?;
+        let mut spec = spec.iter().map(|raw| {
+            raw.to_document()
+                .with_context(|| damaged("options and indexes", &record.spec.id))
+        });
+        let Some(options) = spec.next().transpose()? else {
+            bail!(damaged("options and indexes", &record.spec.id));
         };
-        let options = match spec.next() {
-            Some(raw) => to_document(raw)?,
-            None => bail!(
-                "the snapshot object {} (options and indexes of collection {}) is empty",
-                record.spec.id,
-                record.name
-            ),
-        };
-        let indexes = spec.map(&mut to_document).collect::<anyhow::Result<_>>()?;
-        restore.push(Recreate {
-            name: record.name.clone(),
-            documents,
-            options,
-            indexes,
+        let indexes = spec.collect::<anyhow::Result<Vec<_>>>()?;
+        let name = record.name.clone();
+        actions.push(match now {
+            Some(now) if now.options == options && !now.md5.is_empty() => {
+                let changes = if now.md5 == record.md5 {
+                    Some(Changes::default())
+                } else {
+                    let current = read_documents(db, &name).await?;
+                    changes(&documents, &current)
+                };
+                match changes {
+                    Some(changes) => Action::Patch {
+                        drop_indexes: now
+                            .indexes
+                            .iter()
+                            .filter(|index| !indexes.contains(index))
+                            .filter_map(|index| index.get_str("name").ok())
+                            .filter(|name| *name != "_id_")
+                            .map(str::to_owned)
+                            .collect(),
+                        create_indexes: indexes
+                            .into_iter()
+                            .filter(|index| !now.indexes.contains(index))
+                            .collect(),
+                        delete: changes.delete,
+                        replace: changes.replace,
+                        insert: changes.insert,
+                        documents,
+                        name,
+                    },
+                    None => Action::Recreate {
+                        name,
+                        documents,
+                        options,
+                        indexes,
+                    },
+                }
+            }
+            _ => Action::Recreate {
+                name,
+                documents,
+                options,
+                indexes,
+            },
         });
     }
-    let drop = current
-        .into_iter()
-        .filter(|now| {
-            !manifest
-                .collections
-                .iter()
-                .any(|record| record.name == now.name)
-        })
-        .map(|now| now.name)
-        .collect();
-    Ok(Plan { restore, drop })
+    for now in current {
+        if !manifest
+            .collections
+            .iter()
+            .any(|record| record.name == now.name)
+        {
+            actions.push(Action::Drop(now.name));
+        }
+    }
+    Ok(Plan { actions })
 }
 
-/// Applies `plan` to `db`: drops, recreates and fills the collections.
-pub(super) async fn apply(db: &Database, plan: Plan) -> anyhow::Result<()> {
-    for name in &plan.drop {
-        drop_collection(db, name).await?;
+/// The writes that turn `current` into `wanted`, matched by `_id`.
+#[derive(Default)]
+struct Changes {
+    delete: Vec<Bson>,
+    replace: Vec<(Bson, Document)>,
+    insert: Vec<RawDocumentBuf>,
+}
+
+/// `None` when a document has no `_id` (or one that cannot be read): the
+/// collection is then rewritten whole.
+fn changes(wanted: &[RawDocumentBuf], current: &[RawDocumentBuf]) -> Option<Changes> {
+    let key = |document: &RawDocumentBuf| -> Option<Vec<u8>> {
+        let id = document.get("_id").ok()??;
+        let mut key = RawDocumentBuf::new();
+        key.append_ref("", id);
+        Some(key.into_bytes())
+    };
+    let mut now = std::collections::HashMap::with_capacity(current.len());
+    for document in current {
+        now.insert(key(document)?, document);
     }
-    for collection in plan.restore {
-        let name = &collection.name;
-        drop_collection(db, name).await?;
-        let mut create = doc! { "create": name };
-        create.extend(collection.options);
-        db.run_command(create)
-            .await
-            .map_err(|error| failed(&error, "create", name))?;
-        if !collection.documents.is_empty() {
-            db.collection::<RawDocumentBuf>(name)
-                .insert_many(&collection.documents)
-                .await
-                .map_err(|error| failed(&error, "insert the documents of", name))?;
+    let mut changes = Changes::default();
+    for document in wanted {
+        let key = key(document)?;
+        match now.remove(&key) {
+            Some(present) if present.as_bytes() == document.as_bytes() => {}
+            Some(_) => changes
+                .replace
+                .push((id_value(document)?, document.to_document().ok()?)),
+            None => changes.insert.push(document.clone()),
         }
-        let indexes: Vec<Bson> = collection
-            .indexes
-            .into_iter()
-            .filter(|index| index.get_str("name") != Ok("_id_"))
-            .map(Bson::Document)
-            .collect();
-        if !indexes.is_empty() {
-            db.run_command(doc! { "createIndexes": name, "indexes": indexes })
-                .await
-                .map_err(|error| failed(&error, "create the indexes of", name))?;
+    }
+    for document in now.into_values() {
+        changes.delete.push(id_value(document)?);
+    }
+    Some(changes)
+}
+
+fn id_value(document: &RawDocumentBuf) -> Option<Bson> {
+    let id = document.get("_id").ok()??;
+    Bson::try_from(id.to_raw_bson()).ok()
+}
+
+/// Applies `plan` to `db`.
+pub(super) async fn apply(db: &Database, plan: Plan) -> anyhow::Result<()> {
+    for action in plan.actions {
+        match action {
+            Action::Drop(name) => drop_collection(db, &name).await?,
+            Action::Recreate {
+                name,
+                documents,
+                options,
+                indexes,
+            } => {
+                drop_collection(db, &name).await?;
+                let mut create = doc! { "create": &name };
+                create.extend(options);
+                db.run_command(create)
+                    .await
+                    .map_err(|error| failed(&error, "create", &name))?;
+                insert(db, &name, &documents).await?;
+                create_indexes(db, &name, indexes).await?;
+            }
+            Action::Patch {
+                name,
+                drop_indexes,
+                delete,
+                replace,
+                insert: missing,
+                create_indexes: indexes,
+                documents,
+            } => {
+                for index in drop_indexes {
+                    db.run_command(doc! { "dropIndexes": &name, "index": index })
+                        .await
+                        .map_err(|error| failed(&error, "drop an index of", &name))?;
+                }
+                match patch(db, &name, delete, replace, &missing).await {
+                    Ok(()) => {}
+                    Err(Refused::Write(DUPLICATE_KEY)) => {
+                        // A unique key moved between documents: rewrite them all.
+                        db.collection::<RawDocumentBuf>(&name)
+                            .delete_many(doc! {})
+                            .await
+                            .map_err(|error| failed(&error, "empty", &name))?;
+                        insert(db, &name, &documents).await?;
+                    }
+                    Err(Refused::Write(code)) => bail!(
+                        "MongoDB could not write the documents of collection {name}: \
+                         server error {code}"
+                    ),
+                    Err(Refused::Command(error)) => {
+                        return Err(failed(&error, "write the documents of", &name));
+                    }
+                }
+                create_indexes(db, &name, indexes).await?;
+            }
         }
     }
     Ok(())
 }
 
+/// The server's code for a duplicate key.
+const DUPLICATE_KEY: i32 = 11_000;
+/// Documents per `delete` or `update` command.
+const WRITE_BATCH: usize = 1_000;
+
+/// Why [`patch`] stopped.
+enum Refused {
+    /// The server refused a document, with this code.
+    Write(i32),
+    Command(mongodb::error::Error),
+}
+
+/// Deletes, replaces and inserts documents by `_id`.
+async fn patch(
+    db: &Database,
+    name: &str,
+    delete: Vec<Bson>,
+    replace: Vec<(Bson, Document)>,
+    missing: &[RawDocumentBuf],
+) -> Result<(), Refused> {
+    let mut commands = Vec::new();
+    for ids in delete.chunks(WRITE_BATCH) {
+        let deletes = vec![doc! { "q": { "_id": { "$in": ids } }, "limit": 0 }];
+        commands.push(doc! { "delete": name, "deletes": deletes });
+    }
+    let mut replace = replace.into_iter().peekable();
+    while replace.peek().is_some() {
+        let updates: Vec<Document> = replace
+            .by_ref()
+            .take(WRITE_BATCH)
+            .map(|(id, document)| doc! { "q": { "_id": id }, "u": document })
+            .collect();
+        commands.push(doc! { "update": name, "updates": updates });
+    }
+    for command in commands {
+        let reply = db.run_command(command).await.map_err(Refused::Command)?;
+        if let Ok(errors) = reply.get_array("writeErrors")
+            && let Some(Bson::Document(first)) = errors.first()
+        {
+            return Err(Refused::Write(first.get_i32("code").unwrap_or_default()));
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let inserted = db
+        .collection::<RawDocumentBuf>(name)
+        .insert_many(missing)
+        .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(error) => match error.kind.as_ref() {
+            ErrorKind::InsertMany(insert) => {
+                let first = insert
+                    .write_errors
+                    .as_ref()
+                    .and_then(|errors| errors.first());
+                Err(Refused::Write(first.map_or(0, |error| error.code)))
+            }
+            _ => Err(Refused::Command(error)),
+        },
+    }
+}
+
+async fn insert(db: &Database, name: &str, documents: &[RawDocumentBuf]) -> anyhow::Result<()> {
+    if documents.is_empty() {
+        return Ok(());
+    }
+    db.collection::<RawDocumentBuf>(name)
+        .insert_many(documents)
+        .await
+        .map_err(|error| failed(&error, "insert the documents of", name))?;
+    Ok(())
+}
+
+async fn create_indexes(db: &Database, name: &str, indexes: Vec<Document>) -> anyhow::Result<()> {
+    let indexes: Vec<Bson> = indexes
+        .into_iter()
+        .filter(|index| index.get_str("name") != Ok("_id_"))
+        .map(Bson::Document)
+        .collect();
+    if indexes.is_empty() {
+        return Ok(());
+    }
+    db.run_command(doc! { "createIndexes": name, "indexes": indexes })
+        .await
+        .map_err(|error| failed(&error, "create the indexes of", name))?;
+    Ok(())
+}
+
 /// Every collection of `db` but `system.*` and views, with its `dbHash` md5.
-async fn survey(db: &Database) -> anyhow::Result<Vec<Current>> {
-    let (hashes, listed) = futures_util::try_join!(db_hashes(db), list_collections(db))?;
-    let specs = listed.iter().map(|(name, _)| list_indexes(db, name));
-    let indexes = try_join_all(specs).await?;
+/// The indexes of the collections `expected` names are listed alongside
+/// `dbHash`, saving a round trip.
+async fn survey(db: &Database, expected: Option<&Manifest>) -> anyhow::Result<Vec<Current>> {
+    let expected: Vec<&str> = expected.map_or_else(Vec::new, |manifest| {
+        manifest
+            .collections
+            .iter()
+            .map(|record| record.name.as_str())
+            .collect()
+    });
+    let early = try_join_all(expected.iter().map(|name| list_indexes(db, name)));
+    let (hashes, listed, early) =
+        futures_util::try_join!(db_hashes(db), list_collections(db), early)?;
+    let mut early: std::collections::HashMap<&str, Vec<Document>> =
+        expected.into_iter().zip(early).collect();
+    let late = listed
+        .iter()
+        .filter(|(name, _)| !early.contains_key(name.as_str()))
+        .map(|(name, _)| async move {
+            Ok::<_, anyhow::Error>((name.clone(), list_indexes(db, name).await?))
+        });
+    let late: std::collections::HashMap<String, Vec<Document>> =
+        try_join_all(late).await?.into_iter().collect();
     let mut current = Vec::with_capacity(listed.len());
-    for ((name, options), indexes) in listed.into_iter().zip(indexes) {
+    for (name, options) in listed {
+        let indexes = match early.remove(name.as_str()) {
+            Some(indexes) => indexes,
+            None => late.get(&name).cloned().unwrap_or_default(),
+        };
         let capped = options.get_bool("capped") == Ok(true);
         let has_id_index = indexes
             .iter()
@@ -229,7 +465,13 @@ async fn survey(db: &Database) -> anyhow::Result<Vec<Current>> {
         for index in &indexes {
             spec.extend(raw_bytes(index, &name)?);
         }
-        current.push(Current { name, md5, spec });
+        current.push(Current {
+            name,
+            md5,
+            options,
+            indexes,
+            spec,
+        });
     }
     Ok(current)
 }
@@ -330,16 +572,11 @@ fn first_batch(reply: &Document) -> anyhow::Result<Vec<Document>> {
         .collect()
 }
 
-/// The documents of collection `name` in natural order, concatenated, and their count.
-async fn read_documents(db: &Database, name: &str) -> anyhow::Result<(Vec<u8>, u64)> {
+/// The documents of collection `name`, in natural order.
+async fn read_documents(db: &Database, name: &str) -> anyhow::Result<Vec<RawDocumentBuf>> {
     let read = async {
-        let mut cursor = db.collection::<RawDocumentBuf>(name).find(doc! {}).await?;
-        let (mut bytes, mut count) = (Vec::new(), 0);
-        while let Some(document) = cursor.try_next().await? {
-            bytes.extend_from_slice(document.as_bytes());
-            count += 1;
-        }
-        Ok::<_, mongodb::error::Error>((bytes, count))
+        let cursor = db.collection::<RawDocumentBuf>(name).find(doc! {}).await?;
+        cursor.try_collect::<Vec<_>>().await
     };
     read.await.map_err(|error| failed(&error, "read", name))
 }

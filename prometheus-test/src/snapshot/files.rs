@@ -49,7 +49,7 @@ pub(super) fn capture(
             .unwrap_or_default(),
         seen: HashSet::new(),
         records: Vec::new(),
-        copied: Tally::default(),
+        tally: Tally::default(),
     };
     for root in roots {
         let is_dir = capture.record(root)?;
@@ -61,7 +61,7 @@ pub(super) fn capture(
             }
         }
     }
-    Ok((capture.records, capture.copied))
+    Ok((capture.records, capture.tally))
 }
 
 struct Capture<'a> {
@@ -70,7 +70,7 @@ struct Capture<'a> {
     previous: HashMap<&'a Path, &'a FileRecord>,
     seen: HashSet<PathBuf>,
     records: Vec<PathRecord>,
-    copied: Tally,
+    tally: Tally,
 }
 
 impl Capture<'_> {
@@ -124,7 +124,7 @@ impl Capture<'_> {
         if let Some(before) = self.previous.get(path)
             && before.stat == stat
         {
-            self.copied.shared += 1;
+            self.tally.shared += 1;
             return Ok(FileRecord {
                 object: before.object.clone(),
                 mode,
@@ -134,11 +134,12 @@ impl Capture<'_> {
         let bytes =
             std::fs::read(full).with_context(|| format!("cannot read {}", full.display()))?;
         let (object, written) = self.objects.put(&bytes)?;
+        self.tally.read += 1;
         if written == 0 {
-            self.copied.shared += 1;
+            self.tally.shared += 1;
         } else {
-            self.copied.copied += 1;
-            self.copied.bytes += written;
+            self.tally.copied += 1;
+            self.tally.bytes += written;
         }
         Ok(FileRecord { object, mode, stat })
     }

@@ -112,7 +112,8 @@ pub(super) fn parse_file_name(name: &str) -> Option<(u32, usize)> {
 }
 
 /// Writes `manifest` into `dir` under its final name: a synced temporary,
-/// renamed, then the folder synced.
+/// renamed. The folder is not synced: after a system crash the newest
+/// manifest may be missing, never half there.
 pub(super) fn write(dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
     let name = file_name(manifest.point.round, manifest.point.index);
     write_json(dir, &name, manifest)
@@ -132,8 +133,7 @@ pub(super) fn write_json<T: serde::Serialize>(
         file.write_all(&bytes)?;
         file.sync_data()?;
         drop(file);
-        std::fs::rename(&temp, &path)?;
-        std::fs::File::open(dir)?.sync_all()
+        std::fs::rename(&temp, &path)
     };
     write().with_context(|| format!("cannot write {}", path.display()))
 }

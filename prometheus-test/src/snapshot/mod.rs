@@ -8,37 +8,58 @@
 //! - `objects/<sha256 hex>`: content-addressed, immutable objects, each
 //!   written to `objects/.tmp-<hex>` and renamed. An object is a file's bytes,
 //!   a collection's documents as concatenated raw BSON (mongodump's `.bson`
-//!   layout, in natural order), or a collection's index specs in the same
-//!   layout. Equal content is stored once, whichever snapshot wrote it.
+//!   layout, in natural order), or a collection's options followed by its
+//!   index specs (without `ns`) in the same layout. Equal content is stored
+//!   once, whichever snapshot wrote it.
 //! - `points/<round>-<index>.json`: one manifest per snapshot, written to
-//!   `points/.tmp-<round>-<index>.json`, synced, renamed, and its folder
-//!   synced. It names the point and lists every collection (name, `dbHash`
-//!   md5, options, document and index objects, count) and every path
-//!   (relative path; absent, a link, or a file with size, stat key and
-//!   object; a folder with each of its entries). A kill leaves either the
-//!   previous manifests or the new one whole; `kept` lists only renamed
-//!   manifests, `open` removes `.tmp-*` leftovers.
-//! - `restore.json`: the restore journal, present while a restore runs. It
-//!   names the point; `recover` redoes that restore, which is idempotent.
+//!   `points/.tmp-<round>-<index>.json`, synced, and renamed. It names the
+//!   point and lists every collection (name, `dbHash` md5, count, documents
+//!   object, options-and-indexes object) and every path (relative path;
+//!   absent, a folder, a link with its target, or a file with its object,
+//!   mode and stat key), folders' content included, parents first. A kill
+//!   leaves either the previous manifests or the new one whole: `kept` lists
+//!   only renamed manifests and `open` removes `.tmp-*` leftovers.
+//! - `restore.json`: the restore journal, present while a restore runs; it
+//!   names the point. `recover` redoes that restore, which is idempotent.
+//! - `staging/`: the files a restore is about to rename into place.
 //!
 //! # Cost of a snapshot
 //!
 //! A collection whose `dbHash` md5 equals the previous snapshot's shares its
-//! document object without being read (its index specs are always listed:
-//! `dbHash` does not cover them). A file whose stat key (size, mtime, ctime,
-//! inode) equals the previous snapshot's entry, and whose mtime is not within
-//! [`files::RACY_WINDOW`] of that snapshot, shares its object unread; any
-//! other file is hashed and stored only when its object is new. A step that
-//! changed nothing costs one `dbHash`, one `listCollections`, one
-//! `listIndexes` per collection and a few `stat` calls.
+//! document object without being read; its options and indexes are listed
+//! every time (`dbHash` does not cover them, and they are small). A file
+//! whose stat key (size, mtime, ctime, inode, device) equals the previous
+//! snapshot's entry shares its object unread, unless its mtime was within
+//! [`files::RACY_WINDOW_NS`] of that snapshot's start (the file system's clock
+//! is coarse); any other file is hashed and stored only when its object is
+//! new. A step that changed nothing costs one `dbHash`, one `listCollections`
+//! and one `listIndexes` per collection (all in one round trip), a `stat` per
+//! path and the manifest's write and sync. `dbHash` itself reads every
+//! document on the server, so its cost grows with the database.
+//!
+//! # Restore
+//!
+//! Read-only first: the database and the files are compared with the
+//! manifest; every object needed is read and verified (sha256); the files to
+//! write are staged; the folders to change are checked writable. Any failure
+//! there leaves the world untouched. Then, per collection: one whose md5 and
+//! options-and-indexes are unchanged is left alone; one with the same options
+//! is patched by `_id` (documents deleted, replaced, inserted; indexes
+//! dropped and created by difference; rewritten whole when a unique key moved
+//! between documents); any other is dropped and recreated; collections the
+//! manifest does not have are dropped (`system.*` and views are no part of
+//! the world). Then the files are renamed into place and extra paths removed.
+//! Replaced documents keep their place in natural order; put-back ones go to
+//! its end (`dbHash` hashes in `_id` order, so it equals the snapshot's).
 //!
 //! # Consistency
 //!
-//! Objects are verified (sha256) when a restore reads them, before anything
-//! is deleted: a missing or damaged object fails the restore with the world
-//! untouched. Objects are not synced to disk (a kill cannot tear them; a power
-//! loss may, which the next restore detects). Errors name collections, paths
-//! and objects, never their content.
+//! Objects are not synced (a kill cannot tear a renamed file; after a system
+//! crash the next restore's verification finds a damaged object and changes
+//! nothing). The manifest is synced before its rename; its folder is not, so
+//! a system crash may lose the newest snapshot, never leave half of one.
+//! Errors name collections, paths and objects, never their content; server
+//! errors are given by code and name, as their text can quote documents.
 
 mod collections;
 mod files;

@@ -17,6 +17,9 @@ pub(crate) struct Taken {
     pub(crate) files_copied: usize,
     /// Files whose object already existed (unread, or read and found equal).
     pub(crate) files_shared: usize,
+    /// Files read and hashed (the others had the stat key of the previous
+    /// snapshot's entry).
+    pub(crate) files_read: usize,
     /// Bytes of the new objects.
     pub(crate) bytes_written: u64,
     pub(crate) elapsed: Duration,

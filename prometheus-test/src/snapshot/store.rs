@@ -102,6 +102,7 @@ impl Store {
             collections_shared: from_db.shared,
             files_copied: from_files.copied,
             files_shared: from_files.shared,
+            files_read: from_files.read,
             bytes_written: from_db.bytes + from_files.bytes,
             elapsed: started.elapsed(),
         })
