@@ -13,11 +13,6 @@ mod poll;
 mod process;
 mod record;
 mod runner;
-#[allow(
-    dead_code,
-    unused_imports,
-    reason = "the session loop takes and restores snapshots once integrated (issue 19)"
-)]
 mod snapshot;
 mod state;
 mod step;

@@ -74,7 +74,9 @@ mod tests;
 use std::fmt;
 use std::path::PathBuf;
 
-pub(crate) use report::{Kept, Restored, Taken};
+pub(crate) use report::Kept;
+#[cfg(test)]
+use report::{Restored, Taken};
 pub(crate) use store::{Store, not_kept};
 
 /// What makes up a suite's world.
