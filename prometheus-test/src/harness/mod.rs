@@ -13,6 +13,7 @@
 //! ([`nextest`]).
 
 mod args;
+pub(crate) mod churn;
 mod cli;
 mod events;
 mod execute;

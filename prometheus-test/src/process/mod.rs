@@ -9,6 +9,7 @@
 mod fleet;
 mod guard;
 mod logs;
+mod member;
 mod port;
 mod ready;
 mod reaper;
@@ -23,6 +24,7 @@ pub(crate) use fleet::WorkerExit;
 pub(crate) use guard::{spawn_guarded, stop_guarded};
 pub(crate) use logs::LineFilter;
 pub use logs::LogMode;
+pub(crate) use member::{Life, StopHow};
 pub(crate) use port::check_free as check_ports_free;
 pub use port::free_port;
 pub(crate) use signals::{TerminationSignal, termination_signal};
