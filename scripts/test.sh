@@ -23,6 +23,12 @@ fi
 source scripts/lib/chromium.sh
 ensure_chromium || echo "notice: no headless Chromium: the browser test of the HTML report is skipped" >&2
 ensure_xmllint || echo "notice: no xmllint: the JUnit schema check is skipped" >&2
+# Container workers' tests need a Docker Engine (started here as root when none
+# answers, and stopped at exit); without one they skip with a notice.
+# shellcheck source=lib/docker.sh
+source scripts/lib/docker.sh
+ensure_docker || echo "notice: no Docker Engine: the container worker tests are skipped" >&2
+trap stop_docker EXIT
 cargo nextest --version >/dev/null 2>&1 || cargo install --locked cargo-nextest # tests/nextest.rs runs suites under it
 
 step() { printf '\n==> %s\n' "$*" >&2; }
@@ -36,7 +42,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 step "benchmarks build"
 cargo bench --workspace --no-run --locked
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; stop_docker' EXIT
 status=0
 step "cargo test (unit, integration, UI and doc tests; the example apart)"
 cargo test --workspace --exclude todo-task --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
