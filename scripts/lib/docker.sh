@@ -3,7 +3,7 @@
 # scripts/bench-containers.sh). Defines:
 #   ensure_docker         makes a Docker Engine answer and exports DOCKER_HOST
 #   stop_docker           stops the engine ensure_docker started (if it did)
-#   build_binary_image    TAG FILE...: a local image holding FILEs and the
+#   build_binary_image    TAG PATH...: a local image holding PATHs and the
 #                         shared libraries they link, made without any registry
 #
 # ensure_docker's order: an engine already answering at $DOCKER_HOST or the
@@ -81,8 +81,9 @@ stop_docker() {
   rm -rf "$dir"
 }
 
-# build_binary_image TAG FILE... — imports an image named TAG whose root holds
-# each FILE at its own absolute path, the shared libraries `ldd` lists for them
+# build_binary_image TAG PATH... — imports an image named TAG whose root holds
+# each PATH (a file or a folder, absolute) at its own path, the shared
+# libraries `ldd` lists for its executables and shared objects
 # (and the dynamic loader), /etc/hosts naming localhost, and an empty /tmp. No
 # registry is involved: the tarball goes to `docker import`.
 build_binary_image() {
@@ -93,16 +94,19 @@ build_binary_image() {
   chmod 1777 "$root/tmp"
   printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
   for file in "$@"; do
-    if ! [ -f "$file" ]; then
-      _pt_docker_log "cannot build image $tag: $file is not a file"
+    if ! [ -e "$file" ]; then
+      _pt_docker_log "cannot build image $tag: $file does not exist"
       rm -rf "$root"
       return 1
     fi
     mkdir -p "$root$(dirname "$file")"
-    cp -L "$file" "$root$file"
-    for lib in $(ldd "$file" 2>/dev/null | grep -oE '/[^ ]+'); do
-      mkdir -p "$root$(dirname "$lib")"
-      cp -Ln "$lib" "$root$lib"
+    cp -aL "$file" "$root$file"
+    # A folder's shared objects (e.g. Python's lib-dynload) bring their libraries too.
+    for linked in $(find "$file" -type f \( -path "$file" -o -name '*.so*' \)); do
+      for lib in $(ldd "$linked" 2>/dev/null | grep -oE '/[^ ]+'); do
+        mkdir -p "$root$(dirname "$lib")"
+        cp -Ln "$lib" "$root$lib"
+      done
     done
   done
   if ! tar -C "$root" -c . | docker import - "$tag" >/dev/null; then

@@ -15,6 +15,7 @@
 mod args;
 pub(crate) mod churn;
 mod cli;
+mod containers;
 mod events;
 mod execute;
 mod interrupts;

@@ -62,6 +62,13 @@ impl Session<'_> {
             Ok(loaded) => loaded,
             Err(err) => return self.failed(&err),
         };
+        let prepared = tokio::select! {
+            prepared = loaded.prepare_containers() => prepared,
+            signal = interrupts.wait() => return self.interrupted(signal, "before any step ran"),
+        };
+        if let Err(err) = prepared {
+            return self.failed(&err);
+        }
         let mongo = tokio::select! {
             mongo = loaded.connect() => mongo,
             signal = interrupts.wait() => return self.interrupted(signal, "before any step ran"),

@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures_util::future::{join_all, select_all, try_join_all};
 use nix::sys::signal::Signal;
 
+use super::container::Engine;
 use super::logs::{LineFilter, LogHub, LogMode, render_tail};
 use super::member::{DRAIN_LIMIT, ERROR_TAIL, Member};
 use super::ready;
@@ -103,17 +104,22 @@ impl Fleet {
         } else {
             None
         };
+        let engine = if specs.iter().any(|spec| spec.container.is_some()) {
+            Some(Engine::connect().await?)
+        } else {
+            None
+        };
         let hub = LogHub::filtered(mode, filter);
         let fleet = Fleet {
             workers: specs
                 .into_iter()
                 .enumerate()
-                .map(|(index, spec)| Member::new(&hub, index, spec, client.clone()))
+                .map(|(index, spec)| Member::new(&hub, index, spec, client.clone(), engine.clone()))
                 .collect(),
             hub,
         };
         for worker in &fleet.workers {
-            if let Err(error) = worker.spawn() {
+            if let Err(error) = worker.spawn().await {
                 fleet.shutdown().await;
                 return Err(error);
             }

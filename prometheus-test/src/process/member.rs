@@ -3,6 +3,7 @@
 //! may apply (stop, kill, start, pause, resume).
 
 use std::fmt;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -14,6 +15,7 @@ use tokio::process::{ChildStderr, ChildStdout};
 use tokio::sync::watch;
 use tokio::time::sleep;
 
+use super::container::{Engine, RUN_LABEL};
 use super::fleet::WorkerExit;
 use super::guard::{kill_group, signal_group, spawn_guarded, stop_group};
 use super::logs::{LogHub, Pipe, WorkerLog, render_tail};
@@ -75,11 +77,19 @@ impl StopHow {
     }
 }
 
-/// One spawned process of a worker.
+/// What runs a worker now.
+#[derive(Clone, Debug)]
+enum Body {
+    /// A process: the leader's pid, which is also its process group id.
+    Group(u32),
+    /// A container, by id.
+    Container(String),
+}
+
+/// One start of a worker: its process or container.
 #[derive(Clone, Debug)]
 struct Process {
-    /// The leader's pid, which is also its process group id.
-    pgid: u32,
+    body: Body,
     /// `Some(exit)` once the leader exited.
     exit: watch::Receiver<Option<WorkerExit>>,
     /// Set before the harness ends it, so its exit is not a crash.
@@ -93,6 +103,8 @@ pub(crate) struct Member {
     pub(super) log: Arc<WorkerLog>,
     /// The client for health probes, when the worker has a health URL.
     client: Option<reqwest::Client>,
+    /// The Docker Engine, for a container worker.
+    engine: Option<Arc<Engine>>,
     life: watch::Sender<Life>,
     process: Mutex<Option<Process>>,
     /// One operation at a time.
@@ -105,11 +117,13 @@ impl Member {
         index: usize,
         spec: LaunchSpec,
         client: Option<reqwest::Client>,
+        engine: Option<Arc<Engine>>,
     ) -> Arc<Self> {
         Arc::new(Self {
             log: WorkerLog::new(Arc::clone(hub), &spec.name, index),
             spec,
             client,
+            engine,
             life: watch::Sender::new(Life::Stopped),
             process: Mutex::new(None),
             turn: tokio::sync::Mutex::new(()),
@@ -139,8 +153,33 @@ impl Member {
         }
     }
 
+    /// Starts the worker's process or container and follows its output and exit.
+    pub(super) async fn spawn(&self) -> anyhow::Result<()> {
+        match (&self.spec.container, &self.engine) {
+            (Some(container), Some(engine)) => {
+                let id = engine.run(&self.spec, container).await?;
+                if let Some((_, run)) = container.labels.iter().find(|(key, _)| key == RUN_LABEL) {
+                    let _ = reaper::watch_run(run);
+                }
+                engine.follow_logs(&id, &self.log)?;
+                let engine = Arc::clone(engine);
+                let waited = id.clone();
+                self.watch(
+                    Body::Container(id),
+                    async move { engine.wait(&waited).await },
+                );
+                Ok(())
+            }
+            (Some(_), None) => Err(anyhow!(
+                "{}: a container worker needs a Docker Engine",
+                self.spec.name
+            )),
+            (None, _) => self.spawn_process(),
+        }
+    }
+
     /// Spawns the worker's process and follows its output and exit.
-    pub(super) fn spawn(&self) -> anyhow::Result<()> {
+    fn spawn_process(&self) -> anyhow::Result<()> {
         let spec = &self.spec;
         let mut command = worker_command(spec)?;
         let mut child = spawn_guarded(&mut command).map_err(|error| {
@@ -167,14 +206,6 @@ impl Member {
                 Pipe::Stderr,
             ),
         ];
-        self.life.send_replace(Life::Starting);
-        let (exit_sender, exit) = watch::channel(None);
-        let expected = Arc::new(AtomicBool::new(false));
-        *lock(&self.process) = Some(Process {
-            pgid,
-            exit,
-            expected: Arc::clone(&expected),
-        });
         for (fd, pipe) in pipes {
             let Some(fd) = fd else { continue };
             let reader = fd
@@ -182,10 +213,27 @@ impl Member {
                 .with_context(|| format!("{}: cannot read the worker's output", spec.name))?;
             self.log.follow(reader, pipe);
         }
+        self.watch(Body::Group(pgid), async move {
+            child.wait().await.map(WorkerExit::from).unwrap_or_default()
+        });
+        Ok(())
+    }
+
+    /// Makes `body` the worker's current start, whose end `exit` resolves:
+    /// an end the harness did not ask for is a crash.
+    fn watch(&self, body: Body, exit: impl Future<Output = WorkerExit> + Send + 'static) {
+        self.life.send_replace(Life::Starting);
+        let (exit_sender, exit_receiver) = watch::channel(None);
+        let expected = Arc::new(AtomicBool::new(false));
+        *lock(&self.process) = Some(Process {
+            body,
+            exit: exit_receiver,
+            expected: Arc::clone(&expected),
+        });
         let life = self.life.clone();
         tokio::spawn(async move {
-            let status = child.wait().await.map(WorkerExit::from).unwrap_or_default();
-            // The exit is published before the life changes: `mark_ready` relies on it.
+            let status = exit.await;
+            // The exit is published before the life changes: `wait_ready` relies on it.
             exit_sender.send_replace(Some(status));
             if !expected.load(Ordering::SeqCst) {
                 life.send_modify(|life| {
@@ -195,7 +243,6 @@ impl Member {
                 });
             }
         });
-        Ok(())
     }
 
     /// Waits until the spawned process is ready, then marks it running (or
@@ -270,8 +317,10 @@ impl Member {
                 "cannot start {name}: {life}; stop it first, or call `restart` to stop and start it"
             ),
         }
-        super::port::check_free([(name, self.spec.port)])?;
-        self.spawn()?;
+        if self.spec.container.is_none() {
+            super::port::check_free([(name, self.spec.port)])?;
+        }
+        self.spawn().await?;
         if let Err(error) = self.wait_ready().await {
             self.end(StopHow::Stop).await;
             return Err(error);
@@ -297,8 +346,10 @@ impl Member {
             Life::Paused => bail!("cannot pause {}: it is paused already", self.name()),
             life => bail!("cannot pause {}: {life}, not running", self.name()),
         }
-        let process = self.current()?;
-        signal_group(process.pgid, Signal::SIGSTOP);
+        match self.current()?.body {
+            Body::Group(pgid) => signal_group(pgid, Signal::SIGSTOP),
+            Body::Container(id) => self.engine()?.pause(&id).await?,
+        }
         self.life.send_modify(|life| {
             if *life == Life::Running {
                 *life = Life::Paused;
@@ -314,8 +365,10 @@ impl Member {
         if life != Life::Paused {
             bail!("cannot resume {}: {life}, not paused", self.name());
         }
-        let process = self.current()?;
-        signal_group(process.pgid, Signal::SIGCONT);
+        match self.current()?.body {
+            Body::Group(pgid) => signal_group(pgid, Signal::SIGCONT),
+            Body::Container(id) => self.engine()?.unpause(&id).await?,
+        }
         self.life.send_modify(|life| {
             if *life == Life::Paused {
                 *life = Life::Running;
@@ -350,13 +403,27 @@ impl Member {
         let leader_exit = async move {
             let _ = exit.wait_for(Option::is_some).await;
         };
-        match how {
-            StopHow::Stop => {
-                // A paused group would hold the SIGTERM until it runs again.
-                signal_group(process.pgid, Signal::SIGCONT);
-                stop_group(process.pgid, SHUTDOWN_GRACE, leader_exit).await;
+        match (&process.body, &self.engine) {
+            (Body::Group(pgid), _) => match how {
+                StopHow::Stop => {
+                    // A paused group would hold the SIGTERM until it runs again.
+                    signal_group(*pgid, Signal::SIGCONT);
+                    stop_group(*pgid, SHUTDOWN_GRACE, leader_exit).await;
+                }
+                StopHow::Kill => kill_group(*pgid, leader_exit).await,
+            },
+            (Body::Container(id), Some(engine)) => {
+                if self.life() == Life::Paused {
+                    let _ = engine.unpause(id).await;
+                }
+                match how {
+                    StopHow::Stop => engine.stop(id, SHUTDOWN_GRACE).await,
+                    StopHow::Kill => engine.kill(id).await,
+                }
+                let _ = tokio::time::timeout(SHUTDOWN_GRACE, leader_exit).await;
+                let _ = engine.remove(id).await;
             }
-            StopHow::Kill => kill_group(process.pgid, leader_exit).await,
+            (Body::Container(_), None) => {}
         }
         self.log.drained(DRAIN_LIMIT).await;
         self.life.send_replace(Life::Stopped);
@@ -371,9 +438,21 @@ impl Member {
         }
         if let Ok(process) = self.current() {
             process.expected.store(true, Ordering::SeqCst);
-            signal_group(process.pgid, Signal::SIGKILL);
-            reaper::forget(process.pgid);
+            match (&process.body, &self.engine) {
+                (Body::Group(pgid), _) => {
+                    signal_group(*pgid, Signal::SIGKILL);
+                    reaper::forget(*pgid);
+                }
+                (Body::Container(id), Some(engine)) => engine.remove_soon(id),
+                (Body::Container(_), None) => {}
+            }
         }
+    }
+
+    fn engine(&self) -> anyhow::Result<&Arc<Engine>> {
+        self.engine
+            .as_ref()
+            .ok_or_else(|| anyhow!("{}: no Docker Engine", self.name()))
     }
 
     fn current(&self) -> anyhow::Result<Process> {

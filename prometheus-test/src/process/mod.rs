@@ -6,6 +6,7 @@
 //! runner only, and stopping a group also stops what the child forked) and is
 //! registered with a reaper helper that kills the groups if the runner dies.
 
+mod container;
 mod fleet;
 mod guard;
 mod logs;
@@ -19,6 +20,8 @@ mod spawn;
 #[cfg(test)]
 mod tests;
 
+pub use container::ContainerSpec;
+pub(crate) use container::{Engine, RUN_LABEL, SUITE_LABEL, WORKER_LABEL, remote_engine_host};
 pub use fleet::Fleet;
 pub(crate) use fleet::WorkerExit;
 pub(crate) use guard::{spawn_guarded, stop_guarded};

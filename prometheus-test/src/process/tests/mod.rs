@@ -3,6 +3,7 @@
 //! unique `PT_TEST_MARKER` and checks that none of them is left at the end.
 
 mod churn;
+mod containers;
 mod lifecycle;
 mod runner_child;
 mod start;
