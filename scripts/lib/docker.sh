@@ -84,10 +84,11 @@ stop_docker() {
 # build_binary_image TAG PATH... — imports an image named TAG whose root holds
 # each PATH (a file or a folder, absolute) at its own path, the shared
 # libraries `ldd` lists for its executables and shared objects
-# (and the dynamic loader), /etc/hosts naming localhost, and an empty /tmp. No
-# registry is involved: the tarball goes to `docker import`.
+# (and the dynamic loader), /etc/hosts naming localhost, and an empty /tmp; the
+# first PATH is the image's command. No registry is involved: the tarball goes
+# to `docker import`.
 build_binary_image() {
-  local tag="$1" root file lib
+  local tag="$1" first="$2" root file lib linked
   shift
   root="$(mktemp -d "${TMPDIR:-/tmp}/pt-image.XXXXXX")"
   mkdir -p "$root/etc" "$root/tmp"
@@ -109,7 +110,7 @@ build_binary_image() {
       done
     done
   done
-  if ! tar -C "$root" -c . | docker import - "$tag" >/dev/null; then
+  if ! tar -C "$root" -c . | docker import --change "CMD [\"$first\"]" - "$tag" >/dev/null; then
     _pt_docker_log "docker import of image $tag failed"
     rm -rf "$root"
     return 1

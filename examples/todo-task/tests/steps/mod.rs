@@ -10,6 +10,8 @@
 //! - `checks` (6): the audits collection holds exactly those verdicts.
 //! - `report` (7): worker1's round report, computed in the background, is
 //!   polled for and matches its submission.
+//! - `churn` (8): in the last round worker3 goes away before it submits and
+//!   comes back after the audits, with its `DATABASE_PATH` state intact.
 //!
 //! Rounds = todos + 1: every worker does one todo per round, so in the last
 //! round the queue is empty and the task, submission and audit steps skip.
@@ -19,6 +21,7 @@ mod api;
 mod audit;
 mod auth;
 mod checks;
+mod churn;
 mod db;
 mod report;
 pub(crate) mod seed;
