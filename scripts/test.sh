@@ -52,9 +52,10 @@ step "the example: its unit tests, then its e2e suite from a fresh state (--rese
 cargo test -p todo-task --locked --no-fail-fast --bins 2>&1 | tee -a "$log" || status=$?
 cargo test -p todo-task --locked --no-fail-fast --test e2e -- --reset 2>&1 | tee -a "$log" || status=$?
 if _pt_docker_answers; then
-  # Again with worker2 as a container of the example's binary (an image
-  # imported here, no registry): workers.container.json.
-  step "the example with worker2 in a container"
+  # Again with worker3 (the one its churn step stops and starts) as a
+  # container of the example's binary (an image imported here, no registry):
+  # workers.container.json.
+  step "the example with worker3 in a container"
   bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/todo-task"
   if build_binary_image todo-task-worker:local "$bin"; then
     PROMETHEUS_TEST_SET_WORKERS_CONFIG=workers.container.json \
