@@ -118,11 +118,11 @@ impl Fleet {
                 .collect(),
             hub,
         };
-        for worker in &fleet.workers {
-            if let Err(error) = worker.spawn().await {
-                fleet.shutdown().await;
-                return Err(error);
-            }
+        // Containers are created in parallel: the engine answers each in ~100 ms.
+        let spawned = join_all(fleet.workers.iter().map(|worker| worker.spawn())).await;
+        if let Some(error) = spawned.into_iter().find_map(Result::err) {
+            fleet.shutdown().await;
+            return Err(error);
         }
         let waits = fleet.workers.iter().map(|worker| worker.wait_ready());
         if let Err(error) = try_join_all(waits).await {

@@ -423,3 +423,27 @@ async fn a_runner_killed_with_sigkill_leaves_no_container() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// For `scripts/bench-containers.sh`: 10 container workers started and
+/// ready through the fleet, then one restarted; prints `fleet_ms=` and
+/// `restart_ms=`.
+#[tokio::test]
+#[ignore = "a benchmark, run by scripts/bench-containers.sh"]
+async fn bench_ten_container_workers() {
+    if engine().await.is_none() {
+        return;
+    }
+    let run = new_marker("container-bench");
+    let specs = (1..=10)
+        .map(|n| container_spec(&format!("worker{n}"), "good_server.py", free_port(), &run))
+        .collect();
+    let started = std::time::Instant::now();
+    let fleet = Fleet::start(specs, LogMode::Capture).await.unwrap();
+    println!("fleet_ms={}", started.elapsed().as_millis());
+    let worker = fleet.member("worker1").unwrap();
+    let restarted = std::time::Instant::now();
+    worker.stop(StopHow::Stop).await.unwrap();
+    worker.start().await.unwrap();
+    println!("restart_ms={}", restarted.elapsed().as_millis());
+    fleet.shutdown().await;
+}
