@@ -23,6 +23,12 @@ fi
 source scripts/lib/chromium.sh
 ensure_chromium || echo "notice: no headless Chromium: the browser test of the HTML report is skipped" >&2
 ensure_xmllint || echo "notice: no xmllint: the JUnit schema check is skipped" >&2
+# Container workers' tests need a Docker Engine (started here as root when none
+# answers, and stopped at exit); without one they skip with a notice.
+# shellcheck source=lib/docker.sh
+source scripts/lib/docker.sh
+ensure_docker || echo "notice: no Docker Engine: the container worker tests are skipped" >&2
+trap stop_docker EXIT
 cargo nextest --version >/dev/null 2>&1 || cargo install --locked cargo-nextest # tests/nextest.rs runs suites under it
 
 step() { printf '\n==> %s\n' "$*" >&2; }
@@ -36,7 +42,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 step "benchmarks build"
 cargo bench --workspace --no-run --locked
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; stop_docker' EXIT
 status=0
 step "cargo test (unit, integration, UI and doc tests; the example apart)"
 cargo test --workspace --exclude todo-task --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
@@ -45,6 +51,19 @@ cargo test --workspace --exclude todo-task --locked --no-fail-fast 2>&1 | tee "$
 step "the example: its unit tests, then its e2e suite from a fresh state (--reset)"
 cargo test -p todo-task --locked --no-fail-fast --bins 2>&1 | tee -a "$log" || status=$?
 cargo test -p todo-task --locked --no-fail-fast --test e2e -- --reset 2>&1 | tee -a "$log" || status=$?
+if _pt_docker_answers; then
+  # Again with worker3 (the one its churn step stops and starts) as a
+  # container of the example's binary (an image imported here, no registry):
+  # workers.container.json.
+  step "the example with worker3 in a container"
+  bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/todo-task"
+  if build_binary_image todo-task-worker:local "$bin"; then
+    PROMETHEUS_TEST_SET_WORKERS_CONFIG=workers.container.json \
+      cargo test -p todo-task --locked --no-fail-fast --test e2e -- --reset 2>&1 | tee -a "$log" || status=$?
+  else
+    status=1
+  fi
+fi
 sum() { grep -E '^test result:' "$log" | grep -oE "[0-9]+ $1" | awk '{ n += $1 } END { print n + 0 }'; }
 printf '\ntests: %s passed, %s failed\n' "$(sum passed)" "$(sum failed)"
 exit "$status"

@@ -160,6 +160,7 @@ async fn fleet_start_and_stop(size: usize) -> anyhow::Result<(Duration, Duration
             port,
             health_url: None,
             start_timeout: Duration::from_secs(60),
+            container: None,
         })
         .collect();
     let started = Instant::now();

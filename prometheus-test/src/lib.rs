@@ -185,7 +185,7 @@ pub mod __bench {
         FixtureImport, Fixtures, IMPORT_BATCH, ManagedMongod, close_client,
         find_or_provision_mongod,
     };
-    pub use crate::process::{Fleet, LaunchSpec, LogMode, free_port};
+    pub use crate::process::{ContainerSpec, Fleet, LaunchSpec, LogMode, free_port};
 }
 
 /// Glue for the code `#[step]` and `main!()` generate. Not public API.

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::Worker;
 use crate::config::{Config, EnvMap};
+use crate::harness::churn::{Churn, ChurnCell};
 use crate::http::Http;
 use crate::poll::{Poll, Polling};
 use crate::record::shared::SharedRecorder;
@@ -31,6 +32,8 @@ pub struct Runner {
     db: Option<mongodb::Database>,
     http: Http,
     recorder: Arc<SharedRecorder>,
+    /// How steps reach the running fleet; shared with every worker.
+    churn: Arc<ChurnCell>,
 }
 
 impl Runner {
@@ -41,7 +44,7 @@ impl Runner {
     pub(crate) fn new(
         config: Config,
         env: Arc<EnvMap>,
-        workers: Vec<Worker>,
+        mut workers: Vec<Worker>,
         state: State,
         db: Option<mongodb::Database>,
         max_rounds: u32,
@@ -50,6 +53,10 @@ impl Runner {
     ) -> Self {
         let recorder = Arc::new(recorder);
         let http = Http::new(http_client, Some(recorder.clone()));
+        let churn = Arc::new(ChurnCell::default());
+        for worker in &mut workers {
+            worker.use_churn(churn.clone());
+        }
         Self {
             config,
             env,
@@ -59,7 +66,13 @@ impl Runner {
             db,
             http,
             recorder,
+            churn,
         }
+    }
+
+    /// Lets steps stop, start and pause the fleet's workers (`None`: no longer).
+    pub(crate) fn use_churn(&self, churn: Option<Arc<Churn>>) {
+        self.churn.set(churn);
     }
 
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {

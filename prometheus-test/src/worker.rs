@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::config::{Config, EnvMap, EnvSource, KeypairVars, WorkerSpec};
+use crate::harness::churn::{Action, ChurnCell};
 use crate::keys::{KeyRole, Keypair, generated_keypair, keypair_from_variable, own_signatures};
 
 /// One worker of workers.json, handed to every step that runs against it.
@@ -21,6 +22,8 @@ pub struct Worker {
     run_env: Arc<EnvMap>,
     staking: Option<Keypair>,
     main: Option<Keypair>,
+    /// How steps reach the running fleet; shared with the runner.
+    churn: Arc<ChurnCell>,
 }
 
 impl Worker {
@@ -54,6 +57,7 @@ impl Worker {
             run_env,
             staking,
             main,
+            churn: Arc::default(),
         })
     }
 
@@ -74,6 +78,11 @@ impl Worker {
     /// after the configuration was checked).
     pub(crate) fn use_env(&mut self, run_env: Arc<EnvMap>) {
         self.run_env = run_env;
+    }
+
+    /// Lets the worker reach the run's fleet through `cell`.
+    pub(crate) fn use_churn(&mut self, cell: Arc<ChurnCell>) {
+        self.churn = cell;
     }
 
     pub(crate) fn spec(&self) -> &WorkerSpec {
@@ -190,6 +199,66 @@ impl Worker {
     /// Signs `payload` with the main key, Koii style: `keypair(KeyRole::Main)?.sign(payload)`.
     pub fn sign_main<T: Serialize + ?Sized>(&self, payload: &T) -> anyhow::Result<String> {
         self.sign(KeyRole::Main, payload)
+    }
+
+    /// Stops the worker's server as a node that goes away: SIGTERM to its
+    /// process group, SIGKILL after 2 s. This is not a crash: the step goes
+    /// on, and requests to the worker fail to connect until it is started
+    /// again. The report's timeline shows the gap.
+    ///
+    /// ```no_run
+    /// # async fn step(runner: &prometheus_test::Runner) -> anyhow::Result<()> {
+    /// let worker2 = runner.worker("worker2")?;
+    /// worker2.stop().await?;
+    /// // ... worker2 misses this round's submission ...
+    /// worker2.start().await?; // same port, environment and keys; waits until ready
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Fails if the worker is not running (or paused), or is an external
+    /// worker the harness does not run.
+    pub async fn stop(&self) -> anyhow::Result<()> {
+        self.churn(Action::Stop).await
+    }
+
+    /// Kills the worker's server at once (SIGKILL to its process group).
+    /// Like [`stop`](Self::stop), not a crash.
+    pub async fn kill(&self) -> anyhow::Result<()> {
+        self.churn(Action::Kill).await
+    }
+
+    /// Starts a stopped worker again, with the same command, port,
+    /// environment and keys, and waits until it is ready as at the run's
+    /// start. Fails if it is running or paused.
+    pub async fn start(&self) -> anyhow::Result<()> {
+        self.churn(Action::Start).await
+    }
+
+    /// [`stop`](Self::stop) (when it runs) then [`start`](Self::start).
+    pub async fn restart(&self) -> anyhow::Result<()> {
+        self.churn(Action::Restart).await
+    }
+
+    /// Freezes the worker's server (SIGSTOP to its process group): it holds
+    /// its connections but answers nothing until [`resume`](Self::resume).
+    /// Fails if it is not running.
+    pub async fn pause(&self) -> anyhow::Result<()> {
+        self.churn(Action::Pause).await
+    }
+
+    /// Lets a paused worker run again (SIGCONT). Fails if it is not paused.
+    pub async fn resume(&self) -> anyhow::Result<()> {
+        self.churn(Action::Resume).await
+    }
+
+    async fn churn(&self, action: Action) -> anyhow::Result<()> {
+        let churn = self.churn.get().ok_or_else(|| {
+            anyhow!(
+                "cannot {action} {}: the workers are not running now (only steps can change them)",
+                self.spec.name
+            )
+        })?;
+        churn.apply(&self.spec.name, action).await
     }
 
     /// Signs with `role`'s key and remembers the signer for the recorder.

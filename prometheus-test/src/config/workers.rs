@@ -32,6 +32,7 @@ const KNOWN_FIELDS: &[&str] = &[
     "keypairs",
     "health_path",
     "start_timeout",
+    "image",
 ];
 
 /// Fields whose name says they hold the server's environment: a server
@@ -72,6 +73,9 @@ pub(crate) enum Launch {
     Spawn(Vec<OsString>),
     /// A server that is already running at the worker's `url`.
     External,
+    /// A container of a local image on the Docker Engine, running `command`
+    /// (the image's own command when empty) inside.
+    Container { image: String, command: Vec<String> },
 }
 
 impl Launch {
@@ -194,13 +198,17 @@ fn parse_worker(
             .filter(|p| *p > 0)
             .ok_or_else(|| anyhow!("`port` must be an integer from 1 to 65535, found {v}"))?,
     };
+    let launch = launch(config, env, &fields)?;
     let url = match fields.get("url") {
-        None => format!("http://localhost:{port}"),
+        // A container on a remote engine listens on the engine's host.
+        None => match (&launch, crate::process::remote_engine_host()) {
+            (Launch::Container { .. }, Some(host)) => format!("http://{host}:{port}"),
+            _ => format!("http://localhost:{port}"),
+        },
         Some(Value::String(url)) => url.trim_end_matches('/').to_owned(),
         Some(v) => bail!("`url` must be a string, found {v}"),
     };
     let database_path = config.data_dir.join(format!("database_{name}.db"));
-    let launch = launch(config, env, &fields)?;
     let server_env = server_env(env, &fields)?;
     let (keypairs, warnings) = keypair_vars(&fields)?;
     let health_path = match fields.get("health_path") {
@@ -256,6 +264,9 @@ fn launch(config: &Config, env: &EnvMap, fields: &Map<String, Value>) -> anyhow:
             python_interpreter(python, &config.project_dir, env)
         })
     };
+    if let Some(image) = fields.get("image") {
+        return container(image, fields);
+    }
     if let Some(command) = fields.get("command") {
         let parts = command
             .as_array()
@@ -303,6 +314,41 @@ fn launch(config: &Config, env: &EnvMap, fields: &Map<String, Value>) -> anyhow:
         Some(entry) => entrypoint(entry),
         None => entrypoint(&config.project_dir.join("main.py")),
     }
+}
+
+/// A container worker: `image` (a non-empty string) and its optional
+/// `command`, taken as written (paths are the image's). Fields that say how
+/// to start a process cannot be combined with it.
+fn container(image: &Value, fields: &Map<String, Value>) -> anyhow::Result<Launch> {
+    let image = image
+        .as_str()
+        .filter(|image| !image.trim().is_empty())
+        .ok_or_else(|| {
+            anyhow!("`image` must be a non-empty string naming a local image, found {image}")
+        })?;
+    for field in ["url", "cargo_bin", "server_entrypoint", "python"] {
+        if fields.contains_key(field) {
+            bail!("`image` and `{field}` cannot be combined: a container worker runs its image");
+        }
+    }
+    let command = match fields.get("command") {
+        None => Vec::new(),
+        Some(command) => command
+            .as_array()
+            .filter(|a| !a.is_empty())
+            .and_then(|a| {
+                a.iter()
+                    .map(|p| p.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+            })
+            .ok_or_else(|| {
+                anyhow!("`command` must be a non-empty array of strings, found {command}")
+            })?,
+    };
+    Ok(Launch::Container {
+        image: image.to_owned(),
+        command,
+    })
 }
 
 /// `.py` runs with the project's Python (see `python_interpreter`), `.js`
@@ -572,6 +618,55 @@ mod tests {
     }
 
     #[test]
+    fn an_image_makes_a_container_worker_with_its_command_as_written() {
+        let p = project("base_port: 6100");
+        let workers = parse(
+            &p,
+            &EnvMap::default(),
+            r#"{"a": {"image": "todo-task:local", "command": ["/app/todo-task", "--serve"]},
+                "b": {"image": "todo-task:local"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            workers[0].launch,
+            Launch::Container {
+                image: "todo-task:local".into(),
+                command: vec!["/app/todo-task".into(), "--serve".into()],
+            }
+        );
+        assert_eq!(
+            workers[1].launch,
+            Launch::Container {
+                image: "todo-task:local".into(),
+                command: Vec::new(),
+            }
+        );
+        assert_eq!(workers[1].url, "http://localhost:6101");
+    }
+
+    #[test]
+    fn a_bad_image_field_is_one_error_naming_file_worker_and_field() {
+        let p = project("");
+        let error = |json: &str| parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
+        assert_eq!(
+            error(r#"{"a": {"image": ""}}"#),
+            "workers.json: worker `a`: `image` must be a non-empty string naming a local image, found \"\""
+        );
+        assert_eq!(
+            error(r#"{"a": {"image": 3}}"#),
+            "workers.json: worker `a`: `image` must be a non-empty string naming a local image, found 3"
+        );
+        assert_eq!(
+            error(r#"{"a": {"image": "x:1", "url": "http://h:1"}}"#),
+            "workers.json: worker `a`: `image` and `url` cannot be combined: a container worker runs its image"
+        );
+        assert_eq!(
+            error(r#"{"a": {"image": "x:1", "command": []}}"#),
+            "workers.json: worker `a`: `command` must be a non-empty array of strings, found []"
+        );
+    }
+
+    #[test]
     fn a_url_without_entrypoint_is_external() {
         let p = project("");
         let workers = parse(
@@ -815,7 +910,7 @@ mod tests {
     #[test]
     fn a_field_named_like_the_servers_environment_is_a_warning() {
         let p = project("");
-        let json = r#"{"a": {"env": {"GITHUB_TOKEN": "TOKEN_A"}, "stage": "x"},
+        let json = r#"{"a": {"env": {"GITHUB_TOKEN": "TOKEN_A"}, "tier": "x"},
                        "b": {"env": "staging", "Environment": ["X=1"]}}"#;
         let workers = parse(&p, &EnvMap::default(), json).unwrap();
         let kept = "is not a workers.json field, so it is kept as a value for the steps and the \

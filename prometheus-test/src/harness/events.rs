@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::Exit;
-use crate::process::WorkerExit;
+use crate::process::{StopHow, WorkerExit};
 use crate::record::model::Exchange;
 use crate::record::shared::SharedRecorder;
 
@@ -35,8 +35,19 @@ pub(crate) enum Event {
     RunStarted(RunStarted),
     /// Every worker answered.
     WorkersReady(WorkersReady),
-    /// A worker started (its process, or an external worker was reached).
+    /// A worker started (its process, or an external worker was reached),
+    /// at the run's start or again by a step.
     WorkerStarted { worker: String },
+    /// A step stopped or killed a worker; `exit` is how its process ended.
+    WorkerStopped {
+        worker: String,
+        how: StopHow,
+        exit: Option<WorkerExit>,
+    },
+    /// A step paused a worker (SIGSTOP of its process group).
+    WorkerPaused { worker: String },
+    /// A step resumed a paused worker.
+    WorkerResumed { worker: String },
     /// A worker's process ended, with its status.
     WorkerExited { worker: String, exit: WorkerExit },
     /// The first step of a round starts.

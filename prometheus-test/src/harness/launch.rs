@@ -1,24 +1,41 @@
 //! What to start: the spawned workers' command lines, directories,
-//! environments and health checks. External workers (`url` only) are left alone.
+//! environments and health checks, and the container workers' images,
+//! mounts and labels. External workers (`url` only) are left alone.
+
+use std::ffi::OsString;
 
 use crate::Runner;
 use crate::config::Launch;
-use crate::process::LaunchSpec;
+use crate::process::{ContainerSpec, LaunchSpec, RUN_LABEL, SUITE_LABEL, WORKER_LABEL};
 
 /// The workers to spawn, in workers.json order.
 pub(super) fn launch_specs(runner: &Runner) -> Vec<LaunchSpec> {
     let config = runner.config();
+    let run = run_label();
     runner
         .workers()
         .iter()
         .filter_map(|worker| {
             let spec = worker.spec();
-            let Launch::Spawn(command) = &spec.launch else {
-                return None;
+            let (command, container) = match &spec.launch {
+                Launch::Spawn(command) => (command.clone(), None),
+                Launch::Container { image, command } => (
+                    command.iter().map(OsString::from).collect(),
+                    Some(ContainerSpec {
+                        image: image.clone(),
+                        mounts: vec![config.data_dir.clone()],
+                        labels: vec![
+                            (SUITE_LABEL.to_owned(), suite_label(config)),
+                            (RUN_LABEL.to_owned(), run.clone()),
+                            (WORKER_LABEL.to_owned(), spec.name.clone()),
+                        ],
+                    }),
+                ),
+                Launch::External => return None,
             };
             Some(LaunchSpec {
                 name: spec.name.clone(),
-                command: command.clone(),
+                command,
                 cwd: config.tests_dir.clone(),
                 env: runner
                     .env()
@@ -36,7 +53,24 @@ pub(super) fn launch_specs(runner: &Runner) -> Vec<LaunchSpec> {
                     .as_ref()
                     .map(|p| format!("{}{p}", spec.url)),
                 start_timeout: spec.start_timeout,
+                container,
             })
         })
         .collect()
+}
+
+/// The suite's label on its containers: its data folder, absolute.
+pub(super) fn suite_label(config: &crate::config::Config) -> String {
+    std::path::absolute(&config.data_dir)
+        .unwrap_or_else(|_| config.data_dir.clone())
+        .display()
+        .to_string()
+}
+
+/// This run's label on its containers: the runner's pid and start time.
+fn run_label() -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis());
+    format!("{}-{millis}", std::process::id())
 }

@@ -13,7 +13,9 @@
 //! ([`nextest`]).
 
 mod args;
+pub(crate) mod churn;
 mod cli;
+mod containers;
 mod events;
 mod execute;
 mod interrupts;

@@ -6,12 +6,17 @@ use crate::config::Launch;
 
 /// Fails naming the first spawned worker whose port is 0, shared or taken
 /// (the same check as when the workers start). External workers (`url`
-/// only) are not checked.
+/// only) and containers on a remote engine are not checked.
 pub(super) fn check_free(workers: &[Worker]) -> anyhow::Result<()> {
+    let local_engine = crate::process::remote_engine_host().is_none();
     let spawned = workers
         .iter()
         .map(Worker::spec)
-        .filter(|spec| matches!(spec.launch, Launch::Spawn(_)));
+        .filter(|spec| match spec.launch {
+            Launch::Spawn(_) => true,
+            Launch::Container { .. } => local_engine,
+            Launch::External => false,
+        });
     crate::process::check_ports_free(spawned.map(|spec| (spec.name.as_str(), spec.port)))
         .map_err(|err| anyhow::anyhow!("{err} (nothing was reset)"))
 }

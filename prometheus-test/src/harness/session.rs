@@ -4,8 +4,10 @@
 //! returned. SIGINT/SIGTERM stop the run at any point, also after everything
 //! is stopped. The session emits [`Event`]s; it formats nothing.
 
+use std::sync::Arc;
 use std::time::Instant;
 
+use super::churn::Churn;
 use super::cli::{ProcessEnv, RunControl};
 use super::events::{Event, Events, RunStarted, StepFinished, StepId, Verdict, WorkersReady};
 use super::execute::{Context, execute};
@@ -61,6 +63,13 @@ impl Session<'_> {
             Ok(loaded) => loaded,
             Err(err) => return self.failed(&err),
         };
+        let prepared = tokio::select! {
+            prepared = loaded.prepare_containers() => prepared,
+            signal = interrupts.wait() => return self.interrupted(signal, "before any step ran"),
+        };
+        if let Err(err) = prepared {
+            return self.failed(&err);
+        }
         let mongo = tokio::select! {
             mongo = loaded.connect() => mongo,
             signal = interrupts.wait() => return self.interrupted(signal, "before any step ran"),
@@ -127,7 +136,7 @@ impl Session<'_> {
             signal = interrupts.wait() => return self.interrupted(signal, "while starting the workers"),
         };
         let fleet = match fleet {
-            Ok(fleet) => fleet,
+            Ok(fleet) => Arc::new(fleet),
             Err(err) => {
                 let conclusion = self.failed(&err);
                 self.note_command_lines(&runner, &format!("{err:#}"));
@@ -156,6 +165,10 @@ impl Session<'_> {
                 .map(|s| s.test_name().to_owned())
                 .collect(),
         }));
+        runner.use_churn(Some(Arc::new(Churn::new(
+            Arc::clone(&fleet),
+            self.events.clone(),
+        ))));
         let cx = Context {
             runner: &runner,
             fleet: &fleet,
@@ -166,6 +179,7 @@ impl Session<'_> {
         let stop = self
             .play_actions(&cx, &actions, &mut tally, snapshots.as_mut())
             .await;
+        runner.use_churn(None);
         for (worker, exit) in fleet.shutdown_with_exits().await {
             if let Some(exit) = exit {
                 self.events.emit(&Event::WorkerExited { worker, exit });

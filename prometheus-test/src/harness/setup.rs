@@ -219,6 +219,12 @@ impl Loaded<'_> {
         Ok(Some(mongo::connect(&self.env, Some(&kept)).await?))
     }
 
+    /// Checks the container workers' engine and images and removes the
+    /// containers an earlier run left, before anything is reset.
+    pub(super) async fn prepare_containers(&self) -> anyhow::Result<()> {
+        super::containers::prepare(&self.config, &self.workers, self.inputs.events).await
+    }
+
     /// Opens the state (resumed, or fresh with MongoDB reset), counts the
     /// rounds, builds the runner, and runs the `post_load` hook of a fresh
     /// run, recounting the rounds after it.

@@ -73,6 +73,20 @@ pub(super) async fn stop_group(pgid: u32, grace: Duration, leader_exit: impl Fut
     }
 }
 
+/// Kills process group `pgid` with SIGKILL at once and waits for its leader
+/// (whose exit resolves `leader_exit`) and the rest of the group to go.
+pub(super) async fn kill_group(pgid: u32, leader_exit: impl Future<Output = ()>) {
+    signal_group(pgid, Signal::SIGKILL);
+    let leader_gone = timeout(KILL_WAIT, leader_exit).await.is_ok();
+    let settle = Instant::now() + SETTLE;
+    while group_alive(pgid) && Instant::now() < settle {
+        sleep(POLL).await;
+    }
+    if leader_gone {
+        reaper::forget(pgid);
+    }
+}
+
 /// Sends `signal` to every process of group `pgid`; a group already gone is fine.
 pub(super) fn signal_group(pgid: u32, signal: Signal) {
     if let Ok(raw) = i32::try_from(pgid) {

@@ -6,9 +6,11 @@
 //! runner only, and stopping a group also stops what the child forked) and is
 //! registered with a reaper helper that kills the groups if the runner dies.
 
+mod container;
 mod fleet;
 mod guard;
 mod logs;
+mod member;
 mod port;
 mod ready;
 mod reaper;
@@ -18,11 +20,14 @@ mod spawn;
 #[cfg(test)]
 mod tests;
 
+pub use container::ContainerSpec;
+pub(crate) use container::{Engine, RUN_LABEL, SUITE_LABEL, WORKER_LABEL, remote_engine_host};
 pub use fleet::Fleet;
 pub(crate) use fleet::WorkerExit;
 pub(crate) use guard::{spawn_guarded, stop_guarded};
 pub(crate) use logs::LineFilter;
 pub use logs::LogMode;
+pub(crate) use member::{Life, StopHow};
 pub(crate) use port::check_free as check_ports_free;
 pub use port::free_port;
 pub(crate) use signals::{TerminationSignal, termination_signal};

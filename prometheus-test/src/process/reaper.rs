@@ -8,6 +8,11 @@
 //! group so a terminal Ctrl-C does not reach it, ignores SIGINT and SIGHUP, and
 //! holds no other descriptor of the runner (stdout/stderr are closed), so it
 //! never keeps a pipe of the caller open.
+//!
+//! Container workers are told as `run <id>` lines: when the pipe closes the
+//! helper also removes every container labelled with that run
+//! (`docker rm -f`, with the runner's `DOCKER_HOST`), so a killed runner
+//! leaves no container either.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -19,9 +24,11 @@ use std::sync::{Mutex, PoisonError};
 const SCRIPT: &str = r#"
 trap '' INT HUP
 groups=' '
+runs=''
 while read -r op pgid; do
   case $op in
     add) groups="$groups$pgid " ;;
+    run) runs="$runs $pgid" ;;
     del) case $groups in *" $pgid "*) groups="${groups%% $pgid *} ${groups#* $pgid }" ;; esac ;;
   esac
 done
@@ -36,18 +43,25 @@ while [ -n "$live" ] && [ $n -lt 20 ]; do
   live=$still
 done
 for g in $live; do kill -KILL -$g 2>/dev/null; done
+for r in $runs; do
+  ids=$(docker ps -aq --filter "label=prometheus-test.run=$r" 2>/dev/null)
+  [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+done
 exit 0
 "#;
 
 static REAPER: Mutex<Reaper> = Mutex::new(Reaper {
     helper: None,
     groups: BTreeSet::new(),
+    runs: BTreeSet::new(),
 });
 
 struct Reaper {
     helper: Option<(Child, ChildStdin)>,
     /// Groups still to kill if the runner dies; replayed to a restarted helper.
     groups: BTreeSet<u32>,
+    /// Runs whose containers to remove if the runner dies; replayed too.
+    runs: BTreeSet<String>,
 }
 
 impl Reaper {
@@ -75,10 +89,13 @@ impl Reaper {
             .stdin
             .take()
             .ok_or_else(|| std::io::Error::other("the reaper's stdin was not piped"))?;
-        let replay = self.groups.iter().fold(String::new(), |mut replay, pgid| {
+        let mut replay = self.groups.iter().fold(String::new(), |mut replay, pgid| {
             let _ = writeln!(replay, "add {pgid}");
             replay
         });
+        for run in &self.runs {
+            let _ = writeln!(replay, "run {run}");
+        }
         stdin.write_all(replay.as_bytes())?;
         self.helper = Some((child, stdin));
         Ok(())
@@ -94,6 +111,24 @@ pub(super) fn watch(pgid: u32) -> std::io::Result<()> {
         reaper.groups.remove(&pgid);
     }
     sent
+}
+
+/// Makes the reaper remove the containers labelled with run `run` (letters,
+/// digits and `-` only) if the runner dies.
+pub(super) fn watch_run(run: &str) -> std::io::Result<()> {
+    if !run
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+    {
+        return Err(std::io::Error::other(format!(
+            "run label `{run}` is not plain"
+        )));
+    }
+    let mut reaper = REAPER.lock().unwrap_or_else(PoisonError::into_inner);
+    if !reaper.runs.insert(run.to_owned()) {
+        return Ok(());
+    }
+    reaper.send(&format!("run {run}\n"))
 }
 
 /// Tells the reaper that group `pgid` is gone.

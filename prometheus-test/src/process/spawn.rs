@@ -9,6 +9,8 @@ use std::time::Duration;
 use anyhow::bail;
 use tokio::process::Command;
 
+use super::container::ContainerSpec;
+
 /// How to run one worker server. `Debug` shows variable names, not values.
 #[derive(Clone)]
 pub struct LaunchSpec {
@@ -27,6 +29,9 @@ pub struct LaunchSpec {
     pub health_url: Option<String>,
     /// How long the worker may take to become ready.
     pub start_timeout: Duration,
+    /// Run it as a container of this image instead of a process (`command`
+    /// then runs inside; `cwd` is not used).
+    pub container: Option<ContainerSpec>,
 }
 
 impl std::fmt::Debug for LaunchSpec {
@@ -39,13 +44,19 @@ impl std::fmt::Debug for LaunchSpec {
             .field("port", &self.port)
             .field("health_url", &self.health_url)
             .field("start_timeout", &self.start_timeout)
+            .field("container", &self.container)
             .finish()
     }
 }
 
 /// Fails if two workers share a port or a port is already taken, before anything starts.
 pub(super) fn check_ports(specs: &[LaunchSpec]) -> anyhow::Result<()> {
-    super::port::check_free(specs.iter().map(|spec| (spec.name.as_str(), spec.port)))
+    super::port::check_free(
+        specs
+            .iter()
+            .filter(|spec| spec.container.is_none() || super::remote_engine_host().is_none())
+            .map(|spec| (spec.name.as_str(), spec.port)),
+    )
 }
 
 /// The command for a worker: piped output, no input, `PYTHONUNBUFFERED=1`
@@ -95,6 +106,7 @@ mod tests {
             port,
             health_url: None,
             start_timeout: Duration::from_secs(1),
+            container: None,
         }
     }
 

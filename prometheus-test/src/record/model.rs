@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::process::StopHow;
+
 use super::body::Body;
 
 /// One run of a suite.
@@ -86,6 +88,19 @@ pub(crate) enum WorkerEventKind {
         /// The signal that ended it, if one did.
         signal: Option<i32>,
     },
+    /// A step stopped (`stop`) or killed (`kill`) the process: the lane
+    /// shows a gap until it starts again.
+    Stopped {
+        how: StopHow,
+        /// Its exit code, when it exited by itself.
+        code: Option<i32>,
+        /// The signal that ended it, if one did.
+        signal: Option<i32>,
+    },
+    /// A step paused the process (SIGSTOP).
+    Paused,
+    /// A step let the paused process run again.
+    Resumed,
 }
 
 /// One round: its steps in order.

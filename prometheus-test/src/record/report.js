@@ -142,6 +142,29 @@
     timelines.appendChild(details);
   });
 
+  // The spans a worker was down (a step stopped it, until it started again)
+  // or paused (until resumed); an open span lasts to the run's end.
+  function gaps(events) {
+    var found = [], open = {};
+    events.forEach(function (event) {
+      var kind = event.kind.kind;
+      if (kind === 'stopped') open.stopped = event.at_ms;
+      if (kind === 'paused') open.paused = event.at_ms;
+      if (kind === 'started' && open.stopped !== undefined) {
+        found.push({ kind: 'stopped', from: open.stopped, to: event.at_ms });
+        delete open.stopped;
+      }
+      if ((kind === 'resumed' || kind === 'stopped') && open.paused !== undefined) {
+        found.push({ kind: 'paused', from: open.paused, to: event.at_ms });
+        delete open.paused;
+      }
+    });
+    Object.keys(open).forEach(function (kind) {
+      found.push({ kind: kind, from: open[kind], to: run.duration_ms });
+    });
+    return found;
+  }
+
   function drawTimeline(round, index) {
     var box = el('div', 'timeline');
     var starts = round.steps.map(function (s) { return s.started_ms; });
@@ -156,12 +179,21 @@
       lane.dataset.worker = worker.name;
       lane.appendChild(el('span', 'lane-name', worker.name));
       var track = el('div', 'track');
+      gaps(worker.events).forEach(function (gap) {
+        var left = Math.max(gap.from, from), right = Math.min(gap.to, to);
+        if (right < left) return;
+        var band = el('span', 'gap ' + gap.kind);
+        band.style.left = pct(left);
+        band.style.width = (100 * (right - left) / span).toFixed(3) + '%';
+        band.title = worker.name + ' ' + gap.kind + ' from ' + ms(gap.from) + ' to ' + ms(gap.to);
+        track.appendChild(band);
+      });
       worker.events.forEach(function (event) {
         if (event.at_ms < from || event.at_ms > to) return;
         var mark = el('span', 'event ' + event.kind.kind);
         mark.style.left = pct(event.at_ms);
         mark.title = worker.name + ' ' + event.kind.kind + ' at ' + ms(event.at_ms) +
-          (event.kind.kind === 'exited' ? ' (code ' + event.kind.code + ', signal ' + event.kind.signal + ')' : '');
+          (event.kind.kind === 'exited' || event.kind.kind === 'stopped' ? ' (' + (event.kind.how ? 'by ' + event.kind.how + ', ' : '') + 'code ' + event.kind.code + ', signal ' + event.kind.signal + ')' : '');
         track.appendChild(mark);
       });
       round.steps.forEach(function (step, s) {

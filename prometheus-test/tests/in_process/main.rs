@@ -8,6 +8,7 @@
 //!
 //! [`Suite`]: prometheus_test::Suite
 
+mod churn;
 mod rounds;
 mod setup_failures;
 mod support;

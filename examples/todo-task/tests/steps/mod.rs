@@ -13,6 +13,8 @@
 //! - `receipt` (8): worker1 acknowledges its round once, in MongoDB and in
 //!   its `DATABASE_PATH` file (the step that shows resuming in the world a
 //!   failed step started in).
+//! - `churn` (9): in the last round worker3 goes away before it submits and
+//!   comes back after the audits, with its `DATABASE_PATH` state intact.
 //!
 //! Rounds = todos + 1: every worker does one todo per round, so in the last
 //! round the queue is empty and the task, submission and audit steps skip.
@@ -22,6 +24,7 @@ mod api;
 mod audit;
 mod auth;
 mod checks;
+mod churn;
 mod db;
 mod receipt;
 mod report;

@@ -27,6 +27,8 @@ pub(crate) struct Libtest {
     report_paths: Vec<std::path::PathBuf>,
     /// The pretty `test … ... ` line is waiting for its result.
     line_open: bool,
+    /// The step running now, which a worker change belongs to.
+    current: Option<StepId>,
 }
 
 impl Libtest {
@@ -42,6 +44,7 @@ impl Libtest {
             filtered_out: 0,
             report_paths: Vec::new(),
             line_open: false,
+            current: None,
         }
     }
 
@@ -69,6 +72,7 @@ impl Libtest {
     }
 
     fn step_started(&mut self, step: &StepId) {
+        self.current = Some(step.clone());
         match self.format {
             Format::Json => self.emit(
                 &json!({"type": "test", "event": "started", "name": step.name, "round": step.round}),
@@ -97,6 +101,7 @@ impl Libtest {
             elapsed,
             logs,
         } = finished;
+        self.current = None;
         let secs = self.clock.show(*elapsed).as_secs_f64();
         let (name, round) = (step.name.as_str(), step.round);
         if self.format == Format::Pretty && !self.line_open {
@@ -153,6 +158,27 @@ impl Libtest {
             crate::record::events::exchange_event(&step.name, step.round, &step.worker, exchange);
         line.push('\n');
         self.print(&line);
+    }
+
+    /// With `--format json`, one `{"type":"worker","event":…}` line per
+    /// change a step made to a worker (`stopped`, `started`, `paused`,
+    /// `resumed`), naming the step, before the step's result line. The
+    /// workers' start at the run's beginning is not a line.
+    fn worker_change(&mut self, worker: &str, change: &str, details: serde_json::Value) {
+        if self.format != Format::Json {
+            return;
+        }
+        let Some(step) = &self.current else {
+            return;
+        };
+        let mut line = json!({
+            "type": "worker", "event": change, "worker": worker,
+            "name": step.name, "round": step.round,
+        });
+        if let (Some(line), serde_json::Value::Object(details)) = (line.as_object_mut(), details) {
+            line.extend(details);
+        }
+        self.emit(&line);
     }
 
     /// Prints the failures and the `test result:` line.
@@ -223,10 +249,17 @@ impl Writer for Libtest {
                     .push(("(the run)".to_owned(), 0, format!("Error: {message}\n")));
             }
             Event::ReportWritten(path) => self.report_paths.push(path.clone()),
+            Event::WorkerStarted { worker } => self.worker_change(worker, "started", json!({})),
+            Event::WorkerStopped { worker, how, exit } => self.worker_change(
+                worker,
+                "stopped",
+                json!({"how": how, "exit": exit.map(|exit| exit.to_string())}),
+            ),
+            Event::WorkerPaused { worker } => self.worker_change(worker, "paused", json!({})),
+            Event::WorkerResumed { worker } => self.worker_change(worker, "resumed", json!({})),
             Event::RunFinished(_) => self.finish(),
             Event::Note(_)
             | Event::WorkersReady(_)
-            | Event::WorkerStarted { .. }
             | Event::WorkerExited { .. }
             | Event::RoundStarted { .. }
             | Event::Recording { .. } => {}

@@ -170,6 +170,20 @@ impl<W: Writer> Writer for Record<W> {
                 };
                 self.with(|r, at| r.worker_event(worker, at, kind));
             }
+            Event::WorkerStopped { worker, how, exit } => {
+                let kind = WorkerEventKind::Stopped {
+                    how: *how,
+                    code: exit.and_then(|exit| exit.code),
+                    signal: exit.and_then(|exit| exit.signal),
+                };
+                self.with(|r, at| r.worker_event(worker, at, kind));
+            }
+            Event::WorkerPaused { worker } => {
+                self.with(|r, at| r.worker_event(worker, at, WorkerEventKind::Paused));
+            }
+            Event::WorkerResumed { worker } => {
+                self.with(|r, at| r.worker_event(worker, at, WorkerEventKind::Resumed));
+            }
             Event::RoundStarted { round } => {
                 self.with(|r, _| r.begin_round(*round));
             }

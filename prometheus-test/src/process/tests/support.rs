@@ -42,6 +42,7 @@ pub(super) fn python_spec(name: &str, script: &str, port: u16, marker: &str) -> 
         port,
         health_url: None,
         start_timeout: Duration::from_secs(30),
+        container: None,
     }
 }
 

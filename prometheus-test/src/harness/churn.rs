@@ -1,0 +1,112 @@
+//! Nodes that come and go: the control a step reaches through
+//! [`Worker::stop`](crate::Worker::stop) and its siblings. It applies an
+//! operation to a worker of the running fleet and puts the change on the
+//! event stream (the report's timeline, `--format json`).
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use anyhow::anyhow;
+
+use super::events::{Event, Events};
+use crate::process::{Fleet, Life, StopHow};
+
+/// What a step does to a worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    Stop,
+    Kill,
+    Start,
+    Restart,
+    Pause,
+    Resume,
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Stop => "stop",
+            Self::Kill => "kill",
+            Self::Start => "start",
+            Self::Restart => "restart",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+        })
+    }
+}
+
+/// The running fleet and the run's events, while the steps play.
+pub(crate) struct Churn {
+    fleet: Arc<Fleet>,
+    events: Events,
+}
+
+impl Churn {
+    pub(crate) fn new(fleet: Arc<Fleet>, events: Events) -> Self {
+        Self { fleet, events }
+    }
+
+    /// Applies `action` to worker `name` and emits what changed.
+    pub(crate) async fn apply(&self, name: &str, action: Action) -> anyhow::Result<()> {
+        let member = self.fleet.member(name).ok_or_else(|| {
+            anyhow!(
+                "cannot {action} {name}: it is an external worker (a `url` in workers.json, \
+                 no `command`), which the harness does not run"
+            )
+        })?;
+        let worker = name.to_owned();
+        let stop = |how: StopHow| async move {
+            let exit = member.stop(how).await?;
+            self.events.emit(&Event::WorkerStopped {
+                worker: name.to_owned(),
+                how,
+                exit,
+            });
+            anyhow::Ok(())
+        };
+        match action {
+            Action::Stop => stop(StopHow::Stop).await?,
+            Action::Kill => stop(StopHow::Kill).await?,
+            Action::Start => {
+                member.start().await?;
+                self.events.emit(&Event::WorkerStarted { worker });
+            }
+            Action::Restart => {
+                if matches!(member.life(), Life::Running | Life::Paused) {
+                    stop(StopHow::Stop).await?;
+                }
+                member.start().await?;
+                self.events.emit(&Event::WorkerStarted { worker });
+            }
+            Action::Pause => {
+                member.pause().await?;
+                self.events.emit(&Event::WorkerPaused { worker });
+            }
+            Action::Resume => {
+                member.resume().await?;
+                self.events.emit(&Event::WorkerResumed { worker });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where the workers reach the churn control: empty until the fleet is up
+/// and again once the run stops it. Shared by the runner and its workers.
+#[derive(Default)]
+pub(crate) struct ChurnCell(Mutex<Option<Arc<Churn>>>);
+
+impl ChurnCell {
+    /// Makes `churn` reachable (or, with `None`, no longer).
+    pub(crate) fn set(&self, churn: Option<Arc<Churn>>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = churn;
+    }
+
+    /// The control, if the fleet is running.
+    pub(crate) fn get(&self) -> Option<Arc<Churn>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}

@@ -1,0 +1,449 @@
+//! Container workers on a real Docker Engine: the fixture servers run in an
+//! image built here from the host's python3 (`scripts/lib/docker.sh`'s
+//! `build_binary_image`, no registry). Each test skips with a notice when no
+//! engine answers at `DOCKER_HOST` (or the default socket); `scripts/test.sh`
+//! provides one.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::time::timeout;
+
+use super::support::{fixtures, free_port, new_marker};
+use crate::process::container::docker_host;
+use crate::process::{ContainerSpec, Engine, Fleet, LaunchSpec, Life, LogMode, StopHow};
+
+/// The image the fixture servers run in.
+const IMAGE: &str = "prometheus-test-fixtures:local";
+/// The suite label of the containers these tests start.
+const SUITE: &str = "prometheus-test-process-tests";
+
+/// The engine, with the fixture image built on it; `None` (after a notice)
+/// when no engine answers.
+async fn engine() -> Option<Arc<Engine>> {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let engine = match Engine::connect().await {
+        Ok(engine) => engine,
+        Err(error) => {
+            eprintln!("notice: container test skipped: {error}");
+            return None;
+        }
+    };
+    let built = tokio::task::spawn_blocking(|| BUILT.get_or_init(build_image).clone())
+        .await
+        .unwrap();
+    if let Err(error) = built {
+        panic!("cannot build the fixture image: {error}");
+    }
+    Some(engine)
+}
+
+/// The host's python3 (its real binary) and its standard library: the
+/// system's `/usr/bin/python3` when there is one (a small standard library,
+/// no site-packages), else the first on PATH.
+fn python() -> (String, String) {
+    let system = std::path::Path::new("/usr/bin/python3");
+    let program = if system.exists() {
+        system.as_os_str()
+    } else {
+        "python3".as_ref()
+    };
+    let output = Command::new(program)
+        .args([
+            "-c",
+            "import os, sys, sysconfig; print(os.path.realpath(sys.executable)); \
+             print(sysconfig.get_paths()['stdlib'])",
+        ])
+        .output()
+        .expect("run python3");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut lines = text.lines().map(str::to_owned);
+    (lines.next().unwrap(), lines.next().unwrap())
+}
+
+fn build_image() -> Result<(), String> {
+    let (python, stdlib) = python();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/docker.sh");
+    let output = Command::new("bash")
+        .args([
+            "-c",
+            r#"source "$1" && shift && build_binary_image "$@""#,
+            "build",
+        ])
+        .arg(&script)
+        .args([IMAGE, &python, &stdlib])
+        .arg(fixtures())
+        .output()
+        .map_err(|error| error.to_string())?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+/// A fixture server `script` as container worker `name`, labelled with `run`.
+fn container_spec(name: &str, script: &str, port: u16, run: &str) -> LaunchSpec {
+    let (python, _) = python();
+    LaunchSpec {
+        name: name.to_owned(),
+        command: vec![python.into(), fixtures().join(script).into()],
+        cwd: fixtures(),
+        env: vec![
+            ("PORT".to_owned(), port.to_string()),
+            ("API_TOKEN".to_owned(), "s3cret-token".to_owned()),
+        ],
+        port,
+        health_url: None,
+        start_timeout: Duration::from_secs(30),
+        container: Some(ContainerSpec {
+            image: IMAGE.to_owned(),
+            mounts: Vec::new(),
+            labels: vec![
+                ("prometheus-test.suite".to_owned(), SUITE.to_owned()),
+                ("prometheus-test.run".to_owned(), run.to_owned()),
+                ("prometheus-test.worker".to_owned(), name.to_owned()),
+            ],
+        }),
+    }
+}
+
+/// The ids of the containers labelled with run `run`, running or not.
+fn containers_of(run: &str) -> Vec<String> {
+    let output = Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=prometheus-test.run={run}"),
+        ])
+        .output()
+        .expect("run docker ps");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// GET `/` on `port`: its body, or the kind of failure.
+async fn get(port: u16) -> Result<String, String> {
+    crate::http_client::install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    match client.get(format!("http://127.0.0.1:{port}/")).send().await {
+        Ok(response) => Ok(response.text().await.unwrap_or_default()),
+        Err(error) if error.is_connect() => Err("connection refused".to_owned()),
+        Err(error) if error.is_timeout() => Err("timed out".to_owned()),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+#[tokio::test]
+async fn a_container_worker_serves_logs_redacted_churns_and_leaves_nothing() {
+    let Some(_engine) = engine().await else {
+        return;
+    };
+    let run = new_marker("container-life");
+    let port = free_port();
+    let filter: crate::process::LineFilter =
+        Arc::new(|line: &str| line.replace("s3cret-token", "[redacted: API_TOKEN]"));
+    let fleet = Fleet::start_filtered(
+        vec![container_spec("worker1", "good_server.py", port, &run)],
+        LogMode::Capture,
+        Some(filter),
+    )
+    .await
+    .unwrap();
+    assert_eq!(get(port).await, Ok("ok\n".to_owned()));
+    assert_eq!(containers_of(&run).len(), 1);
+    let worker = fleet.member("worker1").unwrap();
+
+    worker.pause().await.unwrap();
+    assert_eq!(get(port).await, Err("timed out".to_owned()));
+    worker.resume().await.unwrap();
+    assert_eq!(get(port).await, Ok("ok\n".to_owned()));
+
+    let exit = worker.stop(StopHow::Stop).await.unwrap();
+    assert_eq!(
+        exit.map(|exit| exit.to_string()).as_deref(),
+        Some("status 143")
+    );
+    assert_eq!(get(port).await, Err("connection refused".to_owned()));
+    assert!(
+        containers_of(&run).is_empty(),
+        "a stopped container is removed"
+    );
+    if let Ok(exited) = timeout(Duration::from_millis(300), fleet.any_exit()).await {
+        panic!("a stop is no crash: {exited}");
+    }
+    worker.start().await.unwrap();
+    assert_eq!(worker.life(), Life::Running);
+    assert_eq!(get(port).await, Ok("ok\n".to_owned()));
+    let exit = worker.stop(StopHow::Kill).await.unwrap();
+    assert_eq!(
+        exit.map(|exit| exit.to_string()).as_deref(),
+        Some("status 137")
+    );
+    worker.start().await.unwrap();
+
+    // The engine streams the logs a little after the port answers.
+    let listening = format!("[worker1] listening on port {port}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let tail = fleet.tail_of("worker1");
+        let seen = tail.iter().filter(|line| **line == listening).count();
+        if seen == 3 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "each container's output is followed: {tail:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    fleet.shutdown().await;
+    assert!(
+        containers_of(&run).is_empty(),
+        "shutdown removes the container"
+    );
+}
+
+#[tokio::test]
+async fn a_container_workers_output_is_redacted_like_a_process() {
+    let Some(_engine) = engine().await else {
+        return;
+    };
+    let run = new_marker("container-redact");
+    let port = free_port();
+    let (python, _) = python();
+    let mut spec = container_spec("worker1", "good_server.py", port, &run);
+    spec.command = vec![
+        python.into(),
+        "-c".into(),
+        "import os, sys; print('using token', os.environ['API_TOKEN']); sys.exit(2)".into(),
+    ];
+    let filter: crate::process::LineFilter =
+        Arc::new(|line: &str| line.replace("s3cret-token", "[redacted: API_TOKEN]"));
+    let error = Fleet::start_filtered(vec![spec], LogMode::Capture, Some(filter))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "worker1 (port {port}) exited during start-up (status 2) before it was ready \
+             (waiting for port {port} to accept TCP connections)\n  last output of worker1:\n    \
+             [worker1] using token [redacted: API_TOKEN]"
+        )
+    );
+    assert!(
+        containers_of(&run).is_empty(),
+        "a failed start removes the container"
+    );
+}
+
+#[tokio::test]
+async fn a_container_exiting_at_start_names_its_exit_code_and_last_lines() {
+    let Some(_engine) = engine().await else {
+        return;
+    };
+    let run = new_marker("container-exit");
+    let port = free_port();
+    let (python, _) = python();
+    let mut spec = container_spec("worker1", "good_server.py", port, &run);
+    spec.command = vec![
+        python.into(),
+        "-c".into(),
+        "import sys; print('loading the model', file=sys.stderr); print('no model file', file=sys.stderr); sys.exit(3)".into(),
+    ];
+    let error = Fleet::start(vec![spec], LogMode::Capture)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "worker1 (port {port}) exited during start-up (status 3) before it was ready \
+             (waiting for port {port} to accept TCP connections)\n  last output of worker1:\n    \
+             [worker1 ERR] loading the model\n    [worker1 ERR] no model file"
+        )
+    );
+    assert!(
+        containers_of(&run).is_empty(),
+        "a failed start removes the container"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_image_and_a_silent_engine_are_one_clear_error_each() {
+    let Some(engine) = engine().await else {
+        return;
+    };
+    assert_eq!(
+        engine
+            .check_image("worker2", "no-such-image:local")
+            .await
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "worker2: image `no-such-image:local` is not present on the Docker Engine at {}: \
+             build or load it there first (`docker build -t no-such-image:local …`, `docker \
+             load`, `docker import`); the harness never pulls images",
+            docker_host()
+        )
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let socket = format!("unix://{}/docker.sock", dir.path().display());
+    let error = Engine::connect_to(socket.clone())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(&format!("no Docker Engine answers at {socket} (")),
+        "{error}"
+    );
+    assert!(
+        error.ends_with(
+            "): start one (e.g. `dockerd` as root), or set DOCKER_HOST to an engine that runs"
+        ),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_container_left_by_an_earlier_run_is_removed_and_named() {
+    let Some(engine) = engine().await else {
+        return;
+    };
+    let suite = new_marker("container-leftover-suite");
+    let run = new_marker("container-leftover");
+    let (python, _) = python();
+    let started = Command::new("docker")
+        .args(["run", "-d", "--name", &run])
+        .args(["--label", &format!("prometheus-test.suite={suite}")])
+        .args(["--label", &format!("prometheus-test.run={run}")])
+        .args(["--label", "prometheus-test.worker=worker3"])
+        .args([IMAGE, &python, "-c", "import time; time.sleep(60)"])
+        .output()
+        .unwrap();
+    assert!(started.status.success(), "{started:?}");
+    assert_eq!(
+        engine.remove_leftovers(&suite).await.unwrap(),
+        [format!(
+            "removed container {run} (worker worker3) left by an earlier run ({run}) of this suite"
+        )]
+    );
+    assert!(containers_of(&run).is_empty());
+    assert_eq!(
+        engine.remove_leftovers(&suite).await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+/// Set in the child runner's environment: the run label of its container.
+const CHILD_RUN_VAR: &str = "PT_CONTAINER_CHILD_RUN";
+/// Printed by the child runner once its container worker is ready.
+const CHILD_READY: &str = "PT_CONTAINER_CHILD_READY";
+
+/// The child runner: starts one container worker, says so, and waits to be
+/// killed. Does nothing unless started by the test below.
+#[tokio::test]
+#[ignore = "run as a child process by a_runner_killed_with_sigkill_leaves_no_container"]
+async fn container_child_runner() {
+    let Ok(run) = std::env::var(CHILD_RUN_VAR) else {
+        return;
+    };
+    let fleet = Fleet::start(
+        vec![container_spec(
+            "worker1",
+            "good_server.py",
+            free_port(),
+            &run,
+        )],
+        LogMode::Capture,
+    )
+    .await
+    .expect("the child runner's fleet starts");
+    println!("{CHILD_READY}");
+    std::future::pending::<()>().await;
+    drop(fleet);
+}
+
+#[tokio::test]
+async fn a_runner_killed_with_sigkill_leaves_no_container() {
+    use tokio::io::AsyncBufReadExt as _;
+
+    if engine().await.is_none() {
+        return;
+    }
+    let run = new_marker("container-sigkill");
+    let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "process::tests::containers::container_child_runner",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(CHILD_RUN_VAR, &run)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready = timeout(Duration::from_secs(60), async {
+        while let Ok(Some(line)) = stdout.next_line().await {
+            if line == CHILD_READY {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(
+        ready,
+        Ok(true),
+        "the child runner's container did not start"
+    );
+    assert_eq!(containers_of(&run).len(), 1);
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !containers_of(&run).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the killed runner's container is still there"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// For `scripts/bench-containers.sh`: 10 container workers started and
+/// ready through the fleet, then one restarted; prints `fleet_ms=` and
+/// `restart_ms=`.
+#[tokio::test]
+#[ignore = "a benchmark, run by scripts/bench-containers.sh"]
+async fn bench_ten_container_workers() {
+    if engine().await.is_none() {
+        return;
+    }
+    let run = new_marker("container-bench");
+    let specs = (1..=10)
+        .map(|n| container_spec(&format!("worker{n}"), "good_server.py", free_port(), &run))
+        .collect();
+    let started = std::time::Instant::now();
+    let fleet = Fleet::start(specs, LogMode::Capture).await.unwrap();
+    println!("fleet_ms={}", started.elapsed().as_millis());
+    let worker = fleet.member("worker1").unwrap();
+    let restarted = std::time::Instant::now();
+    worker.stop(StopHow::Stop).await.unwrap();
+    worker.start().await.unwrap();
+    println!("restart_ms={}", restarted.elapsed().as_millis());
+    fleet.shutdown().await;
+}
