@@ -330,25 +330,7 @@ impl Mongo {
     /// Every document of every collection of `database`, by collection and `_id`.
     fn snapshot(&self, database: &str) -> Vec<(String, Vec<Document>)> {
         let db = self.db(database);
-        self.runtime.block_on(async {
-            let mut names = db.list_collection_names().await.unwrap();
-            names.sort();
-            let mut all = Vec::new();
-            for name in names {
-                let mut cursor = db
-                    .collection::<Document>(&name)
-                    .find(doc! {})
-                    .sort(doc! { "_id": 1 })
-                    .await
-                    .unwrap();
-                let mut docs = Vec::new();
-                while cursor.advance().await.unwrap() {
-                    docs.push(cursor.deserialize_current().unwrap());
-                }
-                all.push((name, docs));
-            }
-            all
-        })
+        self.runtime.block_on(common::all_documents(&db))
     }
 
     /// Fills `database` with `documents` by collection, plus a sentinel.
@@ -1716,13 +1698,7 @@ fn kills_inside_journal_writes_and_folds_lose_nothing_and_resume_at_the_right_st
         run_kill_point(&points[i], 100 + i, &mongo, &secrets)
     });
     mongo.stop();
-    let failures: Vec<String> = outcomes
-        .iter()
-        .zip(&points)
-        .filter(|(outcome, _)| !outcome.problems.is_empty())
-        .map(|(outcome, point)| format!("{}: {}", point.describe(), outcome.problems.join("; ")))
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_no_problems(&outcomes, &points);
 }
 
 /// SIGKILL inside snapshots and restores, at points and passes drawn from a
@@ -1762,9 +1738,14 @@ fn kills_inside_snapshots_and_restores_leave_no_half_world() {
         run_kill_point(&points[i], 200 + i, &mongo, &secrets)
     });
     mongo.stop();
+    assert_no_problems(&outcomes, &points);
+}
+
+/// Fails with every problem of `outcomes`, each after its kill point.
+fn assert_no_problems(outcomes: &[KillOutcome], points: &[KillPoint]) {
     let failures: Vec<String> = outcomes
         .iter()
-        .zip(&points)
+        .zip(points)
         .filter(|(outcome, _)| !outcome.problems.is_empty())
         .map(|(outcome, point)| format!("{}: {}", point.describe(), outcome.problems.join("; ")))
         .collect();

@@ -19,10 +19,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::Read as _;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, PoisonError};
@@ -31,18 +29,6 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
-
-/// The caller's variables cargo, nextest and the suites see; everything
-/// else is cleared.
-const INHERITED: &[&str] = &[
-    "PATH",
-    "HOME",
-    "CARGO_HOME",
-    "RUSTUP_HOME",
-    "RUSTUP_TOOLCHAIN",
-    "TMPDIR",
-    "PROMETHEUS_TEST_MONGOD",
-];
 
 /// How long one cargo command may take, its build included.
 const LIMIT: Duration = Duration::from_secs(900);
@@ -60,22 +46,9 @@ const NEXTEST_CONFIG: &str = "[profile.ci]\nfail-fast = false\n\n[profile.ci.jun
 /// One test at a time: they share nextest's `JUnit` file and the machine.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The target directory this test was built in (`<target>/debug/deps/<test>`).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    exe.ancestors()
-        .nth(3)
-        .expect("the test binary lies in <target>/<profile>/deps")
-        .to_path_buf()
-}
-
 /// Whether `cargo nextest` runs here; prints why the test is ignored if not.
 fn nextest_installed(test: &str) -> bool {
-    let found = cargo()
+    let found = common::cargo()
         .args(["nextest", "--version"])
         .output()
         .is_ok_and(|out| out.status.success());
@@ -83,27 +56,6 @@ fn nextest_installed(test: &str) -> bool {
         eprintln!("ignored: {test}: cargo-nextest is not installed (scripts/test.sh installs it)");
     }
     found
-}
-
-/// `program` in the repository, with the allow-listed variables only.
-fn cleared(program: impl AsRef<std::ffi::OsStr>) -> Command {
-    let mut cmd = Command::new(program);
-    cmd.current_dir(repo())
-        .env_clear()
-        .envs(
-            INHERITED
-                .iter()
-                .filter_map(|&name| Some((name, std::env::var_os(name)?))),
-        )
-        .stdin(Stdio::null());
-    cmd
-}
-
-/// cargo, [`cleared`], building into this test's target directory.
-fn cargo() -> Command {
-    let mut cmd = cleared(std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo")));
-    cmd.env("CARGO_TARGET_DIR", target_dir());
-    cmd
 }
 
 /// A suite's configuration, state and output in a temporary directory, with
@@ -129,7 +81,7 @@ impl Project {
         let data = project.dir.path().join("data");
         std::fs::create_dir(&data).unwrap();
         std::fs::copy(
-            repo().join("examples/todo-task/tests/data/todos.json"),
+            common::repo().join("examples/todo-task/tests/data/todos.json"),
             data.join("todos.json"),
         )
         .unwrap();
@@ -141,7 +93,7 @@ impl Project {
                 ),
                 (
                     "PROMETHEUS_TEST_SET_BASE_PORT".to_owned(),
-                    free_ports(3).to_string(),
+                    common::free_ports(3).to_string(),
                 ),
             ],
             ..project
@@ -152,7 +104,7 @@ impl Project {
     fn contract() -> Self {
         let project = Self::new(Vec::new());
         let dir = project.dir.path();
-        let server = repo().join("prometheus-test/tests/fixtures/servers/good_server.py");
+        let server = common::repo().join("prometheus-test/tests/fixtures/servers/good_server.py");
         std::fs::write(
             dir.join("config.yaml"),
             format!(
@@ -196,7 +148,7 @@ impl Project {
 
     /// `cargo nextest run` with nextest's `ci` profile and `args`.
     fn nextest(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut command = cargo();
+        let mut command = common::cargo();
         command
             .args(["nextest", "run", "--profile", "ci", "--config-file"])
             .arg(self.dir.path().join("nextest.toml"))
@@ -255,17 +207,6 @@ fn describe(pids: &[u32]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The first of `n` consecutive free loopback ports.
-fn free_ports(n: u16) -> u16 {
-    for _ in 0..100 {
-        let base = common::free_port();
-        if (1..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
-            return base;
-        }
-    }
-    panic!("no {n} consecutive free ports");
 }
 
 /// Runs `command` to its end (killed after [`LIMIT`]), reading its output as it comes.
@@ -328,7 +269,7 @@ struct Case {
 /// The test cases of the `JUnit` report of the last nextest run with the
 /// `ci` profile, by name.
 fn junit() -> BTreeMap<String, Case> {
-    let xml = std::fs::read_to_string(target_dir().join("nextest/ci/junit.xml")).unwrap();
+    let xml = std::fs::read_to_string(common::target_dir().join("nextest/ci/junit.xml")).unwrap();
     cases(&xml)
 }
 
@@ -458,7 +399,7 @@ fn the_example_passes_with_one_test_per_step_and_leaves_what_a_plain_run_leaves(
     }
     let project = Project::example();
     let plain_junit = project.dir.path().join("plain.xml");
-    let mut plain = cargo();
+    let mut plain = common::cargo();
     plain.args(["test", "-p", "todo-task", "--test", "e2e", "--", "--reset"]);
     let plain = run(project.with_env(
         plain,
@@ -473,7 +414,7 @@ fn the_example_passes_with_one_test_per_step_and_leaves_what_a_plain_run_leaves(
     let plain_state = project.state();
     project.assert_no_leftovers(GONE_WITHIN);
 
-    let mut list = cargo();
+    let mut list = common::cargo();
     list.args([
         "test",
         "-p",
@@ -582,7 +523,7 @@ fn a_step_failing_in_round_2_fails_exactly_its_test_and_the_later_ones_of_that_r
     }
     let project = Project::contract();
     let fail = [("CONTRACT_FAIL", "work:2")];
-    let mut plain = cleared(env!("CARGO_BIN_EXE_nextest-suite"));
+    let mut plain = common::cleared(env!("CARGO_BIN_EXE_nextest-suite"));
     plain.arg("--reset");
     let plain = run(project.with_env(plain, &fail));
     assert_eq!(plain.status.code(), Some(101), "{}", text(&plain.stderr));
@@ -663,7 +604,7 @@ fn sigkill_of_nextest_leaves_no_process_blocks_no_later_run_and_the_next_run_res
     }
     let project = Project::contract();
     let suite = ["-p", "prometheus-test-workspace", "--bin", "nextest-suite"];
-    let mut first = cargo();
+    let mut first = common::cargo();
     first.args(["nextest", "run", "--no-fail-fast"]).args(suite);
     let mut first = project
         .with_env(first, &[("CONTRACT_HANG", "audit:2")])

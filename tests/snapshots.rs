@@ -16,58 +16,20 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::Output;
 use std::sync::{Mutex, PoisonError};
 
 use prometheus_test::__bench::{ManagedMongod, close_client, find_or_provision_mongod};
 use prometheus_test::mongodb::Client;
-use prometheus_test::mongodb::bson::{Bson, Document, doc};
+use prometheus_test::mongodb::bson::{Bson, Document};
 use serde_json::Value;
-
-/// The caller's variables cargo and the suite see; everything else is cleared.
-const INHERITED: &[&str] = &[
-    "PATH",
-    "HOME",
-    "CARGO_HOME",
-    "RUSTUP_HOME",
-    "RUSTUP_TOOLCHAIN",
-    "TMPDIR",
-    "PROMETHEUS_TEST_MONGOD",
-];
 
 /// The receipt step's test name.
 const RECEIPT: &str = "steps::receipt::acknowledges_its_round_once";
 
 /// One example run at a time: they build into the same target directory.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The target directory this test was built in (`<target>/debug/deps/<test>`).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    exe.ancestors()
-        .nth(3)
-        .expect("the test binary lies in <target>/<profile>/deps")
-        .to_path_buf()
-}
-
-/// `count` consecutive free loopback ports (the example's workers use
-/// `base_port` and the next two).
-fn free_ports(count: u16) -> u16 {
-    for _ in 0..100 {
-        let base = common::free_port();
-        if (1..count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
-            return base;
-        }
-    }
-    panic!("no {count} consecutive free ports");
-}
 
 /// The example in a data folder of its own, against a private `mongod`.
 struct Example {
@@ -84,7 +46,7 @@ impl Example {
         let data = dir.path().join("data");
         std::fs::create_dir(&data).unwrap();
         std::fs::copy(
-            repo().join("examples/todo-task/tests/data/todos.json"),
+            common::repo().join("examples/todo-task/tests/data/todos.json"),
             data.join("todos.json"),
         )
         .unwrap();
@@ -101,10 +63,6 @@ impl Example {
             (
                 "PROMETHEUS_TEST_SET_DATA_DIR".to_owned(),
                 data.display().to_string(),
-            ),
-            (
-                "PROMETHEUS_TEST_SET_BASE_PORT".to_owned(),
-                free_ports(3).to_string(),
             ),
             ("MONGO_URI".to_owned(), mongod.uri()),
             (
@@ -130,23 +88,13 @@ impl Example {
     /// come and go).
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-        let base_port = free_ports(3).to_string();
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-        let output = Command::new(cargo)
-            .current_dir(repo())
-            .env_clear()
-            .envs(
-                INHERITED
-                    .iter()
-                    .filter_map(|&name| Some((name, std::env::var_os(name)?))),
-            )
-            .env("CARGO_TARGET_DIR", target_dir())
+        let base_port = common::free_ports(3).to_string();
+        let output = common::cargo()
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("PROMETHEUS_TEST_SET_BASE_PORT", base_port)
             .envs(env.iter().copied())
             .args(["test", "-q", "-p", "todo-task", "--test", "e2e", "--"])
             .args(args)
-            .stdin(Stdio::null())
             .output()
             .expect("run cargo");
         let leftovers = common::marked_processes(&self.dir.path().display().to_string());
@@ -159,27 +107,21 @@ impl Example {
     /// out), each worker database file, and the state.
     fn world(&self) -> World {
         let db = self.client.as_ref().unwrap().database("todo_task_e2e");
-        let collections = self.runtime.block_on(async {
-            let mut names = db.list_collection_names().await.unwrap();
-            names.sort();
-            let mut all = BTreeMap::new();
-            for name in names {
-                let mut cursor = db
-                    .collection::<Document>(&name)
-                    .find(doc! {})
-                    .sort(doc! { "_id": 1 })
-                    .await
-                    .unwrap();
-                let mut docs = Vec::new();
-                while cursor.advance().await.unwrap() {
-                    let mut document = cursor.deserialize_current().unwrap();
-                    unstamp(&mut document);
-                    docs.push(Bson::Document(document).into_relaxed_extjson());
-                }
-                all.insert(name, docs);
-            }
-            all
-        });
+        let collections = self
+            .runtime
+            .block_on(common::all_documents(&db))
+            .into_iter()
+            .map(|(name, documents)| {
+                let documents = documents
+                    .into_iter()
+                    .map(|mut document| {
+                        unstamp(&mut document);
+                        Bson::Document(document).into_relaxed_extjson()
+                    })
+                    .collect();
+                (name, documents)
+            })
+            .collect();
         let mut files = BTreeMap::new();
         for worker in ["worker1", "worker2", "worker3"] {
             let name = format!("database_{worker}.db");

@@ -4,9 +4,11 @@
 
 #![allow(dead_code, reason = "each test file uses the part it needs")]
 
+use std::ffi::OsString;
 use std::io::Read as _;
-use std::path::Path;
-use std::process::{Child, Command, Output};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The variable every process of a run inherits, so that leftovers can be
@@ -97,4 +99,87 @@ fn is_zombie(pid: u32) -> bool {
             .next()
             .is_some_and(|rest| rest.trim_start().starts_with('Z'))
     })
+}
+
+/// The caller's variables cargo, nextest and the suites they run see in
+/// [`cleared`] commands; everything else is cleared.
+pub(crate) const CARGO_INHERITED: &[&str] = &[
+    "PATH",
+    "HOME",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "RUSTUP_TOOLCHAIN",
+    "TMPDIR",
+    "PROMETHEUS_TEST_MONGOD",
+];
+
+/// The repository's root.
+pub(crate) fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The target directory this test was built in (`<target>/debug/deps/<test>`).
+pub(crate) fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.ancestors()
+        .nth(3)
+        .expect("the test binary lies in <target>/<profile>/deps")
+        .to_path_buf()
+}
+
+/// `count` consecutive free loopback ports (a suite's workers use
+/// `base_port` and the ports after it).
+pub(crate) fn free_ports(count: u16) -> u16 {
+    for _ in 0..100 {
+        let base = free_port();
+        if (1..count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no {count} consecutive free ports");
+}
+
+/// `program` in the repository, with the [`CARGO_INHERITED`] variables only.
+pub(crate) fn cleared(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.current_dir(repo())
+        .env_clear()
+        .envs(
+            CARGO_INHERITED
+                .iter()
+                .filter_map(|&name| Some((name, std::env::var_os(name)?))),
+        )
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// cargo, [`cleared`], building into this test's target directory.
+pub(crate) fn cargo() -> Command {
+    let mut cmd = cleared(std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo")));
+    cmd.env("CARGO_TARGET_DIR", target_dir());
+    cmd
+}
+
+/// Every document of every collection of `db`, by collection name and `_id`.
+pub(crate) async fn all_documents(
+    db: &prometheus_test::mongodb::Database,
+) -> Vec<(String, Vec<prometheus_test::mongodb::bson::Document>)> {
+    use prometheus_test::mongodb::bson::{Document, doc};
+    let mut names = db.list_collection_names().await.unwrap();
+    names.sort();
+    let mut all = Vec::new();
+    for name in names {
+        let mut cursor = db
+            .collection::<Document>(&name)
+            .find(doc! {})
+            .sort(doc! { "_id": 1 })
+            .await
+            .unwrap();
+        let mut docs = Vec::new();
+        while cursor.advance().await.unwrap() {
+            docs.push(cursor.deserialize_current().unwrap());
+        }
+        all.push((name, docs));
+    }
+    all
 }
