@@ -15,9 +15,11 @@
 //! steps (the next run then replays them).
 
 mod journal;
+mod rounds;
 
 pub(crate) use journal::JOURNAL_FILE;
 use journal::{Entry, Journal};
+use rounds::Rounds;
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +32,7 @@ pub(crate) const STATE_FILE: &str = "test_state.json";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Doc {
-    rounds: Map<String, Value>,
+    rounds: Rounds,
     global: Map<String, Value>,
     current_round: u32,
     last_completed_step: Option<String>,
@@ -83,6 +85,7 @@ impl State {
         if doc.current_round == 0 {
             bail!("{}: `current_round` must be at least 1", path.display());
         }
+        doc.rounds.thaw(doc.current_round);
         let (journal, entries) = Journal::read(data_dir, &bytes)?;
         for entry in entries {
             doc.apply(entry)?;
@@ -117,7 +120,7 @@ impl State {
             path,
             journal: Journal::empty(data_dir, b""),
             doc: Doc {
-                rounds: Map::new(),
+                rounds: Rounds::default(),
                 global: Map::new(),
                 current_round: 1,
                 last_completed_step: None,
@@ -162,6 +165,7 @@ impl State {
     pub(crate) fn next_round(&mut self) -> anyhow::Result<()> {
         self.doc.current_round += 1;
         self.doc.last_completed_step = None;
+        self.doc.rounds.thaw(self.doc.current_round);
         self.fold()?;
         self.sync_files()
     }
@@ -195,7 +199,7 @@ impl State {
             "last_completed_step" => return Some(self.doc.last_completed_step.clone().into()),
             _ => {}
         }
-        let round = self.doc.rounds.get(&self.doc.current_round.to_string());
+        let round = self.doc.rounds.get(self.doc.current_round);
         round
             .and_then(|r| lookup(r, key))
             .or_else(|| lookup_map(&self.doc.global, key))
@@ -208,9 +212,8 @@ impl State {
         (1..self.doc.current_round).rev().find(|round| {
             self.doc
                 .rounds
-                .get(&round.to_string())
-                .and_then(|r| lookup(r, key))
-                .is_some_and(|v| !v.is_null())
+                .read(*round)
+                .is_some_and(|r| lookup(&r, key).is_some_and(|v| !v.is_null()))
         })
     }
 
@@ -259,11 +262,15 @@ impl Doc {
         let Entry::Set { round, key, .. } = entry else {
             return Ok(());
         };
+        let data;
         let root = match round {
-            Some(round) => match self.rounds.get(&round.to_string()) {
-                Some(Value::Object(map)) => map,
-                _ => return Ok(()),
-            },
+            Some(round) => {
+                data = self.rounds.read(*round);
+                match data.as_deref() {
+                    Some(Value::Object(map)) => map,
+                    _ => return Ok(()),
+                }
+            }
             None => &self.global,
         };
         let mut map = root;
@@ -288,16 +295,7 @@ impl Doc {
             }
             Entry::Set { round, key, value } => {
                 let root = match round {
-                    Some(round) => {
-                        let slot = self
-                            .rounds
-                            .entry(round.to_string())
-                            .or_insert_with(|| Value::Object(Map::new()));
-                        if !slot.is_object() {
-                            *slot = Value::Object(Map::new());
-                        }
-                        slot.as_object_mut().expect("just made an object")
-                    }
+                    Some(round) => self.rounds.object_mut(round),
                     None => &mut self.global,
                 };
                 insert(root, &key, value)
