@@ -62,6 +62,11 @@ pub(crate) enum Event {
     Exchange { step: StepId, exchange: Exchange },
     /// The run itself failed between two steps (its state cannot be saved).
     RunError(String),
+    /// Before the workers started, the world was put back as it was before
+    /// a step (a resumed or rewound run, or a restore a stopped run left).
+    WorldRestored(WorldRestored),
+    /// What the run's snapshots keep and what taking them cost.
+    SnapshotsKept(SnapshotsKept),
     /// An HTML report was written there.
     ReportWritten(PathBuf),
     /// The run ends with this exit; nothing follows.
@@ -100,6 +105,34 @@ pub(crate) struct WorkersReady {
     /// The step executions and the rounds they span.
     pub(crate) executions: usize,
     pub(crate) rounds: Vec<u32>,
+}
+
+/// A restore of the world (config.yaml `snapshots`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WorldRestored {
+    /// The point: `round 2 steps::audit::audits_its_peer[worker3]`.
+    pub(crate) before: String,
+    /// Collections and files it changed (unchanged ones are left alone).
+    pub(crate) collections: usize,
+    pub(crate) files: usize,
+    pub(crate) elapsed: Duration,
+    /// It finished a restore that a stopped run had begun.
+    pub(crate) recovered: bool,
+}
+
+/// The snapshots a run leaves, and what taking them cost.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SnapshotsKept {
+    pub(crate) kept: usize,
+    /// The first and last kept points.
+    pub(crate) first: String,
+    pub(crate) last: String,
+    /// Bytes on disk, and the folder.
+    pub(crate) bytes: u64,
+    pub(crate) dir: std::path::PathBuf,
+    /// Snapshots this run took, and the median time of one.
+    pub(crate) taken: usize,
+    pub(crate) median: Duration,
 }
 
 /// A failed attempt of a step that runs again.

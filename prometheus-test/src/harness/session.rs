@@ -188,8 +188,8 @@ impl Session<'_> {
         if let Err(err) = runner.state().sync() {
             self.events.note(format!("warning: {err:#}"));
         }
-        if let Some(summary) = snapshots.as_ref().and_then(Snapshots::summary) {
-            self.events.note(summary);
+        if let Some(kept) = snapshots.as_ref().and_then(Snapshots::kept) {
+            self.events.emit(&Event::SnapshotsKept(kept));
         }
         let exit = match stop {
             Some(Stop::Signal(signal)) => signal.exit(),

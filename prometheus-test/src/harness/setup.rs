@@ -11,12 +11,13 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::cli::ProcessEnv;
+use super::events::Event;
 use super::events::Events;
 use super::lock::RunLock;
 use super::plan::Position;
 use super::ports;
 use super::steps::{self, StepInstance};
-use super::world;
+use super::world::{self, Snapshots};
 use crate::config::{Config, EnvMap, Overrides, Problems, load_workers};
 use crate::mongo::{self, Fixtures, Mongo};
 use crate::record::secrets::SecretLists;
@@ -323,9 +324,9 @@ async fn settle_world(
     let mut store = Store::open(&config.data_dir)?;
     let mut restored = false;
     if let Some(done) = store.recover(world).await? {
-        inputs.events.note(format!(
-            "completed the restore a stopped run left unfinished: {done}"
-        ));
+        inputs
+            .events
+            .emit(&Event::WorldRestored(Snapshots::restored(&done, true)));
         restored = true;
     }
     let point = match (rewind, &saved) {
@@ -337,7 +338,9 @@ async fn settle_world(
     };
     if let Some(point) = point {
         let done = store.restore(world, &point).await?;
-        inputs.events.note(done.to_string());
+        inputs
+            .events
+            .emit(&Event::WorldRestored(Snapshots::restored(&done, false)));
         store.drop_after(&point)?;
         restored = true;
     }

@@ -4,11 +4,11 @@
 
 use std::path::PathBuf;
 
-use super::events::Events;
+use super::events::{Events, SnapshotsKept, WorldRestored};
 use super::steps::StepInstance;
 use crate::Worker;
 use crate::config::Config;
-use crate::snapshot::{Kept, Point, Store, World};
+use crate::snapshot::{Kept, Point, Restored, Store, World};
 use crate::state::{JOURNAL_FILE, STATE_FILE};
 
 /// The world of a suite: its database, each worker's `DATABASE_PATH` (with
@@ -103,7 +103,7 @@ pub(super) fn listing(kept: &[Kept], total_bytes: u64) -> String {
 }
 
 /// Bytes as people read them: `812 B`, `14.2 KB`, `3.1 MB`.
-pub(super) fn size(bytes: u64) -> String {
+pub(crate) fn size(bytes: u64) -> String {
     #[expect(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
     let value = bytes as f64;
     match bytes {
@@ -172,30 +172,31 @@ impl Snapshots {
         }
     }
 
-    /// What the run leaves and what its snapshots cost: `snapshots: 8 kept
-    /// (from … to …), 1.2 MB in …; 29 taken, 1.4 ms each (median)`.
-    pub(super) fn summary(&self) -> Option<String> {
+    /// What the run leaves and what its snapshots cost.
+    pub(super) fn kept(&self) -> Option<SnapshotsKept> {
         let kept = self.store.kept().ok()?;
         let (first, last) = (kept.first()?, kept.last()?);
-        let bytes = self.store.disk_usage().ok()?;
         let mut costs = self.costs.clone();
         costs.sort_unstable();
-        let cost = costs
-            .get(costs.len() / 2)
-            .map_or_else(String::new, |median| {
-                format!(
-                    "; {} taken, {:.1} ms each (median)",
-                    costs.len(),
-                    median.as_secs_f64() * 1e3
-                )
-            });
-        Some(format!(
-            "snapshots: {} kept (from {} to {}), {} in {}{cost}",
-            kept.len(),
-            first.point,
-            last.point,
-            size(bytes),
-            self.world.data_dir.join(".snapshots").display()
-        ))
+        Some(SnapshotsKept {
+            kept: kept.len(),
+            first: first.point.to_string(),
+            last: last.point.to_string(),
+            bytes: self.store.disk_usage().ok()?,
+            dir: self.world.data_dir.join(".snapshots"),
+            taken: costs.len(),
+            median: costs.get(costs.len() / 2).copied().unwrap_or_default(),
+        })
+    }
+
+    /// The restore a setup made, as the event that reports it.
+    pub(super) fn restored(done: &Restored, recovered: bool) -> WorldRestored {
+        WorldRestored {
+            before: done.point.to_string(),
+            collections: done.collections,
+            files: done.files,
+            elapsed: done.elapsed,
+            recovered,
+        }
     }
 }

@@ -74,9 +74,9 @@ mod tests;
 use std::fmt;
 use std::path::PathBuf;
 
-pub(crate) use report::Kept;
 #[cfg(test)]
-use report::{Restored, Taken};
+use report::Taken;
+pub(crate) use report::{Kept, Restored};
 pub(crate) use store::{Store, not_kept};
 
 /// What makes up a suite's world.

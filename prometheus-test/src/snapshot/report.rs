@@ -1,6 +1,5 @@
 //! What taking, keeping and restoring snapshots reports.
 
-use std::fmt;
 use std::time::Duration;
 
 use super::Point;
@@ -45,23 +44,4 @@ pub(crate) struct Restored {
     /// Paths written, removed or relinked.
     pub(crate) files: usize,
     pub(crate) elapsed: Duration,
-}
-
-impl fmt::Display for Restored {
-    /// `restored the world before round 2 steps::audit[worker3] (3 collections, 2 files) in 14 ms`:
-    /// the collections and files it changed (the state's among them).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "restored the world before {} ({}, {}) in {} ms",
-            self.point,
-            count(self.collections, "collection", "collections"),
-            count(self.files, "file", "files"),
-            self.elapsed.as_millis()
-        )
-    }
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -11,6 +11,7 @@
 mod churn;
 mod rounds;
 mod setup_failures;
+mod snapshots;
 mod support;
 mod timeouts;
 mod venv;

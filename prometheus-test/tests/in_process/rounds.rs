@@ -155,6 +155,11 @@ Options of this harness:
     --junit PATH        Also write a JUnit XML report to PATH
     --report PATH       Also write the HTML report to PATH (data_dir/report.html is
                         always written)
+    --from POINT        Rewind: restore the world before a step of a round, then play
+                        on from there (POINT like 'round 2 steps::audit::check[worker3]')
+    --no-restore        Resume in the world the last run left, not in the snapshot
+                        taken before the step it stopped at
+    --list-snapshots    List the snapshots --from can rewind to, with sizes, and exit
 
 libtest's options:
     --exact             Match filters against whole step names

@@ -259,6 +259,8 @@ impl Writer for Libtest {
             Event::WorkerResumed { worker } => self.worker_change(worker, "resumed", json!({})),
             Event::RunFinished(_) => self.finish(),
             Event::Note(_)
+            | Event::WorldRestored(_)
+            | Event::SnapshotsKept(_)
             | Event::WorkersReady(_)
             | Event::WorkerExited { .. }
             | Event::RoundStarted { .. }

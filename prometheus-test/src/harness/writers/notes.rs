@@ -3,7 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::super::events::{AttemptFailed, Clock, Event, StepId, Verdict, WorkersReady, Writer};
+use super::super::events::{
+    AttemptFailed, Clock, Event, SnapshotsKept, StepId, Verdict, WorkersReady, WorldRestored,
+    Writer,
+};
 use crate::Exit;
 
 /// Prints notes, warnings, retries and run errors; with `--format json`
@@ -56,6 +59,8 @@ impl Writer for Notes {
                 }
             }
             Event::RunError(message) => self.line(&format!("error: {message}")),
+            Event::WorldRestored(restored) => self.line(&restored_line(restored, self.clock)),
+            Event::SnapshotsKept(kept) => self.line(&kept_line(kept, self.clock)),
             Event::ReportWritten(path) if self.json => {
                 self.line(&format!("report: {}", path.display()));
             }
@@ -82,6 +87,36 @@ fn ready_line(ready: &WorkersReady, clock: Clock) -> String {
         }
     }
     line
+}
+
+/// `restored the world before round 2 steps::audit (1 collection, 3 files) in 14 ms`.
+fn restored_line(restored: &WorldRestored, clock: Clock) -> String {
+    let line = format!(
+        "restored the world before {} ({}, {}) in {} ms",
+        restored.before,
+        counted(restored.collections, "collection"),
+        counted(restored.files, "file"),
+        clock.show(restored.elapsed).as_millis()
+    );
+    if restored.recovered {
+        format!("completed the restore a stopped run left unfinished: {line}")
+    } else {
+        line
+    }
+}
+
+/// `snapshots: 8 kept (from … to …), 1.2 MB in DIR; 29 taken, 1.4 ms each (median)`.
+fn kept_line(kept: &SnapshotsKept, clock: Clock) -> String {
+    format!(
+        "snapshots: {} kept (from {} to {}), {} in {}; {} taken, {:.1} ms each (median)",
+        kept.kept,
+        kept.first,
+        kept.last,
+        super::super::world::size(kept.bytes),
+        kept.dir.display(),
+        kept.taken,
+        clock.show(kept.median).as_secs_f64() * 1e3
+    )
 }
 
 fn retry_line(failed: &AttemptFailed) -> String {
@@ -159,6 +194,54 @@ mod tests {
              prometheus-test: error: cannot save\n\
              prometheus-test: the next run resumes at round 2 `steps::audit`; to start over, run \
              with `--reset` (`cargo test --test <suite> -- --reset`)\n"
+        );
+    }
+
+    #[test]
+    fn restores_and_kept_snapshots_are_one_line_each_with_times_as_the_clock_shows_them() {
+        let restored = WorldRestored {
+            before: "round 2 steps::audit[worker3]".to_owned(),
+            collections: 1,
+            files: 3,
+            elapsed: Duration::from_micros(14_900),
+            recovered: false,
+        };
+        let events = [
+            Event::WorldRestored(WorldRestored {
+                recovered: true,
+                collections: 2,
+                files: 1,
+                ..restored.clone()
+            }),
+            Event::WorldRestored(restored),
+            Event::SnapshotsKept(SnapshotsKept {
+                kept: 8,
+                first: "round 2 steps::a".to_owned(),
+                last: "round 3 steps::b".to_owned(),
+                bytes: 136_500,
+                dir: "/d/.snapshots".into(),
+                taken: 29,
+                median: Duration::from_micros(1_450),
+            }),
+        ];
+        assert_eq!(
+            notes(false, &events),
+            "prometheus-test: completed the restore a stopped run left unfinished: restored the \
+             world before round 2 steps::audit[worker3] (2 collections, 1 file) in 14 ms\n\
+             prometheus-test: restored the world before round 2 steps::audit[worker3] \
+             (1 collection, 3 files) in 14 ms\n\
+             prometheus-test: snapshots: 8 kept (from round 2 steps::a to round 3 steps::b), \
+             136.5 KB in /d/.snapshots; 29 taken, 1.4 ms each (median)\n"
+        );
+        let sink = Sink::default();
+        feed(
+            &mut Notes::new(Box::new(sink.clone()), false, Clock::Frozen),
+            &events[1..2],
+        );
+        assert_eq!(
+            sink.text(),
+            "prometheus-test: restored the world before round 2 steps::audit[worker3] \
+             (1 collection, 3 files) in 0 ms\n"
         );
     }
 

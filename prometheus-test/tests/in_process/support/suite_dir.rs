@@ -72,8 +72,15 @@ impl SuiteDir {
         self.path().join("data")
     }
 
-    /// Writes `text` to `relative`, creating its folders.
+    /// Writes `text` to `relative`, creating its folders. A config.yaml that
+    /// does not set `snapshots` gets `snapshots: off`: the tests compare whole
+    /// outputs, and snapshots have tests of their own (`snapshots.rs`).
     pub(crate) fn write(&self, relative: &str, text: &str) {
+        let text = if relative.ends_with("config.yaml") && !text.contains("snapshots:") {
+            format!("{text}snapshots: off\n")
+        } else {
+            text.to_owned()
+        };
         let path = self.path().join(relative);
         std::fs::create_dir_all(path.parent().expect("a file has a folder"))
             .expect("create the folder");
