@@ -1341,25 +1341,21 @@ fn rounds_from(round: u32, done: Option<&str>) -> Vec<String> {
 /// plan it says are done (`None`: the setup is not) and the plan the next run
 /// must play from it.
 fn rest_of_plan(project: &Project) -> Result<(Option<usize>, Vec<String>), String> {
-    let Ok(text) = std::fs::read_to_string(project.state_path()) else {
+    if !project.state_path().exists() {
         return Ok((None, full_plan()));
-    };
-    let state: Value =
-        serde_json::from_str(&text).map_err(|e| format!("the state file does not parse: {e}"))?;
+    }
+    let data = project.tests_dir().join("data");
+    let state =
+        common::saved_state(&data).map_err(|e| format!("the saved state does not parse: {e}"))?;
     let round = state["current_round"]
         .as_u64()
         .and_then(|r| u32::try_from(r).ok())
         .filter(|r| (1..=KILL_ROUNDS).contains(r))
-        .ok_or_else(|| format!("bad current_round in {text}"))?;
+        .ok_or_else(|| format!("bad current_round in {state}"))?;
     if !state["rounds"].is_object() {
-        return Err(format!("bad rounds in {text}"));
+        return Err(format!("bad rounds in {state}"));
     }
-    let journaled = journaled_steps(project, text.as_bytes())?;
-    let last = match journaled.last() {
-        Some(step) => Value::String(step.clone()),
-        None => state["last_completed_step"].clone(),
-    };
-    let last = match &last {
+    let last = match &state["last_completed_step"] {
         Value::Null => None,
         Value::String(step) if ALL_STEPS.contains(&step.as_str()) => Some(step.as_str()),
         other => return Err(format!("bad last_completed_step {other}")),
@@ -1370,38 +1366,6 @@ fn rest_of_plan(project: &Project) -> Result<(Option<usize>, Vec<String>), Strin
     let rest = rounds_from(round, last);
     let done = rounds_from(1, None).len() - rest.len();
     Ok((Some(done), if rest.is_empty() { full_plan() } else { rest }))
-}
-
-/// The steps the state's journal records as completed on top of the state
-/// file holding `state_bytes`: none when there is no journal or it belongs to
-/// an older state file (already folded). A torn last line records nothing;
-/// any other line that does not parse is a corrupt journal.
-fn journaled_steps(project: &Project, state_bytes: &[u8]) -> Result<Vec<String>, String> {
-    use sha2::Digest as _;
-    let Ok(bytes) = std::fs::read(project.tests_dir().join("data/test_state.journal")) else {
-        return Ok(Vec::new());
-    };
-    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let mut lines = bytes[..complete]
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty());
-    let Some(base) = lines.next() else {
-        return Ok(Vec::new());
-    };
-    let base: Value =
-        serde_json::from_slice(base).map_err(|e| format!("the journal's base line: {e}"))?;
-    if base["sha256"] != hex::encode(sha2::Sha256::digest(state_bytes)) {
-        return Ok(Vec::new());
-    }
-    let mut steps = Vec::new();
-    for line in lines {
-        let entry: Value =
-            serde_json::from_slice(line).map_err(|e| format!("a journal line: {e}"))?;
-        if entry["op"] == "step" {
-            steps.push(entry["name"].as_str().unwrap_or_default().to_owned());
-        }
-    }
-    Ok(steps)
 }
 
 /// What happened at one kill point.

@@ -183,3 +183,57 @@ pub(crate) async fn all_documents(
     }
     all
 }
+
+/// The state a run saved in `data_dir`, as the next run reads it:
+/// `test_state.json` with the entries of `test_state.journal` applied (the
+/// changes of the steps since the last fold), when the journal belongs to
+/// that file (its first line names the file's SHA-256). A torn last line
+/// records nothing. `Err` names what does not parse.
+pub(crate) fn saved_state(data_dir: &Path) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    use sha2::Digest as _;
+    let bytes = std::fs::read(data_dir.join("test_state.json"))
+        .map_err(|e| format!("test_state.json: {e}"))?;
+    let mut state: Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("test_state.json: {e}"))?;
+    let Ok(journal) = std::fs::read(data_dir.join("test_state.journal")) else {
+        return Ok(state);
+    };
+    let complete = journal
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let mut lines = journal[..complete]
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|line| serde_json::from_slice::<Value>(line).map_err(|e| format!("journal: {e}")));
+    let Some(base) = lines.next().transpose()? else {
+        return Ok(state);
+    };
+    if base["sha256"] != hex::encode(sha2::Sha256::digest(&bytes)) {
+        return Ok(state);
+    }
+    for entry in lines {
+        let entry = entry?;
+        match entry["op"].as_str() {
+            Some("step") => state["last_completed_step"] = entry["name"].clone(),
+            Some("set") => {
+                let root = match entry["round"].as_u64() {
+                    Some(round) => &mut state["rounds"][round.to_string()],
+                    None => &mut state["global"],
+                };
+                let key = entry["key"].as_str().unwrap_or_default();
+                let mut slot = root;
+                for part in key.split('.') {
+                    if !slot.is_object() {
+                        *slot = Value::Object(serde_json::Map::new());
+                    }
+                    slot = &mut slot[part];
+                }
+                *slot = entry["value"].clone();
+            }
+            other => return Err(format!("journal: unknown entry {other:?}")),
+        }
+    }
+    Ok(state)
+}
