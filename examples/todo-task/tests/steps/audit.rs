@@ -6,14 +6,23 @@ use anyhow::{Context as _, ensure};
 use prometheus_test::{Runner, Worker, skip, step};
 
 use super::api::{self, AuditPayload, AuditVerdict, Submission};
+use super::churn;
 
 /// Builds the audit request of `worker`: its peer's stored submission,
-/// signed for the current round. Skips when the peer submitted nothing.
+/// signed for the current round. Skips when the peer submitted nothing or
+/// the auditor went away.
 #[expect(
     clippy::unused_async,
     reason = "prepare functions are async; this one needs no I/O"
 )]
 async fn peer_audit(runner: &Runner, worker: &Worker) -> anyhow::Result<AuditPayload> {
+    if churn::went_away(runner, worker.name())? {
+        skip!(
+            "{} went away in round {}: it audits nothing",
+            worker.name(),
+            runner.current_round()
+        );
+    }
     let peer_name: String = worker.get("audits")?;
     let peer = runner.worker(&peer_name)?;
     let Some(submission) = runner.try_get::<Submission>(&format!("submissions.{peer_name}"))?
@@ -28,7 +37,7 @@ async fn peer_audit(runner: &Runner, worker: &Worker) -> anyhow::Result<AuditPay
 }
 
 /// Each worker audits its peer's submission (an honest one: it must pass).
-#[step(workers = ["worker2", "worker3", "worker1"], order = 4, prepare = peer_audit)]
+#[step(workers = ["worker2", "worker3", "worker1"], order = 5, prepare = peer_audit)]
 async fn audits_its_peer(
     runner: &Runner,
     worker: &Worker,
@@ -41,7 +50,7 @@ async fn audits_its_peer(
 ///
 /// The peer is config.yaml's `forgery_target`; the copy keeps the todo but
 /// claims another result.
-#[step(worker = "worker1", order = 5)]
+#[step(worker = "worker1", order = 6)]
 async fn worker1_rejects_a_forged_submission(
     runner: &Runner,
     worker: &Worker,

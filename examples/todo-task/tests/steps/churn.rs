@@ -1,5 +1,11 @@
-//! Nodes that come and go: in the last round worker3 goes away before it
-//! submits and comes back after the audits, as a real node may.
+//! Nodes that come and go: in config.yaml's `churn_round`, worker3 goes
+//! away after doing its task and before submitting, and comes back after
+//! the audits, as a node of a real network may. In that round its
+//! submission cannot connect (the submission step checks so and skips), it
+//! audits nothing, and its missing submission is not audited: the task
+//! records no verdict for work it never saw. Started again, worker3 still
+//! knows the work it did (its `DATABASE_PATH` survived) and plays the next
+//! rounds as before.
 
 use anyhow::{bail, ensure};
 use prometheus_test::mongodb::bson::doc;
@@ -8,39 +14,51 @@ use prometheus_test::{Runner, Worker, skip, step};
 use super::api::{self, RoundPayload};
 use super::db;
 
-/// worker3 is stopped before its submission, which then fails to connect;
-/// nothing audits the missing submission; started again, worker3 still
-/// knows the work it did in round 1 (its `DATABASE_PATH` state survived).
-#[step(worker = "worker3", order = 9)]
-async fn a_node_that_goes_away_catches_up(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
-    let round = runner.current_round();
-    if round != runner.max_rounds() {
-        skip!(
-            "worker3 goes away in the last round ({})",
-            runner.max_rounds()
-        );
-    }
-    let before = round_one_work(runner, worker).await?;
+/// Whether `worker` went away this round (and so submits and audits nothing).
+pub(crate) fn went_away(runner: &Runner, worker: &str) -> anyhow::Result<bool> {
+    Ok(runner
+        .try_get::<bool>(&format!("went_away.{worker}"))?
+        .unwrap_or(false))
+}
 
-    worker.stop().await?;
-    let mut payload = RoundPayload::new(runner, worker, "submission")?;
-    payload.round_number = round;
-    let path = format!("/submission/{round}");
-    match api::post_signed(runner, worker, worker, &path, &payload).await {
-        Err(error) if is_connect_error(&error) => {}
-        Err(error) => bail!("the stopped worker3 failed otherwise than by connection: {error:#}"),
-        Ok(reply) => bail!(
-            "the stopped worker3 answered {}: {}",
-            reply.status,
-            reply.message()
-        ),
+/// Whether `error` is the connection failure a node that went away gives.
+pub(crate) fn is_connect_error(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<prometheus_test::reqwest::Error>()
+            .is_some_and(prometheus_test::reqwest::Error::is_connect)
+    })
+}
+
+/// worker3 is stopped after its task and before its submission in
+/// `churn_round`.
+#[step(worker = "worker3", order = 3)]
+async fn goes_away_before_submitting(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
+    let round = runner.current_round();
+    let churn_round: u32 = runner.config_value("churn_round")?;
+    if round != churn_round {
+        skip!("worker3 goes away in round {churn_round}");
     }
-    ensure!(
-        runner
-            .try_get::<serde_json::Value>("submissions.worker3")?
-            .is_none(),
-        "worker3 submitted nothing this round, yet a submission is stored for its auditor"
-    );
+    let name = worker.name();
+    if runner.try_get::<String>(&format!("todos.{name}"))?.is_none() {
+        skip!("{name} did no work in round {round}: it has nothing to miss");
+    }
+    worker.stop().await?;
+    runner.set(&format!("went_away.{name}"), &true)?;
+    // Its submission will not be audited, and it will not audit its peer.
+    let missed: usize = runner.try_get("audits_missed")?.unwrap_or(0);
+    runner.set_global("audits_missed", &(missed + 2))
+}
+
+/// After the audits, no verdict was recorded on worker3's missing
+/// submission; worker3 comes back and still knows this round's work.
+#[step(worker = "worker3", order = 7)]
+async fn comes_back_after_the_audits(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
+    let round = runner.current_round();
+    let name = worker.name();
+    if !went_away(runner, name)? {
+        skip!("{name} did not go away in round {round}");
+    }
     let audited = db::audits(runner)?
         .count_documents(doc! {
             "taskId": runner.task_id(),
@@ -50,38 +68,30 @@ async fn a_node_that_goes_away_catches_up(runner: &Runner, worker: &Worker) -> a
         .await?;
     ensure!(
         audited == 0,
-        "{audited} audit(s) of worker3's missing submission in round {round}"
+        "{audited} verdict(s) on {name}'s missing submission of round {round}: the task \
+         should record none for work it never saw"
     );
+    match submission(runner, worker, round).await {
+        Err(error) if is_connect_error(&error) => {}
+        Err(error) => bail!("{name} is away, but asking it failed otherwise: {error:#}"),
+        Ok(reply) => bail!("{name} is away, yet it answered {}", reply.status),
+    }
 
     worker.start().await?;
-    let after = round_one_work(runner, worker).await?;
+    let todo: String = runner.get(&format!("todos.{name}"))?;
+    let reply = submission(runner, worker, round).await?;
     ensure!(
-        after == before,
-        "worker3 forgot its round 1 work across the restart:\n  before {before}\n  after  {after}"
-    );
-    Ok(())
-}
-
-/// worker3's answer to `POST /submission/1`: the work its store kept.
-async fn round_one_work(runner: &Runner, worker: &Worker) -> anyhow::Result<serde_json::Value> {
-    let mut payload = RoundPayload::new(runner, worker, "submission")?;
-    payload.round_number = 1;
-    let reply = api::post_signed(runner, worker, worker, "/submission/1", &payload).await?;
-    ensure!(
-        reply.status == 200,
-        "{} answered {}: {}",
+        reply.status == 200 && reply.body["todoId"] == todo.as_str(),
+        "{name} came back without its round {round} work (todo {todo}): {} answered {}: {}",
         reply.what,
         reply.status,
         reply.message()
     );
-    Ok(reply.body)
+    Ok(())
 }
 
-/// Whether `error` is the connection failure a node that went away gives.
-fn is_connect_error(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<prometheus_test::reqwest::Error>()
-            .is_some_and(prometheus_test::reqwest::Error::is_connect)
-    })
+/// `POST /submission/{round}` to `worker`, signed by it.
+async fn submission(runner: &Runner, worker: &Worker, round: u32) -> anyhow::Result<api::Reply> {
+    let payload = RoundPayload::new(runner, worker, "submission")?;
+    api::post_signed(runner, worker, worker, &format!("/submission/{round}"), &payload).await
 }

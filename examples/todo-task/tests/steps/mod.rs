@@ -3,18 +3,20 @@
 //! - `auth` (1): worker3's server refuses forged or misdirected requests.
 //! - `task` (2): each worker of workers.json, in file order, claims the oldest
 //!   todo it has not done and hashes it (`workers = "*"`: one step per worker).
-//! - `submission` (3): each worker submits that work; the runner keeps it.
-//! - `audit` (4-5): worker2, worker3, then worker1 audit the peer named by
+//! - `churn` (3): in config.yaml's `churn_round`, worker3 goes away before
+//!   it submits.
+//! - `submission` (4): each worker submits that work; the runner keeps it.
+//! - `audit` (5-6): worker2, worker3, then worker1 audit the peer named by
 //!   their `audits` field in workers.json, and worker1 sees a forged
 //!   submission fail.
-//! - `checks` (6): the audits collection holds exactly those verdicts.
-//! - `report` (7): worker1's round report, computed in the background, is
+//! - `churn` (7): worker3 comes back after the audits, with its
+//!   `DATABASE_PATH` state intact; its missing submission got no verdict.
+//! - `checks` (8): the audits collection holds exactly those verdicts.
+//! - `report` (9): worker1's round report, computed in the background, is
 //!   polled for and matches its submission.
-//! - `receipt` (8): worker1 acknowledges its round once, in MongoDB and in
+//! - `receipt` (10): worker1 acknowledges its round once, in MongoDB and in
 //!   its `DATABASE_PATH` file (the step that shows resuming in the world a
 //!   failed step started in).
-//! - `churn` (9): in the last round worker3 goes away before it submits and
-//!   comes back after the audits, with its `DATABASE_PATH` state intact.
 //!
 //! Rounds = todos + 1: every worker does one todo per round, so in the last
 //! round the queue is empty and the task, submission and audit steps skip.

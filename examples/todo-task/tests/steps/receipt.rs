@@ -23,7 +23,7 @@ struct Receipts {
 }
 
 /// worker1 acknowledges its round exactly once, in MongoDB and in its file.
-#[step(worker = "worker1", order = 8)]
+#[step(worker = "worker1", order = 10)]
 async fn acknowledges_its_round_once(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
     let round = runner.current_round();
     let name = worker.name();

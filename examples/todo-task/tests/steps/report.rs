@@ -21,7 +21,7 @@ struct Report {
 
 /// worker1's round report matches its submission; the report is computed in
 /// the background, so the step polls for it.
-#[step(worker = "worker1", order = 7, retries = 1, retry_delay = "500ms")]
+#[step(worker = "worker1", order = 9, retries = 1, retry_delay = "500ms")]
 async fn worker1_reports_its_round(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
     let round = runner.current_round();
     let Some(submission) = runner.try_get::<Submission>("submissions.worker1")? else {
