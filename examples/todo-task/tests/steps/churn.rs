@@ -40,7 +40,10 @@ async fn goes_away_before_submitting(runner: &Runner, worker: &Worker) -> anyhow
         skip!("worker3 goes away in round {churn_round}");
     }
     let name = worker.name();
-    if runner.try_get::<String>(&format!("todos.{name}"))?.is_none() {
+    if runner
+        .try_get::<String>(&format!("todos.{name}"))?
+        .is_none()
+    {
         skip!("{name} did no work in round {round}: it has nothing to miss");
     }
     worker.stop().await?;
@@ -93,5 +96,12 @@ async fn comes_back_after_the_audits(runner: &Runner, worker: &Worker) -> anyhow
 /// `POST /submission/{round}` to `worker`, signed by it.
 async fn submission(runner: &Runner, worker: &Worker, round: u32) -> anyhow::Result<api::Reply> {
     let payload = RoundPayload::new(runner, worker, "submission")?;
-    api::post_signed(runner, worker, worker, &format!("/submission/{round}"), &payload).await
+    api::post_signed(
+        runner,
+        worker,
+        worker,
+        &format!("/submission/{round}"),
+        &payload,
+    )
+    .await
 }

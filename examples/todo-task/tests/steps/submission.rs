@@ -34,7 +34,11 @@ async fn submit(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
                 "{name} went away before submitting: its submission cannot connect, as in production"
             ),
             Err(error) => bail!("{name} went away, but its submission failed otherwise: {error:#}"),
-            Ok(reply) => bail!("{name} went away, yet {} answered {}", reply.what, reply.status),
+            Ok(reply) => bail!(
+                "{name} went away, yet {} answered {}",
+                reply.what,
+                reply.status
+            ),
         }
     }
     let reply = sent?;
