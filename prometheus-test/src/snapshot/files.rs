@@ -11,11 +11,22 @@ use super::collections::Tally;
 use super::manifest::{FileRecord, Manifest, PathKind, PathRecord, StatKey};
 use super::objects::Objects;
 
-/// A file whose mtime is this close to (or after) the start of the snapshot
-/// that recorded it is read again by the next one: the file system's clock
-/// is coarse, so a write just after that snapshot may have left size and
-/// mtime as they were.
-pub(super) const RACY_WINDOW_NS: i64 = 100_000_000;
+/// How close to (or after) the time a file was last read its mtime may lie
+/// for the next snapshot to read it again: file times come from the
+/// kernel's coarse clock, so a write just after that read may have left
+/// size and mtime as they were. Two ticks of that clock (`CLOCK_REALTIME_COARSE`'s
+/// resolution, 1 to 10 ms on Linux); 100 ms where it cannot be known.
+fn racy_window_ns() -> i64 {
+    static WINDOW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *WINDOW.get_or_init(|| {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Ok(tick) = nix::time::clock_getres(nix::time::ClockId::CLOCK_REALTIME_COARSE) {
+            let tick_ns = tick.tv_sec() * 1_000_000_000 + tick.tv_nsec();
+            return (2 * tick_ns).clamp(1_000_000, 100_000_000);
+        }
+        100_000_000
+    })
+}
 
 /// The `SQLite` files that belong with a database file.
 const SQLITE_COMPANIONS: [&str; 3] = ["-wal", "-shm", "-journal"];
@@ -28,18 +39,20 @@ pub(super) fn capture(
     roots: &[PathBuf],
     previous: Option<&Manifest>,
     objects: &Objects,
+    now_ns: i64,
 ) -> anyhow::Result<(Vec<PathRecord>, Tally)> {
+    let window = racy_window_ns();
     let mut capture = Capture {
         data_dir,
         objects,
+        now_ns,
         previous: previous
             .map(|manifest| {
-                let settled_before = manifest.taken_at_ns - RACY_WINDOW_NS;
                 manifest
                     .paths
                     .iter()
                     .filter_map(|record| match &record.kind {
-                        PathKind::File(file) if file.stat.mtime_ns < settled_before => {
+                        PathKind::File(file) if file.stat.mtime_ns < file.verified_ns - window => {
                             Some((record.path.as_path(), file))
                         }
                         _ => None,
@@ -67,6 +80,8 @@ pub(super) fn capture(
 struct Capture<'a> {
     data_dir: &'a Path,
     objects: &'a Objects,
+    /// The start of this snapshot: when the files it reads are verified.
+    now_ns: i64,
     previous: HashMap<&'a Path, &'a FileRecord>,
     seen: HashSet<PathBuf>,
     records: Vec<PathRecord>,
@@ -129,6 +144,7 @@ impl Capture<'_> {
                 object: before.object.clone(),
                 mode,
                 stat,
+                verified_ns: before.verified_ns,
             });
         }
         let bytes =
@@ -141,7 +157,12 @@ impl Capture<'_> {
             self.tally.copied += 1;
             self.tally.bytes += written;
         }
-        Ok(FileRecord { object, mode, stat })
+        Ok(FileRecord {
+            object,
+            mode,
+            stat,
+            verified_ns: self.now_ns,
+        })
     }
 
     fn push(&mut self, path: &Path, kind: PathKind) {

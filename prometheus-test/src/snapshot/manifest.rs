@@ -59,6 +59,10 @@ pub(super) struct FileRecord {
     pub(super) object: ObjectRef,
     pub(super) mode: u32,
     pub(super) stat: StatKey,
+    /// When the file was last read (the start of that snapshot): its stat
+    /// key can be trusted once its mtime lies a clock tick before that.
+    #[serde(default)]
+    pub(super) verified_ns: i64,
 }
 
 /// What must be unchanged for a file to be taken as unchanged unread.

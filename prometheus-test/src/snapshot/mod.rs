@@ -29,9 +29,9 @@
 //! document object without being read; its options and indexes are listed
 //! every time (`dbHash` does not cover them, and they are small). A file
 //! whose stat key (size, mtime, ctime, inode, device) equals the previous
-//! snapshot's entry shares its object unread, unless its mtime was within
-//! [`files::RACY_WINDOW_NS`] of that snapshot's start (the file system's clock
-//! is coarse); any other file is hashed and stored only when its object is
+//! snapshot's entry shares its object unread, unless its mtime was within two
+//! ticks of the kernel's coarse clock of the time it was last read (file
+//! times come from that clock); any other file is hashed and stored only when its object is
 //! new. A step that changed nothing costs one `dbHash`, one `listCollections`
 //! and one `listIndexes` per collection (all in one round trip), a `stat` per
 //! path and the manifest's write and sync. `dbHash` itself reads every

@@ -83,9 +83,14 @@ impl Store {
                 .with_context(|| format!("cannot take the snapshot before {point}"))?,
             None => (Vec::new(), collections::Tally::default()),
         };
-        let (paths, from_files) =
-            files::capture(&world.data_dir, &world.paths, previous, &self.objects)
-                .with_context(|| format!("cannot take the snapshot before {point}"))?;
+        let (paths, from_files) = files::capture(
+            &world.data_dir,
+            &world.paths,
+            previous,
+            &self.objects,
+            taken_at_ns,
+        )
+        .with_context(|| format!("cannot take the snapshot before {point}"))?;
         let manifest = Manifest {
             point: point.clone(),
             taken_at_ns,
