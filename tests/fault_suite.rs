@@ -1210,6 +1210,21 @@ const KILL_POINTS: usize = 30;
 /// Rounds of the kill suite: two todos of the task, plus one.
 const KILL_ROUNDS: u32 = 3;
 
+/// `FAULT_SUITE_SEED`, else one drawn from the clock (printed by the tests
+/// that use it, so a failure can be replayed).
+fn seed() -> u64 {
+    std::env::var("FAULT_SUITE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos();
+            u64::try_from(nanos & u128::from(u64::MAX)).unwrap()
+        })
+}
+
 /// `SplitMix64`: small, seedable, good enough to spread delays.
 struct Rng(u64);
 
@@ -1577,16 +1592,7 @@ fn random_kill_points_leave_no_process_and_a_run_that_resumes() {
     assert_eq!(probe.take_log(), full_plan());
     assert!(probe.orphans().is_empty());
 
-    let seed = std::env::var("FAULT_SUITE_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos();
-            u64::try_from(nanos & u128::from(u64::MAX)).unwrap()
-        });
+    let seed = seed();
     let mut rng = Rng(seed);
     let points: Vec<KillPoint> = (0..KILL_POINTS)
         .map(|_| KillPoint::random(&mut rng))
@@ -1674,16 +1680,7 @@ fn kills_inside_journal_writes_and_folds_lose_nothing_and_resume_at_the_right_st
 fn kills_inside_snapshots_and_restores_leave_no_half_world() {
     let mongo = Mongo::start();
     let secrets = Secrets::new();
-    let seed = std::env::var("FAULT_SUITE_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos();
-            u64::try_from(nanos & u128::from(u64::MAX)).unwrap()
-        });
+    let seed = seed();
     let mut rng = Rng(seed);
     let mut torn = || format!("state.journal.torn@{}", 2 + rng.below(8));
     let torn: Vec<String> = (0..4).map(|_| torn()).collect();

@@ -358,6 +358,7 @@ pub(super) fn apply(plan: &Plan, staging: &Path) -> anyhow::Result<usize> {
             Err(_) => Ok(()),
         };
         removed.with_context(|| format!("cannot remove {}", path.display()))?;
+        crate::failpoint::hit("snapshot.restore.file");
     }
     for dir in &plan.dirs {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
