@@ -62,25 +62,9 @@ if ! "$venv/bin/python" -c 'import prometheus_test, nacl, base58, pymongo' 2>/de
   "$venv/bin/pip" install -q prometheus-test==0.1.10 pymongo==4.13.2 pynacl base58
 fi
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-dbpath="$work/mongod"
-rm -rf "$dbpath"
-mkdir -p "$dbpath"
-"$PROMETHEUS_TEST_MONGOD" --dbpath "$dbpath" --port "$port" --bind_ip 127.0.0.1 \
-  --logpath "$dbpath/mongod.log" --wiredTigerCacheSizeGB 0.25 >/dev/null 2>&1 &
-mongod_pid=$!
-trap 'kill "$mongod_pid" 2>/dev/null; wait "$mongod_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    break
-  fi
-  if ! kill -0 "$mongod_pid" 2>/dev/null; then
-    echo "mongod exited during start-up; see $dbpath/mongod.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-echo "mongod on 127.0.0.1:$port; $runs run(s) of each; $profile build" >&2
+rm -rf "$work/mongod"
+start_bench_mongod "$work/mongod"
+echo "$runs run(s) of each; $profile build" >&2
 
 "$venv/bin/python" benches/vs-python/bench.py --runs "$runs" --test-bin "$test_bin" \
-  --todo-bin "$todo_bin" --mongo-uri "mongodb://127.0.0.1:$port" --work "$work" --profile "$profile"
+  --todo-bin "$todo_bin" --mongo-uri "$MONGO_URI" --work "$work" --profile "$profile"

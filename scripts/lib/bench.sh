@@ -26,6 +26,10 @@ start_bench_mongod() {
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       break
     fi
+    if ! kill -0 "$bench_mongod_pid" 2>/dev/null; then
+      echo "mongod exited during start-up; see $dir/mongod.log" >&2
+      exit 1
+    fi
     sleep 0.1
   done
   export MONGO_URI="mongodb://127.0.0.1:$port"

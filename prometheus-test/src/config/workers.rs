@@ -268,18 +268,7 @@ fn launch(config: &Config, env: &EnvMap, fields: &Map<String, Value>) -> anyhow:
         return container(image, fields);
     }
     if let Some(command) = fields.get("command") {
-        let parts = command
-            .as_array()
-            .filter(|a| !a.is_empty())
-            .and_then(|a| {
-                a.iter()
-                    .map(|p| p.as_str().map(str::to_owned))
-                    .collect::<Option<Vec<_>>>()
-            })
-            .ok_or_else(|| {
-                anyhow!("`command` must be a non-empty array of strings, found {command}")
-            })?;
-        let mut parts = parts.into_iter();
+        let mut parts = command_parts(command)?.into_iter();
         let program = parts.next().unwrap_or_default();
         let program = if program.contains('/') {
             existing(&config.project_dir.join(&program), "command")?.into_os_string()
@@ -316,6 +305,19 @@ fn launch(config: &Config, env: &EnvMap, fields: &Map<String, Value>) -> anyhow:
     }
 }
 
+/// A worker's `command`: a non-empty array of strings.
+fn command_parts(command: &Value) -> anyhow::Result<Vec<String>> {
+    command
+        .as_array()
+        .filter(|a| !a.is_empty())
+        .and_then(|a| {
+            a.iter()
+                .map(|p| p.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+        })
+        .ok_or_else(|| anyhow!("`command` must be a non-empty array of strings, found {command}"))
+}
+
 /// A container worker: `image` (a non-empty string) and its optional
 /// `command`, taken as written (paths are the image's). Fields that say how
 /// to start a process cannot be combined with it.
@@ -333,17 +335,7 @@ fn container(image: &Value, fields: &Map<String, Value>) -> anyhow::Result<Launc
     }
     let command = match fields.get("command") {
         None => Vec::new(),
-        Some(command) => command
-            .as_array()
-            .filter(|a| !a.is_empty())
-            .and_then(|a| {
-                a.iter()
-                    .map(|p| p.as_str().map(str::to_owned))
-                    .collect::<Option<Vec<_>>>()
-            })
-            .ok_or_else(|| {
-                anyhow!("`command` must be a non-empty array of strings, found {command}")
-            })?,
+        Some(command) => command_parts(command)?,
     };
     Ok(Launch::Container {
         image: image.to_owned(),
