@@ -6,7 +6,6 @@
 
 use std::ffi::OsString;
 use std::io::Read as _;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -128,13 +127,18 @@ pub(crate) fn target_dir() -> PathBuf {
 }
 
 /// `count` consecutive free loopback ports (a suite's workers use
-/// `base_port` and the ports after it).
+/// `base_port` and the ports after it), each taken from the process-wide
+/// counter behind [`free_port`], so that no other test of this process (its
+/// private `mongod`, say) is handed one of them later.
 pub(crate) fn free_ports(count: u16) -> u16 {
-    for _ in 0..100 {
+    'search: for _ in 0..100 {
         let base = free_port();
-        if (1..count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
-            return base;
+        for offset in 1..count {
+            if free_port() != base + offset {
+                continue 'search;
+            }
         }
+        return base;
     }
     panic!("no {count} consecutive free ports");
 }

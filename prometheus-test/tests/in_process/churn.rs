@@ -3,7 +3,6 @@
 //! change is a `--format json` line and a mark on the report's timeline,
 //! and a stopped worker is no crash.
 
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,15 +10,7 @@ use prometheus_test::__private::StepFuture;
 use prometheus_test::{Exit, Runner, Worker};
 use serde_json::{Value, json};
 
-use crate::support::{SuiteDir, step};
-
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .expect("bind a free port")
-        .port()
-}
+use crate::support::{SuiteDir, free_port, step};
 
 /// A suite of two python3 fixture servers, worker1 and worker2.
 fn two_servers() -> SuiteDir {

@@ -1,13 +1,12 @@
 //! A Python worker whose server needs a package that only the project's
 //! `.venv` holds starts.
 
-use std::net::{Ipv4Addr, TcpListener};
 use std::process::Command;
 
 use prometheus_test::__private::StepFuture;
 use prometheus_test::{Exit, Runner, Worker};
 
-use crate::support::{SuiteDir, step};
+use crate::support::{SuiteDir, free_port, step};
 
 /// Asks the worker's server for the answer its venv-only module gives.
 fn ask<'a>(runner: &'a Runner, worker: &'a Worker) -> StepFuture<'a> {
@@ -40,14 +39,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
 "#;
-
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .expect("bind a free port")
-        .port()
-}
 
 #[test]
 fn a_worker_needing_a_package_of_the_projects_venv_starts() {
