@@ -138,6 +138,12 @@ impl Engine {
         }))
     }
 
+    /// The engine's host name when it is remote: container ports are
+    /// published there.
+    pub(crate) fn remote_host(&self) -> Option<&str> {
+        self.remote.as_deref()
+    }
+
     /// Fails unless `image` (for `worker`) is present on the engine.
     pub(crate) async fn check_image(&self, worker: &str, image: &str) -> anyhow::Result<()> {
         match self.docker.inspect_image(image).await {

@@ -98,14 +98,25 @@ impl Fleet {
         mode: LogMode,
         filter: Option<LineFilter>,
     ) -> anyhow::Result<Fleet> {
-        check_ports(&specs)?;
-        let client = if specs.iter().any(|spec| spec.health_url.is_some()) {
-            Some(ready::health_client()?)
+        check_ports(&specs, super::remote_engine_host().is_some())?;
+        let engine = if specs.iter().any(|spec| spec.container.is_some()) {
+            Some(Engine::connect().await?)
         } else {
             None
         };
-        let engine = if specs.iter().any(|spec| spec.container.is_some()) {
-            Some(Engine::connect().await?)
+        Self::start_on(engine, specs, mode, filter).await
+    }
+
+    /// [`Fleet::start_filtered`] with the container workers on `engine`
+    /// (`DOCKER_HOST`'s, for the others), the ports already checked.
+    pub(crate) async fn start_on(
+        engine: Option<Arc<Engine>>,
+        specs: Vec<LaunchSpec>,
+        mode: LogMode,
+        filter: Option<LineFilter>,
+    ) -> anyhow::Result<Fleet> {
+        let client = if specs.iter().any(|spec| spec.health_url.is_some()) {
+            Some(ready::health_client()?)
         } else {
             None
         };

@@ -254,7 +254,7 @@ impl Member {
                 url: url.clone(),
                 client: client.clone(),
             },
-            _ => Probe::Port(self.spec.port),
+            _ => self.port_probe(),
         };
         self.await_ready(&process, probe).await?;
         let expected = process.expected.load(Ordering::SeqCst);
@@ -267,6 +267,22 @@ impl Member {
             };
         });
         Ok(())
+    }
+
+    /// The port to probe: on the runner's loopback, or on the engine's host
+    /// for a container on a remote engine (its port is published there).
+    fn port_probe(&self) -> Probe {
+        let port = self.spec.port;
+        match (&self.spec.container, &self.engine) {
+            (Some(_), Some(engine)) => match engine.remote_host() {
+                Some(host) => Probe::Remote {
+                    host: host.to_owned(),
+                    port,
+                },
+                None => Probe::Port(port),
+            },
+            _ => Probe::Port(port),
+        }
     }
 
     async fn await_ready(&self, process: &Process, probe: Probe) -> anyhow::Result<()> {
@@ -298,9 +314,10 @@ impl Member {
             Outcome::TimedOut => {
                 let tail = render_tail(name, &self.log.tail(ERROR_TAIL));
                 Err(anyhow!(
-                    "{name} (port {}) was not ready after {:?}: waited for {waited_for}; last attempt: {last}{tail}",
+                    "{name} (port {}) was not ready after {:?}: waited for {waited_for}; last attempt: {last}{}{tail}",
                     spec.port,
-                    spec.start_timeout
+                    spec.start_timeout,
+                    probe.hint()
                 ))
             }
         }

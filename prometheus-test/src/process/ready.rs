@@ -26,6 +26,9 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 pub(super) enum Probe {
     /// The port accepts TCP connections on 127.0.0.1 or [`::1`].
     Port(u16),
+    /// The port accepts TCP connections on another host: a container
+    /// worker's port published on a remote engine's host.
+    Remote { host: String, port: u16 },
     /// A GET of the URL answers 2xx.
     Health {
         url: String,
@@ -38,7 +41,22 @@ impl Probe {
     pub(super) fn describe(&self) -> String {
         match self {
             Self::Port(port) => format!("port {port} to accept TCP connections"),
+            Self::Remote { host, port } => {
+                format!("port {port} of {host} to accept TCP connections")
+            }
             Self::Health { url, .. } => format!("GET {url} to answer 2xx"),
+        }
+    }
+
+    /// What to check when the probe never succeeded, after its last error.
+    pub(super) fn hint(&self) -> &'static str {
+        match self {
+            Self::Remote { .. } => {
+                "; a worker in a container on a remote engine must listen on all interfaces \
+                 (0.0.0.0), not on 127.0.0.1: its port is published from the container's own \
+                 network"
+            }
+            Self::Port(_) | Self::Health { .. } => "",
         }
     }
 
@@ -46,14 +64,16 @@ impl Probe {
     async fn attempt(&self) -> Result<(), String> {
         match self {
             Self::Port(port) => {
-                let Err(v4_error) = connect(SocketAddr::from((Ipv4Addr::LOCALHOST, *port))).await
-                else {
+                let v4 = SocketAddr::from((Ipv4Addr::LOCALHOST, *port));
+                let Err(v4_error) = connect(v4, &v4).await else {
                     return Ok(());
                 };
                 // Servers bound to "localhost" may listen on IPv6 only.
-                connect(SocketAddr::from((Ipv6Addr::LOCALHOST, *port)))
-                    .await
-                    .map_err(|_| v4_error)
+                let v6 = SocketAddr::from((Ipv6Addr::LOCALHOST, *port));
+                connect(v6, &v6).await.map_err(|_| v4_error)
+            }
+            Self::Remote { host, port } => {
+                connect((host.as_str(), *port), &format!("port {port} of {host}")).await
             }
             Self::Health { url, client } => {
                 match client.get(url).timeout(ATTEMPT_TIMEOUT).send().await {
@@ -125,13 +145,15 @@ async fn retry<A, P>(
     }
 }
 
-async fn connect(address: SocketAddr) -> Result<(), String> {
+/// One TCP connection to `address` (`shown` in the error when it times out).
+async fn connect(
+    address: impl tokio::net::ToSocketAddrs,
+    shown: &dyn std::fmt::Display,
+) -> Result<(), String> {
     match timeout(ATTEMPT_TIMEOUT, TcpStream::connect(address)).await {
         Ok(Ok(_stream)) => Ok(()),
         Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err(format!(
-            "no answer from {address} within {ATTEMPT_TIMEOUT:?}"
-        )),
+        Err(_) => Err(format!("no answer from {shown} within {ATTEMPT_TIMEOUT:?}")),
     }
 }
 

@@ -49,12 +49,14 @@ impl std::fmt::Debug for LaunchSpec {
     }
 }
 
-/// Fails if two workers share a port or a port is already taken, before anything starts.
-pub(super) fn check_ports(specs: &[LaunchSpec]) -> anyhow::Result<()> {
+/// Fails if two workers share a port or a port is already taken, before
+/// anything starts. Containers on a `remote` engine are left out: their ports
+/// are the engine host's.
+pub(super) fn check_ports(specs: &[LaunchSpec], remote: bool) -> anyhow::Result<()> {
     super::port::check_free(
         specs
             .iter()
-            .filter(|spec| spec.container.is_none() || super::remote_engine_host().is_none())
+            .filter(|spec| spec.container.is_none() || !remote)
             .map(|spec| (spec.name.as_str(), spec.port)),
     )
 }
@@ -115,7 +117,8 @@ mod tests {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
-        let error = check_ports(&[spec("worker1", port), spec("worker2", port)]).unwrap_err();
+        let error =
+            check_ports(&[spec("worker1", port), spec("worker2", port)], false).unwrap_err();
         let text = error.to_string();
         assert!(text.contains("worker1 and worker2"), "{text}");
         assert!(text.contains(&port.to_string()), "{text}");
@@ -125,7 +128,7 @@ mod tests {
     fn taken_port_names_worker_and_port() {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = listener.local_addr().unwrap().port();
-        let error = check_ports(&[spec("worker3", port)]).unwrap_err();
+        let error = check_ports(&[spec("worker3", port)], false).unwrap_err();
         assert_eq!(
             error.to_string(),
             format!(
@@ -133,6 +136,6 @@ mod tests {
             )
         );
         drop(listener);
-        check_ports(&[spec("worker3", port)]).unwrap();
+        check_ports(&[spec("worker3", port)], false).unwrap();
     }
 }

@@ -4,6 +4,7 @@
 //! engine answers at `DOCKER_HOST` (or the default socket); `scripts/test.sh`
 //! provides one.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
@@ -127,15 +128,20 @@ fn containers_of(run: &str) -> Vec<String> {
         .collect()
 }
 
-/// GET `/` on `port`: its body, or the kind of failure.
+/// GET `/` on `port` of the runner's loopback: its body, or the kind of failure.
 async fn get(port: u16) -> Result<String, String> {
+    get_from(Ipv4Addr::LOCALHOST, port).await
+}
+
+/// GET `/` on `port` of `host`: its body, or the kind of failure.
+async fn get_from(host: Ipv4Addr, port: u16) -> Result<String, String> {
     crate::http_client::install_crypto_provider();
     let client = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_millis(500))
         .build()
         .unwrap();
-    match client.get(format!("http://127.0.0.1:{port}/")).send().await {
+    match client.get(format!("http://{host}:{port}/")).send().await {
         Ok(response) => Ok(response.text().await.unwrap_or_default()),
         Err(error) if error.is_connect() => Err("connection refused".to_owned()),
         Err(error) if error.is_timeout() => Err("timed out".to_owned()),
@@ -342,6 +348,130 @@ async fn a_container_left_by_an_earlier_run_is_removed_and_named() {
     assert_eq!(
         engine.remove_leftovers(&suite).await.unwrap(),
         Vec::<String>::new()
+    );
+}
+
+/// An IPv4 address of this machine other than loopback: the one its default
+/// route leaves from (a UDP `connect` picks it and sends nothing).
+fn non_loopback_address() -> Option<Ipv4Addr> {
+    let socket = std::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).ok()?;
+    socket.connect((Ipv4Addr::new(198, 51, 100, 1), 9)).ok()?;
+    match socket.local_addr().ok()?.ip() {
+        IpAddr::V4(ip) if !ip.is_loopback() && !ip.is_unspecified() => Some(ip),
+        _ => None,
+    }
+}
+
+/// The engine at unix socket `socket`, served over TCP on `address` (a port
+/// of its own) as a remote engine would be: the listening port, and the task
+/// that forwards each connection (aborted when dropped).
+async fn engine_over_tcp(address: Ipv4Addr, socket: PathBuf) -> (u16, AbortOnDrop) {
+    let listener = tokio::net::TcpListener::bind((address, 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let socket = socket.clone();
+            tokio::spawn(async move {
+                if let Ok(mut engine) = tokio::net::UnixStream::connect(&socket).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut engine).await;
+                }
+            });
+        }
+    });
+    (port, AbortOnDrop(task))
+}
+
+/// Aborts its task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// `docker inspect` of a container labelled with run `run`: its network mode
+/// and port bindings.
+fn network_of(run: &str) -> String {
+    let id = containers_of(run).pop().expect("the run's container");
+    let output = Command::new("docker")
+        .args([
+            "inspect",
+            "-f",
+            "{{.HostConfig.NetworkMode}} {{json .HostConfig.PortBindings}}",
+            &id,
+        ])
+        .output()
+        .expect("run docker inspect");
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[tokio::test]
+async fn a_worker_on_a_remote_engine_is_published_probed_and_reached_on_its_host() {
+    if engine().await.is_none() {
+        return;
+    }
+    let Some(socket) = docker_host().strip_prefix("unix://").map(PathBuf::from) else {
+        eprintln!("notice: remote engine test skipped: DOCKER_HOST is not a unix socket");
+        return;
+    };
+    let Some(address) = non_loopback_address() else {
+        eprintln!("notice: remote engine test skipped: no address but loopback");
+        return;
+    };
+    let (engine_port, _forwarding) = engine_over_tcp(address, socket).await;
+    let engine = Engine::connect_to(format!("tcp://{address}:{engine_port}"))
+        .await
+        .unwrap();
+    assert_eq!(engine.remote_host(), Some(address.to_string().as_str()));
+    let run = new_marker("container-remote");
+    let port = free_port();
+
+    // A worker listening on the container's loopback is never reached.
+    let mut on_loopback = container_spec("worker1", "good_server.py", port, &run);
+    on_loopback.start_timeout = Duration::from_secs(2);
+    let error = Fleet::start_on(
+        Some(Arc::clone(&engine)),
+        vec![on_loopback],
+        LogMode::Capture,
+        None,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.starts_with(&format!(
+            "worker1 (port {port}) was not ready after 2s: waited for port {port} of {address} \
+             to accept TCP connections; last attempt: "
+        )) && error.contains(
+            "; a worker in a container on a remote engine must listen on all interfaces \
+             (0.0.0.0), not on 127.0.0.1: its port is published from the container's own network"
+        ),
+        "{error}"
+    );
+    assert!(containers_of(&run).is_empty());
+
+    let mut on_all = container_spec("worker1", "good_server.py", port, &run);
+    on_all.env.push(("HOST".to_owned(), "0.0.0.0".to_owned()));
+    let fleet = Fleet::start_on(Some(engine), vec![on_all], LogMode::Capture, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        network_of(&run),
+        format!(r#"default {{"{port}/tcp":[{{"HostIp":"0.0.0.0","HostPort":"{port}"}}]}}"#),
+        "a remote engine's container publishes its port"
+    );
+    // Ready means answering on the engine's host, at the first request.
+    assert_eq!(get_from(address, port).await, Ok("ok\n".to_owned()));
+    let worker = fleet.member("worker1").unwrap();
+    worker.stop(StopHow::Stop).await.unwrap();
+    assert!(containers_of(&run).is_empty());
+    worker.start().await.unwrap();
+    assert_eq!(get_from(address, port).await, Ok("ok\n".to_owned()));
+    fleet.shutdown().await;
+    assert!(
+        containers_of(&run).is_empty(),
+        "shutdown removes the container"
     );
 }
 
