@@ -108,7 +108,7 @@ impl Fleet {
     }
 
     /// [`Fleet::start_filtered`] with the container workers on `engine`
-    /// (`DOCKER_HOST`'s, for the others), the ports already checked.
+    /// rather than on `DOCKER_HOST`'s; the caller has checked the ports.
     pub(crate) async fn start_on(
         engine: Option<Arc<Engine>>,
         specs: Vec<LaunchSpec>,
