@@ -273,13 +273,11 @@ impl Member {
     /// for a container on a remote engine (its port is published there).
     fn port_probe(&self) -> Probe {
         let port = self.spec.port;
-        match (&self.spec.container, &self.engine) {
-            (Some(_), Some(engine)) => match engine.remote_host() {
-                Some(host) => Probe::Remote {
-                    host: host.to_owned(),
-                    port,
-                },
-                None => Probe::Port(port),
+        let remote = self.engine.as_deref().and_then(Engine::remote_host);
+        match (&self.spec.container, remote) {
+            (Some(_), Some(host)) => Probe::Remote {
+                host: host.to_owned(),
+                port,
             },
             _ => Probe::Port(port),
         }
