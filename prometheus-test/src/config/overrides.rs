@@ -4,7 +4,8 @@
 //! the rest of the name, lowercased, is the key, and `__` steps into a
 //! section (`PROMETHEUS_TEST_SET_MONGODB__DATABASE` sets `mongodb.database`).
 //! The value is read as YAML, like the file's (`6100` is a number, `null`
-//! removes the key, `[a, b]` is a list). Precedence, highest first: the
+//! or an empty value removes the key, so its default applies, `[a, b]` is a
+//! list). Precedence, highest first: the
 //! override, config.yaml, the built-in default; a worker's own setting in
 //! workers.json still wins over config.yaml's for that worker.
 //!
@@ -153,11 +154,17 @@ impl Overrides {
     }
 
     /// Writes the overrides into config.yaml's top-level mapping, creating
-    /// sections as needed; a key below a value that is not a mapping is a
-    /// problem naming the override.
+    /// sections as needed; a `null` (or empty) override removes its key. A
+    /// key below a value that is not a mapping is a problem naming the
+    /// override.
     pub(crate) fn apply(&self, tree: &mut Mapping, problems: &mut Problems) {
         for item in &self.items {
-            if let Err(depth) = set_path(tree, &item.path, &item.value) {
+            let applied = if item.value.is_null() {
+                remove_path(tree, &item.path)
+            } else {
+                set_path(tree, &item.path, &item.value)
+            };
+            if let Err(depth) = applied {
                 problems.push(format!(
                     "{}: cannot set `{}`: `{}` is not a section",
                     item.source,
@@ -187,6 +194,23 @@ fn set_path(mapping: &mut Mapping, path: &[String], value: &Value) -> Result<(),
     match entry {
         Value::Mapping(inner) => set_path(inner, rest, value).map_err(|depth| depth + 1),
         _ => Err(0),
+    }
+}
+
+/// Removes `path` from `mapping` (nothing to do where a section on the way
+/// is absent or empty); `Err(depth)` when `path[..=depth]` holds a value that
+/// is not a section.
+fn remove_path(mapping: &mut Mapping, path: &[String]) -> Result<(), usize> {
+    let (first, rest) = path.split_first().expect("keys are not empty");
+    let key = Value::String(first.clone());
+    if rest.is_empty() {
+        mapping.remove(&key);
+        return Ok(());
+    }
+    match mapping.get_mut(&key) {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Mapping(inner)) => remove_path(inner, rest).map_err(|depth| depth + 1),
+        Some(_) => Err(0),
     }
 }
 
@@ -284,6 +308,30 @@ mod tests {
         assert_eq!(
             problems.to_string(),
             "PROMETHEUS_TEST_SET_BASE_PORT__X: cannot set `base_port.x`: `base_port` is not a section"
+        );
+    }
+
+    #[test]
+    fn an_empty_or_null_override_removes_the_key_so_its_default_applies() {
+        let mut tree: Mapping = serde_yaml_ng::from_str(
+            "plain_env: [TOKEN_NAME]\nmongodb:\n  database: ci\n  uri: x\nmax_rounds: 3\n",
+        )
+        .unwrap();
+        let overrides = Overrides::from_vars(vars(&[
+            ("PROMETHEUS_TEST_SET_PLAIN_ENV", ""),
+            ("PROMETHEUS_TEST_SET_MONGODB__URI", "null"),
+            ("PROMETHEUS_TEST_SET_POLL__INTERVAL", ""),
+            ("PROMETHEUS_TEST_SET_MAX_ROUNDS__X", "~"),
+        ]))
+        .unwrap();
+        let mut problems = Problems::default();
+        overrides.apply(&mut tree, &mut problems);
+        let expected: Mapping =
+            serde_yaml_ng::from_str("mongodb:\n  database: ci\nmax_rounds: 3\n").unwrap();
+        assert_eq!(tree, expected);
+        assert_eq!(
+            problems.to_string(),
+            "PROMETHEUS_TEST_SET_MAX_ROUNDS__X: cannot set `max_rounds.x`: `max_rounds` is not a section"
         );
     }
 
