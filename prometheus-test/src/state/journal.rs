@@ -40,6 +40,13 @@ pub(super) enum Entry {
     Step { name: String },
 }
 
+/// An entry of the journal with its line number (1-based), for messages.
+#[derive(Debug)]
+pub(super) struct Line {
+    pub(super) number: usize,
+    pub(super) entry: Entry,
+}
+
 /// The journal of one state file.
 #[derive(Debug)]
 pub(super) struct Journal {
@@ -54,10 +61,10 @@ pub(super) struct Journal {
 }
 
 impl Journal {
-    /// The journal of `data_dir` and the entries that apply to the state
-    /// file holding `state_bytes`. Reads only: a torn last line is cut off
-    /// at the first append.
-    pub(super) fn read(data_dir: &Path, state_bytes: &[u8]) -> anyhow::Result<(Self, Vec<Entry>)> {
+    /// The journal of `data_dir` and the entries (with their lines) that
+    /// apply to the state file holding `state_bytes`. Reads only: a torn last
+    /// line is cut off at the first append.
+    pub(super) fn read(data_dir: &Path, state_bytes: &[u8]) -> anyhow::Result<(Self, Vec<Line>)> {
         let path = data_dir.join(JOURNAL_FILE);
         let base = hash(state_bytes);
         let mut journal = Self {
@@ -99,11 +106,19 @@ impl Journal {
                     journal.path.display(),
                     index + 1
                 ),
-                (_, entry) => entries.push(entry),
+                (_, entry) => entries.push(Line {
+                    number: index + 1,
+                    entry,
+                }),
             }
         }
         journal.kept_len = Some(complete as u64);
         Ok((journal, entries))
+    }
+
+    /// The journal's file, for messages.
+    pub(super) fn path(&self) -> &Path {
+        &self.path
     }
 
     /// A journal with no entries for the state file holding `state_bytes`.

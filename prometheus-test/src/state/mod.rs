@@ -86,9 +86,16 @@ impl State {
             bail!("{}: `current_round` must be at least 1", path.display());
         }
         doc.rounds.thaw(doc.current_round);
-        let (journal, entries) = Journal::read(data_dir, &bytes)?;
-        for entry in entries {
-            doc.apply(entry)?;
+        let (journal, lines) = Journal::read(data_dir, &bytes)?;
+        for line in lines {
+            doc.apply(line.entry).with_context(|| {
+                format!(
+                    "{}: line {}: cannot apply this entry to {} (run with --reset to start over)",
+                    journal.path().display(),
+                    line.number,
+                    path.display()
+                )
+            })?;
         }
         Ok(Some(Self { path, doc, journal }))
     }
@@ -750,6 +757,27 @@ mod tests {
             format!(
                 "{}: line 3: not a journal entry (run with --reset to start over)",
                 path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_journal_line_that_cannot_apply_is_an_error_naming_the_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = started(dir.path());
+        state.set(Scope::Global, "a", json!("text")).unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        let text = read(dir.path(), JOURNAL_FILE)
+            + "{\"op\":\"set\",\"key\":\"a.b\",\"value\":1}\n";
+        std::fs::write(&path, text).unwrap();
+        let err = State::load(dir.path()).unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            format!(
+                "{}: line 3: cannot apply this entry to {} (run with --reset to start over): \
+                 cannot set `a.b`: `a` already holds a non-object value",
+                path.display(),
+                dir.path().join(STATE_FILE).display()
             )
         );
     }
