@@ -38,6 +38,22 @@ pub(super) enum Entry {
     },
     /// A completed step.
     Step { name: String },
+    /// A step stopped, paused, started or resumed a worker: how it is held
+    /// now (`None`: running as configured).
+    Life {
+        worker: String,
+        life: Option<HeldLife>,
+    },
+}
+
+/// How a step left a worker that is not running as configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum HeldLife {
+    /// Stopped or killed: not running.
+    Stopped,
+    /// Frozen with SIGSTOP (a container: paused).
+    Paused,
 }
 
 /// An entry of the journal with its line number (1-based), for messages.

@@ -17,10 +17,11 @@
 mod journal;
 mod rounds;
 
-pub(crate) use journal::JOURNAL_FILE;
+pub(crate) use journal::{HeldLife, JOURNAL_FILE};
 use journal::{Entry, Journal};
 use rounds::Rounds;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -40,6 +41,10 @@ struct Doc {
     /// before the setup is done is started fresh again, not resumed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     setup: Option<String>,
+    /// The workers the steps left stopped or paused, so that a resumed run
+    /// (and the world a snapshot restores) holds them as they were.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    held_workers: BTreeMap<String, HeldLife>,
     /// Keys written by other tools are kept as they were.
     #[serde(flatten)]
     other: Map<String, Value>,
@@ -132,6 +137,7 @@ impl State {
                 current_round: 1,
                 last_completed_step: None,
                 setup: Some("pending".to_owned()),
+                held_workers: BTreeMap::new(),
                 other: Map::new(),
             },
         };
@@ -165,6 +171,25 @@ impl State {
         };
         self.journal.append(&entry)?;
         self.doc.apply(entry)
+    }
+
+    /// Records in the journal how a step left `worker`: stopped, paused, or
+    /// (`None`) running as configured.
+    pub(crate) fn hold_worker(&mut self, worker: &str, life: Option<HeldLife>) -> anyhow::Result<()> {
+        if self.doc.held_workers.get(worker).copied() == life {
+            return Ok(());
+        }
+        let entry = Entry::Life {
+            worker: worker.to_owned(),
+            life,
+        };
+        self.journal.append(&entry)?;
+        self.doc.apply(entry)
+    }
+
+    /// The workers the steps so far left stopped or paused.
+    pub(crate) fn held_workers(&self) -> &BTreeMap<String, HeldLife> {
+        &self.doc.held_workers
     }
 
     /// Moves to the next round: folds the journal into the state file and
@@ -298,6 +323,13 @@ impl Doc {
             Entry::Base { .. } => Ok(()),
             Entry::Step { name } => {
                 self.last_completed_step = Some(name);
+                Ok(())
+            }
+            Entry::Life { worker, life } => {
+                match life {
+                    Some(life) => self.held_workers.insert(worker, life),
+                    None => self.held_workers.remove(&worker),
+                };
                 Ok(())
             }
             Entry::Set { round, key, value } => {
@@ -780,6 +812,45 @@ mod tests {
                 dir.path().join(STATE_FILE).display()
             )
         );
+    }
+
+    #[test]
+    fn held_workers_are_journaled_kept_across_rounds_and_folded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = started(dir.path());
+        state.hold_worker("worker3", Some(HeldLife::Stopped)).unwrap();
+        state.hold_worker("worker2", Some(HeldLife::Paused)).unwrap();
+        state.hold_worker("worker2", None).unwrap();
+        state.hold_worker("worker1", Some(HeldLife::Paused)).unwrap();
+        let journal: Vec<String> = read(dir.path(), JOURNAL_FILE)
+            .lines()
+            .skip(1)
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            journal,
+            [
+                r#"{"op":"life","worker":"worker3","life":"stopped"}"#,
+                r#"{"op":"life","worker":"worker2","life":"paused"}"#,
+                r#"{"op":"life","worker":"worker2","life":null}"#,
+                r#"{"op":"life","worker":"worker1","life":"paused"}"#,
+            ]
+        );
+        let held = |state: &State| state.held_workers().clone().into_iter().collect::<Vec<_>>();
+        let expected = vec![
+            ("worker1".to_owned(), HeldLife::Paused),
+            ("worker3".to_owned(), HeldLife::Stopped),
+        ];
+        assert_eq!(held(&State::load(dir.path()).unwrap().unwrap()), expected);
+        state.next_round().unwrap();
+        let saved: Value = serde_json::from_str(&read(dir.path(), STATE_FILE)).unwrap();
+        assert_eq!(
+            saved["held_workers"],
+            json!({"worker1": "paused", "worker3": "stopped"})
+        );
+        assert_eq!(held(&State::load(dir.path()).unwrap().unwrap()), expected);
+        let fresh = State::fresh(dir.path()).unwrap();
+        assert!(fresh.held_workers().is_empty());
     }
 
     #[test]
