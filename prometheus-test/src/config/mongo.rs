@@ -60,9 +60,12 @@ pub(super) fn mongo_settings(
                 } else {
                     ""
                 };
-                reader.file_problem(format_args!(
-                    "missing `mongodb.database`: the database the suite seeds{rounds}"
-                ));
+                reader.missing(
+                    &["mongodb", "database"],
+                    format_args!(
+                        "missing `mongodb.database`: the database the suite seeds{rounds}"
+                    ),
+                );
             }
             String::new()
         }

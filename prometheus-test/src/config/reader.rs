@@ -81,6 +81,16 @@ impl<'a> Reader<'a> {
         self.problems.push(format!("{at}: {message}"));
     }
 
+    /// Records that the required key at `path` is missing: a problem of
+    /// the file, or of the override that removed the key (`null` or empty).
+    pub(super) fn missing(&mut self, path: &[&str], message: impl Display) {
+        let at = match self.override_of(path) {
+            Some(source) => format!("{source} (overriding {})", self.shown),
+            None => self.shown.to_owned(),
+        };
+        self.problems.push(format!("{at}: {message}"));
+    }
+
     /// Records a problem of the file as a whole (a key it lacks).
     pub(super) fn file_problem(&mut self, message: impl Display) {
         self.problems.push(format!("{}: {message}", self.shown));

@@ -17,8 +17,8 @@
 mod journal;
 mod rounds;
 
-pub(crate) use journal::{HeldLife, JOURNAL_FILE};
 use journal::{Entry, Journal};
+pub(crate) use journal::{HeldLife, JOURNAL_FILE};
 use rounds::Rounds;
 
 use std::collections::BTreeMap;
@@ -175,7 +175,11 @@ impl State {
 
     /// Records in the journal how a step left `worker`: stopped, paused, or
     /// (`None`) running as configured.
-    pub(crate) fn hold_worker(&mut self, worker: &str, life: Option<HeldLife>) -> anyhow::Result<()> {
+    pub(crate) fn hold_worker(
+        &mut self,
+        worker: &str,
+        life: Option<HeldLife>,
+    ) -> anyhow::Result<()> {
         if self.doc.held_workers.get(worker).copied() == life {
             return Ok(());
         }
@@ -799,8 +803,8 @@ mod tests {
         let mut state = started(dir.path());
         state.set(Scope::Global, "a", json!("text")).unwrap();
         let path = dir.path().join(JOURNAL_FILE);
-        let text = read(dir.path(), JOURNAL_FILE)
-            + "{\"op\":\"set\",\"key\":\"a.b\",\"value\":1}\n";
+        let text =
+            read(dir.path(), JOURNAL_FILE) + "{\"op\":\"set\",\"key\":\"a.b\",\"value\":1}\n";
         std::fs::write(&path, text).unwrap();
         let err = State::load(dir.path()).unwrap_err();
         assert_eq!(
@@ -818,10 +822,16 @@ mod tests {
     fn held_workers_are_journaled_kept_across_rounds_and_folded() {
         let dir = tempfile::tempdir().unwrap();
         let mut state = started(dir.path());
-        state.hold_worker("worker3", Some(HeldLife::Stopped)).unwrap();
-        state.hold_worker("worker2", Some(HeldLife::Paused)).unwrap();
+        state
+            .hold_worker("worker3", Some(HeldLife::Stopped))
+            .unwrap();
+        state
+            .hold_worker("worker2", Some(HeldLife::Paused))
+            .unwrap();
         state.hold_worker("worker2", None).unwrap();
-        state.hold_worker("worker1", Some(HeldLife::Paused)).unwrap();
+        state
+            .hold_worker("worker1", Some(HeldLife::Paused))
+            .unwrap();
         let journal: Vec<String> = read(dir.path(), JOURNAL_FILE)
             .lines()
             .skip(1)
