@@ -143,6 +143,7 @@ pub(crate) struct AttemptFailed {
     pub(crate) attempt: u32,
     /// How many attempts the step may take.
     pub(crate) total: u32,
+    /// The attempt's error, already redacted.
     pub(crate) error: String,
     pub(crate) delay: Duration,
 }
@@ -158,7 +159,9 @@ pub(crate) struct StepFinished {
     pub(crate) logs: Vec<String>,
 }
 
-/// How one step execution ended, as reported.
+/// How one step execution ended, as reported; a skip reason or failure
+/// message is already redacted (the session redacts at the source, so every
+/// writer shows the same text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Verdict {
     /// Passed, at its `attempts`-th attempt (1 unless the step has `retries`).

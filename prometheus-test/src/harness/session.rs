@@ -14,6 +14,7 @@ use super::execute::{Context, execute};
 use super::interrupts::Interrupts;
 use super::launch::launch_specs;
 use super::plan::{Action, Position, plan};
+use super::redaction::redacted_vars_note;
 use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
 use super::steps::StepInstance;
@@ -180,17 +181,7 @@ impl Session<'_> {
             .play_actions(&cx, &actions, &mut tally, snapshots.as_mut())
             .await;
         runner.use_churn(None);
-        for (worker, exit) in fleet.shutdown_with_exits().await {
-            if let Some(exit) = exit {
-                self.events.emit(&Event::WorkerExited { worker, exit });
-            }
-        }
-        if let Err(err) = runner.state().sync() {
-            self.events.note(format!("warning: {err:#}"));
-        }
-        if let Some(kept) = snapshots.as_ref().and_then(Snapshots::kept) {
-            self.events.emit(&Event::SnapshotsKept(kept));
-        }
+        self.wind_down(&runner, &fleet, snapshots.as_ref()).await;
         let exit = match stop {
             Some(Stop::Signal(signal)) => signal.exit(),
             None if tally.failed == 0 => Exit::Passed,
@@ -203,6 +194,25 @@ impl Session<'_> {
             failed: tally.failed,
             skipped: tally.skipped,
             filtered_out,
+        }
+    }
+
+    /// After the last step: stops the workers, saves the state, and says
+    /// what the snapshots keep and which mapped variables were redacted.
+    async fn wind_down(&self, runner: &Runner, fleet: &Fleet, snapshots: Option<&Snapshots>) {
+        for (worker, exit) in fleet.shutdown_with_exits().await {
+            if let Some(exit) = exit {
+                self.events.emit(&Event::WorkerExited { worker, exit });
+            }
+        }
+        if let Err(err) = runner.state().sync() {
+            self.events.note(format!("warning: {err:#}"));
+        }
+        if let Some(kept) = snapshots.and_then(Snapshots::kept) {
+            self.events.emit(&Event::SnapshotsKept(kept));
+        }
+        if let Some(note) = redacted_vars_note(runner) {
+            self.events.note(note);
         }
     }
 

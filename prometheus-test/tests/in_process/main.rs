@@ -9,6 +9,7 @@
 //! [`Suite`]: prometheus_test::Suite
 
 mod churn;
+mod redaction;
 mod rounds;
 mod setup_failures;
 mod snapshots;
