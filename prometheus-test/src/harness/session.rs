@@ -149,7 +149,12 @@ impl Session<'_> {
                 worker: worker.name().to_owned(),
             });
         }
-        let (executions, filtered_out, rounds) = counts(&actions, self.steps.len());
+        let Counts {
+            executions,
+            filtered_out,
+            done_before_resume,
+            rounds,
+        } = counts(&actions, self.steps.len(), position, self.selection);
         self.events.emit(&Event::WorkersReady(WorkersReady {
             workers: runner.workers().len(),
             elapsed: started.elapsed(),
@@ -166,6 +171,10 @@ impl Session<'_> {
                 .map(|s| s.test_name().to_owned())
                 .collect(),
         }));
+        if done_before_resume > 0 {
+            self.events
+                .emit(&Event::DoneBeforeResume(done_before_resume));
+        }
         runner.use_churn(Some(Arc::new(Churn::new(
             Arc::clone(&fleet),
             self.events.clone(),
@@ -322,9 +331,24 @@ impl Session<'_> {
     }
 }
 
-/// The step executions the plan holds, how many steps it leaves out, and
-/// the rounds it plays.
-fn counts(actions: &[Action], steps: usize) -> (usize, usize, Vec<u32>) {
+/// What the plan holds, counted for the libtest summary.
+#[derive(Debug, PartialEq, Eq)]
+struct Counts {
+    /// The step executions it holds.
+    executions: usize,
+    /// The steps it leaves out because the selection does.
+    filtered_out: usize,
+    /// The selected steps it leaves out because a resumed run had done
+    /// them before its resume point (in its last round).
+    done_before_resume: usize,
+    /// The rounds it plays.
+    rounds: Vec<u32>,
+}
+
+/// Counts the plan `actions` of `steps` steps from `position` under
+/// `selection`: a step no action plays is done before the resume point when
+/// it lies before that point and the selection keeps it, else filtered out.
+fn counts(actions: &[Action], steps: usize, position: Position, selection: &Selection) -> Counts {
     let mut planned = vec![false; steps];
     let mut executions = 0;
     let mut rounds: Vec<u32> = Vec::new();
@@ -337,7 +361,15 @@ fn counts(actions: &[Action], steps: usize) -> (usize, usize, Vec<u32>) {
             }
         }
     }
-    (executions, planned.iter().filter(|&&p| !p).count(), rounds)
+    let left_out = (0..steps).filter(|&index| !planned[index]);
+    let (done, filtered): (Vec<usize>, Vec<usize>) =
+        left_out.partition(|&index| index < position.done && selection.contains(index));
+    Counts {
+        executions,
+        filtered_out: filtered.len(),
+        done_before_resume: done.len(),
+        rounds,
+    }
 }
 
 /// Redacts every line the workers print (shown live with `--nocapture`,

@@ -10,6 +10,7 @@
 
 mod churn;
 mod redaction;
+mod resume_counts;
 mod rounds;
 mod setup_failures;
 mod snapshots;
