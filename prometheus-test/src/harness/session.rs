@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use super::churn::Churn;
 use super::cli::{ProcessEnv, RunControl};
+use super::containers::start_notes;
 use super::events::{Event, Events, RunStarted, StepFinished, StepId, Verdict, WorkersReady};
 use super::execute::{Context, execute};
 use super::interrupts::Interrupts;
@@ -311,22 +312,17 @@ impl Session<'_> {
         Conclusion::before_any_step(signal.exit())
     }
 
-    /// After a failed worker start: the command line of each spawned worker
-    /// the error names (of every spawned worker if it names none), to try by hand.
+    /// After a failed worker start: how each worker the error names was
+    /// started (see [`start_notes`]).
     fn note_command_lines(&self, runner: &Runner, error: &str) {
-        let spawned: Vec<(&str, String)> = runner
+        let workers: Vec<(&str, &crate::config::Launch)> = runner
             .workers()
             .iter()
-            .filter_map(|worker| {
-                let spec = worker.spec();
-                Some((spec.name.as_str(), spec.launch.command_line()?))
-            })
+            .map(|worker| (worker.name(), &worker.spec().launch))
             .collect();
-        let named = spawned.iter().any(|(name, _)| error.contains(name));
-        for (name, line) in &spawned {
-            if !named || error.contains(name) {
-                self.events.note(format!("{name} was started with: {line}"));
-            }
+        let engine = crate::process::docker_host();
+        for note in start_notes(&workers, error, &engine) {
+            self.events.note(note);
         }
     }
 }
