@@ -28,11 +28,138 @@ pub(super) async fn prepare(
         return Ok(());
     }
     let engine = Engine::connect().await?;
-    for (worker, image) in images {
-        engine.check_image(worker, image).await?;
-    }
+    engine.check_images(&images).await?;
     for removed in engine.remove_leftovers(&suite_label(config)).await? {
         events.note(removed);
     }
     Ok(())
+}
+
+/// After a failed start: how each worker the `error` names was started, to
+/// try by hand (every started worker when it names none): a process's
+/// command line, a container's image, command and engine. `workers` are
+/// (name, launch); `engine` is the Docker Engine's address.
+pub(super) fn start_notes(workers: &[(&str, &Launch)], error: &str, engine: &str) -> Vec<String> {
+    let started: Vec<(&str, String)> = workers
+        .iter()
+        .filter_map(|&(name, launch)| Some((name, how_started(name, launch, engine)?)))
+        .collect();
+    let named = started.iter().any(|(name, _)| names(error, name));
+    started
+        .into_iter()
+        .filter(|(name, _)| !named || names(error, name))
+        .map(|(_, note)| note)
+        .collect()
+}
+
+/// How worker `name` was started, `None` for an external server.
+fn how_started(name: &str, launch: &Launch, engine: &str) -> Option<String> {
+    match launch {
+        Launch::Spawn(_) => Some(format!(
+            "{name} was started with: {}",
+            launch.command_line()?
+        )),
+        Launch::Container { image, command } => {
+            let running = match Launch::Spawn(command.iter().map(Into::into).collect())
+                .command_line()
+                .filter(|line| !line.is_empty())
+            {
+                Some(line) => format!("`{line}`"),
+                None => "the image's own command".to_owned(),
+            };
+            Some(format!(
+                "{name} was started as a container of image `{image}` running {running} on the \
+                 Docker Engine at {engine}"
+            ))
+        }
+        Launch::External => None,
+    }
+}
+
+/// Whether `text` names worker `name` as a word of its own (`worker1` is
+/// not named by `worker10`).
+fn names(text: &str, name: &str) -> bool {
+    let part_of_a_name = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        !before.is_some_and(part_of_a_name) && !after.is_some_and(part_of_a_name)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workers() -> Vec<(&'static str, Launch)> {
+        vec![
+            (
+                "worker1",
+                Launch::Spawn(vec!["python3".into(), "server.py".into()]),
+            ),
+            (
+                "worker2",
+                Launch::Spawn(vec!["python3".into(), "server.py".into()]),
+            ),
+            (
+                "worker3",
+                Launch::Container {
+                    image: "todo-task:local".to_owned(),
+                    command: vec!["/app/todo task".to_owned(), "--serve".to_owned()],
+                },
+            ),
+            (
+                "worker10",
+                Launch::Container {
+                    image: "todo-task:local".to_owned(),
+                    command: Vec::new(),
+                },
+            ),
+            ("external", Launch::External),
+        ]
+    }
+
+    fn notes(error: &str) -> Vec<String> {
+        let workers = workers();
+        let workers: Vec<(&str, &Launch)> = workers.iter().map(|(n, l)| (*n, l)).collect();
+        start_notes(&workers, error, "unix:///run/docker.sock")
+    }
+
+    #[test]
+    fn a_container_that_failed_to_start_is_shown_with_its_image_command_and_engine() {
+        assert_eq!(
+            notes(
+                "worker3 (port 4003) exited during start-up (status 127) before it was ready \
+                 (waiting for port 4003 to accept TCP connections)\n  last output of worker3:\n    \
+                 [worker3 ERR] [FATAL tini (6)] exec /app/todo task failed: No such file or directory"
+            ),
+            [
+                "worker3 was started as a container of image `todo-task:local` running \
+                 `'/app/todo task' --serve` on the Docker Engine at unix:///run/docker.sock"
+            ]
+        );
+        assert_eq!(
+            notes("worker10 (port 4010) was not ready after 30s"),
+            [
+                "worker10 was started as a container of image `todo-task:local` running \
+                 the image's own command on the Docker Engine at unix:///run/docker.sock"
+            ],
+            "worker1's name inside worker10's is not worker1"
+        );
+    }
+
+    #[test]
+    fn an_error_naming_no_worker_shows_every_started_one() {
+        assert_eq!(
+            notes("too many open files"),
+            [
+                "worker1 was started with: python3 server.py",
+                "worker2 was started with: python3 server.py",
+                "worker3 was started as a container of image `todo-task:local` running \
+                 `'/app/todo task' --serve` on the Docker Engine at unix:///run/docker.sock",
+                "worker10 was started as a container of image `todo-task:local` running \
+                 the image's own command on the Docker Engine at unix:///run/docker.sock",
+            ]
+        );
+    }
 }

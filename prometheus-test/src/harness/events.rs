@@ -33,6 +33,10 @@ pub(crate) enum Event {
     },
     /// The workers are up and the plan is known; the first step comes next.
     RunStarted(RunStarted),
+    /// Right after [`Event::RunStarted`], when a resumed run leaves out
+    /// this many selected steps because it had done them before its resume
+    /// point (it resumes in its last round): they are not filtered out.
+    DoneBeforeResume(usize),
     /// Every worker answered.
     WorkersReady(WorkersReady),
     /// A worker started (its process, or an external worker was reached),
@@ -88,7 +92,8 @@ pub(crate) struct StepId {
 pub(crate) struct RunStarted {
     /// The step executions the plan holds.
     pub(crate) executions: usize,
-    /// The steps the selection leaves out.
+    /// The steps the selection leaves out (not those a resumed run had
+    /// done: see [`Event::DoneBeforeResume`]).
     pub(crate) filtered_out: usize,
     /// Where a resumed run starts (round and the step it resumes at),
     /// `None` for a fresh run.
@@ -143,6 +148,7 @@ pub(crate) struct AttemptFailed {
     pub(crate) attempt: u32,
     /// How many attempts the step may take.
     pub(crate) total: u32,
+    /// The attempt's error, already redacted.
     pub(crate) error: String,
     pub(crate) delay: Duration,
 }
@@ -158,7 +164,9 @@ pub(crate) struct StepFinished {
     pub(crate) logs: Vec<String>,
 }
 
-/// How one step execution ended, as reported.
+/// How one step execution ended, as reported; a skip reason or failure
+/// message is already redacted (the session redacts at the source, so every
+/// writer shows the same text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Verdict {
     /// Passed, at its `attempts`-th attempt (1 unless the step has `retries`).

@@ -12,6 +12,7 @@ use futures_util::FutureExt as _;
 
 use super::events::{AttemptFailed, Event, Events, StepId, Verdict};
 use super::interrupts::Interrupts;
+use super::redaction::{redact, redact_verdict};
 use super::steps::StepInstance;
 use crate::Runner;
 use crate::process::{Fleet, TerminationSignal};
@@ -37,7 +38,8 @@ pub(super) struct Context<'a> {
 }
 
 /// Runs `step` once; `record` saves it as the last completed step when it
-/// passes or is skipped.
+/// passes or is skipped. The verdict's text is redacted: no writer sees a
+/// secret a step put in its failure or skip reason.
 pub(super) async fn execute(
     step: &StepInstance,
     id: &StepId,
@@ -59,6 +61,7 @@ pub(super) async fn execute(
         exited = fleet.any_exit() => Outcome::Failed(anyhow::Error::new(exited)),
         signal = interrupts.wait() => {
             let message = format!("interrupted by {}", signal.name());
+            // The harness's own words: nothing a step said, nothing to redact.
             return Executed {
                 verdict: Verdict::Failed { message },
                 elapsed: started.elapsed(),
@@ -84,7 +87,7 @@ pub(super) async fn execute(
         (Outcome::Skipped(reason), Ok(())) => Verdict::Skipped(reason),
     };
     Executed {
-        verdict,
+        verdict: redact_verdict(runner, verdict),
         elapsed,
         interrupted: None,
         logs,
@@ -115,14 +118,15 @@ async fn attempt_until_done(
         if *attempts >= total {
             return outcome;
         }
+        let error = redact(cx.runner, &format!("{err:#}"));
         cx.events.emit(&Event::AttemptFailed(AttemptFailed {
             step: id.clone(),
             attempt: *attempts,
             total,
-            error: format!("{err:#}"),
+            error: error.clone(),
             delay: step.retry_delay,
         }));
-        failed_attempts.push(format!("{err:#}"));
+        failed_attempts.push(error);
         tokio::time::sleep(step.retry_delay).await;
         *attempts += 1;
     }

@@ -1,11 +1,16 @@
 //! The run's recorder, told what is secret and what is plain in this run:
 //! the glue between the checked configuration, workers and environment and
-//! the plain data [`record::secrets`](crate::record::secrets) takes.
+//! the plain data [`record::secrets`](crate::record::secrets) takes; and the
+//! one redaction stage every text a step hands back goes through before an
+//! event carries it to the writers.
 
-use crate::Worker;
+use std::fmt::Write as _;
+
+use super::events::Verdict;
 use crate::config::{Config, EnvMap};
 use crate::record::secrets::SecretLists;
 use crate::record::shared::SharedRecorder;
+use crate::{Runner, Worker};
 
 /// The run's recorder, knowing the secrets of `config` (with its `lists`,
 /// checked when the run was loaded), `workers` and `env` (see
@@ -61,4 +66,60 @@ pub(super) fn recorder_of(
         &worker_keys(&workers),
         run_redactor(&suite, &workers),
     )
+}
+
+/// `text` with the run's secrets replaced by the run's recorder: a step's
+/// failure, skip reason or failed attempt, before any event carries it.
+pub(super) fn redact(runner: &Runner, text: &str) -> String {
+    runner
+        .recorder()
+        .with(|recorder| recorder.redact(text))
+        .unwrap_or_else(|| "(a text not shown: the run's reports were written)".to_owned())
+}
+
+/// `verdict` with its text redacted (see [`redact`]).
+pub(super) fn redact_verdict(runner: &Runner, verdict: Verdict) -> Verdict {
+    match verdict {
+        Verdict::Passed { attempts } => Verdict::Passed { attempts },
+        Verdict::Skipped(reason) => Verdict::Skipped(redact(runner, &reason)),
+        Verdict::Failed { message } => Verdict::Failed {
+            message: redact(runner, &message),
+        },
+    }
+}
+
+/// The note on the mapped variables whose values the run redacted in its
+/// outputs (names only, never values), suggesting `plain_env` for those
+/// whose values look like names; `None` when it redacted none.
+pub(super) fn redacted_vars_note(runner: &Runner) -> Option<String> {
+    let vars = runner
+        .recorder()
+        .with(|recorder| crate::record::secrets::redacted_mapped_vars(recorder.redactor()))?;
+    if vars.is_empty() {
+        return None;
+    }
+    let all: Vec<&str> = vars.iter().map(|(name, _)| name.as_str()).collect();
+    let mut note = format!(
+        "redacted as secrets in this run's outputs: the values of {} (mapped by workers.json \
+         `env_vars`)",
+        all.join(", ")
+    );
+    let names: Vec<&str> = vars
+        .iter()
+        .filter(|(_, name_like)| *name_like)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !names.is_empty() {
+        let (these, look, a_name, it) = match names.len() {
+            1 => (names[0].to_owned(), "looks", "a name, not a secret", "it"),
+            _ => (names.join(", "), "look", "names, not secrets", "them"),
+        };
+        let _ = write!(
+            note,
+            "; {these} {look} like {a_name}: if so, list {it} in config.yaml's `plain_env` \
+             (`plain_env: [{}]`) to show {it} as written",
+            names.join(", ")
+        );
+    }
+    Some(note)
 }

@@ -9,11 +9,13 @@ use std::time::Instant;
 
 use super::churn::Churn;
 use super::cli::{ProcessEnv, RunControl};
+use super::containers::start_notes;
 use super::events::{Event, Events, RunStarted, StepFinished, StepId, Verdict, WorkersReady};
 use super::execute::{Context, execute};
 use super::interrupts::Interrupts;
 use super::launch::launch_specs;
 use super::plan::{Action, Position, plan};
+use super::redaction::redacted_vars_note;
 use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
 use super::steps::StepInstance;
@@ -148,7 +150,12 @@ impl Session<'_> {
                 worker: worker.name().to_owned(),
             });
         }
-        let (executions, filtered_out, rounds) = counts(&actions, self.steps.len());
+        let Counts {
+            executions,
+            filtered_out,
+            done_before_resume,
+            rounds,
+        } = counts(&actions, self.steps.len(), position, self.selection);
         self.events.emit(&Event::WorkersReady(WorkersReady {
             workers: runner.workers().len(),
             elapsed: started.elapsed(),
@@ -165,6 +172,10 @@ impl Session<'_> {
                 .map(|s| s.test_name().to_owned())
                 .collect(),
         }));
+        if done_before_resume > 0 {
+            self.events
+                .emit(&Event::DoneBeforeResume(done_before_resume));
+        }
         runner.use_churn(Some(Arc::new(Churn::new(
             Arc::clone(&fleet),
             self.events.clone(),
@@ -180,17 +191,7 @@ impl Session<'_> {
             .play_actions(&cx, &actions, &mut tally, snapshots.as_mut())
             .await;
         runner.use_churn(None);
-        for (worker, exit) in fleet.shutdown_with_exits().await {
-            if let Some(exit) = exit {
-                self.events.emit(&Event::WorkerExited { worker, exit });
-            }
-        }
-        if let Err(err) = runner.state().sync() {
-            self.events.note(format!("warning: {err:#}"));
-        }
-        if let Some(kept) = snapshots.as_ref().and_then(Snapshots::kept) {
-            self.events.emit(&Event::SnapshotsKept(kept));
-        }
+        self.wind_down(&runner, &fleet, snapshots.as_ref()).await;
         let exit = match stop {
             Some(Stop::Signal(signal)) => signal.exit(),
             None if tally.failed == 0 => Exit::Passed,
@@ -203,6 +204,25 @@ impl Session<'_> {
             failed: tally.failed,
             skipped: tally.skipped,
             filtered_out,
+        }
+    }
+
+    /// After the last step: stops the workers, saves the state, and says
+    /// what the snapshots keep and which mapped variables were redacted.
+    async fn wind_down(&self, runner: &Runner, fleet: &Fleet, snapshots: Option<&Snapshots>) {
+        for (worker, exit) in fleet.shutdown_with_exits().await {
+            if let Some(exit) = exit {
+                self.events.emit(&Event::WorkerExited { worker, exit });
+            }
+        }
+        if let Err(err) = runner.state().sync() {
+            self.events.note(format!("warning: {err:#}"));
+        }
+        if let Some(kept) = snapshots.and_then(Snapshots::kept) {
+            self.events.emit(&Event::SnapshotsKept(kept));
+        }
+        if let Some(note) = redacted_vars_note(runner) {
+            self.events.note(note);
         }
     }
 
@@ -292,29 +312,39 @@ impl Session<'_> {
         Conclusion::before_any_step(signal.exit())
     }
 
-    /// After a failed worker start: the command line of each spawned worker
-    /// the error names (of every spawned worker if it names none), to try by hand.
+    /// After a failed worker start: how each worker the error names was
+    /// started (see [`start_notes`]).
     fn note_command_lines(&self, runner: &Runner, error: &str) {
-        let spawned: Vec<(&str, String)> = runner
+        let workers: Vec<(&str, &crate::config::Launch)> = runner
             .workers()
             .iter()
-            .filter_map(|worker| {
-                let spec = worker.spec();
-                Some((spec.name.as_str(), spec.launch.command_line()?))
-            })
+            .map(|worker| (worker.name(), &worker.spec().launch))
             .collect();
-        let named = spawned.iter().any(|(name, _)| error.contains(name));
-        for (name, line) in &spawned {
-            if !named || error.contains(name) {
-                self.events.note(format!("{name} was started with: {line}"));
-            }
+        let engine = crate::process::docker_host();
+        for note in start_notes(&workers, error, &engine) {
+            self.events.note(note);
         }
     }
 }
 
-/// The step executions the plan holds, how many steps it leaves out, and
-/// the rounds it plays.
-fn counts(actions: &[Action], steps: usize) -> (usize, usize, Vec<u32>) {
+/// What the plan holds, counted for the libtest summary.
+#[derive(Debug, PartialEq, Eq)]
+struct Counts {
+    /// The step executions it holds.
+    executions: usize,
+    /// The steps it leaves out because the selection does.
+    filtered_out: usize,
+    /// The selected steps it leaves out because a resumed run had done
+    /// them before its resume point (in its last round).
+    done_before_resume: usize,
+    /// The rounds it plays.
+    rounds: Vec<u32>,
+}
+
+/// Counts the plan `actions` of `steps` steps from `position` under
+/// `selection`: a step no action plays is done before the resume point when
+/// it lies before that point and the selection keeps it, else filtered out.
+fn counts(actions: &[Action], steps: usize, position: Position, selection: &Selection) -> Counts {
     let mut planned = vec![false; steps];
     let mut executions = 0;
     let mut rounds: Vec<u32> = Vec::new();
@@ -327,7 +357,15 @@ fn counts(actions: &[Action], steps: usize) -> (usize, usize, Vec<u32>) {
             }
         }
     }
-    (executions, planned.iter().filter(|&&p| !p).count(), rounds)
+    let left_out = (0..steps).filter(|&index| !planned[index]);
+    let (done, filtered): (Vec<usize>, Vec<usize>) =
+        left_out.partition(|&index| index < position.done && selection.contains(index));
+    Counts {
+        executions,
+        filtered_out: filtered.len(),
+        done_before_resume: done.len(),
+        rounds,
+    }
 }
 
 /// Redacts every line the workers print (shown live with `--nocapture`,

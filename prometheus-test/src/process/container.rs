@@ -144,22 +144,53 @@ impl Engine {
         self.remote.as_deref()
     }
 
-    /// Fails unless `image` (for `worker`) is present on the engine.
-    pub(crate) async fn check_image(&self, worker: &str, image: &str) -> anyhow::Result<()> {
-        match self.docker.inspect_image(image).await {
-            Ok(_) => Ok(()),
-            Err(DockerError::DockerResponseServerError {
-                status_code: 404, ..
-            }) => bail!(
-                "{worker}: image `{image}` is not present on the Docker Engine at {}: build or \
-                 load it there first (`docker build -t {image} …`, `docker load`, `docker \
-                 import`); the harness never pulls images",
-                self.host
-            ),
-            Err(error) => bail!(
-                "{worker}: cannot inspect image `{image}` on the Docker Engine at {}: {error}",
-                self.host
-            ),
+    /// Fails unless every image of `uses` (worker, image) is present on the
+    /// engine: one error naming every missing image with every worker that
+    /// uses it (each image is looked at once).
+    pub(crate) async fn check_images(&self, uses: &[(&str, &str)]) -> anyhow::Result<()> {
+        let mut images: Vec<(&str, Vec<&str>)> = Vec::new();
+        for &(worker, image) in uses {
+            match images.iter_mut().find(|(known, _)| *known == image) {
+                Some((_, workers)) => workers.push(worker),
+                None => images.push((image, vec![worker])),
+            }
+        }
+        let mut missing = Vec::new();
+        let mut problems = Vec::new();
+        for (image, workers) in &images {
+            let used_by = workers.join(", ");
+            match self.docker.inspect_image(image).await {
+                Ok(_) => {}
+                Err(DockerError::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => missing.push((*image, format!("image `{image}` ({used_by})"))),
+                Err(error) => problems.push(format!(
+                    "cannot inspect image `{image}` ({used_by}) on the Docker Engine at {}: {error}",
+                    self.host
+                )),
+            }
+        }
+        if let Some((first, _)) = missing.first() {
+            let (are, them) = match missing.len() {
+                1 => ("is", "it"),
+                _ => ("are", "them"),
+            };
+            let named: Vec<&str> = missing.iter().map(|(_, line)| line.as_str()).collect();
+            problems.insert(
+                0,
+                format!(
+                    "{} {are} not present on the Docker Engine at {}: build or load {them} there \
+                     first (`docker build -t {first} …`, `docker load`, `docker import`); the \
+                     harness never pulls images",
+                    named.join(" and "),
+                    self.host
+                ),
+            );
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            bail!("{}", problems.join("\n"))
         }
     }
 

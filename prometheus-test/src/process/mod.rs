@@ -21,7 +21,9 @@ mod spawn;
 mod tests;
 
 pub use container::ContainerSpec;
-pub(crate) use container::{Engine, RUN_LABEL, SUITE_LABEL, WORKER_LABEL, remote_engine_host};
+pub(crate) use container::{
+    Engine, RUN_LABEL, SUITE_LABEL, WORKER_LABEL, docker_host, remote_engine_host,
+};
 pub use fleet::Fleet;
 pub(crate) use fleet::WorkerExit;
 pub(crate) use guard::{spawn_guarded, stop_guarded};

@@ -365,6 +365,11 @@ impl Recorder {
         self.redactor.redact(text)
     }
 
+    /// The redactor: what it knows and what it has replaced so far.
+    pub(crate) fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
     /// The record so far.
     pub(crate) fn record(&mut self) -> &RunRecord {
         self.flush();

@@ -1,6 +1,7 @@
 //! Keeping secrets out of records, by replacing them before anything is stored.
 
 use std::collections::BTreeSet;
+use std::sync::{Mutex, PoisonError};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
@@ -45,6 +46,38 @@ pub(crate) struct Redactor {
     forms: Vec<(String, String)>,
     headers: BTreeSet<String>,
     fields: BTreeSet<String>,
+    /// The labels of secrets whose value looks like a name (see
+    /// [`mark_name_like`](Self::mark_name_like)).
+    name_like: BTreeSet<String>,
+    /// The labels of the secrets it has replaced so far.
+    replaced: Replaced,
+}
+
+/// The labels a redactor has replaced: kept behind a lock, as redacting
+/// takes the redactor shared.
+#[derive(Debug, Default)]
+struct Replaced(Mutex<BTreeSet<String>>);
+
+impl Clone for Replaced {
+    fn clone(&self) -> Self {
+        Self(Mutex::new(self.labels()))
+    }
+}
+
+impl Replaced {
+    fn labels(&self) -> BTreeSet<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn add(&self, label: &str) {
+        let mut labels = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if !labels.contains(label) {
+            labels.insert(label.to_owned());
+        }
+    }
 }
 
 impl Default for Redactor {
@@ -56,6 +89,8 @@ impl Default for Redactor {
                 .map(|name| (*name).to_owned())
                 .collect(),
             fields: BTreeSet::new(),
+            name_like: BTreeSet::new(),
+            replaced: Replaced::default(),
         }
     }
 }
@@ -138,12 +173,29 @@ impl Redactor {
         self.forms.len()
     }
 
+    /// Notes that the secret labelled `label` has a value that looks like a
+    /// name rather than a secret: a hint for the person running the suite.
+    pub(crate) fn mark_name_like(&mut self, label: &str) {
+        self.name_like.insert(label.to_owned());
+    }
+
+    /// Whether the secret labelled `label` was marked as looking like a name.
+    pub(crate) fn is_name_like(&self, label: &str) -> bool {
+        self.name_like.contains(label)
+    }
+
+    /// The labels of the secrets replaced in some text so far, sorted.
+    pub(crate) fn replaced_labels(&self) -> BTreeSet<String> {
+        self.replaced.labels()
+    }
+
     /// `text` with every secret replaced.
     pub(crate) fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for (form, label) in &self.forms {
             if out.contains(form.as_str()) {
                 out = out.replace(form.as_str(), &format!("[redacted: {label}]"));
+                self.replaced.add(label);
             }
         }
         out
@@ -357,6 +409,25 @@ mod tests {
             r#"{"user":"ann","nested":[{"password":"[redacted]"}]}"#
         );
         assert_eq!(redactor.redact_body("password=hunter2"), "password=hunter2");
+    }
+
+    #[test]
+    fn it_keeps_the_labels_of_the_secrets_it_replaced() {
+        let mut redactor = Redactor::new();
+        redactor.secret("env PEER", "worker2");
+        redactor.secret("env API_KEY", "s3cr3t-token/42");
+        redactor.mark_name_like("env PEER");
+        assert_eq!(redactor.replaced_labels(), BTreeSet::new());
+        assert_eq!(redactor.redact("to worker2"), "to [redacted: env PEER]");
+        assert_eq!(redactor.redact("nothing secret"), "nothing secret");
+        assert_eq!(
+            (
+                redactor.replaced_labels().into_iter().collect::<Vec<_>>(),
+                redactor.is_name_like("env PEER"),
+                redactor.is_name_like("env API_KEY"),
+            ),
+            (vec!["env PEER".to_owned()], true, false)
+        );
     }
 
     #[test]

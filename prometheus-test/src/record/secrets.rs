@@ -21,6 +21,10 @@
 //!
 //! Steps add secrets of their own with [`Runner::secret`](crate::Runner::secret).
 //!
+//! A mapped value that [looks like a name](looks_like_a_name) is still
+//! secret, but marked so: the run's last note suggests `plain_env` for it
+//! when it was redacted (see [`redacted_mapped_vars`]).
+//!
 //! Everything comes in as plain data ([`SuiteSecrets`], [`WorkerSecrets`]):
 //! the caller reads config.yaml, workers.json and the environment.
 
@@ -147,7 +151,11 @@ pub(crate) fn run_redactor(suite: &SuiteSecrets<'_>, workers: &[WorkerSecrets<'_
             if plain_values.contains(value) || lists.plain_env.iter().any(|plain| plain == name) {
                 redactor.uri_credentials(&format!("env {name} credentials"), value);
             } else if value.chars().count() >= MIN_ENV_VALUE_LEN {
-                redactor.secret(&format!("env {name}"), value);
+                let label = format!("{MAPPED_LABEL}{name}");
+                redactor.secret(&label, value);
+                if looks_like_a_name(value, workers) {
+                    redactor.mark_name_like(&label);
+                }
             }
         }
     }
@@ -161,6 +169,48 @@ pub(crate) fn run_redactor(suite: &SuiteSecrets<'_>, workers: &[WorkerSecrets<'_
         redactor.secret_field(name);
     }
     redactor
+}
+
+/// How the label of a mapped variable's value begins: `env API_TOKEN`.
+const MAPPED_LABEL: &str = "env ";
+
+/// Whether a mapped variable's `value` looks like a name rather than a
+/// secret: a worker's name, or at most [`NAME_MAX_LEN`] characters of words
+/// joined by `-`, `_` or `.`, each word lowercase letters with an optional
+/// number after them or a number alone, with one letter at least
+/// (`worker2`, `eu-west-1`, `todo_task`, `v1.2`).
+///
+/// Names people choose read that way; generated secrets (tokens, keys,
+/// passwords, hex, base58 or base64 text) mix upper and lower case, put
+/// letters after digits (`k8s2jq9x`, `3f9a8c0d`) or are longer. A number
+/// alone (a PIN, a port) is not counted as a name.
+pub(crate) fn looks_like_a_name(value: &str, workers: &[WorkerSecrets<'_>]) -> bool {
+    if workers.iter().any(|worker| worker.name == value) {
+        return true;
+    }
+    let word = |word: &str| {
+        let letters = word.trim_end_matches(|c: char| c.is_ascii_digit());
+        !word.is_empty() && letters.chars().all(|c| c.is_ascii_lowercase())
+    };
+    value.len() <= NAME_MAX_LEN
+        && value.chars().any(|c| c.is_ascii_lowercase())
+        && value.split(['-', '_', '.']).all(word)
+}
+
+/// The longest value [`looks_like_a_name`] takes for a name.
+const NAME_MAX_LEN: usize = 32;
+
+/// The mapped variables whose values `redactor` replaced so far, by name,
+/// each with whether its value [looks like a name](looks_like_a_name).
+pub(crate) fn redacted_mapped_vars(redactor: &Redactor) -> Vec<(String, bool)> {
+    redactor
+        .replaced_labels()
+        .into_iter()
+        .filter_map(|label| {
+            let name = label.strip_prefix(MAPPED_LABEL)?;
+            (!name.contains(' ')).then(|| (name.to_owned(), redactor.is_name_like(&label)))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -255,6 +305,57 @@ mod tests {
         assert_eq!(
             run_redactor(&suite, &workers).redact("GET https://bot:pa55word@mid.example/api/x"),
             "GET https://[redacted: env MIDDLE_SERVER_URL credentials]@mid.example/api/x"
+        );
+    }
+
+    #[test]
+    fn a_value_looks_like_a_name_when_it_is_a_workers_name_or_reads_as_words() {
+        let workers = [WorkerSecrets {
+            name: "Alpha_Node",
+            staking: None,
+            main: None,
+            env_vars: vec![],
+        }];
+        let named: Vec<bool> = [
+            "Alpha_Node",
+            "worker2",
+            "eu-west-1",
+            "todo_task",
+            "v1.2",
+            "abcdefghijklmnopqrstuvwxyzabcdef",
+            // Not names: mixed case, letters after digits, too long, a number.
+            "Hunter22",
+            "k8s2jq9x",
+            "3f9a8c0d1e2b",
+            "abcdefghijklmnopqrstuvwxyzabcdefg",
+            "4821",
+            "a--b",
+            TOKEN,
+        ]
+        .iter()
+        .map(|value| looks_like_a_name(value, &workers))
+        .collect();
+        assert_eq!(
+            named,
+            [
+                true, true, true, true, true, true, false, false, false, false, false, false, false
+            ]
+        );
+    }
+
+    #[test]
+    fn the_redacted_mapped_variables_are_named_with_whether_they_look_like_names() {
+        let redactor = redactor(SecretLists::default(), &[]);
+        assert_eq!(redacted_mapped_vars(&redactor), []);
+        redactor.redact(TEXT);
+        assert_eq!(
+            redacted_mapped_vars(&redactor),
+            [
+                ("API_TOKEN".to_owned(), false),
+                ("REGION".to_owned(), true),
+                ("TASK_ID".to_owned(), true),
+            ],
+            "MONGO_URI's credentials are not a mapped value"
         );
     }
 

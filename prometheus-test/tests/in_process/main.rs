@@ -9,6 +9,8 @@
 //! [`Suite`]: prometheus_test::Suite
 
 mod churn;
+mod redaction;
+mod resume_counts;
 mod rounds;
 mod setup_failures;
 mod snapshots;

@@ -23,6 +23,8 @@ pub(crate) struct Libtest {
     ignored: usize,
     failures: Vec<(String, u32, String)>,
     filtered_out: usize,
+    /// The selected steps a resumed run had done before its resume point.
+    done_before_resume: usize,
     /// The HTML reports' paths, printed under the summary.
     report_paths: Vec<std::path::PathBuf>,
     /// The pretty `test … ... ` line is waiting for its result.
@@ -42,6 +44,7 @@ impl Libtest {
             ignored: 0,
             failures: Vec::new(),
             filtered_out: 0,
+            done_before_resume: 0,
             report_paths: Vec::new(),
             line_open: false,
             current: None,
@@ -181,7 +184,10 @@ impl Libtest {
         self.emit(&line);
     }
 
-    /// Prints the failures and the `test result:` line.
+    /// Prints the failures and the `test result:` line, and under it the
+    /// steps a resumed run had done before its resume point: on a line of
+    /// their own (a JSON field of the last event), as tools parse the
+    /// `test result:` line and its counts are libtest's.
     fn finish(&mut self) {
         let Some(started) = self.started.take() else {
             return;
@@ -190,11 +196,15 @@ impl Libtest {
         let failed = self.failures.len();
         let secs = self.clock.show(started.elapsed()).as_secs_f64();
         if self.format == Format::Json {
-            self.emit(&json!({
+            let mut summary = json!({
                 "type": "suite", "event": if ok { "ok" } else { "failed" },
                 "passed": self.passed, "failed": failed, "ignored": self.ignored,
                 "measured": 0, "filtered_out": self.filtered_out, "exec_time": secs,
-            }));
+            });
+            if self.done_before_resume > 0 {
+                summary["done_before_resume"] = self.done_before_resume.into();
+            }
+            self.emit(&summary);
             return;
         }
         let mut out = String::new();
@@ -219,6 +229,10 @@ impl Libtest {
             self.ignored,
             self.filtered_out,
         );
+        if self.done_before_resume > 0 {
+            let done = counted(self.done_before_resume, "step");
+            let _ = writeln!(out, "{done} done before the resume point");
+        }
         for path in &self.report_paths {
             let _ = writeln!(out, "report: {}", path.display());
         }
@@ -240,6 +254,7 @@ impl Writer for Libtest {
         match event {
             Event::Listed(names) => self.list(names),
             Event::RunStarted(run) => self.started(run.executions, run.filtered_out),
+            Event::DoneBeforeResume(steps) => self.done_before_resume = *steps,
             Event::StepStarted(step) => self.step_started(step),
             Event::AttemptFailed(failed) => self.attempt_failed(failed.attempt, failed.total),
             Event::StepFinished(finished) => self.step_finished(finished),

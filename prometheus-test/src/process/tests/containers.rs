@@ -286,23 +286,73 @@ async fn a_container_exiting_at_start_names_its_exit_code_and_last_lines() {
 }
 
 #[tokio::test]
+async fn a_container_whose_command_is_not_in_its_image_is_the_error_of_that_worker() {
+    let Some(_engine) = engine().await else {
+        return;
+    };
+    let run = new_marker("container-no-command");
+    let (port, bad_port) = (free_port(), free_port());
+    let mut process = container_spec("worker1", "good_server.py", port, &run);
+    process.container = None;
+    let mut spec = container_spec("worker3", "good_server.py", bad_port, &run);
+    spec.command = vec!["/no/such/program".into(), "--serve".into()];
+    let error = Fleet::start(vec![process, spec], LogMode::Capture)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "worker3 (port {bad_port}) exited during start-up (status 127) before it was ready \
+             (waiting for port {bad_port} to accept TCP connections)\n  last output of worker3:\n    \
+             [worker3 ERR] [FATAL tini (6)] exec /no/such/program failed: No such file or directory"
+        )
+    );
+    assert!(
+        containers_of(&run).is_empty(),
+        "a failed start removes the container"
+    );
+}
+
+#[tokio::test]
 async fn a_missing_image_and_a_silent_engine_are_one_clear_error_each() {
     let Some(engine) = engine().await else {
         return;
     };
     assert_eq!(
         engine
-            .check_image("worker2", "no-such-image:local")
+            .check_images(&[("worker2", "no-such-image:local")])
             .await
             .unwrap_err()
             .to_string(),
         format!(
-            "worker2: image `no-such-image:local` is not present on the Docker Engine at {}: \
+            "image `no-such-image:local` (worker2) is not present on the Docker Engine at {}: \
              build or load it there first (`docker build -t no-such-image:local …`, `docker \
              load`, `docker import`); the harness never pulls images",
             docker_host()
         )
     );
+    assert_eq!(
+        engine
+            .check_images(&[
+                ("worker1", IMAGE),
+                ("worker2", "no-such-image:local"),
+                ("worker3", "other-missing:local"),
+                ("worker4", "no-such-image:local"),
+            ])
+            .await
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "image `no-such-image:local` (worker2, worker4) and image `other-missing:local` \
+             (worker3) are not present on the Docker Engine at {}: build or load them there \
+             first (`docker build -t no-such-image:local …`, `docker load`, `docker import`); \
+             the harness never pulls images",
+            docker_host()
+        ),
+        "every missing image, with every worker using it, in one error"
+    );
+    engine.check_images(&[("worker1", IMAGE)]).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let socket = format!("unix://{}/docker.sock", dir.path().display());
     let error = Engine::connect_to(socket.clone())
