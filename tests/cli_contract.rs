@@ -339,6 +339,46 @@ fn a_runner_killed_inside_a_step_resumes_at_that_step_and_leaves_no_process() {
 }
 
 #[test]
+fn a_run_resumed_after_a_kill_holds_the_worker_an_earlier_step_paused() {
+    let suite = Suite::new();
+    let child = suite.spawn(
+        &[],
+        &[("CONTRACT_PAUSE", "work:1"), ("CONTRACT_HANG", "audit:1")],
+    );
+    suite.wait_for_log_line("1:audit");
+    kill(
+        Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        Signal::SIGKILL,
+    )
+    .unwrap();
+    common::wait(child, Duration::from_secs(10));
+    suite.assert_no_leftovers();
+    assert_eq!(suite.state()["held_workers"], serde_json::json!({"worker1": "paused"}));
+    suite.take_log();
+
+    // `optional` resumes worker1, which fails unless the run holds it paused.
+    let resumed = suite.run(&[], &[("CONTRACT_RESUME", "optional:1")]);
+    let notes = text(&resumed.stderr);
+    assert!(resumed.status.success(), "{notes}");
+    assert!(
+        notes
+            .lines()
+            .any(|line| line
+                == "prometheus-test: held worker1 paused as the steps before the resume point left it"),
+        "{notes}"
+    );
+    assert_eq!(
+        suite.take_log(),
+        [
+            vec!["1:audit".to_owned(), "1:optional".to_owned()],
+            rounds(&[2])
+        ]
+        .concat()
+    );
+    assert_eq!(suite.state().get("held_workers"), None, "worker1 runs again");
+}
+
+#[test]
 fn sigterm_and_sigint_stop_the_run_cleanly() {
     for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGINT, 130)] {
         let suite = Suite::new();

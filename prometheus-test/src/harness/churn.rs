@@ -3,6 +3,7 @@
 //! operation to a worker of the running fleet and puts the change on the
 //! event stream (the report's timeline, `--format json`).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -10,6 +11,7 @@ use anyhow::anyhow;
 
 use super::events::{Event, Events};
 use crate::process::{Fleet, Life, StopHow};
+use crate::state::HeldLife;
 
 /// What a step does to a worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +88,45 @@ impl Churn {
                 member.resume().await?;
                 self.events.emit(&Event::WorkerResumed { worker });
             }
+        }
+        Ok(())
+    }
+}
+
+impl Churn {
+    /// At a resumed run's start: stops or pauses the workers the steps
+    /// before the resume point left so (the state's `held_workers`, as the
+    /// restored world holds them), with a note saying so. A name the fleet
+    /// does not run any more (workers.json changed) is a warning.
+    pub(crate) async fn hold(&self, held: &BTreeMap<String, HeldLife>) -> anyhow::Result<()> {
+        if held.is_empty() {
+            return Ok(());
+        }
+        let mut described = Vec::new();
+        for (name, life) in held {
+            if self.fleet.member(name).is_none() {
+                self.events.note(format!(
+                    "warning: the state holds {name} {}, but the harness does not run a worker \
+                     of that name now; it is left as workers.json says",
+                    life.as_str()
+                ));
+                continue;
+            }
+            let action = match life {
+                HeldLife::Stopped => Action::Stop,
+                HeldLife::Paused => Action::Pause,
+            };
+            self.apply(name, action).await.map_err(|err| {
+                anyhow!("cannot hold {name} {} as the resumed run found it: {err:#}", life.as_str())
+            })?;
+            described.push(format!("{name} {}", life.as_str()));
+        }
+        if !described.is_empty() {
+            self.events.note(format!(
+                "held {} as the steps before the resume point left {}",
+                described.join(", "),
+                if described.len() == 1 { "it" } else { "them" }
+            ));
         }
         Ok(())
     }

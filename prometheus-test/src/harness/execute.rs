@@ -73,7 +73,9 @@ pub(super) async fn execute(
     let elapsed = started.elapsed();
     let logs = fleet.take_captured().await;
     let saved = match (&outcome, record) {
-        (Outcome::Passed | Outcome::Skipped(_), true) => record_completed(runner, step, attempts),
+        (Outcome::Passed | Outcome::Skipped(_), true) => {
+            record_completed(runner, fleet, step, attempts)
+        }
         _ => Ok(()),
     };
     let verdict = match (outcome, saved) {
@@ -133,9 +135,19 @@ async fn attempt_until_done(
 }
 
 /// Saves the step as the last completed one, with how many attempts it
-/// took in the round's `_attempts` map when it needed more than one.
-fn record_completed(runner: &Runner, step: &StepInstance, attempts: u32) -> anyhow::Result<()> {
+/// took in the round's `_attempts` map when it needed more than one, and
+/// the workers it left stopped or paused (so a run resumed after it holds
+/// them so too).
+fn record_completed(
+    runner: &Runner,
+    fleet: &Fleet,
+    step: &StepInstance,
+    attempts: u32,
+) -> anyhow::Result<()> {
     let mut state = runner.state();
+    for (worker, life) in fleet.held_lives() {
+        state.hold_worker(worker, life)?;
+    }
     if attempts > 1 {
         let mut map = match state.get(ATTEMPTS_KEY) {
             Some(serde_json::Value::Object(map)) => map,

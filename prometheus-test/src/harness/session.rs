@@ -176,10 +176,8 @@ impl Session<'_> {
             self.events
                 .emit(&Event::DoneBeforeResume(done_before_resume));
         }
-        runner.use_churn(Some(Arc::new(Churn::new(
-            Arc::clone(&fleet),
-            self.events.clone(),
-        ))));
+        let churn = Arc::new(Churn::new(Arc::clone(&fleet), self.events.clone()));
+        runner.use_churn(Some(Arc::clone(&churn)));
         let cx = Context {
             runner: &runner,
             fleet: &fleet,
@@ -187,9 +185,18 @@ impl Session<'_> {
             events: self.events,
         };
         let mut tally = Tally::default();
-        let stop = self
-            .play_actions(&cx, &actions, &mut tally, snapshots.as_mut())
-            .await;
+        let held = runner.state().held_workers().clone();
+        let stop = match churn.hold(&held).await {
+            Ok(()) => {
+                self.play_actions(&cx, &actions, &mut tally, snapshots.as_mut())
+                    .await
+            }
+            Err(err) => {
+                self.events.emit(&Event::RunError(format!("{err:#}")));
+                tally.failed += 1;
+                Some(Stop::Failed)
+            }
+        };
         runner.use_churn(None);
         self.wind_down(&runner, &fleet, snapshots.as_ref()).await;
         let exit = match stop {

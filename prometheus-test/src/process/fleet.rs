@@ -12,9 +12,10 @@ use nix::sys::signal::Signal;
 
 use super::container::Engine;
 use super::logs::{LineFilter, LogHub, LogMode, render_tail};
-use super::member::{DRAIN_LIMIT, ERROR_TAIL, Member};
+use super::member::{DRAIN_LIMIT, ERROR_TAIL, Life, Member};
 use super::ready;
 use super::spawn::{LaunchSpec, check_ports};
+use crate::state::HeldLife;
 
 /// How long a step's end waits for the log readers to read what the pipes
 /// hold (they answer in microseconds unless the machine is starved).
@@ -149,6 +150,19 @@ impl Fleet {
             .iter()
             .find(|worker| worker.name() == name)
             .map(AsRef::as_ref)
+    }
+
+    /// How each worker the harness runs is held: stopped or paused by a
+    /// step, or (`None`) running as configured.
+    pub(crate) fn held_lives(&self) -> impl Iterator<Item = (&str, Option<HeldLife>)> {
+        self.workers.iter().map(|worker| {
+            let held = match worker.life() {
+                Life::Stopped => Some(HeldLife::Stopped),
+                Life::Paused => Some(HeldLife::Paused),
+                Life::Starting | Life::Running | Life::Crashed(_) => None,
+            };
+            (worker.name(), held)
+        })
     }
 
     /// Marks the start of a step: lines logged from now on belong to it.

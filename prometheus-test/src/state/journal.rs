@@ -56,6 +56,16 @@ pub(crate) enum HeldLife {
     Paused,
 }
 
+impl HeldLife {
+    /// `stopped` or `paused`, for messages.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Stopped => "stopped",
+            Self::Paused => "paused",
+        }
+    }
+}
+
 /// An entry of the journal with its line number (1-based), for messages.
 #[derive(Debug)]
 pub(super) struct Line {

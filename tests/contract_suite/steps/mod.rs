@@ -20,6 +20,12 @@ pub(crate) async fn enter(runner: &Runner, name: &str) -> anyhow::Result<()> {
             .open(path)?;
         writeln!(log, "{}:{name}", runner.current_round())?;
     }
+    if triggered("CONTRACT_PAUSE", runner, name) {
+        runner.worker("worker1")?.pause().await?;
+    }
+    if triggered("CONTRACT_RESUME", runner, name) {
+        runner.worker("worker1")?.resume().await?;
+    }
     if std::env::var_os("CONTRACT_DEBUG").is_some() {
         println!("{name}: {runner:?}");
     }
