@@ -7,6 +7,7 @@
 //! in every output and every file the runs leave.
 
 mod tools;
+mod wide;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -69,6 +70,12 @@ impl Suite {
 
     /// [`run`](Self::run) with `extra` environment variables.
     fn run_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
+        let args: Vec<&str> = ["--skip", "wide::"].iter().chain(args).copied().collect();
+        self.play(&args, extra)
+    }
+
+    /// A fresh run of every step `args` select, the `wide` ones included.
+    fn play(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
         let _ = std::fs::remove_file(self.dir.join("data/test_state.json"));
         let mut command = Command::new(env!("CARGO_BIN_EXE_report-suite"));
         command
