@@ -4,7 +4,8 @@
 //! exchange and its decoded signed payload, the `JUnit` file validated
 //! against Jenkins' schema and read by a CI-style parser, the HTML report in
 //! headless Chromium, the JSON event stream, and planted secrets searched for
-//! in every output and every file the runs leave.
+//! in every output and every file the runs leave. These runs skip the
+//! suite's `wide` steps, which [`wide`] plays alone.
 
 mod tools;
 mod wide;
