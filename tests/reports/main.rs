@@ -4,9 +4,11 @@
 //! exchange and its decoded signed payload, the `JUnit` file validated
 //! against Jenkins' schema and read by a CI-style parser, the HTML report in
 //! headless Chromium, the JSON event stream, and planted secrets searched for
-//! in every output and every file the runs leave.
+//! in every output and every file the runs leave. These runs skip the
+//! suite's `wide` steps, which [`wide`] plays alone.
 
 mod tools;
+mod wide;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -69,6 +71,12 @@ impl Suite {
 
     /// [`run`](Self::run) with `extra` environment variables.
     fn run_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
+        let args: Vec<&str> = ["--skip", "wide::"].iter().chain(args).copied().collect();
+        self.play(&args, extra)
+    }
+
+    /// A fresh run of every step `args` select, the `wide` ones included.
+    fn play(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
         let _ = std::fs::remove_file(self.dir.join("data/test_state.json"));
         let mut command = Command::new(env!("CARGO_BIN_EXE_report-suite"));
         command

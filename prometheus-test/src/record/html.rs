@@ -2,11 +2,14 @@
 //! requests), the run's data embedded once as JSON and drawn by a small script.
 //!
 //! Layout: a header (task id, rounds, workers, start, duration, fresh or
-//! resumed), then on the left the failures (links), the rounds × steps grid
-//! (one cell per step per round: pass, fail or skip, with its duration) and
-//! one timeline per round (a lane per worker, step bars to scale, worker
-//! start and exit marks; drawn when the round is opened), and on the right the
-//! step panel (its error, HTTP exchanges with decoded payloads, worker log).
+//! resumed), then the failures (links), the rounds × steps grid (one cell
+//! per step per round: pass, fail or skip, with its duration) and one
+//! timeline per round (a lane per worker, step bars to scale, worker start,
+//! stop, pause and exit marks, and the gaps a worker was stopped or paused
+//! hatched over the bars; drawn when the round is opened). While a step is
+//! open its panel stands on the right (its error, the worker changes it
+//! made, HTTP exchanges with decoded payloads, worker log); without one the
+//! grid and timelines take the page's width.
 //! The fragment `#step=round3/steps::audit[worker2]` (the round, the test
 //! name, its worker) or `#step=round3/steps::audit` (the test name as the test
 //! output prints it) opens a step, `#round=3` a round's timeline; without one

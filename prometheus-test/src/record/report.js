@@ -11,11 +11,32 @@
   function ms(value) {
     return value < 1000 ? value + ' ms' : (value / 1000).toFixed(value < 10000 ? 2 : 1) + ' s';
   }
+  // `worker2 stopped by kill (signal 9)`: what happened to a worker.
+  function describe(worker, event) {
+    var kind = event.kind;
+    var exit = kind.code !== undefined && kind.code !== null ? ' (code ' + kind.code + ')'
+      : kind.signal !== undefined && kind.signal !== null ? ' (signal ' + kind.signal + ')' : '';
+    if (kind.kind === 'stopped') return worker + ' stopped by ' + kind.how + exit;
+    if (kind.kind === 'exited') return worker + ' exited' + exit;
+    return worker + ' ' + kind.kind;
+  }
+  // A name with a line break allowed after each `_` and `::`.
+  function breakable(cls, name) {
+    var node = el('span', cls);
+    name.replace(/(_|::)/g, '$1\u0000').split('\u0000').forEach(function (part, i) {
+      if (i) node.appendChild(document.createElement('wbr'));
+      node.appendChild(document.createTextNode(part));
+    });
+    return node;
+  }
   function outcomeClass(outcome) {
     return outcome.kind === 'passed' ? 'pass' : outcome.kind === 'failed' ? 'fail' : 'skip';
   }
   // Ids, fragments and grid columns come with the data (see view.rs).
   var view = run.view;
+  var layout = document.querySelector('.layout');
+  var workerByName = {};
+  run.workers.forEach(function (worker) { workerByName[worker.name] = worker; });
   var byId = {};
   var columnOf = {};
   var failures = [];
@@ -90,7 +111,7 @@
   view.columns.forEach(function (column) {
     var th = el('th');
     th.title = column.title;
-    th.appendChild(el('span', 'function', column.function));
+    th.appendChild(breakable('function', column.function));
     if (column.instance) th.appendChild(el('span', 'instance', column.instance));
     head.appendChild(th);
   });
@@ -192,8 +213,7 @@
         if (event.at_ms < from || event.at_ms > to) return;
         var mark = el('span', 'event ' + event.kind.kind);
         mark.style.left = pct(event.at_ms);
-        mark.title = worker.name + ' ' + event.kind.kind + ' at ' + ms(event.at_ms) +
-          (event.kind.kind === 'exited' || event.kind.kind === 'stopped' ? ' (' + (event.kind.how ? 'by ' + event.kind.how + ', ' : '') + 'code ' + event.kind.code + ', signal ' + event.kind.signal + ')' : '');
+        mark.title = describe(worker.name, event) + ' at ' + ms(event.at_ms);
         track.appendChild(mark);
       });
       round.steps.forEach(function (step, s) {
@@ -269,10 +289,33 @@
     node.appendChild(inner);
     return node;
   }
+  // The starts, stops, kills, pauses and resumes a step made (see view.rs).
+  function showWorkerChanges(id) {
+    var changes = view.changes[id] || [];
+    if (!changes.length) return;
+    detail.appendChild(el('h3', null, 'Worker changes (' + changes.length + ')'));
+    var list = el('ul', 'worker-events');
+    changes.forEach(function (change) {
+      var event = workerByName[change.worker].events[change.event];
+      var item = el('li', 'event-' + event.kind.kind);
+      item.appendChild(el('span', 'what', describe(change.worker, event)));
+      item.appendChild(document.createTextNode(' at '));
+      item.appendChild(el('span', 'at', ms(event.at_ms)));
+      list.appendChild(item);
+    });
+    detail.appendChild(list);
+  }
   var selected = [];
-  function show(fragment) {
+  // No step open: the panel goes and the grid takes the width.
+  function closePanel() {
     selected.forEach(function (node) { node.classList.remove('selected'); });
     selected = [];
+    layout.classList.remove('has-step');
+    delete detail.dataset.step;
+  }
+  function show(fragment) {
+    closePanel();
+    layout.classList.add('has-step');
     var entry = entryOf(fragment);
     detail.textContent = '';
     if (!entry) {
@@ -299,6 +342,10 @@
       wrap.scrollLeft += cell.left - box.left - wrap.clientWidth / 2;
     }
     detail.dataset.step = id;
+    var close = el('a', 'close', '×');
+    close.href = '#round=' + entry.round.number;
+    close.title = 'Close the step (the grid takes the width)';
+    detail.appendChild(close);
     detail.appendChild(el('h2', 'mono', step.path));
     var meta = el('div', 'meta');
     meta.appendChild(el('span', 'badge ' + outcomeClass(step.outcome), step.outcome.kind));
@@ -306,6 +353,7 @@
     detail.appendChild(meta);
     if (step.outcome.kind === 'failed') detail.appendChild(el('pre', 'error mono', step.outcome.message));
     if (step.outcome.kind === 'skipped') detail.appendChild(el('p', 'empty', 'skipped: ' + step.outcome.reason));
+    showWorkerChanges(id);
     var round = entry.round;
     if (round.detail && detailState[round.detail] !== 'loaded') {
       if (detailState[round.detail] === 'failed') {
@@ -340,6 +388,7 @@
     if (hash.indexOf('step=') === 0) {
       show(hash.slice(5));
     } else if (hash.indexOf('round=') === 0 && roundDetails[hash.slice(6)]) {
+      closePanel();
       roundDetails[hash.slice(6)].open = true;
     } else if (failures.length) {
       show(failures[0].id);

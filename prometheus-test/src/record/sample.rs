@@ -10,6 +10,7 @@ use super::model::{Outcome, RunRecord, RunStart, Stream, WorkerEventKind};
 use super::recorder::{RawExchange, RawMessage, Recorder};
 use super::redact::Redactor;
 use super::secrets::{SecretLists, SuiteSecrets, WorkerSecrets, run_redactor};
+use crate::process::StopHow;
 use crate::{Keypair, create_signature};
 
 /// Values planted in the small run, which no report may show.
@@ -45,8 +46,10 @@ fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A three-round run of three workers: round 3's audit fails with a 500 after
-/// posting a signed payload, and the distribution after it is skipped. Every
+/// A three-round run of three workers: round 2's submission pauses the
+/// leader and resumes it, its audit kills worker1 and starts it again;
+/// round 3's audit fails with a 500 after posting a signed payload, and the
+/// distribution after it is skipped. Every
 /// planted secret appears somewhere in what the workers and the server sent.
 /// With `redact: false` the record keeps them (the control for the tests).
 #[expect(clippy::too_many_lines, reason = "one story, told in order")]
@@ -188,6 +191,10 @@ pub(crate) fn small(redact: bool) -> RunRecord {
         if redact {
             rec.secret("runner.secret session", PLANTED.session);
         }
+        if round == 2 {
+            rec.worker_event("leader", clock + 10, WorkerEventKind::Paused);
+            rec.worker_event("leader", clock + 40, WorkerEventKind::Resumed);
+        }
         clock += 60;
         rec.finish_step(Outcome::Passed, clock);
 
@@ -232,6 +239,15 @@ pub(crate) fn small(redact: bool) -> RunRecord {
             clock + 7,
             &format!("audit round {round}"),
         );
+        if round == 2 {
+            let killed = WorkerEventKind::Stopped {
+                how: StopHow::Kill,
+                code: None,
+                signal: Some(9),
+            };
+            rec.worker_event("worker1", clock + 8, killed);
+            rec.worker_event("worker1", clock + 30, WorkerEventKind::Started);
+        }
         if failing {
             rec.worker_log(
                 "worker2",

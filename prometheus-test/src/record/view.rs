@@ -1,12 +1,13 @@
 //! What the HTML report's script draws that is more than the record: step
-//! ids, the fragments that open a step, and the grid's columns. Decided here
-//! so it is tested in Rust; `report.js` only reads it.
+//! ids, the fragments that open a step, the grid's columns and the worker
+//! changes each step made. Decided here so it is tested in Rust;
+//! `report.js` only reads it.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::model::RunRecord;
+use super::model::{RunRecord, WorkerEventKind};
 
 /// The record as the report embeds it: its fields, then `view`.
 #[derive(Debug, Serialize)]
@@ -32,6 +33,17 @@ pub(crate) struct View {
     /// Other fragments that open a step, to its id: the round and the test
     /// name as the test output prints it (`round3/steps::audit`).
     pub(crate) aliases: BTreeMap<String, String>,
+    /// The worker changes each step made, by step id (only steps that made
+    /// one), in the order they happened.
+    pub(crate) changes: BTreeMap<String, Vec<WorkerChange>>,
+}
+
+/// A worker's start, stop, kill, pause or resume that a step made: the
+/// record's `workers[…].events[event]` of the worker named `worker`.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct WorkerChange {
+    pub(crate) worker: String,
+    pub(crate) event: usize,
 }
 
 /// One column of the rounds × steps grid: one step (one instance of a
@@ -89,18 +101,74 @@ impl View {
         };
         // Stable: steps the plan does not name keep the order they ran in.
         columns.sort_by_key(planned);
+        let changes = changes_by_step(record, &ids);
         Self {
             columns,
             ids,
             aliases,
+            changes,
         }
     }
+}
+
+/// Which step made each worker change, from the times: steps run one at a
+/// time, and a change a step makes is recorded while it runs, so it is the
+/// step that started last at or before the change, if that step had not
+/// ended yet. (A change at the very millisecond one step ends and the next
+/// starts is the next one's.) A worker exiting by itself, and the starts of
+/// the run, are no step's.
+fn changes_by_step(record: &RunRecord, ids: &[Vec<String>]) -> BTreeMap<String, Vec<WorkerChange>> {
+    let mut spans: Vec<(u64, u64, &str)> = record
+        .rounds
+        .iter()
+        .zip(ids)
+        .flat_map(|(round, ids)| {
+            round.steps.iter().zip(ids).map(|(step, id)| {
+                let end = step.started_ms.saturating_add(step.duration_ms);
+                (step.started_ms, end, id.as_str())
+            })
+        })
+        .collect();
+    // Stable: steps that started in the same millisecond keep their order.
+    spans.sort_by_key(|&(start, _, _)| start);
+    let mut changes: BTreeMap<String, Vec<(u64, WorkerChange)>> = BTreeMap::new();
+    for worker in &record.workers {
+        for (event, happened) in worker.events.iter().enumerate() {
+            if matches!(happened.kind, WorkerEventKind::Exited { .. }) {
+                continue;
+            }
+            let started = spans.partition_point(|&(start, _, _)| start <= happened.at_ms);
+            let Some(&(_, end, id)) = started.checked_sub(1).and_then(|last| spans.get(last))
+            else {
+                continue;
+            };
+            if happened.at_ms <= end {
+                changes.entry(id.to_owned()).or_default().push((
+                    happened.at_ms,
+                    WorkerChange {
+                        worker: worker.name.clone(),
+                        event,
+                    },
+                ));
+            }
+        }
+    }
+    changes
+        .into_iter()
+        .map(|(id, mut list)| {
+            list.sort_by_key(|&(at, _)| at);
+            (id, list.into_iter().map(|(_, change)| change).collect())
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::model::{Outcome, RoundRecord, RunStart, StepRecord};
+    use crate::process::StopHow;
+    use crate::record::model::{
+        Outcome, RoundRecord, RunStart, StepRecord, WorkerEvent, WorkerRecord,
+    };
 
     fn step(path: &str, worker: &str) -> StepRecord {
         StepRecord {
@@ -176,6 +244,7 @@ mod tests {
                     "round3/steps::audit".into(),
                     "round3/steps::audit[worker1]".into()
                 )]),
+                changes: BTreeMap::new(),
             }
         );
     }
@@ -221,6 +290,93 @@ mod tests {
                 "steps::fetch",
                 "steps::extra"
             ]
+        );
+    }
+
+    fn timed(path: &str, worker: &str, started_ms: u64, duration_ms: u64) -> StepRecord {
+        StepRecord {
+            started_ms,
+            duration_ms,
+            ..step(path, worker)
+        }
+    }
+
+    fn worker(name: &str, events: &[(u64, WorkerEventKind)]) -> WorkerRecord {
+        WorkerRecord {
+            name: name.into(),
+            public_key: None,
+            events: events
+                .iter()
+                .map(|(at_ms, kind)| WorkerEvent {
+                    at_ms: *at_ms,
+                    kind: kind.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    fn change(worker: &str, event: usize) -> WorkerChange {
+        WorkerChange {
+            worker: worker.into(),
+            event,
+        }
+    }
+
+    #[test]
+    fn a_worker_change_belongs_to_the_step_running_when_it_happened() {
+        let mut run = record(
+            vec![
+                (
+                    1,
+                    vec![
+                        timed("steps::pause", "w1", 100, 100),
+                        timed("steps::audit", "w2", 200, 100),
+                    ],
+                ),
+                (2, vec![timed("steps::restart", "w1", 310, 90)]),
+            ],
+            &[],
+        );
+        let stopped = WorkerEventKind::Stopped {
+            how: StopHow::Kill,
+            code: None,
+            signal: Some(9),
+        };
+        let exited = WorkerEventKind::Exited {
+            code: Some(1),
+            signal: None,
+        };
+        run.workers = vec![
+            worker(
+                "w1",
+                &[
+                    // The run's start: before every step.
+                    (5, WorkerEventKind::Started),
+                    (150, WorkerEventKind::Paused),
+                    // As `pause` ends and `audit` starts: `audit`'s.
+                    (200, WorkerEventKind::Resumed),
+                    // Between two steps: no step's.
+                    (305, stopped),
+                    // By itself: no step's.
+                    (350, exited),
+                    (360, WorkerEventKind::Started),
+                ],
+            ),
+            worker("w2", &[(120, WorkerEventKind::Paused)]),
+        ];
+        assert_eq!(
+            View::of(&run).changes,
+            BTreeMap::from([
+                (
+                    "round1/steps::pause[w1]".to_owned(),
+                    vec![change("w2", 0), change("w1", 1)]
+                ),
+                ("round1/steps::audit[w2]".to_owned(), vec![change("w1", 2)]),
+                (
+                    "round2/steps::restart[w1]".to_owned(),
+                    vec![change("w1", 5)]
+                ),
+            ])
         );
     }
 }
