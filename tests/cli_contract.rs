@@ -353,7 +353,10 @@ fn a_run_resumed_after_a_kill_holds_the_worker_an_earlier_step_paused() {
     .unwrap();
     common::wait(child, Duration::from_secs(10));
     suite.assert_no_leftovers();
-    assert_eq!(suite.state()["held_workers"], serde_json::json!({"worker1": "paused"}));
+    assert_eq!(
+        suite.state()["held_workers"],
+        serde_json::json!({"worker1": "paused"})
+    );
     suite.take_log();
 
     // `optional` resumes worker1, which fails unless the run holds it paused.
@@ -361,10 +364,8 @@ fn a_run_resumed_after_a_kill_holds_the_worker_an_earlier_step_paused() {
     let notes = text(&resumed.stderr);
     assert!(resumed.status.success(), "{notes}");
     assert!(
-        notes
-            .lines()
-            .any(|line| line
-                == "prometheus-test: held worker1 paused as the steps before the resume point left it"),
+        notes.lines().any(|line| line
+            == "prometheus-test: held worker1 paused as the steps before the resume point left it"),
         "{notes}"
     );
     assert_eq!(
@@ -375,7 +376,11 @@ fn a_run_resumed_after_a_kill_holds_the_worker_an_earlier_step_paused() {
         ]
         .concat()
     );
-    assert_eq!(suite.state().get("held_workers"), None, "worker1 runs again");
+    assert_eq!(
+        suite.state().get("held_workers"),
+        None,
+        "worker1 runs again"
+    );
 }
 
 #[test]

@@ -236,6 +236,22 @@ pub(crate) fn saved_state(data_dir: &Path) -> Result<serde_json::Value, String> 
                 }
                 *slot = entry["value"].clone();
             }
+            Some("life") => {
+                let worker = entry["worker"].as_str().unwrap_or_default().to_owned();
+                let held = &mut state["held_workers"];
+                if !held.is_object() {
+                    *held = Value::Object(serde_json::Map::new());
+                }
+                let held = held.as_object_mut().expect("an object");
+                if entry["life"].is_null() {
+                    held.remove(&worker);
+                } else {
+                    held.insert(worker, entry["life"].clone());
+                }
+                if held.is_empty() {
+                    state.as_object_mut().map(|s| s.remove("held_workers"));
+                }
+            }
             other => return Err(format!("journal: unknown entry {other:?}")),
         }
     }

@@ -117,7 +117,10 @@ impl Churn {
                 HeldLife::Paused => Action::Pause,
             };
             self.apply(name, action).await.map_err(|err| {
-                anyhow!("cannot hold {name} {} as the resumed run found it: {err:#}", life.as_str())
+                anyhow!(
+                    "cannot hold {name} {} as the resumed run found it: {err:#}",
+                    life.as_str()
+                )
             })?;
             described.push(format!("{name} {}", life.as_str()));
         }

@@ -184,3 +184,81 @@ fn starting_a_running_worker_fails_the_step_with_one_clear_error() {
          \nreport: DIR/data/report.html\n"
     );
 }
+
+/// Fails the first time it runs after worker2 went away (a marker file in
+/// the data folder), then checks that worker2 is still away.
+fn checks_it_is_away<'a>(runner: &'a Runner, _: &'a Worker) -> StepFuture<'a> {
+    Box::pin(async move {
+        let worker2 = runner.worker("worker2")?;
+        anyhow::ensure!(
+            get(worker2).await == Err("connection refused".to_owned()),
+            "worker2 answers, but the step before this one stopped it"
+        );
+        let marker = runner.data_dir().join("fail-once");
+        if marker.exists() {
+            std::fs::remove_file(marker)?;
+            anyhow::bail!("failing once on purpose");
+        }
+        Ok(())
+    })
+}
+
+/// Starts worker2 again.
+fn brings_it_back<'a>(runner: &'a Runner, _: &'a Worker) -> StepFuture<'a> {
+    Box::pin(async move {
+        let worker2 = runner.worker("worker2")?;
+        worker2.start().await?;
+        anyhow::ensure!(get(worker2).await == Ok("ok\n".to_owned()));
+        Ok(())
+    })
+}
+
+#[test]
+fn a_run_resumed_inside_a_churn_window_holds_the_worker_as_the_steps_left_it() {
+    let suite = two_servers();
+    std::fs::create_dir_all(suite.data()).unwrap();
+    std::fs::write(suite.data().join("fail-once"), "").unwrap();
+    let steps = [
+        step("goes_away", 1, |runner, _| {
+            Box::pin(async move { runner.worker("worker2")?.stop().await })
+        })
+        .build(),
+        step("checks_it_is_away", 2, checks_it_is_away).build(),
+        step("brings_it_back", 3, brings_it_back).build(),
+    ];
+    let failed = suite.run(&steps, &["-q"], &[]);
+    assert_eq!(failed.conclusion.exit, Exit::Failed, "{}", failed.notes);
+
+    let resumed = suite.run(&steps, &["--format=json", "-Z", "unstable-options"], &[]);
+    assert_eq!(resumed.conclusion.exit, Exit::Passed, "{}", resumed.notes);
+    assert!(
+        resumed
+            .notes
+            .contains("held worker2 stopped as the steps before the resume point left it\n"),
+        "{}",
+        resumed.notes
+    );
+    assert_eq!(
+        resumed.out.lines().collect::<Vec<_>>(),
+        [
+            r#"{"type":"suite","event":"started","test_count":2}"#,
+            r#"{"type":"worker","event":"stopped","worker":"worker2","name":null,"how":"stop","exit":"signal 15 SIGTERM"}"#,
+            r#"{"type":"test","event":"started","name":"steps::checks_it_is_away","round":1}"#,
+            r#"{"type":"test","name":"steps::checks_it_is_away","round":1,"event":"ok","exec_time":0.0}"#,
+            r#"{"type":"test","event":"started","name":"steps::brings_it_back","round":1}"#,
+            r#"{"type":"worker","event":"started","worker":"worker2","name":"steps::brings_it_back","round":1}"#,
+            r#"{"type":"test","name":"steps::brings_it_back","round":1,"event":"ok","exec_time":0.0}"#,
+            r#"{"type":"suite","event":"ok","passed":2,"failed":0,"ignored":0,"measured":0,"filtered_out":0,"exec_time":0.0,"done_before_resume":1}"#,
+        ]
+    );
+    let data = report_data(&suite);
+    assert_eq!(
+        timeline(&data, 1),
+        [
+            json!({"kind": "started"}),
+            json!({"kind": "stopped", "how": "stop", "code": null, "signal": 15}),
+            json!({"kind": "started"}),
+            json!({"kind": "exited", "code": null, "signal": 15}),
+        ]
+    );
+}

@@ -165,19 +165,21 @@ impl Libtest {
 
     /// With `--format json`, one `{"type":"worker","event":…}` line per
     /// change a step made to a worker (`stopped`, `started`, `paused`,
-    /// `resumed`), naming the step, before the step's result line. The
-    /// workers' start at the run's beginning is not a line.
+    /// `resumed`), naming the step, before the step's result line. A change
+    /// between the run's start and its first step (a resumed run holding a
+    /// worker as the steps before its resume point left it) names no step
+    /// (`"name":null`). The workers' start at the run's beginning is not a line.
     fn worker_change(&mut self, worker: &str, change: &str, details: serde_json::Value) {
-        if self.format != Format::Json {
+        if self.format != Format::Json || self.started.is_none() {
             return;
         }
-        let Some(step) = &self.current else {
-            return;
+        let mut line = match &self.current {
+            Some(step) => json!({
+                "type": "worker", "event": change, "worker": worker,
+                "name": step.name, "round": step.round,
+            }),
+            None => json!({"type": "worker", "event": change, "worker": worker, "name": null}),
         };
-        let mut line = json!({
-            "type": "worker", "event": change, "worker": worker,
-            "name": step.name, "round": step.round,
-        });
         if let (Some(line), serde_json::Value::Object(details)) = (line.as_object_mut(), details) {
             line.extend(details);
         }
