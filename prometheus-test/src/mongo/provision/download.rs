@@ -38,7 +38,6 @@ pub(crate) async fn download(
     if !matches!(parsed.scheme(), "http" | "https") {
         bail!("{URL_VAR}: {shown} is not an http:// or https:// URL");
     }
-    let host = parsed.host_str().unwrap_or_default().to_owned();
     let client = fetcher
         .client()
         .map_err(|error| anyhow!("cannot download {label}: {error:#}"))?;
@@ -55,7 +54,7 @@ pub(crate) async fn download(
             "cannot download {label}: {shown} did not answer within {} s",
             idle.as_secs()
         ),
-        Ok(Err(error)) => return Err(send_error(error, label, &shown, &host)),
+        Ok(Err(error)) => return Err(send_error(error, label, &shown)),
         Ok(Ok(response)) => response,
     };
     let status = response.status();
@@ -72,8 +71,14 @@ pub(crate) async fn download(
 }
 
 /// The error of a request that got no response: too many redirects, a TLS
-/// failure, no connection, or another failure. `host` is the URL's host.
-fn send_error(error: reqwest::Error, label: &str, shown: &str, host: &str) -> anyhow::Error {
+/// failure, no connection, or another failure.
+fn send_error(error: reqwest::Error, label: &str, shown: &str) -> anyhow::Error {
+    // The host the failure happened with: the URL's, or a redirect's.
+    let host = error
+        .url()
+        .and_then(reqwest::Url::host_str)
+        .unwrap_or_default()
+        .to_owned();
     // The URL may hold credentials.
     let error = error.without_url();
     let reason = root_cause(&error);

@@ -74,6 +74,8 @@ enum Reply {
         sent: usize,
         pause: Duration,
     },
+    /// Nothing at all for `pause`.
+    Silent(Duration),
     /// 302 to the `Location` given.
     Redirect(&'static str),
     /// A status line without body.
@@ -168,6 +170,10 @@ fn answer(stream: &mut (impl Read + Write), reply: &Reply) {
                 .and_then(|()| stream.flush());
             std::thread::sleep(*pause);
             result
+        }
+        Reply::Silent(pause) => {
+            std::thread::sleep(*pause);
+            Ok(())
         }
         Reply::Redirect(location) => stream.write_all(
             format!(
@@ -671,7 +677,7 @@ async fn an_unreadable_ssl_cert_file_is_named_and_nothing_is_downloaded() {
 }
 
 #[tokio::test]
-async fn a_server_that_stops_sending_is_given_up_after_the_idle_timeout() {
+async fn a_silent_server_is_given_up_after_the_idle_timeout() {
     let archive = Arc::new(comfy_like());
     let server = Server::start(vec![Reply::StallAfter {
         body: Arc::clone(&archive),
@@ -698,6 +704,26 @@ async fn a_server_that_stops_sending_is_given_up_after_the_idle_timeout() {
             "the download of MongoDB ({URL_VAR}) from {} was interrupted after 0 MB of 1 MB \
              (no data for 1 s); nothing was kept: run again to retry",
             server.url
+        )
+    );
+    assert_only_the_lock(&cache, &source);
+
+    // Before the response head, likewise.
+    let silent = Server::start(vec![Reply::Silent(Duration::from_secs(20))]);
+    let source = mirror(&silent.url, &sha256_hex(&archive), None);
+    let error = tokio::time::timeout(
+        Duration::from_secs(10),
+        provision_into(&source, &cache, &fetcher),
+    )
+    .await
+    .expect("the download did not give up within 10 s")
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "cannot download MongoDB ({URL_VAR}): {} did not answer within 1 s",
+            silent.url
         )
     );
     assert_only_the_lock(&cache, &source);
