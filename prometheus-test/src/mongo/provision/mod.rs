@@ -2,7 +2,8 @@
 //! is installed: the archive is downloaded once (HTTPS, SHA-256 checked while
 //! streaming), only mongod is unpacked into a per-user cache, and later runs
 //! reuse it. A lock file makes concurrent runs download once: the others wait,
-//! then reuse.
+//! then reuse. The download uses the client of `runner.http()` and trusts what it
+//! trusts, with `SSL_CERT_FILE` read from the provisioning's environment.
 //!
 //! Cache: `$PROMETHEUS_TEST_CACHE_DIR`, else `$XDG_CACHE_HOME/prometheus-test`,
 //! else `$HOME/.cache/prometheus-test`; the binary lives in
@@ -12,6 +13,7 @@
 //! it fails and by the next run after a killed one.
 
 mod check;
+mod client;
 mod download;
 mod source;
 mod unpack;
@@ -25,6 +27,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, anyhow, bail};
 use nix::fcntl::{Flock, FlockArg};
 
+use client::Fetcher;
 pub(crate) use source::Source;
 
 /// Overrides where downloaded binaries are cached.
@@ -35,7 +38,7 @@ pub(crate) const CACHE_DIR_VAR: &str = "PROMETHEUS_TEST_CACHE_DIR";
 pub(crate) async fn provision(var: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<PathBuf> {
     let source = Source::from_vars(var)?;
     let cache = cache_dir(var)?.join("mongodb");
-    provision_into(&source, &cache).await
+    provision_into(&source, &cache, &Fetcher::from_vars(var)).await
 }
 
 /// `<cache>` for downloaded binaries (see the module documentation).
@@ -55,8 +58,13 @@ pub(crate) fn cache_dir(var: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<
     )
 }
 
-/// The mongod of `source`, cached under `cache` (`<cache>/<key>/mongod`).
-pub(crate) async fn provision_into(source: &Source, cache: &Path) -> anyhow::Result<PathBuf> {
+/// The mongod of `source`, cached under `cache` (`<cache>/<key>/mongod`) and
+/// downloaded with `fetcher` when it is not.
+pub(crate) async fn provision_into(
+    source: &Source,
+    cache: &Path,
+    fetcher: &Fetcher,
+) -> anyhow::Result<PathBuf> {
     let binary = cache.join(&source.key).join("mongod");
     if !binary.is_file() {
         std::fs::create_dir_all(cache).with_context(|| {
@@ -68,7 +76,7 @@ pub(crate) async fn provision_into(source: &Source, cache: &Path) -> anyhow::Res
         let _lock = lock(cache, source).await?;
         // Another run may have finished while this one waited.
         if !binary.is_file() {
-            fetch(source, cache, &binary).await?;
+            fetch(source, cache, &binary, fetcher).await?;
         }
     }
     check::check_runs(&binary).await?;
@@ -100,7 +108,12 @@ async fn lock(cache: &Path, source: &Source) -> anyhow::Result<Flock<File>> {
 }
 
 /// Downloads, verifies and unpacks `source` into `binary`. Called with the lock held.
-async fn fetch(source: &Source, cache: &Path, binary: &Path) -> anyhow::Result<()> {
+async fn fetch(
+    source: &Source,
+    cache: &Path,
+    binary: &Path,
+    fetcher: &Fetcher,
+) -> anyhow::Result<()> {
     let shown = source.display_url();
     let partial = Partial(vec![
         cache.join(format!("{}.download", source.key)),
@@ -112,7 +125,7 @@ async fn fetch(source: &Source, cache: &Path, binary: &Path) -> anyhow::Result<(
     let mut file = tokio::fs::File::create(archive)
         .await
         .with_context(|| format!("cannot create {}", archive.display()))?;
-    let actual = download::download(&source.url, &source.label, &mut file).await?;
+    let actual = download::download(fetcher, &source.url, &source.label, &mut file).await?;
     drop(file);
     if actual != source.sha256 {
         bail!(

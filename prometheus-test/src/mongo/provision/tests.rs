@@ -1,8 +1,8 @@
 //! Provisioning against a local HTTP server on 127.0.0.1 serving a small
 //! `.tar.gz` with a fake `mongod` script; the cache is always a temporary directory.
 
-use std::io::{Read as _, Write as _};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,7 +14,7 @@ use super::source::{
     ARCHIVE_PATH_VAR, DEFAULT_ARCHIVE_PATH, DEFAULT_KEY, DEFAULT_SHA256, DEFAULT_URL, SHA256_VAR,
     URL_VAR, display_url, hex,
 };
-use super::{CACHE_DIR_VAR, Source, cache_dir, provision, provision_into};
+use super::{CACHE_DIR_VAR, Fetcher, Source, cache_dir, provision, provision_into};
 use crate::config::EnvMap;
 use crate::mongo::connect::{DefaultServer, connect_with_default};
 
@@ -68,12 +68,23 @@ enum Reply {
     Body { body: Arc<Vec<u8>>, pause: Duration },
     /// 200 announcing the whole body, then closing after `sent` bytes.
     CutAfter { body: Arc<Vec<u8>>, sent: usize },
+    /// 200 announcing the whole body, then silent for `pause` after `sent` bytes.
+    StallAfter {
+        body: Arc<Vec<u8>>,
+        sent: usize,
+        pause: Duration,
+    },
+    /// Nothing at all for `pause`.
+    Silent(Duration),
+    /// 302 to the `Location` given.
+    Redirect(&'static str),
     /// A status line without body.
     Status(&'static str),
 }
 
 /// A one-thread HTTP/1.1 server on 127.0.0.1 answering requests in order with
-/// `replies` (the last one repeats), counting them.
+/// `replies` (the last one repeats), counting them; over TLS when it has a
+/// configuration.
 struct Server {
     url: String,
     requests: Arc<AtomicUsize>,
@@ -81,9 +92,19 @@ struct Server {
 
 impl Server {
     fn start(replies: Vec<Reply>) -> Self {
+        Self::start_with(replies, None)
+    }
+
+    /// An HTTPS server with the certificate `pki` signed for 127.0.0.1.
+    fn start_tls(replies: Vec<Reply>, pki: &Pki) -> Self {
+        Self::start_with(replies, Some(pki.server_config()))
+    }
+
+    fn start_with(replies: Vec<Reply>, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!(
-            "http://127.0.0.1:{}/mongodb.tgz",
+            "{}://127.0.0.1:{}/mongodb.tgz",
+            if tls.is_some() { "https" } else { "http" },
             listener.local_addr().unwrap().port()
         );
         let requests = Arc::new(AtomicUsize::new(0));
@@ -93,7 +114,22 @@ impl Server {
                 let Ok(stream) = stream else { continue };
                 let n = counter.fetch_add(1, Ordering::SeqCst);
                 let reply = replies[n.min(replies.len() - 1)].clone();
-                std::thread::spawn(move || answer(stream, &reply));
+                let tls = tls.clone();
+                std::thread::spawn(move || match tls {
+                    None => {
+                        let mut stream = stream;
+                        answer(&mut stream, &reply);
+                        let _ = stream.shutdown(Shutdown::Both);
+                    }
+                    Some(config) => {
+                        let connection = rustls::ServerConnection::new(config).unwrap();
+                        let mut tls = rustls::StreamOwned::new(connection, stream);
+                        answer(&mut tls, &reply);
+                        tls.conn.send_close_notify();
+                        let _ = tls.flush();
+                        let _ = tls.sock.shutdown(Shutdown::Both);
+                    }
+                });
             }
         });
         Self { url, requests }
@@ -104,7 +140,7 @@ impl Server {
     }
 }
 
-fn answer(mut stream: TcpStream, reply: &Reply) {
+fn answer(stream: &mut (impl Read + Write), reply: &Reply) {
     let mut head = Vec::new();
     let mut byte = [0_u8; 1];
     while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
@@ -127,13 +163,97 @@ fn answer(mut stream: TcpStream, reply: &Reply) {
         Reply::CutAfter { body, sent } => stream
             .write_all(headers(body.len()).as_bytes())
             .and_then(|()| stream.write_all(&body[..*sent])),
+        Reply::StallAfter { body, sent, pause } => {
+            let result = stream
+                .write_all(headers(body.len()).as_bytes())
+                .and_then(|()| stream.write_all(&body[..*sent]))
+                .and_then(|()| stream.flush());
+            std::thread::sleep(*pause);
+            result
+        }
+        Reply::Silent(pause) => {
+            std::thread::sleep(*pause);
+            Ok(())
+        }
+        Reply::Redirect(location) => stream.write_all(
+            format!(
+                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        ),
         Reply::Status(status) => stream.write_all(
             format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 .as_bytes(),
         ),
     };
     let _ = stream.flush();
-    let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// A certificate authority and a certificate it signed for 127.0.0.1, as PEM
+/// files in a temporary folder (made with `openssl` on `PATH`).
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn create() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let openssl = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap_or_else(|e| panic!("this test needs `openssl` on PATH: {e}"));
+            assert!(
+                out.status.success(),
+                "openssl {args:?} failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+        let ca = [
+            &["req", "-x509", "-nodes", "-days", "2"][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.pem"],
+            &["-subj", "/CN=prometheus-test provision CA"],
+            &["-addext", "basicConstraints=critical,CA:TRUE"],
+            &["-addext", "keyUsage=critical,keyCertSign"],
+        ];
+        openssl(&ca.concat());
+        let server = [
+            &["req", "-x509", "-nodes", "-days", "2"][..],
+            &ec,
+            &["-CA", "ca.pem", "-CAkey", "ca.key"],
+            &["-keyout", "server.key", "-out", "server.pem"],
+            &["-subj", "/CN=127.0.0.1"],
+            &["-addext", "subjectAltName=IP:127.0.0.1"],
+            &["-addext", "basicConstraints=critical,CA:FALSE"],
+        ];
+        openssl(&server.concat());
+        Self { dir }
+    }
+
+    fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    fn server_config(&self) -> Arc<rustls::ServerConfig> {
+        use rustls::pki_types::pem::PemObject as _;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs = CertificateDer::pem_file_iter(self.dir.path().join("server.pem"))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(self.dir.path().join("server.key")).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        Arc::new(config)
+    }
 }
 
 fn serve(body: &[u8]) -> Server {
@@ -192,7 +312,9 @@ async fn provisions_on_first_use_then_reuses_the_cache_without_a_request() {
         Some(DEFAULT_ARCHIVE_PATH),
     );
 
-    let binary = provision_into(&source, &cache).await.unwrap();
+    let binary = provision_into(&source, &cache, &Fetcher::default())
+        .await
+        .unwrap();
     assert_eq!(binary, cache.join(&source.key).join("mongod"));
     assert_eq!(std::fs::read(&binary).unwrap(), fake_mongod());
     let version = super::check::check_runs(&binary).await.unwrap();
@@ -204,7 +326,9 @@ async fn provisions_on_first_use_then_reuses_the_cache_without_a_request() {
         [source.key.clone(), format!("{}.lock", source.key)]
     );
 
-    let again = provision_into(&source, &cache).await.unwrap();
+    let again = provision_into(&source, &cache, &Fetcher::default())
+        .await
+        .unwrap();
     assert_eq!(again, binary);
     assert_eq!(server.requests(), 1, "the second run downloaded again");
 }
@@ -261,7 +385,7 @@ async fn a_checksum_mismatch_names_both_hashes_and_the_variables_and_keeps_nothi
     let wrong = "ab".repeat(32);
     let source = mirror(&server.url, &wrong, None);
 
-    let error = provision_into(&source, &cache)
+    let error = provision_into(&source, &cache, &Fetcher::default())
         .await
         .unwrap_err()
         .to_string();
@@ -293,7 +417,7 @@ async fn an_interrupted_download_keeps_nothing_and_a_retry_succeeds() {
     let cache = temp.path().join("mongodb");
     let source = mirror(&server.url, &sha256_hex(&archive), None);
 
-    let error = provision_into(&source, &cache)
+    let error = provision_into(&source, &cache, &Fetcher::default())
         .await
         .unwrap_err()
         .to_string();
@@ -309,7 +433,9 @@ async fn an_interrupted_download_keeps_nothing_and_a_retry_succeeds() {
     );
     assert_only_the_lock(&cache, &source);
 
-    let binary = provision_into(&source, &cache).await.unwrap();
+    let binary = provision_into(&source, &cache, &Fetcher::default())
+        .await
+        .unwrap();
     assert_eq!(std::fs::read(binary).unwrap(), fake_mongod());
     assert_eq!(server.requests(), 2);
 }
@@ -326,7 +452,9 @@ async fn partial_files_of_a_killed_run_are_replaced() {
         std::fs::write(cache.join(format!("{}.{suffix}", source.key)), b"half").unwrap();
     }
 
-    let binary = provision_into(&source, &cache).await.unwrap();
+    let binary = provision_into(&source, &cache, &Fetcher::default())
+        .await
+        .unwrap();
     assert_eq!(std::fs::read(binary).unwrap(), fake_mongod());
     assert_eq!(
         listing(&cache),
@@ -342,7 +470,7 @@ async fn without_a_network_the_error_names_the_variables_to_set() {
     let url = format!("http://mirror-user:hunter2@127.0.0.1:{port}/mongodb.tgz?token=s3cret");
     let source = mirror(&url, &"00".repeat(32), None);
 
-    let error = provision_into(&source, &cache)
+    let error = provision_into(&source, &cache, &Fetcher::default())
         .await
         .unwrap_err()
         .to_string();
@@ -412,7 +540,7 @@ async fn concurrent_provisions_download_once() {
     let runs: Vec<_> = (0..3)
         .map(|_| {
             let (source, cache) = (source.clone(), cache.clone());
-            tokio::spawn(async move { provision_into(&source, &cache).await })
+            tokio::spawn(async move { provision_into(&source, &cache, &Fetcher::default()).await })
         })
         .collect();
     let mut binaries = Vec::new();
@@ -431,7 +559,7 @@ async fn an_archive_without_the_named_entry_names_the_path_variable() {
     let cache = temp.path().join("mongodb");
     let source = mirror(&server.url, &sha256_hex(&archive), Some("bin/mongod"));
 
-    let error = provision_into(&source, &cache)
+    let error = provision_into(&source, &cache, &Fetcher::default())
         .await
         .unwrap_err()
         .to_string();
@@ -441,7 +569,9 @@ async fn an_archive_without_the_named_entry_names_the_path_variable() {
 
     // Without the variable, the first file named mongod is taken.
     let source = mirror(&server.url, &sha256_hex(&archive), None);
-    let binary = provision_into(&source, &cache).await.unwrap();
+    let binary = provision_into(&source, &cache, &Fetcher::default())
+        .await
+        .unwrap();
     assert_eq!(std::fs::read(binary).unwrap(), fake_mongod());
 }
 
@@ -452,7 +582,7 @@ async fn an_http_error_status_is_named() {
     let cache = temp.path().join("mongodb");
     let source = mirror(&server.url, &"00".repeat(32), None);
 
-    let error = provision_into(&source, &cache)
+    let error = provision_into(&source, &cache, &Fetcher::default())
         .await
         .unwrap_err()
         .to_string();
@@ -461,6 +591,178 @@ async fn an_http_error_status_is_named() {
         "{error}"
     );
     assert!(error.contains(URL_VAR), "{error}");
+    assert_only_the_lock(&cache, &source);
+}
+
+/// The variables of a provisioning from `url` into a cache under `temp`,
+/// with `extra` ones, as the closure `provision` reads.
+fn vars(temp: &Path, url: &str, sha256: &str, extra: &[(&str, &str)]) -> EnvMap {
+    let mut pairs = vec![
+        (CACHE_DIR_VAR, temp.to_string_lossy().into_owned()),
+        (URL_VAR, url.to_owned()),
+        (SHA256_VAR, sha256.to_owned()),
+    ];
+    pairs.extend(extra.iter().map(|&(name, value)| (name, value.to_owned())));
+    EnvMap::from_pairs(pairs)
+}
+
+#[tokio::test]
+async fn the_download_trusts_the_ca_named_by_ssl_cert_file_of_its_environment() {
+    let pki = Pki::create();
+    let archive = Arc::new(comfy_like());
+    let server = Server::start_tls(
+        vec![Reply::Body {
+            body: Arc::clone(&archive),
+            pause: Duration::ZERO,
+        }],
+        &pki,
+    );
+    let temp = tempfile::tempdir().unwrap();
+    let sha256 = sha256_hex(&archive);
+
+    let untrusted = vars(temp.path(), &server.url, &sha256, &[]);
+    let error = provision(&|name| untrusted.get(name).map(str::to_owned))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "cannot download MongoDB ({URL_VAR}) from {}: TLS with 127.0.0.1 failed: other \
+             error: the server's certificate is not trusted: no trusted authority signed it \
+             (trusted: the system's roots, Mozilla's roots); name the authority's certificate \
+             (PEM) in config.yaml `http_ca_file` or in SSL_CERT_FILE",
+            server.url
+        )
+    );
+
+    let ca = pki.ca().to_string_lossy().into_owned();
+    let trusted = vars(temp.path(), &server.url, &sha256, &[("SSL_CERT_FILE", &ca)]);
+    let binary = provision(&|name| trusted.get(name).map(str::to_owned))
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(binary).unwrap(), fake_mongod());
+    assert_eq!(server.requests(), 2);
+}
+
+#[tokio::test]
+async fn an_unreadable_ssl_cert_file_is_named_and_nothing_is_downloaded() {
+    let archive = comfy_like();
+    let server = serve(&archive);
+    let temp = tempfile::tempdir().unwrap();
+    let sha256 = sha256_hex(&archive);
+    let env = vars(
+        temp.path(),
+        &server.url,
+        &sha256,
+        &[("SSL_CERT_FILE", "/nonexistent/ca.pem")],
+    );
+
+    let error = provision(&|name| env.get(name).map(str::to_owned))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "cannot download MongoDB ({URL_VAR}): SSL_CERT_FILE: cannot read \
+             /nonexistent/ca.pem: No such file or directory (os error 2)"
+        )
+    );
+    assert_eq!(server.requests(), 0);
+    assert_only_the_lock(
+        &temp.path().join("mongodb"),
+        &mirror(&server.url, &sha256, None),
+    );
+}
+
+#[tokio::test]
+async fn a_silent_server_is_given_up_after_the_idle_timeout() {
+    let archive = Arc::new(comfy_like());
+    let server = Server::start(vec![Reply::StallAfter {
+        body: Arc::clone(&archive),
+        sent: archive.len() / 2,
+        pause: Duration::from_secs(20),
+    }]);
+    let temp = tempfile::tempdir().unwrap();
+    let cache = temp.path().join("mongodb");
+    let source = mirror(&server.url, &sha256_hex(&archive), None);
+    let mut fetcher = Fetcher::default();
+    fetcher.idle_timeout = Duration::from_secs(1);
+
+    let error = tokio::time::timeout(
+        Duration::from_secs(10),
+        provision_into(&source, &cache, &fetcher),
+    )
+    .await
+    .expect("the download did not give up within 10 s")
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "the download of MongoDB ({URL_VAR}) from {} was interrupted after 0 MB of 1 MB \
+             (no data for 1 s); nothing was kept: run again to retry",
+            server.url
+        )
+    );
+    assert_only_the_lock(&cache, &source);
+
+    // Before the response head, likewise.
+    let silent = Server::start(vec![Reply::Silent(Duration::from_secs(20))]);
+    let source = mirror(&silent.url, &sha256_hex(&archive), None);
+    let error = tokio::time::timeout(
+        Duration::from_secs(10),
+        provision_into(&source, &cache, &fetcher),
+    )
+    .await
+    .expect("the download did not give up within 10 s")
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "cannot download MongoDB ({URL_VAR}): {} did not answer within 1 s",
+            silent.url
+        )
+    );
+    assert_only_the_lock(&cache, &source);
+}
+
+#[tokio::test]
+async fn redirects_are_followed_up_to_the_limit() {
+    let archive = Arc::new(comfy_like());
+    let server = Server::start(vec![
+        Reply::Redirect("/elsewhere/mongodb.tgz"),
+        Reply::Body {
+            body: Arc::clone(&archive),
+            pause: Duration::ZERO,
+        },
+    ]);
+    let temp = tempfile::tempdir().unwrap();
+    let cache = temp.path().join("mongodb");
+    let source = mirror(&server.url, &sha256_hex(&archive), None);
+    let binary = provision_into(&source, &cache, &Fetcher::default())
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(binary).unwrap(), fake_mongod());
+    assert_eq!(server.requests(), 2);
+
+    let looping = Server::start(vec![Reply::Redirect("/mongodb.tgz")]);
+    let cache = temp.path().join("looping");
+    let source = mirror(&looping.url, &sha256_hex(&archive), None);
+    let error = provision_into(&source, &cache, &Fetcher::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "cannot download MongoDB ({URL_VAR}): {} redirects more than 10 times",
+            looping.url
+        )
+    );
+    assert_eq!(looping.requests(), 11, "the first request and 10 redirects");
     assert_only_the_lock(&cache, &source);
 }
 
@@ -476,7 +778,7 @@ async fn missing_shared_libraries_are_named_with_their_debian_packages() {
     let cache = temp.path().join("mongodb");
     let source = mirror(&server.url, &sha256_hex(&archive), None);
 
-    let error = provision_into(&source, &cache)
+    let error = provision_into(&source, &cache, &Fetcher::default())
         .await
         .unwrap_err()
         .to_string();
@@ -603,7 +905,7 @@ fn the_script_fetches_the_archive_the_runtime_pins() {
 async fn the_default_archive_provisions_mongod_4_0_10() {
     let temp = tempfile::tempdir().unwrap();
     let cache = temp.path().join("mongodb");
-    let binary = provision_into(&Source::default_archive(), &cache)
+    let binary = provision_into(&Source::default_archive(), &cache, &Fetcher::default())
         .await
         .unwrap();
     let version = super::check::check_runs(&binary).await.unwrap();
