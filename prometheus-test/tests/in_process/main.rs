@@ -9,6 +9,7 @@
 //! [`Suite`]: prometheus_test::Suite
 
 mod churn;
+mod http_timeouts;
 mod rounds;
 mod setup_failures;
 mod snapshots;
