@@ -17,14 +17,17 @@ use std::time::{Duration, Instant};
 use reqwest::{IntoUrl, Method, ResponseBuilderExt as _};
 use serde::Serialize;
 
-use crate::record::recorder::OwnedExchange;
+use crate::config::Config;
+use crate::record::recorder::{OwnedExchange, OwnedResponse};
 use crate::record::shared::SharedRecorder;
 
 /// An HTTP client that records what it sends and receives.
 ///
 /// Built on the runner's [`reqwest::Client`]; the request builder offers the
 /// usual `header`, `json`, `body`, `bearer_auth`, `timeout` … and its
-/// [`send`](RequestBuilder::send) returns a [`reqwest::Response`].
+/// [`send`](RequestBuilder::send) returns a [`reqwest::Response`]. A request
+/// that sets no [`timeout`](RequestBuilder::timeout) of its own gets
+/// config.yaml's `http_timeout` (30 s by default).
 ///
 /// ```no_run
 /// # async fn step(runner: &prometheus_test::Runner) -> anyhow::Result<()> {
@@ -37,11 +40,57 @@ use crate::record::shared::SharedRecorder;
 pub struct Http {
     client: reqwest::Client,
     recorder: Option<Arc<SharedRecorder>>,
+    timeout: TimeLimit,
+}
+
+/// A request's time limit, and where it was set (for the error of a request
+/// that ran past it).
+#[derive(Debug, Clone)]
+pub(crate) struct TimeLimit {
+    pub(crate) limit: Duration,
+    /// "config.yaml `http_timeout`", "the request's `.timeout(…)`", …
+    pub(crate) source: Arc<str>,
+}
+
+impl TimeLimit {
+    /// config.yaml's `http_timeout`.
+    pub(crate) fn of_the_run(config: &Config) -> Self {
+        Self {
+            limit: config.http_timeout,
+            source: config.http_timeout_source().into(),
+        }
+    }
+
+    /// `http_timeout`'s default, for a client outside a run.
+    pub(crate) fn by_default() -> Self {
+        Self {
+            limit: Config::DEFAULT_HTTP_TIMEOUT,
+            source: Config::DEFAULT_HTTP_TIMEOUT_SOURCE.into(),
+        }
+    }
+
+    /// The limit a request's own `.timeout(limit)` sets.
+    fn of_the_request(limit: Duration) -> Self {
+        Self {
+            limit,
+            source: "the request's `.timeout(…)`".into(),
+        }
+    }
 }
 
 impl Http {
-    pub(crate) fn new(client: reqwest::Client, recorder: Option<Arc<SharedRecorder>>) -> Self {
-        Self { client, recorder }
+    /// A client on `client` whose requests without a timeout of their own
+    /// get `timeout`; each exchange goes to `recorder`, when there is one.
+    pub(crate) fn new(
+        client: reqwest::Client,
+        recorder: Option<Arc<SharedRecorder>>,
+        timeout: TimeLimit,
+    ) -> Self {
+        Self {
+            client,
+            recorder,
+            timeout,
+        }
     }
 
     /// A `GET` request to `url`.
@@ -79,11 +128,13 @@ impl Http {
         RequestBuilder {
             inner: self.client.request(method, url),
             recorder: self.recorder.clone(),
+            timeout: self.timeout.clone(),
         }
     }
 
     /// The underlying client. Requests sent with it are **not recorded**
-    /// (use it for streaming bodies the transcript should not buffer).
+    /// and get no `http_timeout` (use it for streaming bodies the
+    /// transcript should not buffer).
     #[must_use]
     pub fn client(&self) -> &reqwest::Client {
         &self.client
@@ -103,13 +154,15 @@ impl fmt::Debug for Http {
 pub struct RequestBuilder {
     inner: reqwest::RequestBuilder,
     recorder: Option<Arc<SharedRecorder>>,
+    /// The limit when the request sets none of its own.
+    timeout: TimeLimit,
 }
 
 impl RequestBuilder {
     fn map(self, f: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder) -> Self {
         Self {
             inner: f(self.inner),
-            recorder: self.recorder,
+            ..self
         }
     }
 
@@ -153,7 +206,8 @@ impl RequestBuilder {
         self.map(|b| b.basic_auth(username, password))
     }
 
-    /// Fails the request when it takes longer than `timeout` (body included).
+    /// Fails the request when it takes longer than `timeout` (body included),
+    /// in place of config.yaml's `http_timeout`.
     pub fn timeout(self, timeout: Duration) -> Self {
         self.map(|b| b.timeout(timeout))
     }
@@ -161,55 +215,142 @@ impl RequestBuilder {
     /// Sends the request and reads the whole response body, records the
     /// exchange against the running step, and returns the response (its
     /// body still readable).
-    pub async fn send(self) -> reqwest::Result<reqwest::Response> {
-        let Some(recorder) = self.recorder else {
-            return self.inner.send().await;
-        };
+    ///
+    /// An error holds the [`reqwest::Error`]: `error.downcast_ref::<reqwest::Error>()`
+    /// tells a refused connection (`is_connect`) from the rest. A request
+    /// that ran past its time limit says which and where it was set, e.g.
+    ///
+    /// ```text
+    /// GET http://127.0.0.1:5001/ timed out after 30s (config.yaml `http_timeout`)
+    /// ```
+    ///
+    /// A request whose future is dropped before it ends (a
+    /// `tokio::time::timeout` around it, say) is recorded as cancelled.
+    pub async fn send(self) -> anyhow::Result<reqwest::Response> {
         let (client, request) = self.inner.build_split();
-        let request = request?;
-        let method = request.method().to_string();
-        let url = request.url().to_string();
-        let request_headers = header_pairs(request.headers());
-        let request_body = request
-            .body()
-            .and_then(reqwest::Body::as_bytes)
-            .map(<[u8]>::to_vec)
-            .unwrap_or_default();
-        recorder.set_in_flight(&method, Some(&url));
-        let started_ms = recorder.now_ms();
-        let started = Instant::now();
-        let result = receive(client.execute(request).await).await;
-        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        recorder.set_in_flight(&method, None);
-        let (response, received) = match result {
-            Ok(received) => (
-                Ok((
-                    received.status.as_u16(),
-                    header_pairs(&received.headers),
-                    received.body.clone(),
-                )),
-                Ok(received),
-            ),
-            Err(error) => (Err(error_chain(&error)), Err(error)),
+        let mut request = request?;
+        let limit = if let Some(own) = request.timeout() {
+            TimeLimit::of_the_request(*own)
+        } else {
+            *request.timeout_mut() = Some(self.timeout.limit);
+            self.timeout
         };
-        recorder.with(|r| {
-            r.defer_exchange(OwnedExchange {
-                method,
-                url,
-                started_ms,
-                duration_ms,
-                request_headers,
-                request_body,
-                response,
-            });
-        });
-        received.map(Received::into_response)
+        let shown = Shown::of(&request);
+        let Some(recorder) = self.recorder else {
+            return client
+                .execute(request)
+                .await
+                .map_err(|error| shown.error(error, &limit));
+        };
+        let sending = Sending::start(recorder, &request);
+        let result = receive(client.execute(request).await).await;
+        let response = match &result {
+            Ok(received) => Ok((
+                received.status.as_u16(),
+                header_pairs(&received.headers),
+                received.body.clone(),
+            )),
+            Err(error) => Err(error_chain(error)),
+        };
+        sending.finish(response);
+        result
+            .map(Received::into_response)
+            .map_err(|error| shown.error(error, &limit))
     }
 }
 
 impl fmt::Debug for RequestBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestBuilder").finish_non_exhaustive()
+    }
+}
+
+/// A request as its errors name it: method and URL, without credentials.
+struct Shown(String);
+
+impl Shown {
+    fn of(request: &reqwest::Request) -> Self {
+        let mut url = request.url().clone();
+        // Fails only for URLs that cannot hold credentials.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        Self(format!("{} {url}", request.method()))
+    }
+
+    /// `error` of this request; one that ran past `limit` says so.
+    fn error(&self, error: reqwest::Error, limit: &TimeLimit) -> anyhow::Error {
+        let timed_out = error.is_timeout() && !error.is_connect();
+        let error = anyhow::Error::new(error);
+        if timed_out {
+            error.context(format!(
+                "{} timed out after {:?} ({})",
+                self.0, limit.limit, limit.source
+            ))
+        } else {
+            error
+        }
+    }
+}
+
+/// A request on its way: recorded when it ends, or as cancelled when its
+/// future is dropped first.
+struct Sending {
+    recorder: Arc<SharedRecorder>,
+    /// The exchange so far; `None` once recorded.
+    exchange: Option<OwnedExchange>,
+    started: Instant,
+}
+
+impl Sending {
+    /// Notes `request` as in flight, from now.
+    fn start(recorder: Arc<SharedRecorder>, request: &reqwest::Request) -> Self {
+        let method = request.method().to_string();
+        let url = request.url().to_string();
+        recorder.set_in_flight(&method, Some(&url));
+        let exchange = OwnedExchange {
+            request_headers: header_pairs(request.headers()),
+            request_body: request
+                .body()
+                .and_then(reqwest::Body::as_bytes)
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default(),
+            started_ms: recorder.now_ms(),
+            duration_ms: 0,
+            response: Err(String::new()),
+            method,
+            url,
+        };
+        Self {
+            recorder,
+            exchange: Some(exchange),
+            started: Instant::now(),
+        }
+    }
+
+    /// Records the exchange with `response` (or the transport error).
+    fn finish(mut self, response: Result<OwnedResponse, String>) {
+        self.record(|_| response);
+    }
+
+    fn record(&mut self, response: impl FnOnce(u64) -> Result<OwnedResponse, String>) {
+        let Some(mut exchange) = self.exchange.take() else {
+            return;
+        };
+        let duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.recorder.set_in_flight(&exchange.method, None);
+        exchange.duration_ms = duration_ms;
+        exchange.response = response(duration_ms);
+        self.recorder.with(|r| r.defer_exchange(exchange));
+    }
+}
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        self.record(|ms| {
+            Err(format!(
+                "cancelled after {ms} ms (the request's future was dropped)"
+            ))
+        });
     }
 }
 
@@ -281,7 +422,7 @@ pub fn recording_in_a_step(
         r.begin_round(1);
         r.begin_step("steps::bench", "worker1", 0);
     });
-    Http::new(client, Some(recorder))
+    Http::new(client, Some(recorder), TimeLimit::by_default())
 }
 
 fn header_pairs(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
@@ -313,7 +454,7 @@ mod tests {
 
     use serde_json::json;
 
-    use super::Http;
+    use super::{Http, TimeLimit};
     use crate::record::model::Outcome;
     use crate::record::redact::Redactor;
     use crate::record::shared::SharedRecorder;
@@ -357,6 +498,7 @@ mod tests {
         let http = Http::new(
             crate::http_client::default_client(false).unwrap(),
             Some(recorder.clone()),
+            TimeLimit::by_default(),
         );
         let url = echo_server().await;
         recorder.with(|r| {
@@ -432,12 +574,149 @@ mod tests {
         );
     }
 
+    /// A server on 127.0.0.1 that accepts connections and never answers, as a
+    /// paused worker's kernel does.
+    async fn silent_server() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/slow", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((connection, _)) = listener.accept().await {
+                held.push(connection);
+            }
+        });
+        url
+    }
+
+    /// A recorder with step `steps::s` of round 1 running, and an [`Http`]
+    /// on it whose requests get `timeout` (config.yaml `http_timeout`).
+    fn recording(timeout: std::time::Duration) -> (Arc<SharedRecorder>, Http) {
+        let recorder = Arc::new(SharedRecorder::new("unit", &[], Redactor::new()));
+        recorder.with(|r| {
+            r.begin_round(1);
+            r.begin_step("steps::s", "worker1", 0);
+        });
+        let limit = TimeLimit {
+            limit: timeout,
+            source: "config.yaml `http_timeout`".into(),
+        };
+        let http = Http::new(
+            crate::http_client::default_client(false).unwrap(),
+            Some(recorder.clone()),
+            limit,
+        );
+        (recorder, http)
+    }
+
+    #[tokio::test]
+    async fn a_request_that_gets_no_answer_fails_after_http_timeout_or_its_own() {
+        let url = silent_server().await;
+        let (recorder, http) = recording(std::time::Duration::from_millis(300));
+        let by_default = http.get(&url).send().await.unwrap_err();
+        let own = http
+            .post(&url)
+            .timeout(std::time::Duration::from_millis(100))
+            .send()
+            .await
+            .unwrap_err();
+        let unrecorded = Http::new(
+            crate::http_client::default_client(false).unwrap(),
+            None,
+            TimeLimit::by_default(),
+        )
+        .get(&url)
+        .timeout(std::time::Duration::from_millis(100))
+        .send()
+        .await
+        .unwrap_err();
+        assert_eq!(
+            [by_default, own, unrecorded].map(|error| format!("{error:#}")),
+            [
+                format!(
+                    "GET {url} timed out after 300ms (config.yaml `http_timeout`): error sending \
+                     request for url ({url}): operation timed out"
+                ),
+                format!(
+                    "POST {url} timed out after 100ms (the request's `.timeout(…)`): error \
+                     sending request for url ({url}): operation timed out"
+                ),
+                format!(
+                    "GET {url} timed out after 100ms (the request's `.timeout(…)`): error \
+                     sending request for url ({url}): operation timed out"
+                ),
+            ]
+        );
+        recorder.with(|r| r.finish_step(Outcome::Passed, 5));
+        let record = recorder.take().unwrap();
+        let errors: Vec<_> = record.rounds[0].steps[0]
+            .exchanges
+            .iter()
+            .map(|e| (e.method.as_str(), e.error.clone()))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (
+                    "GET",
+                    Some("error sending request for url (URL): operation timed out".to_owned())
+                ),
+                (
+                    "POST",
+                    Some("error sending request for url (URL): operation timed out".to_owned())
+                ),
+            ]
+            .map(|(method, error)| (method, error.map(|e| e.replace("URL", &url)))),
+            "the recorder keeps reqwest's words"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_whose_future_is_dropped_is_recorded_as_cancelled() {
+        let url = silent_server().await;
+        let (recorder, http) = recording(std::time::Duration::from_secs(30));
+        let sent = http.post(&url).header("x-round", "1").body("{\"round\":1}");
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(200), sent.send()).await;
+        assert!(waited.is_err(), "the server never answers");
+        let in_flight = recorder.in_flight();
+        recorder.with(|r| r.finish_step(Outcome::Passed, 5));
+        let record = recorder.take().unwrap();
+        let [exchange] = record.rounds[0].steps[0].exchanges.as_slice() else {
+            panic!("one exchange: {:?}", record.rounds[0].steps[0].exchanges);
+        };
+        let ms = exchange.duration_ms;
+        assert!(ms >= 200, "{ms} ms");
+        assert_eq!(
+            (
+                exchange.method.as_str(),
+                exchange.url.as_str(),
+                exchange.status,
+                exchange.request.headers.clone(),
+                exchange.request.body.text(),
+                exchange.response.is_none(),
+                exchange.error.clone(),
+            ),
+            (
+                "POST",
+                url.as_str(),
+                None,
+                vec![("x-round".to_owned(), "1".to_owned())],
+                Some("{\"round\":1}"),
+                true,
+                Some(format!(
+                    "cancelled after {ms} ms (the request's future was dropped)"
+                )),
+            )
+        );
+        assert_eq!(in_flight, None, "the live line no longer shows it");
+    }
+
     #[tokio::test]
     async fn the_raw_client_is_not_recorded() {
         let recorder = Arc::new(SharedRecorder::new("unit", &[], Redactor::new()));
         let http = Http::new(
             crate::http_client::default_client(false).unwrap(),
             Some(recorder.clone()),
+            TimeLimit::by_default(),
         );
         let url = echo_server().await;
         recorder.with(|r| {

@@ -34,9 +34,9 @@ use crate::config::{Config, EnvMap};
 
 pub(crate) use trust::ExtraRoots;
 
-/// How long a connection attempt may take: a dead address fails fast. There is
-/// no overall request timeout, since task endpoints may legitimately take long
-/// (config.yaml `step_timeout` bounds a step).
+/// How long a connection attempt may take: a dead address fails fast. The
+/// whole request's limit is config.yaml's `http_timeout`, which
+/// [`Http`](crate::http::Http) sets on each request that sets none itself.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The runner's client for a run: config.yaml's `http_keep_alive` and

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::Worker;
 use crate::config::{Config, EnvMap};
 use crate::harness::churn::{Churn, ChurnCell};
-use crate::http::Http;
+use crate::http::{Http, TimeLimit};
 use crate::poll::{Poll, Polling};
 use crate::record::shared::SharedRecorder;
 use crate::state::{Scope, State};
@@ -52,7 +52,11 @@ impl Runner {
         http_client: reqwest::Client,
     ) -> Self {
         let recorder = Arc::new(recorder);
-        let http = Http::new(http_client, Some(recorder.clone()));
+        let http = Http::new(
+            http_client,
+            Some(recorder.clone()),
+            TimeLimit::of_the_run(&config),
+        );
         let churn = Arc::new(ChurnCell::default());
         for worker in &mut workers {
             worker.use_churn(churn.clone());

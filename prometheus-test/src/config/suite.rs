@@ -33,6 +33,8 @@ const KNOWN_KEYS: &[&str] = &[
     "health_path",
     "start_timeout",
     "step_timeout",
+    "slow_step",
+    "http_timeout",
     "http_keep_alive",
     "mongodb",
     "poll",
@@ -75,6 +77,21 @@ pub(crate) struct Config {
     pub(crate) step_timeout: Option<Duration>,
     /// Where `step_timeout` came from, for [`Config::step_timeout_source`].
     step_timeout_source: String,
+    /// `slow_step`: a step running this long (and each time as long again)
+    /// gets a "still running" note; nothing is ended.
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "for the session to hand to the watchdog (`Watchdog::note_slow_steps`)"
+        )
+    )]
+    pub(crate) slow_step: Duration,
+    /// `http_timeout`: the time limit of a request of `runner.http()` that
+    /// sets none of its own.
+    pub(crate) http_timeout: Duration,
+    /// Where `http_timeout` came from, for [`Config::http_timeout_source`].
+    http_timeout_source: String,
     /// `http_keep_alive`: reuse idle connections in `runner.http()` (off by
     /// default; see `http_client`).
     pub(crate) http_keep_alive: bool,
@@ -91,6 +108,17 @@ pub(crate) struct Config {
 }
 
 impl Config {
+    /// `http_timeout` when config.yaml does not set it: a request to a
+    /// worker that never answers (paused, deadlocked) fails as it would in
+    /// production.
+    pub(crate) const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+    /// `slow_step` when config.yaml does not set it: how long a step runs
+    /// before the first "still running" note, and how often the next come.
+    pub(crate) const DEFAULT_SLOW_STEP: Duration = Duration::from_secs(60);
+    /// How messages name the default `http_timeout`.
+    pub(crate) const DEFAULT_HTTP_TIMEOUT_SOURCE: &str =
+        "the default of config.yaml `http_timeout`";
+
     /// Whether `key` is one of the config.yaml keys the framework reads
     /// itself (every other key is an extra value for the steps).
     pub(crate) fn is_framework_key(key: &str) -> bool {
@@ -170,6 +198,13 @@ impl Config {
         let step_timeout_source = reader
             .override_of(&["step_timeout"])
             .map_or_else(|| STEP_TIMEOUT_IN_FILE.to_owned(), |var| format!("`{var}`"));
+        let http_timeout = reader.read(&["http_timeout"], &SECONDS);
+        let slow_step = reader.read(&["slow_step"], &SECONDS);
+        let http_timeout_source = match (reader.override_of(&["http_timeout"]), &http_timeout) {
+            (Some(var), _) => format!("`{var}`"),
+            (None, Some(_)) => "config.yaml `http_timeout`".to_owned(),
+            (None, None) => Self::DEFAULT_HTTP_TIMEOUT_SOURCE.to_owned(),
+        };
         let http_keep_alive = reader.read(&["http_keep_alive"], &FLAG);
         let poll = poll_settings(&mut reader);
         let snapshots = snapshot_settings(&mut reader);
@@ -199,6 +234,9 @@ impl Config {
             start_timeout: start_timeout.unwrap_or(Duration::from_secs(30)),
             step_timeout,
             step_timeout_source,
+            slow_step: slow_step.unwrap_or(Self::DEFAULT_SLOW_STEP),
+            http_timeout: http_timeout.unwrap_or(Self::DEFAULT_HTTP_TIMEOUT),
+            http_timeout_source,
             http_keep_alive: http_keep_alive.unwrap_or(false),
             mongodb,
             mongodb_configured,
@@ -221,6 +259,13 @@ impl Config {
     /// backticks ("`PROMETHEUS_TEST_SET_STEP_TIMEOUT`").
     pub(crate) fn step_timeout_source(&self) -> &str {
         &self.step_timeout_source
+    }
+
+    /// Where `http_timeout` came from, for the error of a request that ran
+    /// past it: "config.yaml `http_timeout`", the override variable in
+    /// backticks, or "the default of config.yaml `http_timeout`".
+    pub(crate) fn http_timeout_source(&self) -> &str {
+        &self.http_timeout_source
     }
 }
 
@@ -551,6 +596,64 @@ mongodb:
         );
         let other = parse_with(text, &[("PROMETHEUS_TEST_SET_START_TIMEOUT", "2")]).unwrap();
         assert_eq!(other.step_timeout_source(), "config.yaml `step_timeout`");
+    }
+
+    #[test]
+    fn the_http_timeout_and_slow_step_have_defaults_and_name_where_they_came_from() {
+        let plain = parse("task_id: t\nmax_rounds: 1\n").unwrap();
+        assert_eq!(
+            (
+                plain.http_timeout,
+                plain.http_timeout_source(),
+                plain.slow_step
+            ),
+            (
+                Duration::from_secs(30),
+                "the default of config.yaml `http_timeout`",
+                Duration::from_secs(60)
+            )
+        );
+        let text = "task_id: t\nmax_rounds: 1\nhttp_timeout: 2.5\nslow_step: 10\n";
+        let set = parse(text).unwrap();
+        assert_eq!(
+            (set.http_timeout, set.http_timeout_source(), set.slow_step),
+            (
+                Duration::from_millis(2500),
+                "config.yaml `http_timeout`",
+                Duration::from_secs(10)
+            )
+        );
+        let overridden = parse_with(
+            text,
+            &[
+                ("PROMETHEUS_TEST_SET_HTTP_TIMEOUT", "1"),
+                ("PROMETHEUS_TEST_SET_SLOW_STEP", "0.5"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                overridden.http_timeout,
+                overridden.http_timeout_source(),
+                overridden.slow_step
+            ),
+            (
+                Duration::from_secs(1),
+                "`PROMETHEUS_TEST_SET_HTTP_TIMEOUT`",
+                Duration::from_millis(500)
+            )
+        );
+        let err = parse("task_id: t\nmax_rounds: 1\nhttp_timeout: 0\nslow_step: soon\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "2 problems:\n  \
+                 - {FILE}: line 3: `http_timeout` must be a positive number of seconds, found 0\n  \
+                 - {FILE}: line 4: `slow_step` must be a positive number of seconds, found \"soon\""
+            )
+        );
     }
 
     #[test]

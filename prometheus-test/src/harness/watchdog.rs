@@ -1,5 +1,8 @@
 //! The watchdog: a thread of its own, with its own small runtime, that
-//! receives SIGINT/SIGTERM and watches the running attempt's time limit.
+//! receives SIGINT/SIGTERM, watches the running attempt's time limit, and
+//! notes a step that runs long (config.yaml `slow_step`, every 60 s by
+//! default: "step `submit` on worker2 in round 3 is still running after
+//! 60s"), as cargo-nextest's slow-timeout does, without ending it.
 //!
 //! Steps run on the run's main thread. A step that blocks that thread
 //! (`std::thread::sleep`, a blocking call in an async step) stops every
@@ -22,6 +25,7 @@ use tokio::sync::{oneshot, watch};
 use super::events::{Event, Events, StepFinished, StepId, Verdict};
 use super::execute::TimeLimit;
 use crate::Exit;
+use crate::config::Config;
 use crate::process::{TerminationSignal, termination_signal};
 
 /// How long the run has to react (end the step) before the watchdog ends the process.
@@ -40,12 +44,24 @@ pub(super) struct Watchdog {
 }
 
 /// What the watchdog knows of the run.
-#[derive(Default)]
 struct Watched {
     /// Counts steps, so a late guard never clears a newer step.
     started: u64,
     step: Option<RunningStep>,
     signal: Option<(TerminationSignal, Instant)>,
+    /// A step running this long, and each time as long again, is noted.
+    slow_step: Duration,
+}
+
+impl Default for Watched {
+    fn default() -> Self {
+        Self {
+            started: 0,
+            step: None,
+            signal: None,
+            slow_step: Config::DEFAULT_SLOW_STEP,
+        }
+    }
 }
 
 struct RunningStep {
@@ -55,6 +71,8 @@ struct RunningStep {
     name: String,
     since: Instant,
     limit: TimeLimit,
+    /// How many `slow_step`s it had run at its last "still running" note.
+    noted_slow: u32,
 }
 
 /// Why the watchdog ends the process.
@@ -136,11 +154,25 @@ impl Watchdog {
             name: name.to_owned(),
             since: Instant::now(),
             limit,
+            noted_slow: 0,
         });
         StepWatch {
             watched: self.watched.clone(),
             id,
         }
+    }
+
+    /// Notes each step that runs `every` (config.yaml `slow_step`), and each
+    /// time as long again.
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "for the session to call once config.yaml is read (through `Interrupts`)"
+        )
+    )]
+    pub(super) fn note_slow_steps(&self, every: Duration) {
+        lock(&self.watched).slow_step = every;
     }
 }
 
@@ -165,7 +197,14 @@ async fn watch_run(
                 let _ = signals.send(Some(received));
             }
             _ = tick.tick() => {
-                let ending = lock(watched).blocked(Instant::now());
+                let now = Instant::now();
+                let (ending, slow) = {
+                    let mut watched = lock(watched);
+                    (watched.blocked(now), watched.slow_note(now))
+                };
+                if let Some(note) = slow {
+                    events.note(note);
+                }
                 if let Some(ending) = ending {
                     end_run(events, ending);
                 }
@@ -242,6 +281,27 @@ impl Watched {
     }
 }
 
+impl Watched {
+    /// "step `name` on worker in round N is still running after 60s" once
+    /// the running step has run another `slow_step` since its last note.
+    fn slow_note(&mut self, now: Instant) -> Option<String> {
+        let running = self.step.as_mut()?;
+        let every = self.slow_step.as_nanos();
+        let ran = now.duration_since(running.since).as_nanos();
+        let times = u32::try_from(ran.checked_div(every)?).unwrap_or(u32::MAX);
+        if times <= running.noted_slow {
+            return None;
+        }
+        running.noted_slow = times;
+        let StepId { round, worker, .. } = &running.step;
+        Some(format!(
+            "step `{}` on {worker} in round {round} is still running after {:?}",
+            running.name,
+            self.slow_step.saturating_mul(times)
+        ))
+    }
+}
+
 impl RunningStep {
     fn blocked(
         &self,
@@ -282,6 +342,7 @@ mod tests {
             name: "work".to_owned(),
             since,
             limit: limit.map(|limit| (limit, "its `timeout`".to_owned())),
+            noted_slow: 0,
         }
     }
 
@@ -322,6 +383,7 @@ mod tests {
             started: 1,
             step: Some(step(Some(Duration::from_secs(5)), t0)),
             signal: None,
+            ..Watched::default()
         };
         assert!(watched.blocked(t0 + Duration::from_secs(6)).is_none());
         let ending = watched.blocked(t0 + Duration::from_secs(7)).unwrap();
@@ -347,6 +409,7 @@ mod tests {
             started: 1,
             step: Some(step(None, t0)),
             signal: Some((TerminationSignal::Interrupt, t0)),
+            ..Watched::default()
         };
         let ending = watched.blocked(t0 + GRACE).unwrap();
         assert_eq!(ending.exit, Exit::Interrupted);
@@ -380,6 +443,62 @@ mod tests {
         assert!(
             quiet.blocked(t0 + 100 * STOP_LIMIT).is_none(),
             "no signal, nothing to stop"
+        );
+    }
+
+    #[test]
+    fn a_long_step_is_noted_each_slow_step_and_not_ended() {
+        let t0 = Instant::now();
+        let second = Duration::from_secs(1);
+        let mut watched = Watched {
+            step: Some(step(None, t0)),
+            slow_step: second,
+            ..Watched::default()
+        };
+        let notes: Vec<Option<String>> = [900, 1000, 1500, 3200, 3300]
+            .map(|ms| watched.slow_note(t0 + Duration::from_millis(ms)))
+            .into();
+        let still = |after: &str| {
+            Some(format!(
+                "step `work` on worker2 in round 2 is still running after {after}"
+            ))
+        };
+        assert_eq!(
+            notes,
+            [None, still("1s"), None, still("3s"), None],
+            "a note when each second is up; a late look notes the last one up"
+        );
+        assert!(watched.blocked(t0 + 1000 * second).is_none());
+        watched.step = None;
+        assert_eq!(watched.slow_note(t0 + 10 * second), None);
+    }
+
+    #[test]
+    fn the_watchdog_thread_notes_a_slow_step_on_the_event_stream() {
+        let (tx, _rx) = watch::channel(None);
+        let collected = Collect::default();
+        let watchdog =
+            Watchdog::start(tx, Events::new(Box::new(collected.clone()))).expect("it starts");
+        watchdog.note_slow_steps(Duration::from_millis(500));
+        let running = watchdog.step_started(&step_id(), "work", None);
+        let waited = Instant::now();
+        while collected.0.lock().unwrap().is_empty() && waited.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(TICK);
+        }
+        drop(running);
+        let notes: Vec<String> = collected
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|event| match event {
+                Event::Note(text) => text.clone(),
+                other => panic!("not a note: {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            notes,
+            ["step `work` on worker2 in round 2 is still running after 500ms"]
         );
     }
 

@@ -211,10 +211,10 @@ fn copy(from: &Path, to: &Path) {
 async fn get(runner: &Runner, url: &str) -> Result<String, String> {
     let sent = async {
         let response = runner.http().get(url).send().await?;
-        response.error_for_status()?.text().await
+        anyhow::Ok(response.error_for_status()?.text().await?)
     };
     sent.await
-        .map_err(|error| format!("{:#}", anyhow::Error::from(error)).replace(url, "URL"))
+        .map_err(|error| format!("{error:#}").replace(url, "URL"))
 }
 
 #[tokio::test]

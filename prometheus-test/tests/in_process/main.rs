@@ -9,6 +9,7 @@
 //! [`Suite`]: prometheus_test::Suite
 
 mod churn;
+mod http_timeouts;
 mod redaction;
 mod resume_counts;
 mod rounds;
