@@ -32,7 +32,7 @@ use anyhow::Context as _;
 
 use crate::config::{Config, EnvMap};
 
-pub(crate) use trust::ExtraRoots;
+pub(crate) use trust::{CERT_FILE_VAR, ExtraRoots};
 
 /// How long a connection attempt may take: a dead address fails fast. The
 /// whole request's limit is config.yaml's `http_timeout`, which
@@ -58,6 +58,17 @@ pub fn default_client(keep_alive: bool) -> anyhow::Result<reqwest::Client> {
 /// each request uses a new one; with `keep_alive` true, idle connections are
 /// kept and reused. HTTPS trusts the system's and Mozilla's roots and `roots`.
 pub(crate) fn build(keep_alive: bool, roots: &ExtraRoots) -> anyhow::Result<reqwest::Client> {
+    builder(keep_alive, roots)?
+        .build()
+        .context("cannot build the HTTP client of `runner.http()`")
+}
+
+/// The builder behind [`build`], for a caller that sets limits of its own
+/// (the mongod download's redirects and timeouts) on the same trust policy.
+pub(crate) fn builder(
+    keep_alive: bool,
+    roots: &ExtraRoots,
+) -> anyhow::Result<reqwest::ClientBuilder> {
     install_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
@@ -65,9 +76,7 @@ pub(crate) fn build(keep_alive: bool, roots: &ExtraRoots) -> anyhow::Result<reqw
     if !keep_alive {
         builder = builder.pool_max_idle_per_host(0);
     }
-    builder
-        .build()
-        .context("cannot build the HTTP client of `runner.http()`")
+    Ok(builder)
 }
 
 /// Makes ring rustls's process-wide default provider, unless one is installed

@@ -91,11 +91,6 @@ impl<'a> Reader<'a> {
         self.problems.push(format!("{at}: {message}"));
     }
 
-    /// Records a problem of the file as a whole (a key it lacks).
-    pub(super) fn file_problem(&mut self, message: impl Display) {
-        self.problems.push(format!("{}: {message}", self.shown));
-    }
-
     /// The value at `path` read as `kind`; `None` when it is absent, or of
     /// another kind (a problem: "`key` must be …, found …").
     pub(super) fn read<T>(&mut self, path: &[&str], kind: &Kind<T>) -> Option<T> {

@@ -79,13 +79,6 @@ pub(crate) struct Config {
     step_timeout_source: String,
     /// `slow_step`: a step running this long (and each time as long again)
     /// gets a "still running" note; nothing is ended.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "for the session to hand to the watchdog (`Watchdog::note_slow_steps`)"
-        )
-    )]
     pub(crate) slow_step: Duration,
     /// `http_timeout`: the time limit of a request of `runner.http()` that
     /// sets none of its own.
@@ -181,7 +174,8 @@ impl Config {
         );
         if reader.value(&["max_rounds"]).is_none() && reader.value(&["rounds_collection"]).is_none()
         {
-            reader.file_problem(
+            reader.missing(
+                &["max_rounds"],
                 "missing `max_rounds`, or `rounds_collection` (the collection whose documents \
                  of this task count the rounds)",
             );
@@ -286,7 +280,8 @@ fn task_id(reader: &mut Reader<'_>) -> String {
         Some(id) => id,
         None => {
             if reader.value(&["task_id"]).is_none() {
-                reader.file_problem(
+                reader.missing(
+                    &["task_id"],
                     "missing `task_id`: the id of the task under test (it marks the MongoDB \
                      documents and derives generated keys)",
                 );
@@ -780,7 +775,37 @@ mongodb:
         let unset = parse_with(text, &[("PROMETHEUS_TEST_SET_MAX_ROUNDS", "null")])
             .unwrap_err()
             .to_string();
-        assert!(unset.contains("missing `max_rounds`"), "{unset}");
+        assert_eq!(
+            unset,
+            format!(
+                "2 problems:\n  - PROMETHEUS_TEST_SET_MAX_ROUNDS (overriding {FILE}): missing \
+                 `max_rounds`, or `rounds_collection` (the collection whose documents of this task \
+                 count the rounds)\n  - {FILE}: missing `mongodb.database`: the database the suite \
+                 seeds and counts the rounds in"
+            )
+        );
+        let emptied = parse_with(
+            "task_id: t\nmax_rounds: 1\nplain_env: [TOKEN]\nmongodb:\n  database: db\n",
+            &[
+                ("PROMETHEUS_TEST_SET_PLAIN_ENV", ""),
+                ("PROMETHEUS_TEST_SET_MONGODB__DATABASE", ""),
+            ],
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            emptied,
+            format!(
+                "PROMETHEUS_TEST_SET_MONGODB__DATABASE (overriding {FILE}): missing \
+                 `mongodb.database`: the database the suite seeds"
+            )
+        );
+        let no_plain_env = parse_with(
+            "task_id: t\nmax_rounds: 1\nplain_env: [TOKEN]\n",
+            &[("PROMETHEUS_TEST_SET_PLAIN_ENV", "")],
+        )
+        .unwrap();
+        assert_eq!(no_plain_env.extra.get("plain_env"), None);
     }
 
     #[test]

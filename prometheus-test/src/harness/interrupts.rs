@@ -43,6 +43,14 @@ impl Interrupts {
         }
     }
 
+    /// Notes each step that runs `every`, and each time as long again
+    /// (config.yaml `slow_step`; see [`Watchdog`]).
+    pub(super) fn note_slow_steps(&self, every: std::time::Duration) {
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.note_slow_steps(every);
+        }
+    }
+
     /// Tells the watchdog which attempt of a step runs until the returned
     /// guard is dropped, and its time limit: a step that blocks its thread
     /// past the limit or a signal ends the run (see [`Watchdog`]).

@@ -116,6 +116,7 @@ impl Session<'_> {
             lock: _lock,
             world,
         } = ready;
+        interrupts.note_slow_steps(runner.config().slow_step);
         let mut snapshots = Snapshots::open(runner.config(), world, self.events);
         self.events.emit(&Event::Recording {
             recorder: runner.recorder().clone(),

@@ -164,13 +164,6 @@ impl Watchdog {
 
     /// Notes each step that runs `every` (config.yaml `slow_step`), and each
     /// time as long again.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "for the session to call once config.yaml is read (through `Interrupts`)"
-        )
-    )]
     pub(super) fn note_slow_steps(&self, every: Duration) {
         lock(&self.watched).slow_step = every;
     }

@@ -37,12 +37,18 @@ pub(crate) struct ExtraRoots {
 }
 
 impl ExtraRoots {
-    /// `SSL_CERT_FILE` of `env`, then `http_ca_file` of `config`.
-    pub(crate) fn for_run(config: &Config, env: &EnvMap) -> anyhow::Result<Self> {
+    /// The certificates of `SSL_CERT_FILE`, when the environment sets it.
+    pub(crate) fn of_cert_file(file: Option<&str>) -> anyhow::Result<Self> {
         let mut roots = Self::default();
-        if let Some(file) = env.get(CERT_FILE_VAR) {
+        if let Some(file) = file {
             roots.add_file(Path::new(file), CERT_FILE_VAR, CERT_FILE_VAR)?;
         }
+        Ok(roots)
+    }
+
+    /// `SSL_CERT_FILE` of `env`, then `http_ca_file` of `config`.
+    pub(crate) fn for_run(config: &Config, env: &EnvMap) -> anyhow::Result<Self> {
+        let mut roots = Self::of_cert_file(env.get(CERT_FILE_VAR))?;
         if let Some(value) = config.extra.get(CA_FILE_KEY) {
             let at = format!("{}: `{CA_FILE_KEY}`", config.file.display());
             let Value::String(file) = value else {

@@ -112,8 +112,6 @@ fn a_second_and_a_half<'a>(_runner: &'a Runner, _worker: &'a Worker) -> StepFutu
 }
 
 #[test]
-#[ignore = "needs the session to hand config.yaml's `slow_step` to the watchdog \
-            (`Interrupts::note_slow_steps`)"]
 fn a_step_running_past_slow_step_is_noted_and_not_ended() {
     let suite = SuiteDir::empty();
     suite.write(

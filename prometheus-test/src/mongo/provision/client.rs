@@ -4,16 +4,16 @@
 //! `SSL_CERT_FILE` of the environment the provisioning sees (a run's, with
 //! its `.env` files, or the process's).
 
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::config::{Config, EnvMap, Overrides};
-use crate::http_client::{self, ExtraRoots};
+use crate::http_client::{self, CERT_FILE_VAR, ExtraRoots};
 
-/// The variable naming a PEM file of extra trusted certificates.
-const CERT_FILE_VAR: &str = "SSL_CERT_FILE";
+/// How long resolving and connecting may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+/// Redirects followed before giving up.
+pub(super) const MAX_REDIRECTS: usize = 5;
 /// How long the server may stay silent (headers or the next part of the body).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -48,31 +48,15 @@ impl Fetcher {
     }
 
     /// The shared client trusting the system's and Mozilla's roots and
-    /// `SSL_CERT_FILE`; its file is read here, so only a download needs it
-    /// readable. Redirects follow reqwest's default policy, which the shared
-    /// client keeps.
+    /// `SSL_CERT_FILE` (its file is read here, so only a download needs it
+    /// readable), with the download's own limits: 20 s to connect, and at
+    /// most 5 redirects.
     pub(crate) fn client(&self) -> anyhow::Result<reqwest::Client> {
-        let roots = match &self.cert_file {
-            Some(file) => extra_roots(file)?,
-            None => ExtraRoots::default(),
-        };
-        http_client::build(false, &roots)
+        let roots = ExtraRoots::of_cert_file(self.cert_file.as_deref())?;
+        http_client::builder(false, &roots)?
+            .connect_timeout(CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+            .build()
+            .context("cannot build the HTTP client of the mongod download")
     }
-}
-
-/// The certificates of the PEM file `cert_file` as `SSL_CERT_FILE` gives them.
-///
-/// `ExtraRoots` is built only for a run (config.yaml and its environment), so
-/// this builds it for an empty suite whose environment holds `SSL_CERT_FILE`
-/// alone, until `http_client` offers a constructor from an environment.
-fn extra_roots(cert_file: &str) -> anyhow::Result<ExtraRoots> {
-    let config = Config::parse_with(
-        Path::new("/prometheus-test/mongod-download/config.yaml"),
-        "task_id: mongod-download\nmax_rounds: 1\n",
-        &Overrides::default(),
-    )
-    .context("cannot set up the trusted certificates of the download")?;
-    let mut env = EnvMap::default();
-    env.set(CERT_FILE_VAR, cert_file);
-    ExtraRoots::for_run(&config, &env)
 }

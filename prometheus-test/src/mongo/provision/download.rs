@@ -10,12 +10,9 @@ use reqwest::header;
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncWriteExt as _;
 
-use super::client::Fetcher;
+use super::client::{Fetcher, MAX_REDIRECTS};
 use super::source::{SHA256_VAR, URL_VAR, display_url, hex};
 
-/// Redirects followed before giving up: reqwest's default policy, which the
-/// shared client keeps.
-const MAX_REDIRECTS: usize = 10;
 /// The least time between two progress updates on a terminal, and between two
 /// progress lines elsewhere.
 const TTY_UPDATE: Duration = Duration::from_millis(250);
