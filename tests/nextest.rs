@@ -8,6 +8,10 @@
 //!   four steps and two rounds) with a step failing in round 2 fails exactly
 //!   that test and the later ones of the round, each with its own output, in
 //!   nextest's `JUnit` report too, and leaves the state of a plain run.
+//! - A filtered run (`-E 'test(work)'`) plays what `cargo test` of the
+//!   selected tests with `--exact` plays, up to the last selected step in
+//!   its round, and stops there as a completed partial run: no failed step,
+//!   the state of that plain run, and the next plain run resumes after it.
 //! - SIGKILL of nextest mid-run leaves no process of the run after
 //!   [`GONE_WITHIN`], a second run started meanwhile fails at once naming
 //!   the first, and the next run resumes where the killed one stopped.
@@ -592,6 +596,89 @@ fn a_step_failing_in_round_2_fails_exactly_its_test_and_the_later_ones_of_that_r
             ("steps::audit::audit".to_owned(), case(true, not_run)),
             ("steps::audit::optional".to_owned(), case(true, not_run)),
         ])
+    );
+    project.assert_no_leftovers(GONE_WITHIN);
+}
+
+/// The resume note a plain run of the suite prints on stderr.
+fn resume_note(stderr: &[u8]) -> String {
+    let stderr = text(stderr);
+    stderr
+        .lines()
+        .find(|line| line.contains("resuming"))
+        .unwrap_or_else(|| panic!("no resume note in:\n{stderr}"))
+        .to_owned()
+}
+
+#[test]
+fn a_filtered_run_stops_after_its_last_selected_step_as_a_completed_partial_run() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    if !nextest_installed("a filtered nextest run") {
+        return;
+    }
+    let project = Project::contract();
+    let plain_run = |args: &[&str]| {
+        let mut plain = common::cleared(env!("CARGO_BIN_EXE_nextest-suite"));
+        plain.args(args);
+        run(project.with_env(plain, &[]))
+    };
+    let filtered = plain_run(&["--reset", "steps::task::work", "--exact"]);
+    assert!(filtered.status.success(), "{}", text(&filtered.stderr));
+    let plain_state = project.state();
+    assert_eq!(project.take_log(), ["1:ping", "1:work"]);
+
+    let out = run(project.nextest(
+        &[
+            "-p",
+            "prometheus-test-workspace",
+            "--bin",
+            "nextest-suite",
+            "-E",
+            "test(work)",
+        ],
+        &[("PROMETHEUS_TEST_RESET", "1")],
+    ));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        project.take_log(),
+        ["1:ping", "1:work"],
+        "the steps up to the selected one, in its round"
+    );
+    assert_eq!(
+        project.state(),
+        plain_state,
+        "the state file of the plain run of the same selection"
+    );
+    assert_eq!(
+        junit(),
+        BTreeMap::from([(
+            "steps::task::work".to_owned(),
+            Case {
+                failed: false,
+                out: "round 1: ok (T)\n".to_owned(),
+                err: played_in(&project.data(), &run_id(&out)),
+                retried: None,
+            }
+        )])
+    );
+    project.assert_no_leftovers(GONE_WITHIN);
+
+    let next = plain_run(&[]);
+    assert!(next.status.success(), "{}", text(&next.stderr));
+    assert_eq!(
+        resume_note(&next.stderr),
+        "prometheus-test: resuming round 1 after step `work`"
+    );
+    assert_eq!(
+        project.take_log(),
+        [
+            "1:audit",
+            "1:optional",
+            "2:ping",
+            "2:work",
+            "2:audit",
+            "2:optional"
+        ]
     );
     project.assert_no_leftovers(GONE_WITHIN);
 }
