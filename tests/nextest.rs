@@ -680,6 +680,55 @@ fn a_filtered_run_stops_after_its_last_selected_step_as_a_completed_partial_run(
             "2:optional"
         ]
     );
+
+    // A positional filter, from a fresh state: the steps through round 1's
+    // last `audit` match.
+    let substring = plain_run(&["--reset", "audit"]);
+    assert!(substring.status.success(), "{}", text(&substring.stderr));
+    let plain_state = project.state();
+    let round_1 = ["1:ping", "1:work", "1:audit", "1:optional"];
+    assert_eq!(project.take_log(), round_1);
+    let out = run(project.nextest(
+        &[
+            "-p",
+            "prometheus-test-workspace",
+            "--bin",
+            "nextest-suite",
+            "audit",
+        ],
+        &[("PROMETHEUS_TEST_RESET", "1")],
+    ));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(project.take_log(), round_1);
+    assert_eq!(project.state(), plain_state);
+    let err = played_in(&project.data(), &run_id(&out));
+    let case = |out: &str| Case {
+        failed: false,
+        out: out.to_owned(),
+        err: err.clone(),
+        retried: None,
+    };
+    assert_eq!(
+        junit(),
+        BTreeMap::from([
+            ("steps::audit::audit".to_owned(), case("round 1: ok (T)\n")),
+            (
+                "steps::audit::optional".to_owned(),
+                case("round 1: ok (T)\n")
+            ),
+        ])
+    );
+    project.assert_no_leftovers(GONE_WITHIN);
+    let next = plain_run(&[]);
+    assert!(next.status.success(), "{}", text(&next.stderr));
+    assert_eq!(
+        resume_note(&next.stderr),
+        "prometheus-test: resuming at round 2 (round 1 is done)"
+    );
+    assert_eq!(
+        project.take_log(),
+        ["2:ping", "2:work", "2:audit", "2:optional"]
+    );
     project.assert_no_leftovers(GONE_WITHIN);
 }
 
