@@ -130,14 +130,12 @@ fn split_nul(bytes: &[u8]) -> Vec<OsString> {
 /// nextest run …` command line) runs: `run` becomes `list`, `run`'s own
 /// options are left out, and the list is asked for as JSON.
 fn list_args(run_line: &[OsString]) -> Result<Vec<OsString>, String> {
+    // Names the program only: its arguments may hold anything.
     let not_a_run = || {
+        let program = run_line.first().map(|p| p.to_string_lossy());
         format!(
-            "nextest's command line is not `cargo nextest run …`: {}",
-            run_line
-                .iter()
-                .map(|a| a.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join(" ")
+            "the process taken for nextest (`{}`) does not run `cargo nextest run …`",
+            program.as_deref().unwrap_or("?")
         )
     };
     if run_line.get(1).map(OsString::as_os_str) != Some(OsStr::new("nextest")) {
@@ -265,7 +263,7 @@ mod tests {
         );
         assert_eq!(
             list_args(&os(&["runner", "--flag"])).unwrap_err(),
-            "nextest's command line is not `cargo nextest run …`: runner --flag"
+            "the process taken for nextest (`runner`) does not run `cargo nextest run …`"
         );
     }
 
