@@ -8,6 +8,10 @@
 //!   four steps and two rounds) with a step failing in round 2 fails exactly
 //!   that test and the later ones of the round, each with its own output, in
 //!   nextest's `JUnit` report too, and leaves the state of a plain run.
+//! - A filtered run (`-E 'test(work)'`, a substring) plays what `cargo test`
+//!   of the same selection plays, up to the last selected step in
+//!   its round, and stops there as a completed partial run: no failed step,
+//!   the state of that plain run, and the next plain run resumes after it.
 //! - SIGKILL of nextest mid-run leaves no process of the run after
 //!   [`GONE_WITHIN`], a second run started meanwhile fails at once naming
 //!   the first, and the next run resumes where the killed one stopped.
@@ -594,6 +598,128 @@ fn a_step_failing_in_round_2_fails_exactly_its_test_and_the_later_ones_of_that_r
         ])
     );
     project.assert_no_leftovers(GONE_WITHIN);
+}
+
+/// The resume note a plain run of the suite prints on stderr.
+fn resume_note(stderr: &[u8]) -> String {
+    let stderr = text(stderr);
+    stderr
+        .lines()
+        .find(|line| line.contains("resuming"))
+        .unwrap_or_else(|| panic!("no resume note in:\n{stderr}"))
+        .to_owned()
+}
+
+/// A filtered run: what nextest plays with `filter` (fresh) against a plain
+/// run of the same selection (`plain`, fresh): the steps played
+/// (`played`), the state, each selected test's output (`cases`: name and
+/// stdout), and where the next plain run resumes (its note, `resumed`) and
+/// what it plays (`rest`).
+struct Filtered<'a> {
+    filter: &'a [&'a str],
+    plain: &'a [&'a str],
+    played: &'a [&'a str],
+    cases: &'a [(&'a str, &'a str)],
+    resumed: &'a str,
+    rest: &'a [&'a str],
+}
+
+impl Filtered<'_> {
+    fn check(&self) {
+        let project = Project::contract();
+        let plain_run = |args: &[&str]| {
+            let mut plain = common::cleared(env!("CARGO_BIN_EXE_nextest-suite"));
+            plain.args(args);
+            run(project.with_env(plain, &[]))
+        };
+        let plain = plain_run(&[&["--reset"], self.plain].concat());
+        assert!(plain.status.success(), "{}", text(&plain.stderr));
+        let plain_state = project.state();
+        assert_eq!(project.take_log(), self.played);
+
+        let suite = ["-p", "prometheus-test-workspace", "--bin", "nextest-suite"];
+        let out = run(project.nextest(
+            &[&suite[..], self.filter].concat(),
+            &[("PROMETHEUS_TEST_RESET", "1")],
+        ));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(
+            project.take_log(),
+            self.played,
+            "the steps up to the last selected one, in its round"
+        );
+        assert_eq!(
+            project.state(),
+            plain_state,
+            "the state file of the plain run of the same selection"
+        );
+        let err = played_in(&project.data(), &run_id(&out));
+        let expected: BTreeMap<String, Case> = self
+            .cases
+            .iter()
+            .map(|(name, out)| {
+                let case = Case {
+                    failed: false,
+                    out: (*out).to_owned(),
+                    err: err.clone(),
+                    retried: None,
+                };
+                ((*name).to_owned(), case)
+            })
+            .collect();
+        assert_eq!(junit(), expected);
+        project.assert_no_leftovers(GONE_WITHIN);
+
+        let next = plain_run(&[]);
+        assert!(next.status.success(), "{}", text(&next.stderr));
+        assert_eq!(resume_note(&next.stderr), self.resumed);
+        assert_eq!(project.take_log(), self.rest);
+        project.assert_no_leftovers(GONE_WITHIN);
+    }
+}
+
+#[test]
+fn an_expression_filter_stops_after_its_step_as_a_completed_partial_run() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    if !nextest_installed("an expression filter under nextest") {
+        return;
+    }
+    Filtered {
+        filter: &["-E", "test(work)"],
+        plain: &["steps::task::work", "--exact"],
+        played: &["1:ping", "1:work"],
+        cases: &[("steps::task::work", "round 1: ok (T)\n")],
+        resumed: "prometheus-test: resuming round 1 after step `work`",
+        rest: &[
+            "1:audit",
+            "1:optional",
+            "2:ping",
+            "2:work",
+            "2:audit",
+            "2:optional",
+        ],
+    }
+    .check();
+}
+
+#[test]
+fn a_positional_filter_stops_after_its_last_step_as_a_completed_partial_run() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    if !nextest_installed("a positional filter under nextest") {
+        return;
+    }
+    Filtered {
+        filter: &["audit"],
+        plain: &["audit"],
+        played: &["1:ping", "1:work", "1:audit", "1:optional"],
+        cases: &[
+            ("steps::audit::audit", "round 1: ok (T)\n"),
+            ("steps::audit::optional", "round 1: ok (T)\n"),
+        ],
+        resumed: "prometheus-test: resuming at round 2 (round 1 is done)",
+        rest: &["2:ping", "2:work", "2:audit", "2:optional"],
+    }
+    .check();
 }
 
 #[test]

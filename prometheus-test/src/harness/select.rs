@@ -36,6 +36,15 @@ impl Selection {
         Self { chosen, skipped }
     }
 
+    /// Exactly the steps `chosen` names among `names` (`None`: every step),
+    /// none skipped: what `--exact` with those names selects.
+    pub(crate) fn of_names(chosen: Option<&[String]>, names: &[String]) -> Self {
+        Self {
+            chosen: chosen.map(|chosen| names.iter().map(|name| chosen.contains(name)).collect()),
+            skipped: vec![false; names.len()],
+        }
+    }
+
     /// A warning for each filter that matches no step: libtest exits 0 when
     /// nothing runs, so a typo in an IDE or CI command would look like a
     /// pass. Each names the closest step names.
@@ -322,6 +331,30 @@ mod tests {
                 "warning: no step is named `nothing`, so it selected nothing; the closest step names: \
                  `steps::task::worker_task`, `steps::audit::audit`, `steps::task::worker_task_2`",
             ]
+        );
+    }
+
+    #[test]
+    fn named_steps_are_what_exact_with_those_names_selects() {
+        let names = instances();
+        let chosen = [
+            "steps::task::task_2".to_owned(),
+            "steps::task::task[worker2]".to_owned(),
+        ];
+        assert_eq!(
+            Selection::of_names(Some(&chosen), &names),
+            Selection::new(
+                &command_line(&[
+                    "steps::task::task_2",
+                    "steps::task::task[worker2]",
+                    "--exact"
+                ]),
+                &names
+            )
+        );
+        assert_eq!(
+            Selection::of_names(None, &names),
+            Selection::new(&command_line(&[]), &names)
         );
     }
 

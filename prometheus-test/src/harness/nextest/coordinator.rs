@@ -1,6 +1,7 @@
 //! The coordinator: the process that plays the suite for a nextest run. It
-//! is a plain full run (no filter; its output goes to the run's log) with
-//! one more writer, the [`Results`], and it
+//! is a plain run of the tests nextest selected (with `--exact`, none when
+//! it selected all; its output goes to the run's log) with one more writer,
+//! the [`Results`], and it
 //!
 //! - holds `coordinator.lock` for its whole life, so that test processes
 //!   and other nextest runs know it is alive;
@@ -63,7 +64,11 @@ impl Coordinator {
             }
         };
         folder.remove_old_runs(&self.run);
-        let shared = Arc::new(Mutex::new(RunResults::new(std::process::id())));
+        let selected = (!control.args.filters.is_empty()).then(|| control.args.filters.clone());
+        let shared = Arc::new(Mutex::new(RunResults {
+            selected,
+            ..RunResults::new(std::process::id())
+        }));
         let results = Results::new(shared.clone(), folder.results(&self.run));
         if let Err(err) = results.save() {
             eprintln!(

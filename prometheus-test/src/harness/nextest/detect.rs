@@ -1,8 +1,8 @@
 //! Which part a process plays under cargo-nextest, told from its
 //! environment: nextest sets `NEXTEST_RUN_ID` (the same for every process of
 //! one `cargo nextest run`, also while it lists) and
-//! `NEXTEST_EXECUTION_MODE=process-per-test` for each test it starts; the
-//! coordinator is started with [`COORDINATOR_VAR`].
+//! `NEXTEST_EXECUTION_MODE=process-per-test` and `NEXTEST_BINARY_ID` for
+//! each test it starts; the coordinator is started with [`COORDINATOR_VAR`].
 
 use super::super::cli::ProcessEnv;
 use super::coordinator::Coordinator;
@@ -53,6 +53,7 @@ impl Role {
                 attempt: var("NEXTEST_ATTEMPT")
                     .and_then(|attempt| attempt.parse().ok())
                     .unwrap_or(1),
+                binary_id: var("NEXTEST_BINARY_ID"),
             }),
             _ => Self::Plain,
         }
@@ -98,12 +99,14 @@ mod tests {
             ("NEXTEST_EXECUTION_MODE", "process-per-test"),
             ("NEXTEST_ATTEMPT", "2"),
             ("NEXTEST_STRESS_CURRENT", "none"),
+            ("NEXTEST_BINARY_ID", "my-crate::e2e"),
         ];
         assert_eq!(
             role(&nextest, false),
             Role::Test(TestProcess {
                 run: RUN.to_owned(),
-                attempt: 2
+                attempt: 2,
+                binary_id: Some("my-crate::e2e".to_owned()),
             })
         );
         assert_eq!(role(&nextest, true), Role::Plain, "listing stays plain");

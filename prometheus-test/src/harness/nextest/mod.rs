@@ -5,11 +5,13 @@
 //! parallel and in an order of its own. The suite must still play once, in
 //! plan order, against one set of workers and one database. So:
 //!
-//! - the first test process of a nextest run starts the run's *coordinator*
-//!   ([`start`]): the same binary, in its own process group, its output in a
-//!   log file, playing the whole suite as a plain `cargo test` does
-//!   ([`coordinator`]) with one more writer ([`results`]) that keeps every
-//!   step's outcome in a results file;
+//! - the first test process of a nextest run asks nextest which of the
+//!   binary's tests the run selected ([`selected`]) and starts the run's
+//!   *coordinator* ([`start`]): the same binary, in its own process group,
+//!   its output in a log file, playing what a plain `cargo test` of those
+//!   tests (`--exact`, none when all are selected) plays ([`coordinator`]),
+//!   with one more writer ([`results`]) that keeps every step's outcome in a
+//!   results file;
 //! - every test process ([`wait`]) polls that file until its own step is done
 //!   in every round, or the run stopped, prints its step's lines
 //!   ([`verdict`]) and exits with its step's verdict.
@@ -27,6 +29,7 @@
 mod coordinator;
 mod detect;
 mod results;
+mod selected;
 mod start;
 mod verdict;
 mod wait;

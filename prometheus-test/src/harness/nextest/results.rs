@@ -1,5 +1,6 @@
 //! The results of a nextest run, kept by the coordinator for the test
-//! processes: the plan (the rounds the run plays and where it resumed),
+//! processes: the plan (the step executions the run plays, the rounds they
+//! span and where it resumed),
 //! every step execution's outcome as the writers after the recording stage
 //! see it (a failure's message redacted, with its HTTP excerpt and log
 //! lines), the notes, and how the run ended. The [`Results`] writer rewrites
@@ -13,12 +14,17 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::super::events::{Event, StepFinished, Verdict, Writer};
+use super::super::plan::{Action, Position, plan};
+use super::super::select::Selection;
 
 /// The results file's content.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(super) struct RunResults {
     /// The coordinator's PID.
     pub(super) coordinator: u32,
+    /// The tests nextest selected, which the coordinator plays up to (with
+    /// `--exact`); `None`: every test, the whole suite.
+    pub(super) selected: Option<Vec<String>>,
     /// Every step's test name, in plan order (known with the plan).
     pub(super) step_order: Vec<String>,
     /// What the run plays, once its workers are up.
@@ -36,13 +42,53 @@ pub(super) struct RunResults {
     pub(super) rounds: Vec<u32>,
 }
 
-/// The rounds a run plays and where it resumed.
+/// What a run plays, and where it resumed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Plan {
     pub(super) rounds: Vec<u32>,
     /// The round a resumed run starts in, and the step it starts at (`None`:
     /// that round was done); `None` for a fresh run.
     pub(super) resumed: Option<(u32, Option<String>)>,
+    /// The step executions, in order: `(round, index in step_order)`.
+    pub(super) executions: Vec<(u32, usize)>,
+}
+
+impl Plan {
+    /// The plan of a run over `rounds` from `resumed` with the steps
+    /// `step_order`, of which `selected` (`None`: all) were selected: the
+    /// run's own plan ([`plan`]), worked out again from what its events say.
+    pub(super) fn new(
+        rounds: Vec<u32>,
+        resumed: Option<(u32, Option<String>)>,
+        step_order: &[String],
+        selected: Option<&[String]>,
+    ) -> Self {
+        let total = step_order.len();
+        let from = match &resumed {
+            None => Position { round: 1, done: 0 },
+            Some((round, at)) => Position {
+                round: *round,
+                done: at
+                    .as_ref()
+                    .and_then(|at| step_order.iter().position(|name| name == at))
+                    .unwrap_or(total),
+            },
+        };
+        let max_rounds = rounds.last().copied().unwrap_or(0);
+        let selection = Selection::of_names(selected, step_order);
+        let executions = plan(total, from, max_rounds, &selection)
+            .into_iter()
+            .filter_map(|action| match action {
+                Action::Step { round, index, .. } => Some((round, index)),
+                Action::NextRound => None,
+            })
+            .collect();
+        Self {
+            rounds,
+            resumed,
+            executions,
+        }
+    }
 }
 
 /// One step execution that ended.
@@ -89,10 +135,12 @@ impl RunResults {
             }
             Event::RunStarted(run) => {
                 self.step_order.clone_from(&run.step_order);
-                self.plan = Some(Plan {
-                    rounds: std::mem::take(&mut self.rounds),
-                    resumed: run.resumed.clone(),
-                });
+                self.plan = Some(Plan::new(
+                    std::mem::take(&mut self.rounds),
+                    run.resumed.clone(),
+                    &run.step_order,
+                    self.selected.as_deref(),
+                ));
                 true
             }
             Event::StepFinished(finished) => {
@@ -259,10 +307,12 @@ mod tests {
             read(&path).unwrap(),
             RunResults {
                 coordinator: 42,
+                selected: None,
                 step_order: vec!["a".to_owned(), "b".to_owned()],
                 plan: Some(Plan {
                     rounds: vec![2, 3],
                     resumed: Some((2, Some("b".to_owned()))),
+                    executions: vec![(2, 1), (3, 0), (3, 1)],
                 }),
                 played: vec![
                     played(

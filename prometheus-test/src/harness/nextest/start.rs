@@ -24,6 +24,7 @@ use nix::fcntl::{Flock, FlockArg};
 
 use super::Folder;
 use super::results::{self, RunResults};
+use super::selected::Selected;
 
 /// How long a coordinator may take to write the results file.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -33,12 +34,12 @@ const EXIT_LIMIT: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(10);
 
 /// Makes sure run `run` has a coordinator, started with `spawn` (given the
-/// log file) when it has none; the started child, if this process started
-/// it. The error is the test's message.
+/// log file; its error is the test's message) when it has none; the started
+/// child, if this process started it. The error is the test's message.
 pub(super) fn ensure_coordinator(
     folder: &Folder,
     run: &str,
-    spawn: impl FnOnce(File) -> std::io::Result<Child>,
+    spawn: impl FnOnce(File) -> Result<Child, String>,
 ) -> Result<Option<Child>, String> {
     let results_file = folder.results(run);
     if results_file.exists() {
@@ -69,7 +70,7 @@ pub(super) fn ensure_coordinator(
         .append(true)
         .open(folder.log(run))
         .map_err(|err| cannot(&err))?;
-    let mut child = spawn(log).map_err(|err| cannot(&err))?;
+    let mut child = spawn(log)?;
     let record = format!("{run}\n{}\n", child.id());
     let written = held
         .set_len(0)
@@ -158,13 +159,15 @@ fn wait_until_started(folder: &Folder, run: &str, child: &mut Child) {
     }
 }
 
-/// The coordinator's command: this binary, without arguments, with `env`
-/// and the coordinator's variables, in its own process group (nextest
-/// kills a timed-out test's process group), output to `log`.
+/// The coordinator's command: this binary with the `selected` tests and
+/// `--exact` (no arguments when all are), with `env` and the coordinator's
+/// variables, in its own process group (nextest kills a timed-out test's
+/// process group), output to `log`.
 pub(super) fn coordinator_command(
     env: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
     run: &str,
     watch: Option<super::watch::Watched>,
+    selected: &Selected,
     log: File,
 ) -> std::io::Result<Command> {
     use std::os::unix::process::CommandExt as _;
@@ -178,6 +181,9 @@ pub(super) fn coordinator_command(
         .stdout(log.try_clone()?)
         .stderr(log)
         .process_group(0);
+    if let Selected::Only(names) = selected {
+        command.args(names).arg("--exact");
+    }
     if let Some(watch) = watch {
         command.env(super::detect::WATCH_VAR, watch.to_string());
     }
@@ -188,12 +194,13 @@ pub(super) fn coordinator_command(
 mod tests {
     use super::*;
 
-    fn sleeper(log: File) -> std::io::Result<Child> {
+    fn sleeper(log: File) -> Result<Child, String> {
         Command::new("sleep")
             .arg("30")
             .stdout(log)
             .stdin(Stdio::null())
             .spawn()
+            .map_err(|err| err.to_string())
     }
 
     #[test]
@@ -201,7 +208,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let folder = Folder::in_data_dir(dir.path());
         let mut child = ensure_coordinator(&folder, "run1", |log| {
-            Command::new("true").stdout(log).spawn()
+            Command::new("true")
+                .stdout(log)
+                .spawn()
+                .map_err(|err| err.to_string())
         })
         .unwrap()
         .expect("this process started it");

@@ -10,7 +10,7 @@
 use std::fmt::{self, Write as _};
 use std::path::Path;
 
-use super::results::{Outcome, Plan, Played, RunResults};
+use super::results::{Outcome, Played, RunResults};
 use crate::Exit;
 use crate::harness::writers::failure_text;
 
@@ -102,7 +102,7 @@ pub(super) fn verdict(results: &RunResults, test: &str, cx: &Context<'_>) -> Ver
             ),
         };
     }
-    let executions = planned(plan, &results.step_order);
+    let executions = &plan.executions;
     let first_unplayed = executions
         .iter()
         .copied()
@@ -145,7 +145,7 @@ pub(super) fn verdict(results: &RunResults, test: &str, cx: &Context<'_>) -> Ver
 pub(super) fn played_out(results: &RunResults) -> bool {
     results.finished.is_some()
         || results.plan.as_ref().is_some_and(|plan| {
-            planned(plan, &results.step_order)
+            plan.executions
                 .iter()
                 .all(|&(round, i)| played(results, &results.step_order[i], round).is_some())
         })
@@ -183,24 +183,6 @@ fn ended(code: u8) -> String {
         Some(Exit::Failed) => "the run failed".to_owned(),
         Some(Exit::Passed) | None => format!("the run ended with exit code {code}"),
     }
-}
-
-/// The step executions of `plan`, in order: `(round, index in step_order)`.
-fn planned(plan: &Plan, step_order: &[String]) -> Vec<(u32, usize)> {
-    let steps = step_order.len();
-    plan.rounds
-        .iter()
-        .flat_map(|&round| {
-            let first = match &plan.resumed {
-                Some((resumed, at)) if *resumed == round => at
-                    .as_ref()
-                    .and_then(|at| step_order.iter().position(|name| name == at))
-                    .unwrap_or(steps),
-                _ => 0,
-            };
-            (first..steps).map(move |index| (round, index))
-        })
-        .collect()
 }
 
 fn played<'a>(results: &'a RunResults, test: &str, round: u32) -> Option<&'a Played> {
@@ -273,18 +255,20 @@ impl Report {
 mod tests {
     use std::time::Duration;
 
+    use super::super::results::Plan;
     use super::*;
 
     const ORDER: [&str; 3] = ["steps::a", "steps::b[worker2]", "steps::c"];
 
+    fn order() -> Vec<String> {
+        ORDER.iter().map(|s| (*s).to_owned()).collect()
+    }
+
     fn results(rounds: &[u32], played: Vec<Played>) -> RunResults {
         RunResults {
             coordinator: 42,
-            step_order: ORDER.iter().map(|s| (*s).to_owned()).collect(),
-            plan: Some(Plan {
-                rounds: rounds.to_vec(),
-                resumed: None,
-            }),
+            step_order: order(),
+            plan: Some(Plan::new(rounds.to_vec(), None, &order(), None)),
             played,
             ..RunResults::default()
         }
@@ -569,10 +553,12 @@ mod tests {
     #[test]
     fn a_resumed_run_plays_the_rest_of_its_first_round() {
         let mut run = results(&[2, 3], vec![ok("steps::c", 2), ok("steps::a", 3)]);
-        run.plan = Some(Plan {
-            rounds: vec![2, 3],
-            resumed: Some((2, Some("steps::c".to_owned()))),
-        });
+        run.plan = Some(Plan::new(
+            vec![2, 3],
+            Some((2, Some("steps::c".to_owned()))),
+            &order(),
+            None,
+        ));
         assert_eq!(
             verdict(&run, "steps::a", &cx()),
             done(
@@ -583,6 +569,41 @@ mod tests {
             )
         );
         assert_eq!(verdict(&run, "steps::c", &cx()), Verdict::Waiting);
+    }
+
+    #[test]
+    fn a_filtered_run_is_played_out_after_its_last_selected_step_whose_test_waits_for_the_close() {
+        let selected = vec!["steps::b[worker2]".to_owned()];
+        let mut run = RunResults {
+            selected: Some(selected.clone()),
+            plan: Some(Plan::new(vec![1], None, &order(), Some(&selected))),
+            ..results(&[1], vec![ok("steps::a", 1)])
+        };
+        assert_eq!(run.plan.as_ref().unwrap().executions, [(1, 0), (1, 1)]);
+        assert!(!played_out(&run));
+        assert_eq!(verdict(&run, "steps::b[worker2]", &cx()), Verdict::Waiting);
+        run.played.push(ok("steps::b[worker2]", 1));
+        assert!(
+            played_out(&run),
+            "nothing selected is left: nextest may end"
+        );
+        assert_eq!(verdict(&run, "steps::b[worker2]", &cx()), Verdict::Waiting);
+        run.closed = Some(0);
+        assert_eq!(
+            verdict(&run, "steps::b[worker2]", &cx()),
+            done("round 1: ok (0.01s)\n", "", true)
+        );
+        let replayed = Plan::new(
+            vec![2],
+            Some((2, Some("steps::c".to_owned()))),
+            &order(),
+            Some(&["steps::a".to_owned()]),
+        );
+        assert_eq!(
+            replayed.executions,
+            [(2, 0)],
+            "a selected step done this round plays again alone"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::super::cli::{ProcessEnv, RunControl};
 use super::super::select::Selection;
 use super::super::writers::Outputs;
+use super::selected::selected;
 use super::start::{coordinator_alive, coordinator_command, ensure_coordinator};
 use super::verdict::{Context, Report, Verdict, verdict};
 use super::watch::Watched;
@@ -27,6 +28,8 @@ pub(crate) struct TestProcess {
     pub(super) run: String,
     /// nextest's attempt at the test (`--retries`), from 1.
     pub(super) attempt: u32,
+    /// nextest's name of the test binary (`my-crate::e2e`).
+    pub(super) binary_id: Option<String>,
 }
 
 impl TestProcess {
@@ -66,7 +69,21 @@ impl TestProcess {
         // nextest, or a wrapper script or target runner it started.
         let parent = std::os::unix::process::parent_id();
         let started = ensure_coordinator(&folder, &self.run, |log| {
-            coordinator_command(env.vars(), &self.run, Watched::nextest(), log)?.spawn()
+            let nextest = Watched::nextest();
+            let selected = nextest
+                .ok_or_else(|| "nextest's process cannot be found".to_owned())
+                .and_then(|nextest| {
+                    let binary_id = self.binary_id.as_deref().ok_or_else(|| {
+                        "nextest did not say which binary this is (NEXTEST_BINARY_ID)".to_owned()
+                    })?;
+                    selected(nextest, binary_id, names)
+                })
+                .map_err(|why| {
+                    format!("cannot learn which tests this nextest run selected: {why}")
+                })?;
+            coordinator_command(env.vars(), &self.run, nextest, &selected, log)
+                .and_then(|mut command| command.spawn())
+                .map_err(|err| format!("cannot start the suite's coordinator: {err}"))
         });
         let mut child = match started {
             Ok(child) => child,
