@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use mongodb::Database;
 use mongodb::bson::{Document, RawDocumentBuf, doc};
 
-use super::manifest::{self, Manifest};
+use super::manifest::{self, MANIFEST, Manifest};
 use super::{Kept, Point, Restored, Store, Taken, World};
 use crate::mongo::tests::server;
 
@@ -146,7 +146,9 @@ fn read_manifest(dir: &Path, round: u32, index: usize) -> Manifest {
     manifest::read_json(
         &dir.join(".snapshots/points")
             .join(manifest::file_name(round, index)),
+        MANIFEST,
     )
+    .unwrap()
     .unwrap()
 }
 
