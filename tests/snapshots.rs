@@ -328,6 +328,12 @@ fn a_snapshots_path_that_is_not_a_folder_stops_the_run_before_mongodb_is_reset()
     let refused = example.run(&[], &[]);
     assert_eq!(refused.status.code(), Some(2), "{}", describe(&refused));
     assert_eq!(
+        example.world(),
+        before,
+        "MongoDB and the files are untouched: {}",
+        describe(&refused)
+    );
+    assert_eq!(
         notes(&refused).last().map(String::as_str),
         Some(
             format!(
@@ -340,7 +346,6 @@ fn a_snapshots_path_that_is_not_a_folder_stops_the_run_before_mongodb_is_reset()
         "{}",
         describe(&refused)
     );
-    assert_eq!(example.world(), before, "MongoDB and the files are untouched");
 }
 
 #[test]
