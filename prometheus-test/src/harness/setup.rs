@@ -396,25 +396,26 @@ fn set_aside_unusable(
         return Ok(());
     }
     let key = |point: &Point| (point.round, point.index);
-    if let Some(pending) = store.pending()? {
-        if let Some(damaged) = unusable.iter().find(|u| u.at == key(&pending)) {
-            anyhow::bail!(
-                "cannot finish the restore a stopped run left unfinished: the snapshot before \
-                 {pending} cannot be used: {}; run with `--reset` to start over",
-                damaged.why
-            );
-        }
+    let needed = |point: &Point| unusable.iter().find(|u| u.at == key(point));
+    if let Some(pending) = store.pending()?
+        && let Some(damaged) = needed(&pending)
+    {
+        anyhow::bail!(
+            "cannot finish the restore a stopped run left unfinished: the snapshot before \
+             {pending} cannot be used: {}; run with `--reset` to start over",
+            damaged.why
+        );
     }
-    if let Some(point) = resume_at {
-        if let Some(damaged) = unusable.iter().find(|u| u.at == key(point)) {
-            anyhow::bail!(
-                "the snapshot before {point}, where this run resumes, cannot be used: {}; to go \
-                 on, rewind with `--from` to another kept point ({}), resume in the world as it \
-                 is with `--no-restore`, or start over with `--reset`; nothing was changed",
-                damaged.why,
-                crate::snapshot::nearest(point, &store.kept()?)
-            );
-        }
+    if let Some(point) = resume_at
+        && let Some(damaged) = needed(point)
+    {
+        anyhow::bail!(
+            "the snapshot before {point}, where this run resumes, cannot be used: {}; to go \
+             on, rewind with `--from` to another kept point ({}), resume in the world as it \
+             is with `--no-restore`, or start over with `--reset`; nothing was changed",
+            damaged.why,
+            crate::snapshot::nearest(point, &store.kept()?)
+        );
     }
     for damaged in &unusable {
         let aside = store.set_aside(damaged)?;

@@ -186,13 +186,12 @@ impl Store {
             .unwrap_or_default()
             .to_string_lossy();
         let dir = self.dir.join(POINTS_DIR);
-        let aside = (1..)
-            .map(|n| match n {
-                1 => dir.join(format!("{name}{SET_ASIDE}")),
-                n => dir.join(format!("{name}{SET_ASIDE}-{n}")),
-            })
-            .find(|aside| std::fs::symlink_metadata(aside).is_err())
-            .unwrap_or_default();
+        let mut aside = dir.join(format!("{name}{SET_ASIDE}"));
+        let mut n = 1;
+        while std::fs::symlink_metadata(&aside).is_ok() {
+            n += 1;
+            aside = dir.join(format!("{name}{SET_ASIDE}-{n}"));
+        }
         std::fs::rename(&unusable.path, &aside).with_context(|| {
             format!(
                 "cannot set {} aside as {}",
