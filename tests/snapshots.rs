@@ -7,8 +7,11 @@
 //!   finds the half-done writes;
 //! - a run rewound to round 1's third step and played on ends in the same
 //!   world as a fresh run (every collection, every worker file, the state);
+//! - after a failure, a `--no-restore` run leaves the snapshot before the
+//!   failed step as it was, so the run after it restores that world and passes;
 //! - `--list-snapshots` lists the kept points, and `--from` a point that is
-//!   not kept exits 2 naming the nearest ones, changing nothing.
+//!   not kept exits 2 naming the nearest ones, changing nothing;
+//! - a `.snapshots` that is not a folder stops the run before MongoDB is reset.
 //!
 //! The example is built and run with `cargo test -p todo-task --test e2e`
 //! in this test's target directory.
@@ -271,6 +274,77 @@ fn without_restore_the_resumed_step_finds_the_half_done_writes() {
         !notes(&resumed).iter().any(|n| n.starts_with("restored")),
         "{}",
         describe(&resumed)
+    );
+}
+
+#[test]
+fn a_no_restore_run_leaves_the_snapshot_it_bypassed_to_the_next_run() {
+    let example = Example::new();
+    let failed = example.run(
+        &["--reset"],
+        &[("PROMETHEUS_TEST_SET_FAIL_RECEIPT_IN_ROUND", "2")],
+    );
+    assert_eq!(failed.status.code(), Some(101), "{}", describe(&failed));
+    let bypassed = example.run(&["--no-restore"], &[]);
+    assert_eq!(bypassed.status.code(), Some(101), "{}", describe(&bypassed));
+    assert!(
+        text(&bypassed.stdout).contains(
+            "round 2 already holds 1 receipt(s) of worker1 in MongoDB and 1 in its \
+             DATABASE_PATH: the writes of an earlier attempt of this step are still there"
+        ),
+        "{}",
+        describe(&bypassed)
+    );
+    let resumed = example.run(&[], &[]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", describe(&resumed));
+    let restored =
+        format!("restored the world before round 2 {RECEIPT} (1 collection, 3 files) in N ms");
+    assert_eq!(
+        notes(&resumed)
+            .into_iter()
+            .filter(|note| note.contains("the world before"))
+            .collect::<Vec<_>>(),
+        [restored],
+        "{}",
+        describe(&resumed)
+    );
+    let world = example.world();
+    assert_eq!(
+        world.collections["receipts"].len(),
+        3,
+        "one receipt per round with work (rounds 1 to 3), none left from the failed attempts"
+    );
+}
+
+#[test]
+fn a_snapshots_path_that_is_not_a_folder_stops_the_run_before_mongodb_is_reset() {
+    let example = Example::new();
+    let done = example.run(&["--reset"], &[]);
+    assert_eq!(done.status.code(), Some(0), "{}", describe(&done));
+    let store = example.data().join(".snapshots");
+    std::fs::remove_dir_all(&store).unwrap();
+    std::fs::write(&store, "not a folder").unwrap();
+    let before = example.world();
+    let refused = example.run(&[], &[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", describe(&refused));
+    assert_eq!(
+        example.world(),
+        before,
+        "MongoDB and the files are untouched: {}",
+        describe(&refused)
+    );
+    assert_eq!(
+        notes(&refused).last().map(String::as_str),
+        Some(
+            format!(
+                "error: {} is not a folder: it is where the snapshots are kept, so it must be a \
+                 folder or absent; move it away, then run again (nothing was changed)",
+                store.display()
+            )
+            .as_str()
+        ),
+        "{}",
+        describe(&refused)
     );
 }
 

@@ -101,6 +101,9 @@ Accepted and without effect (steps run one at a time, in order): --include-ignor
 -Z unstable-options.
 ";
 
+/// A point as `--from` takes it.
+const FROM_EXAMPLE: &str = "round 2 steps::audit::audits_its_peer[worker3]";
+
 /// Flags without a value.
 #[derive(Clone, Copy)]
 enum Switch {
@@ -242,6 +245,11 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
             Valued::Format => command_line.format = Some(format_named(&value)?),
             Valued::Junit => command_line.junit = Some(PathBuf::from(value)),
             Valued::Report => command_line.report = Some(PathBuf::from(value)),
+            Valued::From if value.trim().is_empty() => {
+                return Err(format!(
+                    "`--from` is empty; expected a point `round N STEP`, like `{FROM_EXAMPLE}`"
+                ));
+            }
             Valued::From => command_line.from = Some(value),
             Valued::TestThreads => {
                 if !value.parse::<usize>().is_ok_and(|threads| threads > 0) {
@@ -413,6 +421,18 @@ mod tests {
             parse_err(&["-Z", "nightly"]),
             "`-Z nightly`: the only `-Z` option is unstable-options"
         );
+    }
+
+    #[test]
+    fn an_empty_or_blank_from_is_an_error_not_a_run_without_it() {
+        let empty = "`--from` is empty; expected a point `round N STEP`, like \
+                     `round 2 steps::audit::audits_its_peer[worker3]`";
+        let errors = [
+            parse_err(&["--from", ""]),
+            parse_err(&["--from="]),
+            parse_err(&["--from", " \t "]),
+        ];
+        assert_eq!(errors, [empty, empty, empty]);
     }
 
     #[cfg(unix)]

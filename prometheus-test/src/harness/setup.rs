@@ -120,6 +120,7 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         return Err(anyhow::Error::from(problems));
     };
 
+    Store::check_folder(&config.data_dir)?;
     let rewind = match inputs.from {
         Some(text) => Some(checked_rewind(text, &inputs, &config)?),
         None => None,
@@ -167,6 +168,18 @@ fn checked_rewind(text: &str, inputs: &SetupInputs<'_>, config: &Config) -> anyh
     }
     let point = world::parse_point(text, inputs.steps).map_err(anyhow::Error::msg)?;
     let (kept, _) = Store::peek(&config.data_dir)?;
+    let at = (point.round, point.index);
+    if let Some(unusable) = Store::peek_unusable(&config.data_dir)?
+        .into_iter()
+        .find(|unusable| unusable.at == at)
+    {
+        anyhow::bail!(
+            "`--from {text}`: the snapshot before {point} cannot be used: {}; rewind to another \
+             kept point ({}) or start over with `--reset`; nothing was changed",
+            unusable.why,
+            crate::snapshot::nearest(&point, &kept)
+        );
+    }
     if !kept.iter().any(|k| k.point == point) {
         anyhow::bail!(
             "`--from {text}`: {}; nothing was changed",
@@ -322,6 +335,11 @@ async fn settle_world(
         return Ok(saved);
     }
     let mut store = Store::open(&config.data_dir)?;
+    let resume_at = match (&rewind, &saved) {
+        (None, Some(state)) if inputs.restore => resume_at(state, step_names, inputs.steps),
+        _ => None,
+    };
+    set_aside_unusable(&store, resume_at.as_ref(), inputs.steps, inputs.events)?;
     let mut restored = false;
     if let Some(done) = store.recover(world).await? {
         inputs
@@ -329,12 +347,14 @@ async fn settle_world(
             .emit(&Event::WorldRestored(Snapshots::restored(&done, true)));
         restored = true;
     }
-    let point = match (rewind, &saved) {
+    let point = match (rewind, resume_at) {
         (Some(point), _) => Some(point),
-        (None, Some(state)) if inputs.restore => {
-            resume_point(state, &store, step_names, inputs.steps)?
-        }
-        (None, _) => None,
+        (None, Some(point)) => store
+            .kept()?
+            .into_iter()
+            .any(|kept| kept.point == point)
+            .then_some(point),
+        (None, None) => None,
     };
     if let Some(point) = point {
         let done = store.restore(world, &point).await?;
@@ -350,29 +370,70 @@ async fn settle_world(
     Ok(saved)
 }
 
-/// The kept snapshot before the step a resumed run starts at, if any.
-fn resume_point(
-    state: &State,
-    store: &Store,
-    step_names: &[&str],
-    steps: &[StepInstance],
-) -> anyhow::Result<Option<Point>> {
-    let Ok(position) = Position::from_state(
+/// The point before the step a resumed run starts at, if it starts at one.
+fn resume_at(state: &State, step_names: &[&str], steps: &[StepInstance]) -> Option<Point> {
+    let position = Position::from_state(
         state.current_round(),
         state.last_completed_step(),
         step_names,
-    ) else {
-        return Ok(None);
-    };
-    if position.done >= steps.len() {
-        return Ok(None);
+    )
+    .ok()?;
+    (position.done < steps.len()).then(|| world::point_before(position.round, position.done, steps))
+}
+
+/// Renames aside, with a warning naming each, the manifests that cannot be
+/// used (damaged, or of another version). One that this run's restore needs
+/// (the interrupted restore's, or the point it resumes at) is an error
+/// saying how to go on, and nothing is changed.
+fn set_aside_unusable(
+    store: &Store,
+    resume_at: Option<&Point>,
+    steps: &[StepInstance],
+    events: &Events,
+) -> anyhow::Result<()> {
+    let unusable = store.unusable()?;
+    if unusable.is_empty() {
+        return Ok(());
     }
-    let point = world::point_before(position.round, position.done, steps);
-    Ok(store
-        .kept()?
-        .into_iter()
-        .any(|k| k.point == point)
-        .then_some(point))
+    let key = |point: &Point| (point.round, point.index);
+    let needed = |point: &Point| unusable.iter().find(|u| u.at == key(point));
+    if let Some(pending) = store.pending()?
+        && let Some(damaged) = needed(&pending)
+    {
+        anyhow::bail!(
+            "cannot finish the restore a stopped run left unfinished: the snapshot before \
+             {pending} cannot be used: {}; run with `--reset` to start over",
+            damaged.why
+        );
+    }
+    if let Some(point) = resume_at
+        && let Some(damaged) = needed(point)
+    {
+        anyhow::bail!(
+            "the snapshot before {point}, where this run resumes, cannot be used: {}; to go \
+             on, rewind with `--from` to another kept point ({}), resume in the world as it \
+             is with `--no-restore`, or start over with `--reset`; nothing was changed",
+            damaged.why,
+            crate::snapshot::nearest(point, &store.kept()?)
+        );
+    }
+    for damaged in &unusable {
+        let aside = store.set_aside(damaged)?;
+        let (round, index) = damaged.at;
+        let which = match steps.get(index) {
+            Some(_) => format!(
+                "the snapshot before {}",
+                world::point_before(round, index, steps)
+            ),
+            None => "a snapshot".to_owned(),
+        };
+        events.note(format!(
+            "warning: {which} cannot be used, so it is set aside as {}: {}",
+            aside.display(),
+            damaged.why
+        ));
+    }
+    Ok(())
 }
 
 /// The saved state with the run's rounds, or `None` when the saved run is

@@ -147,13 +147,15 @@ impl Snapshots {
         }
     }
 
-    /// Takes the snapshot before `point`. A failure is a warning: the run
-    /// goes on without snapshots (a resume then starts in the world it finds).
+    /// Takes the snapshot before `point`, unless one is kept there (a resumed
+    /// or rewound run's first point). A failure is a warning: the run goes on
+    /// without snapshots (a resume then starts in the world it finds).
     pub(super) async fn before(&mut self, point: &Point, events: &Events) {
         if self.broken {
             return;
         }
         match self.store.take(&self.world, point).await {
+            Ok(taken) if taken.already_kept => {}
             Ok(taken) => self.costs.push(taken.elapsed),
             Err(err) => {
                 self.broken = true;

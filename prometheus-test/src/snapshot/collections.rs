@@ -161,7 +161,9 @@ pub(super) async fn plan(
             )
         };
         let load = |what: &str, id: &str| -> anyhow::Result<Vec<RawDocumentBuf>> {
-            let bytes = objects.read(id)?;
+            let bytes = objects
+                .read(id)
+                .with_context(|| format!("the {what} of collection {}", record.name))?;
             split_documents(&bytes).with_context(|| damaged(what, id))
         };
         let documents = load("documents", &record.documents.id)?;

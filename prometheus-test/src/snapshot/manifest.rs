@@ -99,6 +99,9 @@ impl Manifest {
     }
 }
 
+/// What a manifest is, in errors about one.
+pub(super) const MANIFEST: &str = "a snapshot manifest";
+
 /// The file name of the manifest of the snapshot at `(round, index)`.
 pub(super) fn file_name(round: u32, index: usize) -> String {
     format!("{round}-{index}.json")
@@ -142,20 +145,66 @@ pub(super) fn write_json<T: serde::Serialize>(
     write().with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Reads a manifest (or the journal) written by [`write_json`].
-pub(super) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+/// Reads `what` (a snapshot manifest, the restore journal) written by
+/// [`write_json`]; `Ok(Err(why))` when the file is there but cannot be used,
+/// `why` saying whether it is damaged or of another version.
+pub(super) fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &str,
+) -> anyhow::Result<Result<T, String>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_slice(&bytes).with_context(|| {
-        format!(
-            "{} is not a snapshot manifest of this version",
+    Ok(serde_json::from_slice(&bytes).map_err(|error| unusable(path, what, &error)))
+}
+
+/// Reads a manifest or the journal, any failure an error.
+pub(super) fn read_usable<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &str,
+) -> anyhow::Result<T> {
+    read_json(path, what)?.map_err(anyhow::Error::msg)
+}
+
+/// Why a file that holds `what` cannot be read as one: damaged (cut short,
+/// not JSON) or well-formed but of another version.
+fn unusable(path: &Path, what: &str, error: &serde_json::Error) -> String {
+    match error.classify() {
+        serde_json::error::Category::Data => {
+            format!("{} is not {what} of this version ({error})", path.display())
+        }
+        _ => format!(
+            "{} is damaged: it is not whole JSON ({error})",
             path.display()
-        )
-    })
+        ),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{file_name, parse_file_name};
+    use super::{MANIFEST, Manifest, file_name, parse_file_name, read_json};
+
+    #[test]
+    fn a_damaged_manifest_and_one_of_another_version_say_which() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("1-0.json");
+        let why = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            read_json::<Manifest>(&path, MANIFEST).unwrap().unwrap_err()
+        };
+        let shown = path.display();
+        assert_eq!(
+            [why(r#"{"point":{"#), why(r#"{"point": 1}"#)],
+            [
+                format!(
+                    "{shown} is damaged: it is not whole JSON (EOF while parsing an object at \
+                     line 1 column 10)"
+                ),
+                format!(
+                    "{shown} is not a snapshot manifest of this version (invalid type: integer \
+                     `1`, expected struct Point at line 1 column 11)"
+                ),
+            ]
+        );
+    }
 
     #[test]
     fn manifest_names_round_trip_and_other_files_are_not_manifests() {

@@ -18,7 +18,11 @@
 //!   absent, a folder, a link with its target, or a file with its object,
 //!   mode and stat key), folders' content included, parents first. A kill
 //!   leaves either the previous manifests or the new one whole: `kept` lists
-//!   only renamed manifests and `open` removes `.tmp-*` leftovers.
+//!   only renamed manifests and `open` removes `.tmp-*` leftovers. A point
+//!   kept is never taken again: only a rewind (which drops the points after
+//!   it) or a fresh run (which drops them all) lets a run take it anew. A
+//!   manifest that cannot be read (damaged, or of another version) is listed
+//!   apart; the setup renames it to `<name>.damaged` when no restore needs it.
 //! - `restore.json`: the restore journal, present while a restore runs; it
 //!   names the point. `recover` redoes that restore, which is idempotent.
 //! - `staging/`: the files a restore is about to rename into place.
@@ -77,7 +81,7 @@ use std::path::PathBuf;
 #[cfg(test)]
 use report::Taken;
 pub(crate) use report::{Kept, Restored};
-pub(crate) use store::{Store, not_kept};
+pub(crate) use store::{Store, nearest, not_kept};
 
 /// What makes up a suite's world.
 pub(crate) struct World {

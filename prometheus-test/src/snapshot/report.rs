@@ -22,6 +22,25 @@ pub(crate) struct Taken {
     /// Bytes of the new objects.
     pub(crate) bytes_written: u64,
     pub(crate) elapsed: Duration,
+    /// A snapshot was kept at the point already: it stays, nothing was taken.
+    pub(crate) already_kept: bool,
+}
+
+impl Taken {
+    /// Nothing taken at `point`: the snapshot kept there stays.
+    pub(super) fn already_kept(point: Point, elapsed: Duration) -> Self {
+        Self {
+            point,
+            collections_copied: 0,
+            collections_shared: 0,
+            files_copied: 0,
+            files_shared: 0,
+            files_read: 0,
+            bytes_written: 0,
+            elapsed,
+            already_kept: true,
+        }
+    }
 }
 
 /// A complete snapshot in the store.

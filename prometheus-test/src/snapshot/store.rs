@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
 
-use super::manifest::{self, Manifest, PathKind};
+use super::manifest::{self, MANIFEST, Manifest, PathKind};
 use super::objects::{self, Objects};
 use super::report::{Kept, Restored, Taken};
 use super::{Point, World, collections, files};
@@ -18,6 +18,10 @@ const POINTS_DIR: &str = "points";
 const OBJECTS_DIR: &str = "objects";
 const STAGING_DIR: &str = "staging";
 const JOURNAL: &str = "restore.json";
+/// What the journal is, in errors about it.
+const JOURNAL_WHAT: &str = "the restore journal of the snapshots";
+/// Appended to the name of a manifest that cannot be used, to set it aside.
+const SET_ASIDE: &str = ".damaged";
 
 /// The snapshots of one data folder (`<data_dir>/.snapshots`).
 pub(crate) struct Store {
@@ -27,6 +31,16 @@ pub(crate) struct Store {
     last: Option<Manifest>,
     #[cfg(test)]
     pub(super) fail_after_collections: bool,
+}
+
+/// A manifest that is there but cannot be used: damaged, or of another version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Unusable {
+    /// The `(round, index)` its file name stands for.
+    pub(crate) at: (u32, usize),
+    pub(crate) path: PathBuf,
+    /// Why, naming the file.
+    pub(crate) why: String,
 }
 
 /// The restore a kill may have interrupted.
@@ -64,10 +78,15 @@ impl Store {
         })
     }
 
-    /// Records the world as the snapshot before `point`, replacing one taken
-    /// at the same point.
+    /// Records the world as the snapshot before `point`, unless one is kept
+    /// there: that one stays, as a later run that did not rewind to it (one
+    /// resumed with `--no-restore`) may find another world at that point.
     pub(crate) async fn take(&mut self, world: &World, point: &Point) -> anyhow::Result<Taken> {
         let started = Instant::now();
+        if let Some(kept) = self.kept_at(point)? {
+            self.last = Some(kept);
+            return Ok(Taken::already_kept(point.clone(), started.elapsed()));
+        }
         let taken_at_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| {
@@ -110,28 +129,100 @@ impl Store {
             files_read: from_files.read,
             bytes_written: from_db.bytes + from_files.bytes,
             elapsed: started.elapsed(),
+            already_kept: false,
         })
     }
 
-    /// The complete snapshots, by `(round, index)`. Reads only.
+    /// The usable manifest of exactly `point`, if kept.
+    fn kept_at(&self, point: &Point) -> anyhow::Result<Option<Manifest>> {
+        let path = self.point_path(point);
+        if !path.exists() {
+            return Ok(None);
+        }
+        Ok(manifest::read_json::<Manifest>(&path, MANIFEST)?
+            .ok()
+            .filter(|manifest| manifest.point == *point))
+    }
+
+    fn point_path(&self, point: &Point) -> PathBuf {
+        self.dir
+            .join(POINTS_DIR)
+            .join(manifest::file_name(point.round, point.index))
+    }
+
+    /// The complete, usable snapshots, by `(round, index)`. Reads only.
     pub(crate) fn kept(&self) -> anyhow::Result<Vec<Kept>> {
-        self.manifests()?
+        Ok(self
+            .survey()?
+            .0
             .into_iter()
-            .map(|path| {
-                let manifest: Manifest = manifest::read_json(&path)?;
+            .map(|manifest| {
                 let files = manifest
                     .paths
                     .iter()
                     .filter(|record| record.kind != PathKind::Absent)
                     .count();
-                Ok(Kept {
+                Kept {
                     bytes: manifest.bytes(),
                     collections: manifest.collections.len(),
                     files,
                     point: manifest.point,
-                })
+                }
             })
-            .collect()
+            .collect())
+    }
+
+    /// The manifests that are there but cannot be used. Reads only.
+    pub(crate) fn unusable(&self) -> anyhow::Result<Vec<Unusable>> {
+        Ok(self.survey()?.1)
+    }
+
+    /// Renames an unusable manifest aside (`<name>.damaged`, numbered when
+    /// taken), out of the store's way but kept for a look; returns its new path.
+    pub(crate) fn set_aside(&self, unusable: &Unusable) -> anyhow::Result<PathBuf> {
+        let name = unusable
+            .path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        let dir = self.dir.join(POINTS_DIR);
+        let mut aside = dir.join(format!("{name}{SET_ASIDE}"));
+        let mut n = 1;
+        while std::fs::symlink_metadata(&aside).is_ok() {
+            n += 1;
+            aside = dir.join(format!("{name}{SET_ASIDE}-{n}"));
+        }
+        std::fs::rename(&unusable.path, &aside).with_context(|| {
+            format!(
+                "cannot set {} aside as {}",
+                unusable.path.display(),
+                aside.display()
+            )
+        })?;
+        Ok(aside)
+    }
+
+    /// The point of the restore a kill interrupted, if any.
+    pub(crate) fn pending(&self) -> anyhow::Result<Option<Point>> {
+        let journal = self.dir.join(JOURNAL);
+        if !journal.exists() {
+            return Ok(None);
+        }
+        let pending: Journal = manifest::read_usable(&journal, JOURNAL_WHAT)?;
+        Ok(Some(pending.point))
+    }
+
+    /// The usable manifests and the unusable ones, by `(round, index)`.
+    fn survey(&self) -> anyhow::Result<(Vec<Manifest>, Vec<Unusable>)> {
+        let mut usable = Vec::new();
+        let mut unusable = Vec::new();
+        for (at, path) in self.manifests()? {
+            match manifest::read_json::<Manifest>(&path, MANIFEST)? {
+                Ok(manifest) => usable.push(manifest),
+                Err(why) => unusable.push(Unusable { at, path, why }),
+            }
+        }
+        Ok((usable, unusable))
     }
 
     /// Puts the world back as it was before `point`. Journaled: a kill midway
@@ -139,13 +230,10 @@ impl Store {
     /// Nothing is changed when the point is not kept, when an object it needs
     /// is missing or damaged, or when `MongoDB` cannot be surveyed.
     pub(crate) async fn restore(&self, world: &World, point: &Point) -> anyhow::Result<Restored> {
-        let journal = self.dir.join(JOURNAL);
-        if journal.exists() {
-            let pending: Journal = manifest::read_json(&journal)?;
+        if let Some(pending) = self.pending()? {
             bail!(
-                "cannot restore the world before {point}: the restore before {} was interrupted \
-                 and must be recovered first",
-                pending.point
+                "cannot restore the world before {point}: the restore before {pending} was \
+                 interrupted and must be recovered first"
             );
         }
         let manifest = self.find(point)?;
@@ -163,13 +251,11 @@ impl Store {
     /// Redoes a restore that a kill interrupted (its journal is there);
     /// `None` when there was none.
     pub(crate) async fn recover(&self, world: &World) -> anyhow::Result<Option<Restored>> {
-        let journal = self.dir.join(JOURNAL);
-        if !journal.exists() {
+        let Some(pending) = self.pending()? else {
             return Ok(None);
-        }
-        let pending: Journal = manifest::read_json(&journal)?;
+        };
         let manifest = self
-            .find(&pending.point)
+            .find(&pending)
             .context("cannot finish the interrupted restore")?;
         self.put_back(world, &manifest, false).await.map(Some)
     }
@@ -268,16 +354,15 @@ impl Store {
         })
     }
 
-    /// The manifest of `point`, or an error naming the nearest kept points.
+    /// The manifest of `point`, or an error saying why it cannot be used or
+    /// naming the nearest kept points.
     fn find(&self, point: &Point) -> anyhow::Result<Manifest> {
-        let path = self
-            .dir
-            .join(POINTS_DIR)
-            .join(manifest::file_name(point.round, point.index));
+        let path = self.point_path(point);
         if path.exists() {
-            let manifest: Manifest = manifest::read_json(&path)?;
-            if manifest.point == *point {
-                return Ok(manifest);
+            match manifest::read_json::<Manifest>(&path, MANIFEST)? {
+                Ok(manifest) if manifest.point == *point => return Ok(manifest),
+                Ok(_) => {}
+                Err(why) => bail!("the snapshot before {point} cannot be used: {why}"),
             }
         }
         bail!("{}", not_kept(point, &self.kept()?))
@@ -288,21 +373,49 @@ impl Store {
         data_dir.join(STORE_DIR).is_dir()
     }
 
-    /// The complete snapshots of `data_dir` and the bytes the store takes,
-    /// without opening it: no folder is created and nothing is removed.
+    /// Checks that `data_dir/.snapshots`, when there, is a folder: a fresh
+    /// run removes it, a run with snapshots opens it.
+    pub(crate) fn check_folder(data_dir: &Path) -> anyhow::Result<()> {
+        let dir = data_dir.join(STORE_DIR);
+        match std::fs::metadata(&dir) {
+            Ok(metadata) if metadata.is_dir() => Ok(()),
+            Ok(_) => bail!(
+                "{} is not a folder: it is where the snapshots are kept, so it must be a folder \
+                 or absent; move it away, then run again (nothing was changed)",
+                dir.display()
+            ),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(error).with_context(|| format!("cannot read {}", dir.display())),
+        }
+    }
+
+    /// The complete, usable snapshots of `data_dir` and the bytes the store
+    /// takes, without opening it: no folder is created and nothing is removed.
     pub(crate) fn peek(data_dir: &Path) -> anyhow::Result<(Vec<Kept>, u64)> {
+        match Self::reader(data_dir) {
+            Some(store) => Ok((store.kept()?, store.disk_usage()?)),
+            None => Ok((Vec::new(), 0)),
+        }
+    }
+
+    /// The manifests of `data_dir` that cannot be used, read as [`Store::peek`] does.
+    pub(crate) fn peek_unusable(data_dir: &Path) -> anyhow::Result<Vec<Unusable>> {
+        Self::reader(data_dir).map_or_else(|| Ok(Vec::new()), |store| store.unusable())
+    }
+
+    /// The store of `data_dir` for reading, when there is one.
+    fn reader(data_dir: &Path) -> Option<Store> {
         if !Self::exists(data_dir) {
-            return Ok((Vec::new(), 0));
+            return None;
         }
         let dir = data_dir.join(STORE_DIR);
-        let store = Store {
+        Some(Store {
             objects: Objects::new(dir.join(OBJECTS_DIR)),
             dir,
             last: None,
             #[cfg(test)]
             fail_after_collections: false,
-        };
-        Ok((store.kept()?, store.disk_usage()?))
+        })
     }
 
     /// Drops the snapshots after `point` (a rewind replaces what followed
@@ -315,23 +428,16 @@ impl Store {
     /// Removes the manifests `doomed` picks (never the one a pending restore
     /// needs), then every object no remaining manifest references.
     fn drop_where(&mut self, doomed: impl Fn(u32, usize) -> bool) -> anyhow::Result<()> {
-        let journal = self.dir.join(JOURNAL);
-        let pending = if journal.exists() {
-            Some(manifest::read_json::<Journal>(&journal)?.point)
-        } else {
-            None
-        };
+        let pending = self.pending()?;
         let mut remaining = Vec::new();
-        for path in self.manifests()? {
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            let (round, index) = manifest::parse_file_name(&name).unwrap_or_default();
+        for ((round, index), path) in self.manifests()? {
             let needed = pending
                 .as_ref()
                 .is_some_and(|point| (point.round, point.index) == (round, index));
             if doomed(round, index) && !needed {
                 objects::remove_file(&path)?;
             } else {
-                remaining.push(manifest::read_json::<Manifest>(&path)?);
+                remaining.push(manifest::read_usable::<Manifest>(&path, MANIFEST)?);
             }
         }
         if self
@@ -349,28 +455,41 @@ impl Store {
         self.objects.remove_unreferenced(&referenced)
     }
 
-    /// The paths of the complete manifests, by `(round, index)`.
-    fn manifests(&self) -> anyhow::Result<Vec<PathBuf>> {
+    /// The complete manifests with their `(round, index)`, in that order.
+    fn manifests(&self) -> anyhow::Result<Vec<((u32, usize), PathBuf)>> {
         let dir = self.dir.join(POINTS_DIR);
         let mut found: Vec<_> = objects::list(&dir)?
             .into_iter()
             .filter_map(|name| manifest::parse_file_name(&name).map(|key| (key, name)))
             .collect();
         found.sort();
-        Ok(found.into_iter().map(|(_, name)| dir.join(name)).collect())
+        Ok(found
+            .into_iter()
+            .map(|(key, name)| (key, dir.join(name)))
+            .collect())
     }
 
-    /// The newest snapshot kept, if any.
+    /// The newest usable snapshot kept, if any.
     fn latest(&self) -> anyhow::Result<Option<Manifest>> {
-        match self.manifests()?.last() {
-            Some(path) => manifest::read_json(path).map(Some),
-            None => Ok(None),
+        for (_, path) in self.manifests()?.iter().rev() {
+            if let Ok(manifest) = manifest::read_json(path, MANIFEST)? {
+                return Ok(Some(manifest));
+            }
         }
+        Ok(None)
     }
 }
 
 /// Why `point` cannot be restored: the kept snapshots nearest to it.
 pub(crate) fn not_kept(point: &Point, kept: &[Kept]) -> String {
+    format!(
+        "no snapshot before {point} is kept; {}",
+        nearest(point, kept)
+    )
+}
+
+/// The kept snapshots nearest to `point`: `the nearest kept one: … (before it)`.
+pub(crate) fn nearest(point: &Point, kept: &[Kept]) -> String {
     let key = (point.round, point.index);
     let before = kept
         .iter()
@@ -379,7 +498,7 @@ pub(crate) fn not_kept(point: &Point, kept: &[Kept]) -> String {
     let after = kept
         .iter()
         .find(|kept| (kept.point.round, kept.point.index) > key);
-    let nearest = match (before, after) {
+    match (before, after) {
         (None, None) => "no snapshot is kept".to_owned(),
         (Some(before), None) => format!("the nearest kept one: {} (before it)", before.point),
         (None, Some(after)) => format!("the nearest kept one: {} (after it)", after.point),
@@ -387,6 +506,5 @@ pub(crate) fn not_kept(point: &Point, kept: &[Kept]) -> String {
             "the nearest kept ones: {} (before it) and {} (after it)",
             before.point, after.point
         ),
-    };
-    format!("no snapshot before {point} is kept; {nearest}")
+    }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use mongodb::Database;
 use mongodb::bson::{Document, RawDocumentBuf, doc};
 
-use super::manifest::{self, Manifest};
+use super::manifest::{self, MANIFEST, Manifest};
 use super::{Kept, Point, Restored, Store, Taken, World};
 use crate::mongo::tests::server;
 
@@ -146,7 +146,9 @@ fn read_manifest(dir: &Path, round: u32, index: usize) -> Manifest {
     manifest::read_json(
         &dir.join(".snapshots/points")
             .join(manifest::file_name(round, index)),
+        MANIFEST,
     )
+    .unwrap()
     .unwrap()
 }
 
@@ -548,13 +550,54 @@ fn a_damaged_object_fails_the_restore_before_anything_changes() {
             format!("{error:#}"),
             format!(
                 "cannot restore the world before round 1 steps::a; nothing was changed: \
-                 the snapshot object {} is damaged: its content does not match its name",
+                 the documents of collection audits: the snapshot object {} is damaged: its \
+                 content does not match its name",
                 object.display()
             )
         );
         assert_eq!((db_state(&db).await, files_state(data)), after);
         assert!(!data.join(".snapshots/restore.json").exists());
     });
+}
+
+#[test]
+fn a_kept_point_is_not_taken_again_and_an_unusable_manifest_is_listed_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    write_settled(data, "w.db", b"before the step");
+    let world = world(None, data, &["w.db"]);
+    let at = point(1, 0, "steps::a", None);
+    let mut store = Store::open(data).unwrap();
+    let runtime = server();
+    let first = runtime.run(store.take(&world, &at)).unwrap();
+    let kept = read_manifest(data, 1, 0);
+    std::fs::write(data.join("w.db"), b"what a failed attempt wrote").unwrap();
+    let again = runtime.run(store.take(&world, &at)).unwrap();
+    assert_eq!(
+        (
+            first.already_kept,
+            again.already_kept,
+            read_manifest(data, 1, 0)
+        ),
+        (false, true, kept),
+        "the snapshot kept before the step stays"
+    );
+    let manifest = data.join(".snapshots/points/1-0.json");
+    std::fs::write(&manifest, "{").unwrap();
+    let unusable = store.unusable().unwrap();
+    assert_eq!(
+        (store.kept().unwrap(), unusable.len(), unusable[0].at),
+        (Vec::new(), 1, (1, 0))
+    );
+    let aside = store.set_aside(&unusable[0]).unwrap();
+    assert_eq!(
+        (aside.clone(), std::fs::read_to_string(&aside).unwrap()),
+        (
+            data.join(".snapshots/points/1-0.json.damaged"),
+            "{".to_owned()
+        )
+    );
+    assert_eq!(store.unusable().unwrap(), Vec::new());
 }
 
 #[test]

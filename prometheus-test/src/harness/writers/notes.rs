@@ -17,6 +17,8 @@ pub(crate) struct Notes {
     clock: Clock,
     /// The step that failed, for the closing line of a failed run.
     failed: Option<StepId>,
+    /// The last snapshot the run leaves, when it leaves any.
+    last_kept: Option<String>,
 }
 
 impl Notes {
@@ -26,6 +28,7 @@ impl Notes {
             json,
             clock,
             failed: None,
+            last_kept: None,
         }
     }
 
@@ -51,16 +54,16 @@ impl Writer for Notes {
             },
             Event::RunFinished(Exit::Failed) => {
                 if let Some(step) = self.failed.take() {
-                    self.line(&format!(
-                        "the next run resumes at round {} `{}`; to start over, run with `--reset` \
-                         (`cargo test --test <suite> -- --reset`)",
-                        step.round, step.name
-                    ));
+                    let line = resume_line(&step, self.last_kept.as_deref());
+                    self.line(&line);
                 }
             }
             Event::RunError(message) => self.line(&format!("error: {message}")),
             Event::WorldRestored(restored) => self.line(&restored_line(restored, self.clock)),
-            Event::SnapshotsKept(kept) => self.line(&kept_line(kept, self.clock)),
+            Event::SnapshotsKept(kept) => {
+                self.last_kept = Some(kept.last.clone());
+                self.line(&kept_line(kept, self.clock));
+            }
             Event::ReportWritten(path) if self.json => {
                 self.line(&format!("report: {}", path.display()));
             }
@@ -89,15 +92,42 @@ fn ready_line(ready: &WorkersReady, clock: Clock) -> String {
     line
 }
 
-/// `restored the world before round 2 steps::audit (1 collection, 3 files) in 14 ms`.
+/// Where the next run resumes after `step` failed. Snapshots are taken in
+/// order, so the one before `step` is kept when it is the last kept; when
+/// it is not, the way back is a rewind to the last kept one.
+fn resume_line(step: &StepId, last_kept: Option<&str>) -> String {
+    let point = format!("round {} {}", step.round, step.name);
+    let back = match last_kept {
+        Some(last) if last != point => format!(
+            " in the world this run left, as no snapshot before it is kept; to go back to the \
+             last kept one, run with `--from '{last}'`"
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "the next run resumes at round {} `{}`{back}; to start over, run with `--reset` \
+         (`cargo test --test <suite> -- --reset`)",
+        step.round, step.name
+    )
+}
+
+/// `restored the world before round 2 steps::audit (1 collection, 3 files) in 14 ms`,
+/// or, when nothing differed, `the world before … was already as kept: nothing to restore`.
 fn restored_line(restored: &WorldRestored, clock: Clock) -> String {
-    let line = format!(
-        "restored the world before {} ({}, {}) in {} ms",
-        restored.before,
-        counted(restored.collections, "collection"),
-        counted(restored.files, "file"),
-        clock.show(restored.elapsed).as_millis()
-    );
+    let line = if restored.collections == 0 && restored.files == 0 {
+        format!(
+            "the world before {} was already as kept: nothing to restore",
+            restored.before
+        )
+    } else {
+        format!(
+            "restored the world before {} ({}, {}) in {} ms",
+            restored.before,
+            counted(restored.collections, "collection"),
+            counted(restored.files, "file"),
+            clock.show(restored.elapsed).as_millis()
+        )
+    };
     if restored.recovered {
         format!("completed the restore a stopped run left unfinished: {line}")
     } else {
@@ -194,6 +224,90 @@ mod tests {
              prometheus-test: error: cannot save\n\
              prometheus-test: the next run resumes at round 2 `steps::audit`; to start over, run \
              with `--reset` (`cargo test --test <suite> -- --reset`)\n"
+        );
+    }
+
+    #[test]
+    fn a_failed_step_whose_snapshot_is_not_kept_names_the_way_back() {
+        let kept = |last: &str| {
+            Event::SnapshotsKept(SnapshotsKept {
+                kept: 2,
+                first: "round 1 steps::task".to_owned(),
+                last: last.to_owned(),
+                bytes: 1_000,
+                dir: "/d/.snapshots".into(),
+                taken: 2,
+                median: Duration::ZERO,
+            })
+        };
+        let failed = finished(
+            "steps::audit",
+            2,
+            Verdict::Failed {
+                message: "m".into(),
+            },
+            &[],
+        );
+        let kept_line = "prometheus-test: snapshots: 2 kept (from round 1 steps::task to LAST), \
+                         1.0 KB in /d/.snapshots; 2 taken, 0.0 ms each (median)\n";
+        let not_kept = notes(
+            false,
+            &[
+                failed.clone(),
+                kept("round 2 steps::task"),
+                Event::RunFinished(Exit::Failed),
+            ],
+        );
+        assert_eq!(
+            not_kept,
+            format!(
+                "{}prometheus-test: the next run resumes at round 2 `steps::audit` in the world \
+                 this run left, as no snapshot before it is kept; to go back to the last kept \
+                 one, run with `--from 'round 2 steps::task'`; to start over, run with `--reset` \
+                 (`cargo test --test <suite> -- --reset`)\n",
+                kept_line.replace("LAST", "round 2 steps::task")
+            )
+        );
+        let kept_there = notes(
+            false,
+            &[
+                failed,
+                kept("round 2 steps::audit"),
+                Event::RunFinished(Exit::Failed),
+            ],
+        );
+        assert_eq!(
+            kept_there,
+            format!(
+                "{}prometheus-test: the next run resumes at round 2 `steps::audit`; to start \
+                 over, run with `--reset` (`cargo test --test <suite> -- --reset`)\n",
+                kept_line.replace("LAST", "round 2 steps::audit")
+            )
+        );
+    }
+
+    #[test]
+    fn a_restore_that_changed_nothing_says_so() {
+        let unchanged = WorldRestored {
+            before: "round 2 steps::audit".to_owned(),
+            collections: 0,
+            files: 0,
+            elapsed: Duration::from_millis(3),
+            recovered: false,
+        };
+        let events = [
+            Event::WorldRestored(unchanged.clone()),
+            Event::WorldRestored(WorldRestored {
+                recovered: true,
+                ..unchanged
+            }),
+        ];
+        assert_eq!(
+            notes(false, &events),
+            "prometheus-test: the world before round 2 steps::audit was already as kept: \
+             nothing to restore\n\
+             prometheus-test: completed the restore a stopped run left unfinished: the world \
+             before round 2 steps::audit was already as kept: nothing to restore\n"
         );
     }
 
