@@ -5,7 +5,7 @@
 //! is stopped. The session emits [`Event`]s; it formats nothing.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::churn::Churn;
 use super::cli::{ProcessEnv, RunControl};
@@ -146,37 +146,7 @@ impl Session<'_> {
                 return conclusion;
             }
         };
-        for worker in runner.workers() {
-            self.events.emit(&Event::WorkerStarted {
-                worker: worker.name().to_owned(),
-            });
-        }
-        let Counts {
-            executions,
-            filtered_out,
-            done_before_resume,
-            rounds,
-        } = counts(&actions, self.steps.len(), position, self.selection);
-        self.events.emit(&Event::WorkersReady(WorkersReady {
-            workers: runner.workers().len(),
-            elapsed: started.elapsed(),
-            executions,
-            rounds,
-        }));
-        self.events.emit(&Event::RunStarted(RunStarted {
-            executions,
-            filtered_out,
-            resumed: self.resumed(position),
-            step_order: self
-                .steps
-                .iter()
-                .map(|s| s.test_name().to_owned())
-                .collect(),
-        }));
-        if done_before_resume > 0 {
-            self.events
-                .emit(&Event::DoneBeforeResume(done_before_resume));
-        }
+        let filtered_out = self.announce(&runner, &actions, position, started.elapsed());
         let churn = Arc::new(Churn::new(Arc::clone(&fleet), self.events.clone()));
         runner.use_churn(Some(Arc::clone(&churn)));
         let cx = Context {
@@ -213,6 +183,49 @@ impl Session<'_> {
             skipped: tally.skipped,
             filtered_out,
         }
+    }
+
+    /// With the workers up: says so, with what the run will play (the
+    /// plan's counts); returns the steps the selection leaves out.
+    fn announce(
+        &self,
+        runner: &Runner,
+        actions: &[Action],
+        position: Position,
+        elapsed: Duration,
+    ) -> usize {
+        for worker in runner.workers() {
+            self.events.emit(&Event::WorkerStarted {
+                worker: worker.name().to_owned(),
+            });
+        }
+        let Counts {
+            executions,
+            filtered_out,
+            done_before_resume,
+            rounds,
+        } = counts(actions, self.steps.len(), position, self.selection);
+        self.events.emit(&Event::WorkersReady(WorkersReady {
+            workers: runner.workers().len(),
+            elapsed,
+            executions,
+            rounds,
+        }));
+        self.events.emit(&Event::RunStarted(RunStarted {
+            executions,
+            filtered_out,
+            resumed: self.resumed(position),
+            step_order: self
+                .steps
+                .iter()
+                .map(|s| s.test_name().to_owned())
+                .collect(),
+        }));
+        if done_before_resume > 0 {
+            self.events
+                .emit(&Event::DoneBeforeResume(done_before_resume));
+        }
+        filtered_out
     }
 
     /// After the last step: stops the workers, saves the state, and says
