@@ -11,7 +11,8 @@
 //!   failed step as it was, so the run after it restores that world and passes;
 //! - `--list-snapshots` lists the kept points, and `--from` a point that is
 //!   not kept exits 2 naming the nearest ones, changing nothing;
-//! - a `.snapshots` that is not a folder stops the run before MongoDB is reset.
+//! - a `.snapshots` that is not a folder stops the run before MongoDB is reset;
+//! - a run rewound into round 2's churn window finds worker3 away, as it was.
 //!
 //! The example is built and run with `cargo test -p todo-task --test e2e`
 //! in this test's target directory.
@@ -409,6 +410,36 @@ fn a_run_rewound_to_round_one_ends_in_the_world_of_a_fresh_run() {
         notes(&rewound)
             .iter()
             .any(|n| n.starts_with(&format!("restored the world before {third} ("))),
+        "{}",
+        describe(&rewound)
+    );
+    assert_eq!(example.world(), fresh_world);
+}
+
+#[test]
+fn a_run_rewound_into_a_churn_window_finds_the_worker_away_as_it_was() {
+    let example = Example::new();
+    let keep_all = [("PROMETHEUS_TEST_SET_SNAPSHOTS__KEEP_ROUNDS", "10")];
+    let fresh = example.run(&["--reset"], &keep_all);
+    assert_eq!(fresh.status.code(), Some(0), "{}", describe(&fresh));
+    let fresh_world = example.world();
+
+    // Round 2 is the churn round: worker3 went away at order 3 and comes
+    // back at order 7; the audits at order 5 lie in between.
+    let inside = "round 2 steps::audit::audits_its_peer[worker2]";
+    let rewound = example.run(&["--from", inside], &keep_all);
+    assert_eq!(rewound.status.code(), Some(0), "{}", describe(&rewound));
+    let notes = notes(&rewound);
+    assert!(
+        notes.contains(
+            &"held worker3 stopped as the steps before the resume point left it".to_owned()
+        ),
+        "{}",
+        describe(&rewound)
+    );
+    assert!(
+        text(&rewound.stdout)
+            .contains("test [round 2] steps::churn::comes_back_after_the_audits ... ok"),
         "{}",
         describe(&rewound)
     );
