@@ -54,6 +54,28 @@ const KEYS: &str = "prometheus-test: worker1: no `keypairs` in workers.json, usi
      generated keypairs in DIR/data/keys (staking 5hkSWi2FFeLua3y5GGugqhtPWewh8ohPR2qoeaY3YRB1, \
      main DWE5DjKpoiuAjLokRwRcmXsN5X34aiHxrF2MCw85YzUC)\n";
 
+/// The output of a run resumed after the failure in round 1, which restores
+/// the world before it and plays both rounds.
+const RESTORED_OUT: &str = "\nrunning 2 tests\n\
+     test [round 1] steps::scribble ... ok (0.00s)\n\
+     test [round 2] steps::scribble ... ok (0.00s)\n\
+     \n\
+     test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\
+     \nreport: DIR/data/report.html\n";
+
+/// The notes of that run (the snapshots' size as `SIZE`).
+fn restored_notes() -> String {
+    format!(
+        "prometheus-test: config overrides: fail_in_round=0 (PROMETHEUS_TEST_SET_FAIL_IN_ROUND)\n\
+         prometheus-test: restored the world before round 1 steps::scribble (0 collections, 1 file) in 0 ms\n\
+         prometheus-test: resuming round 1 at its first step\n\
+         {KEYS}\
+         prometheus-test: 1 worker ready in 0.00s; 2 steps to play in rounds 1 to 2\n\
+         prometheus-test: snapshots: 2 kept (from round 1 steps::scribble to round 2 steps::scribble), \
+         SIZE in DIR/data/.snapshots; 1 taken, 0.0 ms each (median)\n"
+    )
+}
+
 #[test]
 fn a_resumed_run_restores_what_the_failed_step_wrote_and_says_so() {
     let suite = suite();
@@ -69,25 +91,7 @@ fn a_resumed_run_restores_what_the_failed_step_wrote_and_says_so() {
     );
     assert_eq!(
         (exit, out, notes.as_str()),
-        (
-            Exit::Passed,
-            "\nrunning 2 tests\n\
-             test [round 1] steps::scribble ... ok (0.00s)\n\
-             test [round 2] steps::scribble ... ok (0.00s)\n\
-             \n\
-             test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\
-             \nreport: DIR/data/report.html\n",
-            format!(
-                "prometheus-test: config overrides: fail_in_round=0 (PROMETHEUS_TEST_SET_FAIL_IN_ROUND)\n\
-                 prometheus-test: restored the world before round 1 steps::scribble (0 collections, 1 file) in 0 ms\n\
-                 prometheus-test: resuming round 1 at its first step\n\
-                 {KEYS}\
-                 prometheus-test: 1 worker ready in 0.00s; 2 steps to play in rounds 1 to 2\n\
-                 prometheus-test: snapshots: 2 kept (from round 1 steps::scribble to round 2 steps::scribble), \
-                 SIZE in DIR/data/.snapshots; 1 taken, 0.0 ms each (median)\n"
-            )
-            .as_str()
-        )
+        (Exit::Passed, RESTORED_OUT, restored_notes().as_str())
     );
 }
 
@@ -163,25 +167,7 @@ fn a_no_restore_run_leaves_the_snapshot_it_bypassed_to_the_next_run() {
     let (exit, out, notes) = resumed.whole();
     assert_eq!(
         (exit, out, without_size(notes).0.as_str()),
-        (
-            Exit::Passed,
-            "\nrunning 2 tests\n\
-             test [round 1] steps::scribble ... ok (0.00s)\n\
-             test [round 2] steps::scribble ... ok (0.00s)\n\
-             \n\
-             test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\
-             \nreport: DIR/data/report.html\n",
-            format!(
-                "prometheus-test: config overrides: fail_in_round=0 (PROMETHEUS_TEST_SET_FAIL_IN_ROUND)\n\
-                 prometheus-test: restored the world before round 1 steps::scribble (0 collections, 1 file) in 0 ms\n\
-                 prometheus-test: resuming round 1 at its first step\n\
-                 {KEYS}\
-                 prometheus-test: 1 worker ready in 0.00s; 2 steps to play in rounds 1 to 2\n\
-                 prometheus-test: snapshots: 2 kept (from round 1 steps::scribble to round 2 steps::scribble), \
-                 SIZE in DIR/data/.snapshots; 1 taken, 0.0 ms each (median)\n"
-            )
-            .as_str()
-        )
+        (Exit::Passed, RESTORED_OUT, restored_notes().as_str())
     );
 }
 
