@@ -5,11 +5,12 @@
 //! file that later runs (and the worker processes) read back.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest as _, Sha256};
+
+use crate::atomic_file::{FileSync, write_atomic};
 
 use super::{KeyError, KeyErrorKind, KeyRole, Keypair, load_keypair};
 
@@ -58,8 +59,9 @@ fn is_usable_file_stem(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// Writes `contents` to `dir/file_name` through a temporary file in the same
-/// directory, so a reader never sees a half-written key.
+/// Writes `contents` to `dir/file_name` (readable by its owner only, synced)
+/// through a temporary file in the same directory, so a reader never sees a
+/// half-written key.
 fn write_atomically(dir: &Path, file_name: &str, contents: &[u8]) -> std::io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     fs::create_dir_all(dir)?;
@@ -68,31 +70,13 @@ fn write_atomically(dir: &Path, file_name: &str, contents: &[u8]) -> std::io::Re
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    let result =
-        write_private_file(&temp, contents).and_then(|()| fs::rename(&temp, dir.join(file_name)));
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
-}
-
-fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    #[cfg(unix)]
-    {
-        // `mode` applies only when the file is created; make sure of it.
-        use std::os::unix::fs::PermissionsExt as _;
-        file.set_permissions(fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(contents)?;
-    file.sync_all()
+    write_atomic(
+        &dir.join(file_name),
+        &temp,
+        contents,
+        FileSync::All,
+        Some(0o600),
+    )
 }
 
 #[cfg(test)]

@@ -2,13 +2,13 @@
 //! held, by object, and how it is written so that a kill never leaves half of
 //! one under its final name.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
 use super::Point;
 use super::objects::{ObjectRef, TEMP_PREFIX};
+use crate::atomic_file::{FileSync, write_atomic};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Manifest {
@@ -135,14 +135,8 @@ pub(super) fn write_json<T: serde::Serialize>(
     let path = dir.join(name);
     let temp = dir.join(format!("{TEMP_PREFIX}{name}"));
     let bytes = serde_json::to_vec(value).context("cannot encode a snapshot manifest")?;
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(&bytes)?;
-        file.sync_data()?;
-        drop(file);
-        std::fs::rename(&temp, &path)
-    };
-    write().with_context(|| format!("cannot write {}", path.display()))
+    write_atomic(&path, &temp, &bytes, FileSync::Data, None)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Reads `what` (a snapshot manifest, the restore journal) written by

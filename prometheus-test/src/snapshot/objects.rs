@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use sha2::{Digest as _, Sha256};
 
+use crate::atomic_file::{FileSync, write_atomic};
+
 /// The prefix of a file being written; such files are leftovers of a kill
 /// when found by [`Objects::remove_leftovers`].
 pub(super) const TEMP_PREFIX: &str = ".tmp-";
@@ -48,7 +50,7 @@ impl Objects {
             return Ok((object, 0));
         }
         let temp = self.dir.join(format!("{TEMP_PREFIX}{}", object.id));
-        crate::atomic_file::replace(&path, &temp, bytes)
+        write_atomic(&path, &temp, bytes, FileSync::Nothing, None)
             .with_context(|| format!("cannot write the snapshot object {}", path.display()))?;
         Ok((object, size))
     }

@@ -28,6 +28,8 @@ use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::atomic_file::{FileSync, write_atomic};
+
 /// The file name inside `data_dir`.
 pub(crate) const STATE_FILE: &str = "test_state.json";
 
@@ -285,7 +287,7 @@ impl State {
         text.push('\n');
         let tmp = dir.join(temp_name(std::process::id()));
         crate::failpoint::hit("state.fold.before");
-        crate::atomic_file::replace(&self.path, &tmp, text.as_bytes())
+        write_atomic(&self.path, &tmp, text.as_bytes(), FileSync::Nothing, None)
             .with_context(|| format!("{}: cannot save the state", self.path.display()))?;
         crate::failpoint::hit("state.fold.renamed");
         self.journal.rebase(text.as_bytes())

@@ -149,11 +149,8 @@ async fn fetch(
     .await??;
     let dir = binary.parent().expect("the binary lies in a directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::rename(unpacked, binary)
+    crate::atomic_file::rename_synced(unpacked, binary)
         .with_context(|| format!("cannot move mongod to {}", binary.display()))?;
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
     eprintln!(
         "prometheus-test: mongod of {} (SHA-256 verified) is cached in {}",
         source.label,
