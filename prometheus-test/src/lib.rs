@@ -9,6 +9,7 @@ mod http;
 mod http_client;
 mod keys;
 mod mongo;
+mod pid_lock;
 mod poll;
 mod process;
 mod record;

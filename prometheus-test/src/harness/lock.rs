@@ -1,16 +1,12 @@
-//! The run lock: one run at a time per suite. A run holds an exclusive
-//! `flock` on `data_dir/.lock` from before it reads the saved state until it
-//! exits; the kernel releases it when the process ends, however it ends (a
-//! SIGKILL leaves no stale lock). The file holds the holder's PID, for the
-//! message a second run gets.
+//! The run lock: one run at a time per suite. A run holds `data_dir/.lock`
+//! (a [PID-stamped lock](crate::pid_lock)) from before it reads the saved
+//! state until it exits; a second run is told the PID that holds it.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::Path;
 
 use anyhow::Context as _;
-use nix::errno::Errno;
-use nix::fcntl::{Flock, FlockArg};
+
+use crate::pid_lock::{Held, LockFile};
 
 /// The lock file's name inside `data_dir`.
 pub(super) const LOCK_FILE: &str = ".lock";
@@ -18,7 +14,7 @@ pub(super) const LOCK_FILE: &str = ".lock";
 /// The held lock; dropping it (or the process ending) releases it.
 #[derive(Debug)]
 pub(super) struct RunLock {
-    _held: Flock<File>,
+    _held: Held,
 }
 
 impl RunLock {
@@ -28,37 +24,25 @@ impl RunLock {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("{}: cannot create the data directory", data_dir.display()))?;
         let path = data_dir.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
+        let file = LockFile::open(&path)
             .with_context(|| format!("{}: cannot open the run lock", path.display()))?;
-        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(mut held) => {
-                write_pid(&mut held)
+        match file.try_lock() {
+            Ok(Ok(mut held)) => {
+                held.stamp_pid()
                     .with_context(|| format!("{}: cannot write the run lock", path.display()))?;
                 Ok(Self { _held: held })
             }
-            Err((mut file, Errno::EWOULDBLOCK)) => Err(held_by(&path, &mut file)),
-            Err((_, errno)) => Err(anyhow::Error::new(errno))
+            Ok(Err(mut busy)) => Err(held_by(&path, &busy.stamp())),
+            Err(errno) => Err(anyhow::Error::new(errno))
                 .with_context(|| format!("{}: cannot lock", path.display())),
         }
     }
 }
 
-fn write_pid(file: &mut File) -> std::io::Result<()> {
-    file.set_len(0)?;
-    file.seek(SeekFrom::Start(0))?;
-    writeln!(file, "{}", std::process::id())
-}
-
-fn held_by(path: &Path, file: &mut File) -> anyhow::Error {
-    let mut text = String::new();
-    let holder = match file.read_to_string(&mut text) {
-        Ok(_) if !text.trim().is_empty() => format!("PID {}", text.trim()),
-        _ => "a process that has not written its PID yet".to_owned(),
+fn held_by(path: &Path, stamp: &str) -> anyhow::Error {
+    let holder = match stamp.trim() {
+        "" => "a process that has not written its PID yet".to_owned(),
+        pid => format!("PID {pid}"),
     };
     anyhow::anyhow!(
         "another run of this suite is going ({holder}, holding {}): wait for it to finish or stop it; \
@@ -77,11 +61,15 @@ mod tests {
         let data = dir.path().join("data");
         let first = RunLock::acquire(&data).unwrap();
         let err = format!("{:#}", RunLock::acquire(&data).unwrap_err());
-        assert!(
-            err.contains(&format!("PID {}", std::process::id())),
-            "{err}"
+        assert_eq!(
+            err,
+            format!(
+                "another run of this suite is going (PID {}, holding {}): wait for it to finish \
+                 or stop it; two runs would share one state file, database and ports",
+                std::process::id(),
+                data.join(LOCK_FILE).display()
+            )
         );
-        assert!(err.contains("another run of this suite is going"), "{err}");
         drop(first);
         let again = RunLock::acquire(&data).unwrap();
         drop(again);

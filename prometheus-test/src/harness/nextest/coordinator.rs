@@ -12,13 +12,9 @@
 //!   workers and MongoDB stop within seconds;
 //! - closes the results once the run has stopped everything it started.
 
-use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-
-use nix::errno::Errno;
-use nix::fcntl::{Flock, FlockArg};
 
 use super::super::cli::RunControl;
 use super::super::events::Writer;
@@ -27,6 +23,7 @@ use super::verdict::played_out;
 use super::watch::Watched;
 use super::{Folder, data_dir};
 use crate::harness::SuiteFiles;
+use crate::pid_lock::{Held, LockFile};
 use crate::{Conclusion, Exit};
 
 /// How often the coordinator looks at nextest's process.
@@ -93,23 +90,20 @@ impl Coordinator {
 
 /// Takes `coordinator.lock` for the life of the process; fails when another
 /// coordinator holds it.
-fn hold_coordinator_lock(folder: &Folder) -> Result<Flock<File>, String> {
+fn hold_coordinator_lock(folder: &Folder) -> Result<Held, String> {
     let path = folder.coordinator_lock();
     let cannot = |err: &dyn std::fmt::Display| format!("{}: cannot lock: {err}", path.display());
     folder.create().map_err(|err| cannot(&err))?;
-    let file = File::options()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|err| cannot(&err))?;
-    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-        Ok(held) => Ok(held),
-        Err((_, Errno::EWOULDBLOCK)) => Err(format!(
+    match LockFile::open(&path)
+        .map_err(|err| cannot(&err))?
+        .try_lock()
+    {
+        Ok(Ok(held)) => Ok(held),
+        Ok(Err(_)) => Err(format!(
             "{}: another coordinator of this suite is running",
             path.display()
         )),
-        Err((_, errno)) => Err(cannot(&errno)),
+        Err(errno) => Err(cannot(&errno)),
     }
 }
 

@@ -14,17 +14,14 @@
 //!   (its results then say so, for every test of the run).
 
 use std::fs::File;
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
-use nix::fcntl::{Flock, FlockArg};
-
 use super::Folder;
 use super::results::{self, RunResults};
 use super::selected::Selected;
+use crate::pid_lock::LockFile;
 
 /// How long a coordinator may take to write the results file.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -53,30 +50,19 @@ pub(super) fn ensure_coordinator(
         )
     };
     folder.create().map_err(|err| cannot(&err))?;
-    let file = File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|err| cannot(&err))?;
-    let mut held = Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, err)| cannot(&err))?;
+    let file = LockFile::open(&path).map_err(|err| cannot(&err))?;
+    let mut held = file.wait().map_err(|err| cannot(&err))?;
     if results_file.exists() {
         return Ok(None);
     }
-    wait_for_other_coordinator(folder, &mut held)?;
+    wait_for_other_coordinator(folder, &held.stamp())?;
     let log = File::options()
         .create(true)
         .append(true)
         .open(folder.log(run))
         .map_err(|err| cannot(&err))?;
     let mut child = spawn(log)?;
-    let record = format!("{run}\n{}\n", child.id());
-    let written = held
-        .set_len(0)
-        .and_then(|()| held.seek(SeekFrom::Start(0)))
-        .and_then(|_| held.write_all(record.as_bytes()));
-    if let Err(err) = written {
+    if let Err(err) = held.stamp_with(&format!("{run}\n{}\n", child.id())) {
         eprintln!("prometheus-test: warning: {}: {err}", path.display());
     }
     wait_until_started(folder, run, &mut child);
@@ -84,10 +70,9 @@ pub(super) fn ensure_coordinator(
 }
 
 /// Fails when a coordinator of another run is alive; waits for one whose
-/// run is over to exit.
-fn wait_for_other_coordinator(folder: &Folder, start_lock: &mut File) -> Result<(), String> {
-    let mut record = String::new();
-    let _ = start_lock.read_to_string(&mut record);
+/// run is over to exit. `record` is what `start.lock` holds: that run and
+/// its coordinator's PID.
+fn wait_for_other_coordinator(folder: &Folder, record: &str) -> Result<(), String> {
     let mut lines = record.lines();
     let (other, pid) = (lines.next().unwrap_or(""), lines.next().unwrap_or("?"));
     let deadline = Instant::now() + EXIT_LIMIT;
@@ -108,18 +93,8 @@ fn wait_for_other_coordinator(folder: &Folder, start_lock: &mut File) -> Result<
 
 /// Whether a coordinator holds `coordinator.lock`.
 pub(super) fn coordinator_alive(folder: &Folder) -> bool {
-    let Ok(file) = File::options()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(folder.coordinator_lock())
-    else {
-        return false;
-    };
-    matches!(
-        Flock::lock(file, FlockArg::LockExclusiveNonblock),
-        Err((_, Errno::EWOULDBLOCK))
-    )
+    LockFile::open(&folder.coordinator_lock())
+        .is_ok_and(|file| matches!(file.try_lock(), Ok(Err(_busy))))
 }
 
 /// Waits for the coordinator's results file; when the coordinator exits
@@ -239,8 +214,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let folder = Folder::in_data_dir(dir.path());
         folder.create().unwrap();
-        let lock = File::create(folder.coordinator_lock()).unwrap();
-        let held = Flock::lock(lock, FlockArg::LockExclusive).unwrap();
+        let held = LockFile::open(&folder.coordinator_lock())
+            .unwrap()
+            .wait()
+            .unwrap();
         std::fs::write(folder.start_lock(), "run1\n4321\n").unwrap();
         results::write(&folder.results("run1"), &RunResults::new(4321)).unwrap();
         let err = ensure_coordinator(&folder, "run2", sleeper).unwrap_err();

@@ -21,14 +21,14 @@ mod unpack;
 #[cfg(test)]
 mod tests;
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow, bail};
-use nix::fcntl::{Flock, FlockArg};
 
 use client::Fetcher;
 pub(crate) use source::Source;
+
+use crate::pid_lock::{Held, LockFile};
 
 /// Overrides where downloaded binaries are cached.
 pub(crate) const CACHE_DIR_VAR: &str = "PROMETHEUS_TEST_CACHE_DIR";
@@ -84,27 +84,23 @@ pub(crate) async fn provision_into(
 }
 
 /// Holds `<cache>/<key>.lock` exclusively, waiting for another run that holds it.
-async fn lock(cache: &Path, source: &Source) -> anyhow::Result<Flock<File>> {
+async fn lock(cache: &Path, source: &Source) -> anyhow::Result<Held> {
     let path = cache.join(format!("{}.lock", source.key));
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
+    let file = LockFile::open(&path)
         .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-    let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-        Ok(lock) => return Ok(lock),
-        Err((file, nix::errno::Errno::EWOULDBLOCK)) => file,
-        Err((_, errno)) => bail!("cannot lock {}: {errno}", path.display()),
+    let busy = match file.try_lock() {
+        Ok(Ok(held)) => return Ok(held),
+        Ok(Err(busy)) => busy,
+        Err(errno) => bail!("cannot lock {}: {errno}", path.display()),
     };
     eprintln!(
         "prometheus-test: waiting for another run that is downloading {} into {}",
         source.label,
         cache.display()
     );
-    tokio::task::spawn_blocking(move || Flock::lock(file, FlockArg::LockExclusive))
+    tokio::task::spawn_blocking(move || busy.wait())
         .await?
-        .map_err(|(_, errno)| anyhow!("cannot lock {}: {errno}", path.display()))
+        .map_err(|errno| anyhow!("cannot lock {}: {errno}", path.display()))
 }
 
 /// Downloads, verifies and unpacks `source` into `binary`. Called with the lock held.
