@@ -5,7 +5,7 @@
 //! stale stamp that the next holder replaces.
 
 use std::fs::File;
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::{Seek as _, SeekFrom, Write as _};
 use std::path::Path;
 
 use nix::errno::Errno;
@@ -32,7 +32,7 @@ impl LockFile {
     }
 
     /// Takes the lock at once; `Ok(Err(self))` when another holds it (its
-    /// [`stamp`](Self::stamp) names the holder; [`wait`](Self::wait) waits for it).
+    /// [`stamp`] names the holder; [`wait`](Self::wait) waits for it).
     pub(crate) fn try_lock(self) -> Result<Result<Held, Self>, Errno> {
         match Flock::lock(self.0, FlockArg::LockExclusiveNonblock) {
             Ok(held) => Ok(Ok(Held(held))),
@@ -46,11 +46,6 @@ impl LockFile {
         Flock::lock(self.0, FlockArg::LockExclusive)
             .map(Held)
             .map_err(|(_, errno)| errno)
-    }
-
-    /// What the last holder stamped; empty when it has not stamped yet.
-    pub(crate) fn stamp(&mut self) -> String {
-        read_stamp(&mut self.0)
     }
 }
 
@@ -66,26 +61,19 @@ impl Held {
         self.0.seek(SeekFrom::Start(0))?;
         self.0.write_all(record.as_bytes())
     }
-
-    /// What the previous holder stamped (or this one, once it has).
-    pub(crate) fn stamp(&mut self) -> String {
-        read_stamp(&mut self.0)
-    }
 }
 
-fn read_stamp(file: &mut File) -> String {
-    let mut text = String::new();
-    let _ = file
-        .seek(SeekFrom::Start(0))
-        .and_then(|_| file.read_to_string(&mut text));
-    text
+/// What the holder of the lock at `path` (or its last holder) stamped; empty
+/// when it has not stamped yet.
+pub(crate) fn stamp(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};
 
-    use super::LockFile;
+    use super::{LockFile, stamp};
 
     #[test]
     fn a_held_lock_is_busy_for_another_opening_which_reads_the_holders_pid() {
@@ -94,17 +82,13 @@ mod tests {
         std::fs::write(&path, "a stale stamp longer than a PID\n").unwrap();
         let mut held = LockFile::open(&path).unwrap().try_lock().unwrap().unwrap();
         held.stamp_pid().unwrap();
-        let mut busy = LockFile::open(&path)
-            .unwrap()
-            .try_lock()
-            .unwrap()
-            .unwrap_err();
-        assert_eq!(busy.stamp(), format!("{}\n", std::process::id()));
+        let busy = LockFile::open(&path).unwrap().try_lock().unwrap();
+        let busy = busy.expect_err("another opening finds the lock taken");
+        assert_eq!(stamp(&path), format!("{}\n", std::process::id()));
         drop(held);
         let mut again = busy.try_lock().unwrap().unwrap();
-        assert_eq!(again.stamp(), format!("{}\n", std::process::id()));
         again.stamp_with("run1\n42\n").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "run1\n42\n");
+        assert_eq!(stamp(&path), "run1\n42\n");
     }
 
     #[test]

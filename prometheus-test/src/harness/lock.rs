@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::pid_lock::{Held, LockFile};
+use crate::pid_lock::{Held, LockFile, stamp};
 
 /// The lock file's name inside `data_dir`.
 pub(super) const LOCK_FILE: &str = ".lock";
@@ -32,7 +32,7 @@ impl RunLock {
                     .with_context(|| format!("{}: cannot write the run lock", path.display()))?;
                 Ok(Self { _held: held })
             }
-            Ok(Err(mut busy)) => Err(held_by(&path, &busy.stamp())),
+            Ok(Err(_busy)) => Err(held_by(&path, &stamp(&path))),
             Err(errno) => Err(anyhow::Error::new(errno))
                 .with_context(|| format!("{}: cannot lock", path.display())),
         }

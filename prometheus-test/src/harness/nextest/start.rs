@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use super::Folder;
 use super::results::{self, RunResults};
 use super::selected::Selected;
-use crate::pid_lock::LockFile;
+use crate::pid_lock::{self, LockFile};
 
 /// How long a coordinator may take to write the results file.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -55,7 +55,7 @@ pub(super) fn ensure_coordinator(
     if results_file.exists() {
         return Ok(None);
     }
-    wait_for_other_coordinator(folder, &held.stamp())?;
+    wait_for_other_coordinator(folder, &pid_lock::stamp(&path))?;
     let log = File::options()
         .create(true)
         .append(true)
