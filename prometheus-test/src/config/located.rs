@@ -1,5 +1,6 @@
-//! Where and how config.yaml writes a key: the line it is on, for messages
-//! about its value, and the text of a scalar value as written.
+//! Where and how config.yaml or workers.json writes a key: the line it is
+//! on, for messages about its value, and the text of a scalar value as
+//! written.
 //!
 //! The parsed tree keeps neither, so the text is read again by the parser
 //! itself: to find a line, the walk fails on purpose at the wanted key and
@@ -12,34 +13,44 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 /// What the walk "expected" at the wanted key: the mark of a deliberate stop.
 const STOP: &str = "the key looked for";
 
-/// The 1-based line of the key at `path` (`["mongodb", "database"]`) in the
-/// YAML `text`, if it is written there (a value set by an override is not).
-pub(super) fn line_of(text: &str, path: &[&str]) -> Option<usize> {
-    if path.is_empty() {
-        return None;
-    }
-    let error = Seek {
-        path,
-        want: Want::Line,
-    }
-    .deserialize(serde_yaml_ng::Deserializer::from_str(text))
-    .err()?;
-    if !error.to_string().contains(STOP) {
-        return None;
-    }
-    error.location().map(|location| location.line())
+/// The language a file is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Syntax {
+    Yaml,
+    Json,
 }
 
-/// The scalar value at `path` in the YAML `text` as written (`1.10` for
-/// `task_id: 1.10`, which reads as the number 1.1), if it is written there.
-pub(super) fn written_scalar(text: &str, path: &[&str]) -> Option<String> {
-    Seek {
-        path,
-        want: Want::Text,
+impl Syntax {
+    /// The 1-based line of the key at `path` (`["mongodb", "database"]`) in
+    /// `text`, if it is written there (a value set by an override is not).
+    pub(super) fn line_of(self, text: &str, path: &[&str]) -> Option<usize> {
+        if path.is_empty() {
+            return None;
+        }
+        let want = Want::Line;
+        let (message, line) = self.walk(text, Seek { path, want }).err()?;
+        message.contains(STOP).then_some(line).flatten()
     }
-    .deserialize(serde_yaml_ng::Deserializer::from_str(text))
-    .ok()
-    .flatten()
+
+    /// The scalar value at `path` in `text` as written (`1.10` for
+    /// `task_id: 1.10`, which reads as the number 1.1), if it is written
+    /// there as text the parser gives as a string.
+    pub(super) fn written_scalar(self, text: &str, path: &[&str]) -> Option<String> {
+        let want = Want::Text;
+        self.walk(text, Seek { path, want }).ok().flatten()
+    }
+
+    /// Walks `text` with `seek`; an error comes with its line, if it has one.
+    fn walk(self, text: &str, seek: Seek<'_>) -> Result<Option<String>, (String, Option<usize>)> {
+        match self {
+            Self::Yaml => seek
+                .deserialize(serde_yaml_ng::Deserializer::from_str(text))
+                .map_err(|e| (e.to_string(), e.location().map(|at| at.line()))),
+            Self::Json => seek
+                .deserialize(&mut serde_json::Deserializer::from_str(text))
+                .map_err(|e| (e.to_string(), Some(e.line()).filter(|line| *line > 0))),
+        }
+    }
 }
 
 /// What a walk is for.
@@ -165,7 +176,7 @@ poll: {deadline: 5}
 
     #[test]
     fn keys_are_found_at_any_depth_and_in_any_style() {
-        let line = |path: &[&str]| line_of(TEXT, path);
+        let line = |path: &[&str]| Syntax::Yaml.line_of(TEXT, path);
         assert_eq!(line(&["task_id"]), Some(2));
         assert_eq!(line(&["mongodb"]), Some(3));
         assert_eq!(line(&["mongodb", "database"]), Some(4));
@@ -179,9 +190,27 @@ poll: {deadline: 5}
     }
 
     #[test]
+    fn json_keys_are_found_at_any_depth() {
+        let text = "{\n  \"a\": {\n    \"port\": 1,\n    \"env_vars\": {\"X\": \"Y\"}\n  },\n  \
+                    \"b\": {}, \"c\": [{\"d\": 1}],\n  \"e\": 2\n}\n";
+        let line = |path: &[&str]| Syntax::Json.line_of(text, path);
+        assert_eq!(line(&["a"]), Some(2));
+        assert_eq!(line(&["a", "port"]), Some(3));
+        assert_eq!(line(&["a", "env_vars", "X"]), Some(4));
+        assert_eq!(line(&["b"]), Some(6));
+        assert_eq!(line(&["c"]), Some(6));
+        assert_eq!(line(&["e"]), Some(7));
+        assert_eq!(line(&["a", "x"]), None);
+        assert_eq!(line(&["e", "x"]), None);
+        assert_eq!(line(&["c", "d"]), None);
+        assert_eq!(Syntax::Json.line_of("[1]", &["a"]), None);
+        assert_eq!(Syntax::Json.line_of("{", &["a"]), None);
+    }
+
+    #[test]
     fn scalars_are_read_as_written() {
         let text = "task_id: 1.10\nother: 0x1F\npoll:\n  deadline: 5\nlist: [1]\n";
-        let written = |path: &[&str]| written_scalar(text, path);
+        let written = |path: &[&str]| Syntax::Yaml.written_scalar(text, path);
         assert_eq!(written(&["task_id"]).as_deref(), Some("1.10"));
         assert_eq!(written(&["other"]).as_deref(), Some("0x1F"));
         assert_eq!(written(&["poll", "deadline"]).as_deref(), Some("5"));
@@ -192,12 +221,12 @@ poll: {deadline: 5}
 
     #[test]
     fn keys_that_are_not_written_have_no_line() {
-        let line = |path: &[&str]| line_of(TEXT, path);
+        let line = |path: &[&str]| Syntax::Yaml.line_of(TEXT, path);
         assert_eq!(line(&["base_port"]), None);
         assert_eq!(line(&["mongodb", "task_id"]), None);
         assert_eq!(line(&["task_id", "x"]), None);
         assert_eq!(line(&[]), None);
-        assert_eq!(line_of("- a\n- b\n", &["a"]), None);
-        assert_eq!(line_of("", &["a"]), None);
+        assert_eq!(Syntax::Yaml.line_of("- a\n- b\n", &["a"]), None);
+        assert_eq!(Syntax::Yaml.line_of("", &["a"]), None);
     }
 }

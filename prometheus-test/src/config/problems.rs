@@ -14,6 +14,11 @@ impl Problems {
         self.items.push(problem.into());
     }
 
+    /// Records every problem of `other`, after these.
+    pub(crate) fn append(&mut self, other: Problems) {
+        self.items.extend(other.items);
+    }
+
     /// Whether nothing was recorded.
     pub(crate) fn is_empty(&self) -> bool {
         self.items.is_empty()

@@ -1,29 +1,36 @@
-//! Reading config.yaml's values by kind, every problem kept: each names
-//! where the value came from (the file and line, or the override) and what
-//! was expected, in our words.
+//! Reading the values of config.yaml or workers.json by kind, every
+//! problem kept: each names where the value came from (the file and line,
+//! or the override) and what was expected, in our words.
 
 use std::fmt::Display;
 
 use serde_yaml_ng::{Mapping, Value};
 
-use super::located::{line_of, written_scalar};
-use super::typed::{Kind, found};
+use super::located::Syntax;
+use super::typed::{Kind, found, found_json};
 use super::typos::likely_meant;
 use super::{Overrides, Problems};
 
-/// config.yaml's values (the file with the overrides applied) and the
+/// A file's values (config.yaml's with the overrides applied) and the
 /// problems found in them so far.
 pub(super) struct Reader<'a> {
     /// The file, as messages show it.
     shown: &'a str,
     /// The file's text, for line numbers.
     text: &'a str,
+    syntax: Syntax,
     tree: &'a Mapping,
-    overrides: &'a Overrides,
+    overrides: Option<&'a Overrides>,
+    /// The section read (a worker of workers.json), paths being relative
+    /// to it; empty for the whole file.
+    scope: Vec<&'a str>,
+    /// What messages name before the problem (`` worker `a`: ``).
+    subject: String,
     pub(super) problems: Problems,
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of config.yaml.
     pub(super) fn new(
         shown: &'a str,
         text: &'a str,
@@ -31,35 +38,72 @@ impl<'a> Reader<'a> {
         overrides: &'a Overrides,
     ) -> Self {
         Self {
+            syntax: Syntax::Yaml,
+            overrides: Some(overrides),
+            ..Self::json(shown, text, tree)
+        }
+    }
+
+    /// A reader of a JSON file, read as the YAML `tree` of the same values.
+    pub(super) fn json(shown: &'a str, text: &'a str, tree: &'a Mapping) -> Self {
+        Self {
             shown,
             text,
+            syntax: Syntax::Json,
             tree,
-            overrides,
+            overrides: None,
+            scope: Vec::new(),
+            subject: String::new(),
             problems: Problems::default(),
         }
     }
 
-    /// The value at `path` (`["mongodb", "database"]`); `null` counts as absent.
+    /// A reader of the section at `key`, its messages about `subject`
+    /// (`` worker `a` ``), with no problems yet.
+    pub(super) fn within(&self, key: &'a str, subject: &str) -> Self {
+        Self {
+            scope: self.scope.iter().copied().chain([key]).collect(),
+            subject: format!("{}{subject}: ", self.subject),
+            problems: Problems::default(),
+            ..*self
+        }
+    }
+
+    /// `path` from the top of the file.
+    fn full<'p>(&self, path: &[&'p str]) -> Vec<&'p str>
+    where
+        'a: 'p,
+    {
+        self.scope
+            .iter()
+            .copied()
+            .chain(path.iter().copied())
+            .collect()
+    }
+
+    /// The value at `path` (`["mongodb", "database"]`); in YAML `null`
+    /// (a key left empty) counts as absent, in JSON it is a value.
     pub(super) fn value(&self, path: &[&str]) -> Option<&'a Value> {
-        let (first, rest) = path.split_first()?;
+        let full = self.full(path);
+        let (first, rest) = full.split_first()?;
         let mut value = self.tree.get(*first)?;
         for key in rest {
             value = value.get(*key)?;
         }
-        (!value.is_null()).then_some(value)
+        (!value.is_null() || self.syntax == Syntax::Json).then_some(value)
     }
 
     /// The override variable that set the value at `path`, if one did.
     pub(super) fn override_of(&self, path: &[&str]) -> Option<&'a str> {
-        self.overrides.source_at(path)
+        self.overrides?.source_at(&self.full(path))
     }
 
     /// The scalar at `path` as written, in the override's value or the
     /// file (`1.10` where the value reads as the number 1.1).
     pub(super) fn written(&self, path: &[&str]) -> Option<String> {
         match self.override_of(path) {
-            Some(_) => self.overrides.text_at(path).map(str::to_owned),
-            None => written_scalar(self.text, path),
+            Some(_) => self.overrides?.text_at(&self.full(path)).map(str::to_owned),
+            None => self.syntax.written_scalar(self.text, &self.full(path)),
         }
     }
 
@@ -69,16 +113,29 @@ impl<'a> Reader<'a> {
         if let Some(source) = self.override_of(path) {
             return format!("{source} (overriding {})", self.shown);
         }
-        match line_of(self.text, path) {
+        match self.syntax.line_of(self.text, &self.full(path)) {
             Some(line) => format!("{}: line {line}", self.shown),
             None => self.shown.to_owned(),
         }
     }
 
+    /// How a message shows `value`, found where another kind was expected.
+    pub(super) fn found(&self, value: &Value) -> String {
+        match self.syntax {
+            Syntax::Yaml => found(value),
+            Syntax::Json => found_json(value),
+        }
+    }
+
+    /// `message` about the value at `path`, after where it came from.
+    pub(super) fn about(&self, path: &[&str], message: impl Display) -> String {
+        format!("{}: {}{message}", self.at(path), self.subject)
+    }
+
     /// Records a problem with the value at `path`.
     pub(super) fn problem(&mut self, path: &[&str], message: impl Display) {
-        let at = self.at(path);
-        self.problems.push(format!("{at}: {message}"));
+        let problem = self.about(path, message);
+        self.problems.push(problem);
     }
 
     /// Records that the required key at `path` is missing: a problem of
@@ -88,7 +145,8 @@ impl<'a> Reader<'a> {
             Some(source) => format!("{source} (overriding {})", self.shown),
             None => self.shown.to_owned(),
         };
-        self.problems.push(format!("{at}: {message}"));
+        self.problems
+            .push(format!("{at}: {}{message}", self.subject));
     }
 
     /// The value at `path` read as `kind`; `None` when it is absent, or of
@@ -103,7 +161,7 @@ impl<'a> Reader<'a> {
                     "`{}` must be {}, found {}",
                     path.join("."),
                     kind.expected,
-                    found(value)
+                    self.found(value)
                 ),
             );
         }
@@ -122,7 +180,7 @@ impl<'a> Reader<'a> {
             format_args!(
                 "`{}` must be {expected}, found {}",
                 path.join("."),
-                found(value)
+                self.found(value)
             ),
         );
         None
@@ -153,7 +211,7 @@ impl<'a> Reader<'a> {
                     format_args!(
                         "the keys of `{}` must be strings, found {}",
                         path.join("."),
-                        found(key)
+                        self.found(key)
                     ),
                 );
                 continue;

@@ -1,5 +1,6 @@
-//! The kinds of value config.yaml's keys hold, each with the words a
-//! message uses for it ("`base_port` must be an integer from 1 to 65535").
+//! The kinds of value the keys of config.yaml and workers.json hold, each
+//! with the words a message uses for it ("`base_port` must be an integer
+//! from 1 to 65535").
 
 use std::time::Duration;
 
@@ -71,6 +72,28 @@ pub(super) const URL_PATH: Kind<String> = Kind {
     read: |v| v.as_str().filter(|p| p.starts_with('/')).map(str::to_owned),
 };
 
+/// A program and its arguments.
+pub(super) const COMMAND: Kind<Vec<String>> = Kind {
+    expected: "a non-empty array of strings",
+    read: |v| {
+        let parts = v.as_sequence().filter(|parts| !parts.is_empty())?;
+        parts
+            .iter()
+            .map(|p| p.as_str().map(str::to_owned))
+            .collect()
+    },
+};
+
+/// A container image of the local engine.
+pub(super) const IMAGE: Kind<String> = Kind {
+    expected: "a non-empty string naming a local image",
+    read: |v| {
+        v.as_str()
+            .filter(|image| !image.trim().is_empty())
+            .map(str::to_owned)
+    },
+};
+
 /// Text, described for messages as `expected` (such as "a path (a string)").
 pub(super) fn string(expected: &'static str) -> Kind<String> {
     Kind {
@@ -90,6 +113,17 @@ pub(super) fn found(value: &Value) -> String {
         Value::Sequence(_) => "a list".to_owned(),
         Value::Mapping(_) => "a mapping".to_owned(),
         Value::Tagged(tagged) => format!("a value tagged `{}`", tagged.tag),
+    }
+}
+
+/// How a message about a JSON file shows the value found instead: in JSON's
+/// words, collections by kind (a keypair pasted as an array stays unshown).
+pub(super) fn found_json(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Sequence(_) => "an array".to_owned(),
+        Value::Mapping(_) => "an object".to_owned(),
+        _ => found(value),
     }
 }
 
@@ -163,6 +197,34 @@ mod tests {
                 "a list",
                 "a mapping",
                 "a value tagged `!secret`",
+            ]
+        );
+    }
+
+    #[test]
+    fn json_values_are_shown_in_json_words_without_contents() {
+        let shown: Vec<String> = [
+            "null",
+            "true",
+            "5",
+            "1.5",
+            r#""https://u:pw@host/x""#,
+            "[1, 2]",
+            r#"{"a": 1}"#,
+        ]
+        .iter()
+        .map(|text| found_json(&serde_json::from_str(text).unwrap()))
+        .collect();
+        assert_eq!(
+            shown,
+            [
+                "null",
+                "true",
+                "5",
+                "1.5",
+                "\"https://***@host/x\"",
+                "an array",
+                "an object"
             ]
         );
     }

@@ -1,17 +1,22 @@
 //! workers.json: one entry per worker, in file order (ports default to
-//! `base_port + index`).
+//! `base_port + index`), read like config.yaml: every problem is reported,
+//! each at its line.
 
+use std::cell::Cell;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
+use serde::Deserialize as _;
 use serde_json::{Map, Value};
+use serde_yaml_ng::Mapping;
 
 use super::names::check_worker_name;
 use super::python::python_interpreter;
-use super::seconds::positive_seconds;
+use super::reader::Reader;
 use super::text::{read_text, strip_bom};
+use super::typed::{COMMAND, IMAGE, PORT, SECONDS, URL_PATH, string};
 use super::typos::likely_meant;
 use super::{Config, EnvMap};
 use crate::keys::KeyRole;
@@ -149,77 +154,80 @@ pub(crate) fn parse_workers(
     path: &Path,
     text: &str,
 ) -> anyhow::Result<Vec<WorkerSpec>> {
-    let shown = path.display();
+    let shown = path.display().to_string();
     let text = strip_bom(text).unwrap_or(text);
     let root: Value =
         serde_json::from_str(text).map_err(|e| anyhow!("{shown}: not valid JSON: {e}"))?;
-    let Value::Object(entries) = root else {
+    let Value::Object(entries) = &root else {
         bail!("{shown}: expected an object mapping worker names to their settings");
     };
     if entries.is_empty() {
         bail!("{shown}: no workers defined");
     }
-    let mut problems = super::Problems::default();
+    let tree = Mapping::deserialize(&root).map_err(|e| anyhow!("{shown}: not valid JSON: {e}"))?;
+    let mut file = Reader::json(&shown, text, &tree);
     let mut workers = Vec::new();
-    for (index, (name, value)) in entries.into_iter().enumerate() {
-        let result = check_worker_name(&name)
-            .and_then(|()| parse_worker(config, env, index, &name, value))
-            .map_err(|e| anyhow!("{shown}: worker `{name}`: {e:#}"));
-        if let Some(mut worker) = problems.take(result) {
-            let notes = std::mem::take(&mut worker.warnings)
-                .into_iter()
-                .chain(unknown_field_warnings(&worker));
-            worker.warnings = notes
-                .map(|note| format!("{shown}: worker `{name}`: {note}"))
-                .collect();
-            workers.push(worker);
-        }
+    for (index, (name, value)) in entries.iter().enumerate() {
+        let mut reader = file.within(name, &format!("worker `{name}`"));
+        let worker = read_worker(config, env, &mut reader, index, name, value);
+        file.problems.append(reader.problems);
+        workers.extend(worker);
     }
-    check_unique_ports(&workers, &mut problems, &shown.to_string());
-    problems.into_result(workers).map_err(Into::into)
+    check_unique_ports(&workers, &mut file);
+    file.problems.into_result(workers).map_err(Into::into)
 }
 
-fn parse_worker(
+/// One worker, or `None` when `r` (the worker's reader) found problems.
+fn read_worker(
     config: &Config,
     env: &EnvMap,
+    r: &mut Reader<'_>,
     index: usize,
     name: &str,
-    value: Value,
-) -> anyhow::Result<WorkerSpec> {
+    value: &Value,
+) -> Option<WorkerSpec> {
+    if let Err(e) = check_worker_name(name) {
+        r.problem(&[], e);
+        return None;
+    }
     let Value::Object(fields) = value else {
-        bail!("expected an object of settings");
+        r.problem(&[], "expected an object of settings");
+        return None;
     };
-    let port = match fields.get("port") {
-        None => u16::try_from(usize::from(config.base_port) + index)
-            .map_err(|_| anyhow!("`base_port` + {index} is past port 65535"))?,
-        Some(v) => v
-            .as_u64()
-            .and_then(|p| u16::try_from(p).ok())
-            .filter(|p| *p > 0)
-            .ok_or_else(|| anyhow!("`port` must be an integer from 1 to 65535, found {v}"))?,
+    let port = if r.value(&["port"]).is_some() {
+        r.read(&["port"], &PORT)
+    } else {
+        let port = u16::try_from(usize::from(config.base_port) + index).ok();
+        if port.is_none() {
+            r.problem(
+                &[],
+                format_args!("`base_port` + {index} is past port 65535"),
+            );
+        }
+        port
     };
-    let launch = launch(config, env, &fields)?;
-    let url = match fields.get("url") {
+    let launch = launch(config, env, r, fields);
+    let url = match r.value(&["url"]) {
+        Some(_) => r
+            .read(&["url"], &string("a string"))
+            .map(|url| url.trim_end_matches('/').to_owned()),
         // A container on a remote engine listens on the engine's host.
-        None => match (&launch, crate::process::remote_engine_host()) {
-            (Launch::Container { .. }, Some(host)) => format!("http://{host}:{port}"),
+        None => port.map(|port| match crate::process::remote_engine_host() {
+            Some(host) if fields.contains_key("image") => format!("http://{host}:{port}"),
             _ => format!("http://localhost:{port}"),
-        },
-        Some(Value::String(url)) => url.trim_end_matches('/').to_owned(),
-        Some(v) => bail!("`url` must be a string, found {v}"),
+        }),
     };
+    let server_env = server_env(env, r);
+    let mut warnings = Vec::new();
+    let keypairs = keypair_vars(r, &mut warnings);
+    let health_path = r.read(&["health_path"], &URL_PATH);
+    let start_timeout = r.read(&["start_timeout"], &SECONDS);
+    let (Some(port), Some(launch), Some(url), true) = (port, launch, url, r.problems.is_empty())
+    else {
+        return None;
+    };
+    warnings.extend(unknown_field_warnings(r, fields));
     let database_path = config.data_dir.join(format!("database_{name}.db"));
-    let server_env = server_env(env, &fields)?;
-    let (keypairs, warnings) = keypair_vars(&fields)?;
-    let health_path = match fields.get("health_path") {
-        None => config.health_path.clone(),
-        Some(Value::String(p)) if p.starts_with('/') => Some(p.clone()),
-        Some(v) => bail!("`health_path` must be a string starting with `/`, found {v}"),
-    };
-    let start_timeout = match fields.get("start_timeout") {
-        None => config.start_timeout,
-        Some(v) => positive_seconds("start_timeout", v.as_f64(), v)?,
-    };
     let mut all = Map::new();
     all.insert("name".into(), name.into());
     all.insert("port".into(), port.into());
@@ -230,11 +238,12 @@ fn parse_worker(
     );
     all.extend(
         fields
-            .into_iter()
-            .filter(|(k, _)| !RESERVED.contains(&k.as_str())),
+            .iter()
+            .filter(|(k, _)| !RESERVED.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone())),
     );
     all.insert("port".into(), port.into());
-    Ok(WorkerSpec {
+    Some(WorkerSpec {
         name: name.to_owned(),
         port,
         url,
@@ -242,8 +251,8 @@ fn parse_worker(
         launch,
         server_env,
         keypairs,
-        health_path,
-        start_timeout,
+        health_path: health_path.or_else(|| config.health_path.clone()),
+        start_timeout: start_timeout.unwrap_or(config.start_timeout),
         fields: all,
         warnings,
     })
@@ -252,93 +261,105 @@ fn parse_worker(
 /// Resolves how the worker starts: the worker's own `command`, `cargo_bin`
 /// or `server_entrypoint`; an external server when it has only a `url`;
 /// else config.yaml's `cargo_bin` or `server_entrypoint`; else
-/// `<project>/main.py` as in the original.
-fn launch(config: &Config, env: &EnvMap, fields: &Map<String, Value>) -> anyhow::Result<Launch> {
-    let python = match fields.get("python") {
-        None => config.python.as_deref(),
-        Some(Value::String(python)) => Some(python.as_str()),
-        Some(v) => bail!("`python` must be a string (a path or a program name), found {v}"),
+/// `<project>/main.py` as in the original. A problem with a setting that
+/// config.yaml gave is shown at the worker.
+fn launch(
+    config: &Config,
+    env: &EnvMap,
+    r: &mut Reader<'_>,
+    fields: &Map<String, Value>,
+) -> Option<Launch> {
+    let python = match r.value(&["python"]) {
+        Some(_) => Some(r.read(&["python"], &string("a string (a path or a program name)"))?),
+        None => config.python.clone(),
     };
-    let entrypoint = |path: &Path| {
-        entrypoint(path, || {
-            python_interpreter(python, &config.project_dir, env)
-        })
-    };
-    if let Some(image) = fields.get("image") {
-        return container(image, fields);
+    if fields.contains_key("image") {
+        return container(r, fields);
     }
-    if let Some(command) = fields.get("command") {
-        let mut parts = command_parts(command)?.into_iter();
+    // A problem shows at the worker's key, or at the worker when
+    // config.yaml gave the value.
+    let checked = |r: &mut Reader<'_>, key: &str, launch: anyhow::Result<Launch>| {
+        let at = if fields.contains_key(key) {
+            vec![key]
+        } else {
+            Vec::new()
+        };
+        launch
+            .map_err(|e| r.problem(&at, format_args!("{e:#}")))
+            .ok()
+    };
+    let entrypoint = |r: &mut Reader<'_>, path: &Path| {
+        let python_failed = Cell::new(false);
+        let python = || {
+            python_interpreter(python.as_deref(), &config.project_dir, env)
+                .inspect_err(|_| python_failed.set(true))
+        };
+        let launch = entrypoint(path, python);
+        let key = if python_failed.get() {
+            "python"
+        } else {
+            "server_entrypoint"
+        };
+        checked(r, key, launch)
+    };
+    if fields.contains_key("command") {
+        let mut parts = r.read(&["command"], &COMMAND)?.into_iter();
         let program = parts.next().unwrap_or_default();
         let program = if program.contains('/') {
-            existing(&config.project_dir.join(&program), "command")?.into_os_string()
+            let path = existing(&config.project_dir.join(&program), "command");
+            path.map_err(|e| r.problem(&["command"], e))
+                .ok()?
+                .into_os_string()
         } else {
             OsString::from(program)
         };
-        return Ok(Launch::Spawn(
-            std::iter::once(program)
-                .chain(parts.map(OsString::from))
-                .collect(),
+        let arguments = parts.map(OsString::from);
+        return Some(Launch::Spawn(
+            std::iter::once(program).chain(arguments).collect(),
         ));
     }
-    if let Some(bin) = fields.get("cargo_bin") {
-        let bin = bin
-            .as_str()
-            .ok_or_else(|| anyhow!("`cargo_bin` must be a string, found {bin}"))?;
-        return Ok(Launch::Spawn(vec![cargo_bin(bin)?.into_os_string()]));
+    if fields.contains_key("cargo_bin") {
+        let bin = r.read(&["cargo_bin"], &string("a string"))?;
+        return checked(r, "cargo_bin", cargo_bin(&bin));
     }
-    if let Some(entry) = fields.get("server_entrypoint") {
-        let entry = entry
-            .as_str()
-            .ok_or_else(|| anyhow!("`server_entrypoint` must be a string, found {entry}"))?;
-        return entrypoint(&config.project_dir.join(entry));
+    if fields.contains_key("server_entrypoint") {
+        let entry = r.read(&["server_entrypoint"], &string("a string"))?;
+        return entrypoint(r, &config.project_dir.join(entry));
     }
     if fields.contains_key("url") {
-        return Ok(Launch::External);
+        return Some(Launch::External);
     }
     if let Some(bin) = &config.cargo_bin {
-        return Ok(Launch::Spawn(vec![cargo_bin(bin)?.into_os_string()]));
+        return checked(r, "cargo_bin", cargo_bin(bin));
     }
     match &config.server_entrypoint {
-        Some(entry) => entrypoint(entry),
-        None => entrypoint(&config.project_dir.join("main.py")),
+        Some(entry) => entrypoint(r, entry),
+        None => entrypoint(r, &config.project_dir.join("main.py")),
     }
-}
-
-/// A worker's `command`: a non-empty array of strings.
-fn command_parts(command: &Value) -> anyhow::Result<Vec<String>> {
-    command
-        .as_array()
-        .filter(|a| !a.is_empty())
-        .and_then(|a| {
-            a.iter()
-                .map(|p| p.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()
-        })
-        .ok_or_else(|| anyhow!("`command` must be a non-empty array of strings, found {command}"))
 }
 
 /// A container worker: `image` (a non-empty string) and its optional
 /// `command`, taken as written (paths are the image's). Fields that say how
 /// to start a process cannot be combined with it.
-fn container(image: &Value, fields: &Map<String, Value>) -> anyhow::Result<Launch> {
-    let image = image
-        .as_str()
-        .filter(|image| !image.trim().is_empty())
-        .ok_or_else(|| {
-            anyhow!("`image` must be a non-empty string naming a local image, found {image}")
-        })?;
+fn container(r: &mut Reader<'_>, fields: &Map<String, Value>) -> Option<Launch> {
+    let image = r.read(&["image"], &IMAGE);
     for field in ["url", "cargo_bin", "server_entrypoint", "python"] {
         if fields.contains_key(field) {
-            bail!("`image` and `{field}` cannot be combined: a container worker runs its image");
+            r.problem(
+                &[field],
+                format_args!(
+                    "`image` and `{field}` cannot be combined: a container worker runs its image"
+                ),
+            );
         }
     }
-    let command = match fields.get("command") {
-        None => Vec::new(),
-        Some(command) => command_parts(command)?,
+    let command = if fields.contains_key("command") {
+        r.read(&["command"], &COMMAND)?
+    } else {
+        Vec::new()
     };
-    Ok(Launch::Container {
-        image: image.to_owned(),
+    Some(Launch::Container {
+        image: image?,
         command,
     })
 }
@@ -372,8 +393,8 @@ fn existing(path: &Path, field: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// A binary target of the workspace, next to the running test binary
-/// (cargo puts test binaries in `<target>/<profile>/deps/`).
-fn cargo_bin(name: &str) -> anyhow::Result<PathBuf> {
+/// (cargo puts test binaries in `<target>/<profile>/deps/`), run as it is.
+fn cargo_bin(name: &str) -> anyhow::Result<Launch> {
     let exe = std::env::current_exe().context("cannot locate the running test binary")?;
     let profile_dir = exe
         .parent()
@@ -383,7 +404,7 @@ fn cargo_bin(name: &str) -> anyhow::Result<PathBuf> {
         .ok_or_else(|| anyhow!("cannot locate the target directory of {}", exe.display()))?;
     let path = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if path.is_file() {
-        Ok(path)
+        Ok(Launch::Spawn(vec![path.into_os_string()]))
     } else {
         bail!(
             "`cargo_bin`: no binary `{name}` at {}; it must be a [[bin]] of the package whose test runs \
@@ -396,29 +417,25 @@ fn cargo_bin(name: &str) -> anyhow::Result<PathBuf> {
 /// Reads `env_vars`: each server variable takes the value of the named
 /// variable of the environment, which must be set; `DATA_DIR` is taken
 /// literally.
-fn server_env(
-    env: &EnvMap,
-    fields: &Map<String, Value>,
-) -> anyhow::Result<Vec<(String, EnvSource)>> {
-    let Some(vars) = fields.get("env_vars") else {
-        return Ok(Vec::new());
-    };
-    let Value::Object(vars) = vars else {
-        bail!(
-            "`env_vars` must be an object mapping server variables to variable names, found {vars}"
-        );
+fn server_env(env: &EnvMap, r: &mut Reader<'_>) -> Vec<(String, EnvSource)> {
+    let expected = "an object mapping server variables to variable names";
+    let Some(vars) = r.mapping(&["env_vars"], expected) else {
+        return Vec::new();
     };
     let mut resolved = Vec::new();
     let mut missing = Vec::new();
-    for (server_var, source) in vars {
-        let Value::String(source) = source else {
-            bail!("`env_vars.{server_var}` must be a string naming a variable, found {source}");
+    // The keys of a JSON object are strings.
+    for server_var in vars.keys().filter_map(serde_yaml_ng::Value::as_str) {
+        let naming = string("a string naming a variable");
+        let Some(source) = r.read(&["env_vars", server_var], &naming) else {
+            continue;
         };
+        let server_var = server_var.to_owned();
         if server_var == "DATA_DIR" {
-            resolved.push((server_var.clone(), EnvSource::Literal(source.clone())));
-        } else if env.get(source).is_some() {
-            resolved.push((server_var.clone(), EnvSource::Var(source.clone())));
-        } else if is_variable_name(source) {
+            resolved.push((server_var, EnvSource::Literal(source)));
+        } else if env.get(&source).is_some() {
+            resolved.push((server_var, EnvSource::Var(source)));
+        } else if is_variable_name(&source) {
             missing.push(format!("{server_var} (from {source})"));
         } else {
             // Likely the value itself, written where its variable's name goes.
@@ -428,15 +445,17 @@ fn server_env(
             ));
         }
     }
-    if missing.is_empty() {
-        Ok(resolved)
-    } else {
-        bail!(
-            "`env_vars`: not set (or empty) in the environment, the project's .env or the tests' \
-             .env: {}",
-            missing.join(", ")
-        )
+    if !missing.is_empty() {
+        r.problem(
+            &["env_vars"],
+            format_args!(
+                "`env_vars`: not set (or empty) in the environment, the project's .env or the \
+                 tests' .env: {}",
+                missing.join(", ")
+            ),
+        );
     }
+    resolved
 }
 
 /// Whether `text` can be the name of an environment variable: ASCII
@@ -449,49 +468,56 @@ fn is_variable_name(text: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The `keypairs` entry, and warnings about it: `public`, the main key's
-/// name in prometheus-test 0.1.0, is read as `main` when `main` is absent
-/// and ignored when both are given.
-fn keypair_vars(fields: &Map<String, Value>) -> anyhow::Result<(Option<KeypairVars>, Vec<String>)> {
-    let Some(keypairs) = fields.get("keypairs") else {
-        return Ok((None, Vec::new()));
-    };
-    let Value::Object(keypairs) = keypairs else {
-        bail!(
-            "`keypairs` must be an object like {{\"staking\": \"VAR\", \"main\": \"VAR\"}}, found {keypairs}"
-        );
-    };
-    if let Some(unknown) = keypairs
-        .keys()
-        .find(|k| KeyRole::from_keypairs_key(k).is_none())
-    {
-        bail!("`keypairs.{unknown}`: unknown role; expected `staking` or `main`");
+/// The `keypairs` entry (`None` when absent or wrong), with warnings about
+/// it: `public`, the main key's name in prometheus-test 0.1.0, is read as
+/// `main` when `main` is absent and ignored when both are given.
+fn keypair_vars(r: &mut Reader<'_>, warnings: &mut Vec<String>) -> Option<KeypairVars> {
+    let expected = r#"an object like {"staking": "VAR", "main": "VAR"}"#;
+    let keypairs = r.mapping(&["keypairs"], expected)?;
+    let mut roles_known = true;
+    for key in keypairs.keys().filter_map(serde_yaml_ng::Value::as_str) {
+        if KeyRole::from_keypairs_key(key).is_none() {
+            roles_known = false;
+            r.problem(
+                &["keypairs", key],
+                format_args!("`keypairs.{key}`: unknown role; expected `staking` or `main`"),
+            );
+        }
     }
-    let var = |role: &str| match keypairs.get(role) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(name)) if !name.is_empty() => Ok(Some(name.clone())),
-        Some(v) => Err(anyhow!(
-            "`keypairs.{role}` must name an environment variable, found {v}"
-        )),
+    // `None`: a value that names no variable (a problem).
+    let mut var = |role: &str| match r.value(&["keypairs", role]) {
+        None | Some(serde_yaml_ng::Value::Null) => Some(None),
+        Some(serde_yaml_ng::Value::String(name)) if !name.is_empty() => Some(Some(name.clone())),
+        Some(value) => {
+            let found = r.found(value);
+            let message =
+                format!("`keypairs.{role}` must name an environment variable, found {found}");
+            r.problem(&["keypairs", role], message);
+            None
+        }
     };
-    let (staking, main, public) = (var("staking")?, var("main")?, var("public")?);
-    let mut warnings = Vec::new();
+    let (Some(staking), Some(main), Some(public), true) =
+        (var("staking"), var("main"), var("public"), roles_known)
+    else {
+        return None;
+    };
+    let public_at = ["keypairs", "public"];
     let main_as_public = match (&main, &public) {
         (_, None) => false,
         (None, Some(_)) => {
-            warnings.push(
+            warnings.push(r.about(
+                &public_at,
                 "`keypairs.public` is read as `keypairs.main` (`public` is its name in \
-                 prometheus-test 0.1.0); rename it to `main`"
-                    .to_owned(),
-            );
+                 prometheus-test 0.1.0); rename it to `main`",
+            ));
             true
         }
         (Some(_), Some(_)) => {
-            warnings.push(
+            warnings.push(r.about(
+                &public_at,
                 "`keypairs.public` is ignored: `keypairs.main` names the main keypair \
-                 (`public` is its name in prometheus-test 0.1.0); remove `public`"
-                    .to_owned(),
-            );
+                 (`public` is its name in prometheus-test 0.1.0); remove `public`",
+            ));
             false
         }
     };
@@ -501,38 +527,47 @@ fn keypair_vars(fields: &Map<String, Value>) -> anyhow::Result<(Option<KeypairVa
         main_as_public,
     };
     if vars.staking.is_none() && vars.main.is_none() {
-        bail!("`keypairs` must name at least one of `staking` and `main`");
+        r.problem(
+            &["keypairs"],
+            "`keypairs` must name at least one of `staking` and `main`",
+        );
+        return None;
     }
-    Ok((Some(vars), warnings))
+    Some(vars)
 }
 
-/// Warnings for the fields of `worker` that look meant for the framework
+/// Warnings for the fields of a worker that look meant for the framework
 /// or the server but are kept as values for the steps: a misspelt known
 /// field, or one named like the server's environment.
-fn unknown_field_warnings(worker: &WorkerSpec) -> Vec<String> {
-    worker
-        .fields
+fn unknown_field_warnings(r: &Reader<'_>, fields: &Map<String, Value>) -> Vec<String> {
+    fields
         .iter()
         .filter(|(key, _)| !KNOWN_FIELDS.contains(&key.as_str()))
         .filter_map(|(key, value)| {
             let kept = format!(
                 "`{key}` is not a workers.json field, so it is kept as a value for the steps"
             );
-            if ENVIRONMENT_LIKE.contains(&key.to_ascii_lowercase().as_str())
+            let warning = if ENVIRONMENT_LIKE.contains(&key.to_ascii_lowercase().as_str())
                 && (value.is_object() || value.is_array())
             {
-                return Some(format!(
+                format!(
                     "{kept} and the server never sees it; did you mean `env_vars` (each server \
                      variable mapped to the name of a variable of the environment or `.env`)?"
-                ));
-            }
-            let known = likely_meant(key, KNOWN_FIELDS)?;
-            Some(format!("{kept}; did you mean `{known}`?"))
+                )
+            } else {
+                format!(
+                    "{kept}; did you mean `{}`?",
+                    likely_meant(key, KNOWN_FIELDS)?
+                )
+            };
+            Some(r.about(&[key], warning))
         })
         .collect()
 }
 
-fn check_unique_ports(workers: &[WorkerSpec], problems: &mut super::Problems, shown: &str) {
+/// A problem for each worker started here on a port an earlier one uses,
+/// shown at its `port`, or at the worker when the port is a default.
+fn check_unique_ports(workers: &[WorkerSpec], file: &mut Reader<'_>) {
     for (i, a) in workers.iter().enumerate() {
         if a.launch == Launch::External {
             continue;
@@ -541,10 +576,19 @@ fn check_unique_ports(workers: &[WorkerSpec], problems: &mut super::Problems, sh
             .iter()
             .find(|b| b.port == a.port && b.launch != Launch::External)
         {
-            problems.push(format!(
-                "{shown}: workers `{}` and `{}` both use port {}",
-                b.name, a.name, a.port
-            ));
+            let port = [a.name.as_str(), "port"];
+            let at = if file.value(&port).is_some() {
+                &port[..]
+            } else {
+                &port[..1]
+            };
+            file.problem(
+                at,
+                format_args!(
+                    "workers `{}` and `{}` both use port {}",
+                    b.name, a.name, a.port
+                ),
+            );
         }
     }
 }
@@ -642,19 +686,23 @@ mod tests {
         let error = |json: &str| parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
         assert_eq!(
             error(r#"{"a": {"image": ""}}"#),
-            "workers.json: worker `a`: `image` must be a non-empty string naming a local image, found \"\""
+            "workers.json: line 1: worker `a`: `image` must be a non-empty string naming a local \
+             image, found \"\""
         );
         assert_eq!(
             error(r#"{"a": {"image": 3}}"#),
-            "workers.json: worker `a`: `image` must be a non-empty string naming a local image, found 3"
+            "workers.json: line 1: worker `a`: `image` must be a non-empty string naming a local \
+             image, found 3"
         );
         assert_eq!(
             error(r#"{"a": {"image": "x:1", "url": "http://h:1"}}"#),
-            "workers.json: worker `a`: `image` and `url` cannot be combined: a container worker runs its image"
+            "workers.json: line 1: worker `a`: `image` and `url` cannot be combined: a container \
+             worker runs its image"
         );
         assert_eq!(
             error(r#"{"a": {"image": "x:1", "command": []}}"#),
-            "workers.json: worker `a`: `command` must be a non-empty array of strings, found []"
+            "workers.json: line 1: worker `a`: `command` must be a non-empty array of strings, \
+             found an array"
         );
     }
 
@@ -696,36 +744,190 @@ mod tests {
     #[test]
     fn every_problem_of_every_worker_is_reported_together() {
         let p = project("");
-        let json = r#"{"a": {"env_vars": {"X": "UNSET_VAR_1"}}, "b": {"port": "high"}, "c": {"keypairs": {}}, "d": {"server_entrypoint": "nope.py"}}"#;
+        let json = r#"{
+  "a": {"env_vars": {"X": "UNSET_VAR_1"}},
+  "b": {
+    "port": "high",
+    "url": 7,
+    "start_timeout": 0
+  },
+  "c": {"keypairs": {}},
+  "d": {"server_entrypoint": "nope.py"}
+}"#;
         let err = parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
-        assert!(err.starts_with("4 problems:"), "{err}");
-        assert!(
-            err.contains("worker `a`: `env_vars`: not set") && err.contains("X (from UNSET_VAR_1)"),
-            "{err}"
-        );
-        assert!(
-            err.contains("worker `b`: `port` must be an integer"),
-            "{err}"
-        );
-        assert!(
-            err.contains("worker `c`: `keypairs` must name at least one"),
-            "{err}"
-        );
-        assert!(
-            err.contains("worker `d`: `server_entrypoint`: no file at"),
-            "{err}"
+        let nope = p.dir.path().join("nope.py");
+        assert_eq!(
+            err,
+            format!(
+                "6 problems:\n  \
+                 - workers.json: line 2: worker `a`: `env_vars`: not set (or empty) in the \
+                   environment, the project's .env or the tests' .env: X (from UNSET_VAR_1)\n  \
+                 - workers.json: line 4: worker `b`: `port` must be an integer from 1 to 65535, \
+                   found \"high\"\n  \
+                 - workers.json: line 5: worker `b`: `url` must be a string, found 7\n  \
+                 - workers.json: line 6: worker `b`: `start_timeout` must be a positive number \
+                   of seconds, found 0\n  \
+                 - workers.json: line 8: worker `c`: `keypairs` must name at least one of \
+                   `staking` and `main`\n  \
+                 - workers.json: line 9: worker `d`: `server_entrypoint`: no file at {}",
+                nope.display()
+            )
         );
     }
 
     #[test]
-    fn shared_ports_are_an_error() {
+    fn shared_ports_are_an_error_at_the_port_or_the_worker() {
         let p = project("");
-        let err = parse(&p, &EnvMap::default(), r#"{"a": {"port": 5001}, "b": {}}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("workers `a` and `b` both use port 5001"),
-            "{err}"
+        let json =
+            "{\n  \"a\": {\"port\": 5001},\n  \"b\": {},\n  \"c\": {\n    \"port\": 5001\n  }\n}";
+        let err = parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "2 problems:\n  \
+             - workers.json: line 3: workers `a` and `b` both use port 5001\n  \
+             - workers.json: line 5: workers `a` and `c` both use port 5001"
+        );
+    }
+
+    #[test]
+    fn worker_problems_name_their_lines() {
+        let p = project("base_port: 65533");
+        let json = r#"{
+  "a": 5,
+  "b": {"port": null},
+  "c": {
+    "url": 7,
+    "health_path": "health",
+    "start_timeout": -1
+  },
+  "d": {}
+}"#;
+        let err = parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "6 problems:\n  \
+             - workers.json: line 2: worker `a`: expected an object of settings\n  \
+             - workers.json: line 3: worker `b`: `port` must be an integer from 1 to 65535, \
+               found null\n  \
+             - workers.json: line 5: worker `c`: `url` must be a string, found 7\n  \
+             - workers.json: line 6: worker `c`: `health_path` must be a string starting with \
+               `/`, found \"health\"\n  \
+             - workers.json: line 7: worker `c`: `start_timeout` must be a positive number of \
+               seconds, found -1\n  \
+             - workers.json: line 9: worker `d`: `base_port` + 3 is past port 65535"
+        );
+    }
+
+    #[test]
+    fn launch_problems_name_their_lines() {
+        let p = project("");
+        let json = r#"{
+  "a": {"python": 3},
+  "b": {
+    "image": " ",
+    "url": "http://h:1",
+    "cargo_bin": "x",
+    "server_entrypoint": "main.py",
+    "python": "py",
+    "command": "run"
+  },
+  "c": {"command": ["bin/nope", "--serve"]},
+  "d": {"cargo_bin": 1},
+  "e": {
+    "cargo_bin": "no_such_bin"
+  },
+  "f": {"server_entrypoint": ["main.py"]},
+  "g": {
+    "python": "env/bin/python"
+  }
+}"#;
+        let err = parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
+        let dir = p.dir.path().display();
+        let no_bin = cargo_bin("no_such_bin").unwrap_err();
+        let combined = "cannot be combined: a container worker runs its image";
+        assert_eq!(
+            err,
+            format!(
+                "12 problems:\n  \
+                 - workers.json: line 2: worker `a`: `python` must be a string (a path or a \
+                   program name), found 3\n  \
+                 - workers.json: line 4: worker `b`: `image` must be a non-empty string naming \
+                   a local image, found \" \"\n  \
+                 - workers.json: line 5: worker `b`: `image` and `url` {combined}\n  \
+                 - workers.json: line 6: worker `b`: `image` and `cargo_bin` {combined}\n  \
+                 - workers.json: line 7: worker `b`: `image` and `server_entrypoint` {combined}\n  \
+                 - workers.json: line 8: worker `b`: `image` and `python` {combined}\n  \
+                 - workers.json: line 9: worker `b`: `command` must be a non-empty array of \
+                   strings, found \"run\"\n  \
+                 - workers.json: line 11: worker `c`: `command`: no file at {dir}/bin/nope\n  \
+                 - workers.json: line 12: worker `d`: `cargo_bin` must be a string, found 1\n  \
+                 - workers.json: line 14: worker `e`: {no_bin}\n  \
+                 - workers.json: line 16: worker `f`: `server_entrypoint` must be a string, \
+                   found an array\n  \
+                 - workers.json: line 18: worker `g`: `python`: no interpreter at \
+                   {dir}/env/bin/python"
+            )
+        );
+    }
+
+    #[test]
+    fn env_var_and_keypair_problems_name_their_lines() {
+        let p = project("");
+        let json = r#"{
+  "a": {"env_vars": ["X"]},
+  "b": {
+    "env_vars": {
+      "X": 1,
+      "Y": "UNSET_Y",
+      "DATA_DIR": "/data"
+    }
+  },
+  "c": {"keypairs": "K"},
+  "d": {
+    "keypairs": {
+      "wallet": "W",
+      "staking": 5,
+      "main": ""
+    }
+  },
+  "e": {"keypairs": {"main": null}}
+}"#;
+        let err = parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "8 problems:\n  \
+             - workers.json: line 2: worker `a`: `env_vars` must be an object mapping server \
+               variables to variable names, found an array\n  \
+             - workers.json: line 5: worker `b`: `env_vars.X` must be a string naming a \
+               variable, found 1\n  \
+             - workers.json: line 4: worker `b`: `env_vars`: not set (or empty) in the \
+               environment, the project's .env or the tests' .env: Y (from UNSET_Y)\n  \
+             - workers.json: line 10: worker `c`: `keypairs` must be an object like \
+               {\"staking\": \"VAR\", \"main\": \"VAR\"}, found \"K\"\n  \
+             - workers.json: line 13: worker `d`: `keypairs.wallet`: unknown role; expected \
+               `staking` or `main`\n  \
+             - workers.json: line 14: worker `d`: `keypairs.staking` must name an environment \
+               variable, found 5\n  \
+             - workers.json: line 15: worker `d`: `keypairs.main` must name an environment \
+               variable, found \"\"\n  \
+             - workers.json: line 18: worker `e`: `keypairs` must name at least one of \
+               `staking` and `main`"
+        );
+    }
+
+    #[test]
+    fn a_keypair_pasted_in_place_of_its_variable_is_not_shown() {
+        let p = project("");
+        let json = r#"{"a": {"env_vars": {"K": {"seed": "s3cr3t"}},
+                              "keypairs": {"staking": [174, 47, 154, 16]}}}"#;
+        let err = parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "2 problems:\n  \
+             - workers.json: line 1: worker `a`: `env_vars.K` must be a string naming a \
+               variable, found an object\n  \
+             - workers.json: line 2: worker `a`: `keypairs.staking` must name an environment \
+               variable, found an array"
         );
     }
 
@@ -744,21 +946,20 @@ mod tests {
     #[test]
     fn names_that_are_not_safe_in_paths_are_reported_with_the_rest() {
         let p = project("");
-        let json = r#"{"ok": {}, "../up": {}, "": {}, "two words": {}, ".hidden": {}}"#;
+        let json = "{\"ok\": {},\n\"../up\": {},\n\"\": {},\n\"two words\": {}, \".hidden\": {}}";
         let err = parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
-        assert!(err.starts_with("4 problems:"), "{err}");
-        for name in ["../up", "two words", ".hidden"] {
-            assert!(
-                err.contains(&format!(
-                    "workers.json: worker `{name}`: the name is used in file names, so it may \
-                     hold only ASCII letters, digits, `_`, `-` and `.`"
-                )),
-                "{name}: {err}"
-            );
-        }
-        assert!(
-            err.contains("workers.json: worker ``: a worker name must not be empty"),
-            "{err}"
+        let unsafe_name = "the name is used in file names, so it may hold only ASCII letters, \
+                           digits, `_`, `-` and `.`, must not start with `.`, and has at most 64 \
+                           characters";
+        assert_eq!(
+            err,
+            format!(
+                "4 problems:\n  \
+                 - workers.json: line 2: worker `../up`: {unsafe_name}\n  \
+                 - workers.json: line 3: worker ``: a worker name must not be empty\n  \
+                 - workers.json: line 4: worker `two words`: {unsafe_name}\n  \
+                 - workers.json: line 4: worker `.hidden`: {unsafe_name}"
+            )
         );
     }
 
@@ -774,11 +975,17 @@ mod tests {
         assert_eq!(
             workers[0].warnings,
             [
-                "workers.json: worker `a`: `prot` is not a workers.json field, so it is kept as a \
-              value for the steps; did you mean `port`?"
+                "workers.json: line 1: worker `a`: `prot` is not a workers.json field, so it is \
+                 kept as a value for the steps; did you mean `port`?"
             ]
         );
-        assert!(workers[1].warnings[0].contains("did you mean `health_path`?"));
+        assert_eq!(
+            workers[1].warnings,
+            [
+                "workers.json: line 1: worker `b`: `helth_path` is not a workers.json field, so it \
+                 is kept as a value for the steps; did you mean `health_path`?"
+            ]
+        );
     }
 
     #[test]
@@ -810,9 +1017,10 @@ mod tests {
         let err = parse(&unset, &EnvMap::default(), r#"{"a": {"python": 3}}"#)
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("worker `a`: `python` must be a string"),
-            "{err}"
+        assert_eq!(
+            err,
+            "workers.json: line 1: worker `a`: `python` must be a string (a path or a program \
+             name), found 3"
         );
     }
 
@@ -838,7 +1046,8 @@ mod tests {
         .to_string();
         assert_eq!(
             err,
-            "workers.json: worker `a`: `start_timeout` must be a positive number of seconds, found \"soon\""
+            "workers.json: line 1: worker `a`: `start_timeout` must be a positive number of \
+             seconds, found \"soon\""
         );
     }
 
@@ -863,7 +1072,8 @@ mod tests {
         assert_eq!(
             worker.warnings,
             [
-                "workers.json: worker `builder`: `keypairs.public` is read as `keypairs.main` \
+                "workers.json: line 1: worker `builder`: `keypairs.public` is read as \
+                 `keypairs.main` \
                  (`public` is its name in prometheus-test 0.1.0); rename it to `main`"
             ]
         );
@@ -882,7 +1092,7 @@ mod tests {
         assert_eq!(
             worker.warnings,
             [
-                "workers.json: worker `a`: `keypairs.public` is ignored: `keypairs.main` names \
+                "workers.json: line 1: worker `a`: `keypairs.public` is ignored: `keypairs.main` names \
                  the main keypair (`public` is its name in prometheus-test 0.1.0); remove `public`"
             ]
         );
@@ -895,7 +1105,8 @@ mod tests {
         .to_string();
         assert_eq!(
             err,
-            "workers.json: worker `a`: `keypairs.wallet`: unknown role; expected `staking` or `main`"
+            "workers.json: line 1: worker `a`: `keypairs.wallet`: unknown role; expected `staking` \
+             or `main`"
         );
     }
 
@@ -910,11 +1121,13 @@ mod tests {
                     to the name of a variable of the environment or `.env`)?";
         assert_eq!(
             workers[0].warnings,
-            [format!("workers.json: worker `a`: `env` {kept}")]
+            [format!("workers.json: line 1: worker `a`: `env` {kept}")]
         );
         assert_eq!(
             workers[1].warnings,
-            [format!("workers.json: worker `b`: `Environment` {kept}")],
+            [format!(
+                "workers.json: line 2: worker `b`: `Environment` {kept}"
+            )],
             "a text `env` is an ordinary value"
         );
         assert_eq!(workers[0].fields["env"]["GITHUB_TOKEN"], "TOKEN_A");
@@ -927,7 +1140,7 @@ mod tests {
         let err = parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
         assert_eq!(
             err,
-            "workers.json: worker `a`: `env_vars`: not set (or empty) in the environment, the \
+            "workers.json: line 1: worker `a`: `env_vars`: not set (or empty) in the environment, the \
              project's .env or the tests' .env: GITHUB_TOKEN (from a value that is not a \
              variable name, not shown as it may be a secret: `env_vars` maps a server variable \
              to the name of a variable), X (from UNSET_X)"
@@ -939,5 +1152,12 @@ mod tests {
         let p = project("");
         let workers = parse(&p, &EnvMap::default(), "\u{feff}{\"a\": {}}").unwrap();
         assert_eq!(workers[0].name, "a");
+        let err = parse(&p, &EnvMap::default(), "\u{feff}{\n\"a\": {\"port\": 0}}")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "workers.json: line 2: worker `a`: `port` must be an integer from 1 to 65535, found 0"
+        );
     }
 }
