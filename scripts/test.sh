@@ -17,17 +17,28 @@ if ! command -v python3 >/dev/null; then
   fi
 fi
 
+# A tool some tests need and this script cannot provide: under CI (`CI` set to
+# anything but empty, 0 or false, as CI services set it) the run stops here,
+# naming it, and those tests would fail too; elsewhere they skip with a notice.
+# unavailable WHAT TESTS
+unavailable() {
+  if [[ -n "${CI:-}" && "$CI" != 0 && "$CI" != false ]]; then
+    echo "error: $1, why above: under CI (CI=$CI) $2 must run, not skip" >&2
+    exit 1
+  fi
+  echo "notice: $1: $2 skip" >&2
+}
 # The report tests open the HTML report in headless Chromium and validate the
 # JUnit file with xmllint (Debian packages, installed here when missing).
 # shellcheck source=lib/chromium.sh
 source scripts/lib/chromium.sh
-ensure_chromium || echo "notice: no headless Chromium: the browser test of the HTML report is skipped" >&2
-ensure_xmllint || echo "notice: no xmllint: the JUnit schema check is skipped" >&2
+ensure_chromium || unavailable "no headless Chromium (scripts/lib/chromium.sh ensure_chromium)" "the browser tests of the HTML report"
+ensure_xmllint || unavailable "no xmllint (scripts/lib/chromium.sh ensure_xmllint)" "the JUnit schema check"
 # Container workers' tests need a Docker Engine (started here as root when none
-# answers, and stopped at exit); without one they skip with a notice.
+# answers, and stopped at exit).
 # shellcheck source=lib/docker.sh
 source scripts/lib/docker.sh
-ensure_docker || echo "notice: no Docker Engine: the container worker tests are skipped" >&2
+ensure_docker || unavailable "no Docker Engine (scripts/lib/docker.sh ensure_docker)" "the container worker tests"
 trap stop_docker EXIT
 cargo nextest --version >/dev/null 2>&1 || cargo install --locked cargo-nextest # tests/nextest.rs runs suites under it
 

@@ -18,7 +18,8 @@
 //!
 //! The tests build with the cargo and the target directory of the `cargo
 //! test` that runs them, one test at a time (they share nextest's `JUnit`
-//! file). Without cargo-nextest they report themselves ignored.
+//! file). Without cargo-nextest they fail under CI and report themselves
+//! ignored elsewhere.
 
 mod common;
 
@@ -50,14 +51,19 @@ const NEXTEST_CONFIG: &str = "[profile.ci]\nfail-fast = false\n\n[profile.ci.jun
 /// One test at a time: they share nextest's `JUnit` file and the machine.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// Whether `cargo nextest` runs here; prints why the test is ignored if not.
+/// Whether `cargo nextest` runs here; if not, the test fails under CI and
+/// says why it is ignored elsewhere ([`common::unavailable`]).
 fn nextest_installed(test: &str) -> bool {
     let found = common::cargo()
         .args(["nextest", "--version"])
         .output()
         .is_ok_and(|out| out.status.success());
     if !found {
-        eprintln!("ignored: {test}: cargo-nextest is not installed (scripts/test.sh installs it)");
+        common::unavailable(
+            test,
+            "cargo-nextest is not installed",
+            "scripts/test.sh installs it (cargo install --locked cargo-nextest)",
+        );
     }
     found
 }

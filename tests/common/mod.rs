@@ -1,11 +1,12 @@
 //! What the process-level tests of this package share: starting a suite
 //! binary in a cleared environment, waiting for it with a time limit, finding
-//! the processes a run left behind, and free ports.
+//! the processes a run left behind, free ports, and what a test does when a
+//! tool it needs is missing here.
 
 #![allow(dead_code, reason = "each test file uses the part it needs")]
 
 use std::ffi::OsString;
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -256,4 +257,21 @@ pub(crate) fn saved_state(data_dir: &Path) -> Result<serde_json::Value, String> 
         }
     }
     Ok(state)
+}
+
+/// Whether `ci` (the value of `CI`) marks a CI run: set to anything but
+/// empty, `0` or `false` (CI services set `CI=true`).
+pub(crate) fn under_ci(ci: Option<&str>) -> bool {
+    ci.is_some_and(|value| !matches!(value, "" | "0" | "false"))
+}
+
+/// `test` cannot run here: `why` says what is missing, `remedy` what
+/// provides it. Under CI the test fails; elsewhere it prints
+/// `ignored: <test>: …` past the output capture, and the caller returns.
+pub(crate) fn unavailable(test: &str, why: &str, remedy: &str) {
+    assert!(
+        !under_ci(std::env::var("CI").ok().as_deref()),
+        "{test}: {why}; {remedy}; outside CI this test skips"
+    );
+    let _ = writeln!(std::io::stderr(), "ignored: {test}: {why}; {remedy}");
 }

@@ -7,6 +7,8 @@
 //! in every output and every file the runs leave. These runs skip the
 //! suite's `wide` steps, which [`wide`] plays alone.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod tools;
 mod wide;
 
@@ -17,7 +19,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use tools::{artifact_dir, ensure, ignored, repo_root, run};
+use tools::{artifact_dir, ensure, repo_root, run, unavailable};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -188,7 +190,7 @@ fn the_junit_file_validates_and_a_ci_reader_sees_the_failure() {
             );
             assert!(out.status.success(), "{}", text(&out.stderr));
         }
-        Err(why) => ignored("the JUnit schema check", &why),
+        Err(why) => unavailable("the JUnit schema check", &why),
     }
     let out = run(
         Command::new("python3")
@@ -262,7 +264,7 @@ fn the_html_report_shows_the_failed_step_in_a_real_browser() {
     let chromium = match ensure("ensure_chromium", "PROMETHEUS_TEST_CHROMIUM") {
         Ok(path) => path,
         Err(why) => {
-            return ignored(
+            return unavailable(
                 "the_html_report_shows_the_failed_step_in_a_real_browser",
                 &format!("no headless Chromium: {why}"),
             );
@@ -323,7 +325,7 @@ fn a_long_runs_older_round_shows_its_exchange_from_the_file_beside_the_report() 
     let chromium = match ensure("ensure_chromium", "PROMETHEUS_TEST_CHROMIUM") {
         Ok(path) => path,
         Err(why) => {
-            return ignored(
+            return unavailable(
                 "a_long_runs_older_round_shows_its_exchange_from_the_file_beside_the_report",
                 &format!("no headless Chromium: {why}"),
             );

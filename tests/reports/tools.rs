@@ -1,10 +1,11 @@
 //! Finding (or installing) the real consumers the tests use, and where the
 //! tests keep what they produce.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use super::common;
 
 /// The repository's root.
 pub(crate) fn repo_root() -> PathBuf {
@@ -44,10 +45,14 @@ pub(crate) fn ensure(function: &str, variable: &str) -> Result<PathBuf, String> 
     }
 }
 
-/// Prints the notice of a test that cannot run here, past libtest's output
-/// capture (which only takes `print!`-family macros), so it is always seen.
-pub(crate) fn ignored(test: &str, why: &str) {
-    let _ = writeln!(std::io::stderr(), "ignored: {test}: {why}");
+/// `test` cannot run here for want of a tool (`why`, from [`ensure`]): it
+/// fails under CI and is reported ignored elsewhere ([`common::unavailable`]).
+pub(crate) fn unavailable(test: &str, why: &str) {
+    common::unavailable(
+        test,
+        why,
+        "scripts/test.sh installs it (scripts/lib/chromium.sh)",
+    );
 }
 
 /// Runs `command`, killing it after `limit`.

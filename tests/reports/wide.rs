@@ -13,7 +13,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::tools::{artifact_dir, ensure, ignored, run};
+use super::tools::{artifact_dir, ensure, run, unavailable};
 use super::{LIMIT, Suite, browser, text};
 
 /// The window the report is measured and photographed in.
@@ -86,7 +86,7 @@ fn a_wide_grid_and_its_timeline_stay_readable_in_a_real_browser() {
     let test = "a_wide_grid_and_its_timeline_stay_readable_in_a_real_browser";
     let chromium = match ensure("ensure_chromium", "PROMETHEUS_TEST_CHROMIUM") {
         Ok(path) => path,
-        Err(why) => return ignored(test, &format!("no headless Chromium: {why}")),
+        Err(why) => return unavailable(test, &format!("no headless Chromium: {why}")),
     };
     let dir = artifact_dir("wide");
     let suite = Suite::new(dir.clone());

@@ -7,7 +7,7 @@ use super::events::Events;
 use super::launch::suite_label;
 use crate::Worker;
 use crate::config::{Config, Launch};
-use crate::process::Engine;
+use crate::process::{Engine, docker_host};
 
 /// Checks the engine and the images of the container workers among
 /// `workers` and removes the suite's leftover containers; nothing when no
@@ -27,7 +27,7 @@ pub(super) async fn prepare(
     if images.is_empty() {
         return Ok(());
     }
-    let engine = Engine::connect().await?;
+    let engine = Engine::connect_to(docker_host()).await?;
     engine.check_images(&images).await?;
     for removed in engine.remove_leftovers(&suite_label(config)).await? {
         events.note(removed);

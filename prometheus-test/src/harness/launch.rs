@@ -5,14 +5,15 @@
 use std::ffi::OsString;
 
 use crate::Runner;
-use crate::config::Launch;
+use crate::config::{EnvMap, Launch};
 use crate::process::{ContainerSpec, LaunchSpec, RUN_LABEL, SUITE_LABEL, WORKER_LABEL};
 
-/// The workers to spawn, in workers.json order.
-pub(super) fn launch_specs(runner: &Runner) -> Vec<LaunchSpec> {
+/// The workers to spawn, in workers.json order, and the run's environment
+/// the fleet reads (the Docker Engine, colours).
+pub(super) fn launch_specs(runner: &Runner) -> (Vec<LaunchSpec>, &EnvMap) {
     let config = runner.config();
     let run = run_label();
-    runner
+    let specs = runner
         .workers()
         .iter()
         .filter_map(|worker| {
@@ -56,7 +57,8 @@ pub(super) fn launch_specs(runner: &Runner) -> Vec<LaunchSpec> {
                 container,
             })
         })
-        .collect()
+        .collect();
+    (specs, runner.env())
 }
 
 /// The suite's label on its containers: its data folder, absolute.

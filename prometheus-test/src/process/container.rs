@@ -1,5 +1,5 @@
-//! Container workers on a Docker Engine (at `DOCKER_HOST`, else the default
-//! local socket), through the engine's API (`bollard`): the checks made
+//! Container workers on a Docker Engine (at `DOCKER_HOST` of the run's
+//! environment, else the default local socket), through the engine's API (`bollard`): the checks made
 //! before anything starts (the engine answers, the images are present
 //! locally; nothing is ever pulled), the removal of containers an earlier
 //! run of the same suite left behind, and one container's life: created and
@@ -32,6 +32,7 @@ use tokio::io::AsyncWriteExt as _;
 use super::fleet::WorkerExit;
 use super::logs::{Pipe, WorkerLog};
 use super::spawn::LaunchSpec;
+use crate::config::EnvMap;
 
 /// The label naming the suite (its data folder) a container belongs to.
 pub(crate) const SUITE_LABEL: &str = "prometheus-test.suite";
@@ -69,7 +70,16 @@ pub(crate) struct Engine {
     remote: Option<String>,
 }
 
-/// `DOCKER_HOST` as set, else the default local socket.
+/// `DOCKER_HOST` of the run's environment `env`, else the default local socket.
+pub(crate) fn docker_host_in(env: &EnvMap) -> String {
+    env.get("DOCKER_HOST").unwrap_or(DEFAULT_HOST).to_owned()
+}
+
+/// [`docker_host_in`] of the process environment, for the callers not yet
+/// handed the run's: a container worker's URL (`config/workers.rs`), the
+/// port checks and the engine's checks before a run (`harness/ports.rs`,
+/// `harness/containers.rs`) and the note after a failed start
+/// (`harness/session.rs`).
 pub(crate) fn docker_host() -> String {
     std::env::var("DOCKER_HOST")
         .ok()
@@ -104,12 +114,6 @@ pub(crate) fn remote_engine_host() -> Option<String> {
 }
 
 impl Engine {
-    /// Connects to the engine at `DOCKER_HOST` (or the default socket) and
-    /// checks that it answers.
-    pub(crate) async fn connect() -> anyhow::Result<Arc<Self>> {
-        Self::connect_to(docker_host()).await
-    }
-
     /// Connects to the engine at `host` (`unix://…`, `tcp://…`) and checks
     /// that it answers.
     pub(crate) async fn connect_to(host: String) -> anyhow::Result<Arc<Self>> {

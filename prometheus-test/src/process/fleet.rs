@@ -10,11 +10,12 @@ use std::time::Duration;
 use futures_util::future::{join_all, select_all, try_join_all};
 use nix::sys::signal::Signal;
 
-use super::container::Engine;
+use super::container::{Engine, docker_host_in, remote_host};
 use super::logs::{LineFilter, LogHub, LogMode, render_tail};
 use super::member::{DRAIN_LIMIT, ERROR_TAIL, Life, Member};
 use super::ready;
 use super::spawn::{LaunchSpec, check_ports};
+use crate::config::EnvMap;
 use crate::state::HeldLife;
 
 /// How long a step's end waits for the log readers to read what the pipes
@@ -88,31 +89,34 @@ impl Fleet {
     /// Starts every worker at once and waits until all are ready. On any
     /// failure, stops all already-started processes before returning the error.
     /// Dropping the future (e.g. a `select!` on Ctrl-C) kills what it started with SIGKILL.
+    /// No run's environment: container workers go to the default local socket.
     pub async fn start(specs: Vec<LaunchSpec>, mode: LogMode) -> anyhow::Result<Fleet> {
-        Self::start_filtered(specs, mode, None).await
+        Self::start_filtered((specs, &EnvMap::default()), mode, None).await
     }
 
-    /// [`Fleet::start`], with every line the workers print passed through
-    /// `filter` before it is shown, captured or kept for a crash report.
-    pub async fn start_filtered(
-        specs: Vec<LaunchSpec>,
+    /// [`Fleet::start`] of `specs` in the run's environment `env` (its
+    /// `DOCKER_HOST` and `NO_COLOR`), with every line the workers print passed
+    /// through `filter` before it is shown, captured or kept for a crash report.
+    pub(crate) async fn start_filtered(
+        (specs, env): (Vec<LaunchSpec>, &EnvMap),
         mode: LogMode,
         filter: Option<LineFilter>,
     ) -> anyhow::Result<Fleet> {
-        check_ports(&specs, super::remote_engine_host().is_some())?;
+        let host = docker_host_in(env);
+        check_ports(&specs, remote_host(&host).is_some())?;
         let engine = if specs.iter().any(|spec| spec.container.is_some()) {
-            Some(Engine::connect().await?)
+            Some(Engine::connect_to(host).await?)
         } else {
             None
         };
-        Self::start_on(engine, specs, mode, filter).await
+        Self::start_on(engine, (specs, env), mode, filter).await
     }
 
     /// [`Fleet::start_filtered`] with the container workers on `engine`
     /// rather than on `DOCKER_HOST`'s; the caller has checked the ports.
     pub(crate) async fn start_on(
         engine: Option<Arc<Engine>>,
-        specs: Vec<LaunchSpec>,
+        (specs, env): (Vec<LaunchSpec>, &EnvMap),
         mode: LogMode,
         filter: Option<LineFilter>,
     ) -> anyhow::Result<Fleet> {
@@ -121,7 +125,7 @@ impl Fleet {
         } else {
             None
         };
-        let hub = LogHub::filtered(mode, filter);
+        let hub = LogHub::filtered(mode, filter, env);
         let fleet = Fleet {
             workers: specs
                 .into_iter()

@@ -10,6 +10,8 @@ use std::time::Duration;
 use tokio::net::unix::pipe::Receiver;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
+use crate::config::EnvMap;
+
 /// Where worker output goes besides the crash tail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogMode {
@@ -69,16 +71,15 @@ struct StepLines {
 impl LogHub {
     #[cfg(test)]
     pub(super) fn new(mode: LogMode) -> Arc<Self> {
-        Self::filtered(mode, None)
+        Self::filtered(mode, None, &EnvMap::default())
     }
 
-    /// A hub whose lines all pass through `filter` first.
-    pub(super) fn filtered(mode: LogMode, filter: Option<LineFilter>) -> Arc<Self> {
-        let colour = std::io::stderr().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+    /// A hub whose lines all pass through `filter` first, coloured as the
+    /// run's environment `env` allows ([`colours`]).
+    pub(super) fn filtered(mode: LogMode, filter: Option<LineFilter>, env: &EnvMap) -> Arc<Self> {
         Arc::new(Self {
             mode,
-            colour,
+            colour: colours(std::io::stderr().is_terminal(), env),
             filter,
             step: Mutex::new(None),
         })
@@ -304,6 +305,12 @@ impl Lines {
     }
 }
 
+/// Whether worker names are coloured on a stderr that is a `terminal`: unless
+/// `NO_COLOR` is set (not empty) in the run's environment `env`.
+fn colours(terminal: bool, env: &EnvMap) -> bool {
+    terminal && env.get("NO_COLOR").is_none()
+}
+
 /// `[name] text` or `[name ERR] text`, the prefix in ANSI colour `colour` if given.
 pub(super) fn format_line(name: &str, pipe: Pipe, text: &str, colour: Option<u8>) -> String {
     let tag = match pipe {
@@ -339,7 +346,8 @@ mod tests {
     use std::io::Write as _;
     use std::time::Duration;
 
-    use super::{Lines, LogHub, LogMode, Pipe, WorkerLog, format_line};
+    use super::{Lines, LogHub, LogMode, Pipe, WorkerLog, colours, format_line};
+    use crate::config::EnvMap;
 
     #[test]
     fn prefixes_name_and_err_tag() {
@@ -355,6 +363,22 @@ mod tests {
             format_line("w", Pipe::Stderr, "x", Some(36)),
             "\x1b[36m[w ERR]\x1b[0m x"
         );
+    }
+
+    /// `NO_COLOR` is read from the run's environment, never from the process's.
+    #[test]
+    fn no_color_of_the_runs_environment_turns_colours_off() {
+        let with = |value: &str| EnvMap::from_pairs([("NO_COLOR", value)]);
+        assert!(
+            !colours(true, &with("1")),
+            "NO_COLOR=1 in the run's environment"
+        );
+        assert!(colours(true, &with("")), "an empty NO_COLOR is not set");
+        assert!(
+            colours(true, &EnvMap::default()),
+            "no NO_COLOR in the run's environment"
+        );
+        assert!(!colours(false, &EnvMap::default()), "stderr is no terminal");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Container workers on a real Docker Engine: the fixture servers run in an
 //! image built here from the host's python3 (`scripts/lib/docker.sh`'s
-//! `build_binary_image`, no registry). Each test skips with a notice when no
-//! engine answers at `DOCKER_HOST` (or the default socket); `scripts/test.sh`
-//! provides one.
+//! `build_binary_image`, no registry). When no engine answers at
+//! `DOCKER_HOST` (or the default socket) each test fails under CI and skips
+//! with a notice elsewhere; `scripts/test.sh` provides one.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -12,23 +12,39 @@ use std::time::Duration;
 
 use tokio::time::timeout;
 
-use super::support::{fixtures, free_port, new_marker};
-use crate::process::container::docker_host;
-use crate::process::{ContainerSpec, Engine, Fleet, LaunchSpec, Life, LogMode, StopHow};
+use super::support::{fixtures, free_port, new_marker, unavailable};
+use crate::config::EnvMap;
+use crate::process::container::docker_host_in;
+use crate::process::{
+    ContainerSpec, Engine, Fleet, LaunchSpec, Life, LineFilter, LogMode, StopHow,
+};
 
 /// The image the fixture servers run in.
 const IMAGE: &str = "prometheus-test-fixtures:local";
 /// The suite label of the containers these tests start.
 const SUITE: &str = "prometheus-test-process-tests";
 
-/// The engine, with the fixture image built on it; `None` (after a notice)
-/// when no engine answers.
+/// The run's environment as far as the engine goes: this process's `DOCKER_HOST`.
+fn engine_env() -> EnvMap {
+    EnvMap::from_pairs(std::env::var("DOCKER_HOST").map(|host| ("DOCKER_HOST", host)))
+}
+
+/// The engine's address: `DOCKER_HOST`, else the default socket.
+fn docker_host() -> String {
+    docker_host_in(&engine_env())
+}
+
+/// The engine, with the fixture image built on it; `None` when no engine
+/// answers (see [`unavailable`]).
 async fn engine() -> Option<Arc<Engine>> {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
-    let engine = match Engine::connect().await {
+    let engine = match Engine::connect_to(docker_host()).await {
         Ok(engine) => engine,
         Err(error) => {
-            eprintln!("notice: container test skipped: {error}");
+            unavailable(
+                &error.to_string(),
+                "scripts/test.sh starts one (scripts/lib/docker.sh ensure_docker)",
+            );
             return None;
         }
     };
@@ -83,6 +99,11 @@ fn build_image() -> Result<(), String> {
     } else {
         Err(String::from_utf8_lossy(&output.stderr).into_owned())
     }
+}
+
+/// Starts `specs` on the engine at `DOCKER_HOST`, their lines passed through `filter`.
+async fn start(specs: Vec<LaunchSpec>, filter: Option<LineFilter>) -> anyhow::Result<Fleet> {
+    Fleet::start_filtered((specs, &engine_env()), LogMode::Capture, filter).await
 }
 
 /// A fixture server `script` as container worker `name`, labelled with `run`.
@@ -156,11 +177,10 @@ async fn a_container_worker_serves_logs_redacted_churns_and_leaves_nothing() {
     };
     let run = new_marker("container-life");
     let port = free_port();
-    let filter: crate::process::LineFilter =
+    let filter: LineFilter =
         Arc::new(|line: &str| line.replace("s3cret-token", "[redacted: API_TOKEN]"));
-    let fleet = Fleet::start_filtered(
+    let fleet = start(
         vec![container_spec("worker1", "good_server.py", port, &run)],
-        LogMode::Capture,
         Some(filter),
     )
     .await
@@ -233,9 +253,9 @@ async fn a_container_workers_output_is_redacted_like_a_process() {
         "-c".into(),
         "import os, sys; print('using token', os.environ['API_TOKEN']); sys.exit(2)".into(),
     ];
-    let filter: crate::process::LineFilter =
+    let filter: LineFilter =
         Arc::new(|line: &str| line.replace("s3cret-token", "[redacted: API_TOKEN]"));
-    let error = Fleet::start_filtered(vec![spec], LogMode::Capture, Some(filter))
+    let error = start(vec![spec], Some(filter))
         .await
         .unwrap_err()
         .to_string();
@@ -267,10 +287,7 @@ async fn a_container_exiting_at_start_names_its_exit_code_and_last_lines() {
         "-c".into(),
         "import sys; print('loading the model', file=sys.stderr); print('no model file', file=sys.stderr); sys.exit(3)".into(),
     ];
-    let error = Fleet::start(vec![spec], LogMode::Capture)
-        .await
-        .unwrap_err()
-        .to_string();
+    let error = start(vec![spec], None).await.unwrap_err().to_string();
     assert_eq!(
         error,
         format!(
@@ -296,7 +313,7 @@ async fn a_container_whose_command_is_not_in_its_image_is_the_error_of_that_work
     process.container = None;
     let mut spec = container_spec("worker3", "good_server.py", bad_port, &run);
     spec.command = vec!["/no/such/program".into(), "--serve".into()];
-    let error = Fleet::start(vec![process, spec], LogMode::Capture)
+    let error = start(vec![process, spec], None)
         .await
         .unwrap_err()
         .to_string();
@@ -368,6 +385,27 @@ async fn a_missing_image_and_a_silent_engine_are_one_clear_error_each() {
             "): start one (e.g. `dockerd` as root), or set DOCKER_HOST to an engine that runs"
         ),
         "{error}"
+    );
+}
+
+/// A run's `DOCKER_HOST` is read from its environment, never from the process's.
+#[tokio::test]
+async fn the_container_workers_run_on_the_engine_of_the_runs_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = format!("unix://{}/docker.sock", dir.path().display());
+    let env = EnvMap::from_pairs([("DOCKER_HOST", socket.as_str())]);
+    let spec = container_spec("worker1", "good_server.py", free_port(), "unused");
+    let error = Fleet::start_filtered((vec![spec], &env), LogMode::Capture, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "no Docker Engine answers at {socket} (Socket not found: {}/docker.sock): start one \
+             (e.g. `dockerd` as root), or set DOCKER_HOST to an engine that runs",
+            dir.path().display()
+        )
     );
 }
 
@@ -462,12 +500,16 @@ async fn a_worker_on_a_remote_engine_is_published_probed_and_reached_on_its_host
         return;
     }
     let Some(socket) = docker_host().strip_prefix("unix://").map(PathBuf::from) else {
-        eprintln!("notice: remote engine test skipped: DOCKER_HOST is not a unix socket");
-        return;
+        return unavailable(
+            &format!("the engine at {} is not on a unix socket", docker_host()),
+            "the test serves one over TCP; scripts/test.sh starts one on a unix socket",
+        );
     };
     let Some(address) = non_loopback_address() else {
-        eprintln!("notice: remote engine test skipped: no address but loopback");
-        return;
+        return unavailable(
+            "this machine has no IPv4 address but loopback",
+            "the test reaches the engine as a remote one at such an address",
+        );
     };
     let (engine_port, _forwarding) = engine_over_tcp(address, socket).await;
     let engine = Engine::connect_to(format!("tcp://{address}:{engine_port}"))
@@ -482,7 +524,7 @@ async fn a_worker_on_a_remote_engine_is_published_probed_and_reached_on_its_host
     on_loopback.start_timeout = Duration::from_secs(2);
     let error = Fleet::start_on(
         Some(Arc::clone(&engine)),
-        vec![on_loopback],
+        (vec![on_loopback], &EnvMap::default()),
         LogMode::Capture,
         None,
     )
@@ -503,9 +545,14 @@ async fn a_worker_on_a_remote_engine_is_published_probed_and_reached_on_its_host
 
     let mut on_all = container_spec("worker1", "good_server.py", port, &run);
     on_all.env.push(("HOST".to_owned(), "0.0.0.0".to_owned()));
-    let fleet = Fleet::start_on(Some(engine), vec![on_all], LogMode::Capture, None)
-        .await
-        .unwrap();
+    let fleet = Fleet::start_on(
+        Some(engine),
+        (vec![on_all], &EnvMap::default()),
+        LogMode::Capture,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         network_of(&run),
         format!(r#"default {{"{port}/tcp":[{{"HostIp":"0.0.0.0","HostPort":"{port}"}}]}}"#),
@@ -538,14 +585,14 @@ async fn container_child_runner() {
     let Ok(run) = std::env::var(CHILD_RUN_VAR) else {
         return;
     };
-    let fleet = Fleet::start(
+    let fleet = start(
         vec![container_spec(
             "worker1",
             "good_server.py",
             free_port(),
             &run,
         )],
-        LogMode::Capture,
+        None,
     )
     .await
     .expect("the child runner's fleet starts");
@@ -618,7 +665,7 @@ async fn bench_ten_container_workers() {
         .map(|n| container_spec(&format!("worker{n}"), "good_server.py", free_port(), &run))
         .collect();
     let started = std::time::Instant::now();
-    let fleet = Fleet::start(specs, LogMode::Capture).await.unwrap();
+    let fleet = start(specs, None).await.unwrap();
     println!("fleet_ms={}", started.elapsed().as_millis());
     let worker = fleet.member("worker1").unwrap();
     let restarted = std::time::Instant::now();
