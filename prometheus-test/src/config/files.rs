@@ -1,10 +1,9 @@
 //! The configuration files of one run: config.yaml with the run's
-//! overrides, then the `.env` files and workers.json it locates. Each is
-//! read at most once, when the run first needs it, so a `--list` of steps
-//! that name their workers reads none of them.
+//! overrides, then the `.env` files and workers.json it locates, each read
+//! at most once, when first needed (a `--list` of steps that name their
+//! workers reads none).
 
 use std::ffi::OsString;
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -12,16 +11,16 @@ use super::text::read_text;
 use super::workers::{WorkerSpec, parse_workers};
 use super::{Config, EnvMap, Overrides};
 
-/// A read and its outcome; an error is kept as its whole message.
+/// A file read once: its outcome, an error as its whole message.
 type Read<T> = OnceLock<Result<T, String>>;
 
-/// The configuration files of one run, read on first use and kept.
+/// The configuration files of one run.
+#[derive(Default)]
 pub(crate) struct ConfigFiles {
     /// config.yaml.
     path: PathBuf,
-    /// What config.yaml is read with.
     overrides: Overrides,
-    /// The process environment the `.env` files are layered on.
+    /// The process environment, under the `.env` files.
     process: Vec<(OsString, OsString)>,
     config: Read<Config>,
     env: Read<EnvMap>,
@@ -30,20 +29,19 @@ pub(crate) struct ConfigFiles {
 }
 
 impl ConfigFiles {
-    /// The files of config.yaml at `path`, read with `overrides`, with
-    /// `process` (the process environment) under the `.env` files.
+    /// config.yaml at `path`, to read with `overrides`, and the `.env` files
+    /// over `process`.
     pub(crate) fn new(
         path: PathBuf,
         overrides: Overrides,
         process: impl IntoIterator<Item = (OsString, OsString)>,
     ) -> Self {
+        let process = process.into_iter().collect();
         Self {
             path,
             overrides,
-            process: process.into_iter().collect(),
-            config: OnceLock::new(),
-            env: OnceLock::new(),
-            workers: OnceLock::new(),
+            process,
+            ..Self::default()
         }
     }
 
@@ -60,29 +58,23 @@ impl ConfigFiles {
         })
     }
 
-    /// The run's environment: the process's, with the `.env` files of the
-    /// project and the tests folder config.yaml names.
+    /// The run's environment: the process's with the `.env` files.
     pub(crate) fn env(&self) -> anyhow::Result<&EnvMap> {
         let config = self.config()?;
+        let process = self.process.iter().cloned();
         read_once(&self.env, || {
-            EnvMap::load(
-                self.process.iter().cloned(),
-                &config.project_dir,
-                &config.tests_dir,
-            )
+            EnvMap::load(process, &config.project_dir, &config.tests_dir)
         })
     }
 
-    /// workers.json, checked, with `env` as the environment its `env_vars`
-    /// are looked up in.
+    /// workers.json, checked, its `env_vars` looked up in `env`.
     pub(crate) fn workers(&self, env: &EnvMap) -> anyhow::Result<Vec<WorkerSpec>> {
         let config = self.config()?;
         parse_workers(config, env, &config.workers_config, self.workers_json()?)
     }
 
-    /// The worker names of workers.json, in file order, checking nothing
-    /// else; `None` when config.yaml or workers.json cannot be read (the
-    /// run's own checks report why).
+    /// workers.json's worker names in file order, nothing else checked;
+    /// `None` when it or config.yaml cannot be read (setup says why).
     pub(crate) fn worker_names(&self) -> Option<Vec<String>> {
         let text = self.workers_json().ok()?;
         let entries: serde_json::Map<String, serde_json::Value> =
@@ -90,32 +82,22 @@ impl ConfigFiles {
         Some(entries.into_iter().map(|(name, _)| name).collect())
     }
 
-    /// workers.json's text, as config.yaml locates it.
     fn workers_json(&self) -> anyhow::Result<&str> {
         let path = &self.config()?.workers_config;
-        let text = read_once(&self.workers, || {
+        read_once(&self.workers, || {
             #[cfg(test)]
             super::reads::count(path);
             read_text(path, "workers file")
-        })?;
-        Ok(text)
+        })
+        .map(String::as_str)
     }
 }
 
-/// The value `cell` keeps, read with `read` the first time.
+/// What `cell` keeps, read with `read` the first time.
 fn read_once<T>(cell: &Read<T>, read: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<&T> {
     cell.get_or_init(|| read().map_err(|err| format!("{err:#}")))
         .as_ref()
         .map_err(|message| anyhow::Error::msg(message.clone()))
-}
-
-impl fmt::Debug for ConfigFiles {
-    // The process environment may hold secrets: only the path is shown.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConfigFiles")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
 }
 
 #[cfg(test)]

@@ -20,10 +20,7 @@ mod typed;
 mod typos;
 #[cfg_attr(
     not(test),
-    expect(
-        dead_code,
-        reason = "`load_workers` reads workers.json a second time; only tests call it"
-    )
+    expect(dead_code, reason = "only tests call `load_workers`")
 )]
 mod workers;
 

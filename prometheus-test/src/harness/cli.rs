@@ -3,9 +3,8 @@
 //! IDEs and debuggers can drive the binary, and this harness's own), the
 //! process environment variables that steer the run, and the
 //! `PROMETHEUS_TEST_SET_<KEY>` overrides of config.yaml values — read in this
-//! one place from the arguments and one snapshot of the environment. It
-//! also holds the run's configuration files, which each part of the run
-//! reads through it, so that each file is read once.
+//! one place from the arguments and one snapshot of the environment — and
+//! the run's configuration files, which every part of the run reads through.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -66,7 +65,6 @@ impl ProcessEnv {
 }
 
 /// What the command line and the environment ask of this run.
-#[derive(Debug)]
 pub(crate) struct RunControl {
     /// The command line: selection (filters, `--exact`, `--skip`), `--list`, format.
     pub(crate) args: CommandLine,
@@ -75,8 +73,7 @@ pub(crate) struct RunControl {
     /// `--nocapture` or `RUST_TEST_NOCAPTURE` (not `0`): stream worker logs
     /// live instead of capturing them per step.
     pub(crate) nocapture: bool,
-    /// config.yaml (`PROMETHEUS_TEST_CONFIG`, else the suite's) and the
-    /// files it locates, read with the overrides (none when they are bad).
+    /// config.yaml (`PROMETHEUS_TEST_CONFIG`, else the suite's) and the files it locates.
     pub(crate) config: ConfigFiles,
     /// `PROMETHEUS_TEST_SET_<KEY>`: config.yaml values replaced for this run;
     /// a bad one is a configuration problem, reported with the others.
@@ -94,7 +91,6 @@ pub(crate) struct RunControl {
 }
 
 /// What the command line asks the binary to do.
-#[derive(Debug)]
 pub(crate) enum Invocation {
     /// Run or list the steps.
     Run(Box<RunControl>),
@@ -103,9 +99,9 @@ pub(crate) enum Invocation {
 }
 
 impl RunControl {
-    /// Reads `args` (the program name first) with `env` for the suite whose
-    /// config.yaml is `suite_config`; a bad argument is one line naming it
-    /// and what was expected. Reads no file.
+    /// Reads `args` (the program name first) with `env` (and no file) for
+    /// the suite of `suite_config`; a bad argument is one line naming it and
+    /// what was expected.
     pub(crate) fn parse(
         args: impl IntoIterator<Item = OsString>,
         env: &ProcessEnv,
@@ -135,11 +131,9 @@ impl RunControl {
             );
         }
         let overrides = Overrides::from_vars(&env.vars);
-        let config_file = env
-            .get(CONFIG_VAR)
-            .map_or_else(|| suite_config.to_owned(), PathBuf::from);
         let config = ConfigFiles::new(
-            config_file,
+            env.get(CONFIG_VAR)
+                .map_or_else(|| suite_config.to_owned(), PathBuf::from),
             overrides.as_ref().ok().cloned().unwrap_or_default(),
             env.vars(),
         );
@@ -185,7 +179,8 @@ mod tests {
         );
         match invocation {
             Ok(Invocation::Run(control)) => *control,
-            other => panic!("{args:?}: {other:?}"),
+            Ok(Invocation::Help) => panic!("{args:?}: help"),
+            Err(err) => panic!("{args:?}: {err}"),
         }
     }
 

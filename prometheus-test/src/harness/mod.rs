@@ -290,7 +290,17 @@ mod tests {
 
     /// Plays `files` with `args` and `env`: the exit, libtest output and notes.
     fn play(files: &SuiteFiles, args: &[&str], env: &[(&str, &str)]) -> (Exit, String, String) {
-        let steps = [steps::tests::leak_step("audit", StepWorkers::All, 1)];
+        play_step(StepWorkers::All, files, args, env)
+    }
+
+    /// Plays one step `audit` on `workers`.
+    fn play_step(
+        workers: StepWorkers,
+        files: &SuiteFiles,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (Exit, String, String) {
+        let steps = [steps::tests::leak_step("audit", workers, 1)];
         let (out, notes) = (Written::default(), Written::default());
         let conclusion = run_with(
             files,
@@ -367,6 +377,24 @@ mod tests {
         assert_eq!(
             reads(dir.path()),
             [1, 1, 0, 0],
+            "config.yaml, workers.json, the two .env"
+        );
+    }
+
+    #[test]
+    fn listing_steps_that_name_their_workers_reads_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let listed = play_step(
+            StepWorkers::One("worker1"),
+            &suite(dir.path()),
+            &["--list"],
+            &[],
+        );
+        let plain = "steps::audit: test\n\n1 tests, 0 benchmarks\n";
+        assert_eq!(listed, (Exit::Passed, plain.to_owned(), String::new()));
+        assert_eq!(
+            reads(dir.path()),
+            [0, 0, 0, 0],
             "config.yaml, workers.json, the two .env"
         );
     }

@@ -90,8 +90,11 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
     let events = inputs.events;
     let mut problems = Problems::default();
     steps::check_among_themselves(inputs.steps, &mut problems);
-    let loaded = problems.take(load_config(inputs.config_file));
-    let Some((config, env)) = loaded else {
+    let files = inputs.config_file;
+    let loaded = files
+        .config()
+        .and_then(|config| Ok((config.clone(), files.env()?.clone())));
+    let Some((config, env)) = problems.take(loaded) else {
         return Err(anyhow::Error::from(problems));
     };
     for warning in &config.warnings {
@@ -191,11 +194,6 @@ fn checked_rewind(text: &str, inputs: &SetupInputs<'_>, config: &Config) -> anyh
         );
     }
     Ok(point)
-}
-
-/// config.yaml and the run's environment (with the `.env` files).
-fn load_config(files: &ConfigFiles) -> anyhow::Result<(Config, EnvMap)> {
-    Ok((files.config()?.clone(), files.env()?.clone()))
 }
 
 /// workers.json and the keypair files it names; every step's worker must exist.
