@@ -85,6 +85,8 @@ fn read_dotenv(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
     if !path.is_file() {
         return Ok(Vec::new());
     }
+    #[cfg(test)]
+    super::reads::count(path);
     let text = super::text::read_text(path, ".env file")?;
     super::dotenv::parse_dotenv(path, &text)
 }

@@ -3,6 +3,7 @@
 
 mod dotenv;
 mod env;
+mod files;
 mod located;
 mod mongo;
 mod names;
@@ -17,15 +18,52 @@ mod suite;
 mod text;
 mod typed;
 mod typos;
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "only tests call `load_workers`")
+)]
 mod workers;
 
 pub(crate) use env::EnvMap;
+pub(crate) use files::ConfigFiles;
 pub(crate) use mongo::{CollectionSettings, MongoSettings};
 pub(crate) use overrides::Overrides;
 pub(crate) use poll::PollSettings;
 pub(crate) use problems::Problems;
 pub(crate) use suite::Config;
-pub(crate) use workers::{EnvSource, KeypairVars, Launch, WorkerSpec, load_workers};
+#[cfg(test)]
+pub(crate) use workers::load_workers;
+pub(crate) use workers::{EnvSource, KeypairVars, Launch, WorkerSpec};
+
+/// How often each configuration file was read in this test process, so
+/// tests can show that a run reads each of them once.
+#[cfg(test)]
+pub(crate) mod reads {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    static COUNTS: Mutex<BTreeMap<PathBuf, usize>> = Mutex::new(BTreeMap::new());
+
+    /// Counts one read of `path`.
+    pub(crate) fn count(path: &Path) {
+        *COUNTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(path.to_owned())
+            .or_default() += 1;
+    }
+
+    /// How often `path` was read.
+    pub(crate) fn of(path: &Path) -> usize {
+        COUNTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(path)
+            .copied()
+            .unwrap_or_default()
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -123,6 +123,8 @@ impl Config {
     /// config file's directory (the tests directory), `server_entrypoint`
     /// against its parent (the project).
     pub(crate) fn load_with(config_file: &Path, overrides: &Overrides) -> anyhow::Result<Self> {
+        #[cfg(test)]
+        super::reads::count(config_file);
         let text = read_text(config_file, "config file")?;
         Self::parse_with(config_file, &text, overrides)
     }

@@ -3,13 +3,14 @@
 //! IDEs and debuggers can drive the binary, and this harness's own), the
 //! process environment variables that steer the run, and the
 //! `PROMETHEUS_TEST_SET_<KEY>` overrides of config.yaml values — read in this
-//! one place from the arguments and one snapshot of the environment.
+//! one place from the arguments and one snapshot of the environment — and
+//! the run's configuration files, which every part of the run reads through.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::config::{Overrides, Problems};
+use crate::config::{ConfigFiles, Overrides, Problems};
 
 pub(crate) use super::args::Format;
 use super::args::{self, CommandLine, Parsed};
@@ -64,7 +65,6 @@ impl ProcessEnv {
 }
 
 /// What the command line and the environment ask of this run.
-#[derive(Debug)]
 pub(crate) struct RunControl {
     /// The command line: selection (filters, `--exact`, `--skip`), `--list`, format.
     pub(crate) args: CommandLine,
@@ -73,8 +73,8 @@ pub(crate) struct RunControl {
     /// `--nocapture` or `RUST_TEST_NOCAPTURE` (not `0`): stream worker logs
     /// live instead of capturing them per step.
     pub(crate) nocapture: bool,
-    /// `PROMETHEUS_TEST_CONFIG`: config.yaml to use instead of `main!`'s.
-    pub(crate) config_file: Option<PathBuf>,
+    /// config.yaml (`PROMETHEUS_TEST_CONFIG`, else the suite's) and the files it locates.
+    pub(crate) config: ConfigFiles,
     /// `PROMETHEUS_TEST_SET_<KEY>`: config.yaml values replaced for this run;
     /// a bad one is a configuration problem, reported with the others.
     pub(crate) overrides: Result<Overrides, Problems>,
@@ -91,7 +91,6 @@ pub(crate) struct RunControl {
 }
 
 /// What the command line asks the binary to do.
-#[derive(Debug)]
 pub(crate) enum Invocation {
     /// Run or list the steps.
     Run(Box<RunControl>),
@@ -100,11 +99,13 @@ pub(crate) enum Invocation {
 }
 
 impl RunControl {
-    /// Reads `args` (the program name first) with `env`; a bad argument is
-    /// one line naming it and what was expected.
+    /// Reads `args` (the program name first) with `env` (and no file) for
+    /// the suite of `suite_config`; a bad argument is one line naming it and
+    /// what was expected.
     pub(crate) fn parse(
         args: impl IntoIterator<Item = OsString>,
         env: &ProcessEnv,
+        suite_config: &Path,
     ) -> Result<Invocation, String> {
         let mut args = match args::parse(args)? {
             Parsed::Run(args) => args,
@@ -129,13 +130,20 @@ impl RunControl {
                     .to_owned(),
             );
         }
+        let overrides = Overrides::from_vars(&env.vars);
+        let config = ConfigFiles::new(
+            env.get(CONFIG_VAR)
+                .map_or_else(|| suite_config.to_owned(), PathBuf::from),
+            overrides.as_ref().ok().cloned().unwrap_or_default(),
+            env.vars(),
+        );
         Ok(Invocation::Run(Box::new(Self {
             reset,
             from,
             restore: !args.no_restore && env.get(NO_RESTORE_VAR).is_none_or(|v| v != "1"),
             nocapture: args.nocapture || env.get(NOCAPTURE_VAR).is_some_and(|v| v != "0"),
-            config_file: env.get(CONFIG_VAR).map(PathBuf::from),
-            overrides: Overrides::from_vars(&env.vars),
+            config,
+            overrides,
             junit: args
                 .junit
                 .take()
@@ -167,10 +175,12 @@ mod tests {
                 .chain(args.iter().copied())
                 .map(OsString::from),
             &ProcessEnv::from_pairs(env.iter().copied()),
+            Path::new("/suite/tests/config.yaml"),
         );
         match invocation {
             Ok(Invocation::Run(control)) => *control,
-            other => panic!("{args:?}: {other:?}"),
+            Ok(Invocation::Help) => panic!("{args:?}: help"),
+            Err(err) => panic!("{args:?}: {err}"),
         }
     }
 
@@ -233,7 +243,12 @@ mod tests {
     #[test]
     fn the_environment_snapshot_steers_the_run() {
         let plain = parse(&[]);
-        assert!(!plain.reset && !plain.nocapture && plain.config_file.is_none());
+        assert!(!plain.reset && !plain.nocapture);
+        assert_eq!(
+            plain.config.path(),
+            Path::new("/suite/tests/config.yaml"),
+            "the suite's config.yaml"
+        );
         let steered = parse_with(
             &[],
             &[
@@ -243,10 +258,7 @@ mod tests {
             ],
         );
         assert!(steered.reset && steered.nocapture);
-        assert_eq!(
-            steered.config_file.as_deref(),
-            Some(std::path::Path::new("/suite/config.yaml"))
-        );
+        assert_eq!(steered.config.path(), Path::new("/suite/config.yaml"));
         assert!(steered.overrides.as_ref().unwrap().is_empty());
         let off = parse_with(&[], &[(RESET_VAR, "yes"), (NOCAPTURE_VAR, "0")]);
         assert!(
@@ -297,6 +309,7 @@ mod tests {
         let both = RunControl::parse(
             ["e2e", "--reset", "--from", point].map(OsString::from),
             &ProcessEnv::default(),
+            Path::new("config.yaml"),
         );
         assert_eq!(
             both.err().as_deref(),

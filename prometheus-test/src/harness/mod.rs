@@ -39,6 +39,7 @@ use std::ffi::OsString;
 use std::io::Write as _;
 use std::path::PathBuf;
 
+use crate::config::ConfigFiles;
 use crate::step::{PostLoad, StepDef};
 use crate::{Conclusion, Exit};
 
@@ -65,12 +66,9 @@ pub(crate) struct SuiteFiles {
     pub(crate) post_load: Option<PostLoad>,
 }
 
-/// config.yaml: `PROMETHEUS_TEST_CONFIG`, else the suite's.
-fn config_file(files: &SuiteFiles, control: &RunControl) -> PathBuf {
-    control
-        .config_file
-        .clone()
-        .unwrap_or_else(|| files.config.clone())
+/// The run's config.yaml and the files it locates, each read once.
+fn config_file<'c>(_: &SuiteFiles, control: &'c RunControl) -> &'c ConfigFiles {
+    &control.config
 }
 
 /// One whole run in this process: `steps` (sorted by order) driven by `args`
@@ -84,7 +82,7 @@ pub(crate) fn run_with(
     env: &ProcessEnv,
     outputs: Outputs,
 ) -> Conclusion {
-    let control = match RunControl::parse(args, env) {
+    let control = match RunControl::parse(args, env, &files.config) {
         Ok(Invocation::Run(control)) => *control,
         Ok(Invocation::Help) => {
             let mut out = outputs.out;
@@ -99,7 +97,7 @@ pub(crate) fn run_with(
     match nextest::Role::of(env, control.args.list) {
         nextest::Role::Plain => run_control(files, steps, &control, env, outputs, None),
         nextest::Role::Test(test) => {
-            let names: Vec<String> = instances(files, steps, &control)
+            let names: Vec<String> = instances(steps, &control)
                 .iter()
                 .map(|s| s.test_name().to_owned())
                 .collect();
@@ -113,14 +111,12 @@ pub(crate) fn run_with(
 
 /// `--list-snapshots`: the kept snapshots with their sizes, on stdout.
 /// Reads config.yaml and the snapshots; writes nothing.
-fn list_snapshots(files: &SuiteFiles, control: &RunControl, outputs: Outputs) -> Conclusion {
+fn list_snapshots(control: &RunControl, outputs: Outputs) -> Conclusion {
     let config = control
         .overrides
         .as_ref()
         .map_err(|problems| anyhow::anyhow!("{problems}"))
-        .and_then(|overrides| {
-            crate::config::Config::load_with(&config_file(files, control), overrides)
-        });
+        .and_then(|_| control.config.config());
     let listed = config.and_then(|config| {
         let (kept, bytes) = crate::snapshot::Store::peek(&config.data_dir)?;
         Ok(world::listing(&kept, bytes))
@@ -141,18 +137,9 @@ fn list_snapshots(files: &SuiteFiles, control: &RunControl, outputs: Outputs) ->
 /// The step instances of `steps`: a `workers = "*"` step needs
 /// workers.json's names (read, never checked, here) before anything can be
 /// selected or listed.
-fn instances(
-    files: &SuiteFiles,
-    steps: &[&'static StepDef],
-    control: &RunControl,
-) -> Vec<steps::StepInstance> {
+fn instances(steps: &[&'static StepDef], control: &RunControl) -> Vec<steps::StepInstance> {
     let all_workers = steps::needs_all_workers(steps)
-        .then(|| {
-            steps::workers_json_names(
-                &config_file(files, control),
-                control.overrides.as_ref().ok(),
-            )
-        })
+        .then(|| control.config.worker_names())
         .flatten();
     steps::instances(steps, all_workers.as_deref())
 }
@@ -168,7 +155,7 @@ fn run_control(
     extra: Option<Box<dyn events::Writer>>,
 ) -> Conclusion {
     if control.args.list_snapshots {
-        return list_snapshots(files, control, outputs);
+        return list_snapshots(control, outputs);
     }
     let reports = ReportPaths {
         html: control.report.clone(),
@@ -179,7 +166,7 @@ fn run_control(
         events.note(format!("error: {}", steps::NO_STEPS));
         return Conclusion::before_any_step(Exit::SetupFailed);
     }
-    let steps = instances(files, steps, control);
+    let steps = instances(steps, control);
     let test_names: Vec<String> = steps.iter().map(|s| s.test_name().to_owned()).collect();
     let selection = Selection::new(&control.args, &test_names);
     for warning in Selection::unmatched_filters(&control.args, &test_names) {
@@ -247,5 +234,191 @@ fn warn_of_unregistered_step_files(
         .collect();
     for warning in unregistered::warnings(&files.suite_dir, &registered) {
         events.note(format!("warning: {warning}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::config::reads;
+    use crate::step::StepWorkers;
+
+    /// Bytes written by a run, shared with the test.
+    #[derive(Clone, Default)]
+    struct Written(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Written {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Written {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    /// A suite in `project/tests/` of one `workers = "*"` step, with a
+    /// `.env` in each folder.
+    fn suite(root: &Path) -> SuiteFiles {
+        let tests = root.join("project/tests");
+        std::fs::create_dir_all(&tests).unwrap();
+        std::fs::write(tests.join("config.yaml"), "task_id: t\nmax_rounds: 1\n").unwrap();
+        std::fs::write(
+            tests.join("workers.json"),
+            r#"{"worker1": {"url": "http://127.0.0.1:9"}}"#,
+        )
+        .unwrap();
+        std::fs::write(tests.join(".env"), "A=1\n").unwrap();
+        std::fs::write(root.join("project/.env"), "B=2\n").unwrap();
+        SuiteFiles {
+            config: tests.join("config.yaml"),
+            manifest_dir: None,
+            suite_dir: tests,
+            post_load: None,
+        }
+    }
+
+    /// Plays `files` with `args` and `env`: the exit, libtest output and notes.
+    fn play(files: &SuiteFiles, args: &[&str], env: &[(&str, &str)]) -> (Exit, String, String) {
+        play_step(StepWorkers::All, files, args, env)
+    }
+
+    /// Plays one step `audit` on `workers`.
+    fn play_step(
+        workers: StepWorkers,
+        files: &SuiteFiles,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (Exit, String, String) {
+        let steps = [steps::tests::leak_step("audit", workers, 1)];
+        let (out, notes) = (Written::default(), Written::default());
+        let conclusion = run_with(
+            files,
+            &steps,
+            std::iter::once("e2e")
+                .chain(args.iter().copied())
+                .map(OsString::from),
+            &ProcessEnv::from_pairs(env.iter().copied()),
+            Outputs {
+                out: Box::new(out.clone()),
+                notes: Box::new(notes.clone()),
+                screen: None,
+                clock: Clock::Frozen,
+            },
+        );
+        (conclusion.exit, out.text(), notes.text())
+    }
+
+    /// How often the suite in `root` read config.yaml, workers.json and its
+    /// two `.env` files.
+    fn reads(root: &Path) -> [usize; 4] {
+        let tests = root.join("project/tests");
+        [
+            reads::of(&tests.join("config.yaml")),
+            reads::of(&tests.join("workers.json")),
+            reads::of(&tests.join(".env")),
+            reads::of(&root.join("project/.env")),
+        ]
+    }
+
+    /// The error of a run rewound to a point no snapshot was kept for:
+    /// the last check before anything is changed.
+    const NOT_KEPT: &str = "prometheus-test: error: `--from round 1 steps::audit[worker1]`: no snapshot before round 1 steps::audit[worker1] is kept; no snapshot is kept; nothing was changed\n";
+
+    const FROM: [&str; 2] = ["--from", "round 1 steps::audit[worker1]"];
+
+    #[test]
+    fn a_run_reads_each_configuration_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let played = play(&suite(dir.path()), &FROM, &[]);
+        assert_eq!(
+            played,
+            (Exit::SetupFailed, String::new(), NOT_KEPT.to_owned())
+        );
+        assert_eq!(
+            reads(dir.path()),
+            [1, 1, 1, 1],
+            "config.yaml, workers.json, the two .env"
+        );
+    }
+
+    #[test]
+    fn a_nextest_coordinator_reads_each_configuration_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let coordinator = [("PROMETHEUS_TEST_NEXTEST_COORDINATOR", "run1")];
+        let played = play(&suite(dir.path()), &FROM, &coordinator);
+        assert_eq!(
+            played,
+            (Exit::SetupFailed, String::new(), NOT_KEPT.to_owned())
+        );
+        assert_eq!(
+            reads(dir.path()),
+            [1, 1, 1, 1],
+            "config.yaml, workers.json, the two .env"
+        );
+    }
+
+    #[test]
+    fn listing_reads_config_yaml_and_workers_json_once_and_no_env_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let listed = play(&suite(dir.path()), &["--list"], &[]);
+        let expanded = "steps::audit[worker1]: test\n\n1 tests, 0 benchmarks\n";
+        assert_eq!(listed, (Exit::Passed, expanded.to_owned(), String::new()));
+        assert_eq!(
+            reads(dir.path()),
+            [1, 1, 0, 0],
+            "config.yaml, workers.json, the two .env"
+        );
+    }
+
+    #[test]
+    fn listing_steps_that_name_their_workers_reads_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let listed = play_step(
+            StepWorkers::One("worker1"),
+            &suite(dir.path()),
+            &["--list"],
+            &[],
+        );
+        let plain = "steps::audit: test\n\n1 tests, 0 benchmarks\n";
+        assert_eq!(listed, (Exit::Passed, plain.to_owned(), String::new()));
+        assert_eq!(
+            reads(dir.path()),
+            [0, 0, 0, 0],
+            "config.yaml, workers.json, the two .env"
+        );
+    }
+
+    #[test]
+    fn listing_needs_neither_a_valid_config_yaml_nor_workers_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = suite(dir.path());
+        let unexpanded = (
+            Exit::Passed,
+            "steps::audit: test\n\n1 tests, 0 benchmarks\n".to_owned(),
+            String::new(),
+        );
+        std::fs::write(files.suite_dir.join("workers.json"), "{ broken").unwrap();
+        assert_eq!(
+            play(&files, &["--list"], &[]),
+            unexpanded,
+            "a broken workers.json"
+        );
+        std::fs::write(&files.config, "max_rounds: [").unwrap();
+        assert_eq!(
+            play(&files, &["--list"], &[]),
+            unexpanded,
+            "a broken config.yaml"
+        );
     }
 }

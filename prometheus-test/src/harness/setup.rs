@@ -5,7 +5,7 @@
 //! run. It is given everything it needs in [`SetupInputs`] and knows nothing
 //! of the session that drives it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -18,7 +18,7 @@ use super::plan::Position;
 use super::ports;
 use super::steps::{self, StepInstance};
 use super::world::{self, Snapshots};
-use crate::config::{Config, EnvMap, Overrides, Problems, load_workers};
+use crate::config::{Config, ConfigFiles, EnvMap, Overrides, Problems};
 use crate::mongo::{self, Fixtures, Mongo};
 use crate::record::secrets::SecretLists;
 use crate::snapshot::{Point, Store, World};
@@ -28,11 +28,15 @@ use crate::{Runner, Worker};
 
 /// What the setup phase is given.
 pub(super) struct SetupInputs<'a> {
-    /// config.yaml.
-    pub(super) config_file: PathBuf,
-    /// The run's overrides of config.yaml values.
+    /// config.yaml and the files it locates, read with the run's overrides
+    /// over the process environment.
+    pub(super) config_file: &'a ConfigFiles,
+    /// The run's overrides of config.yaml values (also in `config_file`).
+    #[expect(dead_code, reason = "the session still hands them over")]
     pub(super) overrides: &'a Overrides,
-    /// The process environment the run's environment starts from.
+    /// The process environment the run's environment starts from (also in
+    /// `config_file`).
+    #[expect(dead_code, reason = "the session still hands it over")]
     pub(super) process_env: &'a ProcessEnv,
     /// The step instances, in order.
     pub(super) steps: &'a [StepInstance],
@@ -86,8 +90,11 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
     let events = inputs.events;
     let mut problems = Problems::default();
     steps::check_among_themselves(inputs.steps, &mut problems);
-    let loaded = problems.take(load_config(&inputs));
-    let Some((config, env)) = loaded else {
+    let files = inputs.config_file;
+    let loaded = files
+        .config()
+        .and_then(|config| Ok((config.clone(), files.env()?.clone())));
+    let Some((config, env)) = problems.take(loaded) else {
         return Err(anyhow::Error::from(problems));
     };
     for warning in &config.warnings {
@@ -110,7 +117,7 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
     }
     let http_client = problems.take(crate::http_client::for_run(&config, &env));
     let workers = check_workers(
-        inputs.steps,
+        &inputs,
         &config,
         &Arc::new(provisional),
         &mut problems,
@@ -189,25 +196,15 @@ fn checked_rewind(text: &str, inputs: &SetupInputs<'_>, config: &Config) -> anyh
     Ok(point)
 }
 
-fn load_config(inputs: &SetupInputs<'_>) -> anyhow::Result<(Config, EnvMap)> {
-    let config = Config::load_with(&inputs.config_file, inputs.overrides)?;
-    let env = EnvMap::load(
-        inputs.process_env.vars(),
-        &config.project_dir,
-        &config.tests_dir,
-    )?;
-    Ok((config, env))
-}
-
 /// workers.json and the keypair files it names; every step's worker must exist.
 fn check_workers(
-    steps: &[StepInstance],
+    inputs: &SetupInputs<'_>,
     config: &Config,
     env: &Arc<EnvMap>,
     problems: &mut Problems,
     events: &Events,
 ) -> Vec<Worker> {
-    let Some(specs) = problems.take(load_workers(config, env)) else {
+    let Some(specs) = problems.take(inputs.config_file.workers(env)) else {
         return Vec::new();
     };
     let names: Vec<String> = specs.iter().map(|w| w.name.clone()).collect();
@@ -219,7 +216,7 @@ fn check_workers(
         .filter_map(|spec| problems.take(Worker::load(spec, env.clone(), config)))
         .collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    steps::check_workers(steps, &names, problems);
+    steps::check_workers(inputs.steps, &names, problems);
     workers
 }
 

@@ -2,12 +2,10 @@
 //! into one instance per worker, and checked against each other and against
 //! workers.json.
 
+use crate::config::Problems;
+use crate::step::{StepDef, StepWorkers};
 use std::collections::BTreeMap;
 use std::ops::Deref;
-use std::path::Path;
-
-use crate::config::{Config, Overrides, Problems};
-use crate::step::{StepDef, StepWorkers};
 
 /// Every registered step, sorted by `(order, module, fn name)`; `inventory`
 /// itself keeps no order.
@@ -106,22 +104,6 @@ pub(crate) fn instances(
 pub(crate) fn needs_all_workers(defs: &[&StepDef]) -> bool {
     defs.iter()
         .any(|def| matches!(def.workers, StepWorkers::All))
-}
-
-/// The worker names of workers.json, in file order, as config.yaml at
-/// `config_file` locates it: read without checking anything else and without
-/// side effects. `None` when either file cannot be read; the run's own checks
-/// report why.
-pub(crate) fn workers_json_names(
-    config_file: &Path,
-    overrides: Option<&Overrides>,
-) -> Option<Vec<String>> {
-    let none = Overrides::default();
-    let config = Config::load_with(config_file, overrides.unwrap_or(&none)).ok()?;
-    let text = std::fs::read_to_string(&config.workers_config).ok()?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let entries: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).ok()?;
-    Some(entries.into_iter().map(|(name, _)| name).collect())
 }
 
 /// Orders must be unique among steps (the instances of one step share its
@@ -303,31 +285,6 @@ pub(crate) mod tests {
                 .to_string()
                 .contains("steps share the name `task[worker1]`"),
             "{problems}"
-        );
-    }
-
-    #[test]
-    fn workers_json_names_come_in_file_order_or_not_at_all() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.yaml");
-        assert_eq!(workers_json_names(&config, None), None, "no config.yaml");
-        std::fs::write(&config, "task_id: t\nmax_rounds: 1\n").unwrap();
-        Config::load_with(&config, &Overrides::default()).expect("a valid config.yaml");
-        assert_eq!(workers_json_names(&config, None), None, "no workers.json");
-        std::fs::write(dir.path().join("workers.json"), "{ broken").unwrap();
-        assert_eq!(
-            workers_json_names(&config, None),
-            None,
-            "broken workers.json"
-        );
-        std::fs::write(
-            dir.path().join("workers.json"),
-            "\u{feff}{\"zeta\": {}, \"alpha\": {}, \"mid\": {}}",
-        )
-        .unwrap();
-        assert_eq!(
-            workers_json_names(&config, None),
-            Some(vec!["zeta".into(), "alpha".into(), "mid".into()])
         );
     }
 }

@@ -39,9 +39,8 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use self::detect::Role;
 
+use super::SuiteFiles;
 use super::cli::RunControl;
-use super::{SuiteFiles, config_file};
-use crate::config::Config;
 
 /// The folder inside `data_dir` that holds the nextest files.
 pub(super) const FOLDER: &str = ".nextest";
@@ -107,12 +106,11 @@ impl Folder {
 }
 
 /// The suite's `data_dir`, from config.yaml with the run's overrides.
-fn data_dir(files: &SuiteFiles, control: &RunControl) -> anyhow::Result<PathBuf> {
-    let overrides = control
-        .overrides
-        .as_ref()
-        .map_err(|problems| anyhow::anyhow!("{problems}"))?;
-    Ok(Config::load_with(&config_file(files, control), overrides)?.data_dir)
+fn data_dir(_: &SuiteFiles, control: &RunControl) -> anyhow::Result<PathBuf> {
+    if let Err(problems) = &control.overrides {
+        anyhow::bail!("{problems}");
+    }
+    Ok(control.config.config()?.data_dir.clone())
 }
 
 #[cfg(test)]
