@@ -435,7 +435,7 @@ fn invalid_configuration_is_reported_whole_and_touches_nothing() {
     );
     assert!(
         stderr
-            .contains("workers.json: worker `worker1`: `port` must be an integer from 1 to 65535"),
+            .contains("workers.json: line 1: worker `worker1`: `port` must be an integer from 1 to 65535"),
         "{stderr}"
     );
     assert!(

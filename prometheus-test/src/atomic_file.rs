@@ -36,12 +36,6 @@ pub(crate) fn write_atomic(
     written
 }
 
-/// [`write_atomic`], not synced, for the callers that still name it (the
-/// nextest results, a round's detail file).
-pub(crate) fn replace(path: &Path, temp: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomic(path, temp, bytes, FileSync::Nothing, None)
-}
-
 fn write_file(temp: &Path, bytes: &[u8], sync: FileSync, mode: Option<u32>) -> std::io::Result<()> {
     let mut file = std::fs::File::options()
         .write(true)

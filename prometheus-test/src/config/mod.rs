@@ -18,10 +18,6 @@ mod suite;
 mod text;
 mod typed;
 mod typos;
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "only tests call `load_workers`")
-)]
 mod workers;
 
 pub(crate) use env::EnvMap;

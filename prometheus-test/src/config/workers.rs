@@ -141,7 +141,9 @@ pub(crate) struct WorkerSpec {
     pub(crate) warnings: Vec<String>,
 }
 
-/// Reads and validates workers.json; every problem of every worker is reported.
+/// Reads and validates workers.json; every problem of every worker is
+/// reported. A run reads it once, through [`ConfigFiles`](super::ConfigFiles).
+#[cfg(test)]
 pub(crate) fn load_workers(config: &Config, env: &EnvMap) -> anyhow::Result<Vec<WorkerSpec>> {
     let path = &config.workers_config;
     let text = read_text(path, "workers file")?;
@@ -212,7 +214,7 @@ fn read_worker(
             .read(&["url"], &string("a string"))
             .map(|url| url.trim_end_matches('/').to_owned()),
         // A container on a remote engine listens on the engine's host.
-        None => port.map(|port| match crate::process::remote_engine_host() {
+        None => port.map(|port| match crate::process::remote_host(&crate::process::docker_host_in(env)) {
             Some(host) if fields.contains_key("image") => format!("http://{host}:{port}"),
             _ => format!("http://localhost:{port}"),
         }),

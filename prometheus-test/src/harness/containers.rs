@@ -6,14 +6,15 @@
 use super::events::Events;
 use super::launch::suite_label;
 use crate::Worker;
-use crate::config::{Config, Launch};
-use crate::process::{Engine, docker_host};
+use crate::config::{Config, EnvMap, Launch};
+use crate::process::{Engine, docker_host_in};
 
 /// Checks the engine and the images of the container workers among
 /// `workers` and removes the suite's leftover containers; nothing when no
 /// worker is a container.
 pub(super) async fn prepare(
     config: &Config,
+    env: &EnvMap,
     workers: &[Worker],
     events: &Events,
 ) -> anyhow::Result<()> {
@@ -27,7 +28,7 @@ pub(super) async fn prepare(
     if images.is_empty() {
         return Ok(());
     }
-    let engine = Engine::connect_to(docker_host()).await?;
+    let engine = Engine::connect_to(docker_host_in(env)).await?;
     engine.check_images(&images).await?;
     for removed in engine.remove_leftovers(&suite_label(config)).await? {
         events.note(removed);

@@ -66,11 +66,6 @@ pub(crate) struct SuiteFiles {
     pub(crate) post_load: Option<PostLoad>,
 }
 
-/// The run's config.yaml and the files it locates, each read once.
-fn config_file<'c>(_: &SuiteFiles, control: &'c RunControl) -> &'c ConfigFiles {
-    &control.config
-}
-
 /// One whole run in this process: `steps` (sorted by order) driven by `args`
 /// (the program name first) and `env`, written to `outputs`. Under
 /// cargo-nextest the process is one test of a run that plays once
@@ -208,7 +203,6 @@ fn run_control(
     let session = session::Session {
         files,
         control,
-        process_env: env,
         steps: &steps,
         selection: &selection,
         events: &events,

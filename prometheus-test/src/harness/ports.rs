@@ -2,13 +2,13 @@
 //! run that could not start its workers must not have reset the data first.
 
 use crate::Worker;
-use crate::config::Launch;
+use crate::config::{EnvMap, Launch};
 
 /// Fails naming the first spawned worker whose port is 0, shared or taken
 /// (the same check as when the workers start). External workers (`url`
 /// only) and containers on a remote engine are not checked.
-pub(super) fn check_free(workers: &[Worker]) -> anyhow::Result<()> {
-    let local_engine = crate::process::remote_engine_host().is_none();
+pub(super) fn check_free(workers: &[Worker], env: &EnvMap) -> anyhow::Result<()> {
+    let local_engine = crate::process::remote_host(&crate::process::docker_host_in(env)).is_none();
     let spawned = workers
         .iter()
         .map(Worker::spec)

@@ -20,7 +20,7 @@ use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
 use super::steps::StepInstance;
 use super::world::{self, Snapshots};
-use super::{SuiteFiles, config_file};
+use super::SuiteFiles;
 use crate::config::Overrides;
 use crate::process::{Fleet, LineFilter, LogMode, TerminationSignal};
 use crate::{Conclusion, Exit, Runner};
@@ -29,8 +29,6 @@ use crate::{Conclusion, Exit, Runner};
 pub(super) struct Session<'a> {
     pub(super) files: &'a SuiteFiles,
     pub(super) control: &'a RunControl,
-    /// The process environment the run's environment starts from.
-    pub(super) process_env: &'a ProcessEnv,
     pub(super) steps: &'a [StepInstance],
     pub(super) selection: &'a Selection,
     pub(super) events: &'a Events,
@@ -61,7 +59,7 @@ impl Session<'_> {
         if let Some(header) = overrides.describe() {
             self.events.note(header);
         }
-        let loaded = match setup::load(self.setup_inputs(overrides)) {
+        let loaded = match setup::load(self.setup_inputs()) {
             Ok(loaded) => loaded,
             Err(err) => return self.failed(&err),
         };
@@ -94,11 +92,9 @@ impl Session<'_> {
         conclusion
     }
 
-    fn setup_inputs<'o>(&'o self, overrides: &'o Overrides) -> SetupInputs<'o> {
+    fn setup_inputs(&self) -> SetupInputs<'_> {
         SetupInputs {
-            config_file: config_file(self.files, self.control),
-            overrides,
-            process_env: self.process_env,
+            config: &self.control.config,
             steps: self.steps,
             reset: self.control.reset,
             from: self.control.from.as_deref(),
@@ -341,7 +337,7 @@ impl Session<'_> {
             .iter()
             .map(|worker| (worker.name(), &worker.spec().launch))
             .collect();
-        let engine = crate::process::docker_host();
+        let engine = crate::process::docker_host_in(runner.env());
         for note in start_notes(&workers, error, &engine) {
             self.events.note(note);
         }

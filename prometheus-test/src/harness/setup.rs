@@ -30,14 +30,7 @@ use crate::{Runner, Worker};
 pub(super) struct SetupInputs<'a> {
     /// config.yaml and the files it locates, read with the run's overrides
     /// over the process environment.
-    pub(super) config_file: &'a ConfigFiles,
-    /// The run's overrides of config.yaml values (also in `config_file`).
-    #[expect(dead_code, reason = "the session still hands them over")]
-    pub(super) overrides: &'a Overrides,
-    /// The process environment the run's environment starts from (also in
-    /// `config_file`).
-    #[expect(dead_code, reason = "the session still hands it over")]
-    pub(super) process_env: &'a ProcessEnv,
+    pub(super) config: &'a ConfigFiles,
     /// The step instances, in order.
     pub(super) steps: &'a [StepInstance],
     /// `--reset`: ignore the saved state.
@@ -90,7 +83,7 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
     let events = inputs.events;
     let mut problems = Problems::default();
     steps::check_among_themselves(inputs.steps, &mut problems);
-    let files = inputs.config_file;
+    let files = inputs.config;
     let loaded = files
         .config()
         .and_then(|config| Ok((config.clone(), files.env()?.clone())));
@@ -133,7 +126,7 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         None => None,
     };
     let lock = RunLock::acquire(&config.data_dir)?;
-    ports::check_free(&workers)?;
+    ports::check_free(&workers, &env)?;
     let saved = if inputs.reset {
         None
     } else {
@@ -204,7 +197,7 @@ fn check_workers(
     problems: &mut Problems,
     events: &Events,
 ) -> Vec<Worker> {
-    let Some(specs) = problems.take(inputs.config_file.workers(env)) else {
+    let Some(specs) = problems.take(inputs.config.workers(env)) else {
         return Vec::new();
     };
     let names: Vec<String> = specs.iter().map(|w| w.name.clone()).collect();
@@ -233,7 +226,7 @@ impl Loaded<'_> {
     /// Checks the container workers' engine and images and removes the
     /// containers an earlier run left, before anything is reset.
     pub(super) async fn prepare_containers(&self) -> anyhow::Result<()> {
-        super::containers::prepare(&self.config, &self.workers, self.inputs.events).await
+        super::containers::prepare(&self.config, &self.env, &self.workers, self.inputs.events).await
     }
 
     /// Opens the state (resumed, or fresh with MongoDB reset), counts the

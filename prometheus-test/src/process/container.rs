@@ -75,18 +75,6 @@ pub(crate) fn docker_host_in(env: &EnvMap) -> String {
     env.get("DOCKER_HOST").unwrap_or(DEFAULT_HOST).to_owned()
 }
 
-/// [`docker_host_in`] of the process environment, for the callers not yet
-/// handed the run's: a container worker's URL (`config/workers.rs`), the
-/// port checks and the engine's checks before a run (`harness/ports.rs`,
-/// `harness/containers.rs`) and the note after a failed start
-/// (`harness/session.rs`).
-pub(crate) fn docker_host() -> String {
-    std::env::var("DOCKER_HOST")
-        .ok()
-        .filter(|host| !host.is_empty())
-        .unwrap_or_else(|| DEFAULT_HOST.to_owned())
-}
-
 /// The host name of a remote engine at `docker_host` (`tcp://h:p` or
 /// `http://h:p` with `h` not a loopback name or address); `None` for a local one.
 pub(crate) fn remote_host(docker_host: &str) -> Option<String> {
@@ -106,11 +94,6 @@ pub(crate) fn remote_host(docker_host: &str) -> Option<String> {
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
     (!loopback && !host.is_empty()).then(|| host.to_owned())
-}
-
-/// The engine's host name when `DOCKER_HOST` names a remote engine.
-pub(crate) fn remote_engine_host() -> Option<String> {
-    remote_host(&docker_host())
 }
 
 impl Engine {

@@ -22,7 +22,7 @@ mod tests;
 
 pub use container::ContainerSpec;
 pub(crate) use container::{
-    Engine, RUN_LABEL, SUITE_LABEL, WORKER_LABEL, docker_host, remote_engine_host,
+    Engine, RUN_LABEL, SUITE_LABEL, WORKER_LABEL, docker_host_in, remote_host,
 };
 pub use fleet::Fleet;
 pub(crate) use fleet::WorkerExit;

@@ -100,7 +100,13 @@ impl DetailFolder {
         let name_json = serde_json::to_string(name).map_err(std::io::Error::other)?;
         let script = format!("{REGISTER}({name_json}, {json});\n");
         let temp = self.dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        crate::atomic_file::replace(&self.dir.join(name), &temp, script.as_bytes())
+        crate::atomic_file::write_atomic(
+            &self.dir.join(name),
+            &temp,
+            script.as_bytes(),
+            crate::atomic_file::FileSync::Nothing,
+            None,
+        )
     }
 
     /// The detail of a round from file `name`, one entry per step.

@@ -46,7 +46,7 @@ impl Coordinator {
         control: &RunControl,
         play: impl FnOnce(Box<dyn Writer>) -> Conclusion,
     ) -> Conclusion {
-        let folder = match data_dir(files, control) {
+        let folder = match data_dir(control) {
             Ok(data_dir) => Folder::in_data_dir(&data_dir),
             Err(err) => {
                 eprintln!("prometheus-test: error: {err:#}");

@@ -106,7 +106,7 @@ impl Folder {
 }
 
 /// The suite's `data_dir`, from config.yaml with the run's overrides.
-fn data_dir(_: &SuiteFiles, control: &RunControl) -> anyhow::Result<PathBuf> {
+fn data_dir(control: &RunControl) -> anyhow::Result<PathBuf> {
     if let Err(problems) = &control.overrides {
         anyhow::bail!("{problems}");
     }

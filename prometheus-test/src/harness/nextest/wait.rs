@@ -59,7 +59,7 @@ impl TestProcess {
         if chosen.is_empty() {
             return Conclusion::before_any_step(Exit::Passed);
         }
-        let folder = match data_dir(files, control) {
+        let folder = match data_dir(control) {
             Ok(data_dir) => Folder::in_data_dir(&data_dir),
             Err(problem) => {
                 let _ = writeln!(err, "prometheus-test: error: {problem:#}");
