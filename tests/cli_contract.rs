@@ -434,8 +434,9 @@ fn invalid_configuration_is_reported_whole_and_touches_nothing() {
         "the suite cannot start: {stderr}"
     );
     assert!(
-        stderr
-            .contains("workers.json: line 1: worker `worker1`: `port` must be an integer from 1 to 65535"),
+        stderr.contains(
+            "workers.json: line 1: worker `worker1`: `port` must be an integer from 1 to 65535"
+        ),
         "{stderr}"
     );
     assert!(

@@ -77,7 +77,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (path, temp) = (dir.path().join("f.json"), dir.path().join(".f.json.tmp"));
         std::fs::write(&path, "old").unwrap();
-        super::replace(&path, &temp, b"new").unwrap();
+        super::write_atomic(&path, &temp, b"new", super::FileSync::Nothing, None).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         assert!(!temp.exists());
     }

@@ -15,7 +15,7 @@ use serde_yaml_ng::Mapping;
 use super::names::check_worker_name;
 use super::python::python_interpreter;
 use super::reader::Reader;
-use super::text::{read_text, strip_bom};
+use super::text::strip_bom;
 use super::typed::{COMMAND, IMAGE, PORT, SECONDS, URL_PATH, string};
 use super::typos::likely_meant;
 use super::{Config, EnvMap};
@@ -146,7 +146,7 @@ pub(crate) struct WorkerSpec {
 #[cfg(test)]
 pub(crate) fn load_workers(config: &Config, env: &EnvMap) -> anyhow::Result<Vec<WorkerSpec>> {
     let path = &config.workers_config;
-    let text = read_text(path, "workers file")?;
+    let text = super::text::read_text(path, "workers file")?;
     parse_workers(config, env, path, &text)
 }
 
@@ -214,9 +214,11 @@ fn read_worker(
             .read(&["url"], &string("a string"))
             .map(|url| url.trim_end_matches('/').to_owned()),
         // A container on a remote engine listens on the engine's host.
-        None => port.map(|port| match crate::process::remote_host(&crate::process::docker_host_in(env)) {
-            Some(host) if fields.contains_key("image") => format!("http://{host}:{port}"),
-            _ => format!("http://localhost:{port}"),
+        None => port.map(|port| {
+            match crate::process::remote_host(&crate::process::docker_host_in(env)) {
+                Some(host) if fields.contains_key("image") => format!("http://{host}:{port}"),
+                _ => format!("http://localhost:{port}"),
+            }
         }),
     };
     let server_env = server_env(env, r);

@@ -39,7 +39,6 @@ use std::ffi::OsString;
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use crate::config::ConfigFiles;
 use crate::step::{PostLoad, StepDef};
 use crate::{Conclusion, Exit};
 
@@ -90,16 +89,16 @@ pub(crate) fn run_with(
         }
     };
     match nextest::Role::of(env, control.args.list) {
-        nextest::Role::Plain => run_control(files, steps, &control, env, outputs, None),
+        nextest::Role::Plain => run_control(files, steps, &control, outputs, None),
         nextest::Role::Test(test) => {
             let names: Vec<String> = instances(steps, &control)
                 .iter()
                 .map(|s| s.test_name().to_owned())
                 .collect();
-            test.run(files, &control, env, &names, outputs)
+            test.run(&control, env, &names, outputs)
         }
-        nextest::Role::Coordinator(coordinator) => coordinator.run(files, &control, |results| {
-            run_control(files, steps, &control, env, outputs, Some(results))
+        nextest::Role::Coordinator(coordinator) => coordinator.run(&control, |results| {
+            run_control(files, steps, &control, outputs, Some(results))
         }),
     }
 }
@@ -145,7 +144,6 @@ fn run_control(
     files: &SuiteFiles,
     steps: &[&'static StepDef],
     control: &RunControl,
-    env: &ProcessEnv,
     outputs: Outputs,
     extra: Option<Box<dyn events::Writer>>,
 ) -> Conclusion {

@@ -7,8 +7,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::SuiteFiles;
 use super::churn::Churn;
-use super::cli::{ProcessEnv, RunControl};
+use super::cli::RunControl;
 use super::containers::start_notes;
 use super::events::{Event, Events, RunStarted, StepFinished, StepId, Verdict, WorkersReady};
 use super::execute::{Context, execute};
@@ -20,8 +21,6 @@ use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
 use super::steps::StepInstance;
 use super::world::{self, Snapshots};
-use super::SuiteFiles;
-use crate::config::Overrides;
 use crate::process::{Fleet, LineFilter, LogMode, TerminationSignal};
 use crate::{Conclusion, Exit, Runner};
 

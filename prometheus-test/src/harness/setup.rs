@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use super::cli::ProcessEnv;
 use super::events::Event;
 use super::events::Events;
 use super::lock::RunLock;
@@ -18,7 +17,7 @@ use super::plan::Position;
 use super::ports;
 use super::steps::{self, StepInstance};
 use super::world::{self, Snapshots};
-use crate::config::{Config, ConfigFiles, EnvMap, Overrides, Problems};
+use crate::config::{Config, ConfigFiles, EnvMap, Problems};
 use crate::mongo::{self, Fixtures, Mongo};
 use crate::record::secrets::SecretLists;
 use crate::snapshot::{Point, Store, World};

@@ -22,7 +22,6 @@ use super::results::{Results, RunResults};
 use super::verdict::played_out;
 use super::watch::Watched;
 use super::{Folder, data_dir};
-use crate::harness::SuiteFiles;
 use crate::pid_lock::{Held, LockFile};
 use crate::{Conclusion, Exit};
 
@@ -42,7 +41,6 @@ impl Coordinator {
     /// Plays the suite with `play`, which runs it with the writer it is given.
     pub(crate) fn run(
         self,
-        files: &SuiteFiles,
         control: &RunControl,
         play: impl FnOnce(Box<dyn Writer>) -> Conclusion,
     ) -> Conclusion {

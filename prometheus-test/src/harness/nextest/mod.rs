@@ -39,7 +39,6 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use self::detect::Role;
 
-use super::SuiteFiles;
 use super::cli::RunControl;
 
 /// The folder inside `data_dir` that holds the nextest files.

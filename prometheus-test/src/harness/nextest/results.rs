@@ -232,7 +232,13 @@ impl Writer for Results {
 pub(super) fn write(path: &Path, results: &RunResults) -> std::io::Result<()> {
     let text = serde_json::to_vec(results).map_err(std::io::Error::other)?;
     let temp = path.with_extension(format!("json.{}.tmp", std::process::id()));
-    crate::atomic_file::write_atomic(path, &temp, &text, crate::atomic_file::FileSync::Nothing, None)
+    crate::atomic_file::write_atomic(
+        path,
+        &temp,
+        &text,
+        crate::atomic_file::FileSync::Nothing,
+        None,
+    )
 }
 
 /// The results at `path`; `None` while there are none.

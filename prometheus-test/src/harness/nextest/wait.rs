@@ -15,7 +15,6 @@ use super::start::{coordinator_alive, coordinator_command, ensure_coordinator};
 use super::verdict::{Context, Report, Verdict, verdict};
 use super::watch::Watched;
 use super::{Folder, data_dir, results};
-use crate::harness::SuiteFiles;
 use crate::{Conclusion, Exit};
 
 /// How often the results are read.
@@ -37,7 +36,6 @@ impl TestProcess {
     /// selects one, with `--exact`).
     pub(crate) fn run(
         self,
-        files: &SuiteFiles,
         control: &RunControl,
         env: &ProcessEnv,
         names: &[String],
