@@ -1,6 +1,7 @@
 //! Configuration: config.yaml (with run-time overrides), workers.json and
 //! the `.env` files.
 
+mod docker_host;
 mod dotenv;
 mod env;
 mod files;
@@ -20,6 +21,7 @@ mod typed;
 mod typos;
 mod workers;
 
+pub(crate) use docker_host::{docker_host_in, remote_host};
 pub(crate) use env::EnvMap;
 pub(crate) use files::ConfigFiles;
 pub(crate) use mongo::{CollectionSettings, MongoSettings};

@@ -214,12 +214,12 @@ fn read_worker(
             .read(&["url"], &string("a string"))
             .map(|url| url.trim_end_matches('/').to_owned()),
         // A container on a remote engine listens on the engine's host.
-        None => port.map(|port| {
-            match crate::process::remote_host(&crate::process::docker_host_in(env)) {
+        None => port.map(
+            |port| match super::remote_host(&super::docker_host_in(env)) {
                 Some(host) if fields.contains_key("image") => format!("http://{host}:{port}"),
                 _ => format!("http://localhost:{port}"),
-            }
-        }),
+            },
+        ),
     };
     let server_env = server_env(env, r);
     let mut warnings = Vec::new();

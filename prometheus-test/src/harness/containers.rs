@@ -6,8 +6,9 @@
 use super::events::Events;
 use super::launch::suite_label;
 use crate::Worker;
+use crate::config::docker_host_in;
 use crate::config::{Config, EnvMap, Launch};
-use crate::process::{Engine, docker_host_in};
+use crate::process::Engine;
 
 /// Checks the engine and the images of the container workers among
 /// `workers` and removes the suite's leftover containers; nothing when no

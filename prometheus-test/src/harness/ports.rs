@@ -8,7 +8,7 @@ use crate::config::{EnvMap, Launch};
 /// (the same check as when the workers start). External workers (`url`
 /// only) and containers on a remote engine are not checked.
 pub(super) fn check_free(workers: &[Worker], env: &EnvMap) -> anyhow::Result<()> {
-    let local_engine = crate::process::remote_host(&crate::process::docker_host_in(env)).is_none();
+    let local_engine = crate::config::remote_host(&crate::config::docker_host_in(env)).is_none();
     let spawned = workers
         .iter()
         .map(Worker::spec)

@@ -336,7 +336,7 @@ impl Session<'_> {
             .iter()
             .map(|worker| (worker.name(), &worker.spec().launch))
             .collect();
-        let engine = crate::process::docker_host_in(runner.env());
+        let engine = crate::config::docker_host_in(runner.env());
         for note in start_notes(&workers, error, &engine) {
             self.events.note(note);
         }

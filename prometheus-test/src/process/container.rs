@@ -32,7 +32,7 @@ use tokio::io::AsyncWriteExt as _;
 use super::fleet::WorkerExit;
 use super::logs::{Pipe, WorkerLog};
 use super::spawn::LaunchSpec;
-use crate::config::EnvMap;
+use crate::config::remote_host;
 
 /// The label naming the suite (its data folder) a container belongs to.
 pub(crate) const SUITE_LABEL: &str = "prometheus-test.suite";
@@ -41,8 +41,6 @@ pub(crate) const RUN_LABEL: &str = "prometheus-test.run";
 /// The label naming the worker a container runs.
 pub(crate) const WORKER_LABEL: &str = "prometheus-test.worker";
 
-/// The engine used when `DOCKER_HOST` is not set.
-const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 /// How long the engine may take to answer the first call.
 const CONNECT_LIMIT: Duration = Duration::from_secs(10);
 /// The API client's own limit, long enough for followed logs and waits.
@@ -68,32 +66,6 @@ pub(crate) struct Engine {
     host: String,
     /// The engine's host name when it is remote (a `tcp://` host that is not loopback).
     remote: Option<String>,
-}
-
-/// `DOCKER_HOST` of the run's environment `env`, else the default local socket.
-pub(crate) fn docker_host_in(env: &EnvMap) -> String {
-    env.get("DOCKER_HOST").unwrap_or(DEFAULT_HOST).to_owned()
-}
-
-/// The host name of a remote engine at `docker_host` (`tcp://h:p` or
-/// `http://h:p` with `h` not a loopback name or address); `None` for a local one.
-pub(crate) fn remote_host(docker_host: &str) -> Option<String> {
-    let rest = docker_host
-        .strip_prefix("tcp://")
-        .or_else(|| docker_host.strip_prefix("http://"))
-        .or_else(|| docker_host.strip_prefix("https://"))?;
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let host = match authority.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or(bracketed),
-        None => authority
-            .rsplit_once(':')
-            .map_or(authority, |(host, _)| host),
-    };
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    (!loopback && !host.is_empty()).then(|| host.to_owned())
 }
 
 impl Engine {
@@ -402,26 +374,5 @@ impl Engine {
                 let _ = engine.remove(&id).await;
             });
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::remote_host;
-
-    #[test]
-    fn only_a_tcp_engine_on_another_host_is_remote() {
-        assert_eq!(remote_host("unix:///var/run/docker.sock"), None);
-        assert_eq!(remote_host("tcp://127.0.0.1:2375"), None);
-        assert_eq!(remote_host("tcp://localhost:2375"), None);
-        assert_eq!(remote_host("tcp://[::1]:2375"), None);
-        assert_eq!(
-            remote_host("tcp://build-box.lan:2376").as_deref(),
-            Some("build-box.lan")
-        );
-        assert_eq!(
-            remote_host("http://10.0.0.7:2375/").as_deref(),
-            Some("10.0.0.7")
-        );
     }
 }

@@ -10,12 +10,13 @@ use std::time::Duration;
 use futures_util::future::{join_all, select_all, try_join_all};
 use nix::sys::signal::Signal;
 
-use super::container::{Engine, docker_host_in, remote_host};
+use super::container::Engine;
 use super::logs::{LineFilter, LogHub, LogMode, render_tail};
 use super::member::{DRAIN_LIMIT, ERROR_TAIL, Life, Member};
 use super::ready;
 use super::spawn::{LaunchSpec, check_ports};
 use crate::config::EnvMap;
+use crate::config::{docker_host_in, remote_host};
 use crate::state::HeldLife;
 
 /// How long a step's end waits for the log readers to read what the pipes

@@ -21,9 +21,7 @@ mod spawn;
 mod tests;
 
 pub use container::ContainerSpec;
-pub(crate) use container::{
-    Engine, RUN_LABEL, SUITE_LABEL, WORKER_LABEL, docker_host_in, remote_host,
-};
+pub(crate) use container::{Engine, RUN_LABEL, SUITE_LABEL, WORKER_LABEL};
 pub use fleet::Fleet;
 pub(crate) use fleet::WorkerExit;
 pub(crate) use guard::{spawn_guarded, stop_guarded};

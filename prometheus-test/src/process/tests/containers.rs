@@ -14,7 +14,7 @@ use tokio::time::timeout;
 
 use super::support::{fixtures, free_port, new_marker, unavailable};
 use crate::config::EnvMap;
-use crate::process::container::docker_host_in;
+use crate::config::docker_host_in;
 use crate::process::{
     ContainerSpec, Engine, Fleet, LaunchSpec, Life, LineFilter, LogMode, StopHow,
 };
