@@ -124,9 +124,7 @@ impl Suite {
     }
 
     /// The suite `main!()` generates for a test target.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn from_main(options: &MainOptions) -> Self {
+    fn from_main(options: &MainOptions) -> Self {
         Self {
             files: SuiteFiles::from_main(options),
             module: None,
@@ -152,25 +150,6 @@ impl Suite {
         )
     }
 
-    /// The suite of exactly `steps` (sorted by `order` here), in place of
-    /// the registered ones. Not public API: the harness's own tests.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn with_steps(mut self, mut steps: Vec<&'static StepDef>) -> Self {
-        steps.sort_by_key(|step| step.order);
-        self.explicit = Some(steps);
-        self
-    }
-
-    /// Shows every measured time as zero in the outputs, so that tests can
-    /// compare them whole. Not public API: the harness's own tests.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn with_frozen_clock(mut self) -> Self {
-        self.clock = Clock::Frozen;
-        self
-    }
-
     fn steps(&self) -> Vec<&'static StepDef> {
         let mut steps = self
             .explicit
@@ -187,6 +166,23 @@ impl Suite {
         }
         steps
     }
+}
+
+/// `suite` with exactly `steps` (sorted by `order` here) in place of the
+/// registered ones. Not public API: the harness's own tests.
+#[must_use]
+pub fn with_steps(mut suite: Suite, mut steps: Vec<&'static StepDef>) -> Suite {
+    steps.sort_by_key(|step| step.order);
+    suite.explicit = Some(steps);
+    suite
+}
+
+/// `suite` showing every measured time as zero in its outputs, so that
+/// tests can compare them whole. Not public API: the harness's own tests.
+#[must_use]
+pub fn with_frozen_clock(mut suite: Suite) -> Suite {
+    suite.clock = Clock::Frozen;
+    suite
 }
 
 /// What `main!()` passes to [`run_main`].
