@@ -4,10 +4,11 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::Conclusion;
 use crate::harness::{self, Clock, ProcessEnv, SuiteFiles, paths};
-use crate::step::{PostLoad, StepDef};
+use crate::step::{PostLoad, StepDef, StepFuture};
+use crate::{Conclusion, Runner, StepOutput};
 
 /// A suite: the registered steps and the config.yaml that drives them.
 ///
@@ -84,10 +85,31 @@ impl Suite {
     }
 
     /// Runs `hook` once after the fixtures of a fresh run are imported, as
-    /// `main!(post_load = …)` does.
+    /// `main!(post_load = …)` does: an `async fn(&Database, &Runner)` (or an
+    /// async closure) returning `()` or `Result<(), E>` with
+    /// `E: Into<anyhow::Error>`.
+    ///
+    /// ```no_run
+    /// use prometheus_test::{Runner, Suite, mongodb::Database};
+    ///
+    /// async fn seed(db: &Database, runner: &Runner) -> anyhow::Result<()> {
+    ///     let _ = (db, runner);
+    ///     Ok(())
+    /// }
+    ///
+    /// let suite = Suite::new("tests/config.yaml").post_load(seed);
+    /// ```
     #[must_use]
-    pub fn post_load(mut self, hook: PostLoad) -> Self {
-        self.files.post_load = Some(hook);
+    pub fn post_load<H, R>(mut self, hook: H) -> Self
+    where
+        H: AsyncFn(&mongodb::Database, &Runner) -> R + Send + Sync + 'static,
+        R: StepOutput,
+    {
+        let hook = Arc::new(hook);
+        self.files.post_load = Some(PostLoad::new(move |db, runner| {
+            let hook = Arc::clone(&hook);
+            Box::pin(async move { (*hook)(db, runner).await.into_step_result() })
+        }));
         self
     }
 
@@ -194,8 +216,8 @@ pub struct MainOptions {
     pub manifest_dir: &'static str,
     /// The `config` argument: config.yaml relative to the test file's directory.
     pub config: Option<&'static str>,
-    /// The `post_load` argument.
-    pub post_load: Option<PostLoad>,
+    /// The `post_load` argument, as `main!()` adapts it.
+    pub post_load: Option<for<'a> fn(&'a mongodb::Database, &'a Runner) -> StepFuture<'a>>,
 }
 
 /// Runs the registered steps with the process's command line and
@@ -216,7 +238,7 @@ impl SuiteFiles {
             config: suite_dir.join(options.config.unwrap_or("config.yaml")),
             manifest_dir: Some(PathBuf::from(options.manifest_dir)),
             suite_dir,
-            post_load: options.post_load,
+            post_load: options.post_load.map(PostLoad::new),
         }
     }
 }
