@@ -2,6 +2,8 @@
 //! `prometheus-test` crate, which documents them: `prometheus_test::step` and
 //! `prometheus_test::main`.
 
+#[cfg(test)]
+mod doc_tables;
 mod duration;
 mod error;
 mod key_value;
@@ -12,8 +14,9 @@ mod step;
 use proc_macro::TokenStream;
 
 /// Registers an async function as a step: `#[step(worker = "worker1", order = 1)]`.
-/// Keys: `worker`, `order` (required), `prepare`, `name`, `description`,
-/// `retries`, `retry_delay`, `timeout`.
+/// Keys: `worker` (one worker) or `workers` (`["worker1", "worker2"]`, or
+/// `"*"` for every worker of workers.json) and `order` (required), `prepare`,
+/// `name`, `description`, `retries`, `retry_delay`, `timeout`.
 /// See `prometheus_test::step`.
 #[proc_macro_attribute]
 pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {

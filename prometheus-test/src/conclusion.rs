@@ -3,13 +3,22 @@
 
 /// Why a run ended, as the suite binary's exit code says it.
 ///
+/// Later versions may add ways for a run to end, so a `match` on an `Exit`
+/// outside this crate needs a `_` arm (`#[non_exhaustive]`):
+///
 /// ```
 /// use prometheus_test::Exit;
 ///
 /// assert_eq!(Exit::Failed.code(), 101);
 /// assert_eq!(Exit::from_code(2), Some(Exit::SetupFailed));
+/// let stopped_by_a_signal = match Exit::Terminated {
+///     Exit::Interrupted | Exit::Terminated => true,
+///     _ => false,
+/// };
+/// assert!(stopped_by_a_signal);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Exit {
     /// 0: every executed step passed or was skipped (also `--list` and `--help`).
     Passed,

@@ -57,6 +57,13 @@ pub use worker::Worker;
 ///     anyhow::ensure!(url.starts_with("https://"), "not a PR URL: {url}");
 ///     Ok(())
 /// }
+///
+/// /// Every worker of workers.json checks its health, in file order.
+/// #[step(workers = "*", order = 4)]
+/// async fn healthy(runner: &Runner, worker: &Worker) -> anyhow::Result<()> {
+///     runner.http().get(format!("{}/health", worker.url())).send().await?.error_for_status()?;
+///     Ok(())
+/// }
 /// # fn main() {}
 /// ```
 ///
@@ -64,7 +71,8 @@ pub use worker::Worker;
 ///
 /// | key | type | default |
 /// |---|---|---|
-/// | `worker` | string: a key of workers.json | required |
+/// | `worker` | string: a key of workers.json, the one worker the step runs against | required: this or `workers` |
+/// | `workers` | `["worker1", "worker2"]`: one instance of the step per listed worker, in this order, each named with its worker appended (`audit[worker1]`); or `"*"`: one instance per worker of workers.json, in file order | required: this or `worker` |
 /// | `order` | integer `0..=4294967295`: the step's place in every round | required |
 /// | `prepare` | path of `async fn(&Runner, &Worker) -> Result<T, E>`; the step then takes a third parameter `T` | none |
 /// | `name` | string: the step's name in the state file and the output | the fn name |
@@ -80,19 +88,22 @@ pub use worker::Worker;
 /// # Errors
 ///
 /// Compile errors point at your tokens: an unknown or repeated key, a missing
-/// `worker` or `order`, a value of the wrong kind, a function that is not
-/// `async`, is generic, takes `self`, or has the wrong number of parameters,
-/// a parameter of the wrong type, a prepare function whose output does not
-/// match the third parameter, and a return type that is not a step result.
+/// `order`, neither or both of `worker` and `workers`, an empty `workers`
+/// list, a worker listed twice or `"*"` inside a list, a value of the wrong
+/// kind, a function that is not `async`, is generic, takes `self`, or has the
+/// wrong number of parameters, a parameter of the wrong type, a prepare
+/// function whose output does not match the third parameter, and a return
+/// type that is not a step result.
 ///
 /// # Runtime behaviour
 ///
 /// Steps register through `inventory`, so the function must live in the
 /// `harness = false` test target (its root file or modules under it), not in
 /// a library. At start-up the harness sorts them by `order`; two steps with
-/// the same `order` or name, or a `worker` missing from workers.json, stop
+/// the same `order` or name, or a worker missing from workers.json, stop
 /// the run before anything starts, with each step's file and line. The test
-/// name is the step's Rust path inside the target (`steps::audit`), which is
+/// name is the step's Rust path inside the target (`steps::audit`, and
+/// `steps::audit[worker2]` for an instance of a `workers` step), which is
 /// what an IDE's run button sends; the function itself can only be run by
 /// the harness. Prepare functions and `post_load` hooks are your own plain
 /// functions: with `clippy::pedantic`, one that never awaits needs
@@ -195,7 +206,7 @@ pub mod __private {
     /// The `post_load` hook's future: the same boxed future as a step's.
     pub use crate::step::StepFuture as PostLoadFuture;
     pub use crate::step::{PrepareOutput, StepDef, StepFuture, StepOutput, StepWorkers};
-    pub use crate::suite::{MainOptions, run_main};
+    pub use crate::suite::{MainOptions, run_main, with_frozen_clock, with_steps};
     pub use ::inventory;
     pub use ::std::boxed::Box;
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use crate::{Runner, Worker};
 
@@ -11,8 +12,38 @@ use crate::{Runner, Worker};
 /// step (prepare, if any, then execute) and the `post_load` hook.
 pub type StepFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + 'a>>;
 
-/// A `post_load` hook, as `main!()` adapts it.
-pub(crate) type PostLoad = for<'a> fn(&'a mongodb::Database, &'a Runner) -> StepFuture<'a>;
+/// A `post_load` hook: `main!()`'s adapter or the `async fn` given to
+/// [`Suite::post_load`](crate::Suite::post_load). Call it like a function.
+#[derive(Clone)]
+pub(crate) struct PostLoad(Arc<PostLoadFn>);
+
+/// What a [`PostLoad`] calls.
+type PostLoadFn = dyn for<'a> Fn(&'a mongodb::Database, &'a Runner) -> StepFuture<'a> + Send + Sync;
+
+impl PostLoad {
+    pub(crate) fn new(
+        hook: impl for<'a> Fn(&'a mongodb::Database, &'a Runner) -> StepFuture<'a>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        Self(Arc::new(hook))
+    }
+}
+
+impl std::ops::Deref for PostLoad {
+    type Target = PostLoadFn;
+
+    fn deref(&self) -> &PostLoadFn {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for PostLoad {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PostLoad")
+    }
+}
 
 /// The workers a step runs against, as `#[step]` names them.
 #[doc(hidden)]

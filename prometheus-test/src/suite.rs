@@ -4,10 +4,11 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::Conclusion;
 use crate::harness::{self, Clock, ProcessEnv, SuiteFiles, paths};
-use crate::step::{PostLoad, StepDef};
+use crate::step::{PostLoad, StepDef, StepFuture};
+use crate::{Conclusion, Runner, StepOutput};
 
 /// A suite: the registered steps and the config.yaml that drives them.
 ///
@@ -84,10 +85,31 @@ impl Suite {
     }
 
     /// Runs `hook` once after the fixtures of a fresh run are imported, as
-    /// `main!(post_load = …)` does.
+    /// `main!(post_load = …)` does: an `async fn(&Database, &Runner)` (or an
+    /// async closure) returning `()` or `Result<(), E>` with
+    /// `E: Into<anyhow::Error>`.
+    ///
+    /// ```no_run
+    /// use prometheus_test::{Runner, Suite, mongodb::Database};
+    ///
+    /// async fn seed(db: &Database, runner: &Runner) -> anyhow::Result<()> {
+    ///     let _ = (db, runner);
+    ///     Ok(())
+    /// }
+    ///
+    /// let suite = Suite::new("tests/config.yaml").post_load(seed);
+    /// ```
     #[must_use]
-    pub fn post_load(mut self, hook: PostLoad) -> Self {
-        self.files.post_load = Some(hook);
+    pub fn post_load<H, R>(mut self, hook: H) -> Self
+    where
+        H: AsyncFn(&mongodb::Database, &Runner) -> R + Send + Sync + 'static,
+        R: StepOutput,
+    {
+        let hook = Arc::new(hook);
+        self.files.post_load = Some(PostLoad::new(move |db, runner| {
+            let hook = Arc::clone(&hook);
+            Box::pin(async move { (*hook)(db, runner).await.into_step_result() })
+        }));
         self
     }
 
@@ -124,9 +146,7 @@ impl Suite {
     }
 
     /// The suite `main!()` generates for a test target.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn from_main(options: &MainOptions) -> Self {
+    fn from_main(options: &MainOptions) -> Self {
         Self {
             files: SuiteFiles::from_main(options),
             module: None,
@@ -152,25 +172,6 @@ impl Suite {
         )
     }
 
-    /// The suite of exactly `steps` (sorted by `order` here), in place of
-    /// the registered ones. Not public API: the harness's own tests.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn with_steps(mut self, mut steps: Vec<&'static StepDef>) -> Self {
-        steps.sort_by_key(|step| step.order);
-        self.explicit = Some(steps);
-        self
-    }
-
-    /// Shows every measured time as zero in the outputs, so that tests can
-    /// compare them whole. Not public API: the harness's own tests.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn with_frozen_clock(mut self) -> Self {
-        self.clock = Clock::Frozen;
-        self
-    }
-
     fn steps(&self) -> Vec<&'static StepDef> {
         let mut steps = self
             .explicit
@@ -189,6 +190,23 @@ impl Suite {
     }
 }
 
+/// `suite` with exactly `steps` (sorted by `order` here) in place of the
+/// registered ones. Not public API: the harness's own tests.
+#[must_use]
+pub fn with_steps(mut suite: Suite, mut steps: Vec<&'static StepDef>) -> Suite {
+    steps.sort_by_key(|step| step.order);
+    suite.explicit = Some(steps);
+    suite
+}
+
+/// `suite` showing every measured time as zero in its outputs, so that
+/// tests can compare them whole. Not public API: the harness's own tests.
+#[must_use]
+pub fn with_frozen_clock(mut suite: Suite) -> Suite {
+    suite.clock = Clock::Frozen;
+    suite
+}
+
 /// What `main!()` passes to [`run_main`].
 #[derive(Debug)]
 pub struct MainOptions {
@@ -198,8 +216,8 @@ pub struct MainOptions {
     pub manifest_dir: &'static str,
     /// The `config` argument: config.yaml relative to the test file's directory.
     pub config: Option<&'static str>,
-    /// The `post_load` argument.
-    pub post_load: Option<PostLoad>,
+    /// The `post_load` argument, as `main!()` adapts it.
+    pub post_load: Option<for<'a> fn(&'a mongodb::Database, &'a Runner) -> StepFuture<'a>>,
 }
 
 /// Runs the registered steps with the process's command line and
@@ -220,7 +238,7 @@ impl SuiteFiles {
             config: suite_dir.join(options.config.unwrap_or("config.yaml")),
             manifest_dir: Some(PathBuf::from(options.manifest_dir)),
             suite_dir,
-            post_load: options.post_load,
+            post_load: options.post_load.map(PostLoad::new),
         }
     }
 }

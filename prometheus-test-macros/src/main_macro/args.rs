@@ -38,6 +38,7 @@ pub(crate) fn parse(tokens: TokenStream) -> syn::Result<MainArgs> {
 #[cfg(test)]
 mod tests {
     use super::{MainKey, parse};
+    use crate::doc_tables::{doc_of, table_keys};
     use crate::key_value::Key as _;
 
     #[test]
@@ -45,5 +46,15 @@ mod tests {
         let examples: Vec<&str> = MainKey::ALL.iter().map(|key| key.example()).collect();
         let args = parse(examples.join(", ").parse().expect("tokens")).expect("valid arguments");
         assert!(args.config.is_some() && args.post_load.is_some());
+    }
+
+    #[test]
+    fn the_guide_table_lists_every_key() {
+        let keys: Vec<&str> = MainKey::ALL.iter().map(|key| key.name()).collect();
+        let guide = doc_of(
+            "../prometheus-test/src/lib.rs",
+            "pub use prometheus_test_macros::main;",
+        );
+        assert_eq!(table_keys(&guide), keys);
     }
 }

@@ -236,6 +236,7 @@ mod tests {
     use quote::{ToTokens, quote};
 
     use super::{ParsedArgs, StepKey, Workers, parse};
+    use crate::doc_tables::{doc_of, table_keys, unmentioned};
     use crate::error::{Errors, messages};
     use crate::key_value::Key as _;
 
@@ -592,5 +593,20 @@ mod tests {
         let args = parsed.args.expect("valid arguments");
         assert!(matches!(&args.workers, Workers::One(w) if w.value() == "worker1"));
         assert_eq!(args.order, 3);
+    }
+
+    #[test]
+    fn the_docs_list_every_key() {
+        let keys: Vec<&str> = StepKey::ALL.iter().map(|key| key.name()).collect();
+        let guide = doc_of(
+            "../prometheus-test/src/lib.rs",
+            "pub use prometheus_test_macros::step;",
+        );
+        assert_eq!(table_keys(&guide), keys);
+        let doc = doc_of(
+            "src/lib.rs",
+            "pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {",
+        );
+        assert_eq!(unmentioned(&doc, &keys), Vec::<&str>::new());
     }
 }

@@ -98,7 +98,7 @@ impl Session<'_> {
             reset: self.control.reset,
             from: self.control.from.as_deref(),
             restore: self.control.restore,
-            post_load: self.files.post_load,
+            post_load: self.files.post_load.clone(),
             events: self.events,
         }
     }

@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use prometheus_test::__private::StepDef;
+use prometheus_test::__private::{StepDef, with_frozen_clock, with_steps};
 use prometheus_test::{Conclusion, Exit, Suite};
 
 use super::output::Buffer;
@@ -103,9 +103,8 @@ impl SuiteDir {
 
     /// The suite of exactly `steps`, with config.yaml at `relative`.
     pub(crate) fn suite_at(&self, relative: &str, steps: &[&'static StepDef]) -> Suite {
-        Suite::new(self.path().join(relative))
-            .with_steps(steps.to_vec())
-            .with_frozen_clock()
+        let suite = Suite::new(self.path().join(relative));
+        with_frozen_clock(with_steps(suite, steps.to_vec()))
     }
 
     /// Runs `steps` with `args` (after the program name) and exactly the
