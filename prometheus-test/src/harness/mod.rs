@@ -329,10 +329,11 @@ mod tests {
 
     const FROM: [&str; 2] = ["--from", "round 1 steps::audit[worker1]"];
 
-    #[test]
-    fn a_run_reads_each_configuration_file_once() {
+    /// Plays a run with `env` up to its last check before anything is
+    /// changed, and checks it read each configuration file once.
+    fn reads_each_file_once(env: &[(&str, &str)]) {
         let dir = tempfile::tempdir().unwrap();
-        let played = play(&suite(dir.path()), &FROM, &[]);
+        let played = play(&suite(dir.path()), &FROM, env);
         assert_eq!(
             played,
             (Exit::SetupFailed, String::new(), NOT_KEPT.to_owned())
@@ -345,19 +346,13 @@ mod tests {
     }
 
     #[test]
+    fn a_run_reads_each_configuration_file_once() {
+        reads_each_file_once(&[]);
+    }
+
+    #[test]
     fn a_nextest_coordinator_reads_each_configuration_file_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let coordinator = [("PROMETHEUS_TEST_NEXTEST_COORDINATOR", "run1")];
-        let played = play(&suite(dir.path()), &FROM, &coordinator);
-        assert_eq!(
-            played,
-            (Exit::SetupFailed, String::new(), NOT_KEPT.to_owned())
-        );
-        assert_eq!(
-            reads(dir.path()),
-            [1, 1, 1, 1],
-            "config.yaml, workers.json, the two .env"
-        );
+        reads_each_file_once(&[("PROMETHEUS_TEST_NEXTEST_COORDINATOR", "run1")]);
     }
 
     #[test]
