@@ -33,10 +33,6 @@ pub(crate) enum Event {
     },
     /// The workers are up and the plan is known; the first step comes next.
     RunStarted(RunStarted),
-    /// Right after [`Event::RunStarted`], when a resumed run leaves out
-    /// this many selected steps because it had done them before its resume
-    /// point (it resumes in its last round): they are not filtered out.
-    DoneBeforeResume(usize),
     /// Every worker answered.
     WorkersReady(WorkersReady),
     /// A worker started (its process, or an external worker was reached),
@@ -93,8 +89,11 @@ pub(crate) struct RunStarted {
     /// The step executions the plan holds.
     pub(crate) executions: usize,
     /// The steps the selection leaves out (not those a resumed run had
-    /// done: see [`Event::DoneBeforeResume`]).
+    /// done: `done_before_resume`).
     pub(crate) filtered_out: usize,
+    /// The selected steps a resumed run leaves out because it had done them
+    /// before its resume point (it resumes in its last round).
+    pub(crate) done_before_resume: usize,
     /// Where a resumed run starts (round and the step it resumes at),
     /// `None` for a fresh run.
     pub(crate) resumed: Option<(u32, Option<String>)>,

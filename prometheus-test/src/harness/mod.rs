@@ -178,6 +178,7 @@ fn run_control(
         events.emit(&Event::RunStarted(events::RunStarted {
             executions: 0,
             filtered_out: test_names.len(),
+            done_before_resume: 0,
             resumed: None,
             step_order: test_names.clone(),
         }));

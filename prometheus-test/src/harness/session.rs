@@ -209,6 +209,7 @@ impl Session<'_> {
         self.events.emit(&Event::RunStarted(RunStarted {
             executions,
             filtered_out,
+            done_before_resume,
             resumed: self.resumed(position),
             step_order: self
                 .steps
@@ -216,10 +217,6 @@ impl Session<'_> {
                 .map(|s| s.test_name().to_owned())
                 .collect(),
         }));
-        if done_before_resume > 0 {
-            self.events
-                .emit(&Event::DoneBeforeResume(done_before_resume));
-        }
         filtered_out
     }
 

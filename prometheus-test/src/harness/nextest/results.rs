@@ -286,6 +286,7 @@ mod tests {
                 Event::RunStarted(RunStarted {
                     executions: 3,
                     filtered_out: 0,
+                    done_before_resume: 0,
                     resumed: Some((2, Some("b".to_owned()))),
                     step_order: vec!["a".to_owned(), "b".to_owned()],
                 }),

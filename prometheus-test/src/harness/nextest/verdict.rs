@@ -495,6 +495,7 @@ mod tests {
             Event::RunStarted(RunStarted {
                 executions: 6,
                 filtered_out: 0,
+                done_before_resume: 0,
                 resumed: None,
                 step_order: ORDER.iter().map(|s| (*s).to_owned()).collect(),
             }),

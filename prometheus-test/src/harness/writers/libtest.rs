@@ -255,8 +255,10 @@ impl Writer for Libtest {
     fn handle(&mut self, event: &Event) {
         match event {
             Event::Listed(names) => self.list(names),
-            Event::RunStarted(run) => self.started(run.executions, run.filtered_out),
-            Event::DoneBeforeResume(steps) => self.done_before_resume = *steps,
+            Event::RunStarted(run) => {
+                self.done_before_resume = run.done_before_resume;
+                self.started(run.executions, run.filtered_out);
+            }
             Event::StepStarted(step) => self.step_started(step),
             Event::AttemptFailed(failed) => self.attempt_failed(failed.attempt, failed.total),
             Event::StepFinished(finished) => self.step_finished(finished),
@@ -321,6 +323,7 @@ mod tests {
             Event::RunStarted(RunStarted {
                 executions: 3,
                 filtered_out: 2,
+                done_before_resume: 0,
                 resumed: None,
                 step_order: Vec::new(),
             }),
@@ -461,6 +464,7 @@ mod tests {
             Event::RunStarted(RunStarted {
                 executions: 1,
                 filtered_out: 0,
+                done_before_resume: 0,
                 resumed: None,
                 step_order: Vec::new(),
             }),

@@ -336,6 +336,7 @@ mod stage_tests {
                 Event::RunStarted(RunStarted {
                     executions: 1,
                     filtered_out: 0,
+                    done_before_resume: 0,
                     resumed: None,
                     step_order: vec!["steps::audit".to_owned()],
                 }),
