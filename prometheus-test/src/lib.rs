@@ -3,6 +3,7 @@
 mod atomic_file;
 mod conclusion;
 mod config;
+mod events;
 mod failpoint;
 mod harness;
 mod http;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::anyhow;
 
-use super::events::{Event, Events};
+use crate::events::{Event, Events};
 use crate::process::{Fleet, Life, StopHow};
 use crate::state::HeldLife;
 

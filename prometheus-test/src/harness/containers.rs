@@ -3,11 +3,11 @@
 //! suite left behind (a runner killed before it could remove them) are
 //! removed, each named in a note.
 
-use super::events::Events;
 use super::launch::suite_label;
 use crate::Worker;
 use crate::config::docker_host_in;
 use crate::config::{Config, EnvMap, Launch};
+use crate::events::Events;
 use crate::process::Engine;
 
 /// Checks the engine and the images of the container workers among

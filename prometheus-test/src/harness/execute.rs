@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use futures_util::FutureExt as _;
 
-use super::events::{AttemptFailed, Event, Events, StepId, Verdict};
 use super::interrupts::Interrupts;
 use super::redaction::{redact, redact_verdict};
 use super::steps::StepInstance;
 use crate::Runner;
+use crate::events::{AttemptFailed, Event, Events, StepId, Verdict};
 use crate::process::{Fleet, TerminationSignal};
 use crate::state::Scope;
 use crate::step::Outcome;

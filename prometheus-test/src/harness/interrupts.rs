@@ -4,9 +4,9 @@
 
 use tokio::sync::watch;
 
-use super::events::{Events, StepId};
 use super::execute::TimeLimit;
 use super::watchdog::{StepWatch, Watchdog};
+use crate::events::{Events, StepId};
 use crate::process::{TerminationSignal, termination_signal};
 
 /// The run's SIGINT/SIGTERM watch, installed once.

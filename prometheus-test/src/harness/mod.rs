@@ -16,7 +16,7 @@ mod args;
 pub(crate) mod churn;
 mod cli;
 mod containers;
-mod events;
+
 mod execute;
 mod interrupts;
 mod launch;
@@ -43,14 +43,14 @@ use crate::step::{PostLoad, StepDef};
 use crate::{Conclusion, Exit};
 
 use self::cli::{Invocation, RunControl};
-use self::events::{Event, Events};
 use self::select::Selection;
 use self::writers::ReportPaths;
+use crate::events::{Event, Events};
 
 pub(crate) use self::cli::ProcessEnv;
-pub(crate) use self::events::Clock;
 pub(crate) use self::steps::registered as registered_steps;
 pub(crate) use self::writers::Outputs;
+pub(crate) use crate::events::Clock;
 
 /// Where a suite's files are.
 #[derive(Debug, Clone)]
@@ -145,7 +145,7 @@ fn run_control(
     steps: &[&'static StepDef],
     control: &RunControl,
     outputs: Outputs,
-    extra: Option<Box<dyn events::Writer>>,
+    extra: Option<Box<dyn crate::events::Writer>>,
 ) -> Conclusion {
     if control.args.list_snapshots {
         return list_snapshots(control, outputs);
@@ -175,7 +175,7 @@ fn run_control(
     }
     warn_of_unregistered_step_files(files, &steps, &events);
     if selection.count() == 0 {
-        events.emit(&Event::RunStarted(events::RunStarted {
+        events.emit(&Event::RunStarted(crate::events::RunStarted {
             executions: 0,
             filtered_out: test_names.len(),
             done_before_resume: 0,

@@ -6,8 +6,8 @@
 
 use std::fmt::Write as _;
 
-use super::events::Verdict;
 use crate::config::{Config, EnvMap};
+use crate::events::Verdict;
 use crate::record::secrets::SecretLists;
 use crate::record::shared::SharedRecorder;
 use crate::{Runner, Worker};

@@ -11,7 +11,6 @@ use super::SuiteFiles;
 use super::churn::Churn;
 use super::cli::RunControl;
 use super::containers::start_notes;
-use super::events::{Event, Events, RunStarted, StepFinished, StepId, Verdict, WorkersReady};
 use super::execute::{Context, execute};
 use super::interrupts::Interrupts;
 use super::launch::launch_specs;
@@ -21,6 +20,7 @@ use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
 use super::steps::StepInstance;
 use super::world::{self, Snapshots};
+use crate::events::{Event, Events, RunStarted, StepFinished, StepId, Verdict, WorkersReady};
 use crate::process::{Fleet, LineFilter, LogMode, TerminationSignal};
 use crate::{Conclusion, Exit, Runner};
 

@@ -10,14 +10,14 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use super::events::Event;
-use super::events::Events;
 use super::lock::RunLock;
 use super::plan::Position;
 use super::ports;
 use super::steps::{self, StepInstance};
 use super::world::{self, Snapshots};
 use crate::config::{Config, ConfigFiles, EnvMap, Problems};
+use crate::events::Event;
+use crate::events::Events;
 use crate::mongo::{self, Fixtures, Mongo};
 use crate::record::secrets::SecretLists;
 use crate::snapshot::{Point, Store, World};

@@ -22,10 +22,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
 
-use super::events::{Event, Events, StepFinished, StepId, Verdict};
 use super::execute::TimeLimit;
 use crate::Exit;
 use crate::config::Config;
+use crate::events::{Event, Events, StepFinished, StepId, Verdict};
 use crate::process::{TerminationSignal, termination_signal};
 
 /// How long the run has to react (end the step) before the watchdog ends the process.
@@ -318,7 +318,7 @@ fn lock(watched: &Mutex<Watched>) -> std::sync::MutexGuard<'_, Watched> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::events::testing::Collect;
+    use crate::events::testing::Collect;
 
     fn step_id() -> StepId {
         StepId {

@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use super::events::{Events, SnapshotsKept, WorldRestored};
 use super::steps::StepInstance;
 use crate::Worker;
 use crate::config::Config;
+use crate::events::{Events, SnapshotsKept, WorldRestored};
 use crate::snapshot::{Kept, Point, Restored, Store, World};
 use crate::state::{JOURNAL_FILE, STATE_FILE};
 

@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::super::events::{Event, StepFinished, Verdict, Writer};
 use super::super::plan::{Action, Position, plan};
 use super::super::select::Selection;
+use crate::events::{Event, StepFinished, Verdict, Writer};
 
 /// The results file's content.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -251,8 +251,8 @@ pub(super) fn read(path: &Path) -> Option<RunResults> {
 mod tests {
     use super::*;
     use crate::Exit;
-    use crate::harness::events::testing::feed;
-    use crate::harness::events::{RunStarted, StepId, WorkersReady};
+    use crate::events::testing::feed;
+    use crate::events::{RunStarted, StepId, WorkersReady};
 
     fn finished(name: &str, round: u32, verdict: Verdict) -> Event {
         Event::StepFinished(StepFinished {

@@ -469,7 +469,7 @@ mod tests {
 
     #[test]
     fn the_events_of_a_run_make_the_verdicts() {
-        use crate::harness::events::{
+        use crate::events::{
             Event, RunStarted, StepFinished, StepId, Verdict as StepVerdict, WorkersReady,
         };
         let finished = |name: &str, round, verdict| {

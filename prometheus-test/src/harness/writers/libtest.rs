@@ -7,8 +7,8 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::super::cli::Format;
-use super::super::events::{Clock, Event, StepFinished, StepId, Verdict, Writer};
 use super::notes::counted;
+use crate::events::{Clock, Event, StepFinished, StepId, Verdict, Writer};
 
 /// Prints results as they come and the closing summary to one output (the
 /// process's stdout, or a buffer in tests).
@@ -312,8 +312,8 @@ mod tests {
 
     use super::*;
     use crate::Exit;
-    use crate::harness::events::RunStarted;
-    use crate::harness::events::testing::{Sink, feed, finished, id};
+    use crate::events::RunStarted;
+    use crate::events::testing::{Sink, feed, finished, id};
 
     /// A run of three steps (passed, skipped, failed) with a retry, a
     /// report path and a run that ends failed.
@@ -329,7 +329,7 @@ mod tests {
             }),
             Event::RoundStarted { round: 1 },
             Event::StepStarted(id("steps::task", 1)),
-            Event::AttemptFailed(crate::harness::events::AttemptFailed {
+            Event::AttemptFailed(crate::events::AttemptFailed {
                 step: id("steps::task", 1),
                 attempt: 1,
                 total: 2,

@@ -12,7 +12,7 @@ pub(crate) use self::notes::counted;
 pub(crate) use self::record::ReportPaths;
 
 use super::cli::Format;
-use super::events::{Clock, Events, Tee, Writer};
+use crate::events::{Clock, Events, Tee, Writer};
 
 /// Where a run's text goes.
 pub(crate) struct Outputs {

@@ -3,11 +3,11 @@
 
 use std::fmt::Write as _;
 
-use super::super::events::{
+use crate::Exit;
+use crate::events::{
     AttemptFailed, Clock, Event, SnapshotsKept, StepId, Verdict, WorkersReady, WorldRestored,
     Writer,
 };
-use crate::Exit;
 
 /// Prints notes, warnings, retries and run errors; with `--format json`
 /// (whose stdout holds JSON lines only) also the reports' paths.
@@ -174,7 +174,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::harness::events::testing::{Sink, feed, finished, id};
+    use crate::events::testing::{Sink, feed, finished, id};
 
     fn notes(json: bool, events: &[Event]) -> String {
         let sink = Sink::default();

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::super::events::{Event, StepId, Writer};
+use crate::events::{Event, StepId, Writer};
 use crate::record::shared::SharedRecorder;
 
 /// A step shorter than this shows nothing extra.
@@ -131,7 +131,7 @@ impl Writer for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::events::testing::Sink;
+    use crate::events::testing::Sink;
 
     #[test]
     fn a_step_shows_a_line_after_a_second_with_the_request_in_flight() {
@@ -170,9 +170,9 @@ mod tests {
         let mut progress = Progress::new(Box::new(screen.clone()));
         progress.handle(&Event::StepStarted(step()));
         tokio::time::sleep(Duration::from_millis(1_100)).await;
-        let finished = crate::harness::events::StepFinished {
+        let finished = crate::events::StepFinished {
             step: step(),
-            verdict: crate::harness::events::Verdict::Passed { attempts: 1 },
+            verdict: crate::events::Verdict::Passed { attempts: 1 },
             elapsed: Duration::from_millis(1_100),
             logs: Vec::new(),
         };

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::super::events::{Event, StepFinished, StepId, Verdict, Writer};
+use crate::events::{Event, StepFinished, StepId, Verdict, Writer};
 use crate::record::detail::{DetailFolder, folder_beside};
 use crate::record::excerpt::{ExcerptLimits, failure_excerpt};
 use crate::record::model::{Outcome, RunRecord, RunStart, Stream, WorkerEventKind};
@@ -295,8 +295,8 @@ mod stage_tests {
 
     use super::*;
     use crate::Exit;
-    use crate::harness::events::RunStarted;
-    use crate::harness::events::testing::{Collect, feed};
+    use crate::events::RunStarted;
+    use crate::events::testing::{Collect, feed};
     use crate::record::redact::Redactor;
 
     fn id() -> StepId {

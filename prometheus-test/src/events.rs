@@ -4,7 +4,7 @@
 //! every output (the libtest lines, the notes on stderr, the live progress
 //! line, the run record behind the HTML and `JUnit` reports and the failure
 //! excerpt) is a [`Writer`] on this one stream, listed in
-//! [`writers`](super::writers). Writers are combined with [`Tee`] and tested
+//! [`writers`](crate::harness::writers). Writers are combined with [`Tee`] and tested
 //! alone by feeding them events.
 
 use std::path::PathBuf;
