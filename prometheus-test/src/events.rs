@@ -11,9 +11,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
+mod outcome;
+mod plan;
+
+pub(crate) use self::outcome::{LogLine, Outcome, Stream};
+pub(crate) use self::plan::{Execution, Plan, Resumed};
+
 use crate::Exit;
 use crate::process::{StopHow, WorkerExit};
 use crate::record::model::Exchange;
+use crate::record::recorder::OwnedExchange;
 use crate::record::shared::SharedRecorder;
 
 /// One thing that happened during a run.
@@ -24,15 +33,16 @@ pub(crate) enum Event {
     Note(String),
     /// `--list`: the selected steps' test names.
     Listed(Vec<String>),
-    /// The run's recorder, shared with the runner's HTTP handle: the record
+    /// The run's recorder (which the runner's secrets go to): the record
     /// behind the reports, once setup has built the runner.
     Recording {
         recorder: Arc<SharedRecorder>,
         /// The suite's `data_dir`, where `report.html` goes.
         data_dir: PathBuf,
     },
-    /// The workers are up and the plan is known; the first step comes next.
-    RunStarted(RunStarted),
+    /// The workers are up; the first step comes next, as the plan says.
+    /// Emitted once per run (a run with nothing selected emits an empty plan).
+    RunStarted(Plan),
     /// Every worker answered.
     WorkersReady(WorkersReady),
     /// A worker started (its process, or an external worker was reached),
@@ -58,6 +68,17 @@ pub(crate) enum Event {
     AttemptFailed(AttemptFailed),
     /// A step ended, with what the workers printed while it ran.
     StepFinished(StepFinished),
+    /// A step sends a request through `runner.http()`. Not redacted: the
+    /// recording stage takes it and passes on [`Event::InFlight`] instead.
+    HttpSending { method: String, url: String },
+    /// A request a step made through `runner.http()` ended (answered, failed
+    /// or dropped), as sent and received. Not redacted: the recording stage
+    /// takes it and passes on [`Event::InFlight`] instead; the writers after
+    /// it get the step's exchanges, redacted, as [`Event::Exchange`]s.
+    HttpExchanged(Box<OwnedExchange>),
+    /// The request the running step waits for, redacted (`POST http://…`);
+    /// `None`: it is back.
+    InFlight(Option<String>),
     /// An HTTP exchange a step made through `runner.http()`, redacted.
     Exchange { step: StepId, exchange: Exchange },
     /// The run itself failed between two steps (its state cannot be saved).
@@ -75,7 +96,7 @@ pub(crate) enum Event {
 
 /// A step of one round: its name (with `[worker]` for an instance of a
 /// multi-worker step), the round and the worker.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct StepId {
     /// The libtest name (the function's path, `[worker]` suffix included).
     pub(crate) name: String,
@@ -83,32 +104,11 @@ pub(crate) struct StepId {
     pub(crate) worker: String,
 }
 
-/// The plan of a run about to play.
-#[derive(Debug, Clone)]
-pub(crate) struct RunStarted {
-    /// The step executions the plan holds.
-    pub(crate) executions: usize,
-    /// The steps the selection leaves out (not those a resumed run had
-    /// done: `done_before_resume`).
-    pub(crate) filtered_out: usize,
-    /// The selected steps a resumed run leaves out because it had done them
-    /// before its resume point (it resumes in its last round).
-    pub(crate) done_before_resume: usize,
-    /// Where a resumed run starts (round and the step it resumes at),
-    /// `None` for a fresh run.
-    pub(crate) resumed: Option<(u32, Option<String>)>,
-    /// Every step's test name in plan (`order`) order.
-    pub(crate) step_order: Vec<String>,
-}
-
 /// The workers are up.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct WorkersReady {
     pub(crate) workers: usize,
     pub(crate) elapsed: Duration,
-    /// The step executions and the rounds they span.
-    pub(crate) executions: usize,
-    pub(crate) rounds: Vec<u32>,
 }
 
 /// A restore of the world (config.yaml `snapshots`).
@@ -153,35 +153,13 @@ pub(crate) struct AttemptFailed {
 }
 
 /// How one step execution ended.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct StepFinished {
     pub(crate) step: StepId,
-    pub(crate) verdict: Verdict,
+    pub(crate) outcome: Outcome,
     pub(crate) elapsed: Duration,
-    /// The worker lines captured while the step ran (`[worker1] text`,
-    /// `[worker1 ERR] text`), already redacted.
-    pub(crate) logs: Vec<String>,
-}
-
-/// How one step execution ended, as reported; a skip reason or failure
-/// message is already redacted (the session redacts at the source, so every
-/// writer shows the same text).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    /// Passed, at its `attempts`-th attempt (1 unless the step has `retries`).
-    Passed {
-        attempts: u32,
-    },
-    Skipped(String),
-    Failed {
-        message: String,
-    },
-}
-
-impl Verdict {
-    pub(crate) fn is_failure(&self) -> bool {
-        matches!(self, Self::Failed { .. })
-    }
+    /// The worker lines captured while the step ran, already redacted.
+    pub(crate) logs: Vec<LogLine>,
 }
 
 /// How writers show measured times: as measured, or all zero (tests that
@@ -297,20 +275,33 @@ pub(crate) mod testing {
         }
     }
 
-    /// Step `name` of `round` ended with `verdict` after 5 ms, its workers
+    /// Step `name` of `round` ended with `outcome` after 5 ms, the workers
     /// having printed `logs`.
     pub(crate) fn finished(
         name: &str,
         round: u32,
-        verdict: super::Verdict,
-        logs: &[&str],
+        outcome: super::Outcome,
+        logs: &[super::LogLine],
     ) -> Event {
         Event::StepFinished(super::StepFinished {
             step: id(name, round),
-            verdict,
+            outcome,
             elapsed: std::time::Duration::from_millis(5),
-            logs: logs.iter().map(|l| (*l).to_owned()).collect(),
+            logs: logs.to_vec(),
         })
+    }
+
+    /// A fresh run's plan over `steps` playing `executions` (a round and a
+    /// step's index each).
+    pub(crate) fn plan(steps: &[&str], executions: &[(u32, usize)]) -> super::Plan {
+        super::Plan {
+            steps: steps.iter().map(|name| (*name).to_owned()).collect(),
+            executions: executions
+                .iter()
+                .map(|&(round, step)| super::Execution { round, step })
+                .collect(),
+            ..super::Plan::default()
+        }
     }
 
     /// Feeds `events` to `writer` in order.

@@ -1,8 +1,10 @@
 //! The recording HTTP handle steps get from [`Runner::http`](crate::Runner::http).
 //!
-//! Every request sent through it is recorded against the step (and round)
-//! that made it: method, URL, status, duration, headers and bodies, with Koii
-//! signatures decoded. Secrets are redacted before anything is stored. The
+//! Every request sent through it goes on the run's event stream as it was
+//! sent and received ([`Event::HttpExchanged`]); the recording stage files it
+//! against the step (and round) that made it: method, URL, status, duration,
+//! headers and bodies, with Koii signatures decoded, secrets redacted before
+//! anything is stored or shown. The
 //! bytes sent are exactly those the step built; the response body is read in
 //! full once (to record it) and handed back to the step as a normal
 //! [`reqwest::Response`].
@@ -18,8 +20,8 @@ use reqwest::{IntoUrl, Method, ResponseBuilderExt as _};
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::events::{Event, Events};
 use crate::record::recorder::{OwnedExchange, OwnedResponse};
-use crate::record::shared::SharedRecorder;
 
 /// An HTTP client that records what it sends and receives.
 ///
@@ -39,7 +41,7 @@ use crate::record::shared::SharedRecorder;
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
-    recorder: Option<Arc<SharedRecorder>>,
+    events: Option<Events>,
     timeout: TimeLimit,
 }
 
@@ -80,15 +82,11 @@ impl TimeLimit {
 
 impl Http {
     /// A client on `client` whose requests without a timeout of their own
-    /// get `timeout`; each exchange goes to `recorder`, when there is one.
-    pub(crate) fn new(
-        client: reqwest::Client,
-        recorder: Option<Arc<SharedRecorder>>,
-        timeout: TimeLimit,
-    ) -> Self {
+    /// get `timeout`; each exchange goes on `events`, when there are any.
+    pub(crate) fn new(client: reqwest::Client, events: Option<Events>, timeout: TimeLimit) -> Self {
         Self {
             client,
-            recorder,
+            events,
             timeout,
         }
     }
@@ -127,7 +125,7 @@ impl Http {
     pub fn request<U: IntoUrl>(&self, method: Method, url: U) -> RequestBuilder {
         RequestBuilder {
             inner: self.client.request(method, url),
-            recorder: self.recorder.clone(),
+            events: self.events.clone(),
             timeout: self.timeout.clone(),
         }
     }
@@ -144,7 +142,7 @@ impl Http {
 impl fmt::Debug for Http {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Http")
-            .field("recording", &self.recorder.is_some())
+            .field("recording", &self.events.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -153,7 +151,7 @@ impl fmt::Debug for Http {
 #[must_use = "a request does nothing until it is sent"]
 pub struct RequestBuilder {
     inner: reqwest::RequestBuilder,
-    recorder: Option<Arc<SharedRecorder>>,
+    events: Option<Events>,
     /// The limit when the request sets none of its own.
     timeout: TimeLimit,
 }
@@ -236,13 +234,13 @@ impl RequestBuilder {
             self.timeout
         };
         let shown = Shown::of(&request);
-        let Some(recorder) = self.recorder else {
+        let Some(events) = self.events else {
             return client
                 .execute(request)
                 .await
                 .map_err(|error| shown.error(error, &limit));
         };
-        let sending = Sending::start(recorder, &request);
+        let sending = Sending::start(events, &request);
         let result = receive(client.execute(request).await).await;
         let response = match &result {
             Ok(received) => Ok((
@@ -292,21 +290,24 @@ impl Shown {
     }
 }
 
-/// A request on its way: recorded when it ends, or as cancelled when its
-/// future is dropped first.
+/// A request on its way: on the event stream when it ends, or as cancelled
+/// when its future is dropped first.
 struct Sending {
-    recorder: Arc<SharedRecorder>,
-    /// The exchange so far; `None` once recorded.
+    events: Events,
+    /// The exchange so far; `None` once emitted.
     exchange: Option<OwnedExchange>,
     started: Instant,
 }
 
 impl Sending {
-    /// Notes `request` as in flight, from now.
-    fn start(recorder: Arc<SharedRecorder>, request: &reqwest::Request) -> Self {
+    /// Says `request` is in flight, from now.
+    fn start(events: Events, request: &reqwest::Request) -> Self {
         let method = request.method().to_string();
         let url = request.url().to_string();
-        recorder.set_in_flight(&method, Some(&url));
+        events.emit(&Event::HttpSending {
+            method: method.clone(),
+            url: url.clone(),
+        });
         let exchange = OwnedExchange {
             request_headers: header_pairs(request.headers()),
             request_body: request
@@ -314,39 +315,38 @@ impl Sending {
                 .and_then(reqwest::Body::as_bytes)
                 .map(<[u8]>::to_vec)
                 .unwrap_or_default(),
-            started_ms: recorder.now_ms(),
+            started_ms: 0,
             duration_ms: 0,
             response: Err(String::new()),
             method,
             url,
         };
         Self {
-            recorder,
+            events,
             exchange: Some(exchange),
             started: Instant::now(),
         }
     }
 
-    /// Records the exchange with `response` (or the transport error).
+    /// Emits the exchange with `response` (or the transport error).
     fn finish(mut self, response: Result<OwnedResponse, String>) {
-        self.record(|_| response);
+        self.emit(|_| response);
     }
 
-    fn record(&mut self, response: impl FnOnce(u64) -> Result<OwnedResponse, String>) {
+    fn emit(&mut self, response: impl FnOnce(u64) -> Result<OwnedResponse, String>) {
         let Some(mut exchange) = self.exchange.take() else {
             return;
         };
         let duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.recorder.set_in_flight(&exchange.method, None);
         exchange.duration_ms = duration_ms;
         exchange.response = response(duration_ms);
-        self.recorder.with(|r| r.defer_exchange(exchange));
+        self.events.emit(&Event::HttpExchanged(Box::new(exchange)));
     }
 }
 
 impl Drop for Sending {
     fn drop(&mut self) {
-        self.record(|ms| {
+        self.emit(|ms| {
             Err(format!(
                 "cancelled after {ms} ms (the request's future was dropped)"
             ))
@@ -396,35 +396,6 @@ impl Received {
     }
 }
 
-/// An [`Http`] on `client` recording into a run of its own, with a step of
-/// `worker1` running in round 1: its redactor searches for the `workers`'
-/// keypairs and the `secrets` (label, value), and signatures are attributed to
-/// the workers. The `http_recording` bench's recording client; not public API.
-#[must_use]
-pub fn recording_in_a_step(
-    client: reqwest::Client,
-    workers: &[(&str, &crate::Keypair)],
-    secrets: &[(&str, &str)],
-) -> Http {
-    let mut redactor = crate::record::redact::Redactor::new();
-    for (name, keypair) in workers {
-        redactor.keypair(&format!("{name} staking keypair"), keypair);
-    }
-    for (label, value) in secrets {
-        redactor.secret(label, value);
-    }
-    let keys: Vec<(String, Option<String>)> = workers
-        .iter()
-        .map(|(name, keypair)| ((*name).to_owned(), Some(keypair.public_key().to_owned())))
-        .collect();
-    let recorder = Arc::new(SharedRecorder::new("bench", &keys, redactor));
-    recorder.with(|r| {
-        r.begin_round(1);
-        r.begin_step("steps::bench", "worker1", 0);
-    });
-    Http::new(client, Some(recorder), TimeLimit::by_default())
-}
-
 fn header_pairs(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
@@ -455,10 +426,75 @@ mod tests {
     use serde_json::json;
 
     use super::{Http, TimeLimit};
-    use crate::record::model::Outcome;
+    use crate::events::Event;
+    use crate::events::testing::{Collect, id};
+    use crate::record::model::{Outcome, RunRecord};
     use crate::record::redact::Redactor;
     use crate::record::shared::SharedRecorder;
     use crate::{Keypair, create_signature};
+
+    /// A run's recording stage on `recorder`, with step `steps::s` of round
+    /// 1 running, and an [`Http`] whose exchanges go on its event stream and
+    /// whose requests get `timeout`.
+    struct Recording {
+        recorder: Arc<SharedRecorder>,
+        /// What the stage passed on.
+        seen: Collect,
+        http: Http,
+        _data: tempfile::TempDir,
+    }
+
+    impl Recording {
+        fn new(recorder: SharedRecorder, timeout: TimeLimit) -> Self {
+            let recorder = Arc::new(recorder);
+            let data = tempfile::tempdir().unwrap();
+            let (events, seen) = crate::harness::recording_for_tests(recorder.clone(), data.path());
+            events.emit(&Event::RoundStarted { round: 1 });
+            events.emit(&Event::StepStarted(id("steps::s", 1)));
+            let http = Http::new(
+                crate::http_client::default_client(false).unwrap(),
+                Some(events.clone()),
+                timeout,
+            );
+            Self {
+                recorder,
+                seen,
+                http,
+                _data: data,
+            }
+        }
+
+        /// Ends the step and the run: the record.
+        fn finish(&self) -> RunRecord {
+            self.recorder
+                .with(|r| r.finish_step(Outcome::Passed { attempts: 1 }, 5));
+            self.recorder.take().unwrap()
+        }
+
+        /// The in-flight lines the stage passed on, in order.
+        fn in_flight(&self) -> Vec<Option<String>> {
+            self.seen
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .filter_map(|event| match event {
+                    Event::InFlight(line) => Some(line.clone()),
+                    _ => None,
+                })
+                .collect()
+        }
+
+        /// Whether any raw HTTP event got past the stage.
+        fn raw_events_passed_on(&self) -> bool {
+            self.seen
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|event| matches!(event, Event::HttpSending { .. } | Event::HttpExchanged(_)))
+        }
+    }
 
     /// A server on 127.0.0.1 that answers every POST with the body it got.
     async fn echo_server() -> String {
@@ -490,21 +526,16 @@ mod tests {
         let worker1 = Keypair::from_seed([4; 32]);
         let mut redactor = Redactor::new();
         redactor.secret("token", "tok-0123456789");
-        let recorder = Arc::new(SharedRecorder::new(
-            "unit",
-            &[("worker1".into(), Some(worker1.public_key().into()))],
-            redactor,
-        ));
-        let http = Http::new(
-            crate::http_client::default_client(false).unwrap(),
-            Some(recorder.clone()),
+        let run = Recording::new(
+            SharedRecorder::new(
+                "unit",
+                &[("worker1".into(), Some(worker1.public_key().into()))],
+                redactor,
+            ),
             TimeLimit::by_default(),
         );
+        let http = &run.http;
         let url = echo_server().await;
-        recorder.with(|r| {
-            r.begin_round(1);
-            r.begin_step("steps::submit", "worker1", 0);
-        });
         let signature = create_signature(worker1.signing_key(), &json!({"round": 1})).unwrap();
         let sent = json!({"signature": signature});
         let response = http
@@ -523,10 +554,26 @@ mod tests {
             json!({"got": sent, "token": "tok-0123456789"}),
             "the server got exactly what the step built, and the step reads the whole reply"
         );
-        let refused = http.get("http://127.0.0.1:1/").send().await;
+        let refused = http
+            .get("http://127.0.0.1:1/?token=tok-0123456789")
+            .send()
+            .await;
         assert!(refused.is_err());
-        recorder.with(|r| r.finish_step(Outcome::Passed, 5));
-        let record = recorder.take().unwrap();
+        assert_eq!(
+            run.in_flight(),
+            [
+                Some(format!("POST {url}/echo")),
+                None,
+                Some("GET http://127.0.0.1:1/?token=[redacted: token]".to_owned()),
+                None
+            ],
+            "the live line learns each request redacted, and its end"
+        );
+        assert!(
+            !run.raw_events_passed_on(),
+            "no writer after the stage sees a raw exchange"
+        );
+        let record = run.finish();
         let step = &record.rounds[0].steps[0];
         assert_eq!(step.exchanges.len(), 2);
         let exchange = &step.exchanges[0];
@@ -588,32 +635,23 @@ mod tests {
         url
     }
 
-    /// A recorder with step `steps::s` of round 1 running, and an [`Http`]
-    /// on it whose requests get `timeout` (config.yaml `http_timeout`).
-    fn recording(timeout: std::time::Duration) -> (Arc<SharedRecorder>, Http) {
-        let recorder = Arc::new(SharedRecorder::new("unit", &[], Redactor::new()));
-        recorder.with(|r| {
-            r.begin_round(1);
-            r.begin_step("steps::s", "worker1", 0);
-        });
+    /// [`Recording`] with no secrets, whose requests get `timeout`
+    /// (config.yaml `http_timeout`).
+    fn recording(timeout: std::time::Duration) -> Recording {
         let limit = TimeLimit {
             limit: timeout,
             source: "config.yaml `http_timeout`".into(),
         };
-        let http = Http::new(
-            crate::http_client::default_client(false).unwrap(),
-            Some(recorder.clone()),
-            limit,
-        );
-        (recorder, http)
+        Recording::new(SharedRecorder::new("unit", &[], Redactor::new()), limit)
     }
 
     #[tokio::test]
     async fn a_request_that_gets_no_answer_fails_after_http_timeout_or_its_own() {
         let url = silent_server().await;
-        let (recorder, http) = recording(std::time::Duration::from_millis(300));
-        let by_default = http.get(&url).send().await.unwrap_err();
-        let own = http
+        let run = recording(std::time::Duration::from_millis(300));
+        let by_default = run.http.get(&url).send().await.unwrap_err();
+        let own = run
+            .http
             .post(&url)
             .timeout(std::time::Duration::from_millis(100))
             .send()
@@ -646,8 +684,7 @@ mod tests {
                 ),
             ]
         );
-        recorder.with(|r| r.finish_step(Outcome::Passed, 5));
-        let record = recorder.take().unwrap();
+        let record = run.finish();
         let errors: Vec<_> = record.rounds[0].steps[0]
             .exchanges
             .iter()
@@ -673,13 +710,16 @@ mod tests {
     #[tokio::test]
     async fn a_request_whose_future_is_dropped_is_recorded_as_cancelled() {
         let url = silent_server().await;
-        let (recorder, http) = recording(std::time::Duration::from_secs(30));
-        let sent = http.post(&url).header("x-round", "1").body("{\"round\":1}");
+        let run = recording(std::time::Duration::from_secs(30));
+        let sent = run
+            .http
+            .post(&url)
+            .header("x-round", "1")
+            .body("{\"round\":1}");
         let waited = tokio::time::timeout(std::time::Duration::from_millis(200), sent.send()).await;
         assert!(waited.is_err(), "the server never answers");
-        let in_flight = recorder.in_flight();
-        recorder.with(|r| r.finish_step(Outcome::Passed, 5));
-        let record = recorder.take().unwrap();
+        let in_flight = run.in_flight().last().cloned().flatten();
+        let record = run.finish();
         let [exchange] = record.rounds[0].steps[0].exchanges.as_slice() else {
             panic!("one exchange: {:?}", record.rounds[0].steps[0].exchanges);
         };
@@ -712,24 +752,17 @@ mod tests {
 
     #[tokio::test]
     async fn the_raw_client_is_not_recorded() {
-        let recorder = Arc::new(SharedRecorder::new("unit", &[], Redactor::new()));
-        let http = Http::new(
-            crate::http_client::default_client(false).unwrap(),
-            Some(recorder.clone()),
-            TimeLimit::by_default(),
-        );
+        let run = recording(std::time::Duration::from_secs(30));
         let url = echo_server().await;
-        recorder.with(|r| {
-            r.begin_round(1);
-            r.begin_step("steps::s", "worker1", 0);
-        });
-        http.client()
+        run.http
+            .client()
             .post(format!("{url}/echo"))
             .body("1")
             .send()
             .await
             .unwrap();
-        let record = recorder.take().unwrap();
+        assert!(run.in_flight().is_empty());
+        let record = run.finish();
         assert!(record.rounds[0].steps[0].exchanges.is_empty());
     }
 }

@@ -192,7 +192,7 @@ pub use reqwest;
 /// printing themselves. Not public API.
 #[doc(hidden)]
 pub mod __bench {
-    pub use crate::http::recording_in_a_step;
+    pub use crate::harness::recording_in_a_step;
     pub use crate::http_client::default_client as http_client;
     pub use crate::mongo::seam::{
         FixtureImport, Fixtures, IMPORT_BATCH, ManagedMongod, close_client,

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::Worker;
 use crate::config::{Config, EnvMap};
+use crate::events::Events;
 use crate::harness::churn::{Churn, ChurnCell};
 use crate::http::{Http, TimeLimit};
 use crate::poll::{Poll, Polling};
@@ -50,13 +51,10 @@ impl Runner {
         max_rounds: u32,
         recorder: SharedRecorder,
         http_client: reqwest::Client,
+        events: Option<Events>,
     ) -> Self {
         let recorder = Arc::new(recorder);
-        let http = Http::new(
-            http_client,
-            Some(recorder.clone()),
-            TimeLimit::of_the_run(&config),
-        );
+        let http = Http::new(http_client, events, TimeLimit::of_the_run(&config));
         let churn = Arc::new(ChurnCell::default());
         for worker in &mut workers {
             worker.use_churn(churn.clone());
@@ -359,7 +357,9 @@ mod tests {
         let state = State::fresh(&config.data_dir).unwrap();
         let recorder = SharedRecorder::new("unit", &[], crate::record::redact::Redactor::new());
         let client = crate::http_client::for_run(&config, &env).unwrap();
-        Runner::new(config, env, workers, state, None, rounds, recorder, client)
+        Runner::new(
+            config, env, workers, state, None, rounds, recorder, client, None,
+        )
     }
 
     #[test]

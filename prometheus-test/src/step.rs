@@ -129,6 +129,18 @@ impl Skip {
     pub fn reason(&self) -> &str {
         &self.reason
     }
+
+    /// Sorts a step's result into pass (`Ok(None)`), skip (an error that is
+    /// a [`Skip`]: `Ok(Some(_))`) or failure.
+    pub(crate) fn sort(result: anyhow::Result<()>) -> anyhow::Result<Option<Self>> {
+        match result {
+            Ok(()) => Ok(None),
+            Err(err) => match err.downcast::<Self>() {
+                Ok(skip) => Ok(Some(skip)),
+                Err(err) => Err(err),
+            },
+        }
+    }
 }
 
 impl fmt::Display for Skip {
@@ -222,27 +234,6 @@ impl<T, E: Into<anyhow::Error>> PrepareOutput for Result<T, E> {
     }
 }
 
-/// How a step ended.
-#[derive(Debug)]
-pub(crate) enum Outcome {
-    Passed,
-    Skipped(String),
-    Failed(anyhow::Error),
-}
-
-impl Outcome {
-    /// Sorts a step's result into pass, skip (an error that is a [`Skip`]) or failure.
-    pub(crate) fn from_result(result: anyhow::Result<()>) -> Self {
-        match result {
-            Ok(()) => Self::Passed,
-            Err(err) => match err.downcast_ref::<Skip>() {
-                Some(skip) => Self::Skipped(skip.reason().to_owned()),
-                None => Self::Failed(err),
-            },
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,15 +244,16 @@ mod tests {
 
     #[test]
     fn skip_is_sorted_as_skipped() {
-        match Outcome::from_result(skipping()) {
-            Outcome::Skipped(reason) => assert_eq!(reason, "no todo left for worker3"),
+        match Skip::sort(skipping()) {
+            Ok(Some(skip)) => assert_eq!(skip.reason(), "no todo left for worker3"),
             other => panic!("expected a skip, got {other:?}"),
         }
     }
 
     #[test]
     fn other_errors_are_failures() {
-        let outcome = Outcome::from_result(Err(anyhow::anyhow!("boom")));
-        assert!(matches!(outcome, Outcome::Failed(e) if e.to_string() == "boom"));
+        let sorted = Skip::sort(Err(anyhow::anyhow!("boom")));
+        assert!(matches!(sorted, Err(e) if e.to_string() == "boom"));
+        assert!(matches!(Skip::sort(Ok(())), Ok(None)));
     }
 }

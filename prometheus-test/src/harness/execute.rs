@@ -1,7 +1,7 @@
 //! One execution of one step: run it against its worker (a panic, a
 //! timeout, a worker that exits or a signal ends it), again after a failure
 //! while its `retries` last, record it in the state when the plan says so,
-//! and turn the result into a [`Verdict`] with the worker output captured
+//! and turn the result into an [`Outcome`] with the worker output captured
 //! during it.
 
 use std::fmt::Write as _;
@@ -11,22 +11,22 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt as _;
 
 use super::interrupts::Interrupts;
-use super::redaction::{redact, redact_verdict};
+use super::redaction::{redact, redact_outcome};
 use super::steps::StepInstance;
 use crate::Runner;
-use crate::events::{AttemptFailed, Event, Events, StepId, Verdict};
+use crate::events::{AttemptFailed, Event, Events, LogLine, Outcome, StepId};
 use crate::process::{Fleet, TerminationSignal};
 use crate::state::Scope;
-use crate::step::Outcome;
+use crate::step::Skip;
 
 /// How one execution ended.
 pub(super) struct Executed {
-    pub(super) verdict: Verdict,
+    pub(super) outcome: Outcome,
     pub(super) elapsed: Duration,
     /// The signal that stopped the step; the run stops with it.
     pub(super) interrupted: Option<TerminationSignal>,
     /// What the workers printed while the step ran (redacted).
-    pub(super) logs: Vec<String>,
+    pub(super) logs: Vec<LogLine>,
 }
 
 /// What an execution needs of the run.
@@ -38,7 +38,7 @@ pub(super) struct Context<'a> {
 }
 
 /// Runs `step` once; `record` saves it as the last completed step when it
-/// passes or is skipped. The verdict's text is redacted: no writer sees a
+/// passes or is skipped. The outcome's text is redacted: no writer sees a
 /// secret a step put in its failure or skip reason.
 pub(super) async fn execute(
     step: &StepInstance,
@@ -56,14 +56,13 @@ pub(super) async fn execute(
     let started = Instant::now();
     let mut attempts = 1;
     let mut failed_attempts = Vec::new();
-    let outcome = tokio::select! {
-        outcome = attempt_until_done(step, id, cx, &mut attempts, &mut failed_attempts) => outcome,
-        exited = fleet.any_exit() => Outcome::Failed(anyhow::Error::new(exited)),
+    let result = tokio::select! {
+        result = attempt_until_done(step, id, cx, &mut attempts, &mut failed_attempts) => result,
+        exited = fleet.any_exit() => Err(anyhow::Error::new(exited)),
         signal = interrupts.wait() => {
-            let message = format!("interrupted by {}", signal.name());
             // The harness's own words: nothing a step said, nothing to redact.
             return Executed {
-                verdict: Verdict::Failed { message },
+                outcome: Outcome::Interrupted { signal: signal.name().to_owned() },
                 elapsed: started.elapsed(),
                 interrupted: Some(signal),
                 logs: fleet.take_captured().await,
@@ -72,24 +71,20 @@ pub(super) async fn execute(
     };
     let elapsed = started.elapsed();
     let logs = fleet.take_captured().await;
-    let saved = match (&outcome, record) {
-        (Outcome::Passed | Outcome::Skipped(_), true) => {
-            record_completed(runner, fleet, step, attempts)
-        }
+    let saved = match (&result, record) {
+        (Ok(_), true) => record_completed(runner, fleet, step, attempts),
         _ => Ok(()),
     };
-    let verdict = match (outcome, saved) {
-        (Outcome::Failed(err), _) => Verdict::Failed {
-            message: describe(step, &err, attempts, &failed_attempts),
+    let outcome = match (result, saved) {
+        (Err(err), _) => Outcome::failed(describe(step, &err, attempts, &failed_attempts)),
+        (_, Err(err)) => Outcome::failed(format!("cannot record the step: {err:#}")),
+        (Ok(None), Ok(())) => Outcome::Passed { attempts },
+        (Ok(Some(skip)), Ok(())) => Outcome::Skipped {
+            reason: skip.reason().to_owned(),
         },
-        (_, Err(err)) => Verdict::Failed {
-            message: format!("cannot record the step: {err:#}"),
-        },
-        (Outcome::Passed, Ok(())) => Verdict::Passed { attempts },
-        (Outcome::Skipped(reason), Ok(())) => Verdict::Skipped(reason),
     };
     Executed {
-        verdict: redact_verdict(runner, verdict),
+        outcome: redact_outcome(runner, outcome),
         elapsed,
         interrupted: None,
         logs,
@@ -101,24 +96,25 @@ pub(super) async fn execute(
 /// watched with its own time limit; each failed attempt that is retried is
 /// an [`Event::AttemptFailed`] and kept in `failed_attempts`; `attempts`
 /// counts the attempts started (it stays right if a signal ends the wait).
+/// `Ok(Some(skip))`: the step called `skip!`.
 async fn attempt_until_done(
     step: &StepInstance,
     id: &StepId,
     cx: &Context<'_>,
     attempts: &mut u32,
     failed_attempts: &mut Vec<String>,
-) -> Outcome {
+) -> anyhow::Result<Option<Skip>> {
     let total = step.retries.saturating_add(1);
     let limit = time_limit(step, cx.runner);
     loop {
         let watched = cx.interrupts.step_started(id, &step.name, limit.clone());
-        let outcome = Outcome::from_result(run_step(step, cx.runner, limit.as_ref()).await);
+        let result = Skip::sort(run_step(step, cx.runner, limit.as_ref()).await);
         drop(watched);
-        let Outcome::Failed(err) = &outcome else {
-            return outcome;
+        let Err(err) = &result else {
+            return result;
         };
         if *attempts >= total {
-            return outcome;
+            return result;
         }
         let error = redact(cx.runner, &format!("{err:#}"));
         cx.events.emit(&Event::AttemptFailed(AttemptFailed {

@@ -50,6 +50,9 @@ use crate::events::{Event, Events};
 pub(crate) use self::cli::ProcessEnv;
 pub(crate) use self::steps::registered as registered_steps;
 pub(crate) use self::writers::Outputs;
+#[cfg(test)]
+pub(crate) use self::writers::recording_for_tests;
+pub use self::writers::recording_in_a_step;
 pub(crate) use crate::events::Clock;
 
 /// Where a suite's files are.
@@ -175,12 +178,10 @@ fn run_control(
     }
     warn_of_unregistered_step_files(files, &steps, &events);
     if selection.count() == 0 {
-        events.emit(&Event::RunStarted(crate::events::RunStarted {
-            executions: 0,
+        events.emit(&Event::RunStarted(crate::events::Plan {
+            steps: test_names.clone(),
             filtered_out: test_names.len(),
-            done_before_resume: 0,
-            resumed: None,
-            step_order: test_names.clone(),
+            ..crate::events::Plan::default()
         }));
         events.emit(&Event::RunFinished(Exit::Passed));
         return Conclusion {

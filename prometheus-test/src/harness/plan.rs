@@ -6,6 +6,7 @@
 use anyhow::bail;
 
 use super::select::Selection;
+use crate::events::{Execution, Plan, Resumed};
 
 /// One thing the run does, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +132,43 @@ fn replay(total: usize, round: u32, selection: &Selection) -> Vec<Action> {
             record: false,
         })
         .collect()
+}
+
+/// The plan `actions` of the steps named `steps` from `position` under
+/// `selection`, as the run announces it: a step no action plays is done
+/// before the resume point when it lies before that point and the selection
+/// keeps it, else filtered out.
+pub(crate) fn announced(
+    actions: &[Action],
+    steps: Vec<String>,
+    position: Position,
+    selection: &Selection,
+) -> Plan {
+    let executions: Vec<Execution> = actions
+        .iter()
+        .filter_map(|action| match *action {
+            Action::Step { round, index, .. } => Some(Execution { round, step: index }),
+            Action::NextRound => None,
+        })
+        .collect();
+    let mut planned = vec![false; steps.len()];
+    for execution in &executions {
+        planned[execution.step] = true;
+    }
+    let left_out = (0..steps.len()).filter(|&index| !planned[index]);
+    let (done, filtered): (Vec<usize>, Vec<usize>) =
+        left_out.partition(|&index| index < position.done && selection.contains(index));
+    let resumed = (position.round > 1 || position.done > 0).then(|| Resumed {
+        round: position.round,
+        at: steps.get(position.done).cloned(),
+    });
+    Plan {
+        steps,
+        executions,
+        filtered_out: filtered.len(),
+        done_before_resume: done.len(),
+        resumed,
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::config::{Config, EnvMap};
-use crate::events::Verdict;
+use crate::events::Outcome;
 use crate::record::secrets::SecretLists;
 use crate::record::shared::SharedRecorder;
 use crate::{Runner, Worker};
@@ -77,15 +77,9 @@ pub(super) fn redact(runner: &Runner, text: &str) -> String {
         .unwrap_or_else(|| "(a text not shown: the run's reports were written)".to_owned())
 }
 
-/// `verdict` with its text redacted (see [`redact`]).
-pub(super) fn redact_verdict(runner: &Runner, verdict: Verdict) -> Verdict {
-    match verdict {
-        Verdict::Passed { attempts } => Verdict::Passed { attempts },
-        Verdict::Skipped(reason) => Verdict::Skipped(redact(runner, &reason)),
-        Verdict::Failed { message } => Verdict::Failed {
-            message: redact(runner, &message),
-        },
-    }
+/// `outcome` with its texts redacted (see [`redact`]).
+pub(super) fn redact_outcome(runner: &Runner, outcome: Outcome) -> Outcome {
+    outcome.map_text(|text| redact(runner, text))
 }
 
 /// The note on the mapped variables whose values the run redacted in its

@@ -38,6 +38,7 @@ impl Selection {
 
     /// Exactly the steps `chosen` names among `names` (`None`: every step),
     /// none skipped: what `--exact` with those names selects.
+    #[cfg(test)]
     pub(crate) fn of_names(chosen: Option<&[String]>, names: &[String]) -> Self {
         Self {
             chosen: chosen.map(|chosen| names.iter().map(|name| chosen.contains(name)).collect()),

@@ -14,13 +14,13 @@ use super::containers::start_notes;
 use super::execute::{Context, execute};
 use super::interrupts::Interrupts;
 use super::launch::launch_specs;
-use super::plan::{Action, Position, plan};
+use super::plan::{Action, Position, announced, plan};
 use super::redaction::redacted_vars_note;
 use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
 use super::steps::StepInstance;
 use super::world::{self, Snapshots};
-use crate::events::{Event, Events, RunStarted, StepFinished, StepId, Verdict, WorkersReady};
+use crate::events::{Event, Events, Outcome, StepFinished, StepId, WorkersReady};
 use crate::process::{Fleet, LineFilter, LogMode, TerminationSignal};
 use crate::{Conclusion, Exit, Runner};
 
@@ -194,29 +194,21 @@ impl Session<'_> {
                 worker: worker.name().to_owned(),
             });
         }
-        let Counts {
-            executions,
-            filtered_out,
-            done_before_resume,
-            rounds,
-        } = counts(actions, self.steps.len(), position, self.selection);
-        self.events.emit(&Event::WorkersReady(WorkersReady {
-            workers: runner.workers().len(),
-            elapsed,
-            executions,
-            rounds,
-        }));
-        self.events.emit(&Event::RunStarted(RunStarted {
-            executions,
-            filtered_out,
-            done_before_resume,
-            resumed: self.resumed(position),
-            step_order: self
-                .steps
+        let plan = announced(
+            actions,
+            self.steps
                 .iter()
                 .map(|s| s.test_name().to_owned())
                 .collect(),
+            position,
+            self.selection,
+        );
+        let filtered_out = plan.filtered_out;
+        self.events.emit(&Event::WorkersReady(WorkersReady {
+            workers: runner.workers().len(),
+            elapsed,
         }));
+        self.events.emit(&Event::RunStarted(plan));
         filtered_out
     }
 
@@ -280,15 +272,15 @@ impl Session<'_> {
             };
             self.events.emit(&Event::StepStarted(id.clone()));
             let executed = execute(step, &id, record, cx).await;
-            match &executed.verdict {
-                Verdict::Passed { .. } => tally.passed += 1,
-                Verdict::Skipped(_) => tally.skipped += 1,
-                Verdict::Failed { .. } => tally.failed += 1,
+            match &executed.outcome {
+                Outcome::Passed { .. } => tally.passed += 1,
+                Outcome::Skipped { .. } => tally.skipped += 1,
+                Outcome::Failed { .. } | Outcome::Interrupted { .. } => tally.failed += 1,
             }
-            let failed = executed.verdict.is_failure();
+            let failed = executed.outcome.is_failure();
             self.events.emit(&Event::StepFinished(StepFinished {
                 step: id,
-                verdict: executed.verdict,
+                outcome: executed.outcome,
                 elapsed: executed.elapsed,
                 logs: executed.logs,
             }));
@@ -300,17 +292,6 @@ impl Session<'_> {
             }
         }
         None
-    }
-
-    /// Where a resumed run starts: its round and the step it resumes at.
-    fn resumed(&self, position: Position) -> Option<(u32, Option<String>)> {
-        (position.round > 1 || position.done > 0).then(|| {
-            let at = self
-                .steps
-                .get(position.done)
-                .map(|step| step.test_name().to_owned());
-            (position.round, at)
-        })
     }
 
     /// A failure before the first step: the suite could not start.
@@ -337,47 +318,6 @@ impl Session<'_> {
         for note in start_notes(&workers, error, &engine) {
             self.events.note(note);
         }
-    }
-}
-
-/// What the plan holds, counted for the libtest summary.
-#[derive(Debug, PartialEq, Eq)]
-struct Counts {
-    /// The step executions it holds.
-    executions: usize,
-    /// The steps it leaves out because the selection does.
-    filtered_out: usize,
-    /// The selected steps it leaves out because a resumed run had done
-    /// them before its resume point (in its last round).
-    done_before_resume: usize,
-    /// The rounds it plays.
-    rounds: Vec<u32>,
-}
-
-/// Counts the plan `actions` of `steps` steps from `position` under
-/// `selection`: a step no action plays is done before the resume point when
-/// it lies before that point and the selection keeps it, else filtered out.
-fn counts(actions: &[Action], steps: usize, position: Position, selection: &Selection) -> Counts {
-    let mut planned = vec![false; steps];
-    let mut executions = 0;
-    let mut rounds: Vec<u32> = Vec::new();
-    for action in actions {
-        if let Action::Step { index, round, .. } = *action {
-            planned[index] = true;
-            executions += 1;
-            if rounds.last() != Some(&round) {
-                rounds.push(round);
-            }
-        }
-    }
-    let left_out = (0..steps).filter(|&index| !planned[index]);
-    let (done, filtered): (Vec<usize>, Vec<usize>) =
-        left_out.partition(|&index| index < position.done && selection.contains(index));
-    Counts {
-        executions,
-        filtered_out: filtered.len(),
-        done_before_resume: done.len(),
-        rounds,
     }
 }
 

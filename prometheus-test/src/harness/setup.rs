@@ -277,6 +277,7 @@ impl Loaded<'_> {
             rounds,
             recorder,
             http_client,
+            Some(inputs.events.clone()),
         );
         if let (true, Some(hook), Some(db)) = (fresh, inputs.post_load, &db) {
             hook(db, &runner)

@@ -25,7 +25,7 @@ use tokio::sync::{oneshot, watch};
 use super::execute::TimeLimit;
 use crate::Exit;
 use crate::config::Config;
-use crate::events::{Event, Events, StepFinished, StepId, Verdict};
+use crate::events::{Event, Events, Outcome, StepFinished, StepId};
 use crate::process::{TerminationSignal, termination_signal};
 
 /// How long the run has to react (end the step) before the watchdog ends the process.
@@ -213,9 +213,7 @@ fn end_run(events: &Events, ending: Ending) -> ! {
     match ending.step {
         Some((step, elapsed)) => events.emit(&Event::StepFinished(StepFinished {
             step,
-            verdict: Verdict::Failed {
-                message: ending.message,
-            },
+            outcome: Outcome::failed(ending.message),
             elapsed,
             logs: Vec::new(),
         })),

@@ -189,6 +189,7 @@ impl Suite {
                 crate::record::redact::Redactor::new(),
             ),
             client,
+            None,
         ))
     }
 

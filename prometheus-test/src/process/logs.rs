@@ -11,6 +11,7 @@ use tokio::net::unix::pipe::Receiver;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use crate::config::EnvMap;
+use crate::events::LogLine;
 
 /// Where worker output goes besides the crash tail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,12 +37,8 @@ const READ_CHUNK: usize = 8 * 1024;
 /// ANSI colours given to worker names in turn (no red: it reads as an error).
 const PALETTE: [u8; 6] = [36, 35, 33, 32, 34, 96];
 
-/// Which pipe a line came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Pipe {
-    Stdout,
-    Stderr,
-}
+/// Which pipe a line came from: the stream it is shown as.
+pub(super) use crate::events::Stream as Pipe;
 
 /// Output state shared by every worker of a fleet.
 pub(super) struct LogHub {
@@ -64,7 +61,7 @@ impl std::fmt::Debug for LogHub {
 
 #[derive(Debug, Default)]
 struct StepLines {
-    lines: VecDeque<String>,
+    lines: VecDeque<LogLine>,
     dropped: usize,
 }
 
@@ -90,26 +87,30 @@ impl LogHub {
         *lock(&self.step) = Some(StepLines::default());
     }
 
-    /// Ends the current step and returns its lines (empty outside a step).
-    pub(super) fn take_step(&self) -> Vec<String> {
+    /// Ends the current step and returns its lines (empty outside a step),
+    /// after a line of the harness's own when older ones were dropped.
+    pub(super) fn take_step(&self) -> Vec<LogLine> {
         let Some(step) = lock(&self.step).take() else {
             return Vec::new();
         };
         let mut lines = Vec::with_capacity(step.lines.len() + 1);
         if step.dropped > 0 {
-            lines.push(format!("[... {} earlier lines not kept]", step.dropped));
+            lines.push(LogLine::harness(format!(
+                "[... {} earlier lines not kept]",
+                step.dropped
+            )));
         }
         lines.extend(step.lines);
         lines
     }
 
-    fn record(&self, line: &str) {
+    fn record(&self, line: LogLine) {
         if let Some(step) = lock(&self.step).as_mut() {
             if step.lines.len() == STEP_LINES {
                 step.lines.pop_front();
                 step.dropped += 1;
             }
-            step.lines.push_back(line.to_owned());
+            step.lines.push_back(line);
         }
     }
 }
@@ -240,23 +241,19 @@ impl WorkerLog {
         let text = raw.trim_end_matches(['\n', '\r']);
         let filtered = self.hub.filter.as_ref().map(|filter| filter(text));
         let text = filtered.as_deref().unwrap_or(text);
-        let line = format_line(&self.name, pipe, text, None);
+        let line = LogLine::new(self.name.as_str(), pipe, text);
         if self.hub.mode == LogMode::Stream {
-            let shown = if self.hub.colour {
-                format_line(&self.name, pipe, text, Some(self.colour))
-            } else {
-                line.clone()
-            };
+            let colour = self.hub.colour.then_some(self.colour);
             // A closed stderr must not stop the reader: the line is still kept.
-            let _ = writeln!(std::io::stderr().lock(), "{shown}");
+            let _ = writeln!(std::io::stderr().lock(), "{}", shown(&line, colour));
         }
-        self.hub.record(&line);
         let mut tail = lock(&self.tail);
         if tail.len() == TAIL_LINES {
             tail.pop_front();
         }
-        tail.push_back(line);
+        tail.push_back(line.to_string());
         drop(tail);
+        self.hub.record(line);
         self.printed.notify_one();
     }
 }
@@ -311,16 +308,17 @@ fn colours(terminal: bool, env: &EnvMap) -> bool {
     terminal && env.get("NO_COLOR").is_none()
 }
 
-/// `[name] text` or `[name ERR] text`, the prefix in ANSI colour `colour` if given.
-pub(super) fn format_line(name: &str, pipe: Pipe, text: &str, colour: Option<u8>) -> String {
-    let tag = match pipe {
-        Pipe::Stdout => format!("[{name}]"),
-        Pipe::Stderr => format!("[{name} ERR]"),
+/// `line` as printed live: `[name] text` or `[name ERR] text`, the prefix
+/// in ANSI colour `colour` if given.
+fn shown(line: &LogLine, colour: Option<u8>) -> String {
+    let Some(code) = colour else {
+        return line.to_string();
     };
-    match colour {
-        Some(code) => format!("\x1b[{code}m{tag}\x1b[0m {text}"),
-        None => format!("{tag} {text}"),
-    }
+    let tag = match line.stream {
+        Pipe::Stdout => format!("[{}]", line.worker),
+        Pipe::Stderr => format!("[{} ERR]", line.worker),
+    };
+    format!("\x1b[{code}m{tag}\x1b[0m {}", line.text)
 }
 
 /// Indented tail lines for an error message, or a note that there were none.
@@ -346,21 +344,27 @@ mod tests {
     use std::io::Write as _;
     use std::time::Duration;
 
-    use super::{Lines, LogHub, LogMode, Pipe, WorkerLog, colours, format_line};
+    use super::{Lines, LogHub, LogMode, Pipe, WorkerLog, colours, shown};
     use crate::config::EnvMap;
+    use crate::events::LogLine;
+
+    /// The step's lines as shown: `[w ERR] text`.
+    fn step_lines(hub: &LogHub) -> Vec<String> {
+        hub.take_step().iter().map(LogLine::to_string).collect()
+    }
 
     #[test]
     fn prefixes_name_and_err_tag() {
         assert_eq!(
-            format_line("worker1", Pipe::Stdout, "hi", None),
+            shown(&LogLine::new("worker1", Pipe::Stdout, "hi"), None),
             "[worker1] hi"
         );
         assert_eq!(
-            format_line("worker1", Pipe::Stderr, "oops", None),
+            shown(&LogLine::new("worker1", Pipe::Stderr, "oops"), None),
             "[worker1 ERR] oops"
         );
         assert_eq!(
-            format_line("w", Pipe::Stderr, "x", Some(36)),
+            shown(&LogLine::new("w", Pipe::Stderr, "x"), Some(36)),
             "\x1b[36m[w ERR]\x1b[0m x"
         );
     }
@@ -388,7 +392,7 @@ mod tests {
         log.push(Pipe::Stdout, "before\n");
         hub.begin_step();
         log.push(Pipe::Stderr, "during\r\n");
-        assert_eq!(hub.take_step(), ["[w ERR] during"]);
+        assert_eq!(step_lines(&hub), ["[w ERR] during"]);
         log.push(Pipe::Stdout, "after");
         assert!(hub.take_step().is_empty());
         assert_eq!(log.tail(10), ["[w] before", "[w ERR] during", "[w] after"]);
@@ -422,7 +426,7 @@ mod tests {
             .write_all(b"written before the answer\nunfinished")
             .unwrap();
         log.caught_up(Duration::from_secs(5)).await;
-        assert_eq!(hub.take_step(), ["[w ERR] written before the answer"]);
+        assert_eq!(step_lines(&hub), ["[w ERR] written before the answer"]);
         drop(writer);
         log.drained(Duration::from_secs(5)).await;
         assert_eq!(

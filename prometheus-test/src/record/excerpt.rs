@@ -164,13 +164,11 @@ mod tests {
             worker: "worker2".into(),
             started_ms: 0,
             duration_ms: 10,
-            outcome: Outcome::Failed {
-                message: "audit rejected".into(),
-            },
+            outcome: Outcome::failed("audit rejected"),
             exchanges: vec![exchange(200, "first"), exchange(201, "second"), last],
             log: (1..=4)
                 .map(|i| LogLine {
-                    at_ms: i,
+                    worker: "worker2".into(),
                     stream: if i == 4 {
                         Stream::Stderr
                     } else {

@@ -51,8 +51,8 @@ pub(crate) fn render_with_detail_in(record: &RunRecord, detail_folder: &str) -> 
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for (_, step) in record.steps() {
         match step.outcome {
-            Outcome::Passed => passed += 1,
-            Outcome::Failed { .. } => failed += 1,
+            Outcome::Passed { .. } => passed += 1,
+            Outcome::Failed { .. } | Outcome::Interrupted { .. } => failed += 1,
             Outcome::Skipped { .. } => skipped += 1,
         }
     }
@@ -157,9 +157,7 @@ mod tests {
                     worker: "worker2".into(),
                     started_ms: 0,
                     duration_ms: 5,
-                    outcome: Outcome::Failed {
-                        message: message.into(),
-                    },
+                    outcome: Outcome::failed(message),
                     exchanges: vec![],
                     log: vec![],
                 }],

@@ -36,8 +36,8 @@ pub(crate) fn write(
     for (_, step) in record.steps() {
         tests += 1;
         match step.outcome {
-            Outcome::Passed => {}
-            Outcome::Failed { .. } => failures += 1,
+            Outcome::Passed { .. } => {}
+            Outcome::Failed { .. } | Outcome::Interrupted { .. } => failures += 1,
             Outcome::Skipped { .. } => skipped += 1,
         }
     }
@@ -123,20 +123,21 @@ fn push_testcases(out: &mut String, round: &RoundRecord) {
             seconds(step.duration_ms)
         );
         match &step.outcome {
-            Outcome::Passed => {}
+            Outcome::Passed { .. } => {}
             Outcome::Skipped { reason } => {
                 out.push_str("\n      <skipped>");
                 push_xml_escaped(out, reason);
                 out.push_str("</skipped>");
             }
-            Outcome::Failed { message } => {
+            Outcome::Failed { .. } | Outcome::Interrupted { .. } => {
+                let message = step.outcome.failure().unwrap_or_default();
                 let first_line = message.lines().next().unwrap_or_default();
                 let _ = write!(
                     out,
                     "\n      <failure type=\"step failed\" message=\"{}\">",
                     xml_escaped(first_line)
                 );
-                push_xml_escaped(out, message);
+                push_xml_escaped(out, &message);
                 out.push_str("</failure>");
             }
         }

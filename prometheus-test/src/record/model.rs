@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use crate::events::{LogLine, Outcome, Stream};
 use crate::process::StopHow;
 
 use super::body::Body;
@@ -158,45 +159,6 @@ impl StepRecord {
             .ends_with('[')
             .then(|| &self.path[suffix.len() - 1..])
     }
-}
-
-/// How a step ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub(crate) enum Outcome {
-    /// It returned `Ok`.
-    Passed,
-    /// It returned an error (or panicked); the message is redacted.
-    Failed {
-        /// The error with its causes.
-        message: String,
-    },
-    /// It called `skip!` or was not reached.
-    Skipped {
-        /// Why.
-        reason: String,
-    },
-}
-
-/// One line a worker printed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct LogLine {
-    /// When, from the run's start.
-    pub(crate) at_ms: u64,
-    /// Which stream.
-    pub(crate) stream: Stream,
-    /// The line, redacted, without its newline.
-    pub(crate) text: String,
-}
-
-/// A process output stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Stream {
-    /// Standard output.
-    Stdout,
-    /// Standard error.
-    Stderr,
 }
 
 /// One HTTP request and its response (or the error instead of one).

@@ -5,8 +5,8 @@ use std::path::Path;
 use super::body::{Body, CaptureLimits};
 use super::detail::{DetailFolder, StepDetail};
 use super::model::{
-    Exchange, LogLine, Message, Outcome, RoundRecord, RunRecord, RunStart, StepRecord, Stream,
-    WorkerEvent, WorkerEventKind, WorkerRecord,
+    Exchange, LogLine, Message, Outcome, RoundRecord, RunRecord, RunStart, StepRecord, WorkerEvent,
+    WorkerEventKind, WorkerRecord,
 };
 use super::redact::Redactor;
 use super::signatures::decode_signatures_with_text;
@@ -42,6 +42,8 @@ pub(crate) struct RawExchange<'a> {
 pub(crate) struct OwnedExchange {
     pub(crate) method: String,
     pub(crate) url: String,
+    /// When it was sent, from the run's start: set by the recording stage
+    /// when the exchange reaches it (its end, less its duration).
     pub(crate) started_ms: u64,
     pub(crate) duration_ms: u64,
     pub(crate) request_headers: Vec<(String, String)>,
@@ -263,7 +265,7 @@ impl Recorder {
             worker: worker.to_owned(),
             started_ms: at_ms,
             duration_ms: 0,
-            outcome: Outcome::Passed,
+            outcome: Outcome::Passed { attempts: 1 },
             exchanges: Vec::new(),
             log: Vec::new(),
         });
@@ -273,15 +275,7 @@ impl Recorder {
     /// Ends the current step with `outcome` (its text is redacted here).
     pub(crate) fn finish_step(&mut self, outcome: Outcome, at_ms: u64) {
         self.flush();
-        let outcome = match outcome {
-            Outcome::Passed => Outcome::Passed,
-            Outcome::Failed { message } => Outcome::Failed {
-                message: self.redactor.redact(&message),
-            },
-            Outcome::Skipped { reason } => Outcome::Skipped {
-                reason: self.redactor.redact(&reason),
-            },
-        };
+        let outcome = outcome.map_text(|text| self.redactor.redact(text));
         if let Some(step) = self.current_step() {
             step.duration_ms = at_ms.saturating_sub(step.started_ms);
             step.outcome = outcome;
@@ -340,16 +334,15 @@ impl Recorder {
 
     /// Records a line `worker` printed; it belongs to the current step when
     /// that step runs on `worker`.
-    pub(crate) fn worker_log(&mut self, worker: &str, stream: Stream, at_ms: u64, text: &str) {
-        let text = self.redactor.redact(text.trim_end_matches(['\n', '\r']));
+    pub(crate) fn worker_log(&mut self, line: &LogLine) {
+        let text = self
+            .redactor
+            .redact(line.text.trim_end_matches(['\n', '\r']));
         if let Some(step) = self.current_step()
-            && step.worker == worker
+            && step.worker == line.worker
         {
-            step.log.push(LogLine {
-                at_ms,
-                stream,
-                text,
-            });
+            step.log
+                .push(LogLine::new(line.worker.as_str(), line.stream, text));
         }
     }
 
@@ -456,11 +449,7 @@ impl Recorder {
 /// Applies `redactor` again to every text in `record`.
 fn redact_record(record: &mut RunRecord, redactor: &Redactor) {
     for step in record.rounds.iter_mut().flat_map(|r| r.steps.iter_mut()) {
-        match &mut step.outcome {
-            Outcome::Failed { message } => *message = redactor.redact(message),
-            Outcome::Skipped { reason } => *reason = redactor.redact(reason),
-            Outcome::Passed => {}
-        }
+        step.outcome = step.outcome.clone().map_text(|text| redactor.redact(text));
         redact_detail(&mut step.exchanges, &mut step.log, redactor);
     }
 }
@@ -491,7 +480,7 @@ mod tests {
 
     use super::*;
     use crate::record::detail::DetailFolder;
-    use crate::record::model::{DecodedSignature, Signer};
+    use crate::record::model::{DecodedSignature, Signer, Stream};
     use crate::record::view::View;
     use crate::{Keypair, create_signature};
 
@@ -533,10 +522,10 @@ mod tests {
                 },
             )),
         });
-        recorder.worker_log("worker1", Stream::Stdout, 12, "submitted\n");
-        recorder.worker_log("worker2", Stream::Stdout, 12, "not mine");
-        recorder.finish_step(Outcome::Passed, 20);
-        recorder.worker_log("worker1", Stream::Stdout, 21, "between steps");
+        recorder.worker_log(&LogLine::new("worker1", Stream::Stdout, "submitted\n"));
+        recorder.worker_log(&LogLine::new("worker2", Stream::Stdout, "not mine"));
+        recorder.finish_step(Outcome::Passed { attempts: 1 }, 20);
+        recorder.worker_log(&LogLine::new("worker1", Stream::Stdout, "between steps"));
         let record = recorder.finish(30);
         let step = &record.rounds[0].steps[0];
         assert_eq!(step.duration_ms, 10);
@@ -573,11 +562,11 @@ mod tests {
         // Resumed at round 2's second step.
         recorder.begin_round(2);
         recorder.begin_step("steps::audit", "worker1", 0);
-        recorder.finish_step(Outcome::Passed, 1);
+        recorder.finish_step(Outcome::Passed { attempts: 1 }, 1);
         recorder.begin_round(3);
         for path in ["steps::fetch", "steps::audit"] {
             recorder.begin_step(path, "worker1", 2);
-            recorder.finish_step(Outcome::Passed, 3);
+            recorder.finish_step(Outcome::Passed { attempts: 1 }, 3);
         }
         let record = recorder.finish(5);
         let columns: Vec<String> = View::of(&record)
@@ -650,28 +639,22 @@ mod tests {
                 },
             )),
         });
-        recorder.worker_log("worker1", Stream::Stderr, 1, "issued tok-0123456789");
-        recorder.finish_step(
-            Outcome::Failed {
-                message: "got tok-0123456789".into(),
-            },
-            2,
-        );
+        recorder.worker_log(&LogLine::new(
+            "worker1",
+            Stream::Stderr,
+            "issued tok-0123456789",
+        ));
+        recorder.finish_step(Outcome::failed("got tok-0123456789"), 2);
         recorder.secret("token", "tok-0123456789");
         let step = &recorder.record().rounds[0].steps[0];
-        assert_eq!(
-            step.outcome,
-            Outcome::Failed {
-                message: "got [redacted: token]".into()
-            }
-        );
+        assert_eq!(step.outcome, Outcome::failed("got [redacted: token]"));
         assert_eq!(
             step.log,
-            [LogLine {
-                at_ms: 1,
-                stream: Stream::Stderr,
-                text: "issued [redacted: token]".into()
-            }]
+            [LogLine::new(
+                "worker1",
+                Stream::Stderr,
+                "issued [redacted: token]"
+            )]
         );
         assert_eq!(
             step.exchanges[0].response.as_ref().unwrap().body.text(),
@@ -704,8 +687,8 @@ mod tests {
                     },
                 )),
             });
-            recorder.worker_log("worker1", Stream::Stdout, u64::from(round), text);
-            recorder.finish_step(Outcome::Passed, u64::from(round) + 1);
+            recorder.worker_log(&LogLine::new("worker1", Stream::Stdout, text));
+            recorder.finish_step(Outcome::Passed { attempts: 1 }, u64::from(round) + 1);
         }
         recorder
     }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::record::body::CaptureLimits;
 use crate::record::excerpt::{ExcerptLimits, failure_excerpt};
-use crate::record::model::{Outcome, RunRecord, RunStart, Stream};
+use crate::record::model::{LogLine, Outcome, RunRecord, RunStart, Stream};
 use crate::record::recorder::{RawExchange, RawMessage, Recorder};
 use crate::record::sample::{self, PLANTED};
 use crate::record::secrets::{SuiteSecrets, WorkerSecrets, run_redactor, worker_keys};
@@ -235,13 +235,12 @@ fn plain_task_id_run() -> PlainTaskIdRun {
             )),
         });
     }
-    recorder.worker_log(
+    recorder.worker_log(&LogLine::new(
         "worker1",
         Stream::Stdout,
-        30,
-        &format!("task {TASK_ID}, token {TOKEN}, seed {}", hex::encode(seed)),
-    );
-    recorder.finish_step(Outcome::Passed, 40);
+        format!("task {TASK_ID}, token {TOKEN}, seed {}", hex::encode(seed)),
+    ));
+    recorder.finish_step(Outcome::Passed { attempts: 1 }, 40);
     PlainTaskIdRun {
         record: recorder.finish(50),
         public_key,

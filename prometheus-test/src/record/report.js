@@ -29,8 +29,17 @@
     });
     return node;
   }
+  // A step that failed, or that a signal stopped (an "interrupted" outcome).
+  function failedOutcome(outcome) {
+    return outcome.kind === 'failed' || outcome.kind === 'interrupted';
+  }
+  // What a step that did not pass says: its error, skip reason or signal.
+  function outcomeText(outcome) {
+    if (outcome.kind === 'interrupted') return 'interrupted by ' + outcome.signal;
+    return outcome.kind === 'failed' ? outcome.message : outcome.reason;
+  }
   function outcomeClass(outcome) {
-    return outcome.kind === 'passed' ? 'pass' : outcome.kind === 'failed' ? 'fail' : 'skip';
+    return outcome.kind === 'passed' ? 'pass' : failedOutcome(outcome) ? 'fail' : 'skip';
   }
   // Ids, fragments and grid columns come with the data (see view.rs).
   var view = run.view;
@@ -45,7 +54,7 @@
     round.steps.forEach(function (step, s) {
       var id = view.ids[r][s];
       byId[id] = { round: round, step: step, id: id };
-      if (step.outcome.kind === 'failed') failures.push(byId[id]);
+      if (failedOutcome(step.outcome)) failures.push(byId[id]);
     });
   });
   // Older rounds of a long run keep their exchanges and log lines in a file
@@ -99,7 +108,7 @@
     var link = el('a', null, 'round ' + entry.round.number + ' · ' + entry.step.path + ' on ' + entry.step.worker);
     link.href = '#step=' + entry.id;
     item.appendChild(link);
-    var first = entry.step.outcome.message.split('\n')[0];
+    var first = outcomeText(entry.step.outcome).split('\n')[0];
     item.appendChild(el('span', null, ' — ' + first));
     failureList.appendChild(item);
   });
@@ -132,7 +141,7 @@
         var id = slot.id;
         td = el('td', 'cell ' + outcomeClass(step.outcome), step.outcome.kind === 'skipped' ? 'skip' : ms(step.duration_ms));
         td.dataset.step = id;
-        td.title = id + (step.outcome.kind === 'passed' ? '' : '\n' + (step.outcome.message || step.outcome.reason));
+        td.title = id + (step.outcome.kind === 'passed' ? '' : '\n' + outcomeText(step.outcome));
         td.addEventListener('click', go.bind(null, id));
         cells[id] = td;
       }
@@ -150,7 +159,7 @@
     var details = el('details', 'round');
     details.dataset.round = round.number;
     var summary = el('summary', null, 'Round ' + round.number + ' — ' + round.steps.length + ' steps');
-    var failed = round.steps.filter(function (s) { return s.outcome.kind === 'failed'; }).length;
+    var failed = round.steps.filter(function (s) { return failedOutcome(s.outcome); }).length;
     if (failed) summary.appendChild(el('span', 'bad', ' · ' + failed + ' failed'));
     details.appendChild(summary);
     details.addEventListener('toggle', function () {
@@ -351,7 +360,7 @@
     meta.appendChild(el('span', 'badge ' + outcomeClass(step.outcome), step.outcome.kind));
     meta.appendChild(document.createTextNode(' round ' + entry.round.number + ' · ' + step.worker + ' · ' + ms(step.duration_ms) + ' · started at ' + ms(step.started_ms)));
     detail.appendChild(meta);
-    if (step.outcome.kind === 'failed') detail.appendChild(el('pre', 'error mono', step.outcome.message));
+    if (failedOutcome(step.outcome)) detail.appendChild(el('pre', 'error mono', outcomeText(step.outcome)));
     if (step.outcome.kind === 'skipped') detail.appendChild(el('p', 'empty', 'skipped: ' + step.outcome.reason));
     showWorkerChanges(id);
     var round = entry.round;
@@ -370,7 +379,7 @@
     detail.appendChild(el('h3', null, 'HTTP exchanges (' + step.exchanges.length + ')'));
     var list = el('div', 'exchanges');
     step.exchanges.forEach(function (x, i) {
-      list.appendChild(exchangeNode(x, step.outcome.kind === 'failed' && i === step.exchanges.length - 1));
+      list.appendChild(exchangeNode(x, failedOutcome(step.outcome) && i === step.exchanges.length - 1));
     });
     if (!step.exchanges.length) list.appendChild(el('div', 'empty', 'no requests'));
     detail.appendChild(list);

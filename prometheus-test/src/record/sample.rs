@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::body::CaptureLimits;
-use super::model::{Outcome, RunRecord, RunStart, Stream, WorkerEventKind};
+use super::model::{LogLine, Outcome, RunRecord, RunStart, Stream, WorkerEventKind};
 use super::recorder::{RawExchange, RawMessage, Recorder};
 use super::redact::Redactor;
 use super::secrets::{SecretLists, SuiteSecrets, WorkerSecrets, run_redactor};
@@ -138,20 +138,18 @@ pub(crate) fn small(redact: bool) -> RunRecord {
                 },
             )),
         });
-        rec.worker_log(
+        rec.worker_log(&LogLine::new(
             "worker1",
             Stream::Stdout,
-            clock + 3,
-            &format!("fetched todo-{round}"),
-        );
-        rec.worker_log(
+            format!("fetched todo-{round}"),
+        ));
+        rec.worker_log(&LogLine::new(
             "worker1",
             Stream::Stdout,
-            clock + 4,
-            &format!("connecting to {mongo_uri}"),
-        );
+            format!("connecting to {mongo_uri}"),
+        ));
         clock += 30;
-        rec.finish_step(Outcome::Passed, clock);
+        rec.finish_step(Outcome::Passed { attempts: 1 }, clock);
 
         // worker1 submits a signed payload.
         rec.begin_step("steps::submit", "worker1", clock + 5);
@@ -182,12 +180,11 @@ pub(crate) fn small(redact: bool) -> RunRecord {
             let _ = write!(hex, "{b:02x}");
             hex
         });
-        rec.worker_log(
+        rec.worker_log(&LogLine::new(
             "worker1",
             Stream::Stderr,
-            clock + 8,
-            &format!("debug: signing with seed {seed_hex}"),
-        );
+            format!("debug: signing with seed {seed_hex}"),
+        ));
         if redact {
             rec.secret("runner.secret session", PLANTED.session);
         }
@@ -196,7 +193,7 @@ pub(crate) fn small(redact: bool) -> RunRecord {
             rec.worker_event("leader", clock + 40, WorkerEventKind::Resumed);
         }
         clock += 60;
-        rec.finish_step(Outcome::Passed, clock);
+        rec.finish_step(Outcome::Passed { attempts: 1 }, clock);
 
         // worker2 audits worker1's submission.
         rec.begin_step("steps::audit", "worker2", clock + 5);
@@ -233,12 +230,11 @@ pub(crate) fn small(redact: bool) -> RunRecord {
                 },
             )),
         });
-        rec.worker_log(
+        rec.worker_log(&LogLine::new(
             "worker2",
             Stream::Stdout,
-            clock + 7,
-            &format!("audit round {round}"),
-        );
+            format!("audit round {round}"),
+        ));
         if round == 2 {
             let killed = WorkerEventKind::Stopped {
                 how: StopHow::Kill,
@@ -249,17 +245,14 @@ pub(crate) fn small(redact: bool) -> RunRecord {
             rec.worker_event("worker1", clock + 30, WorkerEventKind::Started);
         }
         if failing {
-            rec.worker_log(
+            rec.worker_log(&LogLine::new(
                 "worker2",
                 Stream::Stderr,
-                clock + 100,
                 "MongoServerError: no submission in round 3",
-            );
+            ));
             clock += 140;
             rec.finish_step(
-                Outcome::Failed {
-                    message: format!("audit of round 3 failed: HTTP 500 from worker2\ncaused by: submission for round 3 not found (token {})", PLANTED.token),
-                },
+                Outcome::failed(format!("audit of round 3 failed: HTTP 500 from worker2\ncaused by: submission for round 3 not found (token {})", PLANTED.token)),
                 clock,
             );
             rec.begin_step("steps::distribution", "leader", clock);
@@ -271,16 +264,15 @@ pub(crate) fn small(redact: bool) -> RunRecord {
             );
         } else {
             clock += 50;
-            rec.finish_step(Outcome::Passed, clock);
+            rec.finish_step(Outcome::Passed { attempts: 1 }, clock);
             rec.begin_step("steps::distribution", "leader", clock + 5);
-            rec.worker_log(
+            rec.worker_log(&LogLine::new(
                 "leader",
                 Stream::Stdout,
-                clock + 20,
                 "distribution list submitted",
-            );
+            ));
             clock += 80;
-            rec.finish_step(Outcome::Passed, clock);
+            rec.finish_step(Outcome::Passed { attempts: 1 }, clock);
         }
         clock += 20;
     }
@@ -373,21 +365,18 @@ pub(crate) fn large_with_detail_in(
                 });
             }
             for line in 0..3 {
-                rec.worker_log(
+                rec.worker_log(&LogLine::new(
                     name,
                     Stream::Stdout,
-                    clock + 10 * line,
-                    &format!("[{name}] round {round} step {step} line {line}"),
-                );
+                    format!("[{name}] round {round} step {step} line {line}"),
+                ));
             }
             let duration = 90 + (u64::from(round) * 7 + step as u64 * 13) % 60;
             clock += duration;
             let outcome = if round == rounds.div_ceil(2) && step == 3 {
-                Outcome::Failed {
-                    message: format!("step_{step:02} failed in round {round}"),
-                }
+                Outcome::failed(format!("step_{step:02} failed in round {round}"))
             } else {
-                Outcome::Passed
+                Outcome::Passed { attempts: 1 }
             };
             rec.finish_step(outcome, clock);
             clock += 5;

@@ -1,5 +1,6 @@
-//! The run's recorder, shared between the harness (steps start and finish,
-//! worker lines) and the runner's HTTP handle (exchanges), and the clock its
+//! The run's recorder, shared between the recording stage (which files
+//! everything the event stream says), the runner (the secrets steps name)
+//! and the harness (which redacts with it at the source), and the clock its
 //! times come from.
 
 use std::fmt;
@@ -92,8 +93,6 @@ impl Clock for ManualClock {
 pub(crate) struct SharedRecorder {
     clock: Arc<dyn Clock>,
     recorder: Mutex<Option<Recorder>>,
-    /// The request being sent, redacted (`POST http://…`), for the live line.
-    in_flight: Mutex<Option<String>>,
 }
 
 impl SharedRecorder {
@@ -125,7 +124,6 @@ impl SharedRecorder {
         Self {
             clock,
             recorder: Mutex::new(Some(recorder)),
-            in_flight: Mutex::new(None),
         }
     }
 
@@ -137,23 +135,6 @@ impl SharedRecorder {
     /// Runs `f` on the recorder (nothing once the record is taken).
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Recorder) -> R) -> Option<R> {
         self.lock().as_mut().map(f)
-    }
-
-    /// Notes the request being sent (`None`: it is back).
-    pub(crate) fn set_in_flight(&self, method: &str, url: Option<&str>) {
-        let line = url.and_then(|url| self.with(|r| format!("{method} {}", r.redact(url))));
-        *self
-            .in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = line;
-    }
-
-    /// The request being sent, if any.
-    pub(crate) fn in_flight(&self) -> Option<String> {
-        self.in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
     }
 
     /// The finished record; later calls to [`with`](Self::with) do nothing.
@@ -190,7 +171,7 @@ mod tests {
         });
         clock.advance(1_234);
         let at = shared.now_ms();
-        shared.with(|r| r.finish_step(Outcome::Passed, at));
+        shared.with(|r| r.finish_step(Outcome::Passed { attempts: 1 }, at));
         clock.advance(16);
         let record = shared.take().expect("the record");
         assert_eq!(

@@ -176,7 +176,7 @@ mod tests {
             worker: worker.into(),
             started_ms: 0,
             duration_ms: 1,
-            outcome: Outcome::Passed,
+            outcome: Outcome::Passed { attempts: 1 },
             exchanges: vec![],
             log: vec![],
         }

@@ -1,7 +1,5 @@
 //! The results of a nextest run, kept by the coordinator for the test
-//! processes: the plan (the step executions the run plays, the rounds they
-//! span and where it resumed),
-//! every step execution's outcome as the writers after the recording stage
+//! processes: the plan the run announced, every step execution's outcome as the writers after the recording stage
 //! see it (a failure's message redacted, with its HTTP excerpt and log
 //! lines), the notes, and how the run ended. The [`Results`] writer rewrites
 //! the file atomically (a temporary file renamed over it) after each change;
@@ -9,13 +7,10 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::super::plan::{Action, Position, plan};
-use super::super::select::Selection;
-use crate::events::{Event, StepFinished, Verdict, Writer};
+use crate::events::{Event, Plan, StepFinished, Writer};
 
 /// The results file's content.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -25,97 +20,17 @@ pub(super) struct RunResults {
     /// The tests nextest selected, which the coordinator plays up to (with
     /// `--exact`); `None`: every test, the whole suite.
     pub(super) selected: Option<Vec<String>>,
-    /// Every step's test name, in plan order (known with the plan).
-    pub(super) step_order: Vec<String>,
-    /// What the run plays, once its workers are up.
+    /// What the run plays, once its workers are up: the plan it announced.
     pub(super) plan: Option<Plan>,
-    /// Every step execution that ended, in order.
-    pub(super) played: Vec<Played>,
+    /// Every step execution that ended, in order; a passed or skipped one
+    /// without the worker lines (only a failure shows them).
+    pub(super) played: Vec<StepFinished>,
     /// The run's notes (warnings, errors, where it resumed).
     pub(super) notes: Vec<String>,
     /// The exit code of the finished run (its reports are written).
     pub(super) finished: Option<u8>,
     /// The coordinator's exit code once it stopped everything it started.
     pub(super) closed: Option<u8>,
-    /// The rounds announced with the workers, until the plan is complete.
-    #[serde(skip)]
-    pub(super) rounds: Vec<u32>,
-}
-
-/// What a run plays, and where it resumed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct Plan {
-    pub(super) rounds: Vec<u32>,
-    /// The round a resumed run starts in, and the step it starts at (`None`:
-    /// that round was done); `None` for a fresh run.
-    pub(super) resumed: Option<(u32, Option<String>)>,
-    /// The step executions, in order: `(round, index in step_order)`.
-    pub(super) executions: Vec<(u32, usize)>,
-}
-
-impl Plan {
-    /// The plan of a run over `rounds` from `resumed` with the steps
-    /// `step_order`, of which `selected` (`None`: all) were selected: the
-    /// run's own plan ([`plan`]), worked out again from what its events say.
-    pub(super) fn new(
-        rounds: Vec<u32>,
-        resumed: Option<(u32, Option<String>)>,
-        step_order: &[String],
-        selected: Option<&[String]>,
-    ) -> Self {
-        let total = step_order.len();
-        let from = match &resumed {
-            None => Position { round: 1, done: 0 },
-            Some((round, at)) => Position {
-                round: *round,
-                done: at
-                    .as_ref()
-                    .and_then(|at| step_order.iter().position(|name| name == at))
-                    .unwrap_or(total),
-            },
-        };
-        let max_rounds = rounds.last().copied().unwrap_or(0);
-        let selection = Selection::of_names(selected, step_order);
-        let executions = plan(total, from, max_rounds, &selection)
-            .into_iter()
-            .filter_map(|action| match action {
-                Action::Step { round, index, .. } => Some((round, index)),
-                Action::NextRound => None,
-            })
-            .collect();
-        Self {
-            rounds,
-            resumed,
-            executions,
-        }
-    }
-}
-
-/// One step execution that ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct Played {
-    pub(super) test: String,
-    pub(super) round: u32,
-    pub(super) elapsed: Duration,
-    pub(super) outcome: Outcome,
-}
-
-/// How a step execution ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum Outcome {
-    Passed {
-        attempts: u32,
-    },
-    Skipped {
-        reason: String,
-    },
-    Failed {
-        /// Redacted, with the failure excerpt.
-        message: String,
-        /// The worker lines captured while the step ran, redacted.
-        logs: Vec<String>,
-    },
 }
 
 impl RunResults {
@@ -129,22 +44,16 @@ impl RunResults {
     /// Takes in what `event` says; whether the results changed.
     pub(super) fn apply(&mut self, event: &Event) -> bool {
         match event {
-            Event::WorkersReady(ready) => {
-                self.rounds.clone_from(&ready.rounds);
-                false
-            }
-            Event::RunStarted(run) => {
-                self.step_order.clone_from(&run.step_order);
-                self.plan = Some(Plan::new(
-                    std::mem::take(&mut self.rounds),
-                    run.resumed.clone(),
-                    &run.step_order,
-                    self.selected.as_deref(),
-                ));
+            Event::RunStarted(plan) => {
+                self.plan = Some(plan.clone());
                 true
             }
             Event::StepFinished(finished) => {
-                self.played.push(Played::from(finished));
+                let mut kept = finished.clone();
+                if !kept.outcome.is_failure() {
+                    kept.logs = Vec::new();
+                }
+                self.played.push(kept);
                 true
             }
             Event::Note(text) => {
@@ -162,27 +71,12 @@ impl RunResults {
             _ => false,
         }
     }
-}
 
-impl From<&StepFinished> for Played {
-    fn from(finished: &StepFinished) -> Self {
-        Self {
-            test: finished.step.name.clone(),
-            round: finished.step.round,
-            elapsed: finished.elapsed,
-            outcome: match &finished.verdict {
-                Verdict::Passed { attempts } => Outcome::Passed {
-                    attempts: *attempts,
-                },
-                Verdict::Skipped(reason) => Outcome::Skipped {
-                    reason: reason.clone(),
-                },
-                Verdict::Failed { message } => Outcome::Failed {
-                    message: message.clone(),
-                    logs: finished.logs.clone(),
-                },
-            },
-        }
+    /// The execution of step `test` in `round`, once it ended.
+    pub(super) fn played(&self, test: &str, round: u32) -> Option<&StepFinished> {
+        self.played
+            .iter()
+            .find(|p| p.step.name == test && p.step.round == round)
     }
 }
 
@@ -249,22 +143,20 @@ pub(super) fn read(path: &Path) -> Option<RunResults> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::Exit;
-    use crate::events::testing::feed;
-    use crate::events::{RunStarted, StepId, WorkersReady};
+    use crate::events::testing::{feed, id};
+    use crate::events::{Execution, LogLine, Outcome, Resumed, Stream};
 
-    fn finished(name: &str, round: u32, verdict: Verdict) -> Event {
-        Event::StepFinished(StepFinished {
-            step: StepId {
-                name: name.to_owned(),
-                round,
-                worker: "worker1".to_owned(),
-            },
-            verdict,
+    fn finished(name: &str, round: u32, outcome: Outcome) -> StepFinished {
+        StepFinished {
+            step: id(name, round),
+            outcome,
             elapsed: Duration::from_millis(7),
-            logs: vec!["[worker1] line".to_owned()],
-        })
+            logs: vec![LogLine::new("worker1", Stream::Stdout, "line")],
+        }
     }
 
     #[test]
@@ -273,79 +165,56 @@ mod tests {
         let path = dir.path().join("run.json");
         let shared = Arc::new(Mutex::new(RunResults::new(42)));
         let mut writer = Results::new(shared, path.clone());
+        let plan = Plan {
+            steps: vec!["a".to_owned(), "b".to_owned()],
+            executions: [(2, 1), (3, 0), (3, 1)]
+                .map(|(round, step)| Execution { round, step })
+                .to_vec(),
+            resumed: Some(Resumed {
+                round: 2,
+                at: Some("b".to_owned()),
+            }),
+            ..Plan::default()
+        };
+        let skipped = finished(
+            "b",
+            2,
+            Outcome::Skipped {
+                reason: "not today".to_owned(),
+            },
+        );
+        let passed = finished("a", 3, Outcome::Passed { attempts: 2 });
+        let failed = finished("b", 3, Outcome::failed("boom"));
         feed(
             &mut writer,
             &[
                 Event::Note("resuming round 2 after step `a`".to_owned()),
-                Event::WorkersReady(WorkersReady {
-                    workers: 1,
-                    elapsed: Duration::ZERO,
-                    executions: 3,
-                    rounds: vec![2, 3],
-                }),
-                Event::RunStarted(RunStarted {
-                    executions: 3,
-                    filtered_out: 0,
-                    done_before_resume: 0,
-                    resumed: Some((2, Some("b".to_owned()))),
-                    step_order: vec!["a".to_owned(), "b".to_owned()],
-                }),
+                Event::RunStarted(plan.clone()),
                 Event::RoundStarted { round: 2 },
-                finished("b", 2, Verdict::Skipped("not today".to_owned())),
-                finished("a", 3, Verdict::Passed { attempts: 2 }),
-                finished(
-                    "b",
-                    3,
-                    Verdict::Failed {
-                        message: "boom".to_owned(),
-                    },
-                ),
+                Event::StepFinished(skipped.clone()),
+                Event::StepFinished(passed.clone()),
+                Event::StepFinished(failed.clone()),
                 Event::RunError("cannot save".to_owned()),
                 Event::RunFinished(Exit::Failed),
             ],
         );
-        let played = |test: &str, round, outcome| Played {
-            test: test.to_owned(),
-            round,
-            elapsed: Duration::from_millis(7),
-            outcome,
+        let without_logs = |mut step: StepFinished| {
+            step.logs.clear();
+            step
         };
         assert_eq!(
             read(&path).unwrap(),
             RunResults {
                 coordinator: 42,
                 selected: None,
-                step_order: vec!["a".to_owned(), "b".to_owned()],
-                plan: Some(Plan {
-                    rounds: vec![2, 3],
-                    resumed: Some((2, Some("b".to_owned()))),
-                    executions: vec![(2, 1), (3, 0), (3, 1)],
-                }),
-                played: vec![
-                    played(
-                        "b",
-                        2,
-                        Outcome::Skipped {
-                            reason: "not today".to_owned()
-                        }
-                    ),
-                    played("a", 3, Outcome::Passed { attempts: 2 }),
-                    played(
-                        "b",
-                        3,
-                        Outcome::Failed {
-                            message: "boom".to_owned(),
-                            logs: vec!["[worker1] line".to_owned()]
-                        }
-                    ),
-                ],
+                plan: Some(plan),
+                played: vec![without_logs(skipped), without_logs(passed), failed],
                 notes: vec![
                     "resuming round 2 after step `a`".to_owned(),
                     "error: cannot save".to_owned()
                 ],
                 finished: Some(101),
                 closed: None,
-                rounds: Vec::new(),
             }
         );
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();

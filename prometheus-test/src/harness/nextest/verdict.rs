@@ -10,8 +10,9 @@
 use std::fmt::{self, Write as _};
 use std::path::Path;
 
-use super::results::{Outcome, Played, RunResults};
+use super::results::RunResults;
 use crate::Exit;
+use crate::events::{Outcome, Resumed, StepFinished};
 use crate::harness::writers::failure_text;
 
 /// What a test process knows besides the results.
@@ -80,7 +81,7 @@ pub(super) fn verdict(results: &RunResults, test: &str, cx: &Context<'_>) -> Ver
         report.fail(&format!("not run: {stop}"), results);
         return Verdict::Done(report);
     };
-    let Some(index) = results.step_order.iter().position(|name| name == test) else {
+    let Some(index) = plan.step_index(test) else {
         report.passed = false;
         let _ = writeln!(
             report.out,
@@ -90,7 +91,7 @@ pub(super) fn verdict(results: &RunResults, test: &str, cx: &Context<'_>) -> Ver
         );
         return Verdict::Done(report);
     };
-    if let Some((round, at)) = &plan.resumed {
+    if let Some(Resumed { round, at }) = &plan.resumed {
         let _ = match at {
             Some(first) => writeln!(
                 report.out,
@@ -103,16 +104,17 @@ pub(super) fn verdict(results: &RunResults, test: &str, cx: &Context<'_>) -> Ver
         };
     }
     let executions = &plan.executions;
-    let first_unplayed = executions
-        .iter()
-        .copied()
-        .find(|&(round, i)| played(results, &results.step_order[i], round).is_none());
+    let first_unplayed = executions.iter().find(|&&execution| {
+        results
+            .played(plan.test_name(execution), execution.round)
+            .is_none()
+    });
     for round in executions
         .iter()
-        .filter(|&&(_, i)| i == index)
-        .map(|&(round, _)| round)
+        .filter(|execution| execution.step == index)
+        .map(|execution| execution.round)
     {
-        if let Some(played) = played(results, test, round) {
+        if let Some(played) = results.played(test, round) {
             report.round(played);
             continue;
         }
@@ -121,7 +123,7 @@ pub(super) fn verdict(results: &RunResults, test: &str, cx: &Context<'_>) -> Ver
         };
         let stopped_in = match stop {
             Stop::Failed { round, .. } => *round,
-            Stop::Ended(_) => first_unplayed.map_or(round, |(round, _)| round),
+            Stop::Ended(_) => first_unplayed.map_or(round, |execution| execution.round),
         };
         if round == stopped_in {
             report.fail(&format!("round {round}: not run: {stop}"), results);
@@ -133,7 +135,7 @@ pub(super) fn verdict(results: &RunResults, test: &str, cx: &Context<'_>) -> Ver
         }
     }
     let over = stop.is_some() || first_unplayed.is_none();
-    let played_last = results.played.last().is_some_and(|p| p.test == test);
+    let played_last = results.played.last().is_some_and(|p| p.step.name == test);
     if over && played_last && results.closed.is_none() && !cx.coordinator_gone {
         return Verdict::Waiting;
     }
@@ -145,23 +147,21 @@ pub(super) fn verdict(results: &RunResults, test: &str, cx: &Context<'_>) -> Ver
 pub(super) fn played_out(results: &RunResults) -> bool {
     results.finished.is_some()
         || results.plan.as_ref().is_some_and(|plan| {
-            plan.executions
-                .iter()
-                .all(|&(round, i)| played(results, &results.step_order[i], round).is_some())
+            plan.executions.iter().all(|&execution| {
+                results
+                    .played(plan.test_name(execution), execution.round)
+                    .is_some()
+            })
         })
 }
 
 /// Why the run stopped early, once it has: its first failed step, else how
 /// it ended.
 fn stop<'a>(results: &'a RunResults, cx: &Context<'_>) -> Option<Stop<'a>> {
-    if let Some(failed) = results
-        .played
-        .iter()
-        .find(|p| matches!(p.outcome, Outcome::Failed { .. }))
-    {
+    if let Some(failed) = results.played.iter().find(|p| p.outcome.is_failure()) {
         return Some(Stop::Failed {
-            test: &failed.test,
-            round: failed.round,
+            test: &failed.step.name,
+            round: failed.step.round,
         });
     }
     if let Some(code) = results.closed.or(results.finished) {
@@ -185,13 +185,6 @@ fn ended(code: u8) -> String {
     }
 }
 
-fn played<'a>(results: &'a RunResults, test: &str, round: u32) -> Option<&'a Played> {
-    results
-        .played
-        .iter()
-        .find(|p| p.test == test && p.round == round)
-}
-
 /// Where the suite played, and what a retry gets.
 fn header(results: &RunResults, cx: &Context<'_>) -> String {
     let mut notes = format!(
@@ -211,8 +204,8 @@ fn header(results: &RunResults, cx: &Context<'_>) -> String {
 }
 
 impl Report {
-    fn round(&mut self, played: &Played) {
-        let round = played.round;
+    fn round(&mut self, played: &StepFinished) {
+        let round = played.step.round;
         let secs = played.elapsed.as_secs_f64();
         let _ = match &played.outcome {
             Outcome::Passed { attempts: 1 } => writeln!(self.out, "round {round}: ok ({secs:.2}s)"),
@@ -221,12 +214,13 @@ impl Report {
                 "round {round}: ok, passed after {attempts} attempts ({secs:.2}s)"
             ),
             Outcome::Skipped { reason } => writeln!(self.out, "round {round}: skipped, {reason}"),
-            Outcome::Failed { message, logs } => {
+            Outcome::Failed { .. } | Outcome::Interrupted { .. } => {
                 self.passed = false;
+                let message = played.outcome.failure().unwrap_or_default();
                 writeln!(
                     self.out,
                     "round {round}: FAILED ({secs:.2}s)\n{}",
-                    failure_text(message, logs)
+                    failure_text(&message, &played.logs)
                 )
             }
         };
@@ -235,12 +229,7 @@ impl Report {
     /// A line that fails the test; a run that ended without a failed step
     /// also shows its notes.
     fn fail(&mut self, line: &str, results: &RunResults) {
-        if self.passed
-            && !results
-                .played
-                .iter()
-                .any(|p| matches!(p.outcome, Outcome::Failed { .. }))
-        {
+        if self.passed && !results.played.iter().any(|p| p.outcome.is_failure()) {
             for note in &results.notes {
                 let _ = writeln!(self.notes, "prometheus-test: {note}");
             }
@@ -255,8 +244,11 @@ impl Report {
 mod tests {
     use std::time::Duration;
 
-    use super::super::results::Plan;
     use super::*;
+    use crate::events::testing::id;
+    use crate::events::{Execution, LogLine, Plan, Stream};
+    use crate::harness::plan::{Position, announced, plan};
+    use crate::harness::select::Selection;
 
     const ORDER: [&str; 3] = ["steps::a", "steps::b[worker2]", "steps::c"];
 
@@ -264,35 +256,57 @@ mod tests {
         ORDER.iter().map(|s| (*s).to_owned()).collect()
     }
 
-    fn results(rounds: &[u32], played: Vec<Played>) -> RunResults {
+    /// The plan the run announces for `rounds` from `resumed` (a round and
+    /// the step it resumes at) with `selected` chosen (`None`: all).
+    fn plan_of(rounds: &[u32], resumed: Option<(u32, &str)>, selected: Option<&[String]>) -> Plan {
+        let from = match resumed {
+            None => Position { round: 1, done: 0 },
+            Some((round, at)) => Position {
+                round,
+                done: ORDER.iter().position(|name| *name == at).unwrap(),
+            },
+        };
+        let selection = Selection::of_names(selected, &order());
+        let max_rounds = rounds.last().copied().unwrap_or(0);
+        let actions = plan(ORDER.len(), from, max_rounds, &selection);
+        announced(&actions, order(), from, &selection)
+    }
+
+    fn results(rounds: &[u32], played: Vec<StepFinished>) -> RunResults {
         RunResults {
             coordinator: 42,
-            step_order: order(),
-            plan: Some(Plan::new(rounds.to_vec(), None, &order(), None)),
+            plan: Some(plan_of(rounds, None, None)),
             played,
             ..RunResults::default()
         }
     }
 
-    fn ok(test: &str, round: u32) -> Played {
-        Played {
-            test: test.to_owned(),
-            round,
-            elapsed: Duration::from_millis(12),
+    fn ok(test: &str, round: u32) -> StepFinished {
+        StepFinished {
+            step: id(test, round),
             outcome: Outcome::Passed { attempts: 1 },
+            elapsed: Duration::from_millis(12),
+            logs: Vec::new(),
         }
     }
 
-    fn failed(test: &str, round: u32) -> Played {
-        Played {
-            test: test.to_owned(),
-            round,
-            elapsed: Duration::from_millis(31),
+    fn failed(test: &str, round: u32) -> StepFinished {
+        StepFinished {
+            step: id(test, round),
             outcome: Outcome::Failed {
-                message: "asked to fail\n\n  GET /x -> 500".to_owned(),
-                logs: vec!["[worker2 ERR] boom".to_owned()],
+                message: "asked to fail".to_owned(),
+                excerpt: Some("  GET /x -> 500".to_owned()),
             },
+            elapsed: Duration::from_millis(31),
+            logs: vec![LogLine::new("worker2", Stream::Stderr, "boom")],
         }
+    }
+
+    fn executions(plan: &Plan) -> Vec<(u32, usize)> {
+        plan.executions
+            .iter()
+            .map(|&Execution { round, step }| (round, step))
+            .collect()
     }
 
     fn cx() -> Context<'static> {
@@ -316,13 +330,13 @@ mod tests {
 
     #[test]
     fn a_step_done_in_every_round_passes_with_one_line_per_round_and_its_skip_reasons() {
-        let skipped = Played {
+        let skipped = StepFinished {
             outcome: Outcome::Skipped {
                 reason: "nothing to check in round 2".to_owned(),
             },
             ..ok("steps::b[worker2]", 2)
         };
-        let retried = Played {
+        let retried = StepFinished {
             outcome: Outcome::Passed { attempts: 3 },
             ..ok("steps::b[worker2]", 1)
         };
@@ -469,47 +483,32 @@ mod tests {
 
     #[test]
     fn the_events_of_a_run_make_the_verdicts() {
-        use crate::events::{
-            Event, RunStarted, StepFinished, StepId, Verdict as StepVerdict, WorkersReady,
-        };
-        let finished = |name: &str, round, verdict| {
+        use crate::events::{Event, Outcome as StepOutcome};
+        let finished = |name: &str, round, outcome| {
             Event::StepFinished(StepFinished {
-                step: StepId {
-                    name: name.to_owned(),
-                    round,
-                    worker: "worker2".to_owned(),
-                },
-                verdict,
+                step: id(name, round),
+                outcome,
                 elapsed: Duration::from_millis(40),
-                logs: vec!["[worker2] GET /x".to_owned()],
+                logs: vec![LogLine::new("worker2", Stream::Stdout, "GET /x")],
             })
         };
         let mut run = RunResults::new(42);
         for event in [
-            Event::WorkersReady(WorkersReady {
-                workers: 2,
-                elapsed: Duration::ZERO,
-                executions: 6,
-                rounds: vec![1, 2],
-            }),
-            Event::RunStarted(RunStarted {
-                executions: 6,
-                filtered_out: 0,
-                done_before_resume: 0,
-                resumed: None,
-                step_order: ORDER.iter().map(|s| (*s).to_owned()).collect(),
-            }),
-            finished("steps::a", 1, StepVerdict::Passed { attempts: 1 }),
+            Event::RunStarted(plan_of(&[1, 2], None, None)),
+            finished("steps::a", 1, StepOutcome::Passed { attempts: 1 }),
             finished(
                 "steps::b[worker2]",
                 1,
-                StepVerdict::Skipped("later".to_owned()),
+                StepOutcome::Skipped {
+                    reason: "later".to_owned(),
+                },
             ),
-            finished("steps::c", 1, StepVerdict::Passed { attempts: 1 }),
+            finished("steps::c", 1, StepOutcome::Passed { attempts: 1 }),
             finished(
                 "steps::a",
                 2,
-                StepVerdict::Failed {
+                StepOutcome::Failed {
+                    excerpt: None,
                     message: "boom".to_owned(),
                 },
             ),
@@ -554,12 +553,7 @@ mod tests {
     #[test]
     fn a_resumed_run_plays_the_rest_of_its_first_round() {
         let mut run = results(&[2, 3], vec![ok("steps::c", 2), ok("steps::a", 3)]);
-        run.plan = Some(Plan::new(
-            vec![2, 3],
-            Some((2, Some("steps::c".to_owned()))),
-            &order(),
-            None,
-        ));
+        run.plan = Some(plan_of(&[2, 3], Some((2, "steps::c")), None));
         assert_eq!(
             verdict(&run, "steps::a", &cx()),
             done(
@@ -577,10 +571,10 @@ mod tests {
         let selected = vec!["steps::b[worker2]".to_owned()];
         let mut run = RunResults {
             selected: Some(selected.clone()),
-            plan: Some(Plan::new(vec![1], None, &order(), Some(&selected))),
+            plan: Some(plan_of(&[1], None, Some(&selected))),
             ..results(&[1], vec![ok("steps::a", 1)])
         };
-        assert_eq!(run.plan.as_ref().unwrap().executions, [(1, 0), (1, 1)]);
+        assert_eq!(executions(run.plan.as_ref().unwrap()), [(1, 0), (1, 1)]);
         assert!(!played_out(&run));
         assert_eq!(verdict(&run, "steps::b[worker2]", &cx()), Verdict::Waiting);
         run.played.push(ok("steps::b[worker2]", 1));
@@ -594,14 +588,9 @@ mod tests {
             verdict(&run, "steps::b[worker2]", &cx()),
             done("round 1: ok (0.01s)\n", "", true)
         );
-        let replayed = Plan::new(
-            vec![2],
-            Some((2, Some("steps::c".to_owned()))),
-            &order(),
-            Some(&["steps::a".to_owned()]),
-        );
+        let replayed = plan_of(&[2], Some((2, "steps::c")), Some(&["steps::a".to_owned()]));
         assert_eq!(
-            replayed.executions,
+            executions(&replayed),
             [(2, 0)],
             "a selected step done this round plays again alone"
         );

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::super::cli::Format;
 use super::notes::counted;
-use crate::events::{Clock, Event, StepFinished, StepId, Verdict, Writer};
+use crate::events::{Clock, Event, LogLine, Outcome, StepFinished, StepId, Writer};
 
 /// Prints results as they come and the closing summary to one output (the
 /// process's stdout, or a buffer in tests).
@@ -100,7 +100,7 @@ impl Libtest {
     fn step_finished(&mut self, finished: &StepFinished) {
         let StepFinished {
             step,
-            verdict,
+            outcome,
             elapsed,
             logs,
         } = finished;
@@ -111,44 +111,51 @@ impl Libtest {
             self.print(&line_prefix(step));
         }
         self.line_open = false;
-        match (verdict, self.format) {
-            (Verdict::Passed { attempts: 1 }, Format::Json) => {
+        match (outcome, self.format) {
+            (Outcome::Passed { attempts: 1 }, Format::Json) => {
                 self.emit(&json!({"type": "test", "name": name, "round": round, "event": "ok", "exec_time": secs}));
             }
-            (Verdict::Passed { attempts }, Format::Json) => {
+            (Outcome::Passed { attempts }, Format::Json) => {
                 self.emit(&json!({"type": "test", "name": name, "round": round, "event": "ok", "exec_time": secs, "attempts": attempts}));
             }
-            (Verdict::Skipped(reason), Format::Json) => {
+            (Outcome::Skipped { reason }, Format::Json) => {
                 self.emit(&json!({"type": "test", "name": name, "round": round, "event": "ignored", "message": reason}));
             }
-            (Verdict::Failed { message }, Format::Json) => {
-                let stdout = failure_text(message, logs);
-                self.emit(&json!({"type": "test", "name": name, "round": round, "event": "failed", "exec_time": secs, "stdout": stdout}));
-            }
-            (Verdict::Passed { attempts: 1 }, Format::Pretty) => {
+            (Outcome::Passed { attempts: 1 }, Format::Pretty) => {
                 self.print(&format!("ok ({secs:.2}s)\n"));
             }
-            (Verdict::Passed { attempts }, Format::Pretty) => {
+            (Outcome::Passed { attempts }, Format::Pretty) => {
                 self.print(&format!(
                     "ok, passed after {attempts} attempts ({secs:.2}s)\n"
                 ));
             }
-            (Verdict::Skipped(reason), Format::Pretty) => {
+            (Outcome::Skipped { reason }, Format::Pretty) => {
                 self.print(&format!("ignored, {reason}\n"));
             }
-            (Verdict::Failed { .. }, Format::Pretty) => self.print("FAILED\n"),
-            (Verdict::Passed { .. }, Format::Terse) => self.print("."),
-            (Verdict::Skipped(_), Format::Terse) => self.print("i"),
-            (Verdict::Failed { .. }, Format::Terse) => self.print("F"),
-        }
-        match verdict {
-            Verdict::Passed { .. } => self.passed += 1,
-            Verdict::Skipped(_) => self.ignored += 1,
-            Verdict::Failed { message } => {
-                self.failures
-                    .push((name.to_owned(), round, failure_text(message, logs)));
+            (Outcome::Passed { .. }, Format::Terse) => self.print("."),
+            (Outcome::Skipped { .. }, Format::Terse) => self.print("i"),
+            (Outcome::Failed { .. } | Outcome::Interrupted { .. }, _) => {
+                let message = outcome.failure().unwrap_or_default();
+                return self.failed(step, secs, failure_text(&message, logs));
             }
         }
+        match outcome {
+            Outcome::Skipped { .. } => self.ignored += 1,
+            _ => self.passed += 1,
+        }
+    }
+
+    /// A failed (or interrupted) step's result line, kept for the summary.
+    fn failed(&mut self, step: &StepId, secs: f64, text: String) {
+        let (name, round) = (step.name.as_str(), step.round);
+        match self.format {
+            Format::Json => {
+                self.emit(&json!({"type": "test", "name": name, "round": round, "event": "failed", "exec_time": secs, "stdout": text}));
+            }
+            Format::Pretty => self.print("FAILED\n"),
+            Format::Terse => self.print("F"),
+        }
+        self.failures.push((name.to_owned(), round, text));
     }
 
     /// With `--format json`, one `{"type":"http","event":"exchange",…}` line
@@ -255,9 +262,9 @@ impl Writer for Libtest {
     fn handle(&mut self, event: &Event) {
         match event {
             Event::Listed(names) => self.list(names),
-            Event::RunStarted(run) => {
-                self.done_before_resume = run.done_before_resume;
-                self.started(run.executions, run.filtered_out);
+            Event::RunStarted(plan) => {
+                self.done_before_resume = plan.done_before_resume;
+                self.started(plan.executions.len(), plan.filtered_out);
             }
             Event::StepStarted(step) => self.step_started(step),
             Event::AttemptFailed(failed) => self.attempt_failed(failed.attempt, failed.total),
@@ -283,7 +290,10 @@ impl Writer for Libtest {
             | Event::WorkersReady(_)
             | Event::WorkerExited { .. }
             | Event::RoundStarted { .. }
-            | Event::Recording { .. } => {}
+            | Event::Recording { .. }
+            | Event::HttpSending { .. }
+            | Event::HttpExchanged(_)
+            | Event::InFlight(_) => {}
         }
     }
 }
@@ -294,13 +304,12 @@ fn line_prefix(step: &StepId) -> String {
 
 /// What libtest shows under a failed test: the error, then the worker
 /// output captured while the step ran.
-pub(crate) fn failure_text(message: &str, logs: &[String]) -> String {
+pub(crate) fn failure_text(message: &str, logs: &[LogLine]) -> String {
     let mut text = format!("Error: {message}\n");
     if !logs.is_empty() {
         text.push_str("\nworker output during the step:\n");
         for line in logs {
-            text.push_str(line);
-            text.push('\n');
+            let _ = writeln!(text, "{line}");
         }
     }
     text
@@ -312,20 +321,17 @@ mod tests {
 
     use super::*;
     use crate::Exit;
-    use crate::events::RunStarted;
-    use crate::events::testing::{Sink, feed, finished, id};
+    use crate::events::Plan;
+    use crate::events::testing::{Sink, feed, finished, id, plan};
 
     /// A run of three steps (passed, skipped, failed) with a retry, a
     /// report path and a run that ends failed.
     fn run_events() -> Vec<Event> {
         vec![
             Event::Note("ignored by this writer".to_owned()),
-            Event::RunStarted(RunStarted {
-                executions: 3,
+            Event::RunStarted(Plan {
                 filtered_out: 2,
-                done_before_resume: 0,
-                resumed: None,
-                step_order: Vec::new(),
+                ..plan(&["steps::task"], &[(1, 0), (1, 0), (1, 0)])
             }),
             Event::RoundStarted { round: 1 },
             Event::StepStarted(id("steps::task", 1)),
@@ -336,12 +342,14 @@ mod tests {
                 error: "not yet".to_owned(),
                 delay: Duration::ZERO,
             }),
-            finished("steps::task", 1, Verdict::Passed { attempts: 2 }, &[]),
+            finished("steps::task", 1, Outcome::Passed { attempts: 2 }, &[]),
             Event::StepStarted(id("steps::extra", 1)),
             finished(
                 "steps::extra",
                 1,
-                Verdict::Skipped("no todo left".into()),
+                Outcome::Skipped {
+                    reason: "no todo left".into(),
+                },
                 &[],
             ),
             Event::RoundStarted { round: 2 },
@@ -349,10 +357,15 @@ mod tests {
             finished(
                 "steps::audit",
                 2,
-                Verdict::Failed {
+                Outcome::Failed {
+                    excerpt: None,
                     message: "bad audit".into(),
                 },
-                &["[worker2 ERR] boom"],
+                &[LogLine::new(
+                    "worker2",
+                    crate::events::Stream::Stderr,
+                    "boom",
+                )],
             ),
             Event::ReportWritten("/data/report.html".into()),
             Event::RunFinished(Exit::Failed),
@@ -461,13 +474,7 @@ mod tests {
     #[test]
     fn a_run_error_fails_the_summary() {
         let events = [
-            Event::RunStarted(RunStarted {
-                executions: 1,
-                filtered_out: 0,
-                done_before_resume: 0,
-                resumed: None,
-                step_order: Vec::new(),
-            }),
+            Event::RunStarted(plan(&["steps::task"], &[(1, 0)])),
             Event::RunError("cannot save the state".to_owned()),
             Event::RunFinished(Exit::Failed),
         ];

@@ -53,6 +53,70 @@ pub(crate) fn for_run(
     Events::new(Box::new(record::Record::new(reports, Tee(shown))))
 }
 
+/// The recording stage alone on `recorder` (detail files beside
+/// `data_dir/report.html`), handing what it passes on to `next`.
+fn recording_stage(
+    recorder: std::sync::Arc<crate::record::shared::SharedRecorder>,
+    data_dir: &std::path::Path,
+    next: Box<dyn Writer>,
+) -> Events {
+    let events = Events::new(Box::new(record::Record::new(
+        ReportPaths::default(),
+        Tee(vec![next]),
+    )));
+    events.emit(&crate::events::Event::Recording {
+        recorder,
+        data_dir: data_dir.to_path_buf(),
+    });
+    events
+}
+
+/// An [`Http`](crate::Http) on `client` whose exchanges are recorded as a
+/// run's are, into a run of its own with a step of `worker1` running in
+/// round 1: its redactor searches for the `workers`' keypairs and the
+/// `secrets` (label, value), and signatures are attributed to the workers.
+/// The `http_recording` bench's recording client; not public API.
+#[must_use]
+pub fn recording_in_a_step(
+    client: reqwest::Client,
+    workers: &[(&str, &crate::Keypair)],
+    secrets: &[(&str, &str)],
+) -> crate::Http {
+    let mut redactor = crate::record::redact::Redactor::new();
+    for (name, keypair) in workers {
+        redactor.keypair(&format!("{name} staking keypair"), keypair);
+    }
+    for (label, value) in secrets {
+        redactor.secret(label, value);
+    }
+    let keys: Vec<(String, Option<String>)> = workers
+        .iter()
+        .map(|(name, keypair)| ((*name).to_owned(), Some(keypair.public_key().to_owned())))
+        .collect();
+    let recorder = std::sync::Arc::new(crate::record::shared::SharedRecorder::new(
+        "bench", &keys, redactor,
+    ));
+    let events = recording_stage(recorder, &std::env::temp_dir(), Box::new(Tee::default()));
+    events.emit(&crate::events::Event::RoundStarted { round: 1 });
+    events.emit(&crate::events::Event::StepStarted(crate::events::StepId {
+        name: "steps::bench".to_owned(),
+        round: 1,
+        worker: "worker1".to_owned(),
+    }));
+    crate::Http::new(client, Some(events), crate::http::TimeLimit::by_default())
+}
+
+/// The recording stage alone on `recorder`, keeping what it passes on.
+#[cfg(test)]
+pub(crate) fn recording_for_tests(
+    recorder: std::sync::Arc<crate::record::shared::SharedRecorder>,
+    data_dir: &std::path::Path,
+) -> (Events, crate::events::testing::Collect) {
+    let seen = crate::events::testing::Collect::default();
+    let events = recording_stage(recorder, data_dir, Box::new(seen.clone()));
+    (events, seen)
+}
+
 /// Notes only, for what is said before the run's format is known (a bad
 /// command line).
 pub(crate) fn notes_only(notes: Box<dyn std::io::Write + Send>) -> Events {

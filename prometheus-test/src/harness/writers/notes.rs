@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::Exit;
 use crate::events::{
-    AttemptFailed, Clock, Event, SnapshotsKept, StepId, Verdict, WorkersReady, WorldRestored,
+    AttemptFailed, Clock, Event, Outcome, Plan, SnapshotsKept, StepId, WorkersReady, WorldRestored,
     Writer,
 };
 
@@ -19,6 +19,8 @@ pub(crate) struct Notes {
     failed: Option<StepId>,
     /// The last snapshot the run leaves, when it leaves any.
     last_kept: Option<String>,
+    /// The workers are up: said with the plan that follows.
+    ready: Option<WorkersReady>,
 }
 
 impl Notes {
@@ -29,6 +31,7 @@ impl Notes {
             clock,
             failed: None,
             last_kept: None,
+            ready: None,
         }
     }
 
@@ -42,14 +45,21 @@ impl Writer for Notes {
     fn handle(&mut self, event: &Event) {
         match event {
             Event::Note(text) => self.line(text),
-            Event::WorkersReady(ready) => self.line(&ready_line(ready, self.clock)),
+            Event::WorkersReady(ready) => self.ready = Some(ready.clone()),
+            Event::RunStarted(plan) => {
+                if let Some(ready) = self.ready.take() {
+                    self.line(&ready_line(&ready, plan, self.clock));
+                }
+            }
             Event::AttemptFailed(failed) => self.line(&retry_line(failed)),
-            Event::StepFinished(finished) => match finished.verdict {
-                Verdict::Passed { attempts } if attempts > 1 => self.line(&format!(
+            Event::StepFinished(finished) => match finished.outcome {
+                Outcome::Passed { attempts } if attempts > 1 => self.line(&format!(
                     "step `{}` passed after {attempts} attempts",
                     finished.step.name
                 )),
-                Verdict::Failed { .. } => self.failed = Some(finished.step.clone()),
+                Outcome::Failed { .. } | Outcome::Interrupted { .. } => {
+                    self.failed = Some(finished.step.clone());
+                }
                 _ => {}
             },
             Event::RunFinished(Exit::Failed) => {
@@ -73,14 +83,14 @@ impl Writer for Notes {
 }
 
 /// `3 workers ready in 0.12s; 12 steps to play in rounds 1 to 3`.
-fn ready_line(ready: &WorkersReady, clock: Clock) -> String {
+fn ready_line(ready: &WorkersReady, plan: &Plan, clock: Clock) -> String {
     let mut line = format!(
         "{} ready in {:.2}s; {} to play",
         counted(ready.workers, "worker"),
         clock.show(ready.elapsed).as_secs_f64(),
-        counted(ready.executions, "step"),
+        counted(plan.executions.len(), "step"),
     );
-    match ready.rounds.as_slice() {
+    match plan.rounds().as_slice() {
         [] => {}
         [round] => {
             let _ = write!(line, " in round {round}");
@@ -174,7 +184,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::events::testing::{Sink, feed, finished, id};
+    use crate::events::testing::{Sink, feed, finished, id, plan};
 
     fn notes(json: bool, events: &[Event]) -> String {
         let sink = Sink::default();
@@ -192,9 +202,8 @@ mod tests {
             Event::WorkersReady(WorkersReady {
                 workers: 1,
                 elapsed: Duration::from_millis(120),
-                executions: 1,
-                rounds: vec![2],
             }),
+            Event::RunStarted(plan(&["steps::task"], &[(2, 0)])),
             Event::AttemptFailed(AttemptFailed {
                 step: id("steps::task", 2),
                 attempt: 1,
@@ -202,11 +211,12 @@ mod tests {
                 error: "not yet".to_owned(),
                 delay: Duration::from_millis(500),
             }),
-            finished("steps::task", 2, Verdict::Passed { attempts: 2 }, &[]),
+            finished("steps::task", 2, Outcome::Passed { attempts: 2 }, &[]),
             finished(
                 "steps::audit",
                 2,
-                Verdict::Failed {
+                Outcome::Failed {
+                    excerpt: None,
                     message: "m".into(),
                 },
                 &[],
@@ -243,7 +253,8 @@ mod tests {
         let failed = finished(
             "steps::audit",
             2,
-            Verdict::Failed {
+            Outcome::Failed {
+                excerpt: None,
                 message: "m".into(),
             },
             &[],
@@ -364,11 +375,13 @@ mod tests {
         let ready = Event::WorkersReady(WorkersReady {
             workers: 3,
             elapsed: Duration::from_secs(2),
-            executions: 12,
-            rounds: vec![1, 2, 3],
         });
+        let twelve: Vec<(u32, usize)> = (1..=3)
+            .flat_map(|round| (0..4).map(move |step| (round, step)))
+            .collect();
         let events = [
             ready,
+            Event::RunStarted(plan(&["a", "b", "c", "d"], &twelve)),
             Event::ReportWritten("/d/report.html".into()),
             Event::RunFinished(Exit::Passed),
         ];

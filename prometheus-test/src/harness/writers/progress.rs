@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::events::{Event, StepId, Writer};
-use crate::record::shared::SharedRecorder;
 
 /// A step shorter than this shows nothing extra.
 const AFTER: Duration = Duration::from_secs(1);
@@ -46,7 +45,8 @@ fn status_line(
 /// Draws the live line of the running step.
 pub(crate) struct Progress {
     screen: Screen,
-    recorder: Option<Arc<SharedRecorder>>,
+    /// The request the step waits for, as [`Event::InFlight`] says.
+    in_flight: Arc<Mutex<Option<String>>>,
     live: Option<Live>,
 }
 
@@ -55,7 +55,7 @@ impl Progress {
     pub(crate) fn new(screen: Box<dyn std::io::Write + Send>) -> Self {
         Self {
             screen: Arc::new(Mutex::new(screen)),
-            recorder: None,
+            in_flight: Arc::default(),
             live: None,
         }
     }
@@ -63,9 +63,9 @@ impl Progress {
     fn start(&mut self, step: &StepId) {
         let shown = Arc::new(AtomicBool::new(false));
         let prefix = format!("test [round {}] {} ... ", step.round, step.name);
-        let (screen, recorder, worker) = (
+        let (screen, in_flight, worker) = (
             self.screen.clone(),
-            self.recorder.clone(),
+            self.in_flight.clone(),
             step.worker.clone(),
         );
         let (flag, line_prefix) = (shown.clone(), prefix.clone());
@@ -73,7 +73,10 @@ impl Progress {
         let task = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(EVERY).await;
-                let in_flight = recorder.as_ref().and_then(|r| r.in_flight());
+                let in_flight = in_flight
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
                 if let Some(line) = status_line(
                     &line_prefix,
                     &worker,
@@ -118,7 +121,14 @@ fn draw(screen: &Screen, text: &str) {
 impl Writer for Progress {
     fn handle(&mut self, event: &Event) {
         match event {
-            Event::Recording { recorder, .. } => self.recorder = Some(recorder.clone()),
+            Event::InFlight(request) => {
+                request.clone_into(
+                    &mut self
+                        .in_flight
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
+            }
             Event::StepStarted(step) => self.start(step),
             Event::AttemptFailed(_) | Event::StepFinished(_) | Event::RunFinished(_) => {
                 self.stop();
@@ -172,7 +182,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(1_100)).await;
         let finished = crate::events::StepFinished {
             step: step(),
-            verdict: crate::events::Verdict::Passed { attempts: 1 },
+            outcome: crate::events::Outcome::Passed { attempts: 1 },
             elapsed: Duration::from_millis(1_100),
             logs: Vec::new(),
         };

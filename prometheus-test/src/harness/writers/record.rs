@@ -4,6 +4,10 @@
 //! on; a failed step's message reaches the writers after it redacted, with
 //! the step's last exchanges and log lines under it, and each exchange the
 //! step made is passed on as an [`Event::Exchange`] before the step's end.
+//! The raw HTTP events ([`Event::HttpSending`], [`Event::HttpExchanged`])
+//! stop here: the writers after it see only what the recorder redacted (an
+//! exchange is redacted and decoded with the step's others when the step
+//! ends, off the request's path).
 //! When the run finishes it writes the reports.
 //!
 //! The recorder keeps older rounds' exchanges and log lines in
@@ -14,10 +18,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::events::{Event, StepFinished, StepId, Verdict, Writer};
+use crate::events::{Event, Outcome, StepFinished, StepId, Writer};
 use crate::record::detail::{DetailFolder, folder_beside};
 use crate::record::excerpt::{ExcerptLimits, failure_excerpt};
-use crate::record::model::{Outcome, RunRecord, RunStart, Stream, WorkerEventKind};
+use crate::record::model::{RunRecord, RunStart, WorkerEventKind};
 use crate::record::shared::SharedRecorder;
 
 /// Where the HTML report goes besides `--report`: `data_dir/report.html`.
@@ -61,22 +65,12 @@ impl<W: Writer> Record<W> {
     }
 
     fn step_finished(&mut self, finished: &StepFinished) {
-        let outcome = match &finished.verdict {
-            Verdict::Passed { .. } => Outcome::Passed,
-            Verdict::Skipped(reason) => Outcome::Skipped {
-                reason: reason.clone(),
-            },
-            Verdict::Failed { message } => Outcome::Failed {
-                message: message.clone(),
-            },
-        };
         let recorded = self
             .with(|r, at| {
                 for line in &finished.logs {
-                    let (worker, stream, text) = split_captured(line);
-                    r.worker_log(worker, stream, at, text);
+                    r.worker_log(line);
                 }
-                r.finish_step(outcome, at);
+                r.finish_step(finished.outcome.clone(), at);
                 r.record()
                     .rounds
                     .last()
@@ -95,15 +89,14 @@ impl<W: Writer> Record<W> {
             });
         }
         let mut shown = finished.clone();
-        if let (Verdict::Failed { message }, Outcome::Failed { message: redacted }) =
-            (&mut shown.verdict, &step.outcome)
+        if let Outcome::Failed { message, excerpt } = &mut shown.outcome
+            && let Outcome::Failed {
+                message: redacted, ..
+            } = &step.outcome
         {
-            let excerpt = failure_excerpt(&step, ExcerptLimits::default());
-            *message = if excerpt.is_empty() {
-                redacted.clone()
-            } else {
-                format!("{redacted}\n\n{}", excerpt.trim_end())
-            };
+            message.clone_from(redacted);
+            let text = failure_excerpt(&step, ExcerptLimits::default());
+            *excerpt = (!text.is_empty()).then(|| text.trim_end().to_owned());
         }
         self.next.handle(&Event::StepFinished(shown));
     }
@@ -147,17 +140,17 @@ impl<W: Writer> Writer for Record<W> {
                 self.recorder = Some(recorder.clone());
                 self.data_dir = Some(data_dir.clone());
             }
-            Event::RunStarted(run) => {
-                let start = match &run.resumed {
+            Event::RunStarted(plan) => {
+                let start = match &plan.resumed {
                     None => RunStart::Fresh,
-                    Some((round, step)) => RunStart::Resumed {
-                        round: *round,
-                        step: step.clone(),
+                    Some(resumed) => RunStart::Resumed {
+                        round: resumed.round,
+                        step: resumed.at.clone(),
                     },
                 };
                 self.with(|r, _| {
                     r.set_start(start);
-                    r.set_step_order(run.step_order.clone());
+                    r.set_step_order(plan.steps.clone());
                 });
             }
             Event::WorkerStarted { worker } => {
@@ -191,24 +184,22 @@ impl<W: Writer> Writer for Record<W> {
                 self.with(|r, at| r.begin_step(name, worker, at));
             }
             Event::StepFinished(finished) => return self.step_finished(finished),
+            Event::HttpSending { method, url } => {
+                let line = self.with(|r, _| format!("{method} {}", r.redact(url)));
+                return self.next.handle(&Event::InFlight(line));
+            }
+            Event::HttpExchanged(exchange) => {
+                let mut exchange = (**exchange).clone();
+                self.with(|r, at| {
+                    exchange.started_ms = at.saturating_sub(exchange.duration_ms);
+                    r.defer_exchange(exchange);
+                });
+                return self.next.handle(&Event::InFlight(None));
+            }
             Event::RunFinished(_) => self.write_reports(),
             _ => {}
         }
         self.next.handle(event);
-    }
-}
-
-/// `[worker1] text` / `[worker1 ERR] text` as the fleet captures them.
-fn split_captured(line: &str) -> (&str, Stream, &str) {
-    let Some(rest) = line.strip_prefix('[') else {
-        return ("", Stream::Stdout, line);
-    };
-    let Some((tag, text)) = rest.split_once("] ") else {
-        return ("", Stream::Stdout, line);
-    };
-    match tag.strip_suffix(" ERR") {
-        Some(name) => (name, Stream::Stderr, text),
-        None => (tag, Stream::Stdout, text),
     }
 }
 
@@ -269,34 +260,13 @@ fn write(path: &Path, text: &str, what: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn captured_lines_split_into_worker_stream_and_text() {
-        assert_eq!(
-            split_captured("[worker1] up"),
-            ("worker1", Stream::Stdout, "up")
-        );
-        assert_eq!(
-            split_captured("[worker2 ERR] boom] x"),
-            ("worker2", Stream::Stderr, "boom] x")
-        );
-        assert_eq!(
-            split_captured("[... 3 earlier lines not kept]"),
-            ("", Stream::Stdout, "[... 3 earlier lines not kept]")
-        );
-    }
-}
-
-#[cfg(test)]
 mod stage_tests {
     use std::time::Duration;
 
     use super::*;
     use crate::Exit;
-    use crate::events::RunStarted;
-    use crate::events::testing::{Collect, feed};
+    use crate::events::testing::{Collect, feed, plan};
+    use crate::events::{LogLine, Stream};
     use crate::record::redact::Redactor;
 
     fn id() -> StepId {
@@ -333,37 +303,28 @@ mod stage_tests {
                     recorder,
                     data_dir: data.path().to_path_buf(),
                 },
-                Event::RunStarted(RunStarted {
-                    executions: 1,
-                    filtered_out: 0,
-                    done_before_resume: 0,
-                    resumed: None,
-                    step_order: vec!["steps::audit".to_owned()],
-                }),
+                Event::RunStarted(plan(&["steps::audit"], &[(2, 0)])),
                 Event::RoundStarted { round: 2 },
                 Event::StepStarted(id()),
                 Event::StepFinished(StepFinished {
                     step: id(),
-                    verdict: Verdict::Failed {
-                        message: "the server said tok-1234567890 is wrong".to_owned(),
-                    },
+                    outcome: Outcome::failed("the server said tok-1234567890 is wrong"),
                     elapsed: Duration::from_millis(3),
-                    logs: vec!["[worker2 ERR] boom".to_owned()],
+                    logs: vec![LogLine::new("worker2", Stream::Stderr, "boom")],
                 }),
                 Event::RunFinished(Exit::Failed),
             ],
         );
         let seen = next.0.lock().unwrap();
         let failure = seen.iter().find_map(|event| match event {
-            Event::StepFinished(finished) => Some(finished.verdict.clone()),
+            Event::StepFinished(finished) => Some(finished.outcome.clone()),
             _ => None,
         });
         assert_eq!(
             failure,
-            Some(Verdict::Failed {
-                message: "the server said [redacted: env API_TOKEN] is wrong\n\n  \
-                          worker2 log (1 line):\n    err| boom"
-                    .to_owned()
+            Some(Outcome::Failed {
+                message: "the server said [redacted: env API_TOKEN] is wrong".to_owned(),
+                excerpt: Some("  worker2 log (1 line):\n    err| boom".to_owned()),
             })
         );
         let report = data.path().join(DEFAULT_REPORT_FILE);
@@ -413,9 +374,13 @@ mod stage_tests {
             events.push(Event::StepStarted(step.clone()));
             events.push(Event::StepFinished(StepFinished {
                 step,
-                verdict: Verdict::Passed { attempts: 1 },
+                outcome: Outcome::Passed { attempts: 1 },
                 elapsed: Duration::from_millis(3),
-                logs: vec![format!("[worker2] round {round}")],
+                logs: vec![LogLine::new(
+                    "worker2",
+                    Stream::Stdout,
+                    format!("round {round}"),
+                )],
             }));
         }
         events.push(Event::RunFinished(Exit::Passed));

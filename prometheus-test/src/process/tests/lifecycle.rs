@@ -125,7 +125,7 @@ async fn a_line_written_before_the_answer_is_in_the_step_that_got_it() {
         assert!(
             captured
                 .iter()
-                .any(|line| line.contains(&format!("\"GET {path} HTTP/1.1\" 200"))),
+                .any(|line| line.text.contains(&format!("\"GET {path} HTTP/1.1\" 200"))),
             "step {step}: {captured:?}"
         );
     }
@@ -147,8 +147,8 @@ async fn lines_are_captured_per_step_and_start_up_lines_only_in_the_tail() {
     let captured = fleet.take_captured().await;
     assert_eq!(captured.len(), 1, "{captured:?}");
     assert!(
-        captured[0].starts_with("[worker1 ERR] ")
-            && captured[0].contains("\"GET /step-one HTTP/1.1\" 200"),
+        captured[0].to_string().starts_with("[worker1 ERR] ")
+            && captured[0].text.contains("\"GET /step-one HTTP/1.1\" 200"),
         "{captured:?}"
     );
     assert!(
