@@ -73,8 +73,7 @@ pub(super) fn recorder_of(
 pub(super) fn redact(runner: &Runner, text: &str) -> String {
     runner
         .recorder()
-        .with(|recorder| recorder.redact(text))
-        .unwrap_or_else(|| "(a text not shown: the run's reports were written)".to_owned())
+        .redact_or(text, "(a text not shown: the run's reports were written)")
 }
 
 /// `outcome` with its texts redacted (see [`redact`]).

@@ -328,8 +328,9 @@ impl Session<'_> {
 fn redacting(runner: &Runner) -> LineFilter {
     let recorder = runner.recorder().clone();
     std::sync::Arc::new(move |line: &str| {
-        recorder
-            .with(|r| r.redact(line))
-            .unwrap_or_else(|| "(a line printed after the run's reports were written)".to_owned())
+        recorder.redact_or(
+            line,
+            "(a line printed after the run's reports were written)",
+        )
     })
 }

@@ -137,6 +137,14 @@ impl SharedRecorder {
         self.lock().as_mut().map(f)
     }
 
+    /// `text` with the run's secrets replaced; once the record is taken
+    /// (the reports are written), `after` instead: nothing redacts any more,
+    /// so nothing is shown.
+    pub(crate) fn redact_or(&self, text: &str, after: &str) -> String {
+        self.with(|r| r.redact(text))
+            .unwrap_or_else(|| after.to_owned())
+    }
+
     /// The finished record; later calls to [`with`](Self::with) do nothing.
     pub(crate) fn take(&self) -> Option<super::model::RunRecord> {
         let duration = self.now_ms();
@@ -153,6 +161,19 @@ mod tests {
     use super::*;
     use crate::record::junit;
     use crate::record::model::Outcome;
+
+    #[test]
+    fn text_is_redacted_until_the_record_is_taken_and_then_not_shown() {
+        let mut redactor = Redactor::new();
+        redactor.secret("token", "tok-0123456789");
+        let shared = SharedRecorder::new("task-1", &[], redactor);
+        assert_eq!(
+            shared.redact_or("sent tok-0123456789", "(gone)"),
+            "sent [redacted: token]"
+        );
+        shared.take();
+        assert_eq!(shared.redact_or("sent tok-0123456789", "(gone)"), "(gone)");
+    }
 
     #[test]
     fn the_record_takes_its_times_from_the_clock() {
