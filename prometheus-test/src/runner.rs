@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::Worker;
 use crate::config::{Config, EnvMap};
-use crate::harness::churn::{Churn, ChurnCell};
+use crate::churn::{Churn, ChurnCell};
 use crate::http::{Http, TimeLimit};
 use crate::poll::{Poll, Polling};
 use crate::record::shared::SharedRecorder;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::config::{Config, EnvMap, EnvSource, KeypairVars, WorkerSpec};
-use crate::harness::churn::{Action, ChurnCell};
+use crate::churn::{Action, ChurnCell};
 use crate::keys::{KeyRole, Keypair, generated_keypair, keypair_from_variable, own_signatures};
 
 /// One worker of workers.json, handed to every step that runs against it.
