@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::Worker;
-use crate::config::{Config, EnvMap};
 use crate::churn::{Churn, ChurnCell};
+use crate::config::{Config, EnvMap};
 use crate::http::{Http, TimeLimit};
 use crate::poll::{Poll, Polling};
 use crate::record::shared::SharedRecorder;

@@ -57,15 +57,6 @@ const KNOWN_CYCLES: &[KnownCycle] = &[
     },
     KnownCycle {
         files: &[
-            "process/container.rs",
-            "process/fleet.rs",
-            "process/member.rs",
-            "process/spawn.rs",
-        ],
-        reason: "`WorkerExit`, `LaunchSpec` and `ContainerSpec` live apart from their owners",
-    },
-    KnownCycle {
-        files: &[
             "snapshot/collections.rs",
             "snapshot/files.rs",
             "snapshot/manifest.rs",
