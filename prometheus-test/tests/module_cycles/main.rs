@@ -55,17 +55,6 @@ const KNOWN_CYCLES: &[KnownCycle] = &[
         files: &["harness/world.rs", "harness/writers/notes.rs"],
         reason: "each uses a helper of the other; being removed by the one-model change",
     },
-    KnownCycle {
-        files: &[
-            "snapshot/collections.rs",
-            "snapshot/files.rs",
-            "snapshot/manifest.rs",
-            "snapshot/mod.rs",
-            "snapshot/report.rs",
-            "snapshot/store.rs",
-        ],
-        reason: "`Point` lives in snapshot/mod.rs and `STORE_DIR` in store.rs, which uses files.rs",
-    },
 ];
 
 /// The dependency edges between the files of the crate rooted at `src/lib.rs`.
