@@ -42,16 +42,6 @@ const KNOWN_CYCLES: &[KnownCycle] = &[
         reason: "`SuiteFiles` lives in harness/mod.rs; being removed by the one-model change",
     },
     KnownCycle {
-        files: &[
-            "harness/nextest/coordinator.rs",
-            "harness/nextest/detect.rs",
-            "harness/nextest/mod.rs",
-            "harness/nextest/start.rs",
-            "harness/nextest/wait.rs",
-        ],
-        reason: "`Folder` lives in nextest/mod.rs, and detect, wait and start use each other",
-    },
-    KnownCycle {
         files: &["harness/world.rs", "harness/writers/notes.rs"],
         reason: "each uses a helper of the other; being removed by the one-model change",
     },
