@@ -303,7 +303,8 @@ struct Mongo {
 
 impl Mongo {
     fn start() -> Self {
-        let binary = find_or_provision_mongod().unwrap_or_else(|error| panic!("{error:#}"));
+        let binary = find_or_provision_mongod(std::env::vars_os())
+            .unwrap_or_else(|error| panic!("{error:#}"));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -54,7 +54,8 @@ impl Example {
             data.join("todos.json"),
         )
         .unwrap();
-        let binary = find_or_provision_mongod().unwrap_or_else(|error| panic!("{error:#}"));
+        let binary = find_or_provision_mongod(std::env::vars_os())
+            .unwrap_or_else(|error| panic!("{error:#}"));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()

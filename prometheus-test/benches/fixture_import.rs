@@ -31,7 +31,7 @@ const DATA_FILE: &str = "todos.json";
 
 fn main() -> anyhow::Result<()> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mongod = find_or_provision_mongod()?;
+    let mongod = find_or_provision_mongod(std::env::vars_os())?;
     let documents = match std::env::var("PROMETHEUS_TEST_BENCH_DOCUMENTS") {
         Ok(value) => value
             .parse()

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod atomic_file;
+mod churn;
 mod conclusion;
 mod config;
 mod events;

@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::Worker;
+use crate::churn::{Churn, ChurnCell};
 use crate::config::{Config, EnvMap};
 use crate::events::Events;
-use crate::harness::churn::{Churn, ChurnCell};
 use crate::http::{Http, TimeLimit};
 use crate::poll::{Poll, Polling};
 use crate::record::shared::SharedRecorder;

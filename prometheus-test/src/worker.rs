@@ -9,8 +9,8 @@ use anyhow::{Context as _, anyhow};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::churn::{Action, ChurnCell};
 use crate::config::{Config, EnvMap, EnvSource, KeypairVars, WorkerSpec};
-use crate::harness::churn::{Action, ChurnCell};
 use crate::keys::{KeyRole, Keypair, generated_keypair, keypair_from_variable, own_signatures};
 
 /// One worker of workers.json, handed to every step that runs against it.

@@ -22,12 +22,7 @@ impl EnvMap {
         project_dir: &Path,
         tests_dir: &Path,
     ) -> anyhow::Result<Self> {
-        let mut env = Self {
-            vars: process
-                .into_iter()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-                .collect(),
-        };
+        let mut env = Self::of_process(process);
         for (key, value) in read_dotenv(&project_dir.join(".env"))? {
             env.vars.entry(key).or_insert(value);
         }
@@ -35,6 +30,17 @@ impl EnvMap {
             env.vars.extend(read_dotenv(&tests_dir.join(".env"))?);
         }
         Ok(env)
+    }
+
+    /// `process` alone (a snapshot of the process environment; variables that
+    /// are not UTF-8 are left out), for an entry without `.env` files.
+    pub(crate) fn of_process(process: impl IntoIterator<Item = (OsString, OsString)>) -> Self {
+        Self {
+            vars: process
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        }
     }
 
     /// Builds a map from pairs.

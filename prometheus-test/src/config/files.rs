@@ -58,12 +58,15 @@ impl ConfigFiles {
         })
     }
 
-    /// The run's environment: the process's with the `.env` files.
+    /// The run's environment: the process's with the `.env` files. Once read,
+    /// it arms the [failpoint](crate::failpoint) it names.
     pub(crate) fn env(&self) -> anyhow::Result<&EnvMap> {
         let config = self.config()?;
         let process = self.process.iter().cloned();
         read_once(&self.env, || {
-            EnvMap::load(process, &config.project_dir, &config.tests_dir)
+            let env = EnvMap::load(process, &config.project_dir, &config.tests_dir)?;
+            crate::failpoint::arm(env.get(crate::failpoint::VARIABLE));
+            Ok(env)
         })
     }
 

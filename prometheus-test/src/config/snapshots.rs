@@ -15,12 +15,13 @@ use serde_yaml_ng::Value;
 
 use super::reader::Reader;
 use super::typed::{ROUNDS, found};
+use crate::snapshot::STORE_DIR;
 
 /// The keys of the `snapshots` section.
 const KEYS: &[&str] = &["keep_rounds", "files"];
 
 /// Folders of the data folder that are the framework's own, never the world's.
-const OWN_FOLDERS: &[&str] = &[".snapshots", "mongodb", ".nextest"];
+const OWN_FOLDERS: &[&str] = &[STORE_DIR, "mongodb", ".nextest"];
 
 /// Snapshots of the world: off, or how many rounds are kept and which
 /// files besides the workers' databases and the state belong to the world.

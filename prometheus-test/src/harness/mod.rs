@@ -13,7 +13,7 @@
 //! ([`nextest`]).
 
 mod args;
-pub(crate) mod churn;
+use crate::churn;
 mod cli;
 mod containers;
 

@@ -52,7 +52,7 @@ fn start_test_server() -> Result<TestServer, String> {
 /// tests may start themselves when one is found (see [`mongod_binary`]).
 fn test_env() -> EnvMap {
     let mut env = EnvMap::from_pairs(std::env::vars());
-    if let Ok(binary) = super::locate::find_or_provision_mongod() {
+    if let Ok(binary) = super::locate::find_or_provision(&env) {
         env.set("PROMETHEUS_TEST_MONGOD", binary.to_string_lossy());
     }
     env
@@ -61,7 +61,8 @@ fn test_env() -> EnvMap {
 /// The mongod binary the tests may start themselves: `$PROMETHEUS_TEST_MONGOD`,
 /// `mongod` on `PATH`, or the one provisioned into the user's cache.
 fn mongod_binary() -> PathBuf {
-    super::locate::find_or_provision_mongod().unwrap_or_else(|error| panic!("{error:#}"))
+    super::locate::find_or_provision(&EnvMap::from_pairs(std::env::vars()))
+        .unwrap_or_else(|error| panic!("{error:#}"))
 }
 
 /// A default server nobody listens on, so that `connect` must start its own.

@@ -13,7 +13,6 @@
 //! published on the engine's host and its URL names that host.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,9 +28,9 @@ use bollard::query_parameters::{
 use futures_util::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 
-use super::fleet::WorkerExit;
+use super::exit::WorkerExit;
 use super::logs::{Pipe, WorkerLog};
-use super::spawn::LaunchSpec;
+use super::spec::{ContainerSpec, LaunchSpec};
 use crate::config::remote_host;
 
 /// The label naming the suite (its data folder) a container belongs to.
@@ -45,18 +44,6 @@ pub(crate) const WORKER_LABEL: &str = "prometheus-test.worker";
 const CONNECT_LIMIT: Duration = Duration::from_secs(10);
 /// The API client's own limit, long enough for followed logs and waits.
 const STREAM_LIMIT: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// How to run a worker as a container.
-#[derive(Clone, Debug)]
-pub struct ContainerSpec {
-    /// The image, present on the engine (never pulled).
-    pub image: String,
-    /// Host folders mounted at the same path inside (the data folder), so
-    /// `DATABASE_PATH` and `DATA_DIR` mean the same in the container.
-    pub mounts: Vec<PathBuf>,
-    /// Labels: the suite, the run and the worker.
-    pub labels: Vec<(String, String)>,
-}
 
 /// A Docker Engine that answered.
 #[derive(Clone, Debug)]

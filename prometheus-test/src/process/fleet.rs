@@ -2,19 +2,18 @@
 //! watched for crashes, logged per step, and stopped without leftovers.
 
 use std::fmt;
-use std::os::unix::process::ExitStatusExt as _;
-use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::{join_all, select_all, try_join_all};
-use nix::sys::signal::Signal;
 
 use super::container::Engine;
+use super::exit::WorkerExit;
 use super::logs::{LineFilter, LogHub, LogMode, render_tail};
 use super::member::{DRAIN_LIMIT, ERROR_TAIL, Life, Member};
 use super::ready;
-use super::spawn::{LaunchSpec, check_ports};
+use super::spawn::check_ports;
+use super::spec::LaunchSpec;
 use crate::config::EnvMap;
 use crate::config::{docker_host_in, remote_host};
 use crate::state::HeldLife;
@@ -54,37 +53,6 @@ impl fmt::Display for WorkerExited {
 }
 
 impl std::error::Error for WorkerExited {}
-
-/// How a worker process ended: an exit code or a signal number (neither
-/// when the status could not be read). Shown as `status 1` or
-/// `signal 9 SIGKILL`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct WorkerExit {
-    pub(crate) code: Option<i32>,
-    pub(crate) signal: Option<i32>,
-}
-
-impl From<ExitStatus> for WorkerExit {
-    fn from(status: ExitStatus) -> Self {
-        Self {
-            code: status.code(),
-            signal: status.signal(),
-        }
-    }
-}
-
-impl fmt::Display for WorkerExit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.code, self.signal) {
-            (Some(code), _) => write!(f, "status {code}"),
-            (None, Some(number)) => match Signal::try_from(number) {
-                Ok(signal) => write!(f, "signal {number} {}", signal.as_str()),
-                Err(_) => write!(f, "signal {number}"),
-            },
-            (None, None) => f.write_str("status unknown"),
-        }
-    }
-}
 
 impl Fleet {
     /// Starts every worker at once and waits until all are ready. On any

@@ -16,12 +16,13 @@ use tokio::sync::watch;
 use tokio::time::sleep;
 
 use super::container::{Engine, RUN_LABEL};
-use super::fleet::WorkerExit;
+use super::exit::WorkerExit;
 use super::guard::{kill_group, signal_group, spawn_guarded, stop_group};
 use super::logs::{LogHub, Pipe, WorkerLog, render_tail};
 use super::ready::{self, Probe};
 use super::reaper;
-use super::spawn::{LaunchSpec, worker_command};
+use super::spawn::worker_command;
+use super::spec::LaunchSpec;
 
 /// SIGTERM to SIGKILL delay, at shutdown and for a step's `stop`.
 pub(super) const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);

@@ -7,6 +7,7 @@
 //! registered with a reaper helper that kills the groups if the runner dies.
 
 mod container;
+mod exit;
 mod fleet;
 mod guard;
 mod logs;
@@ -16,14 +17,14 @@ mod ready;
 mod reaper;
 mod signals;
 mod spawn;
+mod spec;
 
 #[cfg(test)]
 mod tests;
 
-pub use container::ContainerSpec;
 pub(crate) use container::{Engine, RUN_LABEL, SUITE_LABEL, WORKER_LABEL};
+pub(crate) use exit::WorkerExit;
 pub use fleet::Fleet;
-pub(crate) use fleet::WorkerExit;
 pub(crate) use guard::{spawn_guarded, stop_guarded};
 pub(crate) use logs::LineFilter;
 pub use logs::LogMode;
@@ -31,4 +32,4 @@ pub(crate) use member::{Life, StopHow};
 pub(crate) use port::check_free as check_ports_free;
 pub use port::free_port;
 pub(crate) use signals::{TerminationSignal, termination_signal};
-pub use spawn::LaunchSpec;
+pub use spec::{ContainerSpec, LaunchSpec};

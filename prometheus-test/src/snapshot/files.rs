@@ -32,10 +32,11 @@ fn racy_window_ns() -> i64 {
 const SQLITE_COMPANIONS: [&str; 3] = ["-wal", "-shm", "-journal"];
 
 /// Records `roots` (relative to `data_dir`), their `SQLite` companions, and
-/// whole folders; a file whose stat key equals `previous`'s entry (and is not
-/// racy) shares its object unread.
+/// whole folders but the store's own `store_dir`; a file whose stat key
+/// equals `previous`'s entry (and is not racy) shares its object unread.
 pub(super) fn capture(
     data_dir: &Path,
+    store_dir: &Path,
     roots: &[PathBuf],
     previous: Option<&Manifest>,
     objects: &Objects,
@@ -44,6 +45,7 @@ pub(super) fn capture(
     let window = racy_window_ns();
     let mut capture = Capture {
         data_dir,
+        store_dir,
         objects,
         now_ns,
         previous: previous
@@ -79,6 +81,8 @@ pub(super) fn capture(
 
 struct Capture<'a> {
     data_dir: &'a Path,
+    /// The store's folder, never part of the world.
+    store_dir: &'a Path,
     objects: &'a Objects,
     /// The start of this snapshot: when the files it reads are verified.
     now_ns: i64,
@@ -95,7 +99,7 @@ impl Capture<'_> {
             return Ok(false);
         }
         let full = self.data_dir.join(path);
-        if full == self.data_dir.join(super::store::STORE_DIR) {
+        if full == self.store_dir {
             return Ok(false);
         }
         let metadata = match std::fs::symlink_metadata(&full) {
@@ -217,11 +221,12 @@ impl Plan {
     }
 }
 
-/// Compares the files under `data_dir` with `manifest` and stages (in
-/// `staging`, emptied first) every file to write, read from its verified
-/// object. Changes nothing in the world.
+/// Compares the files under `data_dir` (but the store's own `store_dir`)
+/// with `manifest` and stages (in `staging`, emptied first) every file to
+/// write, read from its verified object. Changes nothing in the world.
 pub(super) fn plan(
     data_dir: &Path,
+    store_dir: &Path,
     manifest: &Manifest,
     objects: &Objects,
     staging: &Path,
@@ -259,7 +264,7 @@ pub(super) fn plan(
                 if is_dir {
                     for name in sorted_names(&full)? {
                         let inside = full.join(&name);
-                        if inside == data_dir.join(super::store::STORE_DIR) {
+                        if inside == store_dir {
                             continue;
                         }
                         if !recorded.contains(record.path.join(&name).as_path()) {

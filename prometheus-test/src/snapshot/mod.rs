@@ -69,52 +69,17 @@ mod collections;
 mod files;
 mod manifest;
 mod objects;
+mod point;
 mod report;
 mod store;
+mod world;
 
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
-use std::path::PathBuf;
-
+pub(crate) use point::Point;
 #[cfg(test)]
 use report::Taken;
 pub(crate) use report::{Kept, Restored};
-pub(crate) use store::{Store, nearest, not_kept};
-
-/// What makes up a suite's world.
-pub(crate) struct World {
-    /// The suite's database; `None` when the suite has no `MongoDB`.
-    pub(crate) db: Option<mongodb::Database>,
-    /// The folder every path is relative to; snapshots live in its `.snapshots`.
-    pub(crate) data_dir: PathBuf,
-    /// Paths relative to `data_dir`: files or folders (taken whole,
-    /// recursively). For a path that is not a folder, its `SQLite` companions
-    /// (`-wal`, `-shm`, `-journal`) are recorded too, as absent when missing.
-    /// A path that does not exist is recorded as absent: restoring removes it.
-    pub(crate) paths: Vec<PathBuf>,
-}
-
-/// Where a snapshot was taken: before step instance `index` (0-based position
-/// in the suite's step order, counting each worker instance of a multi-worker
-/// step) of `round`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct Point {
-    pub(crate) round: u32,
-    pub(crate) index: usize,
-    /// The step's test name, like `steps::audit::audits_its_peer`.
-    pub(crate) step: String,
-    pub(crate) worker: Option<String>,
-}
-
-impl fmt::Display for Point {
-    /// `round 2 steps::audit::audits_its_peer[worker3]`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "round {} {}", self.round, self.step)?;
-        match &self.worker {
-            Some(worker) => write!(f, "[{worker}]"),
-            None => Ok(()),
-        }
-    }
-}
+pub(crate) use store::{STORE_DIR, Store, nearest, not_kept};
+pub(crate) use world::World;

@@ -13,7 +13,7 @@ use super::report::{Kept, Restored, Taken};
 use super::{Point, World, collections, files};
 
 /// The store's folder inside the data folder.
-pub(super) const STORE_DIR: &str = ".snapshots";
+pub(crate) const STORE_DIR: &str = ".snapshots";
 const POINTS_DIR: &str = "points";
 const OBJECTS_DIR: &str = "objects";
 const STAGING_DIR: &str = "staging";
@@ -104,6 +104,7 @@ impl Store {
         };
         let (paths, from_files) = files::capture(
             &world.data_dir,
+            &self.dir,
             &world.paths,
             previous,
             &self.objects,
@@ -312,7 +313,13 @@ impl Store {
                 Some(db) => Some(collections::plan(db, manifest, &self.objects).await?),
                 None => None,
             };
-            let file_plan = files::plan(&world.data_dir, manifest, &self.objects, &staging)?;
+            let file_plan = files::plan(
+                &world.data_dir,
+                &self.dir,
+                manifest,
+                &self.objects,
+                &staging,
+            )?;
             Ok::<_, anyhow::Error>((db_plan, file_plan))
         };
         let (db_plan, file_plan) = match planned.await {

@@ -17,10 +17,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::super::cli::RunControl;
+use super::folder::{Folder, data_dir};
 use super::results::{Results, RunResults};
 use super::verdict::played_out;
 use super::watch::Watched;
-use super::{Folder, data_dir};
 use crate::events::Writer;
 use crate::pid_lock::{Held, LockFile};
 use crate::{Conclusion, Exit};

@@ -6,13 +6,9 @@
 
 use super::super::cli::ProcessEnv;
 use super::coordinator::Coordinator;
+use super::start::{COORDINATOR_VAR, WATCH_VAR};
 use super::wait::TestProcess;
 use super::watch::Watched;
-
-/// In the coordinator's environment: the run it plays for.
-pub(super) const COORDINATOR_VAR: &str = "PROMETHEUS_TEST_NEXTEST_COORDINATOR";
-/// In the coordinator's environment: nextest's process (see [`Watched`]).
-pub(super) const WATCH_VAR: &str = "PROMETHEUS_TEST_NEXTEST_WATCH";
 
 /// What this process does.
 #[derive(Debug, PartialEq, Eq)]

@@ -18,10 +18,15 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::Folder;
+use super::folder::Folder;
 use super::results::{self, RunResults};
 use super::selected::Selected;
 use crate::pid_lock::{self, LockFile};
+
+/// In the coordinator's environment: the run it plays for.
+pub(super) const COORDINATOR_VAR: &str = "PROMETHEUS_TEST_NEXTEST_COORDINATOR";
+/// In the coordinator's environment: nextest's process (see [`Watched`](super::watch::Watched)).
+pub(super) const WATCH_VAR: &str = "PROMETHEUS_TEST_NEXTEST_WATCH";
 
 /// How long a coordinator may take to write the results file.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -151,7 +156,7 @@ pub(super) fn coordinator_command(
     command
         .env_clear()
         .envs(env)
-        .env(super::detect::COORDINATOR_VAR, run)
+        .env(COORDINATOR_VAR, run)
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -160,7 +165,7 @@ pub(super) fn coordinator_command(
         command.args(names).arg("--exact");
     }
     if let Some(watch) = watch {
-        command.env(super::detect::WATCH_VAR, watch.to_string());
+        command.env(WATCH_VAR, watch.to_string());
     }
     Ok(command)
 }

@@ -10,11 +10,12 @@ use std::time::Duration;
 use super::super::cli::{ProcessEnv, RunControl};
 use super::super::select::Selection;
 use super::super::writers::Outputs;
+use super::folder::{Folder, data_dir};
+use super::results;
 use super::selected::selected;
 use super::start::{coordinator_alive, coordinator_command, ensure_coordinator};
 use super::verdict::{Context, Report, Verdict, verdict};
 use super::watch::Watched;
-use super::{Folder, data_dir, results};
 use crate::{Conclusion, Exit};
 
 /// How often the results are read.
