@@ -13,6 +13,7 @@ use futures_util::FutureExt as _;
 use super::interrupts::Interrupts;
 use super::redaction::{redact, redact_outcome};
 use super::steps::StepInstance;
+use super::watchdog::TimeLimit;
 use crate::Runner;
 use crate::events::{AttemptFailed, Event, Events, LogLine, Outcome, StepId};
 use crate::process::{Fleet, TerminationSignal};
@@ -158,10 +159,6 @@ fn record_completed(
 /// The round-data key under which steps that passed after a retry record
 /// their attempt count: `{"_attempts": {"step name": 2}}`.
 const ATTEMPTS_KEY: &str = "_attempts";
-
-/// An attempt's time limit: the step's `timeout`, else `step_timeout`, with
-/// where it was set.
-pub(super) type TimeLimit = Option<(Duration, String)>;
 
 fn time_limit(step: &StepInstance, runner: &Runner) -> TimeLimit {
     match (step.timeout, runner.config().step_timeout) {

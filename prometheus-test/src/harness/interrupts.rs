@@ -4,7 +4,7 @@
 
 use tokio::sync::watch;
 
-use super::execute::TimeLimit;
+use super::watchdog::TimeLimit;
 use super::watchdog::{StepWatch, Watchdog};
 use crate::events::{Events, StepId};
 use crate::process::{TerminationSignal, termination_signal};

@@ -13,11 +13,11 @@
 //! ([`nextest`]).
 
 mod args;
-use crate::churn;
 mod cli;
 mod containers;
 
 mod execute;
+mod files;
 mod interrupts;
 mod launch;
 mod lock;
@@ -32,14 +32,14 @@ mod setup;
 mod steps;
 mod unregistered;
 mod watchdog;
+mod wording;
 mod world;
 mod writers;
 
 use std::ffi::OsString;
 use std::io::Write as _;
-use std::path::PathBuf;
 
-use crate::step::{PostLoad, StepDef};
+use crate::step::StepDef;
 use crate::{Conclusion, Exit};
 
 use self::cli::{Invocation, RunControl};
@@ -48,25 +48,13 @@ use self::writers::ReportPaths;
 use crate::events::{Event, Events};
 
 pub(crate) use self::cli::ProcessEnv;
+pub(crate) use self::files::SuiteFiles;
 pub(crate) use self::steps::registered as registered_steps;
 pub(crate) use self::writers::Outputs;
 #[cfg(test)]
 pub(crate) use self::writers::recording_for_tests;
 pub use self::writers::recording_in_a_step;
 pub(crate) use crate::events::Clock;
-
-/// Where a suite's files are.
-#[derive(Debug, Clone)]
-pub(crate) struct SuiteFiles {
-    /// config.yaml (`PROMETHEUS_TEST_CONFIG` replaces it).
-    pub(crate) config: PathBuf,
-    /// The test target's package, to find step files that registered no
-    /// step; `None` skips that check.
-    pub(crate) manifest_dir: Option<PathBuf>,
-    /// The folder of the test target's root file.
-    pub(crate) suite_dir: PathBuf,
-    pub(crate) post_load: Option<PostLoad>,
-}
 
 /// One whole run in this process: `steps` (sorted by order) driven by `args`
 /// (the program name first) and `env`, written to `outputs`. Under

@@ -7,11 +7,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::SuiteFiles;
-use super::churn::Churn;
 use super::cli::RunControl;
 use super::containers::start_notes;
 use super::execute::{Context, execute};
+use super::files::SuiteFiles;
 use super::interrupts::Interrupts;
 use super::launch::launch_specs;
 use super::plan::{Action, Position, announced, plan};
@@ -20,6 +19,7 @@ use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
 use super::steps::StepInstance;
 use super::world::{self, Snapshots};
+use crate::churn::Churn;
 use crate::events::{Event, Events, Outcome, StepFinished, StepId, WorkersReady};
 use crate::process::{Fleet, LineFilter, LogMode, TerminationSignal};
 use crate::{Conclusion, Exit, Runner};

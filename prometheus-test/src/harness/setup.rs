@@ -570,7 +570,7 @@ fn note_rounds(config: &Config, rounds: u32, events: &Events) {
     if let (None, Some(collection)) = (config.max_rounds, &config.rounds_collection) {
         events.note(format!(
             "{} from the `{collection}` collection",
-            super::writers::counted(usize::try_from(rounds).unwrap_or(usize::MAX), "round")
+            super::wording::counted(usize::try_from(rounds).unwrap_or(usize::MAX), "round")
         ));
     }
 }

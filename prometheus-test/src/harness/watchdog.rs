@@ -22,11 +22,14 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
 
-use super::execute::TimeLimit;
 use crate::Exit;
 use crate::config::Config;
 use crate::events::{Event, Events, Outcome, StepFinished, StepId};
 use crate::process::{TerminationSignal, termination_signal};
+
+/// An attempt's time limit: the step's `timeout`, else `step_timeout`, with
+/// where it was set.
+pub(super) type TimeLimit = Option<(Duration, String)>;
 
 /// How long the run has to react (end the step) before the watchdog ends the process.
 pub(super) const GRACE: Duration = Duration::from_secs(2);

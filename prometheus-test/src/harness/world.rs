@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::steps::StepInstance;
+use super::wording::{counted, size};
 use crate::Worker;
 use crate::config::Config;
 use crate::events::{Events, SnapshotsKept, WorldRestored};
@@ -96,22 +97,10 @@ pub(super) fn listing(kept: &[Kept], total_bytes: u64) -> String {
     let _ = writeln!(
         text,
         "\n{}, {} on disk",
-        super::writers::counted(kept.len(), "snapshot"),
+        counted(kept.len(), "snapshot"),
         size(total_bytes)
     );
     text
-}
-
-/// Bytes as people read them: `812 B`, `14.2 KB`, `3.1 MB`.
-pub(crate) fn size(bytes: u64) -> String {
-    #[expect(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
-    let value = bytes as f64;
-    match bytes {
-        0..1_000 => format!("{bytes} B"),
-        1_000..1_000_000 => format!("{:.1} KB", value / 1e3),
-        1_000_000..1_000_000_000 => format!("{:.1} MB", value / 1e6),
-        _ => format!("{:.1} GB", value / 1e9),
-    }
 }
 
 /// The snapshots a run takes: one before every step it plays, pruned to the
@@ -185,7 +174,7 @@ impl Snapshots {
             first: first.point.to_string(),
             last: last.point.to_string(),
             bytes: self.store.disk_usage().ok()?,
-            dir: self.world.data_dir.join(".snapshots"),
+            dir: self.world.data_dir.join(crate::snapshot::STORE_DIR),
             taken: costs.len(),
             median: costs.get(costs.len() / 2).copied().unwrap_or_default(),
         })

@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::super::cli::Format;
-use super::notes::counted;
+use super::super::wording::counted;
 use crate::events::{Clock, Event, LogLine, Outcome, StepFinished, StepId, Writer};
 
 /// Prints results as they come and the closing summary to one output (the

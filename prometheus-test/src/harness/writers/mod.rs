@@ -8,7 +8,6 @@ mod progress;
 mod record;
 
 pub(crate) use self::libtest::failure_text;
-pub(crate) use self::notes::counted;
 pub(crate) use self::record::ReportPaths;
 
 use super::cli::Format;

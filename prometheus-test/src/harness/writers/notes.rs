@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::super::wording::{counted, size};
 use crate::Exit;
 use crate::events::{
     AttemptFailed, Clock, Event, Outcome, Plan, SnapshotsKept, StepId, WorkersReady, WorldRestored,
@@ -152,7 +153,7 @@ fn kept_line(kept: &SnapshotsKept, clock: Clock) -> String {
         kept.kept,
         kept.first,
         kept.last,
-        super::super::world::size(kept.bytes),
+        size(kept.bytes),
         kept.dir.display(),
         kept.taken,
         clock.show(kept.median).as_secs_f64() * 1e3
@@ -168,15 +169,6 @@ fn retry_line(failed: &AttemptFailed) -> String {
         "step `{}` attempt {} of {} failed: {}; retrying{delay}",
         failed.step.name, failed.attempt, failed.total, failed.error
     )
-}
-
-/// `1 step`, `2 steps`.
-pub(crate) fn counted(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 #[cfg(test)]
