@@ -13,6 +13,7 @@ mod poll;
 mod problems;
 mod python;
 mod reader;
+mod recording;
 mod seconds;
 mod snapshots;
 mod suite;
@@ -28,6 +29,7 @@ pub(crate) use mongo::{CollectionSettings, MongoSettings};
 pub(crate) use overrides::Overrides;
 pub(crate) use poll::PollSettings;
 pub(crate) use problems::Problems;
+pub(crate) use recording::{Pace, RecordMode, RecordingSettings};
 pub(crate) use suite::Config;
 #[cfg(test)]
 pub(crate) use workers::load_workers;

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::mongo::mongo_settings;
 use super::poll::{PollSettings, poll_settings};
 use super::reader::Reader;
+use super::recording::{RecordingSettings, recording_settings};
 use super::snapshots::{SnapshotSettings, snapshot_settings};
 use super::text::{read_text, strip_bom};
 use super::typed::{FLAG, ID, PORT, ROUNDS, SECONDS, URL_PATH, found, string};
@@ -39,6 +40,7 @@ const KNOWN_KEYS: &[&str] = &[
     "mongodb",
     "poll",
     "snapshots",
+    "recording",
 ];
 
 /// Keys other parts of the framework read from the extra values (the
@@ -94,6 +96,8 @@ pub(crate) struct Config {
     pub(crate) poll: PollSettings,
     /// `snapshots`: the world's snapshots before every step.
     pub(crate) snapshots: SnapshotSettings,
+    /// `recording`: the workers' calls to the outside world, on tape.
+    pub(crate) recording: RecordingSettings,
     pub(crate) extra: Map<String, Value>,
     /// Things worth telling the user that do not stop the run (a key that
     /// looks like a misspelt known one), for the harness to print.
@@ -204,6 +208,7 @@ impl Config {
         let http_keep_alive = reader.read(&["http_keep_alive"], &FLAG);
         let poll = poll_settings(&mut reader);
         let snapshots = snapshot_settings(&mut reader);
+        let recording = recording_settings(&mut reader, &tests_dir);
         let counts_rounds = reader.value(&["max_rounds"]).is_none();
         let (mongodb, mongodb_configured) = mongo_settings(&mut reader, counts_rounds);
         let mut problems = reader.problems;
@@ -238,6 +243,7 @@ impl Config {
             mongodb_configured,
             poll,
             snapshots,
+            recording,
             extra,
             warnings,
             tests_dir,

@@ -54,6 +54,8 @@ pub(crate) struct CommandLine {
     pub(crate) no_restore: bool,
     /// `--list-snapshots`.
     pub(crate) list_snapshots: bool,
+    /// `--record MODE`: config.yaml's `recording.mode` for this run.
+    pub(crate) record: Option<String>,
 }
 
 /// The outcome of reading the command line.
@@ -82,6 +84,9 @@ Options of this harness:
     --no-restore        Resume in the world the last run left, not in the snapshot
                         taken before the step it stopped at
     --list-snapshots    List the snapshots --from can rewind to, with sizes, and exit
+    --record MODE       The workers' calls to the outside world: replay (from the
+                        cassettes only), record (tape what is missing), all (tape
+                        everything again) or off
 
 libtest's options:
     --exact             Match filters against whole step names
@@ -127,6 +132,7 @@ enum Valued {
     Junit,
     Report,
     From,
+    Record,
     TestThreads,
     Color,
     Unstable,
@@ -164,6 +170,7 @@ const VALUED: &[(&str, Valued)] = &[
     ("--junit", Valued::Junit),
     ("--report", Valued::Report),
     ("--from", Valued::From),
+    ("--record", Valued::Record),
     ("--test-threads", Valued::TestThreads),
     ("--color", Valued::Color),
     ("-Z", Valued::Unstable),
@@ -251,6 +258,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
                 ));
             }
             Valued::From => command_line.from = Some(value),
+            Valued::Record => command_line.record = Some(value),
             Valued::TestThreads => {
                 if !value.parse::<usize>().is_ok_and(|threads| threads > 0) {
                     return Err(format!(

@@ -25,6 +25,8 @@ pub(crate) const JUNIT_VAR: &str = "PROMETHEUS_TEST_JUNIT";
 pub(crate) const REPORT_VAR: &str = "PROMETHEUS_TEST_REPORT";
 /// `PROMETHEUS_TEST_FROM=point`: the same as `--from point`.
 pub(crate) const FROM_VAR: &str = "PROMETHEUS_TEST_FROM";
+/// `PROMETHEUS_TEST_RECORD=mode`: the same as `--record mode`.
+pub(crate) const RECORD_VAR: &str = "PROMETHEUS_TEST_RECORD";
 /// `PROMETHEUS_TEST_NO_RESTORE=1`: the same as `--no-restore`.
 pub(crate) const NO_RESTORE_VAR: &str = "PROMETHEUS_TEST_NO_RESTORE";
 /// `RUST_TEST_NOCAPTURE` (libtest's): anything but `0` is `--nocapture`.
@@ -98,6 +100,31 @@ pub(crate) enum Invocation {
     Help,
 }
 
+/// `--record MODE`, else `PROMETHEUS_TEST_RECORD`, as an override of
+/// config.yaml's `recording.mode` that names where it came from (an unknown
+/// mode is then reported as config.yaml's own would be).
+fn record_mode(
+    overrides: &mut Overrides,
+    flag: Option<String>,
+    env: &ProcessEnv,
+) -> Result<(), String> {
+    let (mode, source) = match (flag, env.get(RECORD_VAR)) {
+        (Some(mode), _) => (mode, "`--record`".to_owned()),
+        (None, Some(mode)) if !mode.is_empty() => (
+            mode.clone()
+                .into_string()
+                .map_err(|_| format!("`{RECORD_VAR}` is not valid UTF-8"))?,
+            RECORD_VAR.to_owned(),
+        ),
+        (None, _) => return Ok(()),
+    };
+    // A mode is a plain word: quoted, it stays text for the YAML reader.
+    let quoted = serde_json::to_string(&mode).unwrap_or_default();
+    overrides
+        .set("recording.mode", &quoted, &source)
+        .map_err(|err| format!("{err:#}"))
+}
+
 impl RunControl {
     /// Reads `args` (the program name first) with `env` (and no file) for
     /// the suite of `suite_config`; a bad argument is one line naming it and
@@ -130,7 +157,10 @@ impl RunControl {
                     .to_owned(),
             );
         }
-        let overrides = Overrides::from_vars(&env.vars);
+        let mut overrides = Overrides::from_vars(&env.vars);
+        if let Ok(overrides) = overrides.as_mut() {
+            record_mode(overrides, args.record.take(), env)?;
+        }
         let config = ConfigFiles::new(
             env.get(CONFIG_VAR)
                 .map_or_else(|| suite_config.to_owned(), PathBuf::from),
@@ -186,6 +216,45 @@ mod tests {
 
     fn parse(args: &[&str]) -> RunControl {
         parse_with(args, &[])
+    }
+
+    /// config.yaml's `recording.mode` for `args` and `env`, with the error
+    /// of a bad one.
+    fn recording_mode(args: &[&str], env: &[(&str, &str)]) -> Result<&'static str, String> {
+        let overrides = parse_with(args, env).overrides.unwrap();
+        crate::config::Config::parse_with(
+            Path::new("/s/tests/config.yaml"),
+            "task_id: t\nmax_rounds: 1\nrecording:\n  mode: record\n",
+            &overrides,
+        )
+        .map(|config| config.recording.mode.name())
+        .map_err(|err| format!("{err:#}"))
+    }
+
+    #[test]
+    fn record_sets_the_recording_mode_over_the_variable_and_the_file() {
+        assert_eq!(recording_mode(&[], &[]), Ok("record"), "the file's");
+        assert_eq!(recording_mode(&[], &[(RECORD_VAR, "replay")]), Ok("replay"));
+        assert_eq!(
+            recording_mode(&["--record", "off"], &[(RECORD_VAR, "replay")]),
+            Ok("off"),
+            "the flag wins"
+        );
+        assert_eq!(recording_mode(&[], &[(RECORD_VAR, "")]), Ok("record"));
+        assert_eq!(
+            recording_mode(&["--record=replaying"], &[]),
+            Err("`--record` (overriding /s/tests/config.yaml): `recording.mode` must be `replay`, `record`, `all` or `off`, \
+                 found \"replaying\""
+                .to_owned())
+        );
+        assert_eq!(
+            parse(&["--record", "all"])
+                .overrides
+                .unwrap()
+                .describe()
+                .unwrap(),
+            "config overrides: recording.mode=\"all\" (`--record`)"
+        );
     }
 
     #[test]
