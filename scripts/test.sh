@@ -34,6 +34,12 @@ unavailable() {
 source scripts/lib/chromium.sh
 ensure_chromium || unavailable "no headless Chromium (scripts/lib/chromium.sh ensure_chromium)" "the browser tests of the HTML report"
 ensure_xmllint || unavailable "no xmllint (scripts/lib/chromium.sh ensure_xmllint)" "the JUnit schema check"
+# The recording proxy is tested with the HTTP clients real workers use (Python's
+# requests, httpx and the anthropic SDK; Node's undici), installed from their
+# registries into target/http-clients.
+# shellcheck source=lib/clients.sh
+source scripts/lib/clients.sh
+ensure_http_clients || unavailable "no Python/Node HTTP clients (scripts/lib/clients.sh ensure_http_clients)" "the recording proxy's client tests"
 # Container workers' tests need a Docker Engine (started here as root when none
 # answers, and stopped at exit).
 # shellcheck source=lib/docker.sh
