@@ -320,6 +320,7 @@ impl Sending {
             response: Err(String::new()),
             method,
             url,
+            origin: None,
         };
         Self {
             events,

@@ -60,6 +60,7 @@ mod tests {
             response: None,
             error: None,
             signatures: vec![],
+            origin: None,
         };
         assert_eq!(
             exchange_event("steps::submit", 2, "worker1", &exchange),

@@ -85,9 +85,12 @@ fn push_exchange(out: &mut String, exchange: &Exchange, limits: ExcerptLimits) {
         (None, Some(error)) => format!("failed: {error}"),
         (None, None) => "no response".to_owned(),
     };
+    let by = exchange.origin.as_ref().map_or_else(String::new, |origin| {
+        format!("{} ({}): ", origin.worker, origin.handling.name())
+    });
     let _ = writeln!(
         out,
-        "    {} {} -> {outcome} ({} ms)",
+        "    {by}{} {} -> {outcome} ({} ms)",
         exchange.method, exchange.url, exchange.duration_ms
     );
     for found in &exchange.signatures {
@@ -129,6 +132,21 @@ mod tests {
     use crate::record::body::{Body, CaptureLimits};
     use crate::record::model::{DecodedSignature, LogLine, Message, Outcome, Signer};
 
+    #[test]
+    fn a_workers_call_names_the_worker_and_how_the_proxy_answered_it() {
+        let mut call = exchange(200, "ok");
+        call.origin = Some(crate::record::model::Origin {
+            worker: "worker3".into(),
+            handling: crate::record::model::Handling::Replayed,
+        });
+        let mut out = String::new();
+        push_exchange(&mut out, &call, ExcerptLimits::default());
+        assert!(
+            out.starts_with("    worker3 (replayed): GET http://127.0.0.1:9/200 -> 200 (5 ms)\n"),
+            "{out}"
+        );
+    }
+
     fn exchange(n: u16, response: &str) -> Exchange {
         Exchange {
             method: "GET".into(),
@@ -146,6 +164,7 @@ mod tests {
             }),
             error: None,
             signatures: vec![],
+            origin: None,
         }
     }
 

@@ -185,6 +185,44 @@ pub(crate) struct Exchange {
     pub(crate) error: Option<String>,
     /// Koii signatures found in either body, decoded.
     pub(crate) signatures: Vec<DecodedSignature>,
+    /// Who made it when it was not the step itself (through `runner.http()`):
+    /// a worker's call to the outside world, through the recording proxy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) origin: Option<Origin>,
+}
+
+/// A worker's call to the outside world, and how the recording proxy
+/// answered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Origin {
+    pub(crate) worker: String,
+    pub(crate) handling: Handling,
+}
+
+/// How the recording proxy answered a worker's call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Handling {
+    /// From a cassette.
+    Replayed,
+    /// Forwarded, and taped.
+    Recorded,
+    /// Forwarded, not taped (`recording.mode: off`, or a fault's own answer).
+    Forwarded,
+    /// Not on tape in `replay` mode: refused, and its step failed.
+    NotOnTape,
+}
+
+impl Handling {
+    /// Its name in the reports.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Replayed => "replayed",
+            Self::Recorded => "recorded",
+            Self::Forwarded => "forwarded",
+            Self::NotOnTape => "not on tape",
+        }
+    }
 }
 
 /// Headers and body of a request or response.

@@ -50,6 +50,8 @@ pub(crate) struct OwnedExchange {
     pub(crate) request_body: Vec<u8>,
     /// The response, or the transport error.
     pub(crate) response: Result<OwnedResponse, String>,
+    /// Who made it, when not the step through `runner.http()`.
+    pub(crate) origin: Option<super::model::Origin>,
 }
 
 /// Status, headers and body of a response as received.
@@ -310,7 +312,7 @@ impl Recorder {
                 Ok((status, headers, body)) => Ok((*status, RawMessage { headers, body })),
                 Err(error) => Err(error.as_str()),
             };
-            let exchange = self.redacted_exchange(&RawExchange {
+            let mut exchange = self.redacted_exchange(&RawExchange {
                 method: &owned.method,
                 url: &owned.url,
                 started_ms: owned.started_ms,
@@ -321,6 +323,7 @@ impl Recorder {
                 },
                 response,
             });
+            exchange.origin = owned.origin;
             if let Some(step) = self
                 .record
                 .rounds
@@ -422,6 +425,7 @@ impl Recorder {
             response,
             error,
             signatures,
+            origin: None,
         }
     }
 

@@ -275,6 +275,8 @@
     var status = x.status === null ? 'failed: ' + x.error : String(x.status);
     var good = x.status !== null && x.status < 400;
     summary.appendChild(el('span', 'status ' + (good ? 'ok' : 'bad'), status));
+    // A worker's call to the outside world, and how the recording proxy answered it.
+    if (x.origin) summary.appendChild(el('span', 'origin', ' ' + x.origin.worker + ' · ' + x.origin.handling.replace(/_/g, ' ')));
     summary.appendChild(document.createTextNode(' ' + x.method + ' ' + x.url + ' · ' + ms(x.duration_ms)));
     node.appendChild(summary);
     var inner = el('div', 'body');
