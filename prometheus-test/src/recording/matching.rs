@@ -387,3 +387,66 @@ fn split_url(url: &str) -> (String, String, String, Vec<(String, String)>) {
         .collect();
     (scheme, host, path.to_owned(), pairs)
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+
+    fn view(rules: &Rules, url: &str, headers: &[(&str, &str)], body: &str) -> View {
+        let request = Outbound {
+            client: "worker1".into(),
+            method: "post".into(),
+            url: url.into(),
+            headers: headers
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+            body: Bytes::copy_from_slice(body.as_bytes()),
+        };
+        rules.outbound(&request, &Unrecorded::new(&["x-session".into()]))
+    }
+
+    #[test]
+    fn ignored_parts_secret_headers_default_ports_and_query_order_do_not_count() {
+        let rules = Rules::new(
+            &["*".into()],
+            &["Anthropic-Version".into()],
+            &["ts".into()],
+            &["/messages/*/id".into(), "/n~1a".into()],
+        );
+        let a = view(
+            &rules,
+            "HTTPS://API.example.com:443/v1?q=a+b&ts=1&q=c",
+            &[
+                ("anthropic-version", "1"),
+                ("x-session", "s1"),
+                ("accept", "*/*"),
+            ],
+            r#"{"messages":[{"id":1,"t":"x"},{"id":2}],"n/a":0}"#,
+        );
+        let b = view(
+            &rules,
+            "https://api.example.com/v1?q=c&q=a%20b&ts=2",
+            &[
+                ("anthropic-version", "2"),
+                ("x-session", "s2"),
+                ("accept", "*/*"),
+            ],
+            r#"{"messages":[{"t":"x","id":3},{"id":4}]}"#,
+        );
+        let c = view(&rules, "https://api.example.com/v1?q=c&q=a", &[], "raw");
+        assert_eq!(
+            (differences(&a, &b), differences(&a, &c)),
+            (
+                Vec::<String>::new(),
+                vec![
+                    r#"query q: ["a b","c"] ≠ recorded ["a","c"]"#.to_owned(),
+                    r#"header accept: "*/*" not recorded"#.to_owned(),
+                    "body: JSON ≠ recorded 3 bytes, not JSON".to_owned(),
+                ]
+            )
+        );
+    }
+}
