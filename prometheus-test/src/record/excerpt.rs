@@ -138,6 +138,7 @@ mod tests {
         call.origin = Some(crate::record::model::Origin {
             worker: "worker3".into(),
             handling: crate::record::model::Handling::Replayed,
+            entry: Some(1),
         });
         let mut out = String::new();
         push_exchange(&mut out, &call, ExcerptLimits::default());

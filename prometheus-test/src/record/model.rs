@@ -197,6 +197,9 @@ pub(crate) struct Exchange {
 pub(crate) struct Origin {
     pub(crate) worker: String,
     pub(crate) handling: Handling,
+    /// The cassette entry (from 1) a replayed call was answered from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) entry: Option<usize>,
 }
 
 /// How the recording proxy answered a worker's call.

@@ -16,6 +16,7 @@ pub(crate) const ALWAYS_SECRET_HEADERS: &[&str] = &[
     "cookie",
     "set-cookie",
     "x-api-key",
+    "api-key",
     "x-auth-token",
 ];
 

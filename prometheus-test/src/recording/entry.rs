@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::content::{JsonForm, Piece};
 use super::headers::Headers;
-use super::options::Pace;
 use super::secrets::Unrecorded;
+use crate::config::Pace;
 use crate::proxy::{Canned, Chunk, Completed};
 
 /// A request and the response it got.

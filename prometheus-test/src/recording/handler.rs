@@ -14,11 +14,13 @@ use super::cassette::{Cassette, TapeError};
 use super::entry::Entry;
 use super::layout::{OUTSIDE_STEPS, StepKey};
 use super::matching::Rules;
-use super::options::{Mode, Options, Pace};
-use super::report::{Exchange, Handling, Mismatch, StepTape};
+use super::options::Options;
+use super::report::{Exchange, Mismatch, StepTape};
 use super::secrets::{Redact, Unrecorded};
 use super::tape::Tape;
+use crate::config::{Pace, RecordMode as Mode};
 use crate::proxy::{Canned, Chunk, Completed, Handler, Outbound, Reply, Shape};
+use crate::record::model::{Handling, Origin};
 
 /// The status of the answer to a request replay cannot answer.
 pub(crate) const UNMATCHED_STATUS: u16 = 599;
@@ -57,6 +59,8 @@ struct Open {
     /// The number of the step it came during; `None` outside steps.
     step: Option<u64>,
     handling: Handling,
+    /// The entry (from 1) a replayed request is answered from.
+    entry: Option<usize>,
     number: u64,
 }
 
@@ -182,24 +186,24 @@ impl Recording {
             Some((step, tape)) => (Some(*step), tape),
             None => (None, &mut state.outside),
         };
-        let (handling, reply) = match self.mode {
-            Mode::Off => (Handling::Forwarded, Reply::Forward(Shape::default())),
-            Mode::All => (Handling::Recorded, Reply::Forward(Shape::default())),
+        let forward = Reply::Forward(Shape::default());
+        let (handling, entry, reply) = match self.mode {
+            Mode::Off => (Handling::Forwarded, None, forward),
+            Mode::All => (Handling::Recorded, None, forward),
             Mode::Replay | Mode::Record => {
                 let view = self.rules.outbound(request, &self.unrecorded);
                 match tape.take_match(&request.client, &view) {
                     Some(at) => (
-                        Handling::Replayed { entry: at + 1 },
+                        Handling::Replayed,
+                        Some(at + 1),
                         Reply::Respond(self.canned(tape.entry(at))),
                     ),
-                    None if self.mode == Mode::Record => {
-                        (Handling::Recorded, Reply::Forward(Shape::default()))
-                    }
+                    None if self.mode == Mode::Record => (Handling::Recorded, None, forward),
                     None => {
                         let mismatch = tape.mismatch(&request.client, &view, summary(request));
                         let reply = Reply::Respond(unmatched(&mismatch));
                         tape.add_mismatch(mismatch);
-                        (Handling::Unmatched, reply)
+                        (Handling::NotOnTape, None, reply)
                     }
                 }
             }
@@ -208,6 +212,7 @@ impl Recording {
             request: request.clone(),
             step,
             handling,
+            entry,
             number,
         });
         reply
@@ -226,26 +231,36 @@ impl Handler for Recording {
     }
 
     fn completed(&self, exchange: Completed) {
+        self.finish(&exchange);
+    }
+}
+
+impl Recording {
+    /// Files `exchange` (recorded into its step's tape when it is to be);
+    /// who made it and how it was answered, once it was decided here.
+    pub(crate) fn finish(&self, exchange: &Completed) -> Option<Origin> {
         let mut state = self.lock();
         let state = &mut *state;
-        let Some(at) = state
+        let at = state
             .open
             .iter()
-            .position(|open| open.request == exchange.request)
-        else {
-            return;
-        };
+            .position(|open| open.request == exchange.request)?;
         let open = state.open.remove(at);
+        let origin = |handling| Origin {
+            worker: open.request.client.clone(),
+            handling,
+            entry: open.entry,
+        };
         let tape = match (open.step, &mut state.step) {
             (None, _) => &mut state.outside,
             (Some(number), Some((step, tape))) if number == *step => tape,
             // Its step ended without it: reported there as unfinished.
-            (Some(_), _) => return,
+            (Some(_), _) => return Some(origin(open.handling)),
         };
         let mut handling = open.handling;
         let mut error = exchange.error.clone();
         if handling == Handling::Recorded {
-            let recorded = Entry::of(&exchange, &self.unrecorded).and_then(|entry| {
+            let recorded = Entry::of(exchange, &self.unrecorded).and_then(|entry| {
                 let view = self.rules.recorded(&entry.request, &self.unrecorded)?;
                 Ok((entry, view))
             });
@@ -263,11 +278,13 @@ impl Handler for Recording {
             method: request.method.clone(),
             url: request.url.clone(),
             handling,
+            entry: open.entry,
             status: exchange.response.as_ref().map(|response| response.status),
             duration: exchange.duration,
             error,
         });
         self.ended.notify_waiters();
+        Some(origin(handling))
     }
 }
 

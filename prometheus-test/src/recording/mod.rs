@@ -34,6 +34,6 @@ mod tests;
 pub(crate) use self::cassette::TapeError;
 pub(crate) use self::handler::{Recording, UNMATCHED_STATUS};
 pub(crate) use self::layout::{OUTSIDE_STEPS, StepKey};
-pub(crate) use self::options::{Mode, Options, Pace};
-pub(crate) use self::report::{Closest, Exchange, Handling, Mismatch, StepTape};
+pub(crate) use self::options::Options;
+pub(crate) use self::report::{Closest, Exchange, Mismatch, StepTape};
 pub(crate) use self::secrets::Redact;

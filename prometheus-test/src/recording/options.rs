@@ -5,60 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::secrets::Redact;
-
-/// What a recording does with the workers' requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// Answers from the cassettes only; nothing leaves the machine. A
-    /// request no entry matches gets a 599 and fails the step.
-    Replay,
-    /// Answers what the cassettes hold, forwards and records the rest.
-    Record,
-    /// Forwards everything and records it anew: each cassette is rewritten.
-    All,
-    /// Forwards everything, records nothing.
-    Off,
-}
-
-impl std::str::FromStr for Mode {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "replay" => Ok(Self::Replay),
-            "record" => Ok(Self::Record),
-            "all" => Ok(Self::All),
-            "off" => Ok(Self::Off),
-            other => Err(format!(
-                "unknown recording mode `{other}`; expected `replay`, `record`, `all` or `off`"
-            )),
-        }
-    }
-}
-
-/// How replay paces a response's pieces.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) enum Pace {
-    /// Each piece after its recorded delay.
-    #[default]
-    Recorded,
-    /// Every piece at once.
-    Instant,
-}
-
-impl std::str::FromStr for Pace {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "recorded" => Ok(Self::Recorded),
-            "instant" => Ok(Self::Instant),
-            other => Err(format!(
-                "unknown pace `{other}`; expected `recorded` or `instant`"
-            )),
-        }
-    }
-}
+use crate::config::Pace;
 
 /// What the suite tells a recording; every list is empty by default.
 #[derive(Clone)]

@@ -6,22 +6,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::cassette::TapeError;
+use crate::record::model::Handling;
 
 /// Most differences a mismatch lists.
 const LISTED: usize = 10;
-
-/// How a request was answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Handling {
-    /// From the cassette's entry `entry` (from 1).
-    Replayed { entry: usize },
-    /// Forwarded, and its exchange recorded.
-    Recorded,
-    /// Forwarded and not recorded (mode `off`, or no whole response came).
-    Forwarded,
-    /// No entry matched: a 599 was sent (mode `replay`).
-    Unmatched,
-}
 
 /// One exchange of a worker with the outside world, for the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +18,8 @@ pub(crate) struct Exchange {
     pub(crate) method: String,
     pub(crate) url: String,
     pub(crate) handling: Handling,
+    /// The cassette entry (from 1) a replayed request was answered from.
+    pub(crate) entry: Option<usize>,
     /// The status the worker got, if a response came.
     pub(crate) status: Option<u16>,
     pub(crate) duration: Duration,

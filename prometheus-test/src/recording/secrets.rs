@@ -19,9 +19,6 @@ use crate::record::redact::ALWAYS_SECRET_HEADERS;
 /// back changed holds a secret.
 pub(crate) type Redact = Arc<dyn Fn(&str) -> String + Send + Sync>;
 
-/// Headers never recorded besides [`ALWAYS_SECRET_HEADERS`].
-const ALSO_NEVER_RECORDED: &[&str] = &["api-key"];
-
 /// The names of the headers whose values are never written nor compared.
 #[derive(Debug, Clone)]
 pub(crate) struct Unrecorded(BTreeSet<String>);
@@ -31,7 +28,6 @@ impl Unrecorded {
     pub(crate) fn new(also: &[String]) -> Self {
         let names = ALWAYS_SECRET_HEADERS
             .iter()
-            .chain(ALSO_NEVER_RECORDED)
             .map(|name| (*name).to_owned())
             .chain(also.iter().map(|name| name.to_ascii_lowercase()))
             .collect();

@@ -8,7 +8,9 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::*;
+use crate::config::{Pace, RecordMode as Mode};
 use crate::proxy::{Canned, Chunk, Completed, Handler as _, Outbound, Reply, Seen, Served, Shape};
+use crate::record::model::Handling;
 
 /// The variable that rewrites the golden files instead of comparing.
 const BLESS: &str = "PROMETHEUS_TEST_BLESS";
@@ -492,7 +494,11 @@ async fn record_replays_what_is_on_tape_and_forwards_and_records_the_rest() {
         ],
     )
     .await;
-    let handlings: Vec<Handling> = tape.exchanges.iter().map(|e| e.handling).collect();
+    let handlings: Vec<(Handling, Option<usize>)> = tape
+        .exchanges
+        .iter()
+        .map(|e| (e.handling, e.entry))
+        .collect();
     assert_eq!(
         (
             body_text(&replies[0]),
@@ -503,7 +509,7 @@ async fn record_replays_what_is_on_tape_and_forwards_and_records_the_rest() {
         (
             r#"{"a":1}"#.to_owned(),
             &Reply::Forward(Shape::default()),
-            vec![Handling::Replayed { entry: 1 }, Handling::Recorded],
+            vec![(Handling::Replayed, Some(1)), (Handling::Recorded, None)],
             vec![r#"{"a":1}"#.to_owned(), r#"{"a":2}"#.to_owned()]
         )
     );
