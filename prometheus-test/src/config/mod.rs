@@ -29,7 +29,7 @@ pub(crate) use mongo::{CollectionSettings, MongoSettings};
 pub(crate) use overrides::Overrides;
 pub(crate) use poll::PollSettings;
 pub(crate) use problems::Problems;
-pub(crate) use recording::{Pace, RecordMode, RecordingSettings};
+pub(crate) use recording::{PROXY_DIR, Pace, RecordMode, RecordingSettings};
 pub(crate) use suite::Config;
 #[cfg(test)]
 pub(crate) use workers::load_workers;

@@ -25,6 +25,10 @@ use serde_yaml_ng::Value;
 use super::reader::Reader;
 use super::typed::{Kind, found};
 
+/// The folder of the data folder where the recording proxy keeps the
+/// suite's CA and the workers' CA bundle.
+pub(crate) const PROXY_DIR: &str = ".proxy";
+
 /// The keys of the `recording` section.
 const KEYS: &[&str] = &[
     "mode",

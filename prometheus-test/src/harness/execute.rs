@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt as _;
 
 use super::interrupts::Interrupts;
+use super::outside::Outside;
 use super::redaction::{redact, redact_outcome};
 use super::steps::StepInstance;
 use super::watchdog::TimeLimit;
@@ -33,6 +34,8 @@ pub(super) struct Executed {
 /// What an execution needs of the run.
 pub(super) struct Context<'a> {
     pub(super) runner: &'a Runner,
+    /// The recording proxy of the workers' outside calls, when the suite has one.
+    pub(super) outside: Option<&'a Outside>,
     pub(super) fleet: &'a Fleet,
     pub(super) interrupts: &'a Interrupts,
     pub(super) events: &'a Events,
@@ -51,10 +54,21 @@ pub(super) async fn execute(
         runner,
         fleet,
         interrupts,
+        outside,
         ..
     } = *cx;
     fleet.begin_capture();
     let started = Instant::now();
+    if let Some(outside) = outside
+        && let Err(err) = outside.begin_step(id)
+    {
+        return Executed {
+            outcome: redact_outcome(runner, Outcome::failed(format!("{err:#}"))),
+            elapsed: started.elapsed(),
+            interrupted: None,
+            logs: fleet.take_captured().await,
+        };
+    }
     let mut attempts = 1;
     let mut failed_attempts = Vec::new();
     let result = tokio::select! {
@@ -69,6 +83,10 @@ pub(super) async fn execute(
                 logs: fleet.take_captured().await,
             };
         }
+    };
+    let result = match outside {
+        Some(outside) => with_the_tape(result, outside.end_step().await),
+        None => result,
     };
     let elapsed = started.elapsed();
     let logs = fleet.take_captured().await;
@@ -89,6 +107,23 @@ pub(super) async fn execute(
         elapsed,
         interrupted: None,
         logs,
+    }
+}
+
+/// The step's result with what the recording said of the workers' outside
+/// calls during it (`failure`: a call not on tape, a cassette not written),
+/// which fails it, first, since a call answered `599` is what a step then
+/// fails of.
+fn with_the_tape(
+    result: anyhow::Result<Option<Skip>>,
+    failure: Option<String>,
+) -> anyhow::Result<Option<Skip>> {
+    let Some(failure) = failure else {
+        return result;
+    };
+    match result {
+        Ok(_) => Err(anyhow::anyhow!("{failure}")),
+        Err(err) => Err(anyhow::anyhow!("{failure}\n\nthe step's own error: {err:#}")),
     }
 }
 

@@ -4,13 +4,18 @@
 
 use std::ffi::OsString;
 
+use super::outside::Outside;
 use crate::Runner;
 use crate::config::{EnvMap, Launch};
 use crate::process::{ContainerSpec, LaunchSpec, RUN_LABEL, SUITE_LABEL, WORKER_LABEL};
 
 /// The workers to spawn, in workers.json order, and the run's environment
-/// the fleet reads (the Docker Engine, colours).
-pub(super) fn launch_specs(runner: &Runner) -> (Vec<LaunchSpec>, &EnvMap) {
+/// the fleet reads (the Docker Engine, colours); with the recording proxy,
+/// each worker's calls to the outside world go through its listener.
+pub(super) fn launch_specs<'a>(
+    runner: &'a Runner,
+    outside: Option<&Outside>,
+) -> (Vec<LaunchSpec>, &'a EnvMap) {
     let config = runner.config();
     let run = run_label();
     let specs = runner
@@ -46,6 +51,13 @@ pub(super) fn launch_specs(runner: &Runner) -> (Vec<LaunchSpec>, &EnvMap) {
                         worker
                             .server_env()
                             .map(|(k, v)| (k.to_owned(), v.to_owned())),
+                    )
+                    .chain(
+                        outside
+                            .map(|outside| outside.env_of(&spec.name))
+                            .unwrap_or_default()
+                            .iter()
+                            .cloned(),
                     )
                     .collect(),
                 port: spec.port,

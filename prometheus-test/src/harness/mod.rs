@@ -22,6 +22,7 @@ mod interrupts;
 mod launch;
 mod lock;
 mod nextest;
+mod outside;
 pub(crate) mod paths;
 mod plan;
 mod ports;

@@ -13,6 +13,7 @@ use super::execute::{Context, execute};
 use super::files::SuiteFiles;
 use super::interrupts::Interrupts;
 use super::launch::launch_specs;
+use super::outside::Outside;
 use super::plan::{Action, Position, announced, plan};
 use super::redaction::redacted_vars_note;
 use super::select::Selection;
@@ -129,13 +130,22 @@ impl Session<'_> {
             LogMode::Capture
         };
         let started = Instant::now();
+        let outside = match Outside::start(&runner, self.events).await {
+            Ok(outside) => outside,
+            Err(err) => return self.failed(&err),
+        };
+        let specs = launch_specs(&runner, outside.as_ref());
         let fleet = tokio::select! {
-            fleet = Fleet::start_filtered(launch_specs(&runner), mode, Some(redacting(&runner))) => fleet,
-            signal = interrupts.wait() => return self.interrupted(signal, "while starting the workers"),
+            fleet = Fleet::start_filtered(specs, mode, Some(redacting(&runner))) => fleet,
+            signal = interrupts.wait() => {
+                Outside::stop_quietly(outside).await;
+                return self.interrupted(signal, "while starting the workers");
+            }
         };
         let fleet = match fleet {
             Ok(fleet) => Arc::new(fleet),
             Err(err) => {
+                Outside::stop_quietly(outside).await;
                 let conclusion = self.failed(&err);
                 self.note_command_lines(&runner, &format!("{err:#}"));
                 return conclusion;
@@ -146,6 +156,7 @@ impl Session<'_> {
         runner.use_churn(Some(Arc::clone(&churn)));
         let cx = Context {
             runner: &runner,
+            outside: outside.as_ref(),
             fleet: &fleet,
             interrupts,
             events: self.events,
@@ -165,6 +176,10 @@ impl Session<'_> {
         };
         runner.use_churn(None);
         self.wind_down(&runner, &fleet, snapshots.as_ref()).await;
+        if let Some(failure) = Outside::stop(outside).await {
+            self.events.emit(&Event::RunError(failure));
+            tally.failed += 1;
+        }
         let exit = match stop {
             Some(Stop::Signal(signal)) => signal.exit(),
             None if tally.failed == 0 => Exit::Passed,

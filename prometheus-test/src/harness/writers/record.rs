@@ -190,11 +190,15 @@ impl<W: Writer> Writer for Record<W> {
             }
             Event::HttpExchanged(exchange) => {
                 let mut exchange = (**exchange).clone();
+                let the_steps_own = exchange.origin.is_none();
                 self.with(|r, at| {
                     exchange.started_ms = at.saturating_sub(exchange.duration_ms);
                     r.defer_exchange(exchange);
                 });
-                return self.next.handle(&Event::InFlight(None));
+                if the_steps_own {
+                    self.next.handle(&Event::InFlight(None));
+                }
+                return;
             }
             Event::RunFinished(_) => self.write_reports(),
             _ => {}

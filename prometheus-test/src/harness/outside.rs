@@ -1,0 +1,182 @@
+//! The workers' calls to the outside world (config.yaml `recording`): the
+//! proxy the run starts for them, with the recording deciding what each
+//! call gets; the variables that send each worker's calls through it; the
+//! step each call belongs to; and each exchange, as it ends, on the run's
+//! event stream (the recording stage redacts it into the reports).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use futures_util::future::BoxFuture;
+
+use crate::Runner;
+use crate::config::{PROXY_DIR, RecordingSettings};
+use crate::events::{Event, Events, StepId};
+use crate::http_client::ExtraRoots;
+use crate::proxy::{self, Ca, CaFile, Completed, Handler, Outbound, Proxy, Reply};
+use crate::record::model::{Handling, Origin};
+use crate::record::recorder::OwnedExchange;
+use crate::record::secrets::SecretLists;
+use crate::recording::{Options, Recording, StepKey};
+
+/// The recording proxy of a run.
+pub(super) struct Outside {
+    proxy: Proxy,
+    recording: Arc<Recording>,
+    /// Each worker's variables: its listener, the CA bundle.
+    env: BTreeMap<String, Vec<(String, String)>>,
+}
+
+impl Outside {
+    /// Starts the proxy when config.yaml's `recording` asks for it, with a
+    /// listener for each worker the run starts.
+    pub(super) async fn start(runner: &Runner, events: &Events) -> anyhow::Result<Option<Self>> {
+        let settings = &runner.config().recording;
+        if !settings.enabled() {
+            return Ok(None);
+        }
+        let ca = Ca::load_or_create(&runner.data_dir().join(PROXY_DIR))?;
+        let extra: Vec<CaFile> = runner
+            .env()
+            .get("SSL_CERT_FILE")
+            .map(|path| CaFile {
+                named_by: "SSL_CERT_FILE".to_owned(),
+                path: path.into(),
+            })
+            .into_iter()
+            .collect();
+        let bundle = proxy::write_bundle(&ca, &extra)?;
+        let upstreams = settings.upstreams.iter().cloned().collect();
+        let roots = ExtraRoots::for_run(runner.config(), runner.env())?;
+        let upstream = proxy::upstream_client(&upstreams, roots, &[])?;
+        let recording = Recording::new(
+            settings.mode,
+            settings.cassettes.clone(),
+            options(runner, settings),
+        )
+        .context("cannot open the cassettes")?;
+        let handler = Arc::new(OnTheStream {
+            recording: recording.clone(),
+            events: events.clone(),
+        });
+        let proxy = Proxy::start(handler, ca, upstream);
+        let mut env = BTreeMap::new();
+        for worker in runner.workers() {
+            let listener = proxy.listen_for(worker.name()).await?;
+            env.insert(
+                worker.name().to_owned(),
+                proxy::client_env(listener, &bundle),
+            );
+        }
+        Ok(Some(Self {
+            proxy,
+            recording,
+            env,
+        }))
+    }
+
+    /// The variables that send `worker`'s calls through the proxy.
+    pub(super) fn env_of(&self, worker: &str) -> &[(String, String)] {
+        self.env.get(worker).map_or(&[], Vec::as_slice)
+    }
+
+    /// From now on the workers' calls belong to `step`.
+    pub(super) fn begin_step(&self, step: &StepId) -> anyhow::Result<()> {
+        self.recording
+            .begin_step(StepKey::new(step.round, &step.name))
+            .map_err(anyhow::Error::new)
+    }
+
+    /// Ends the step: its failure when the recording fails it (a call not
+    /// on tape, a cassette that cannot be written).
+    pub(super) async fn end_step(&self) -> Option<String> {
+        self.recording.end_step().await?.failure()
+    }
+
+    /// Stops the proxy of `outside`, if any, and writes the cassette of the
+    /// calls outside steps; the failure of those calls (not on tape) or of
+    /// that cassette, which fails the run.
+    pub(super) async fn stop(outside: Option<Self>) -> Option<String> {
+        let outside = outside?;
+        outside.proxy.shutdown().await;
+        let failure = outside.recording.take_outside().failure()?;
+        Some(format!("the workers' calls outside steps: {failure}"))
+    }
+
+    /// Stops the proxy of `outside`, if any, on a run that did not start:
+    /// what it taped is of no use.
+    pub(super) async fn stop_quietly(outside: Option<Self>) {
+        if let Some(outside) = outside {
+            outside.proxy.shutdown().await;
+        }
+    }
+}
+
+/// The recording's options from config.yaml and the run's secrets.
+fn options(runner: &Runner, settings: &RecordingSettings) -> Options {
+    let recorder = runner.recorder().clone();
+    Options {
+        match_headers: settings.match_headers.clone(),
+        ignore_headers: settings.ignore_headers.clone(),
+        ignore_body: settings.ignore_body.clone(),
+        secret_headers: SecretLists::from_extra(&runner.config().file, &runner.config().extra)
+            .map(|lists| lists.secret_headers)
+            .unwrap_or_default(),
+        pace: settings.pace,
+        // Once the reports are written nothing redacts: the text as it is.
+        redact: Arc::new(move |text: &str| recorder.redact_or(text, text)),
+        ..Options::default()
+    }
+}
+
+/// The recording, with each exchange it hears of put on the event stream.
+struct OnTheStream {
+    recording: Arc<Recording>,
+    events: Events,
+}
+
+impl Handler for OnTheStream {
+    fn decide<'a>(&'a self, request: &'a Outbound) -> BoxFuture<'a, Reply> {
+        self.recording.decide(request)
+    }
+
+    fn completed(&self, exchange: Completed) {
+        let handling = self.recording.finish(&exchange);
+        self.events
+            .emit(&Event::HttpExchanged(Box::new(owned(exchange, handling))));
+    }
+}
+
+/// `exchange` as the recording stage takes it.
+fn owned(exchange: Completed, handling: Handling) -> OwnedExchange {
+    let Completed {
+        request,
+        response,
+        error,
+        duration,
+        ..
+    } = exchange;
+    let duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    let response = match (response, error) {
+        (Some(seen), _) => Ok((
+            seen.status,
+            seen.headers,
+            seen.body.iter().flat_map(|chunk| chunk.bytes.iter().copied()).collect::<Vec<u8>>().into(),
+        )),
+        (None, error) => Err(error.unwrap_or_else(|| "no response".to_owned())),
+    };
+    OwnedExchange {
+        method: request.method,
+        url: request.url,
+        started_ms: 0,
+        duration_ms,
+        request_headers: request.headers,
+        request_body: request.body.to_vec(),
+        response,
+        origin: Some(Origin {
+            worker: request.client,
+            handling,
+        }),
+    }
+}
