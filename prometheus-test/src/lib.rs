@@ -13,7 +13,11 @@ mod mongo;
 mod pid_lock;
 mod poll;
 mod process;
-#[allow(dead_code, unused_imports, reason = "wired into the harness as the recording lands")]
+#[allow(
+    dead_code,
+    unused_imports,
+    reason = "wired into the harness as the recording lands"
+)]
 mod proxy;
 mod record;
 mod runner;
