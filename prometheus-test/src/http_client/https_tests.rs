@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio_rustls::rustls as server_tls;
+use tokio_rustls_024::rustls as server_tls;
 
 use crate::Runner;
 use crate::config::{Config, EnvMap, Overrides};
@@ -120,7 +120,7 @@ async fn serve(pki: &Pki) -> String {
         .with_no_client_auth()
         .with_single_cert(certs, server_tls::PrivateKey(key))
         .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = tokio_rustls_024::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("https://{}/hello", listener.local_addr().unwrap());
     tokio::spawn(async move {

@@ -73,7 +73,7 @@ impl ExtraRoots {
 
     /// Adds every certificate of the PEM file `path`: errors start with
     /// `at`, lists of what is trusted name it `name`.
-    fn add_file(&mut self, path: &Path, at: &str, name: &str) -> anyhow::Result<()> {
+    pub(crate) fn add_file(&mut self, path: &Path, at: &str, name: &str) -> anyhow::Result<()> {
         let certs = read_certificates(path).with_context(|| at.to_owned())?;
         self.certs.extend(certs);
         self.files.push(format!("{name} {}", path.display()));

@@ -1,0 +1,7 @@
+//! Tests of the proxy against fake upstreams on loopback.
+
+mod answers;
+mod ca;
+mod clients;
+mod forwarding;
+mod support;
