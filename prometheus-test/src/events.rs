@@ -80,7 +80,10 @@ pub(crate) enum Event {
     /// `None`: it is back.
     InFlight(Option<String>),
     /// An HTTP exchange a step made through `runner.http()`, redacted.
-    Exchange { step: StepId, exchange: Exchange },
+    Exchange {
+        step: StepId,
+        exchange: Box<Exchange>,
+    },
     /// The run itself failed between two steps (its state cannot be saved).
     RunError(String),
     /// Before the workers started, the world was put back as it was before

@@ -14,18 +14,8 @@ mod mongo;
 mod pid_lock;
 mod poll;
 mod process;
-#[allow(
-    dead_code,
-    unused_imports,
-    reason = "wired into the harness as the recording lands"
-)]
 mod proxy;
 mod record;
-#[allow(
-    dead_code,
-    unused_imports,
-    reason = "wired into the harness as the recording lands"
-)]
 mod recording;
 mod runner;
 mod snapshot;

@@ -21,7 +21,12 @@ use crate::snapshot::STORE_DIR;
 const KEYS: &[&str] = &["keep_rounds", "files"];
 
 /// Folders of the data folder that are the framework's own, never the world's.
-const OWN_FOLDERS: &[&str] = &[STORE_DIR, "mongodb", ".nextest", super::recording::PROXY_DIR];
+const OWN_FOLDERS: &[&str] = &[
+    STORE_DIR,
+    "mongodb",
+    ".nextest",
+    super::recording::PROXY_DIR,
+];
 
 /// Snapshots of the world: off, or how many rounds are kept and which
 /// files besides the workers' databases and the state belong to the world.

@@ -123,7 +123,9 @@ fn with_the_tape(
     };
     match result {
         Ok(_) => Err(anyhow::anyhow!("{failure}")),
-        Err(err) => Err(anyhow::anyhow!("{failure}\n\nthe step's own error: {err:#}")),
+        Err(err) => Err(anyhow::anyhow!(
+            "{failure}\n\nthe step's own error: {err:#}"
+        )),
     }
 }
 

@@ -4,12 +4,15 @@
 //! step each call belongs to; and each exchange, as it ends, on the run's
 //! event stream (the recording stage redacts it into the reports).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use futures_util::future::BoxFuture;
 
+use super::wording::counted;
 use crate::Runner;
 use crate::config::{PROXY_DIR, RecordingSettings};
 use crate::events::{Event, Events, StepId};
@@ -18,7 +21,7 @@ use crate::proxy::{self, Ca, CaFile, Completed, Handler, Outbound, Proxy, Reply}
 use crate::record::model::{Handling, Origin};
 use crate::record::recorder::OwnedExchange;
 use crate::record::secrets::SecretLists;
-use crate::recording::{Options, Recording, StepKey};
+use crate::recording::{Options, Recording, StepKey, StepTape};
 
 /// The recording proxy of a run.
 pub(super) struct Outside {
@@ -26,6 +29,54 @@ pub(super) struct Outside {
     recording: Arc<Recording>,
     /// Each worker's variables: its listener, the CA bundle.
     env: BTreeMap<String, Vec<(String, String)>>,
+    settings: RecordingSettings,
+    /// What the recording did so far, for the run's last note.
+    tally: Mutex<Tally>,
+}
+
+/// The workers' calls of a run by how they were answered, and the
+/// cassettes they came from or went to.
+#[derive(Debug, Default)]
+struct Tally {
+    calls: BTreeMap<&'static str, usize>,
+    cassettes: BTreeSet<PathBuf>,
+}
+
+impl Tally {
+    fn add(&mut self, tape: &StepTape) {
+        for exchange in &tape.exchanges {
+            *self.calls.entry(exchange.handling.name()).or_default() += 1;
+        }
+        if !tape.exchanges.is_empty() {
+            self.cassettes.insert(tape.cassette.clone());
+        }
+    }
+
+    /// `recording (replay): 12 calls of the workers, 11 replayed and 1 not
+    /// on tape, from 4 cassettes in tests/cassettes`.
+    fn note(&self, settings: &RecordingSettings) -> String {
+        let total: usize = self.calls.values().sum();
+        let mut line = format!(
+            "recording ({}): {}",
+            settings.mode.name(),
+            counted(total, "call")
+        );
+        if total > 0 {
+            let parts: Vec<String> = self
+                .calls
+                .iter()
+                .map(|(handling, n)| format!("{n} {handling}"))
+                .collect();
+            let _ = write!(
+                line,
+                " of the workers ({}), {} in {}",
+                parts.join(", "),
+                counted(self.cassettes.len(), "cassette"),
+                settings.cassettes.display()
+            );
+        }
+        line
+    }
 }
 
 impl Outside {
@@ -73,6 +124,8 @@ impl Outside {
             proxy,
             recording,
             env,
+            settings: settings.clone(),
+            tally: Mutex::default(),
         }))
     }
 
@@ -84,23 +137,38 @@ impl Outside {
     /// From now on the workers' calls belong to `step`.
     pub(super) fn begin_step(&self, step: &StepId) -> anyhow::Result<()> {
         self.recording
-            .begin_step(StepKey::new(step.round, &step.name))
+            .begin_step(StepKey {
+                round: step.round,
+                name: step.name.clone(),
+            })
             .map_err(anyhow::Error::new)
     }
 
     /// Ends the step: its failure when the recording fails it (a call not
     /// on tape, a cassette that cannot be written).
     pub(super) async fn end_step(&self) -> Option<String> {
-        self.recording.end_step().await?.failure()
+        let tape = self.recording.end_step().await?;
+        self.tally().add(&tape);
+        tape.failure()
+    }
+
+    fn tally(&self) -> std::sync::MutexGuard<'_, Tally> {
+        self.tally
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Stops the proxy of `outside`, if any, and writes the cassette of the
     /// calls outside steps; the failure of those calls (not on tape) or of
     /// that cassette, which fails the run.
-    pub(super) async fn stop(outside: Option<Self>) -> Option<String> {
+    pub(super) async fn stop(outside: Option<Self>, events: &Events) -> Option<String> {
         let outside = outside?;
         outside.proxy.shutdown().await;
-        let failure = outside.recording.take_outside().failure()?;
+        let tape = outside.recording.take_outside();
+        let mut tally = outside.tally();
+        tally.add(&tape);
+        events.note(tally.note(&outside.settings));
+        let failure = tape.failure()?;
         Some(format!("the workers' calls outside steps: {failure}"))
     }
 
@@ -142,14 +210,20 @@ impl Handler for OnTheStream {
     }
 
     fn completed(&self, exchange: Completed) {
-        let handling = self.recording.finish(&exchange);
+        // A call the recording never decided (its client left first) was
+        // answered by nobody: reported as forwarded, as it was meant to be.
+        let origin = self.recording.finish(&exchange).unwrap_or_else(|| Origin {
+            worker: exchange.request.client.clone(),
+            handling: Handling::Forwarded,
+            entry: None,
+        });
         self.events
-            .emit(&Event::HttpExchanged(Box::new(owned(exchange, handling))));
+            .emit(&Event::HttpExchanged(Box::new(owned(exchange, origin))));
     }
 }
 
-/// `exchange` as the recording stage takes it.
-fn owned(exchange: Completed, handling: Handling) -> OwnedExchange {
+/// `exchange`, made by `origin`, as the recording stage takes it.
+fn owned(exchange: Completed, origin: Origin) -> OwnedExchange {
     let Completed {
         request,
         response,
@@ -162,7 +236,11 @@ fn owned(exchange: Completed, handling: Handling) -> OwnedExchange {
         (Some(seen), _) => Ok((
             seen.status,
             seen.headers,
-            seen.body.iter().flat_map(|chunk| chunk.bytes.iter().copied()).collect::<Vec<u8>>().into(),
+            seen.body
+                .iter()
+                .flat_map(|chunk| chunk.bytes.iter().copied())
+                .collect::<Vec<u8>>()
+                .into(),
         )),
         (None, error) => Err(error.unwrap_or_else(|| "no response".to_owned())),
     };
@@ -174,9 +252,6 @@ fn owned(exchange: Completed, handling: Handling) -> OwnedExchange {
         request_headers: request.headers,
         request_body: request.body.to_vec(),
         response,
-        origin: Some(Origin {
-            worker: request.client,
-            handling,
-        }),
+        origin: Some(origin),
     }
 }

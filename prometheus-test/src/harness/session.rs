@@ -176,7 +176,7 @@ impl Session<'_> {
         };
         runner.use_churn(None);
         self.wind_down(&runner, &fleet, snapshots.as_ref()).await;
-        if let Some(failure) = Outside::stop(outside).await {
+        if let Some(failure) = Outside::stop(outside, self.events).await {
             self.events.emit(&Event::RunError(failure));
             tally.failed += 1;
         }

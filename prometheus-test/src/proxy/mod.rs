@@ -32,11 +32,11 @@ mod upstream;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use self::bundle::{BUNDLE_FILE, CaFile, write_bundle};
-pub(crate) use self::ca::{CERT_FILE, Ca, KEY_FILE};
+pub(crate) use self::bundle::{CaFile, write_bundle};
+pub(crate) use self::ca::Ca;
 pub(crate) use self::client_env::client_env;
-pub(crate) use self::handler::{
-    Canned, Chunk, Completed, Handler, Outbound, Reply, Seen, Served, Shape,
-};
+pub(crate) use self::handler::{Canned, Chunk, Completed, Handler, Outbound, Reply, Shape};
+#[cfg(test)]
+pub(crate) use self::handler::{Seen, Served};
 pub(crate) use self::listener::Proxy;
 pub(crate) use self::upstream::upstream_client;

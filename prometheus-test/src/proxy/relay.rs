@@ -81,10 +81,17 @@ pub(super) async fn forward(
 
 /// The headers sent upstream: the client's end-to-end ones but `host` and
 /// `content-length`, which the upstream client sets from the URL and body.
+/// The client's end-to-end headers as sent upstream: not `host` and
+/// `content-length` (the upstream client sets them), nor `accept-encoding`:
+/// the upstream then answers uncompressed, which every client reads, and
+/// the cassettes and reports show text rather than compressed bytes.
 fn upstream_headers(client: &HeaderMap) -> HeaderMap {
     let mut sent = HeaderMap::with_capacity(client.len());
     for (name, value) in headers::end_to_end(client) {
-        if name != http::header::HOST && name != http::header::CONTENT_LENGTH {
+        if name != http::header::HOST
+            && name != http::header::CONTENT_LENGTH
+            && name != http::header::ACCEPT_ENCODING
+        {
             sent.append(name, value.clone());
         }
     }

@@ -31,9 +31,7 @@ mod tape;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use self::cassette::TapeError;
-pub(crate) use self::handler::{Recording, UNMATCHED_STATUS};
-pub(crate) use self::layout::{OUTSIDE_STEPS, StepKey};
+pub(crate) use self::handler::Recording;
+pub(crate) use self::layout::StepKey;
 pub(crate) use self::options::Options;
-pub(crate) use self::report::{Closest, Exchange, Mismatch, StepTape};
-pub(crate) use self::secrets::Redact;
+pub(crate) use self::report::StepTape;

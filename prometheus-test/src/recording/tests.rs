@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::handler::UNMATCHED_STATUS;
+use super::layout::OUTSIDE_STEPS;
+use super::secrets::Redact;
 use super::*;
 use crate::config::{Pace, RecordMode as Mode};
 use crate::proxy::{Canned, Chunk, Completed, Handler as _, Outbound, Reply, Seen, Served, Shape};

@@ -10,6 +10,7 @@
 
 mod churn;
 mod http_timeouts;
+mod recording;
 mod redaction;
 mod resume_counts;
 mod rounds;

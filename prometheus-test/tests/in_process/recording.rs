@@ -112,7 +112,14 @@ fn make_repository(bare: &Path) {
         let done = Command::new("git")
             .arg("-C")
             .arg(dir)
-            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"])
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "init.defaultBranch=main",
+            ])
             .args(args)
             .output()
             .expect("run git");
@@ -130,9 +137,9 @@ fn make_repository(bare: &Path) {
 }
 
 /// A suite of two workers, worker1 (Python, every Python client and git)
-/// and worker2 (Node's fetch), recording as `mode` through `upstream`;
-/// `prompt` is what the steps ask.
-fn suite(python: &str, node: &str, upstream: &Upstream, mode: &str) -> SuiteDir {
+/// and worker2 (Node's fetch, undici from `NODE_MODULES` of the run's
+/// environment), recording as `mode` through `upstream`.
+fn suite(python: &str, upstream: &Upstream, mode: &str) -> SuiteDir {
     let suite = SuiteDir::empty();
     suite.write(
         "config.yaml",
@@ -151,14 +158,27 @@ fn suite(python: &str, node: &str, upstream: &Upstream, mode: &str) -> SuiteDir 
             "worker1": {"port": free_port(), "command": [python, fixture("worker.py")],
                         "health_path": "/health", "env_vars": {"LLM_API_KEY": "API_KEY"}},
             "worker2": {"port": free_port(), "command": ["node", fixture("worker.mjs")],
-                        "health_path": "/health", "env": {"NODE_PATH": format!("{node}/node_modules")}},
+                        "health_path": "/health", "env_vars": {"NODE_PATH": "NODE_MODULES"}},
         })
         .to_string(),
     );
     suite
 }
 
-const ENV: &[(&str, &str)] = &[("API_KEY", API_KEY)];
+/// The run's environment: the API key, and where undici is.
+fn env(node: &str) -> [(&'static str, String); 2] {
+    [
+        ("API_KEY", API_KEY.to_owned()),
+        ("NODE_MODULES", format!("{node}/node_modules")),
+    ]
+}
+
+/// `env` as `SuiteDir::run` takes it.
+fn pairs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect()
+}
 
 /// Asks `worker` to call the outside world with `client` (the prompt from
 /// config.yaml); keeps the answer in the answers folder under the step's name.
@@ -206,7 +226,9 @@ fn steps() -> Vec<&'static StepDef> {
         step("with_httpx", 2, with_httpx).build(),
         step("with_anthropic", 3, with_anthropic).build(),
         step("with_git", 4, with_git).build(),
-        step("with_fetch", 5, with_fetch).workers(&["worker2"]).build(),
+        step("with_fetch", 5, with_fetch)
+            .workers(&["worker2"])
+            .build(),
     ]
 }
 
@@ -250,8 +272,9 @@ fn a_recorded_run_replays_offline_with_the_same_answers_and_outputs() {
         return;
     };
     let mut upstream = Upstream::start(&python);
-    let suite = suite(&python, &node, &upstream, "record");
-    let recorded = suite.run(&steps(), &[], ENV);
+    let suite = suite(&python, &upstream, "record");
+    let env = env(&node);
+    let recorded = suite.run(&steps(), &[], &pairs(&env));
     assert_eq!(recorded.conclusion.exit, Exit::Passed, "{recorded:#?}");
     let first = answers(&suite);
     let names: Vec<&str> = first.iter().map(|(client, _)| client.as_str()).collect();
@@ -278,13 +301,101 @@ fn a_recorded_run_replays_offline_with_the_same_answers_and_outputs() {
     for (file, text) in &tapes {
         assert!(!text.contains(API_KEY), "{file} holds the API key");
     }
-    assert!(tapes[0].1.contains("[not recorded: x-api-key]"), "{}", tapes[0].1);
+    let anthropic = &tapes[0].1;
+    assert!(
+        anthropic.contains(r#""authorization": "[not recorded: authorization]""#),
+        "{anthropic}"
+    );
+    let requests = &tapes[4].1;
+    assert!(
+        requests.contains(r#""x-api-key": "[not recorded: x-api-key]""#),
+        "{requests}"
+    );
 
     upstream.stop();
     std::fs::remove_dir_all(suite.path().join("answers")).unwrap();
-    let replayed = suite.run(&steps(), &["--reset", "--record", "replay"], ENV);
+    let replayed = suite.run(&steps(), &["--reset", "--record", "replay"], &pairs(&env));
     assert_eq!(replayed.conclusion.exit, Exit::Passed, "{replayed:#?}");
     assert_eq!(answers(&suite), first, "the same answers, offline");
     assert_eq!(replayed.out, recorded.out, "the same libtest output");
     assert_eq!(cassettes(&suite), tapes, "replay writes nothing");
+}
+
+/// The `requests` step alone.
+fn one_step() -> Vec<&'static StepDef> {
+    vec![step("with_requests", 1, with_requests).build()]
+}
+
+#[test]
+fn a_changed_prompt_fails_its_step_in_replay_naming_the_difference() {
+    let Some((python, node)) = clients() else {
+        return;
+    };
+    let mut upstream = Upstream::start(&python);
+    let suite = suite(&python, &upstream, "record");
+    let env = env(&node);
+    let recorded = suite.run(&one_step(), &[], &pairs(&env));
+    assert_eq!(recorded.conclusion.exit, Exit::Passed, "{recorded:#?}");
+    upstream.stop();
+    let mut changed = pairs(&env);
+    changed.push((
+        "PROMETHEUS_TEST_SET_PROMPT",
+        "Summarise the todo of round two",
+    ));
+    let replayed = suite.run(&one_step(), &["--reset", "--record", "replay"], &changed);
+    assert_eq!(replayed.conclusion.exit, Exit::Failed, "{replayed:#?}");
+    let failure = "Error: step `with_requests` on worker1 at tests/suite.rs:1 failed: \
+        worker1 POST https://upstream.example.test/v1/messages matches no unused entry of \
+        cassette round-001/steps.with_requests.json; the closest, entry 1 (worker1 POST \
+        https://upstream.example.test/v1/messages), differs in:\n  \
+        body /messages/0/content: \"Summarise the todo of round two\" ≠ recorded \
+        \"Summarise the todo of round one for the auditors\"\n\n\
+        the step's own error: worker1 answered 502 Bad Gateway: requests call failed: 599";
+    assert!(
+        replayed.out.contains(failure),
+        "the failure names what differs:\n{}",
+        replayed.out
+    );
+    assert!(
+        replayed.notes.contains(
+            "prometheus-test: recording (replay): 1 call of the workers (1 not on tape), \
+             1 cassette in DIR/cassettes\n"
+        ),
+        "{}",
+        replayed.notes
+    );
+}
+
+#[test]
+fn a_secret_of_the_run_in_a_call_keeps_its_cassette_from_being_written() {
+    let Some((python, node)) = clients() else {
+        return;
+    };
+    let upstream = Upstream::start(&python);
+    let suite = suite(&python, &upstream, "record");
+    let workers = std::fs::read_to_string(suite.path().join("workers.json")).unwrap();
+    suite.write(
+        "workers.json",
+        &workers.replace(
+            r#""env_vars":{"LLM_API_KEY":"API_KEY"}"#,
+            r#""env_vars":{"LLM_API_KEY":"API_KEY","LLM_USER":"API_KEY"}"#,
+        ),
+    );
+    let ran = suite.run(&one_step(), &[], &pairs(&env(&node)));
+    assert_eq!(ran.conclusion.exit, Exit::Failed, "{ran:#?}");
+    assert!(
+        ran.out.contains(
+            "failed: cassette round-001/steps.with_requests.json not written: entry 1 (worker1 \
+             POST https://upstream.example.test/v1/messages) holds a secret of the run in its \
+             request body /metadata/user_id\n"
+        ),
+        "{}",
+        ran.out
+    );
+    assert!(!suite.path().join("cassettes/round-001").exists());
+    for output in [&ran.out, &ran.notes] {
+        assert!(!output.contains(API_KEY), "{output}");
+    }
+    let report = std::fs::read_to_string(suite.data().join("report.html")).unwrap();
+    assert!(!report.contains(API_KEY), "the report holds the key");
 }

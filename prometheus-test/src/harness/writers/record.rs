@@ -85,7 +85,7 @@ impl<W: Writer> Record<W> {
         for exchange in &step.exchanges {
             self.next.handle(&Event::Exchange {
                 step: finished.step.clone(),
-                exchange: exchange.clone(),
+                exchange: Box::new(exchange.clone()),
             });
         }
         let mut shown = finished.clone();

@@ -2,7 +2,8 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 
-use crate::proxy::{CERT_FILE, Ca, KEY_FILE};
+use crate::proxy::Ca;
+use crate::proxy::ca::{CERT_FILE, KEY_FILE};
 
 #[test]
 fn the_ca_is_made_once_and_kept_private_and_out_of_git() {

@@ -135,7 +135,7 @@ async fn a_stream_reaches_the_client_as_it_arrives() {
 /// Sent with the raw headers a client could send; the upstream sees the
 /// end-to-end ones only (and no header the client did not send).
 #[tokio::test]
-async fn hop_by_hop_headers_are_not_passed_up() {
+async fn hop_by_hop_headers_and_accept_encoding_are_not_passed_up() {
     let setup = Setup::start().await;
     let mut stream = setup.connect().await;
     send(
@@ -144,6 +144,7 @@ async fn hop_by_hop_headers_are_not_passed_up() {
             "POST http://{PLAIN_HOST}/echo HTTP/1.1\r\n\
              Host: {PLAIN_HOST}\r\n\
              Accept: application/json\r\n\
+             Accept-Encoding: gzip, br\r\n\
              X-End-To-End: yes\r\n\
              Proxy-Authorization: Basic dXNlcjpwYXNz\r\n\
              Proxy-Connection: keep-alive\r\n\
@@ -189,6 +190,7 @@ async fn hop_by_hop_headers_are_not_passed_up() {
         [
             ("host", PLAIN_HOST),
             ("accept", "application/json"),
+            ("accept-encoding", "gzip, br"),
             ("x-end-to-end", "yes"),
         ]
         .map(|(name, value)| (name.to_owned(), value.to_owned()))

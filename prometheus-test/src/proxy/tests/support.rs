@@ -311,7 +311,7 @@ fn upstream_tls(dir: &Path) -> (PathBuf, Arc<rustls::ServerConfig>) {
 
 /// A running proxy with one listener (`worker1`), and both upstreams.
 pub(super) struct Setup {
-    pub(super) dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     pub(super) handler: Arc<TestHandler>,
     pub(super) proxy: Proxy,
     /// The listener of `worker1`.
@@ -353,7 +353,7 @@ impl Setup {
         let proxy = Proxy::start(handler.clone(), ca, upstream);
         let listener = proxy.listen_for("worker1").await.unwrap();
         Self {
-            dir,
+            _dir: dir,
             handler,
             proxy,
             listener,
