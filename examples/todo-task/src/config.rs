@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 /// What a worker needs to run, from `PORT`, `DATABASE_PATH`, `MONGO_URI`,
-/// `MONGO_DB` and `TASK_ID`.
+/// `MONGO_DB` and `TASK_ID`, and the optional LLM settings.
 #[derive(Clone)]
 pub(crate) struct Config {
     /// Port on 127.0.0.1 to listen on.
@@ -16,6 +16,29 @@ pub(crate) struct Config {
     pub(crate) mongo_db: String,
     /// The task this worker serves; payloads for other tasks are refused.
     pub(crate) task_id: String,
+    /// The LLM that summarises each claimed todo, when `LLM_URL` is set.
+    pub(crate) llm: Option<LlmSettings>,
+}
+
+/// Where a worker asks for its summaries: `LLM_URL`, `LLM_API_KEY` and
+/// `SSL_CERT_FILE` (a PEM file of certificates to trust).
+#[derive(Clone)]
+pub(crate) struct LlmSettings {
+    /// The Messages API endpoint, e.g. `https://api.example/v1/messages`.
+    pub(crate) url: String,
+    /// Sent as `x-api-key`. Secret: never printed.
+    pub(crate) api_key: Option<String>,
+    /// Extra certificates to trust, besides the usual roots.
+    pub(crate) cert_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for LlmSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmSettings")
+            .field("url", &self.url)
+            .field("cert_file", &self.cert_file)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -25,6 +48,7 @@ impl std::fmt::Debug for Config {
             .field("database_path", &self.database_path)
             .field("mongo_db", &self.mongo_db)
             .field("task_id", &self.task_id)
+            .field("llm", &self.llm)
             .finish_non_exhaustive()
     }
 }
@@ -35,8 +59,8 @@ impl Config {
         Self::from_lookup(|key| std::env::var(key).ok())
     }
 
-    /// Reads the settings through `lookup`; every variable is required.
-    /// Errors name the variable, never its value.
+    /// Reads the settings through `lookup`; every variable is required but
+    /// the LLM's. Errors name the variable, never its value.
     pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let require = |key: &str| {
             lookup(key)
@@ -57,8 +81,27 @@ impl Config {
             mongo_uri: require("MONGO_URI")?,
             mongo_db: require("MONGO_DB")?,
             task_id: require("TASK_ID")?,
+            llm: llm_settings(&lookup)?,
         })
     }
+}
+
+/// The LLM settings, `None` without `LLM_URL`.
+fn llm_settings(lookup: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<LlmSettings>> {
+    let optional = |key: &str| lookup(key).filter(|value| !value.trim().is_empty());
+    let Some(url) = optional("LLM_URL") else {
+        return Ok(None);
+    };
+    let url = url.trim().to_owned();
+    anyhow::ensure!(
+        url.starts_with("https://") || url.starts_with("http://"),
+        "environment variable LLM_URL: expected an http:// or https:// URL"
+    );
+    Ok(Some(LlmSettings {
+        url,
+        api_key: optional("LLM_API_KEY"),
+        cert_file: optional("SSL_CERT_FILE").map(PathBuf::from),
+    }))
 }
 
 #[cfg(test)]
@@ -103,6 +146,34 @@ mod tests {
         let err = Config::from_lookup(lookup(&vars)).unwrap_err().to_string();
         assert!(err.contains("PORT"), "{err}");
         assert!(!err.contains("70000"), "{err}");
+    }
+
+    #[test]
+    fn the_llm_is_optional_and_its_key_never_shown() {
+        assert!(Config::from_lookup(lookup(&FULL)).unwrap().llm.is_none());
+        let mut vars = FULL.to_vec();
+        vars.extend([
+            ("LLM_URL", "https://llm.todo-task.test/v1/messages"),
+            ("LLM_API_KEY", "sk-s3cret"),
+            ("SSL_CERT_FILE", "/tmp/ca.pem"),
+        ]);
+        let config = Config::from_lookup(lookup(&vars)).unwrap();
+        let llm = config.llm.as_ref().unwrap();
+        assert_eq!(llm.url, "https://llm.todo-task.test/v1/messages");
+        assert_eq!(llm.api_key.as_deref(), Some("sk-s3cret"));
+        assert_eq!(llm.cert_file, Some(PathBuf::from("/tmp/ca.pem")));
+        assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn an_llm_url_that_is_not_http_is_rejected() {
+        let mut vars = FULL.to_vec();
+        vars.push(("LLM_URL", "llm.todo-task.test"));
+        let err = Config::from_lookup(lookup(&vars)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable LLM_URL: expected an http:// or https:// URL"
+        );
     }
 
     #[test]

@@ -4,10 +4,16 @@
 //! it), *submits* its result, and *audits* other workers' submissions. Every
 //! POST is a Koii signed payload checked against the sender's staking key.
 //!
-//! Environment: `PORT`, `DATABASE_PATH`, `MONGO_URI`, `MONGO_DB`, `TASK_ID`.
+//! With `LLM_URL` set, a worker also asks that LLM for a one-line summary of
+//! each todo it claims.
+//!
+//! Environment: `PORT`, `DATABASE_PATH`, `MONGO_URI`, `MONGO_DB`, `TASK_ID`;
+//! optionally `LLM_URL`, `LLM_API_KEY`, `SSL_CERT_FILE` and the proxy
+//! variables (`HTTPS_PROXY`, `NO_PROXY`, ...).
 
 mod config;
 mod error;
+mod llm;
 mod reports;
 mod routes;
 mod signing;
@@ -19,6 +25,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::config::Config;
+use crate::llm::Llm;
 use crate::store::WorkStore;
 use crate::todos::TaskData;
 
@@ -46,7 +53,16 @@ async fn run() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let store = WorkStore::open(&config.database_path)?;
     let data = TaskData::connect(&config.mongo_uri, &config.mongo_db, &config.task_id).await?;
-    let app = routes::router(routes::AppState::new(config.task_id.clone(), data, store));
+    let llm = config.llm.as_ref().map(Llm::new).transpose()?;
+    if let Some(llm) = &llm {
+        println!("todo-task: summaries from {}", llm.url());
+    }
+    let app = routes::router(routes::AppState::new(
+        config.task_id.clone(),
+        data,
+        store,
+        llm,
+    ));
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
         .await

@@ -1,4 +1,5 @@
-//! The HTTP API: `GET /health`, the signed `POST /task/{round}`,
+//! The HTTP API: `GET /health`, the signed `POST /task/{round}` (with a
+//! summary from the LLM, when the worker has one),
 //! `POST /submission/{round}` and `POST /audit/{round}`, the round's
 //! receipts kept in `DATABASE_PATH` (signed `POST`, and `GET
 //! /receipt/{round}`), and the round
@@ -18,6 +19,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::error::ApiError;
+use crate::llm::Llm;
 use crate::reports::{Reports, report, request_report};
 use crate::signing::{Expected, SignedRequest};
 use crate::store::{Work, WorkStore};
@@ -31,15 +33,18 @@ pub(crate) struct AppState {
     /// Held across claim and record, so one round never claims twice.
     store: Mutex<WorkStore>,
     reports: Reports,
+    /// The LLM that summarises each claimed todo, if the worker has one.
+    llm: Option<Llm>,
 }
 
 impl AppState {
-    pub(crate) fn new(task_id: String, data: TaskData, store: WorkStore) -> Self {
+    pub(crate) fn new(task_id: String, data: TaskData, store: WorkStore, llm: Option<Llm>) -> Self {
         Self {
             task_id,
             data,
             store: Mutex::new(store),
             reports: Reports::default(),
+            llm,
         }
     }
 
@@ -111,7 +116,8 @@ async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Does this round's work: claims a todo and records the result.
+/// Does this round's work: claims a todo, records the result and, with an
+/// LLM, its summary. A repeated request returns the recorded work.
 async fn task(
     State(state): State<Arc<AppState>>,
     Path(round): Path<String>,
@@ -119,30 +125,58 @@ async fn task(
 ) -> Result<Json<Value>, ApiError> {
     let Verified { round, request, .. } = state.verify(&round, "task", &body)?;
     let mut store = state.store.lock().await;
-    if let Some(work) = store.get(round) {
+    let (mut work, claimed) = match store.get(round).cloned() {
         // A retried request gets the same answer; the round's todo is not claimed twice.
-        if work.staking_key != request.staking_key {
+        Some(work) if work.staking_key != request.staking_key => {
             return Err(ApiError::conflict(format!(
                 "round {round}'s work was done for another staking key"
             )));
         }
-        return Ok(Json(
-            json!({ "todoId": work.todo_id, "result": work.result }),
-        ));
+        Some(work) => (work, None),
+        None => {
+            let Some(todo) = state.data.claim(&request.staking_key, round).await? else {
+                return Err(ApiError::conflict("no pending todo"));
+            };
+            let work = Work {
+                todo_id: todo.id.to_hex(),
+                result: work_result(&todo.title, &todo.description),
+                staking_key: request.staking_key,
+                receipts: 0,
+                summary: None,
+            };
+            // Recorded before the LLM is asked: after a failed call, a retry
+            // asks again about the same todo instead of claiming another.
+            store.record(round, work.clone())?;
+            (work, Some(todo))
+        }
+    };
+    if let (Some(llm), None) = (&state.llm, &work.summary) {
+        let todo = match claimed {
+            Some(todo) => todo,
+            None => state.data.todo(&work.todo_id).await?.ok_or_else(|| {
+                ApiError::conflict(format!("todo {} is gone from MongoDB", work.todo_id))
+            })?,
+        };
+        let summary = llm
+            .summarise(&todo.title, &todo.description)
+            .await
+            .map_err(|err| {
+                ApiError::bad_gateway(format!("the LLM at {} failed: {err:#}", llm.url()))
+            })?;
+        work.summary = Some(summary);
+        store.record(round, work.clone())?;
     }
-    let Some(todo) = state.data.claim(&request.staking_key, round).await? else {
-        return Err(ApiError::conflict("no pending todo"));
-    };
-    let work = Work {
-        todo_id: todo.id.to_hex(),
-        result: work_result(&todo.title, &todo.description),
-        staking_key: request.staking_key,
-        receipts: 0,
-    };
-    store.record(round, work.clone())?;
-    Ok(Json(
-        json!({ "todoId": work.todo_id, "result": work.result }),
-    ))
+    Ok(Json(task_answer(&work)))
+}
+
+/// `POST /task/{round}`'s answer: `{"todoId", "result"}`, and `"summary"`
+/// when the LLM wrote one.
+fn task_answer(work: &Work) -> Value {
+    let mut answer = json!({ "todoId": work.todo_id, "result": work.result });
+    if let Some(summary) = &work.summary {
+        answer["summary"] = json!(summary);
+    }
+    answer
 }
 
 /// Acknowledges the round's work: one more receipt in `DATABASE_PATH`.

@@ -21,6 +21,10 @@ pub(crate) struct Work {
     /// How often the round was acknowledged (`POST /receipt/{round}`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(crate) receipts: u32,
+    /// The LLM's one-line summary of the todo, when the worker has an LLM
+    /// (`LLM_URL`); absent from files written before summaries existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) summary: Option<String>,
 }
 
 #[expect(
@@ -147,6 +151,7 @@ mod tests {
             result: "ab".repeat(32),
             staking_key: "stakingKey1".to_owned(),
             receipts: 0,
+            summary: None,
         }
     }
 
@@ -163,6 +168,27 @@ mod tests {
         assert_eq!(reopened.get(1).unwrap().receipts, 2);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"receipts\": 2"), "{text}");
+    }
+
+    #[test]
+    fn files_without_summaries_still_read_and_summaries_are_kept() {
+        let dir = TempDir::new("summary");
+        let path = dir.0.join("w.db");
+        std::fs::write(
+            &path,
+            r#"{"1": {"todoId": "t1", "result": "r", "stakingKey": "k"}}"#,
+        )
+        .unwrap();
+        let mut store = WorkStore::open(&path).unwrap();
+        assert_eq!(store.get(1).unwrap().summary, None);
+        let summarised = Work {
+            summary: Some("Summary: t1".to_owned()),
+            ..work("t2")
+        };
+        store.record(2, summarised.clone()).unwrap();
+        assert_eq!(WorkStore::open(&path).unwrap().get(2), Some(&summarised));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("summary").count(), 1, "{text}");
     }
 
     #[test]

@@ -149,6 +149,17 @@ impl TaskData {
             .context("cannot claim a todo in MongoDB")
     }
 
+    /// The todo of this task whose `_id` is `id` (hex), if any.
+    pub(crate) async fn todo(&self, id: &str) -> anyhow::Result<Option<Todo>> {
+        let Ok(id) = ObjectId::parse_str(id) else {
+            return Ok(None);
+        };
+        self.todos
+            .find_one(doc! { "_id": id, "taskId": &self.task_id })
+            .await
+            .context("cannot read todos from MongoDB")
+    }
+
     /// Checks a submission against Mongo and records the verdict in
     /// `audits` (one record per task, round, auditor and submitter, with
     /// `_id` `task:round:auditor:submitter`).
@@ -159,14 +170,7 @@ impl TaskData {
         round: u32,
         submission: &Submission,
     ) -> anyhow::Result<Result<(), String>> {
-        let todo = match ObjectId::parse_str(&submission.todo_id) {
-            Ok(id) => self
-                .todos
-                .find_one(doc! { "_id": id, "taskId": &self.task_id })
-                .await
-                .context("cannot read todos from MongoDB")?,
-            Err(_) => None,
-        };
+        let todo = self.todo(&submission.todo_id).await?;
         let verdict = audit_submission(submission, submitter, round, todo.as_ref());
         // Keyed by what it is about, so an audit made again replaces itself
         // and two runs that make the same audits hold the same documents.

@@ -76,6 +76,9 @@ impl AuditPayload {
 pub(crate) struct TaskDone {
     pub(crate) todo_id: String,
     pub(crate) result: String,
+    /// The LLM's summary of the todo, from a worker with `LLM_URL`.
+    #[serde(default)]
+    pub(crate) summary: Option<String>,
 }
 
 /// A worker's submission for a round; kept in the runner for the auditors.

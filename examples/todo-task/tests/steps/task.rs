@@ -1,12 +1,18 @@
 //! Phase 1 of a round: every worker does the task. Its server claims the
 //! oldest todo the worker has not done yet and hashes it; the step checks the
 //! claim and the result against MongoDB and remembers the todo for later steps.
+//! A worker with an LLM (`LLM_URL`: worker1's) also answers the LLM's summary
+//! of the todo, which the recording proxy replays from `cassettes/`.
 
 use anyhow::{bail, ensure};
 use prometheus_test::{Runner, Worker, skip, step};
 
 use super::api::{self, RoundPayload, TaskDone};
-use super::db;
+use super::db::{self, Todo};
+
+/// How the LLM's summary of a todo starts: the fake LLM echoes the prompt's
+/// first words after `Summary: `, and the prompt starts with this.
+const SUMMARY_START: &str = "Summary: Summarise this todo in one line:";
 
 /// Builds the worker's task payload before the step runs.
 #[expect(
@@ -96,7 +102,32 @@ async fn do_task(
         claimed.title,
         done.result
     );
+    check_summary(worker, &claimed, done.summary.as_deref())?;
 
     runner.set(&format!("todos.{name}"), &done.todo_id)?;
     Ok(Some(done))
+}
+
+/// A worker whose server has `LLM_URL` answers a summary that starts with
+/// [`SUMMARY_START`] and names the todo's title; the others answer none.
+fn check_summary(worker: &Worker, todo: &Todo, summary: Option<&str>) -> anyhow::Result<()> {
+    let name = worker.name();
+    match (worker.env("LLM_URL"), summary) {
+        (Some(_), Some(summary)) => ensure!(
+            summary.starts_with(SUMMARY_START) && summary.contains(&todo.title),
+            "{name}'s summary of todo {} is {summary:?}; expected one starting with \
+             {SUMMARY_START:?} and naming its title {:?}",
+            todo.id,
+            todo.title
+        ),
+        (Some(url), None) => bail!(
+            "{name} has an LLM ({url}), but its task answer has no `summary` for todo {}",
+            todo.id
+        ),
+        (None, Some(summary)) => {
+            bail!("{name} has no LLM_URL, but its task answer has a summary: {summary:?}")
+        }
+        (None, None) => {}
+    }
+    Ok(())
 }
