@@ -202,6 +202,7 @@ pub mod __bench {
         find_or_provision_mongod,
     };
     pub use crate::process::{ContainerSpec, Fleet, LaunchSpec, LogMode, free_port};
+    pub use crate::recording::BenchProxy;
 }
 
 /// Glue for the code `#[step]` and `main!()` generate. Not public API.

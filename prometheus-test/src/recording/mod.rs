@@ -16,6 +16,7 @@
 //!   came, and a worker sending another's request would go unnoticed.
 //! - Secrets: see [`secrets`].
 
+mod bench;
 mod cassette;
 mod content;
 mod entry;
@@ -31,6 +32,7 @@ mod tape;
 #[cfg(test)]
 mod tests;
 
+pub use self::bench::BenchProxy;
 pub(crate) use self::handler::Recording;
 pub(crate) use self::layout::StepKey;
 pub(crate) use self::options::Options;
