@@ -21,6 +21,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -129,13 +130,14 @@ fn report(
         ms(p99)
     );
     if let Some((d50, d99)) = direct {
-        line.push_str(&format!(
+        let _ = write!(
+            line,
             "   p50 +{:.3} ms ({:.2}x)   p99 +{:.3} ms ({:.2}x)",
             ms(p50.saturating_sub(d50)),
             p50.as_secs_f64() / d50.as_secs_f64(),
             ms(p99.saturating_sub(d99)),
             p99.as_secs_f64() / d99.as_secs_f64()
-        ));
+        );
     }
     println!("{line}");
     (p50, p99)
