@@ -13,11 +13,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-mod outcome;
 mod plan;
 
-pub(crate) use self::outcome::{LogLine, Outcome, Stream};
 pub(crate) use self::plan::{Execution, Plan, Resumed};
+pub(crate) use crate::process::LogLine;
+pub(crate) use crate::record::model::Outcome;
 
 use crate::Exit;
 use crate::process::{StopHow, WorkerExit};

@@ -29,7 +29,8 @@ use futures_util::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 
 use super::exit::WorkerExit;
-use super::logs::{Pipe, WorkerLog};
+use super::line::Stream;
+use super::logs::WorkerLog;
 use super::spec::{ContainerSpec, LaunchSpec};
 use crate::config::remote_host;
 
@@ -263,8 +264,8 @@ impl Engine {
     ) -> anyhow::Result<()> {
         let (mut out, out_reader) = tokio::net::unix::pipe::pipe()?;
         let (mut err, err_reader) = tokio::net::unix::pipe::pipe()?;
-        log.follow(out_reader, Pipe::Stdout);
-        log.follow(err_reader, Pipe::Stderr);
+        log.follow(out_reader, Stream::Stdout);
+        log.follow(err_reader, Stream::Stderr);
         let options = LogsOptionsBuilder::new()
             .follow(true)
             .stdout(true)

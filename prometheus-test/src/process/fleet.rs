@@ -147,7 +147,7 @@ impl Fleet {
     /// prefixed (`[worker1] ...`, `[worker1 ERR] ...`), including every line a
     /// worker had written by now (the readers catch up first). Empty outside
     /// a step.
-    pub(crate) async fn take_captured(&self) -> Vec<crate::events::LogLine> {
+    pub(crate) async fn take_captured(&self) -> Vec<super::LogLine> {
         join_all(
             self.workers
                 .iter()

@@ -10,8 +10,8 @@ use std::time::Duration;
 use tokio::net::unix::pipe::Receiver;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
+use super::line::{LogLine, Stream};
 use crate::config::EnvMap;
-use crate::events::LogLine;
 
 /// Where worker output goes besides the crash tail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,9 +36,6 @@ const MAX_LINE_BYTES: usize = 64 * 1024;
 const READ_CHUNK: usize = 8 * 1024;
 /// ANSI colours given to worker names in turn (no red: it reads as an error).
 const PALETTE: [u8; 6] = [36, 35, 33, 32, 34, 96];
-
-/// Which pipe a line came from: the stream it is shown as.
-pub(super) use crate::events::Stream as Pipe;
 
 /// Output state shared by every worker of a fleet.
 pub(super) struct LogHub {
@@ -147,7 +144,7 @@ impl WorkerLog {
     }
 
     /// Reads `pipe` line by line until it closes, in a background task.
-    pub(super) fn follow(self: &Arc<Self>, reader: Receiver, pipe: Pipe) {
+    pub(super) fn follow(self: &Arc<Self>, reader: Receiver, pipe: Stream) {
         self.open_pipes.send_modify(|open| *open += 1);
         let (requests, mut catch_up) = mpsc::unbounded_channel::<oneshot::Sender<()>>();
         lock(&self.catch_up).push(requests);
@@ -180,7 +177,13 @@ impl WorkerLog {
 
     /// Reads what `reader` holds without waiting and pushes its whole
     /// lines; `false` once the pipe is closed or broken.
-    fn read_available(&self, reader: &Receiver, how: Read, pipe: Pipe, lines: &mut Lines) -> bool {
+    fn read_available(
+        &self,
+        reader: &Receiver,
+        how: Read,
+        pipe: Stream,
+        lines: &mut Lines,
+    ) -> bool {
         let mut chunk = [0; READ_CHUNK];
         loop {
             let read = match how {
@@ -237,7 +240,7 @@ impl WorkerLog {
             .collect()
     }
 
-    fn push(&self, pipe: Pipe, raw: &str) {
+    fn push(&self, pipe: Stream, raw: &str) {
         let text = raw.trim_end_matches(['\n', '\r']);
         let filtered = self.hub.filter.as_ref().map(|filter| filter(text));
         let text = filtered.as_deref().unwrap_or(text);
@@ -315,8 +318,8 @@ fn shown(line: &LogLine, colour: Option<u8>) -> String {
         return line.to_string();
     };
     let tag = match line.stream {
-        Pipe::Stdout => format!("[{}]", line.worker),
-        Pipe::Stderr => format!("[{} ERR]", line.worker),
+        Stream::Stdout => format!("[{}]", line.worker),
+        Stream::Stderr => format!("[{} ERR]", line.worker),
     };
     format!("\x1b[{code}m{tag}\x1b[0m {}", line.text)
 }
@@ -344,9 +347,9 @@ mod tests {
     use std::io::Write as _;
     use std::time::Duration;
 
-    use super::{Lines, LogHub, LogMode, Pipe, WorkerLog, colours, shown};
+    use super::{Lines, LogHub, LogMode, Stream, WorkerLog, colours, shown};
     use crate::config::EnvMap;
-    use crate::events::LogLine;
+    use crate::process::LogLine;
 
     /// The step's lines as shown: `[w ERR] text`.
     fn step_lines(hub: &LogHub) -> Vec<String> {
@@ -356,15 +359,15 @@ mod tests {
     #[test]
     fn prefixes_name_and_err_tag() {
         assert_eq!(
-            shown(&LogLine::new("worker1", Pipe::Stdout, "hi"), None),
+            shown(&LogLine::new("worker1", Stream::Stdout, "hi"), None),
             "[worker1] hi"
         );
         assert_eq!(
-            shown(&LogLine::new("worker1", Pipe::Stderr, "oops"), None),
+            shown(&LogLine::new("worker1", Stream::Stderr, "oops"), None),
             "[worker1 ERR] oops"
         );
         assert_eq!(
-            shown(&LogLine::new("w", Pipe::Stderr, "x"), Some(36)),
+            shown(&LogLine::new("w", Stream::Stderr, "x"), Some(36)),
             "\x1b[36m[w ERR]\x1b[0m x"
         );
     }
@@ -389,11 +392,11 @@ mod tests {
     fn lines_outside_a_step_go_to_the_tail_only() {
         let hub = LogHub::new(LogMode::Capture);
         let log = WorkerLog::new(hub.clone(), "w", 0);
-        log.push(Pipe::Stdout, "before\n");
+        log.push(Stream::Stdout, "before\n");
         hub.begin_step();
-        log.push(Pipe::Stderr, "during\r\n");
+        log.push(Stream::Stderr, "during\r\n");
         assert_eq!(step_lines(&hub), ["[w ERR] during"]);
-        log.push(Pipe::Stdout, "after");
+        log.push(Stream::Stdout, "after");
         assert!(hub.take_step().is_empty());
         assert_eq!(log.tail(10), ["[w] before", "[w ERR] during", "[w] after"]);
         assert_eq!(log.tail(1), ["[w] after"]);
@@ -403,7 +406,7 @@ mod tests {
     fn tail_keeps_only_the_last_lines() {
         let log = WorkerLog::new(LogHub::new(LogMode::Capture), "w", 0);
         for n in 0..(super::TAIL_LINES + 5) {
-            log.push(Pipe::Stdout, &n.to_string());
+            log.push(Stream::Stdout, &n.to_string());
         }
         let tail = log.tail(usize::MAX);
         assert_eq!(tail.len(), super::TAIL_LINES);
@@ -419,7 +422,7 @@ mod tests {
         let log = WorkerLog::new(hub.clone(), "w", 0);
         let (writer, reader) = tokio::net::unix::pipe::pipe().unwrap();
         let mut writer = std::fs::File::from(writer.into_blocking_fd().unwrap());
-        log.follow(reader, Pipe::Stderr);
+        log.follow(reader, Stream::Stderr);
         hub.begin_step();
         // A blocking write: nothing yields to the reader task before `caught_up`.
         writer

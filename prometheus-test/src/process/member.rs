@@ -18,7 +18,8 @@ use tokio::time::sleep;
 use super::container::{Engine, RUN_LABEL};
 use super::exit::WorkerExit;
 use super::guard::{kill_group, signal_group, spawn_guarded, stop_group};
-use super::logs::{LogHub, Pipe, WorkerLog, render_tail};
+use super::line::Stream;
+use super::logs::{LogHub, WorkerLog, render_tail};
 use super::ready::{self, Probe};
 use super::reaper;
 use super::spawn::worker_command;
@@ -200,11 +201,11 @@ impl Member {
         let pipes = [
             (
                 child.stdout.take().map(ChildStdout::into_owned_fd),
-                Pipe::Stdout,
+                Stream::Stdout,
             ),
             (
                 child.stderr.take().map(ChildStderr::into_owned_fd),
-                Pipe::Stderr,
+                Stream::Stderr,
             ),
         ];
         for (fd, pipe) in pipes {

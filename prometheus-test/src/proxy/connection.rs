@@ -4,7 +4,6 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -18,28 +17,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::body::{self, ProxyBody};
-use super::exchange::{self, Origin};
-use super::listener::Shared;
-
-/// What the requests of a connection share.
-#[derive(Debug)]
-pub(super) struct Connection {
-    /// The client the listener was opened for.
-    pub(super) client: Arc<str>,
-    pub(super) origin: Origin,
-    pub(super) reset: ResetSwitch,
-}
-
-/// Makes the client's TCP connection end with a reset (RST) when it is
-/// closed, instead of an orderly close.
-#[derive(Debug, Clone, Default)]
-pub(super) struct ResetSwitch(Arc<AtomicBool>);
-
-impl ResetSwitch {
-    pub(super) fn trip(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
+use super::client::{Connection, Origin, ResetSwitch};
+use super::exchange;
+use super::shared::Shared;
 
 /// A tunnel a client asked for, opened once the `200` has gone out.
 struct TunnelAsked {
@@ -145,7 +125,7 @@ struct ClientStream {
 
 impl Drop for ClientStream {
     fn drop(&mut self) {
-        if self.reset.0.load(Ordering::Relaxed) {
+        if self.reset.tripped() {
             let _ = self.inner.set_zero_linger();
         }
     }

@@ -10,20 +10,11 @@ use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 
 use super::body::{self, ProxyBody};
-use super::connection::Connection;
+use super::client::{Connection, Origin};
 use super::handler::{Outbound, Reply, Served};
-use super::listener::Shared;
 use super::report::Report;
+use super::shared::Shared;
 use super::{canned, headers, relay};
-
-/// Where the requests of a connection go when they name no host.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Origin {
-    /// The connection to the proxy itself: requests name their URL whole.
-    Direct,
-    /// Inside the tunnel a client opened with `CONNECT host:port`.
-    Tunnel { host: String, port: u16 },
-}
 
 /// Why the proxy closes a client's connection instead of answering.
 #[derive(Debug)]

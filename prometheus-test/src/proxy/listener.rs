@@ -13,23 +13,8 @@ use tokio::task::JoinSet;
 use super::ca::Ca;
 use super::connection;
 use super::handler::Handler;
+use super::shared::Shared;
 use super::tls::Interceptor;
-
-/// What every connection of the proxy uses.
-pub(super) struct Shared {
-    pub(super) handler: Arc<dyn Handler>,
-    pub(super) tls: Interceptor,
-    pub(super) upstream: reqwest::Client,
-    /// `true` once the proxy stops.
-    stop: watch::Sender<bool>,
-}
-
-impl Shared {
-    /// Whether the proxy is stopping.
-    pub(super) fn is_stopping(&self) -> bool {
-        *self.stop.borrow()
-    }
-}
 
 /// The proxy the workers reach the outside world through.
 pub(crate) struct Proxy {

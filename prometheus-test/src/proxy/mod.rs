@@ -17,6 +17,7 @@ mod body;
 mod bundle;
 mod ca;
 mod canned;
+mod client;
 mod client_env;
 mod connection;
 mod exchange;
@@ -26,6 +27,7 @@ mod listener;
 mod pem;
 mod relay;
 mod report;
+mod shared;
 mod tls;
 mod upstream;
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::handler::{Chunk, Completed, Outbound, Seen, Served};
-use super::listener::Shared;
+use super::shared::Shared;
 
 /// Where an exchange is, for what its report says if it is dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,6 +20,7 @@ mod golden;
 pub(crate) mod html;
 pub(crate) mod junit;
 pub(crate) mod model;
+mod outcome;
 pub(crate) mod recorder;
 pub(crate) mod redact;
 #[cfg(test)]

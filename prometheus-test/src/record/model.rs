@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use crate::events::{LogLine, Outcome, Stream};
+pub(crate) use super::outcome::Outcome;
 use crate::process::StopHow;
+pub(crate) use crate::process::{LogLine, Stream};
 
 use super::body::Body;
 

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::entry::Entry;
 use super::layout::StepKey;
-use super::secrets::{Redact, find_secret};
+use super::scan::find_secret;
+use super::secrets::Redact;
 use crate::atomic_file::{FileSync, write_atomic};
 
 /// The version of the file format a cassette says it is written in.

@@ -26,6 +26,7 @@ mod layout;
 mod matching;
 mod options;
 mod report;
+mod scan;
 mod secrets;
 mod tape;
 

@@ -148,7 +148,8 @@ mod tests {
     use super::*;
     use crate::Exit;
     use crate::events::testing::{feed, id};
-    use crate::events::{Execution, LogLine, Outcome, Resumed, Stream};
+    use crate::events::{Execution, LogLine, Outcome, Resumed};
+    use crate::process::Stream;
 
     fn finished(name: &str, round: u32, outcome: Outcome) -> StepFinished {
         StepFinished {

@@ -246,9 +246,10 @@ mod tests {
 
     use super::*;
     use crate::events::testing::id;
-    use crate::events::{Execution, LogLine, Plan, Stream};
+    use crate::events::{Execution, LogLine, Plan};
     use crate::harness::plan::{Position, announced, plan};
     use crate::harness::select::Selection;
+    use crate::process::Stream;
 
     const ORDER: [&str; 3] = ["steps::a", "steps::b[worker2]", "steps::c"];
 

@@ -363,7 +363,7 @@ mod tests {
                 },
                 &[LogLine::new(
                     "worker2",
-                    crate::events::Stream::Stderr,
+                    crate::process::Stream::Stderr,
                     "boom",
                 )],
             ),

@@ -269,8 +269,9 @@ mod stage_tests {
 
     use super::*;
     use crate::Exit;
+    use crate::events::LogLine;
     use crate::events::testing::{Collect, feed, plan};
-    use crate::events::{LogLine, Stream};
+    use crate::process::Stream;
     use crate::record::redact::Redactor;
 
     fn id() -> StepId {

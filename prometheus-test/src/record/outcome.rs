@@ -1,6 +1,5 @@
-//! How a step execution ended, and the lines the workers printed meanwhile:
-//! one type each, from the step to every writer, the run record and the
-//! nextest results file.
+//! How a step execution ended: one type, from the step to every writer, the
+//! run record and the nextest results file.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +9,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// There is no "not run": a step the run did not reach has no outcome; the
 /// consumers that show one (the nextest verdict) find it in the
-/// [`Plan`](super::plan::Plan) against the outcomes that came.
+/// [`Plan`](crate::events::Plan) against the outcomes that came.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum Outcome {
@@ -92,57 +91,6 @@ impl Outcome {
             passed_or_interrupted => passed_or_interrupted,
         }
     }
-}
-
-/// One line a worker printed, without its newline; redacted before an event
-/// carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct LogLine {
-    pub(crate) worker: String,
-    pub(crate) stream: Stream,
-    pub(crate) text: String,
-}
-
-impl LogLine {
-    pub(crate) fn new(worker: impl Into<String>, stream: Stream, text: impl Into<String>) -> Self {
-        Self {
-            worker: worker.into(),
-            stream,
-            text: text.into(),
-        }
-    }
-}
-
-impl LogLine {
-    /// A line of the harness's own among a step's lines (that older ones
-    /// were dropped): it has no worker and shows as it is.
-    pub(crate) fn harness(text: impl Into<String>) -> Self {
-        Self::new(String::new(), Stream::Stdout, text)
-    }
-}
-
-/// `[worker1] text`, or `[worker1 ERR] text` for standard error; a line of
-/// the harness's own shows as it is.
-impl std::fmt::Display for LogLine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.worker.is_empty() {
-            return f.write_str(&self.text);
-        }
-        match self.stream {
-            Stream::Stdout => write!(f, "[{}] {}", self.worker, self.text),
-            Stream::Stderr => write!(f, "[{} ERR] {}", self.worker, self.text),
-        }
-    }
-}
-
-/// A process output stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Stream {
-    /// Standard output.
-    Stdout,
-    /// Standard error.
-    Stderr,
 }
 
 #[cfg(test)]
@@ -234,17 +182,5 @@ mod tests {
             signal: "SIGINT".to_owned(),
         };
         assert_eq!(interrupted.clone().map_text(upper), interrupted);
-    }
-
-    #[test]
-    fn a_line_shows_its_worker_and_stream() {
-        assert_eq!(
-            LogLine::new("worker1", Stream::Stdout, "up").to_string(),
-            "[worker1] up"
-        );
-        assert_eq!(
-            LogLine::new("worker1", Stream::Stderr, "oops").to_string(),
-            "[worker1 ERR] oops"
-        );
     }
 }
