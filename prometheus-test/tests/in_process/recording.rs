@@ -146,6 +146,7 @@ fn suite(python: &str, upstream: &Upstream, mode: &str) -> SuiteDir {
         &format!(
             "task_id: recording\nmax_rounds: 1\nhttp_ca_file: {ca}\n\
              recording:\n  mode: {mode}\n  upstreams:\n    {HOST}: 127.0.0.1:{port}\n\
+             snapshots:\n  keep_rounds: 1\n\
              answers: {answers}\nprompt: Summarise the todo of round one for the auditors\n",
             ca = upstream.ca.display(),
             port = upstream.port,
@@ -398,4 +399,69 @@ fn a_secret_of_the_run_in_a_call_keeps_its_cassette_from_being_written() {
     }
     let report = std::fs::read_to_string(suite.data().join("report.html")).unwrap();
     assert!(!report.contains(API_KEY), "the report holds the key");
+}
+
+/// The three Python clients' steps.
+fn three_steps() -> Vec<&'static StepDef> {
+    vec![
+        step("with_requests", 1, with_requests).build(),
+        step("with_httpx", 2, with_httpx).build(),
+        step("with_anthropic", 3, with_anthropic).build(),
+    ]
+}
+
+#[test]
+fn a_resumed_and_a_rewound_run_replay_from_the_cassette_of_the_step_they_start_at() {
+    let Some((python, node)) = clients() else {
+        return;
+    };
+    let mut upstream = Upstream::start(&python);
+    let suite = suite(&python, &upstream, "record");
+    let env = env(&node);
+    let recorded = suite.run(&three_steps(), &[], &pairs(&env));
+    assert_eq!(recorded.conclusion.exit, Exit::Passed, "{recorded:#?}");
+    upstream.stop();
+    let first = answers(&suite);
+    std::fs::remove_dir_all(suite.path().join("answers")).unwrap();
+    // The IDE's run button on the first step: the run stops after it ...
+    let until = suite.run(
+        &three_steps(),
+        &["--reset", "--record", "replay", "with_requests"],
+        &pairs(&env),
+    );
+    assert_eq!(until.conclusion.exit, Exit::Passed, "{until:#?}");
+    assert_eq!(answers(&suite).len(), 1);
+    // ... and the next run resumes at the second, from its own cassette.
+    let resumed = suite.run(&three_steps(), &["--record", "replay"], &pairs(&env));
+    assert_eq!(resumed.conclusion.exit, Exit::Passed, "{resumed:#?}");
+    assert!(
+        resumed.out.starts_with("\nrunning 2 tests\n"),
+        "{}",
+        resumed.out
+    );
+    assert_eq!(answers(&suite), first);
+    std::fs::remove_dir_all(suite.path().join("answers")).unwrap();
+    let rewound = suite.run(
+        &three_steps(),
+        &[
+            "--record",
+            "replay",
+            "--from",
+            "round 1 steps::with_anthropic",
+        ],
+        &pairs(&env),
+    );
+    assert_eq!(rewound.conclusion.exit, Exit::Passed, "{rewound:#?}");
+    assert_eq!(
+        answers(&suite),
+        vec![first[0].clone()],
+        "only the rewound step played"
+    );
+    assert!(
+        rewound
+            .notes
+            .contains("recording (replay): 1 call of the workers (1 replayed)"),
+        "{}",
+        rewound.notes
+    );
 }
