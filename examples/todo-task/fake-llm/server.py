@@ -119,19 +119,25 @@ def message(model, text):
             "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": len(text.split())}}
 
 
+def serve_https(handler, port, host, certs):
+    """Serves `handler` over HTTPS on 127.0.0.1:`port` with a certificate for
+    `host` made in `certs`; prints `ready` once it listens."""
+    cert, key = make_certificates(certs, host)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    print("ready", flush=True)
+    server.serve_forever()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="llm.todo-task.test")
     parser.add_argument("--certs", required=True, help="folder for the CA and the certificate")
     args = parser.parse_args()
-    cert, key = make_certificates(args.certs, args.host)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    print("ready", flush=True)
-    server.serve_forever()
+    serve_https(Handler, args.port, args.host, args.certs)
 
 
 if __name__ == "__main__":
