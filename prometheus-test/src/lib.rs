@@ -22,6 +22,8 @@ mod snapshot;
 mod state;
 mod step;
 mod suite;
+#[cfg(test)]
+mod test_support;
 mod worker;
 
 pub use conclusion::{Conclusion, Exit};

@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use tokio::time::timeout;
 
-use super::support::{fixtures, free_port, new_marker, unavailable};
+use super::support::{fixtures, free_port, new_marker};
 use crate::config::EnvMap;
 use crate::config::docker_host_in;
 use crate::process::{
     ContainerSpec, Engine, Fleet, LaunchSpec, Life, LineFilter, LogMode, StopHow,
 };
+use crate::test_support::unavailable;
 
 /// The image the fixture servers run in.
 const IMAGE: &str = "prometheus-test-fixtures:local";

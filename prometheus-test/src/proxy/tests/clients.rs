@@ -2,7 +2,6 @@
 //! Python's `requests` from the environment [`client_env`] makes. A client
 //! missing here skips its test with a notice, and fails it under CI.
 
-use std::io::Write as _;
 use std::path::Path;
 use std::process::Stdio;
 
@@ -12,20 +11,7 @@ use tokio::process::Command;
 
 use super::support::{PLAIN_HOST, Setup, Summary, TLS_HOST};
 use crate::proxy::{CaFile, client_env, write_bundle};
-
-/// Whether the `CI` variable's value says this runs under CI.
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|value| !matches!(value.as_str(), "" | "0" | "false"))
-}
-
-/// The running test cannot run here: under CI it fails; elsewhere it
-/// prints `ignored: <test>: …` and the caller returns.
-fn unavailable(why: &str, remedy: &str) {
-    assert!(!under_ci(), "{why}; {remedy}; outside CI this test skips");
-    let thread = std::thread::current();
-    let test = thread.name().unwrap_or("a test");
-    let _ = writeln!(std::io::stderr(), "ignored: {test}: {why}; {remedy}");
-}
+use crate::test_support::unavailable;
 
 /// A command with a cleared environment but for what finds programs.
 fn command(program: &str) -> Command {
@@ -82,19 +68,22 @@ for url, body in zip(sys.argv[1::2], sys.argv[2::2]):
 #[tokio::test]
 async fn python_requests_goes_through_with_the_client_env() {
     let setup = Setup::start().await;
-    let probe = command("python3")
+    // The Python scripts/lib/clients.sh installs the clients in, else the system's.
+    let python =
+        std::env::var("PROMETHEUS_TEST_CLIENTS_PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = command(&python)
         .args(["-c", "import requests"])
         .output()
         .await;
     if !probe.as_ref().is_ok_and(|probe| probe.status.success()) {
         return unavailable(
-            "Python's `requests` cannot be imported with python3",
-            "install python3 and `pip install requests`",
+            "Python's `requests` cannot be imported",
+            "scripts/lib/clients.sh ensure_http_clients installs it (PROMETHEUS_TEST_CLIENTS_PYTHON)",
         );
     }
     let https = format!("https://{TLS_HOST}/echo");
     let http = format!("http://{PLAIN_HOST}/echo");
-    let output = command("python3")
+    let output = command(&python)
         .envs(client_env(setup.listener, &setup.bundle))
         .args(["-c", PYTHON_SCRIPT, &https, "one", &http, "two"])
         .output()
