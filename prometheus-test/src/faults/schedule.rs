@@ -166,13 +166,14 @@ pub(crate) struct Rule {
     /// Where it was written (`config.yaml: line 7`), for messages.
     pub(crate) at: String,
     /// What its draws are tagged with: its own content, so that adding,
-    /// removing or moving another entry leaves this one's draws alone.
+    /// removing or moving another entry leaves this one's draws alone. The
+    /// probability is left out: raised, it keeps every fault it drew lower.
     tag: String,
 }
 
 impl Rule {
     pub(crate) fn new(scope: Scope, rounds: Rounds, probability: f64, at: String) -> Self {
-        let tag = format!("{scope} rounds {rounds} p {probability}");
+        let tag = format!("{scope} rounds {rounds}");
         Self {
             scope,
             rounds,

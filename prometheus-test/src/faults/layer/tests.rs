@@ -512,6 +512,20 @@ fn a_partition_from_the_schedule_holds_for_the_whole_step() {
     assert!((10..=30).contains(&steps_cut), "{steps_cut}");
 }
 
+#[test]
+fn a_higher_probability_keeps_the_faults_of_a_lower_one() {
+    let resets = |probability| -> Vec<bool> {
+        let layer = layer(6, vec![rule("worker1->*", LinkFault::Reset, probability)]);
+        layer.begin_step(1, "steps::submit", 0);
+        (0..200)
+            .map(|_| decide(&layer, &request("worker1", API)) == Reply::Reset)
+            .collect()
+    };
+    let (low, high) = (resets(0.2), resets(0.4));
+    assert!(low.iter().zip(&high).all(|(low, high)| !low || *high));
+    assert!(high.iter().filter(|r| **r).count() > low.iter().filter(|r| **r).count());
+}
+
 /// What a seed draws may never change between builds: the first requests
 /// of a link under seed 8841274 at 50%, `R` for a reset.
 #[test]
@@ -524,5 +538,5 @@ fn a_seed_draws_the_same_faults_in_every_build() {
             _ => '.',
         })
         .collect();
-    assert_eq!(drawn, "RR..RRRR....R.....R.R.R.");
+    assert_eq!(drawn, "RR.R...RR..R.RR.RRRR....");
 }
