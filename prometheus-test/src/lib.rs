@@ -6,6 +6,12 @@ mod conclusion;
 mod config;
 mod events;
 mod failpoint;
+#[allow(
+    dead_code,
+    unused_imports,
+    reason = "wired into the harness with the proxy"
+)]
+mod faults;
 mod harness;
 mod http;
 mod http_client;
