@@ -6,11 +6,6 @@ mod conclusion;
 mod config;
 mod events;
 mod failpoint;
-#[allow(
-    dead_code,
-    unused_imports,
-    reason = "wired into the harness with the proxy"
-)]
 mod faults;
 mod harness;
 mod http;
@@ -31,6 +26,7 @@ mod suite;
 mod worker;
 
 pub use conclusion::{Conclusion, Exit};
+pub use faults::handle::Faults;
 pub use http::{Http, RequestBuilder};
 pub use keys::{
     CanonicalJsonError, KeyError, KeyErrorKind, KeyRole, Keypair, SignatureError, SigningKey,
@@ -208,6 +204,12 @@ pub mod __bench {
         find_or_provision_mongod,
     };
     pub use crate::process::{ContainerSpec, Fleet, LaunchSpec, LogMode, free_port};
+}
+
+/// Comparing two runs' `faults.jsonl`, for the suite's own tests. Not public API.
+#[doc(hidden)]
+pub mod __faults {
+    pub use crate::faults::history::same_faults;
 }
 
 /// Glue for the code `#[step]` and `main!()` generate. Not public API.

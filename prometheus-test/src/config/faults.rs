@@ -41,19 +41,18 @@ use crate::faults::schedule::{ChurnFault, LinkFault, Rounds, Rule, Schedule, Sco
 /// The keys of an entry besides its kind.
 const ENTRY_KEYS: &[&str] = &["link", "worker", "rounds", "probability"];
 
-/// config.yaml's `faults` value (`shown`: the file as messages name it;
-/// `text`: its text, for the entries' lines); problems go to `reader`.
-pub(super) fn fault_settings(reader: &mut Reader<'_>, shown: &str, text: &str) -> Schedule {
-    let Some(value) = reader.value(&["faults"]) else {
-        return Schedule::default();
-    };
+/// config.yaml's `faults` value, `None` without the key (`shown`: the file
+/// as messages name it; `text`: its text, for the entries' lines); problems
+/// go to `reader`.
+pub(super) fn fault_settings(reader: &mut Reader<'_>, shown: &str, text: &str) -> Option<Schedule> {
+    let value = reader.value(&["faults"])?;
     let Value::Sequence(items) = value else {
         let found = found(value);
         reader.problem(
             &["faults"],
             format_args!("`faults` must be a list of faults, found {found}"),
         );
-        return Schedule::default();
+        return Some(Schedule::default());
     };
     let mut entries = Entries {
         reader,
@@ -65,13 +64,12 @@ pub(super) fn fault_settings(reader: &mut Reader<'_>, shown: &str, text: &str) -
         .enumerate()
         .filter_map(|(index, item)| entries.rule(index, item))
         .collect();
-    Schedule { rules }
+    Some(Schedule { rules })
 }
 
 /// Whether every entry of `schedule` names something `known`: a link
 /// pattern must match a sender and a receiver (or an outside host), a
 /// worker pattern a worker. One problem an entry, at its line.
-#[allow(dead_code, reason = "the harness calls it once workers.json is read")]
 pub(crate) fn check_fault_names(schedule: &Schedule, known: &Known) -> Result<(), Problems> {
     let mut problems = Problems::default();
     for (index, rule) in schedule.rules.iter().enumerate() {

@@ -102,8 +102,9 @@ pub(crate) struct Config {
     /// `recording`: the workers' calls to the outside world, on tape.
     pub(crate) recording: RecordingSettings,
     /// `faults`: the faults the run draws (checked against the workers by
-    /// `check_fault_names`).
-    pub(crate) faults: Schedule,
+    /// `check_fault_names`); `None` without the section, when the run has
+    /// no fault proxy.
+    pub(crate) faults: Option<Schedule>,
     pub(crate) extra: Map<String, Value>,
     /// Things worth telling the user that do not stop the run (a key that
     /// looks like a misspelt known one), for the harness to print.

@@ -117,7 +117,8 @@ impl History {
         entries.push(entry);
     }
 
-    /// The entries recorded by this run, in order (for the report).
+    /// The entries recorded by this run, in order.
+    #[cfg(test)]
     pub(crate) fn entries(&self) -> Vec<Entry> {
         self.entries
             .lock()
@@ -138,7 +139,7 @@ impl History {
 /// faults: the same lines once `at_ms` is removed, in any order (requests
 /// on different links interleave as threads run; within a link and step,
 /// `n` keeps the order). `Err` shows the first difference.
-pub(crate) fn same_faults(left: &str, right: &str) -> Result<(), String> {
+pub fn same_faults(left: &str, right: &str) -> Result<(), String> {
     let canonical = |text: &str| -> Result<Vec<String>, String> {
         let mut lines = text
             .lines()

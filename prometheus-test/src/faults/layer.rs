@@ -96,10 +96,6 @@ impl FaultLayer {
         Arc::clone(&self.scripted)
     }
 
-    pub(crate) fn seed(&self) -> Seed {
-        self.plan.seed
-    }
-
     fn counting(&self) -> std::sync::MutexGuard<'_, Counting> {
         self.counting.lock().unwrap_or_else(PoisonError::into_inner)
     }

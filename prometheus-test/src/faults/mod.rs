@@ -11,7 +11,8 @@
 //! - [`layer`] is the proxy's [`Handler`](crate::proxy::Handler) that
 //!   applies them;
 //! - [`history`] writes `data_dir/faults.jsonl`;
-//! - [`checks`] tallies `always` and `sometimes`.
+//! - [`checks`] tallies `always` and `sometimes`;
+//! - [`handle`] is what steps reach: [`Faults`](handle::Faults), the checks.
 //!
 //! # Determinism
 //!
@@ -33,6 +34,7 @@
 
 pub(crate) mod checks;
 pub(crate) mod context;
+pub(crate) mod handle;
 pub(crate) mod history;
 pub(crate) mod layer;
 pub(crate) mod link;

@@ -208,10 +208,6 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.rules.is_empty()
-    }
-
     /// The links' entries in force in `at`'s round.
     fn link_rules<'a>(
         &'a self,

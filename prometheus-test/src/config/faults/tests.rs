@@ -7,7 +7,7 @@ const FILE: &str = "/s/tests/config.yaml";
 
 fn parse(text: &str) -> anyhow::Result<Schedule> {
     let text = format!("task_id: t\nmax_rounds: 1\n{text}");
-    Config::parse(Path::new(FILE), &text).map(|c| c.faults)
+    Config::parse(Path::new(FILE), &text).map(|c| c.faults.unwrap_or_default())
 }
 
 /// The problems of `text`, one per line, each without the file's name.
