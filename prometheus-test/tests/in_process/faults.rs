@@ -236,3 +236,43 @@ fn a_crash_drawn_for_round_2_kills_the_worker_before_that_rounds_step() {
         [r#"{"round":2,"step":"steps::look","worker":"worker2","fault":"crash""#]
     );
 }
+
+/// States a property that never holds and one never true.
+fn claims<'a>(runner: &'a Runner, _: &'a Worker) -> StepFuture<'a> {
+    Box::pin(async move {
+        runner.always("two plus two is five", false);
+        runner.sometimes("pigs fly", false);
+        Ok(())
+    })
+}
+
+#[test]
+fn a_failed_always_fails_the_run_with_its_seed_and_a_sometimes_never_true_is_listed() {
+    let suite = suite("  []\n");
+    let ran = suite.run(&[step("claims", 1, claims).build()], &["--seed", "5"], &[]);
+    assert_eq!(
+        ran.conclusion.exit,
+        Exit::Failed,
+        "{}{}",
+        ran.out,
+        ran.notes
+    );
+    let ending: Vec<&str> = ran.notes.lines().rev().take(3).collect();
+    assert_eq!(
+        ending,
+        [
+            "prometheus-test: faults: rerun with --seed 5",
+            "prometheus-test: sometimes `pigs fly` was never true (3 checks)",
+            "prometheus-test: error: always `two plus two is five` failed 3 of 3 times, first in \
+             round 1 steps::claims; rerun with --seed 5",
+        ],
+        "{}",
+        ran.notes
+    );
+    assert!(
+        ran.notes
+            .contains("prometheus-test: faults: seed 5 (from --seed); replay with --seed 5\n"),
+        "{}",
+        ran.notes
+    );
+}
