@@ -153,14 +153,18 @@ async fn attempt_until_done(
         cx.runner
             .fault_reach()
             .enter(format!("round {} {}", id.round, id.name));
+        let mut pauses = Vec::new();
         if let Some(outside) = cx.outside {
             for (worker, fault) in outside.begin_attempt(id, *attempts) {
-                super::drawn::apply(cx.churn, &worker, fault, cx.events).await;
+                pauses.extend(super::drawn::apply(cx.churn, &worker, fault, cx.events).await);
             }
         }
         let watched = cx.interrupts.step_started(id, &step.name, limit.clone());
         let result = Skip::sort(run_step(step, cx.runner, limit.as_ref()).await);
         drop(watched);
+        for pause in pauses {
+            let _ = pause.await;
+        }
         if let Some(outside) = cx.outside {
             outside.end_attempt();
         }

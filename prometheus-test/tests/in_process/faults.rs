@@ -194,8 +194,9 @@ fn look<'a>(runner: &'a Runner, _: &'a Worker) -> StepFuture<'a> {
     })
 }
 
-#[test]
-fn a_crash_drawn_for_round_2_kills_the_worker_before_that_rounds_step() {
+/// A suite of two python3 fixture servers with `faults`, and the step
+/// `look` on worker1 in each of `rounds` rounds.
+fn two_servers(rounds: u32, faults: &str) -> SuiteDir {
     let suite = SuiteDir::empty();
     let server = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/servers/good_server.py")
@@ -203,7 +204,7 @@ fn a_crash_drawn_for_round_2_kills_the_worker_before_that_rounds_step() {
         .to_string();
     suite.write(
         "config.yaml",
-        "task_id: crash\nmax_rounds: 3\nfaults:\n  - worker: worker2\n    rounds: 2\n    crash: {}\n",
+        &format!("task_id: churn\nmax_rounds: {rounds}\nfaults:\n{faults}"),
     );
     suite.write(
         "workers.json",
@@ -213,6 +214,33 @@ fn a_crash_drawn_for_round_2_kills_the_worker_before_that_rounds_step() {
         })
         .to_string(),
     );
+    suite
+}
+
+/// Whether `look` found worker2 up, round by round.
+fn seen_up(suite: &SuiteDir, rounds: u32) -> Vec<bool> {
+    let state = suite.state();
+    (1..=rounds)
+        .map(|round| {
+            state["rounds"][round.to_string()]["up"]
+                .as_bool()
+                .expect("the step looked")
+        })
+        .collect()
+}
+
+/// The history's lines without their times.
+fn timeless(suite: &SuiteDir) -> Vec<String> {
+    std::fs::read_to_string(suite.data().join("faults.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| line.rsplit_once(",\"at_ms\"").unwrap().0.to_owned())
+        .collect()
+}
+
+#[test]
+fn a_crash_drawn_for_round_2_kills_the_worker_before_that_rounds_step() {
+    let suite = two_servers(3, "  - worker: worker2\n    rounds: 2\n    crash: {}\n");
     let ran = suite.run(&[step("look", 1, look).build()], &["--seed", "3"], &[]);
     assert_eq!(
         ran.conclusion.exit,
@@ -221,19 +249,40 @@ fn a_crash_drawn_for_round_2_kills_the_worker_before_that_rounds_step() {
         ran.out,
         ran.notes
     );
-    let rounds = &suite.state()["rounds"];
-    let up: Vec<bool> = ["1", "2", "3"]
-        .iter()
-        .map(|round| rounds[round]["up"].as_bool().expect("the step looked"))
-        .collect();
-    assert_eq!(up, [true, false, false], "a crashed worker stays down");
-    let history = std::fs::read_to_string(suite.data().join("faults.jsonl")).unwrap();
     assert_eq!(
-        history
-            .lines()
-            .map(|line| line.rsplit_once(",\"at_ms\"").unwrap().0.to_owned())
-            .collect::<Vec<_>>(),
+        seen_up(&suite, 3),
+        [true, false, false],
+        "a crashed worker stays down"
+    );
+    assert_eq!(
+        timeless(&suite),
         [r#"{"round":2,"step":"steps::look","worker":"worker2","fault":"crash""#]
+    );
+}
+
+#[test]
+fn a_drawn_pause_ends_with_its_step() {
+    let suite = two_servers(
+        2,
+        "  - worker: worker2\n    rounds: 1\n    pause: { ms: 1500 }\n",
+    );
+    let ran = suite.run(&[step("look", 1, look).build()], &["--seed", "3"], &[]);
+    assert_eq!(
+        ran.conclusion.exit,
+        Exit::Passed,
+        "{}{}",
+        ran.out,
+        ran.notes
+    );
+    assert_eq!(seen_up(&suite, 2), [false, true], "paused in round 1 only");
+    assert!(
+        !suite.state_text().contains("held_workers"),
+        "no step ends with worker2 held paused: {}",
+        suite.state_text()
+    );
+    assert_eq!(
+        timeless(&suite),
+        [r#"{"round":1,"step":"steps::look","worker":"worker2","fault":"pause 1500ms""#]
     );
 }
 
