@@ -2,7 +2,9 @@
 //! (`runner->worker1`: resets half the time, a latency otherwise): the same
 //! `--seed` draws the same `faults.jsonl` and the same outputs, another
 //! seed another history; a reset reaches the step as a failed call; a step
-//! partitions and heals a worker itself; a `faults` entry naming no link
+//! partitions and heals a worker itself; a worker's outside call meets its
+//! fault with recording off; drawn crashes and pauses reach the workers;
+//! `always` and `sometimes` are summed up; a `faults` entry naming no link
 //! stops the run before it starts, at its line.
 
 use std::path::PathBuf;
@@ -283,6 +285,54 @@ fn a_drawn_pause_ends_with_its_step() {
     assert_eq!(
         timeless(&suite),
         [r#"{"round":1,"step":"steps::look","worker":"worker2","fault":"pause 1500ms""#]
+    );
+}
+
+/// Asks worker1 to call a made-up outside host; its answer must be the
+/// fault's `503 busy`.
+fn outside<'a>(runner: &'a Runner, worker: &'a Worker) -> StepFuture<'a> {
+    Box::pin(async move {
+        let url = format!("{}/call?url=http://upstream.example.test/v1", worker.url());
+        let answer = runner.http().get(url).send().await?.text().await?;
+        anyhow::ensure!(answer == "503 busy", "worker1 got {answer:?}");
+        Ok(())
+    })
+}
+
+#[test]
+fn a_workers_outside_call_meets_its_fault_with_recording_off() {
+    let suite = SuiteDir::empty();
+    let server = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/servers/calling_server.py")
+        .display()
+        .to_string();
+    suite.write(
+        "config.yaml",
+        "task_id: outside\nmax_rounds: 1\nfaults:\n  - link: \"worker1->upstream.example.test\"\n    \
+         error: { status: 503, body: busy }\n",
+    );
+    suite.write(
+        "workers.json",
+        &json!({"worker1": {"port": free_port(), "command": ["python3", server]}}).to_string(),
+    );
+    let ran = suite.run(
+        &[step("outside", 1, outside).build()],
+        &["--seed", "1"],
+        &[],
+    );
+    assert_eq!(
+        ran.conclusion.exit,
+        Exit::Passed,
+        "{}{}",
+        ran.out,
+        ran.notes
+    );
+    assert_eq!(
+        timeless(&suite),
+        [
+            r#"{"round":1,"step":"steps::outside","link":"worker1->upstream.example.test","n":0,"request":"GET /v1","fault":"error 503""#,
+            r#"{"round":1,"step":"steps::outside","link":"worker1->upstream.example.test","n":0,"request":"GET /v1","fault":"error 503","outcome":"responded 503""#,
+        ]
     );
 }
 
