@@ -91,6 +91,14 @@ impl Http {
         }
     }
 
+    /// The same recording client on `client`.
+    pub(crate) fn on_client(&self, client: reqwest::Client) -> Self {
+        Self {
+            client,
+            ..self.clone()
+        }
+    }
+
     /// A `GET` request to `url`.
     pub fn get<U: IntoUrl>(&self, url: U) -> RequestBuilder {
         self.request(Method::GET, url)

@@ -6,6 +6,7 @@ mod conclusion;
 mod config;
 mod events;
 mod failpoint;
+mod faults;
 mod harness;
 mod http;
 mod http_client;
@@ -27,6 +28,7 @@ mod test_support;
 mod worker;
 
 pub use conclusion::{Conclusion, Exit};
+pub use faults::handle::Faults;
 pub use http::{Http, RequestBuilder};
 pub use keys::{
     CanonicalJsonError, KeyError, KeyErrorKind, KeyRole, Keypair, SignatureError, SigningKey,
@@ -205,6 +207,12 @@ pub mod __bench {
     };
     pub use crate::process::{ContainerSpec, Fleet, LaunchSpec, LogMode, free_port};
     pub use crate::recording::BenchProxy;
+}
+
+/// Comparing two runs' `faults.jsonl`, for the suite's own tests. Not public API.
+#[doc(hidden)]
+pub mod __faults {
+    pub use crate::faults::history::same_faults;
 }
 
 /// Glue for the code `#[step]` and `main!()` generate. Not public API.

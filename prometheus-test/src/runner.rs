@@ -14,6 +14,7 @@ use crate::Worker;
 use crate::churn::{Churn, ChurnCell};
 use crate::config::{Config, EnvMap};
 use crate::events::Events;
+use crate::faults::handle::{Faults, Reach};
 use crate::http::{Http, TimeLimit};
 use crate::poll::{Poll, Polling};
 use crate::record::shared::SharedRecorder;
@@ -35,6 +36,8 @@ pub struct Runner {
     recorder: Arc<SharedRecorder>,
     /// How steps reach the running fleet; shared with every worker.
     churn: Arc<ChurnCell>,
+    /// The faults steps script and the properties they state.
+    faults: Reach,
 }
 
 impl Runner {
@@ -69,7 +72,71 @@ impl Runner {
             http,
             recorder,
             churn,
+            faults: Reach::default(),
         }
+    }
+
+    /// Sends `runner.http()`'s plain-HTTP requests through the fault proxy's
+    /// listener `proxy`, with the run's limits and trust as before.
+    pub(crate) fn route_http_through(&mut self, proxy: std::net::SocketAddr) -> anyhow::Result<()> {
+        let roots = crate::http_client::ExtraRoots::for_run(&self.config, &self.env)?;
+        let client = crate::http_client::builder(self.config.http_keep_alive, &roots)?
+            .proxy(reqwest::Proxy::http(format!("http://{proxy}"))?)
+            .build()
+            .context("cannot build the HTTP client of `runner.http()`")?;
+        self.http = self.http.on_client(client);
+        Ok(())
+    }
+
+    /// The faults' side of the runner, for the harness.
+    pub(crate) fn fault_reach(&self) -> &Reach {
+        &self.faults
+    }
+
+    /// The faults this step scripts, on top of config.yaml's `faults`
+    /// schedule; they end with the step's attempt. Needs a `faults` section
+    /// in config.yaml (`faults: []` for scripts alone): without one each
+    /// call is an error saying so.
+    ///
+    /// ```no_run
+    /// # async fn step(runner: &prometheus_test::Runner) -> anyhow::Result<()> {
+    /// runner.faults().partition("worker2")?;
+    /// let url = format!("{}/audit", runner.worker("worker2")?.url());
+    /// assert!(runner.http().get(url).send().await.is_err(), "worker2 is cut off");
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn faults(&self) -> Faults {
+        self.faults.faults()
+    }
+
+    /// States that `holds` must be true every time it is checked: once it is
+    /// false the run fails at its end, naming the property, where it first
+    /// failed and the seed that replays the run. Returns `holds`.
+    ///
+    /// ```no_run
+    /// # async fn step(runner: &prometheus_test::Runner) -> anyhow::Result<()> {
+    /// let balance: i64 = runner.get("balance")?;
+    /// runner.always("balances stay positive", balance >= 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn always(&self, name: &str, holds: bool) -> bool {
+        self.faults.always(name, holds)
+    }
+
+    /// States that `holds` should be true at least once in the run (a
+    /// retry that happened, a fault a step saw): one that never was is
+    /// listed at the run's end, without failing it. Returns `holds`.
+    ///
+    /// ```no_run
+    /// # async fn step(runner: &prometheus_test::Runner) -> anyhow::Result<()> {
+    /// let url = format!("{}/audit", runner.worker("worker2")?.url());
+    /// let answered = runner.http().get(url).send().await.is_ok();
+    /// runner.sometimes("an audit call fails", !answered);
+    /// # Ok(()) }
+    /// ```
+    pub fn sometimes(&self, name: &str, holds: bool) -> bool {
+        self.faults.sometimes(name, holds)
     }
 
     /// Lets steps stop, start and pause the fleet's workers (`None`: no longer).

@@ -4,6 +4,7 @@
 mod docker_host;
 mod dotenv;
 mod env;
+mod faults;
 mod files;
 mod located;
 mod mongo;
@@ -24,6 +25,11 @@ mod workers;
 
 pub(crate) use docker_host::{docker_host_in, remote_host};
 pub(crate) use env::EnvMap;
+#[allow(
+    unused_imports,
+    reason = "the harness calls it once workers.json is read"
+)]
+pub(crate) use faults::check_fault_names;
 pub(crate) use files::ConfigFiles;
 pub(crate) use mongo::{CollectionSettings, MongoSettings};
 pub(crate) use overrides::Overrides;

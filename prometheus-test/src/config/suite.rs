@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use serde_json::{Map, Value};
 
+use super::faults::fault_settings;
 use super::mongo::mongo_settings;
 use super::poll::{PollSettings, poll_settings};
 use super::reader::Reader;
@@ -18,6 +19,7 @@ use super::text::{read_text, strip_bom};
 use super::typed::{FLAG, ID, PORT, ROUNDS, SECONDS, URL_PATH, found, string};
 use super::typos::likely_meant;
 use super::{MongoSettings, Overrides, Problems};
+use crate::faults::schedule::Schedule;
 
 /// The keys config.yaml understands; any other key is kept as an extra value.
 const KNOWN_KEYS: &[&str] = &[
@@ -41,6 +43,7 @@ const KNOWN_KEYS: &[&str] = &[
     "poll",
     "snapshots",
     "recording",
+    "faults",
 ];
 
 /// Keys other parts of the framework read from the extra values (the
@@ -98,6 +101,10 @@ pub(crate) struct Config {
     pub(crate) snapshots: SnapshotSettings,
     /// `recording`: the workers' calls to the outside world, on tape.
     pub(crate) recording: RecordingSettings,
+    /// `faults`: the faults the run draws (checked against the workers by
+    /// `check_fault_names`); `None` without the section, when the run has
+    /// no fault proxy.
+    pub(crate) faults: Option<Schedule>,
     pub(crate) extra: Map<String, Value>,
     /// Things worth telling the user that do not stop the run (a key that
     /// looks like a misspelt known one), for the harness to print.
@@ -141,6 +148,10 @@ impl Config {
     /// Reads config.yaml's `text` with `overrides` applied; every problem of
     /// every key is reported at once, each naming the file and line (or the
     /// override), the key and what was expected.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one pass of the reader over every section, each read by a function of its own"
+    )]
     pub(crate) fn parse_with(
         config_file: &Path,
         text: &str,
@@ -209,6 +220,7 @@ impl Config {
         let poll = poll_settings(&mut reader);
         let snapshots = snapshot_settings(&mut reader);
         let recording = recording_settings(&mut reader, &tests_dir);
+        let faults = fault_settings(&mut reader, &shown, text);
         let counts_rounds = reader.value(&["max_rounds"]).is_none();
         let (mongodb, mongodb_configured) = mongo_settings(&mut reader, counts_rounds);
         let mut problems = reader.problems;
@@ -244,6 +256,7 @@ impl Config {
             poll,
             snapshots,
             recording,
+            faults,
             extra,
             warnings,
             tests_dir,

@@ -56,6 +56,8 @@ pub(crate) struct CommandLine {
     pub(crate) list_snapshots: bool,
     /// `--record MODE`: config.yaml's `recording.mode` for this run.
     pub(crate) record: Option<String>,
+    /// `--seed N`: the seed of the run's faults.
+    pub(crate) seed: Option<String>,
 }
 
 /// The outcome of reading the command line.
@@ -87,6 +89,8 @@ Options of this harness:
     --record MODE       The workers' calls to the outside world: replay (from the
                         cassettes only), record (tape what is missing), all (tape
                         everything again) or off
+    --seed N            Draw the faults of config.yaml's `faults` from seed N (a run
+                        prints its seed; the same seed draws the same faults)
 
 libtest's options:
     --exact             Match filters against whole step names
@@ -133,6 +137,7 @@ enum Valued {
     Report,
     From,
     Record,
+    Seed,
     TestThreads,
     Color,
     Unstable,
@@ -171,6 +176,7 @@ const VALUED: &[(&str, Valued)] = &[
     ("--report", Valued::Report),
     ("--from", Valued::From),
     ("--record", Valued::Record),
+    ("--seed", Valued::Seed),
     ("--test-threads", Valued::TestThreads),
     ("--color", Valued::Color),
     ("-Z", Valued::Unstable),
@@ -259,6 +265,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
             }
             Valued::From => command_line.from = Some(value),
             Valued::Record => command_line.record = Some(value),
+            Valued::Seed => command_line.seed = Some(value),
             Valued::TestThreads => {
                 if !value.parse::<usize>().is_ok_and(|threads| threads > 0) {
                     return Err(format!(

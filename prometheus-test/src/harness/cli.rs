@@ -11,6 +11,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use crate::config::{ConfigFiles, Overrides, Problems};
+use crate::faults::seed::{SEED_VAR, Seed, SeedSource};
 
 pub(crate) use super::args::Format;
 use super::args::{self, CommandLine, Parsed};
@@ -90,6 +91,9 @@ pub(crate) struct RunControl {
     /// Unless `--no-restore` or `PROMETHEUS_TEST_NO_RESTORE=1`: a resumed run
     /// restores the world before the step it resumes at.
     pub(crate) restore: bool,
+    /// `--seed N`, else `PROMETHEUS_TEST_SEED`, else a fresh seed: what the
+    /// run's faults are drawn from.
+    pub(crate) seed: (Seed, SeedSource),
 }
 
 /// What the command line asks the binary to do.
@@ -161,6 +165,15 @@ impl RunControl {
         if let Ok(overrides) = overrides.as_mut() {
             record_mode(overrides, args.record.take(), env)?;
         }
+        let seed_var = env
+            .get(SEED_VAR)
+            .map(|v| {
+                v.to_str()
+                    .ok_or_else(|| format!("`{SEED_VAR}` is not valid UTF-8"))
+            })
+            .transpose()?;
+        let seed = Seed::from_env_or_fresh(args.seed.as_deref(), seed_var)
+            .map_err(|bad| bad.to_string())?;
         let config = ConfigFiles::new(
             env.get(CONFIG_VAR)
                 .map_or_else(|| suite_config.to_owned(), PathBuf::from),
@@ -171,6 +184,7 @@ impl RunControl {
             reset,
             from,
             restore: !args.no_restore && env.get(NO_RESTORE_VAR).is_none_or(|v| v != "1"),
+            seed,
             nocapture: args.nocapture || env.get(NOCAPTURE_VAR).is_some_and(|v| v != "0"),
             config,
             overrides,
@@ -216,6 +230,26 @@ mod tests {
 
     fn parse(args: &[&str]) -> RunControl {
         parse_with(args, &[])
+    }
+
+    #[test]
+    fn seed_comes_from_the_flag_over_the_variable_and_a_bad_one_stops_the_run() {
+        let seed = |args: &[&str], env: &[(&str, &str)]| parse_with(args, env).seed;
+        assert_eq!(
+            seed(&["--seed", "7"], &[(SEED_VAR, "8")]),
+            (Seed(7), SeedSource::Flag)
+        );
+        assert_eq!(seed(&[], &[(SEED_VAR, "8")]), (Seed(8), SeedSource::Env));
+        assert_eq!(seed(&[], &[]).1, SeedSource::Fresh);
+        let bad = RunControl::parse(
+            ["e2e", "--seed=x"].map(OsString::from),
+            &ProcessEnv::default(),
+            Path::new("/suite/tests/config.yaml"),
+        );
+        assert_eq!(
+            bad.err().as_deref(),
+            Some("--seed must be a whole number from 0 to 18446744073709551615, found \"x\"")
+        );
     }
 
     /// config.yaml's `recording.mode` for `args` and `env`, with the error

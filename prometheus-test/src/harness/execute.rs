@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt as _;
@@ -16,6 +17,7 @@ use super::redaction::{redact, redact_outcome};
 use super::steps::StepInstance;
 use super::watchdog::TimeLimit;
 use crate::Runner;
+use crate::churn::Churn;
 use crate::events::{AttemptFailed, Event, Events, LogLine, Outcome, StepId};
 use crate::process::{Fleet, TerminationSignal};
 use crate::state::Scope;
@@ -34,9 +36,12 @@ pub(super) struct Executed {
 /// What an execution needs of the run.
 pub(super) struct Context<'a> {
     pub(super) runner: &'a Runner,
-    /// The recording proxy of the workers' outside calls, when the suite has one.
+    /// The proxy of the workers' outside calls and the run's faults, when
+    /// the suite has one.
     pub(super) outside: Option<&'a Outside>,
     pub(super) fleet: &'a Fleet,
+    /// What a drawn crash, pause or restart goes through.
+    pub(super) churn: &'a Arc<Churn>,
     pub(super) interrupts: &'a Interrupts,
     pub(super) events: &'a Events,
 }
@@ -131,7 +136,7 @@ fn with_the_tape(
 
 /// Runs the step until an attempt passes or is skipped, or its `retries`
 /// are used up, pausing `retry_delay` before each re-run. Each attempt is
-/// watched with its own time limit; each failed attempt that is retried is
+/// watched with its own time limit, and meets the faults drawn for it; each failed attempt that is retried is
 /// an [`Event::AttemptFailed`] and kept in `failed_attempts`; `attempts`
 /// counts the attempts started (it stays right if a signal ends the wait).
 /// `Ok(Some(skip))`: the step called `skip!`.
@@ -145,9 +150,24 @@ async fn attempt_until_done(
     let total = step.retries.saturating_add(1);
     let limit = time_limit(step, cx.runner);
     loop {
+        cx.runner
+            .fault_reach()
+            .enter(format!("round {} {}", id.round, id.name));
+        let mut pauses = Vec::new();
+        if let Some(outside) = cx.outside {
+            for (worker, fault) in outside.begin_attempt(id, *attempts) {
+                pauses.extend(super::drawn::apply(cx.churn, &worker, fault, cx.events).await);
+            }
+        }
         let watched = cx.interrupts.step_started(id, &step.name, limit.clone());
         let result = Skip::sort(run_step(step, cx.runner, limit.as_ref()).await);
         drop(watched);
+        for pause in pauses {
+            let _ = pause.await;
+        }
+        if let Some(outside) = cx.outside {
+            outside.end_attempt();
+        }
         let Err(err) = &result else {
             return result;
         };

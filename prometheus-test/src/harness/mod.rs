@@ -15,6 +15,7 @@
 mod args;
 mod cli;
 mod containers;
+mod drawn;
 
 mod execute;
 mod files;
@@ -23,6 +24,7 @@ mod launch;
 mod lock;
 mod nextest;
 mod outside;
+mod passthrough;
 pub(crate) mod paths;
 mod plan;
 mod ports;

@@ -1,21 +1,33 @@
-//! The workers' calls to the outside world (config.yaml `recording`): the
-//! proxy the run starts for them, with the recording deciding what each
-//! call gets; the variables that send each worker's calls through it; the
-//! step each call belongs to; and each exchange, as it ends, on the run's
-//! event stream (the recording stage redacts it into the reports).
+//! The proxy between the workers and the outside world, and between the
+//! runner and the workers: started when config.yaml's `recording` asks for
+//! it or its `faults` section is there. The recording decides what each
+//! worker's outside call gets (each exchange, as it ends, goes on the run's
+//! event stream; the recording stage redacts it into the reports); the
+//! fault layer, in front, decides which requests meet a fault. The
+//! variables that send each worker's calls through it, the listener the
+//! runner's own calls go through, and the step each call belongs to are
+//! kept here.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use futures_util::future::BoxFuture;
 
+use super::passthrough::{Forward, RunnerApart};
 use super::wording::counted;
 use crate::Runner;
 use crate::config::{PROXY_DIR, RecordingSettings};
 use crate::events::{Event, Events, StepId};
+use crate::faults::history::History;
+use crate::faults::layer::{FaultLayer, Plan};
+use crate::faults::link::{Known, RUNNER};
+use crate::faults::schedule::{ChurnFault, Schedule};
+use crate::faults::scripted::Scripted;
+use crate::faults::seed::Seed;
 use crate::http_client::ExtraRoots;
 use crate::proxy::{self, Ca, CaFile, Completed, Handler, Outbound, Proxy, Reply};
 use crate::record::model::{Handling, Origin};
@@ -23,15 +35,40 @@ use crate::record::recorder::OwnedExchange;
 use crate::record::secrets::SecretLists;
 use crate::recording::{Options, Recording, StepKey, StepTape};
 
-/// The recording proxy of a run.
+/// The proxy of a run.
 pub(super) struct Outside {
     proxy: Proxy,
-    recording: Arc<Recording>,
+    /// The recording, when config.yaml's `recording` is on.
+    taping: Option<Taping>,
+    /// The fault layer, when config.yaml has `faults`.
+    faults: Option<Faulting>,
     /// Each worker's variables: its listener, the CA bundle.
     env: BTreeMap<String, Vec<(String, String)>>,
+}
+
+/// The recording of the workers' outside calls.
+struct Taping {
+    recording: Arc<Recording>,
     settings: RecordingSettings,
     /// What the recording did so far, for the run's last note.
     tally: Mutex<Tally>,
+}
+
+/// The faults of the run.
+struct Faulting {
+    layer: Arc<FaultLayer>,
+    history: Arc<History>,
+    /// The listener the runner's calls to the workers go through.
+    runner: SocketAddr,
+    /// The workers a step's churn is drawn for.
+    workers: Vec<String>,
+}
+
+/// What the run's faults are drawn from, when config.yaml has `faults`.
+pub(super) struct FaultRun {
+    pub(super) seed: Seed,
+    /// A fresh run starts `faults.jsonl` anew, a resumed one continues it.
+    pub(super) fresh: bool,
 }
 
 /// The workers' calls of a run by how they were answered, and the
@@ -80,11 +117,17 @@ impl Tally {
 }
 
 impl Outside {
-    /// Starts the proxy when config.yaml's `recording` asks for it, with a
-    /// listener for each worker the run starts.
-    pub(super) async fn start(runner: &Runner, events: &Events) -> anyhow::Result<Option<Self>> {
+    /// Starts the proxy when config.yaml's `recording` asks for it or
+    /// `faults` (with `faults`) is given, with a listener for each worker
+    /// the run starts and, with faults, one for the runner.
+    pub(super) async fn start(
+        runner: &Runner,
+        events: &Events,
+        faults: Option<FaultRun>,
+    ) -> anyhow::Result<Option<Self>> {
         let settings = &runner.config().recording;
-        if !settings.enabled() {
+        let schedule = runner.config().faults.as_ref();
+        if !settings.enabled() && schedule.is_none() {
             return Ok(None);
         }
         let ca = Ca::load_or_create(&runner.data_dir().join(PROXY_DIR))?;
@@ -101,16 +144,38 @@ impl Outside {
         let upstreams = settings.upstreams.iter().cloned().collect();
         let roots = ExtraRoots::for_run(runner.config(), runner.env())?;
         let upstream = proxy::upstream_client(&upstreams, roots, &[])?;
-        let recording = Recording::new(
-            settings.mode,
-            settings.cassettes.clone(),
-            options(runner, settings),
-        )
-        .context("cannot open the cassettes")?;
-        let handler = Arc::new(OnTheStream {
-            recording: recording.clone(),
-            events: events.clone(),
-        });
+        let taping = if settings.enabled() {
+            let recording = Recording::new(
+                settings.mode,
+                settings.cassettes.clone(),
+                options(runner, settings),
+            )
+            .context("cannot open the cassettes")?;
+            Some(Taping {
+                recording,
+                settings: settings.clone(),
+                tally: Mutex::default(),
+            })
+        } else {
+            None
+        };
+        let workers_handler: Arc<dyn Handler> = match &taping {
+            Some(taping) => Arc::new(OnTheStream {
+                recording: taping.recording.clone(),
+                events: events.clone(),
+            }),
+            None => Arc::new(Forward),
+        };
+        let (handler, layer) = match (schedule, faults) {
+            (Some(schedule), Some(run)) => {
+                let (layer, history) = fault_layer(runner, schedule, &run, workers_handler)?;
+                (
+                    Arc::clone(&layer) as Arc<dyn Handler>,
+                    Some((layer, history)),
+                )
+            }
+            _ => (workers_handler, None),
+        };
         let proxy = Proxy::start(handler, ca, upstream);
         let mut env = BTreeMap::new();
         for worker in runner.workers() {
@@ -120,12 +185,24 @@ impl Outside {
                 proxy::client_env(listener, &bundle),
             );
         }
+        let faults = match layer {
+            Some((layer, history)) => Some(Faulting {
+                layer,
+                history,
+                runner: proxy.listen_for(RUNNER).await?,
+                workers: runner
+                    .workers()
+                    .iter()
+                    .map(|w| w.name().to_owned())
+                    .collect(),
+            }),
+            None => None,
+        };
         Ok(Some(Self {
             proxy,
-            recording,
+            taping,
+            faults,
             env,
-            settings: settings.clone(),
-            tally: Mutex::default(),
         }))
     }
 
@@ -134,9 +211,23 @@ impl Outside {
         self.env.get(worker).map_or(&[], Vec::as_slice)
     }
 
+    /// The listener the runner's calls go through, when the run has faults.
+    pub(super) fn runner_listener(&self) -> Option<SocketAddr> {
+        self.faults.as_ref().map(|faults| faults.runner)
+    }
+
+    /// The faults steps script, when the run has faults.
+    pub(super) fn scripted(&self) -> Option<Arc<Scripted>> {
+        self.faults.as_ref().map(|faults| faults.layer.scripted())
+    }
+
     /// From now on the workers' calls belong to `step`.
     pub(super) fn begin_step(&self, step: &StepId) -> anyhow::Result<()> {
-        self.recording
+        let Some(taping) = &self.taping else {
+            return Ok(());
+        };
+        taping
+            .recording
             .begin_step(StepKey {
                 round: step.round,
                 name: step.name.clone(),
@@ -144,32 +235,60 @@ impl Outside {
             .map_err(anyhow::Error::new)
     }
 
+    /// Before attempt `attempt` (from 1) of `step`: its requests are
+    /// counted from 0; returns the churn the schedule draws for each worker.
+    pub(super) fn begin_attempt(&self, step: &StepId, attempt: u32) -> Vec<(String, ChurnFault)> {
+        let Some(faults) = &self.faults else {
+            return Vec::new();
+        };
+        faults
+            .layer
+            .begin_step(step.round, &step.name, attempt.saturating_sub(1));
+        faults
+            .workers
+            .iter()
+            .filter_map(|worker| Some((worker.clone(), faults.layer.churn_for(worker)?)))
+            .collect()
+    }
+
+    /// After an attempt: the faults it scripted are healed.
+    pub(super) fn end_attempt(&self) {
+        if let Some(faults) = &self.faults {
+            faults.layer.end_step();
+        }
+    }
+
     /// Ends the step: its failure when the recording fails it (a call not
     /// on tape, a cassette that cannot be written).
     pub(super) async fn end_step(&self) -> Option<String> {
-        let tape = self.recording.end_step().await?;
-        self.tally().add(&tape);
+        let taping = self.taping.as_ref()?;
+        let tape = taping.recording.end_step().await?;
+        taping.tally().add(&tape);
         tape.failure()
-    }
-
-    fn tally(&self) -> std::sync::MutexGuard<'_, Tally> {
-        self.tally
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Stops the proxy of `outside`, if any, and writes the cassette of the
     /// calls outside steps; the failure of those calls (not on tape) or of
-    /// that cassette, which fails the run.
+    /// that cassette, or of the fault history, which fails the run.
     pub(super) async fn stop(outside: Option<Self>, events: &Events) -> Option<String> {
         let outside = outside?;
         outside.proxy.shutdown().await;
-        let tape = outside.recording.take_outside();
-        let mut tally = outside.tally();
+        let history = outside
+            .faults
+            .as_ref()
+            .and_then(|faults| faults.history.write_error())
+            .map(|error| format!("the fault history is incomplete: {error}"));
+        let Some(taping) = &outside.taping else {
+            return history;
+        };
+        let tape = taping.recording.take_outside();
+        let mut tally = taping.tally();
         tally.add(&tape);
-        events.note(tally.note(&outside.settings));
-        let failure = tape.failure()?;
-        Some(format!("the workers' calls outside steps: {failure}"))
+        events.note(tally.note(&taping.settings));
+        match tape.failure() {
+            Some(failure) => Some(format!("the workers' calls outside steps: {failure}")),
+            None => history,
+        }
     }
 
     /// Stops the proxy of `outside`, if any, on a run that did not start:
@@ -179,6 +298,59 @@ impl Outside {
             outside.proxy.shutdown().await;
         }
     }
+}
+
+impl Taping {
+    fn tally(&self) -> std::sync::MutexGuard<'_, Tally> {
+        self.tally
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The fault layer of `run` in front of `workers` (the runner's calls kept
+/// from the recording), with its history.
+fn fault_layer(
+    runner: &Runner,
+    schedule: &Schedule,
+    run: &FaultRun,
+    workers: Arc<dyn Handler>,
+) -> anyhow::Result<(Arc<FaultLayer>, Arc<History>)> {
+    let names: Vec<&str> = runner.workers().iter().map(crate::Worker::name).collect();
+    let peers = runner
+        .workers()
+        .iter()
+        .filter_map(|worker| Some((authority(worker.url())?, worker.name().to_owned())))
+        .collect();
+    let plan = Plan {
+        seed: run.seed,
+        schedule: schedule.clone(),
+        known: Known::new(&names, &[]),
+        peers,
+    };
+    let data_dir = runner.data_dir();
+    let history = if run.fresh {
+        History::fresh(data_dir)
+    } else {
+        History::append(data_dir)
+    };
+    let history = Arc::new(
+        history
+            .with_context(|| format!("cannot open the fault history in {}", data_dir.display()))?,
+    );
+    let inner = Arc::new(RunnerApart { workers });
+    let layer = FaultLayer::new(plan, inner, Arc::clone(&history));
+    Ok((Arc::new(layer), history))
+}
+
+/// `host[:port]` of a worker's URL as requests to it name it.
+fn authority(url: &str) -> Option<String> {
+    let url = reqwest::Url::parse(url).ok()?;
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
 }
 
 /// The recording's options from config.yaml and the run's secrets.
@@ -253,5 +425,23 @@ fn owned(exchange: Completed, origin: Origin) -> OwnedExchange {
         request_body: request.body.to_vec(),
         response,
         origin: Some(origin),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authority;
+
+    #[test]
+    fn a_workers_address_is_named_as_requests_to_it_name_it() {
+        assert_eq!(
+            authority("http://127.0.0.1:5002").as_deref(),
+            Some("127.0.0.1:5002")
+        );
+        assert_eq!(
+            authority("http://Worker.local/api").as_deref(),
+            Some("worker.local")
+        );
+        assert_eq!(authority("not a url"), None);
     }
 }

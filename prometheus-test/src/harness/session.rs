@@ -13,7 +13,7 @@ use super::execute::{Context, execute};
 use super::files::SuiteFiles;
 use super::interrupts::Interrupts;
 use super::launch::launch_specs;
-use super::outside::Outside;
+use super::outside::{FaultRun, Outside};
 use super::plan::{Action, Position, announced, plan};
 use super::redaction::redacted_vars_note;
 use super::select::Selection;
@@ -107,10 +107,11 @@ impl Session<'_> {
     /// Starts the workers, plays the plan, stops the workers, finishes the run.
     async fn play(&self, ready: Ready, interrupts: &Interrupts) -> Conclusion {
         let Ready {
-            runner,
+            mut runner,
             position,
             lock: _lock,
             world,
+            fresh,
         } = ready;
         interrupts.note_slow_steps(runner.config().slow_step);
         let mut snapshots = Snapshots::open(runner.config(), world, self.events);
@@ -130,7 +131,7 @@ impl Session<'_> {
             LogMode::Capture
         };
         let started = Instant::now();
-        let outside = match Outside::start(&runner, self.events).await {
+        let outside = match self.start_outside(&mut runner, fresh).await {
             Ok(outside) => outside,
             Err(err) => return self.failed(&err),
         };
@@ -158,6 +159,7 @@ impl Session<'_> {
             runner: &runner,
             outside: outside.as_ref(),
             fleet: &fleet,
+            churn: &churn,
             interrupts,
             events: self.events,
         };
@@ -175,16 +177,18 @@ impl Session<'_> {
             }
         };
         runner.use_churn(None);
+        runner.fault_reach().use_scripted(None);
         self.wind_down(&runner, &fleet, snapshots.as_ref()).await;
-        if let Some(failure) = Outside::stop(outside, self.events).await {
-            self.events.emit(&Event::RunError(failure));
-            tally.failed += 1;
-        }
+        let faulted = self.stop_outside(outside, &runner, &mut tally).await;
         let exit = match stop {
             Some(Stop::Signal(signal)) => signal.exit(),
             None if tally.failed == 0 => Exit::Passed,
             Some(Stop::Failed) | None => Exit::Failed,
         };
+        if faulted && exit == Exit::Failed {
+            let seed = self.control.seed.0;
+            self.events.note(format!("faults: {}", seed.rerun_note()));
+        }
         self.events.emit(&Event::RunFinished(exit));
         Conclusion {
             exit,
@@ -193,6 +197,72 @@ impl Session<'_> {
             skipped: tally.skipped,
             filtered_out,
         }
+    }
+
+    /// Starts the proxy when the suite has one; with `faults`, notes the
+    /// seed, routes the runner's calls through it and lets steps script.
+    async fn start_outside(
+        &self,
+        runner: &mut Runner,
+        fresh: bool,
+    ) -> anyhow::Result<Option<Outside>> {
+        let (seed, source) = self.control.seed;
+        let faults = runner
+            .config()
+            .faults
+            .is_some()
+            .then_some(FaultRun { seed, fresh });
+        if faults.is_some() {
+            self.events.note(seed.announce(source));
+        }
+        let outside = Outside::start(runner, self.events, faults).await?;
+        if let Some(listener) = outside.as_ref().and_then(Outside::runner_listener)
+            && let Err(err) = runner.route_http_through(listener)
+        {
+            Outside::stop_quietly(outside).await;
+            return Err(err);
+        }
+        runner
+            .fault_reach()
+            .use_scripted(outside.as_ref().and_then(Outside::scripted));
+        Ok(outside)
+    }
+
+    /// Stops the proxy, counting its failure and a failed `always` in
+    /// `tally`; whether the run had faults.
+    async fn stop_outside(
+        &self,
+        outside: Option<Outside>,
+        runner: &Runner,
+        tally: &mut Tally,
+    ) -> bool {
+        let faulted = outside
+            .as_ref()
+            .and_then(Outside::runner_listener)
+            .is_some();
+        if let Some(failure) = Outside::stop(outside, self.events).await {
+            self.events.emit(&Event::RunError(failure));
+            tally.failed += 1;
+        }
+        if self.checks_failed(runner) {
+            tally.failed += 1;
+        }
+        faulted
+    }
+
+    /// The steps' properties at the run's end: each `always` that failed is
+    /// an error (with the seed that replays it), each `sometimes` never true
+    /// a note. Whether an `always` failed.
+    fn checks_failed(&self, runner: &Runner) -> bool {
+        let checks = runner.fault_reach().checks();
+        for line in checks.summary(self.control.seed.0).lines() {
+            if line.starts_with("always ") {
+                self.events.emit(&Event::RunError(line.to_owned()));
+            } else {
+                self.events.note(line);
+            }
+        }
+        checks.failed()
     }
 
     /// With the workers up: says so, with what the run will play (the

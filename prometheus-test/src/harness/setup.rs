@@ -18,6 +18,7 @@ use super::world::{self, Snapshots};
 use crate::config::{Config, ConfigFiles, EnvMap, Problems};
 use crate::events::Event;
 use crate::events::Events;
+use crate::faults::link::Known;
 use crate::mongo::{self, Fixtures, Mongo};
 use crate::record::secrets::SecretLists;
 use crate::snapshot::{Point, Store, World};
@@ -72,6 +73,8 @@ pub(super) struct Ready {
     pub(super) lock: RunLock,
     /// What the run's snapshots hold.
     pub(super) world: World,
+    /// The run starts afresh (not resumed).
+    pub(super) fresh: bool,
 }
 
 /// Reads config.yaml, the `.env` files and workers.json, checks them with
@@ -188,7 +191,8 @@ fn checked_rewind(text: &str, inputs: &SetupInputs<'_>, config: &Config) -> anyh
     Ok(point)
 }
 
-/// workers.json and the keypair files it names; every step's worker must exist.
+/// workers.json and the keypair files it names; every step's worker must exist,
+/// and every name in config.yaml's `faults`.
 fn check_workers(
     inputs: &SetupInputs<'_>,
     config: &Config,
@@ -209,6 +213,11 @@ fn check_workers(
         .collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     steps::check_workers(inputs.steps, &names, problems);
+    if let Some(schedule) = &config.faults
+        && let Err(faults) = crate::config::check_fault_names(schedule, &Known::new(&names, &[]))
+    {
+        problems.append(faults);
+    }
     workers
 }
 
@@ -305,6 +314,7 @@ impl Loaded<'_> {
             position,
             lock,
             world,
+            fresh,
         })
     }
 }

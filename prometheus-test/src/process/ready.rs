@@ -148,7 +148,7 @@ async fn retry<A, P>(
 /// One TCP connection to `address` (`shown` in the error when it times out).
 async fn connect(
     address: impl tokio::net::ToSocketAddrs,
-    shown: &dyn std::fmt::Display,
+    shown: &(dyn std::fmt::Display + Sync),
 ) -> Result<(), String> {
     match timeout(ATTEMPT_TIMEOUT, TcpStream::connect(address)).await {
         Ok(Ok(_stream)) => Ok(()),

@@ -38,11 +38,9 @@ pub(crate) enum Reply {
     /// Answered with this response, never sent upstream.
     Respond(Canned),
     /// The client's connection is closed without an answer (a reset).
-    #[cfg_attr(not(test), expect(dead_code, reason = "the fault layer's answer"))]
     Reset,
     /// The connection stays open and no answer ever comes (a timeout on the
     /// client's side), until the client gives up or the proxy stops.
-    #[cfg_attr(not(test), expect(dead_code, reason = "the fault layer's answer"))]
     Hang,
 }
 

@@ -37,8 +37,8 @@ mod tests;
 pub(crate) use self::bundle::{CaFile, write_bundle};
 pub(crate) use self::ca::Ca;
 pub(crate) use self::client_env::client_env;
-pub(crate) use self::handler::{Canned, Chunk, Completed, Handler, Outbound, Reply, Shape};
 #[cfg(test)]
-pub(crate) use self::handler::{Seen, Served};
+pub(crate) use self::handler::Seen;
+pub(crate) use self::handler::{Canned, Chunk, Completed, Handler, Outbound, Reply, Served, Shape};
 pub(crate) use self::listener::Proxy;
 pub(crate) use self::upstream::upstream_client;

@@ -9,6 +9,7 @@
 //! [`Suite`]: prometheus_test::Suite
 
 mod churn;
+mod faults;
 mod http_timeouts;
 mod recording;
 mod redaction;

@@ -160,6 +160,11 @@ Options of this harness:
     --no-restore        Resume in the world the last run left, not in the snapshot
                         taken before the step it stopped at
     --list-snapshots    List the snapshots --from can rewind to, with sizes, and exit
+    --record MODE       The workers' calls to the outside world: replay (from the
+                        cassettes only), record (tape what is missing), all (tape
+                        everything again) or off
+    --seed N            Draw the faults of config.yaml's `faults` from seed N (a run
+                        prints its seed; the same seed draws the same faults)
 
 libtest's options:
     --exact             Match filters against whole step names

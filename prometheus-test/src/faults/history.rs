@@ -1,0 +1,275 @@
+//! The run's faults in the order they happened, one JSON line each in
+//! `data_dir/faults.jsonl`: every fault injected (a request's, a worker's)
+//! and how each faulted request ended.
+//!
+//! ```text
+//! {"round":2,"step":"steps::audit[worker2]","link":"runner->worker2","n":3,"request":"GET /audit","fault":"reset","at_ms":5120}
+//! ```
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+/// The history's file name in the data folder.
+pub(crate) const FILE_NAME: &str = "faults.jsonl";
+
+/// One line of the history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Entry {
+    pub(crate) round: u32,
+    pub(crate) step: String,
+    /// The step's attempt, written when it is a retry.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) attempt: u32,
+    /// The link of a request's fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) link: Option<String>,
+    /// The worker of a worker's fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) worker: Option<String>,
+    /// The request's place on its link in the step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) n: Option<u64>,
+    /// `GET /path`: the method and the URL's path, never its query (where
+    /// keys are sometimes sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) request: Option<String>,
+    /// `reset`, `latency 230ms`, `error 503`, `crash`, …
+    pub(crate) fault: String,
+    /// `script` for a fault a step set; the schedule's otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) by: Option<String>,
+    /// How the faulted request ended: `reset`, `hung`, `responded 503`,
+    /// `forwarded 200`, `forwarded, failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) outcome: Option<String>,
+    /// Milliseconds since the history was opened.
+    pub(crate) at_ms: u64,
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's signature")]
+fn is_zero(value: &u32) -> bool {
+    *value == 0
+}
+
+/// The history being written.
+#[derive(Debug)]
+pub(crate) struct History {
+    opened: Instant,
+    file: Option<(PathBuf, File)>,
+    entries: Mutex<Vec<Entry>>,
+    /// The first write that failed, for the harness to report.
+    failed: Mutex<Option<String>>,
+}
+
+impl History {
+    /// A history that starts `data_dir/faults.jsonl` anew (a fresh run).
+    pub(crate) fn fresh(data_dir: &Path) -> std::io::Result<Self> {
+        let path = data_dir.join(FILE_NAME);
+        let file = File::create(&path)?;
+        Ok(Self::writing(path, file))
+    }
+
+    /// A history that continues `data_dir/faults.jsonl` (a resumed run).
+    pub(crate) fn append(data_dir: &Path) -> std::io::Result<Self> {
+        let path = data_dir.join(FILE_NAME);
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        Ok(Self::writing(path, file))
+    }
+
+    /// A history kept in memory only.
+    pub(crate) fn in_memory() -> Self {
+        Self {
+            opened: Instant::now(),
+            file: None,
+            entries: Mutex::default(),
+            failed: Mutex::default(),
+        }
+    }
+
+    fn writing(path: PathBuf, file: File) -> Self {
+        Self {
+            file: Some((path, file)),
+            ..Self::in_memory()
+        }
+    }
+
+    /// Writes `entry`, timed now, as the next line.
+    pub(crate) fn record(&self, mut entry: Entry) {
+        entry.at_ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((path, file)) = &self.file {
+            let mut line = serde_json::to_string(&entry).unwrap_or_default();
+            line.push('\n');
+            // One write of a whole line while the lock is held: lines
+            // never interleave; a crash loses at most the line being written.
+            if let Err(err) = (&*file).write_all(line.as_bytes()) {
+                self.failed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get_or_insert_with(|| format!("{}: cannot write: {err}", path.display()));
+            }
+        }
+        entries.push(entry);
+    }
+
+    /// The entries recorded by this run, in order.
+    #[cfg(test)]
+    pub(crate) fn entries(&self) -> Vec<Entry> {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Why the file is incomplete, if a write failed.
+    pub(crate) fn write_error(&self) -> Option<String> {
+        self.failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Whether two histories (the text of two `faults.jsonl`) hold the same
+/// faults: the same lines once `at_ms` is removed, in any order (requests
+/// on different links interleave as threads run; within a link and step,
+/// `n` keeps the order). `Err` shows the first difference.
+pub fn same_faults(left: &str, right: &str) -> Result<(), String> {
+    let canonical = |text: &str| -> Result<Vec<String>, String> {
+        let mut lines = text
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .enumerate()
+            .map(|(index, line)| {
+                let mut value: serde_json::Value = serde_json::from_str(line)
+                    .map_err(|err| format!("line {}: not JSON: {err}", index + 1))?;
+                if let Some(object) = value.as_object_mut() {
+                    object.remove("at_ms");
+                }
+                Ok(value.to_string())
+            })
+            .collect::<Result<Vec<String>, String>>()?;
+        lines.sort();
+        Ok(lines)
+    };
+    let (left, right) = (canonical(left)?, canonical(right)?);
+    let mut pairs = left.iter().zip(&right);
+    if let Some((l, r)) = pairs.find(|(l, r)| l != r) {
+        return Err(format!("{l}\n  differs from\n{r}"));
+    }
+    match left.len().cmp(&right.len()) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Greater => Err(format!("only the first has {}", left[right.len()])),
+        std::cmp::Ordering::Less => Err(format!("only the second has {}", right[left.len()])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> Entry {
+        Entry {
+            round: 2,
+            step: "steps::audit[worker2]".to_owned(),
+            attempt: 0,
+            link: Some("runner->worker2".to_owned()),
+            worker: None,
+            n: Some(3),
+            request: Some("GET /audit/2".to_owned()),
+            fault: "reset".to_owned(),
+            by: None,
+            outcome: None,
+            at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_line_has_the_fields_of_its_kind_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::fresh(dir.path()).unwrap();
+        history.record(entry());
+        history.record(Entry {
+            attempt: 1,
+            link: None,
+            worker: Some("worker3".to_owned()),
+            n: None,
+            request: None,
+            fault: "crash".to_owned(),
+            ..entry()
+        });
+        history.record(Entry {
+            by: Some("script".to_owned()),
+            outcome: Some("reset".to_owned()),
+            ..entry()
+        });
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        let without_times: Vec<String> = text
+            .lines()
+            .map(|line| {
+                let (head, time) = line.rsplit_once(",\"at_ms\":").unwrap();
+                assert!(time.trim_end_matches('}').parse::<u64>().is_ok(), "{line}");
+                format!("{head}}}")
+            })
+            .collect();
+        assert_eq!(
+            without_times,
+            [
+                r#"{"round":2,"step":"steps::audit[worker2]","link":"runner->worker2","n":3,"request":"GET /audit/2","fault":"reset"}"#,
+                r#"{"round":2,"step":"steps::audit[worker2]","attempt":1,"worker":"worker3","fault":"crash"}"#,
+                r#"{"round":2,"step":"steps::audit[worker2]","link":"runner->worker2","n":3,"request":"GET /audit/2","fault":"reset","by":"script","outcome":"reset"}"#,
+            ]
+        );
+        assert_eq!(history.entries().len(), 3);
+        assert_eq!(history.write_error(), None);
+    }
+
+    #[test]
+    fn a_resumed_run_appends_and_a_fresh_one_starts_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines = || {
+            std::fs::read_to_string(dir.path().join(FILE_NAME))
+                .unwrap()
+                .lines()
+                .count()
+        };
+        History::fresh(dir.path()).unwrap().record(entry());
+        History::append(dir.path()).unwrap().record(entry());
+        assert_eq!(lines(), 2);
+        History::fresh(dir.path()).unwrap().record(entry());
+        assert_eq!(lines(), 1);
+    }
+
+    #[test]
+    fn histories_are_compared_without_times_or_the_order_of_links() {
+        let a = "{\"round\":1,\"step\":\"s\",\"link\":\"a->b\",\"n\":0,\"fault\":\"reset\",\"at_ms\":5}\n\
+                 {\"round\":1,\"step\":\"s\",\"link\":\"c->d\",\"n\":0,\"fault\":\"timeout\",\"at_ms\":6}\n";
+        let b = "{\"round\":1,\"step\":\"s\",\"link\":\"c->d\",\"n\":0,\"fault\":\"timeout\",\"at_ms\":9}\n\
+                 {\"round\":1,\"step\":\"s\",\"link\":\"a->b\",\"n\":0,\"fault\":\"reset\",\"at_ms\":1}\n";
+        assert_eq!(same_faults(a, b), Ok(()));
+        let other = b.replace("timeout", "reset");
+        assert_eq!(
+            same_faults(a, &other),
+            Err(
+                "{\"round\":1,\"step\":\"s\",\"link\":\"c->d\",\"n\":0,\"fault\":\"timeout\"}\n  \
+                 differs from\n\
+                 {\"round\":1,\"step\":\"s\",\"link\":\"c->d\",\"n\":0,\"fault\":\"reset\"}"
+                    .to_owned()
+            )
+        );
+        let shorter = a.lines().next().unwrap();
+        assert_eq!(
+            same_faults(a, shorter),
+            Err("only the first has {\"round\":1,\"step\":\"s\",\"link\":\"c->d\",\"n\":0,\"fault\":\"timeout\"}".to_owned())
+        );
+        assert_eq!(
+            same_faults("{", ""),
+            Err("line 1: not JSON: EOF while parsing an object at line 1 column 1".to_owned())
+        );
+    }
+}
