@@ -32,7 +32,6 @@ use crate::http_client::ExtraRoots;
 use crate::proxy::{self, Ca, CaFile, Completed, Handler, Outbound, Proxy, Reply};
 use crate::record::model::{Handling, Origin};
 use crate::record::recorder::OwnedExchange;
-use crate::record::secrets::SecretLists;
 use crate::recording::{Options, Recording, StepKey, StepTape};
 
 /// The proxy of a run.
@@ -360,8 +359,8 @@ fn options(runner: &Runner, settings: &RecordingSettings) -> Options {
         match_headers: settings.match_headers.clone(),
         ignore_headers: settings.ignore_headers.clone(),
         ignore_body: settings.ignore_body.clone(),
-        secret_headers: SecretLists::from_extra(&runner.config().file, &runner.config().extra)
-            .map(|lists| lists.secret_headers)
+        secret_headers: recorder
+            .with(|r| r.redactor().secret_headers())
             .unwrap_or_default(),
         pace: settings.pace,
         // Once the reports are written nothing redacts: the text as it is.

@@ -163,6 +163,12 @@ impl Redactor {
         self.headers.insert(name.to_ascii_lowercase());
     }
 
+    /// The headers whose values read `[redacted]`, lower-case: the
+    /// [`ALWAYS_SECRET_HEADERS`] and those the suite named.
+    pub(crate) fn secret_headers(&self) -> Vec<String> {
+        self.headers.iter().cloned().collect()
+    }
+
     /// Makes the value of every JSON field called `name` read `[redacted]`.
     pub(crate) fn secret_field(&mut self, name: &str) {
         self.fields.insert(name.to_owned());
@@ -385,6 +391,15 @@ mod tests {
         let mut none = Redactor::new();
         none.uri_credentials("MONGO_URI", "mongodb://127.0.0.1:27017/db");
         assert!(none.forms.is_empty());
+    }
+
+    #[test]
+    fn the_secret_headers_a_suite_named_are_listed_lower_case() {
+        let mut redactor = Redactor::new();
+        redactor.secret_header("X-Session");
+        let headers = redactor.secret_headers();
+        assert!(headers.contains(&"x-session".to_owned()), "{headers:?}");
+        assert!(headers.contains(&"authorization".to_owned()), "{headers:?}");
     }
 
     #[test]
