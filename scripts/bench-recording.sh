@@ -10,19 +10,16 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${BENCH_RUNS:-5}"
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/prometheus-test-bench-recording.XXXXXX")"
-fake=""
+# shellcheck source=../examples/todo-task/fake-llm/start.sh
+source "$root/examples/todo-task/fake-llm/start.sh"
 cleanup() {
-  if [[ -n "$fake" ]]; then kill "$fake" 2>/dev/null || true; wait "$fake" 2>/dev/null || true; fi
+  stop_fake_llm
   rm -rf "$scratch"
 }
 trap cleanup EXIT
 
 cd "$root"
-python3 examples/todo-task/fake-llm/server.py --port 5799 --host llm.todo-task.test \
-  --certs "$scratch/certs" >"$scratch/fake.out" 2>/dev/null &
-fake=$!
-for _ in $(seq 1 100); do grep -qx ready "$scratch/fake.out" 2>/dev/null && break; sleep 0.1; done
-grep -qx ready "$scratch/fake.out" || { echo "the fake LLM did not start" >&2; exit 1; }
+start_fake_llm 5799 "$scratch/certs" 2>/dev/null || { echo "the fake LLM did not start" >&2; exit 1; }
 cargo test -q -p todo-task --test e2e --no-run >/dev/null 2>&1
 
 # run NAME ARGS...: one timed run of the suite; its wall time appended to $scratch/NAME.

@@ -13,37 +13,16 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 port=5799
 certs="$(mktemp -d "${TMPDIR:-/tmp}/todo-task-llm.XXXXXX")"
-ready="$certs/stdout"
-llm_pid=""
+# shellcheck source=fake-llm/start.sh
+source "$here/fake-llm/start.sh"
 
 stop_llm() {
-  if [[ -n "$llm_pid" ]]; then
-    kill "$llm_pid" 2>/dev/null || true
-    wait "$llm_pid" 2>/dev/null || true
-  fi
+  stop_fake_llm
   rm -rf "$certs"
 }
 trap stop_llm EXIT
 
-python3 "$here/fake-llm/server.py" --port "$port" --host llm.todo-task.test \
-  --certs "$certs" >"$ready" &
-llm_pid=$!
-
-# Wait for its `ready` line (making the certificates takes a moment).
-for _ in $(seq 1 100); do
-  if grep -qx ready "$ready" 2>/dev/null; then
-    break
-  fi
-  if ! kill -0 "$llm_pid" 2>/dev/null; then
-    echo "record-llm.sh: the fake LLM exited before it was ready" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if ! grep -qx ready "$ready"; then
-  echo "record-llm.sh: the fake LLM did not say \`ready\` within 10 s" >&2
-  exit 1
-fi
+start_fake_llm "$port" "$certs" || exit 1
 echo "record-llm.sh: fake LLM on https://127.0.0.1:$port (as llm.todo-task.test)"
 
 cd "$here"
