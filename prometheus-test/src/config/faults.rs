@@ -8,6 +8,7 @@
 //!     probability: 0.2                    # per request; 1 when left out
 //!     latency: { ms: 200, jitter_ms: 50 }
 //!   - link: "runner->worker2"
+//!     request: "POST /audit/*"            # optional: only these requests (`METHOD /path`)
 //!     probability: 0.1
 //!     reset: {}
 //!   - link: "worker3->*"
@@ -17,6 +18,11 @@
 //!     rounds: 3
 //!     probability: 0.5
 //!     crash: {}                           # or pause: {ms: 500}, restart: {}
+//!
+//! fault_profiles:                           # named lists; `faults: chaos` picks one
+//!   chaos:
+//!     - link: "runner->*"
+//!       latency: { ms: 20 }
 //! ```
 //!
 //! A link's kinds: `latency {ms, jitter_ms}`, `bandwidth {bytes_per_second}`,
@@ -39,32 +45,97 @@ use crate::faults::link::{Known, LinkPattern};
 use crate::faults::schedule::{ChurnFault, LinkFault, Rounds, Rule, Schedule, Scope};
 
 /// The keys of an entry besides its kind.
-const ENTRY_KEYS: &[&str] = &["link", "worker", "rounds", "probability"];
+const ENTRY_KEYS: &[&str] = &["link", "worker", "request", "rounds", "probability"];
 
 /// config.yaml's `faults` value, `None` without the key (`shown`: the file
 /// as messages name it; `text`: its text, for the entries' lines); problems
 /// go to `reader`.
 pub(super) fn fault_settings(reader: &mut Reader<'_>, shown: &str, text: &str) -> Option<Schedule> {
+    let profiles = profiles(reader, shown, text);
     let value = reader.value(&["faults"])?;
-    let Value::Sequence(items) = value else {
-        let found = found(value);
-        reader.problem(
-            &["faults"],
-            format_args!("`faults` must be a list of faults, found {found}"),
-        );
-        return Some(Schedule::default());
+    match value {
+        Value::Sequence(items) => {
+            let mut entries = Entries {
+                reader,
+                shown,
+                text,
+                list: vec!["faults".to_owned()],
+            };
+            Some(entries.schedule(items))
+        }
+        Value::String(name) => {
+            let selected = profiles.iter().find(|(profile, _)| profile == name);
+            if let Some((_, schedule)) = selected {
+                return Some(schedule.clone());
+            }
+            let defined: Vec<&str> = profiles.iter().map(|(name, _)| name.as_str()).collect();
+            let why = match (defined.is_empty(), likely_meant(name, &defined)) {
+                (true, _) => "config.yaml has no `fault_profiles`".to_owned(),
+                (false, Some(meant)) => format!("did you mean `{meant}`?"),
+                (false, None) => format!("it defines {}", quoted(&defined)),
+            };
+            reader.problem(
+                &["faults"],
+                format_args!("`faults` names the profile `{name}`, which `fault_profiles` does not define: {why}"),
+            );
+            Some(Schedule::default())
+        }
+        other => {
+            let found = found(other);
+            reader.problem(
+                &["faults"],
+                format_args!(
+                    "`faults` must be a list of faults or the name of one of `fault_profiles`, \
+                     found {found}"
+                ),
+            );
+            Some(Schedule::default())
+        }
+    }
+}
+
+/// config.yaml's `fault_profiles`: named lists of faults that `faults`
+/// (or `PROMETHEUS_TEST_SET_FAULTS`) picks by name. Every profile is
+/// checked, the ones not picked too, so that a broken profile is found by
+/// the runs that do not use it.
+fn profiles(reader: &mut Reader<'_>, shown: &str, text: &str) -> Vec<(String, Schedule)> {
+    let Some(mapping) = reader.mapping(
+        &["fault_profiles"],
+        "a mapping of profile names to lists of faults",
+    ) else {
+        return Vec::new();
     };
-    let mut entries = Entries {
-        reader,
-        shown,
-        text,
-    };
-    let rules = items
-        .iter()
-        .enumerate()
-        .filter_map(|(index, item)| entries.rule(index, item))
-        .collect();
-    Some(Schedule { rules })
+    let mut profiles = Vec::new();
+    for (key, value) in mapping {
+        let Some(name) = key.as_str() else {
+            reader.problem(
+                &["fault_profiles"],
+                format_args!(
+                    "`fault_profiles` keys must be profile names, found {}",
+                    found(key)
+                ),
+            );
+            continue;
+        };
+        let Value::Sequence(items) = value else {
+            reader.problem(
+                &["fault_profiles", name],
+                format_args!(
+                    "`fault_profiles.{name}` must be a list of faults, found {}",
+                    found(value)
+                ),
+            );
+            continue;
+        };
+        let mut entries = Entries {
+            reader,
+            shown,
+            text,
+            list: vec!["fault_profiles".to_owned(), name.to_owned()],
+        };
+        profiles.push((name.to_owned(), entries.schedule(items)));
+    }
+    profiles
 }
 
 /// Whether every entry of `schedule` names something `known`: a link
@@ -72,16 +143,17 @@ pub(super) fn fault_settings(reader: &mut Reader<'_>, shown: &str, text: &str) -
 /// worker pattern a worker. One problem an entry, at its line.
 pub(crate) fn check_fault_names(schedule: &Schedule, known: &Known) -> Result<(), Problems> {
     let mut problems = Problems::default();
-    for (index, rule) in schedule.rules.iter().enumerate() {
+    for rule in &schedule.rules {
+        let name = &rule.name;
         let why = match &rule.scope {
             Scope::Link(pattern, _) => pattern
                 .names_something(known)
                 .err()
-                .map(|why| format!("`faults[{index}].link` `{pattern}` names no link: {why}")),
+                .map(|why| format!("`{name}.link` `{pattern}` names no link: {why}")),
             Scope::Worker(pattern, _) => known
                 .worker_named(pattern)
                 .err()
-                .map(|why| format!("`faults[{index}].worker` {why}")),
+                .map(|why| format!("`{name}.worker` {why}")),
         };
         if let Some(why) = why {
             problems.push(format!("{}: {why}", rule.at));
@@ -95,19 +167,37 @@ struct Entries<'r, 'a> {
     reader: &'r mut Reader<'a>,
     shown: &'r str,
     text: &'r str,
+    /// The keys down to the list: `faults`, or `fault_profiles`, `chaos`.
+    list: Vec<String>,
 }
 
 impl Entries<'_, '_> {
+    /// The schedule of the list's `items`, its bad entries reported.
+    fn schedule(&mut self, items: &[Value]) -> Schedule {
+        let rules = items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, item)| self.rule(index, item))
+            .collect();
+        Schedule { rules }
+    }
+
+    /// How messages name entry `index`: `faults[2]`, `fault_profiles.chaos[0]`.
+    fn item(&self, index: usize) -> String {
+        format!("{}[{index}]", self.list.join("."))
+    }
+
     /// Where `path` inside entry `index` is written: its line, or the
     /// entry's, or the `faults` key's (or the override that set it).
     fn at(&self, index: usize, path: &[&str]) -> String {
-        if self.reader.override_of(&["faults"]).is_some() {
-            return self.reader.at(&["faults"]);
+        let list: Vec<&str> = self.list.iter().map(String::as_str).collect();
+        if self.reader.override_of(&list).is_some() {
+            return self.reader.at(&list);
         }
-        line_in_item(self.text, "faults", index, path)
-            .or_else(|| line_in_item(self.text, "faults", index, &[]))
+        line_in_item(self.text, &list, index, path)
+            .or_else(|| line_in_item(self.text, &list, index, &[]))
             .map_or_else(
-                || self.reader.at(&["faults"]),
+                || self.reader.at(&list),
                 |line| format!("{}: line {line}", self.shown),
             )
     }
@@ -119,7 +209,7 @@ impl Entries<'_, '_> {
 
     /// Entry `index`, if it is a valid one.
     fn rule(&mut self, index: usize, item: &Value) -> Option<Rule> {
-        let name = format!("faults[{index}]");
+        let name = self.item(index);
         let Value::Mapping(entry) = item else {
             self.problem(
                 index,
@@ -168,13 +258,60 @@ impl Entries<'_, '_> {
             }
             [] => None,
         };
+        let requests = self.requests(index, entry, target.as_ref());
         let scope = self.scope(index, entry, target?, kind?)?;
         let at = self.at(index, &[target_key(&scope)]);
-        Some(Rule::new(scope, rounds?, probability?, at))
+        let rule = Rule::new(scope, rounds?, probability?, at).named(name);
+        Some(match requests? {
+            Some(pattern) => rule.for_requests(pattern),
+            None => rule,
+        })
+    }
+
+    /// `request`: which requests of a link's entry it faults, as a glob of
+    /// `METHOD /path` (`POST /audit/*`); `Some(None)` when left out.
+    fn requests(
+        &mut self,
+        index: usize,
+        entry: &Mapping,
+        target: Option<&Target>,
+    ) -> Option<Option<String>> {
+        let item = self.item(index);
+        let Some(value) = entry.get("request") else {
+            return Some(None);
+        };
+        if matches!(target, Some(Target::Worker(_))) {
+            self.problem(
+                index,
+                &["request"],
+                format_args!(
+                    "`{item}.request` picks a link's requests: it takes `link`, not `worker`"
+                ),
+            );
+            return None;
+        }
+        let pattern = value.as_str().map(str::trim).filter(|pattern| {
+            pattern.split_once(' ').is_some_and(|(method, path)| {
+                !method.is_empty() && (path.starts_with('/') || path.starts_with('*'))
+            })
+        });
+        if pattern.is_none() {
+            self.problem(
+                index,
+                &["request"],
+                format_args!(
+                    "`{item}.request` must be `METHOD /path` (`*`: any run of characters, \
+                     such as `POST /audit/*` or `* /health`), found {}",
+                    found(value)
+                ),
+            );
+        }
+        pattern.map(|pattern| Some(pattern.to_owned()))
     }
 
     /// Whether every key of `entry` is known (a problem for each other).
     fn unknown_keys(&mut self, index: usize, entry: &Mapping) -> bool {
+        let item = self.item(index);
         let known: Vec<&str> = ENTRY_KEYS
             .iter()
             .chain(LinkFault::KINDS)
@@ -196,8 +333,8 @@ impl Entries<'_, '_> {
                 index,
                 &[text],
                 format_args!(
-                    "`faults[{index}].{shown}` is unknown: an entry takes `link` or `worker`, \
-                     `rounds`, `probability` and one kind of fault: {} (a link's) or {} (a \
+                    "`{item}.{shown}` is unknown: an entry takes `link` (and `request`) or \
+                     `worker`, `rounds`, `probability` and one kind of fault: {} (a link's) or {} (a \
                      worker's){hint}",
                     quoted(LinkFault::KINDS),
                     quoted(ChurnFault::KINDS)
@@ -209,13 +346,14 @@ impl Entries<'_, '_> {
 
     /// `link` or `worker`.
     fn target(&mut self, index: usize, entry: &Mapping) -> Option<Target> {
+        let item = self.item(index);
         match (entry.get("link"), entry.get("worker")) {
             (Some(_), Some(_)) => {
                 self.problem(
                     index,
                     &["worker"],
                     format_args!(
-                        "`faults[{index}]` has both `link` and `worker`: an entry faults links \
+                        "`{item}` has both `link` and `worker`: an entry faults links \
                          or a worker"
                     ),
                 );
@@ -226,7 +364,7 @@ impl Entries<'_, '_> {
                     index,
                     &[],
                     format_args!(
-                        "`faults[{index}]` needs `link` (`from->to`) or `worker` (a worker's name)"
+                        "`{item}` needs `link` (`from->to`) or `worker` (a worker's name)"
                     ),
                 );
                 None
@@ -240,7 +378,7 @@ impl Entries<'_, '_> {
                         self.problem(
                             index,
                             &["link"],
-                            format_args!("`faults[{index}].link` {why}, found {written}"),
+                            format_args!("`{item}.link` {why}, found {written}"),
                         );
                         None
                     }
@@ -249,7 +387,7 @@ impl Entries<'_, '_> {
                             index,
                             &["link"],
                             format_args!(
-                                "`faults[{index}].link` must be `from->to` (a string), found {}",
+                                "`{item}.link` must be `from->to` (a string), found {}",
                                 found(link)
                             ),
                         );
@@ -265,7 +403,7 @@ impl Entries<'_, '_> {
                     index,
                     &["worker"],
                     format_args!(
-                        "`faults[{index}].worker` must be a worker's name, found {}",
+                        "`{item}.worker` must be a worker's name, found {}",
                         found(worker)
                     ),
                 );
@@ -276,6 +414,7 @@ impl Entries<'_, '_> {
 
     /// `rounds`: every round when left out.
     fn rounds(&mut self, index: usize, entry: &Mapping) -> Option<Rounds> {
+        let item = self.item(index);
         let Some(value) = entry.get("rounds") else {
             return Some(Rounds::ALL);
         };
@@ -299,7 +438,7 @@ impl Entries<'_, '_> {
                 index,
                 &["rounds"],
                 format_args!(
-                    "`faults[{index}].rounds` must be a round (an integer from 1) or a range \
+                    "`{item}.rounds` must be a round (an integer from 1) or a range \
                      such as `2..3`, found {}",
                     found(value)
                 ),
@@ -310,6 +449,7 @@ impl Entries<'_, '_> {
 
     /// `probability`: 1 when left out.
     fn probability(&mut self, index: usize, entry: &Mapping) -> Option<f64> {
+        let item = self.item(index);
         let Some(value) = entry.get("probability") else {
             return Some(1.0);
         };
@@ -319,7 +459,7 @@ impl Entries<'_, '_> {
                 index,
                 &["probability"],
                 format_args!(
-                    "`faults[{index}].probability` must be a number from 0 to 1, found {}",
+                    "`{item}.probability` must be a number from 0 to 1, found {}",
                     found(value)
                 ),
             );
@@ -335,6 +475,7 @@ impl Entries<'_, '_> {
         target: Target,
         kind: &str,
     ) -> Option<Scope> {
+        let item = self.item(index);
         let params = Params {
             index,
             kind,
@@ -353,7 +494,7 @@ impl Entries<'_, '_> {
                     index,
                     &[kind],
                     format_args!(
-                        "`faults[{index}].{kind}` is a worker's fault: it takes `worker`, not `link`"
+                        "`{item}.{kind}` is a worker's fault: it takes `worker`, not `link`"
                     ),
                 );
                 None
@@ -363,7 +504,7 @@ impl Entries<'_, '_> {
                     index,
                     &[kind],
                     format_args!(
-                        "`faults[{index}].{kind}` is a link's fault: it takes `link`, not `worker`"
+                        "`{item}.{kind}` is a link's fault: it takes `link`, not `worker`"
                     ),
                 );
                 None
@@ -447,6 +588,7 @@ impl Entries<'_, '_> {
     /// without parameters may be left empty.
     fn params(&mut self, params: &Params<'_>, known: &[&str]) -> Option<Mapping> {
         let Params { index, kind, value } = *params;
+        let item = self.item(index);
         let mapping = match value {
             Value::Null => Mapping::new(),
             Value::Mapping(mapping) => mapping.clone(),
@@ -459,10 +601,7 @@ impl Entries<'_, '_> {
                 self.problem(
                     index,
                     &[kind],
-                    format_args!(
-                        "`faults[{index}].{kind}` must be {expected}, found {}",
-                        found(other)
-                    ),
+                    format_args!("`{item}.{kind}` must be {expected}, found {}", found(other)),
                 );
                 return None;
             }
@@ -486,9 +625,7 @@ impl Entries<'_, '_> {
             self.problem(
                 index,
                 &[kind, text],
-                format_args!(
-                    "`faults[{index}].{kind}.{shown}` is unknown: `{kind}` takes {takes}{hint}"
-                ),
+                format_args!("`{item}.{kind}.{shown}` is unknown: `{kind}` takes {takes}{hint}"),
             );
         }
         all_known.then_some(mapping)
@@ -531,20 +668,22 @@ impl Entries<'_, '_> {
 
     fn needs(&mut self, params: &Params<'_>, key: &str) {
         let Params { index, kind, .. } = *params;
+        let item = self.item(index);
         self.problem(
             index,
             &[kind],
-            format_args!("`faults[{index}].{kind}` needs `{key}`"),
+            format_args!("`{item}.{kind}` needs `{key}`"),
         );
     }
 
     fn bad(&mut self, params: &Params<'_>, key: &str, expected: &str) {
         let Params { index, kind, value } = *params;
+        let item = self.item(index);
         let found = value.get(key).map_or_else(|| "nothing".to_owned(), found);
         self.problem(
             index,
             &[kind, key],
-            format_args!("`faults[{index}].{kind}.{key}` must be {expected}, found {found}"),
+            format_args!("`{item}.{kind}.{key}` must be {expected}, found {found}"),
         );
     }
 }

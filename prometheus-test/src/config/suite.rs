@@ -44,6 +44,7 @@ const KNOWN_KEYS: &[&str] = &[
     "snapshots",
     "recording",
     "faults",
+    "fault_profiles",
 ];
 
 /// Keys other parts of the framework read from the extra values (the

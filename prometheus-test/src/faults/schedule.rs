@@ -163,8 +163,13 @@ pub(crate) struct Rule {
     pub(crate) rounds: Rounds,
     /// Per request (per step for a partition or a worker's fault).
     pub(crate) probability: f64,
+    /// Only the requests whose `METHOD /path` this glob matches (a link's
+    /// entry), e.g. `POST /audit/*`; every request when `None`.
+    pub(crate) requests: Option<String>,
     /// Where it was written (`config.yaml: line 7`), for messages.
     pub(crate) at: String,
+    /// How messages name it: `faults[2]`, `fault_profiles.chaos[0]`.
+    pub(crate) name: String,
     /// What its draws are tagged with: its own content, so that adding,
     /// removing or moving another entry leaves this one's draws alone. The
     /// probability is left out: raised, it keeps every fault it drew lower.
@@ -178,9 +183,34 @@ impl Rule {
             scope,
             rounds,
             probability,
+            requests: None,
             at,
+            name: "faults".to_owned(),
             tag,
         }
+    }
+
+    /// The rule named `name` in messages.
+    pub(crate) fn named(self, name: String) -> Self {
+        Self { name, ..self }
+    }
+
+    /// The rule for the requests `pattern` matches only (`POST /audit/*`).
+    pub(crate) fn for_requests(self, pattern: String) -> Self {
+        let tag = format!("{} requests {pattern}", self.tag);
+        Self {
+            requests: Some(pattern),
+            tag,
+            ..self
+        }
+    }
+
+    /// Whether the rule applies to a request whose first line reads
+    /// `request` (`POST /audit/2`, no query).
+    fn takes(&self, request: &str) -> bool {
+        self.requests
+            .as_deref()
+            .is_none_or(|pattern| glob(pattern, request))
     }
 
     /// Whether the draw for `subject` (its `n`-th) fires.
@@ -208,15 +238,18 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
-    /// The links' entries in force in `at`'s round.
+    /// The links' entries in force in `at`'s round for `request` on `link`.
     fn link_rules<'a>(
         &'a self,
         at: &'a StepAt,
         link: &'a Link,
+        request: &'a str,
     ) -> impl Iterator<Item = (&'a Rule, &'a LinkPattern, &'a LinkFault)> + 'a {
         self.rules.iter().filter_map(move |rule| match &rule.scope {
             Scope::Link(pattern, fault)
-                if rule.rounds.contains(at.round) && pattern.matches(link) =>
+                if rule.rounds.contains(at.round)
+                    && pattern.matches(link)
+                    && rule.takes(request) =>
             {
                 Some((rule, pattern, fault))
             }
@@ -224,26 +257,30 @@ impl Schedule {
         })
     }
 
-    /// What the `n`-th request on `link` in `at` gets, if a fault: a
-    /// partition drawn for the step first, then the other entries in the
-    /// file's order, the first that fires.
+    /// What the `n`-th request on `link` in `at` gets, if a fault
+    /// (`request`: its `METHOD /path`): a partition drawn for the step
+    /// first, then the other entries in the file's order, the first that
+    /// fires.
     pub(crate) fn for_request(
         &self,
         seed: Seed,
         at: &StepAt,
         link: &Link,
+        request: &str,
         n: u64,
     ) -> Option<Injected> {
-        let partitioned = self.link_rules(at, link).any(|(rule, pattern, fault)| {
-            // One draw a step for the whole pattern: the links it names
-            // are cut together.
-            *fault == LinkFault::Partition && rule.fires(seed, at, &pattern.to_string(), 0)
-        });
+        let partitioned = self
+            .link_rules(at, link, request)
+            .any(|(rule, pattern, fault)| {
+                // One draw a step for the whole pattern: the links it names
+                // are cut together.
+                *fault == LinkFault::Partition && rule.fires(seed, at, &pattern.to_string(), 0)
+            });
         if partitioned {
             return Some(Injected::Partition);
         }
         let subject = link.to_string();
-        self.link_rules(at, link)
+        self.link_rules(at, link, request)
             .filter(|(_, _, fault)| **fault != LinkFault::Partition)
             .find(|(rule, _, _)| rule.fires(seed, at, &subject, n))
             .map(|(rule, _, fault)| settle(fault, rule, seed, at, &subject, n))

@@ -1,5 +1,5 @@
-//! The line of a key inside an item of a top-level list of config.yaml
-//! (`faults[2].latency.ms`), which the located reader, walking mappings
+//! The line of a key inside an item of a list of config.yaml
+//! (`faults[2].latency.ms`, `fault_profiles.chaos[0].link`), which the located reader, walking mappings
 //! only, cannot give. The same trick: the walk stops on purpose at the
 //! wanted key and the parser's error carries its position.
 
@@ -10,10 +10,15 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 /// What the walk "expected" at the wanted key: the mark of a deliberate stop.
 const STOP: &str = "the item key looked for";
 
-/// The 1-based line of `path` inside item `index` of the list at the
-/// top-level key `list`; an empty `path` gives the line of the item's
-/// first key.
-pub(super) fn line_in_item(text: &str, list: &str, index: usize, path: &[&str]) -> Option<usize> {
+/// The 1-based line of `path` inside item `index` of the list found down
+/// the mapping keys `list` from the top; an empty `path` gives the line of
+/// the item's first key.
+pub(super) fn line_in_item(
+    text: &str,
+    list: &[&str],
+    index: usize,
+    path: &[&str],
+) -> Option<usize> {
     let top = Top { list, index, path };
     let err = top
         .deserialize(serde_yaml_ng::Deserializer::from_str(text))
@@ -22,9 +27,9 @@ pub(super) fn line_in_item(text: &str, list: &str, index: usize, path: &[&str]) 
     err.to_string().contains(STOP).then_some(line).flatten()
 }
 
-/// The top-level mapping: into the list.
+/// A mapping on the way to the list: down its keys.
 struct Top<'p> {
-    list: &'p str,
+    list: &'p [&'p str],
     index: usize,
     path: &'p [&'p str],
 }
@@ -45,8 +50,14 @@ impl<'de> Visitor<'de> for Top<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Some((wanted, rest)) = self.list.split_first() else {
+            return Ok(());
+        };
         while let Some(key) = map.next_key_seed(Key { stop: Stop::Never })? {
-            if key.as_deref() == Some(self.list) {
+            if key.as_deref() == Some(*wanted) {
+                if !rest.is_empty() {
+                    return map.next_value_seed(Top { list: rest, ..self });
+                }
                 let item = Item {
                     index: self.index,
                     path: self.path,
@@ -252,11 +263,16 @@ faults:
       ms: 10
   - 7
 other: [1]
+fault_profiles:
+  calm: []
+  chaos:
+    - link: a->b.c
+      reset: {}
 ";
 
     #[test]
     fn keys_of_items_are_found_in_any_style() {
-        let line = |index, path: &[&str]| line_in_item(TEXT, "faults", index, path);
+        let line = |index, path: &[&str]| line_in_item(TEXT, &["faults"], index, path);
         assert_eq!(line(0, &[]), Some(3));
         assert_eq!(line(0, &["reset"]), Some(4));
         assert_eq!(line(1, &["latency"]), Some(6));
@@ -264,18 +280,29 @@ other: [1]
         assert_eq!(line(2, &["pause", "ms"]), Some(9));
         assert_eq!(line(2, &["pause"]), Some(8));
         assert_eq!(line(3, &[]), Some(10));
-        assert_eq!(line_in_item(TEXT, "other", 0, &[]), Some(11));
+        assert_eq!(line_in_item(TEXT, &["other"], 0, &[]), Some(11));
     }
 
     #[test]
     fn what_is_not_written_has_no_line() {
-        let line = |list, index, path: &[&str]| line_in_item(TEXT, list, index, path);
+        let line = |list, index, path: &[&str]| line_in_item(TEXT, &[list], index, path);
         assert_eq!(line("faults", 4, &[]), None);
         assert_eq!(line("faults", 3, &["reset"]), None);
         assert_eq!(line("faults", 0, &["latency"]), None);
         assert_eq!(line("faults", 2, &["pause", "jitter"]), None);
         assert_eq!(line("other", 0, &["x"]), None);
         assert_eq!(line("missing", 0, &[]), None);
-        assert_eq!(line_in_item("- a\n", "faults", 0, &[]), None);
+        assert_eq!(line_in_item("- a\n", &["faults"], 0, &[]), None);
+        let profile = |name, index| line_in_item(TEXT, &["fault_profiles", name], index, &[]);
+        assert_eq!(profile("calm", 0), None);
+        assert_eq!(profile("other", 0), None);
+    }
+
+    #[test]
+    fn items_of_a_nested_list_are_found() {
+        let line =
+            |index, path: &[&str]| line_in_item(TEXT, &["fault_profiles", "chaos"], index, path);
+        assert_eq!(line(0, &[]), Some(15));
+        assert_eq!(line(0, &["reset"]), Some(16));
     }
 }

@@ -126,7 +126,7 @@ faults:
         problems(text),
         [
             "line 5: `faults[0].probability` must be a number from 0 to 1, found 1.5",
-            "line 8: `faults[1].latncy` is unknown: an entry takes `link` or `worker`, `rounds`, \
+            "line 8: `faults[1].latncy` is unknown: an entry takes `link` (and `request`) or `worker`, `rounds`, \
              `probability` and one kind of fault: `latency`, `bandwidth`, `reset`, `timeout`, \
              `cut`, `error` or `partition` (a link's) or `crash`, `pause` or `restart` (a \
              worker's); did you mean `latency`?",
@@ -158,7 +158,10 @@ faults:
     );
     assert_eq!(
         format!("{:#}", parse("faults: {link: a}\n").unwrap_err()),
-        format!("{FILE}: line 3: `faults` must be a list of faults, found a mapping")
+        format!(
+            "{FILE}: line 3: `faults` must be a list of faults or the name of one of \
+             `fault_profiles`, found a mapping"
+        )
     );
 }
 
@@ -209,5 +212,109 @@ fn an_overridden_section_is_named_by_its_variable() {
             "PROMETHEUS_TEST_SET_FAULTS (overriding {FILE}): `faults[0].probability` must be a \
              number from 0 to 1, found 2"
         )
+    );
+}
+
+const PROFILES: &str = "\
+fault_profiles:
+  calm: []
+  chaos:
+    - link: \"runner->*\"
+      request: \"POST /audit/*\"
+      probability: 0.3
+      reset: {}
+    - {worker: worker2, rounds: 3, crash: {}}
+";
+
+#[test]
+fn faults_may_name_a_profile() {
+    let chaos = parse(&format!("{PROFILES}faults: chaos\n")).unwrap();
+    assert_eq!(chaos.rules.len(), 2);
+    let audit = &chaos.rules[0];
+    assert_eq!(audit.requests.as_deref(), Some("POST /audit/*"));
+    assert_eq!(audit.name, "fault_profiles.chaos[0]");
+    assert_eq!(audit.at, format!("{FILE}: line 6"));
+    assert_eq!(chaos.rules[1].at, format!("{FILE}: line 10"));
+    assert!(
+        parse(&format!("{PROFILES}faults: calm\n"))
+            .unwrap()
+            .rules
+            .is_empty()
+    );
+    // Without `faults`, the profiles are checked but none is used.
+    assert!(
+        Config::parse(
+            Path::new(FILE),
+            &format!("task_id: t\nmax_rounds: 1\n{PROFILES}")
+        )
+        .unwrap()
+        .faults
+        .is_none()
+    );
+}
+
+#[test]
+fn a_profile_is_picked_by_its_variable() {
+    let overrides = crate::config::Overrides::from_vars([("PROMETHEUS_TEST_SET_FAULTS", "chaos")])
+        .map_err(|p| p.to_string())
+        .unwrap();
+    let text = format!("task_id: t\nmax_rounds: 1\n{PROFILES}");
+    let config = Config::parse_with(Path::new(FILE), &text, &overrides).unwrap();
+    assert_eq!(config.faults.unwrap().rules.len(), 2);
+}
+
+#[test]
+fn a_profile_that_is_not_defined_is_named() {
+    assert_eq!(
+        problems(&format!("{PROFILES}faults: choas\n")),
+        [
+            "line 11: `faults` names the profile `choas`, which `fault_profiles` does not define: \
+          did you mean `chaos`?"
+        ]
+    );
+    assert_eq!(
+        problems(&format!("{PROFILES}faults: storm\n")),
+        [
+            "line 11: `faults` names the profile `storm`, which `fault_profiles` does not define: \
+          it defines `calm` or `chaos`"
+        ]
+    );
+    assert_eq!(
+        problems("faults: chaos\n"),
+        [
+            "line 3: `faults` names the profile `chaos`, which `fault_profiles` does not define: \
+          config.yaml has no `fault_profiles`"
+        ]
+    );
+}
+
+#[test]
+fn a_profile_not_picked_is_checked_too() {
+    let text = "fault_profiles:\n  chaos:\n    - {link: 'a->b.c', probability: 3, reset: {}}\n  \
+                storm: {link: 'a->b.c'}\n";
+    assert_eq!(
+        problems(text),
+        [
+            "line 5: `fault_profiles.chaos[0].probability` must be a number from 0 to 1, found 3",
+            "line 6: `fault_profiles.storm` must be a list of faults, found a mapping",
+        ]
+    );
+}
+
+#[test]
+fn a_request_pattern_is_checked() {
+    assert_eq!(
+        problems(
+            "faults:\n  - {link: 'runner->*', request: '/audit', reset: {}}\n  \
+             - {worker: w, request: 'POST /a', crash: {}}\n  \
+             - {link: 'runner->*', request: 5, reset: {}}\n"
+        ),
+        [
+            "line 4: `faults[0].request` must be `METHOD /path` (`*`: any run of characters, \
+             such as `POST /audit/*` or `* /health`), found \"/audit\"",
+            "line 5: `faults[1].request` picks a link's requests: it takes `link`, not `worker`",
+            "line 6: `faults[2].request` must be `METHOD /path` (`*`: any run of characters, \
+             such as `POST /audit/*` or `* /health`), found 5",
+        ]
     );
 }

@@ -540,3 +540,25 @@ fn a_seed_draws_the_same_faults_in_every_build() {
         .collect();
     assert_eq!(drawn, "RR.R...RR..R.RR.RRRR....");
 }
+
+#[test]
+fn an_entry_with_a_request_pattern_faults_only_those_requests() {
+    let audits =
+        rule("runner->worker2", LinkFault::Reset, 1.0).for_requests("POST /audit*".to_owned());
+    let layer = layer(7, vec![audits]);
+    layer.begin_step(1, "steps::audit[worker2]", 1);
+    assert!(matches!(
+        decide(&layer, &request("runner", WORKER2)),
+        Reply::Reset
+    ));
+    let task = request("runner", "http://127.0.0.1:5002/task/1");
+    assert!(matches!(decide(&layer, &task), Reply::Forward(_)));
+    let get = Outbound {
+        method: "GET".to_owned(),
+        ..request("runner", WORKER2)
+    };
+    assert!(matches!(decide(&layer, &get), Reply::Forward(_)));
+    let entries = layer.history.entries();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].request.as_deref(), Some("POST /audit"));
+}
