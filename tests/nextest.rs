@@ -25,9 +25,8 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -88,24 +87,8 @@ impl Project {
     /// The example, its data folder and ports moved into the project.
     fn example() -> Self {
         let project = Self::new(Vec::new());
-        let data = project.dir.path().join("data");
-        std::fs::create_dir(&data).unwrap();
-        std::fs::copy(
-            common::repo().join("examples/todo-task/tests/data/todos.json"),
-            data.join("todos.json"),
-        )
-        .unwrap();
         Self {
-            env: vec![
-                (
-                    "PROMETHEUS_TEST_SET_DATA_DIR".to_owned(),
-                    data.display().to_string(),
-                ),
-                (
-                    "PROMETHEUS_TEST_SET_BASE_PORT".to_owned(),
-                    common::free_ports(3).to_string(),
-                ),
-            ],
+            env: common::example_env(project.dir.path()),
             ..project
         }
     }
@@ -220,44 +203,8 @@ fn describe(pids: &[u32]) -> String {
 }
 
 /// Runs `command` to its end (killed after [`LIMIT`]), reading its output as it comes.
-fn run(mut command: Command) -> Output {
-    let child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| panic!("cannot start {command:?}: {err}"));
-    finish(child, LIMIT)
-}
-
-fn finish(mut child: Child, limit: Duration) -> Output {
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let out = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stdout.read_to_end(&mut buf);
-        buf
-    });
-    let err = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        buf
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the command did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
-    }
+fn run(command: Command) -> Output {
+    common::run_to_end(command, LIMIT)
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -48,6 +48,14 @@ impl Churn {
         Self { fleet, events }
     }
 
+    /// Whether worker `name` is stopped on purpose (a step's `stop` or
+    /// `kill`, a drawn crash); false for an external worker.
+    pub(crate) fn is_stopped(&self, name: &str) -> bool {
+        self.fleet
+            .member(name)
+            .is_some_and(|member| matches!(member.life(), Life::Stopped))
+    }
+
     /// Applies `action` to worker `name` and emits what changed.
     pub(crate) async fn apply(&self, name: &str, action: Action) -> anyhow::Result<()> {
         let member = self.fleet.member(name).ok_or_else(|| {

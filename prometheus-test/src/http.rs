@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::events::{Event, Events};
+use crate::proxy::UNREACHABLE_HEADER;
 use crate::record::recorder::{OwnedExchange, OwnedResponse};
 
 /// An HTTP client that records what it sends and receives.
@@ -41,6 +42,8 @@ use crate::record::recorder::{OwnedExchange, OwnedResponse};
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
+    /// The client without the fault proxy, when `client` goes through it.
+    direct: Option<reqwest::Client>,
     events: Option<Events>,
     timeout: TimeLimit,
 }
@@ -86,15 +89,19 @@ impl Http {
     pub(crate) fn new(client: reqwest::Client, events: Option<Events>, timeout: TimeLimit) -> Self {
         Self {
             client,
+            direct: None,
             events,
             timeout,
         }
     }
 
-    /// The same recording client on `client`.
-    pub(crate) fn on_client(&self, client: reqwest::Client) -> Self {
+    /// The same recording client on `proxied`, a client through the fault
+    /// proxy; a request the proxy could not deliver (a worker that is down)
+    /// is sent again directly, so that the step sees the refused connection.
+    pub(crate) fn through_proxy(&self, proxied: reqwest::Client) -> Self {
         Self {
-            client,
+            direct: Some(self.client.clone()),
+            client: proxied,
             ..self.clone()
         }
     }
@@ -133,6 +140,7 @@ impl Http {
     pub fn request<U: IntoUrl>(&self, method: Method, url: U) -> RequestBuilder {
         RequestBuilder {
             inner: self.client.request(method, url),
+            direct: self.direct.clone(),
             events: self.events.clone(),
             timeout: self.timeout.clone(),
         }
@@ -159,6 +167,7 @@ impl fmt::Debug for Http {
 #[must_use = "a request does nothing until it is sent"]
 pub struct RequestBuilder {
     inner: reqwest::RequestBuilder,
+    direct: Option<reqwest::Client>,
     events: Option<Events>,
     /// The limit when the request sets none of its own.
     timeout: TimeLimit,
@@ -242,14 +251,18 @@ impl RequestBuilder {
             self.timeout
         };
         let shown = Shown::of(&request);
+        let route = Route {
+            client,
+            direct: self.direct,
+        };
         let Some(events) = self.events else {
-            return client
+            return route
                 .execute(request)
                 .await
                 .map_err(|error| shown.error(error, &limit));
         };
         let sending = Sending::start(events, &request);
-        let result = receive(client.execute(request).await).await;
+        let result = receive(route.execute(request).await).await;
         let response = match &result {
             Ok(received) => Ok((
                 received.status.as_u16(),
@@ -268,6 +281,33 @@ impl RequestBuilder {
 impl fmt::Debug for RequestBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestBuilder").finish_non_exhaustive()
+    }
+}
+
+/// The client a request goes through, and the direct one when that is the
+/// fault proxy.
+struct Route {
+    client: reqwest::Client,
+    direct: Option<reqwest::Client>,
+}
+
+impl Route {
+    /// Sends `request`; one the fault proxy could not connect upstream (see
+    /// [`UNREACHABLE_HEADER`]) is sent again directly: it never reached the
+    /// worker, and the step gets the refused connection a worker that is
+    /// down gives.
+    async fn execute(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
+        let Some(direct) = &self.direct else {
+            return self.client.execute(request).await;
+        };
+        let again = request.try_clone();
+        let response = self.client.execute(request).await?;
+        match again {
+            Some(again) if response.headers().contains_key(UNREACHABLE_HEADER) => {
+                direct.execute(again).await
+            }
+            _ => Ok(response),
+        }
     }
 }
 

@@ -84,7 +84,7 @@ impl Runner {
             .proxy(reqwest::Proxy::http(format!("http://{proxy}"))?)
             .build()
             .context("cannot build the HTTP client of `runner.http()`")?;
-        self.http = self.http.on_client(client);
+        self.http = self.http.through_proxy(client);
         Ok(())
     }
 

@@ -251,6 +251,27 @@ impl Worker {
         self.churn(Action::Resume).await
     }
 
+    /// Whether the worker's server is stopped: by a step's
+    /// [`stop`](Self::stop) or [`kill`](Self::kill), or by a `crash` drawn
+    /// from config.yaml's `faults`, until [`start`](Self::start) runs it
+    /// again. False while it runs or is paused, for an external worker, and
+    /// outside the steps.
+    ///
+    /// ```no_run
+    /// # async fn step(worker: &prometheus_test::Worker) -> anyhow::Result<()> {
+    /// // A node's supervisor: a crashed worker is started again.
+    /// if worker.is_stopped() {
+    ///     worker.start().await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn is_stopped(&self) -> bool {
+        self.churn
+            .get()
+            .is_some_and(|churn| churn.is_stopped(&self.spec.name))
+    }
+
     async fn churn(&self, action: Action) -> anyhow::Result<()> {
         let churn = self.churn.get().ok_or_else(|| {
             anyhow!(

@@ -34,6 +34,50 @@ pub(crate) fn free_port() -> u16 {
     prometheus_test::__bench::free_port().expect("a free loopback port")
 }
 
+/// Runs `command` to its end (killed after `limit`), reading its output as it
+/// comes (a long output never fills the pipes).
+pub(crate) fn run_to_end(mut command: Command, limit: Duration) -> Output {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot start {command:?}: {err}"));
+    finish(child, limit)
+}
+
+/// Waits for `child`, reading its output as it comes; kills it and fails
+/// the test after `limit`.
+fn finish(mut child: Child, limit: Duration) -> Output {
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let out = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stdout.read_to_end(&mut buf);
+        buf
+    });
+    let err = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf);
+        buf
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the command did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
 /// Waits for `child` and collects its output; kills it after `limit`.
 pub(crate) fn wait_with_timeout(mut child: Child, limit: Duration) -> Result<Output, String> {
     let deadline = Instant::now() + limit;
@@ -112,6 +156,29 @@ pub(crate) const CARGO_INHERITED: &[&str] = &[
     "TMPDIR",
     "PROMETHEUS_TEST_MONGOD",
 ];
+
+/// The variables that give a run of the example (`examples/todo-task`) a
+/// data folder of its own in `dir` (its todos fixture copied there) and
+/// free ports.
+pub(crate) fn example_env(dir: &Path) -> Vec<(String, String)> {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(
+        repo().join("examples/todo-task/tests/data/todos.json"),
+        data.join("todos.json"),
+    )
+    .unwrap();
+    vec![
+        (
+            "PROMETHEUS_TEST_SET_DATA_DIR".to_owned(),
+            data.display().to_string(),
+        ),
+        (
+            "PROMETHEUS_TEST_SET_BASE_PORT".to_owned(),
+            free_ports(3).to_string(),
+        ),
+    ]
+}
 
 /// The repository's root.
 pub(crate) fn repo() -> &'static Path {

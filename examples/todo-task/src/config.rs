@@ -18,6 +18,29 @@ pub(crate) struct Config {
     pub(crate) task_id: String,
     /// The LLM that summarises each claimed todo, when `LLM_URL` is set.
     pub(crate) llm: Option<LlmSettings>,
+    /// `TODO_TASK_PLANTED_BUG`: a bug switched on for the suite to find.
+    pub(crate) planted_bug: Option<PlantedBug>,
+}
+
+/// A bug the worker can be started with on purpose, so that a suite's
+/// faults can show they find it (`TODO_TASK_PLANTED_BUG`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PlantedBug {
+    /// `double-count-retries`: a receipt sent again after its answer was
+    /// lost is counted again, instead of once.
+    DoubleCountRetries,
+}
+
+impl PlantedBug {
+    const DOUBLE_COUNT_RETRIES: &str = "double-count-retries";
+}
+
+impl std::fmt::Display for PlantedBug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::DoubleCountRetries => f.write_str(Self::DOUBLE_COUNT_RETRIES),
+        }
+    }
 }
 
 /// Where a worker asks for its summaries: `LLM_URL`, `LLM_API_KEY` and
@@ -49,6 +72,7 @@ impl std::fmt::Debug for Config {
             .field("mongo_db", &self.mongo_db)
             .field("task_id", &self.task_id)
             .field("llm", &self.llm)
+            .field("planted_bug", &self.planted_bug)
             .finish_non_exhaustive()
     }
 }
@@ -82,7 +106,20 @@ impl Config {
             mongo_db: require("MONGO_DB")?,
             task_id: require("TASK_ID")?,
             llm: llm_settings(&lookup)?,
+            planted_bug: planted_bug(&lookup)?,
         })
+    }
+}
+
+/// `TODO_TASK_PLANTED_BUG`, `None` when unset or empty.
+fn planted_bug(lookup: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<PlantedBug>> {
+    match lookup("TODO_TASK_PLANTED_BUG").as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(PlantedBug::DOUBLE_COUNT_RETRIES) => Ok(Some(PlantedBug::DoubleCountRetries)),
+        Some(_) => anyhow::bail!(
+            "environment variable TODO_TASK_PLANTED_BUG: expected `{}` or nothing",
+            PlantedBug::DOUBLE_COUNT_RETRIES
+        ),
     }
 }
 
@@ -173,6 +210,26 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "environment variable LLM_URL: expected an http:// or https:// URL"
+        );
+    }
+
+    #[test]
+    fn a_planted_bug_is_off_unless_named() {
+        assert_eq!(
+            Config::from_lookup(lookup(&FULL)).unwrap().planted_bug,
+            None
+        );
+        let mut vars = FULL.to_vec();
+        vars.push(("TODO_TASK_PLANTED_BUG", "double-count-retries"));
+        assert_eq!(
+            Config::from_lookup(lookup(&vars)).unwrap().planted_bug,
+            Some(PlantedBug::DoubleCountRetries)
+        );
+        vars.pop();
+        vars.push(("TODO_TASK_PLANTED_BUG", "all"));
+        assert_eq!(
+            Config::from_lookup(lookup(&vars)).unwrap_err().to_string(),
+            "environment variable TODO_TASK_PLANTED_BUG: expected `double-count-retries` or nothing"
         );
     }
 

@@ -8,8 +8,9 @@
 //! each todo it claims.
 //!
 //! Environment: `PORT`, `DATABASE_PATH`, `MONGO_URI`, `MONGO_DB`, `TASK_ID`;
-//! optionally `LLM_URL`, `LLM_API_KEY`, `SSL_CERT_FILE` and the proxy
-//! variables (`HTTPS_PROXY`, `NO_PROXY`, ...).
+//! optionally `LLM_URL`, `LLM_API_KEY`, `SSL_CERT_FILE`, the proxy
+//! variables (`HTTPS_PROXY`, `NO_PROXY`, ...) and `TODO_TASK_PLANTED_BUG`
+//! (a bug planted on purpose for the suite's faults to find).
 
 mod config;
 mod error;
@@ -57,11 +58,15 @@ async fn run() -> anyhow::Result<()> {
     if let Some(llm) = &llm {
         println!("todo-task: summaries from {}", llm.url());
     }
+    if let Some(bug) = config.planted_bug {
+        println!("todo-task: planted bug on: {bug}");
+    }
     let app = routes::router(routes::AppState::new(
         config.task_id.clone(),
         data,
         store,
         llm,
+        config.planted_bug,
     ));
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))

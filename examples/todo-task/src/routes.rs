@@ -18,6 +18,9 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+use sha2::{Digest as _, Sha256};
+
+use crate::config::PlantedBug;
 use crate::error::ApiError;
 use crate::llm::Llm;
 use crate::reports::{Reports, report, request_report};
@@ -35,16 +38,25 @@ pub(crate) struct AppState {
     reports: Reports,
     /// The LLM that summarises each claimed todo, if the worker has one.
     llm: Option<Llm>,
+    /// A bug planted on purpose, for the suite's faults to find.
+    planted_bug: Option<PlantedBug>,
 }
 
 impl AppState {
-    pub(crate) fn new(task_id: String, data: TaskData, store: WorkStore, llm: Option<Llm>) -> Self {
+    pub(crate) fn new(
+        task_id: String,
+        data: TaskData,
+        store: WorkStore,
+        llm: Option<Llm>,
+        planted_bug: Option<PlantedBug>,
+    ) -> Self {
         Self {
             task_id,
             data,
             store: Mutex::new(store),
             reports: Reports::default(),
             llm,
+            planted_bug,
         }
     }
 
@@ -142,6 +154,7 @@ async fn task(
                 result: work_result(&todo.title, &todo.description),
                 staking_key: request.staking_key,
                 receipts: 0,
+                receipt_ids: Vec::new(),
                 summary: None,
             };
             // Recorded before the LLM is asked: after a failed call, a retry
@@ -179,18 +192,24 @@ fn task_answer(work: &Work) -> Value {
     answer
 }
 
-/// Acknowledges the round's work: one more receipt in `DATABASE_PATH`.
+/// Acknowledges the round's work: one more receipt in `DATABASE_PATH`. A
+/// receipt sent again (a client's retry: the same signed request) is
+/// counted once, unless the planted bug `double-count-retries` is on.
 async fn add_receipt(
     State(state): State<Arc<AppState>>,
     Path(round): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let Verified { round, .. } = state.verify(&round, "receipt", &body)?;
-    let receipts = state
-        .store
-        .lock()
-        .await
-        .add_receipt(round)?
+    let Verified { round, request, .. } = state.verify(&round, "receipt", &body)?;
+    let id = format!("{:x}", Sha256::digest(request.signature.as_bytes()));
+    let mut store = state.store.lock().await;
+    let repeated = store.has_receipt(round, &id);
+    let receipts = if repeated && state.planted_bug != Some(PlantedBug::DoubleCountRetries) {
+        store.get(round).map(|work| work.receipts)
+    } else {
+        store.add_receipt(round, &id)?
+    };
+    let receipts = receipts
         .ok_or_else(|| ApiError::conflict(format!("no work recorded for round {round}")))?;
     Ok(Json(json!({ "receipts": receipts })))
 }

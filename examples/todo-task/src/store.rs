@@ -21,6 +21,10 @@ pub(crate) struct Work {
     /// How often the round was acknowledged (`POST /receipt/{round}`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(crate) receipts: u32,
+    /// The receipts counted, each by its request's id (a digest of its
+    /// signature): a retried receipt carries the same signature.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) receipt_ids: Vec<String>,
     /// The LLM's one-line summary of the todo, when the worker has an LLM
     /// (`LLM_URL`); absent from files written before summaries existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,14 +71,24 @@ impl WorkStore {
         self.rounds.get(&round)
     }
 
-    /// Counts one more receipt of `round`'s work and saves the file; the
-    /// count, or `None` when no work is recorded for the round.
-    pub(crate) fn add_receipt(&mut self, round: u32) -> anyhow::Result<Option<u32>> {
+    /// Whether the receipt `id` of `round` was counted.
+    pub(crate) fn has_receipt(&self, round: u32, id: &str) -> bool {
+        self.rounds
+            .get(&round)
+            .is_some_and(|work| work.receipt_ids.iter().any(|counted| counted == id))
+    }
+
+    /// Counts one more receipt of `round`'s work, `id`, and saves the file;
+    /// the count, or `None` when no work is recorded for the round.
+    pub(crate) fn add_receipt(&mut self, round: u32, id: &str) -> anyhow::Result<Option<u32>> {
         let Some(work) = self.rounds.get(&round) else {
             return Ok(None);
         };
+        let mut receipt_ids = work.receipt_ids.clone();
+        receipt_ids.push(id.to_owned());
         let work = Work {
             receipts: work.receipts + 1,
+            receipt_ids,
             ..work.clone()
         };
         let receipts = work.receipts;
@@ -151,6 +165,7 @@ mod tests {
             result: "ab".repeat(32),
             staking_key: "stakingKey1".to_owned(),
             receipts: 0,
+            receipt_ids: Vec::new(),
             summary: None,
         }
     }
@@ -160,12 +175,15 @@ mod tests {
         let dir = TempDir::new("receipts");
         let path = dir.0.join("w.db");
         let mut store = WorkStore::open(&path).unwrap();
-        assert_eq!(store.add_receipt(1).unwrap(), None);
+        assert_eq!(store.add_receipt(1, "a").unwrap(), None);
         store.record(1, work("t1")).unwrap();
-        assert_eq!(store.add_receipt(1).unwrap(), Some(1));
-        assert_eq!(store.add_receipt(1).unwrap(), Some(2));
+        assert!(!store.has_receipt(1, "a"));
+        assert_eq!(store.add_receipt(1, "a").unwrap(), Some(1));
+        assert_eq!(store.add_receipt(1, "b").unwrap(), Some(2));
         let reopened = WorkStore::open(&path).unwrap();
         assert_eq!(reopened.get(1).unwrap().receipts, 2);
+        assert!(reopened.has_receipt(1, "a") && reopened.has_receipt(1, "b"));
+        assert!(!reopened.has_receipt(1, "c") && !reopened.has_receipt(2, "a"));
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"receipts\": 2"), "{text}");
     }

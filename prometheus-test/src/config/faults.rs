@@ -262,23 +262,24 @@ impl Entries<'_, '_> {
         let scope = self.scope(index, entry, target?, kind?)?;
         let at = self.at(index, &[target_key(&scope)]);
         let rule = Rule::new(scope, rounds?, probability?, at).named(name);
-        Some(match requests? {
+        Some(match requests.ok()? {
             Some(pattern) => rule.for_requests(pattern),
             None => rule,
         })
     }
 
     /// `request`: which requests of a link's entry it faults, as a glob of
-    /// `METHOD /path` (`POST /audit/*`); `Some(None)` when left out.
+    /// `METHOD /path` (`POST /audit/*`); `Ok(None)` when left out, `Err`
+    /// when reported as wrong.
     fn requests(
         &mut self,
         index: usize,
         entry: &Mapping,
         target: Option<&Target>,
-    ) -> Option<Option<String>> {
+    ) -> Result<Option<String>, ()> {
         let item = self.item(index);
         let Some(value) = entry.get("request") else {
-            return Some(None);
+            return Ok(None);
         };
         if matches!(target, Some(Target::Worker(_))) {
             self.problem(
@@ -288,7 +289,7 @@ impl Entries<'_, '_> {
                     "`{item}.request` picks a link's requests: it takes `link`, not `worker`"
                 ),
             );
-            return None;
+            return Err(());
         }
         let pattern = value.as_str().map(str::trim).filter(|pattern| {
             pattern.split_once(' ').is_some_and(|(method, path)| {
@@ -306,7 +307,7 @@ impl Entries<'_, '_> {
                 ),
             );
         }
-        pattern.map(|pattern| Some(pattern.to_owned()))
+        pattern.map(|pattern| Some(pattern.to_owned())).ok_or(())
     }
 
     /// Whether every key of `entry` is known (a problem for each other).

@@ -104,13 +104,13 @@ impl FaultLayer {
     fn draw(&self, request: &Outbound) -> Option<Injected> {
         let link = Link::of_request(&request.client, &request.url, &self.plan.peers);
         let (at, n) = self.counting().next(&link);
-        let line = format!("{} {}", request.method, path_of(&request.url));
+        let request_line = format!("{} {}", request.method, path_of(&request.url));
         let (injected, by) = match self.scripted.for_link(&link) {
             Some(injected) => (injected, Some("script".to_owned())),
             None => (
                 self.plan
                     .schedule
-                    .for_request(self.plan.seed, &at, &link, &line, n)?,
+                    .for_request(self.plan.seed, &at, &link, &request_line, n)?,
                 None,
             ),
         };
@@ -121,7 +121,7 @@ impl FaultLayer {
             link: Some(link.to_string()),
             worker: None,
             n: Some(n),
-            request: Some(line),
+            request: Some(request_line),
             fault: injected.to_string(),
             by,
             outcome: None,

@@ -19,7 +19,9 @@ const FLUSH_PAUSE: Duration = Duration::from_millis(10);
 
 /// Sends the request (`parts`, `body`) to `url` through `client`, and
 /// answers with the upstream's response; an upstream that cannot be
-/// reached is answered with a 502 saying why.
+/// reached is answered with a 502 saying why (marked with
+/// [`UNREACHABLE_HEADER`](super::UNREACHABLE_HEADER) when it refused the
+/// connection).
 pub(super) async fn forward(
     client: &reqwest::Client,
     parts: &Parts,
@@ -46,10 +48,17 @@ pub(super) async fn forward(
                 error_chain(&error)
             );
             report.finish(Some(why.clone()));
-            return body::text_response(
+            let mut response = body::text_response(
                 StatusCode::BAD_GATEWAY,
                 format!("prometheus-test proxy: {why}\n"),
             );
+            if error.is_connect() {
+                response.headers_mut().insert(
+                    super::UNREACHABLE_HEADER,
+                    http::HeaderValue::from_static("connect"),
+                );
+            }
+            return response;
         }
     };
     let mut response = Response::new(());

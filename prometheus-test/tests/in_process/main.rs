@@ -9,6 +9,7 @@
 //! [`Suite`]: prometheus_test::Suite
 
 mod churn;
+mod down_behind_the_proxy;
 mod faults;
 mod http_timeouts;
 mod recording;

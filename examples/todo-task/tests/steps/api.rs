@@ -1,12 +1,16 @@
 //! The worker's HTTP API as the suite speaks it: typed payloads, Koii signing
 //! and a reply type that keeps the status next to the JSON body.
 
+use std::time::Duration;
+
 use anyhow::{Context as _, bail};
-use prometheus_test::{Runner, Worker};
+use prometheus_test::{RequestBuilder, Runner, Worker};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
+
+use super::churn;
 
 /// The payload of `POST /task/{round}` and `POST /submission/{round}`.
 #[derive(Debug, Clone, Serialize)]
@@ -155,13 +159,8 @@ pub(crate) async fn post_signed(
 /// GETs `path` on `to`.
 pub(crate) async fn get(runner: &Runner, to: &Worker, path: &str) -> anyhow::Result<Reply> {
     let what = format!("{} GET {path}", to.name());
-    let response = runner
-        .http()
-        .get(format!("{}{path}", to.url()))
-        .send()
-        .await
-        .with_context(|| format!("{what}: no answer"))?;
-    reply(what, response).await
+    let url = format!("{}{path}", to.url());
+    send(runner, to, what, || runner.http().get(&url)).await
 }
 
 /// POSTs `body` as JSON to `path` on `to`.
@@ -172,25 +171,68 @@ pub(crate) async fn post(
     body: &impl Serialize,
 ) -> anyhow::Result<Reply> {
     let what = format!("{} POST {path}", to.name());
-    let response = runner
-        .http()
-        .post(format!("{}{path}", to.url()))
-        .json(body)
+    let url = format!("{}{path}", to.url());
+    send(runner, to, what, || runner.http().post(&url).json(body)).await
+}
+
+/// How often a request is sent before a failure of the network fails the
+/// step.
+const SENDS: u64 = 6;
+
+/// Sends the request `build` makes, again when the network lost it (a
+/// reset connection, an answer cut short, a worker that crashed), as a
+/// node's client would: every request of the API is safe to repeat (the
+/// worker answers a repeated task with the work it recorded, replaces an
+/// audit, and counts a signed receipt once). A crashed worker is started
+/// again first, as its node's supervisor would; one that a step stopped
+/// on purpose (`churn`) is not, and its caller sees the failure.
+async fn send(
+    runner: &Runner,
+    to: &Worker,
+    what: String,
+    build: impl Fn() -> RequestBuilder,
+) -> anyhow::Result<Reply> {
+    let mut sent = 1;
+    loop {
+        let error = match exchange(&what, build()).await {
+            Ok(reply) => return Ok(reply),
+            Err(error) => error,
+        };
+        if sent == SENDS || churn::went_away(runner, to.name())? {
+            return Err(error);
+        }
+        eprintln!("{error:#}; sending it again");
+        if to.is_stopped() {
+            eprintln!(
+                "{} is down: starting it again, as its supervisor would",
+                to.name()
+            );
+            to.start()
+                .await
+                .with_context(|| format!("{what}: cannot start {} again", to.name()))?;
+        }
+        tokio::time::sleep(Duration::from_millis(100 * sent)).await;
+        sent += 1;
+    }
+}
+
+/// Sends `request` and reads the status and JSON body (or text).
+async fn exchange(what: &str, request: RequestBuilder) -> anyhow::Result<Reply> {
+    let response = request
         .send()
         .await
         .with_context(|| format!("{what}: no answer"))?;
-    reply(what, response).await
-}
-
-/// The status and JSON body (or text) of `response`.
-async fn reply(what: String, response: reqwest::Response) -> anyhow::Result<Reply> {
     let status = response.status().as_u16();
     let text = response
         .text()
         .await
         .with_context(|| format!("{what}: cannot read the answer"))?;
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Ok(Reply { what, status, body })
+    Ok(Reply {
+        what: what.to_owned(),
+        status,
+        body,
+    })
 }
 
 /// The work a todo asks for, computed independently of the server:
