@@ -74,7 +74,10 @@ fn the_example_passes_its_chaos_profile_and_a_seed_replays_its_faults() {
     let (passed, printed) = chaos_run(first.path(), 1, &[]);
     assert!(passed, "{printed}");
     assert!(
-        printed.contains("faults: seed 1 (from --seed); replay with --seed 1"),
+        printed.contains(
+            "faults: seed 1 (from --seed); replay with --seed 1 (under nextest: \
+             PROMETHEUS_TEST_SEED=1)"
+        ),
         "{printed}"
     );
     let faults = faults_but_latency(first.path());
@@ -121,5 +124,8 @@ fn seed_1_finds_the_planted_double_count_and_names_its_seed() {
         ),
         "{printed}"
     );
-    assert!(printed.contains("faults: rerun with --seed 1"), "{printed}");
+    assert!(
+        printed.contains("faults: rerun with --seed 1 (under nextest: PROMETHEUS_TEST_SEED=1)"),
+        "{printed}"
+    );
 }

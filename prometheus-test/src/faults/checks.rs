@@ -135,7 +135,8 @@ mod tests {
         assert_eq!(
             checks.summary(Seed(8_841_274)),
             "always `balances stay positive` failed 2 of 3 times, first in round 2 \
-             steps::audit[worker2]; rerun with --seed 8841274\n\
+             steps::audit[worker2]; rerun with --seed 8841274 (under nextest: \
+             PROMETHEUS_TEST_SEED=8841274)\n\
              sometimes `a worker restarts` was never true (2 checks)\n"
         );
     }

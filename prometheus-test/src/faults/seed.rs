@@ -84,9 +84,11 @@ impl Seed {
         Self(super::mix::Mixer::new(keyed).bits() >> 32)
     }
 
-    /// The note for a failure: `rerun with --seed 8841274`.
+    /// The note for a failure: `rerun with --seed 8841274 (…)`. nextest
+    /// passes no arguments of its own to the tests: there the variable
+    /// gives the seed.
     pub(crate) fn rerun_note(self) -> String {
-        format!("rerun with --seed {self}")
+        format!("rerun with --seed {self} (under nextest: {SEED_VAR}={self})")
     }
 
     /// The line a run with faults starts with.
@@ -96,7 +98,10 @@ impl Seed {
             SeedSource::Env => SEED_VAR,
             SeedSource::Fresh => "fresh",
         };
-        format!("faults: seed {self} ({whence}); replay with --seed {self}")
+        format!(
+            "faults: seed {self} ({whence}); replay with --seed {self} (under nextest: \
+             {SEED_VAR}={self})"
+        )
     }
 }
 
@@ -147,14 +152,18 @@ mod tests {
 
     #[test]
     fn the_seed_is_shown_as_the_flag_takes_it() {
-        assert_eq!(Seed(8_841_274).rerun_note(), "rerun with --seed 8841274");
+        assert_eq!(
+            Seed(8_841_274).rerun_note(),
+            "rerun with --seed 8841274 (under nextest: PROMETHEUS_TEST_SEED=8841274)"
+        );
         assert_eq!(
             Seed(7).announce(SeedSource::Fresh),
-            "faults: seed 7 (fresh); replay with --seed 7"
+            "faults: seed 7 (fresh); replay with --seed 7 (under nextest: PROMETHEUS_TEST_SEED=7)"
         );
         assert_eq!(
             Seed(7).announce(SeedSource::Env),
-            "faults: seed 7 (PROMETHEUS_TEST_SEED); replay with --seed 7"
+            "faults: seed 7 (PROMETHEUS_TEST_SEED); replay with --seed 7 (under nextest: \
+             PROMETHEUS_TEST_SEED=7)"
         );
     }
 }

@@ -113,7 +113,7 @@ fn the_same_seed_draws_the_same_faults_and_another_seed_others() {
     assert!(
         first
             .2
-            .contains("prometheus-test: faults: seed 7 (from --seed); replay with --seed 7\n"),
+            .contains("prometheus-test: faults: seed 7 (from --seed); replay with --seed 7 (under nextest: PROMETHEUS_TEST_SEED=7)\n"),
         "{}",
         first.2
     );
@@ -360,17 +360,17 @@ fn a_failed_always_fails_the_run_with_its_seed_and_a_sometimes_never_true_is_lis
     assert_eq!(
         ending,
         [
-            "prometheus-test: faults: rerun with --seed 5",
+            "prometheus-test: faults: rerun with --seed 5 (under nextest: PROMETHEUS_TEST_SEED=5)",
             "prometheus-test: sometimes `pigs fly` was never true (3 checks)",
             "prometheus-test: error: always `two plus two is five` failed 3 of 3 times, first in \
-             round 1 steps::claims; rerun with --seed 5",
+             round 1 steps::claims; rerun with --seed 5 (under nextest: PROMETHEUS_TEST_SEED=5)",
         ],
         "{}",
         ran.notes
     );
     assert!(
         ran.notes
-            .contains("prometheus-test: faults: seed 5 (from --seed); replay with --seed 5\n"),
+            .contains("prometheus-test: faults: seed 5 (from --seed); replay with --seed 5 (under nextest: PROMETHEUS_TEST_SEED=5)\n"),
         "{}",
         ran.notes
     );
