@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 use futures_util::future::BoxFuture;
 
-use super::passthrough::{Forward, RunnerApart};
+use super::passthrough::{Forward, LocalApart};
 use super::wording::counted;
 use crate::Runner;
 use crate::config::{PROXY_DIR, RecordingSettings};
@@ -29,7 +29,7 @@ use crate::faults::schedule::{ChurnFault, Schedule};
 use crate::faults::scripted::Scripted;
 use crate::faults::seed::Seed;
 use crate::http_client::ExtraRoots;
-use crate::proxy::{self, Ca, CaFile, Completed, Handler, Outbound, Proxy, Reply};
+use crate::proxy::{self, Ca, CaFile, Completed, Handler, Loopback, Outbound, Proxy, Reply};
 use crate::record::model::{Handling, Origin};
 use crate::record::recorder::OwnedExchange;
 use crate::recording::{Options, Recording, StepKey, StepTape};
@@ -176,12 +176,19 @@ impl Outside {
             _ => (workers_handler, None),
         };
         let proxy = Proxy::start(handler, ca, upstream);
+        // With faults, the workers' calls to each other and to local
+        // services go through their listeners too, on links faults reach.
+        let loopback = if layer.is_some() {
+            Loopback::Routed
+        } else {
+            Loopback::Direct
+        };
         let mut env = BTreeMap::new();
         for worker in runner.workers() {
             let listener = proxy.listen_for(worker.name()).await?;
             env.insert(
                 worker.name().to_owned(),
-                proxy::client_env(listener, &bundle),
+                proxy::client_env(listener, &bundle, loopback),
             );
         }
         let faults = match layer {
@@ -319,7 +326,11 @@ fn fault_layer(
     let peers = runner
         .workers()
         .iter()
-        .filter_map(|worker| Some((authority(worker.url())?, worker.name().to_owned())))
+        .flat_map(|worker| {
+            spellings(worker.url())
+                .into_iter()
+                .map(|address| (address, worker.name().to_owned()))
+        })
         .collect();
     let plan = Plan {
         seed: run.seed,
@@ -337,19 +348,34 @@ fn fault_layer(
         history
             .with_context(|| format!("cannot open the fault history in {}", data_dir.display()))?,
     );
-    let inner = Arc::new(RunnerApart { workers });
+    let inner = Arc::new(LocalApart { outside: workers });
     let layer = FaultLayer::new(plan, inner, Arc::clone(&history));
     Ok((Arc::new(layer), history))
 }
 
-/// `host[:port]` of a worker's URL as requests to it name it.
-fn authority(url: &str) -> Option<String> {
-    let url = reqwest::Url::parse(url).ok()?;
-    let host = url.host_str()?;
-    Some(match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    })
+/// `host[:port]` of a worker's URL as requests to it may name it: a
+/// loopback one under each of its names (a peer may call `127.0.0.1:5002`
+/// the worker whose URL says `localhost:5002`).
+fn spellings(url: &str) -> Vec<String> {
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return Vec::new();
+    };
+    let Some(host) = url.host_str() else {
+        return Vec::new();
+    };
+    let port = url
+        .port()
+        .map(|port| format!(":{port}"))
+        .unwrap_or_default();
+    let loopback = ["localhost", "127.0.0.1", "[::1]"];
+    if loopback.contains(&host) {
+        loopback
+            .iter()
+            .map(|name| format!("{name}{port}"))
+            .collect()
+    } else {
+        vec![format!("{host}{port}")]
+    }
 }
 
 /// The recording's options from config.yaml and the run's secrets.
@@ -429,18 +455,19 @@ fn owned(exchange: Completed, origin: Origin) -> OwnedExchange {
 
 #[cfg(test)]
 mod tests {
-    use super::authority;
+    use super::spellings;
 
     #[test]
-    fn a_workers_address_is_named_as_requests_to_it_name_it() {
+    fn a_workers_address_is_named_as_requests_to_it_may_name_it() {
         assert_eq!(
-            authority("http://127.0.0.1:5002").as_deref(),
-            Some("127.0.0.1:5002")
+            spellings("http://localhost:5002"),
+            ["localhost:5002", "127.0.0.1:5002", "[::1]:5002"]
         );
         assert_eq!(
-            authority("http://Worker.local/api").as_deref(),
-            Some("worker.local")
+            spellings("http://127.0.0.1:5002/"),
+            ["localhost:5002", "127.0.0.1:5002", "[::1]:5002"]
         );
-        assert_eq!(authority("not a url"), None);
+        assert_eq!(spellings("http://Worker.local/api"), ["worker.local"]);
+        assert!(spellings("not a url").is_empty());
     }
 }

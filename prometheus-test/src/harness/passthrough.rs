@@ -1,6 +1,7 @@
 //! The handlers under the fault layer that are not the recording: one that
 //! forwards every request as it is, and one that keeps the runner's calls
-//! to the workers away from the recording (they are no outside call).
+//! to the workers and the workers' calls to the machine itself away from
+//! the recording (they are no outside calls).
 
 use std::sync::Arc;
 
@@ -20,24 +21,41 @@ impl Handler for Forward {
     fn completed(&self, _exchange: Completed) {}
 }
 
-/// The runner's requests forwarded, the workers' given to `workers`.
-pub(super) struct RunnerApart {
-    pub(super) workers: Arc<dyn Handler>,
+/// The runner's requests and the workers' calls to the machine itself
+/// (to each other, to local services) forwarded; the workers' calls to
+/// the outside world given to `outside`.
+pub(super) struct LocalApart {
+    pub(super) outside: Arc<dyn Handler>,
 }
 
-impl Handler for RunnerApart {
+impl Handler for LocalApart {
     fn decide<'a>(&'a self, request: &'a Outbound) -> BoxFuture<'a, Reply> {
-        if request.client == RUNNER {
+        if is_local(request) {
             return Forward.decide(request);
         }
-        self.workers.decide(request)
+        self.outside.decide(request)
     }
 
     fn completed(&self, exchange: Completed) {
-        if exchange.request.client != RUNNER {
-            self.workers.completed(exchange);
+        if !is_local(&exchange.request) {
+            self.outside.completed(exchange);
         }
     }
+}
+
+/// Whether `request` stays on the machine: the runner's, or one to a
+/// loopback host.
+fn is_local(request: &Outbound) -> bool {
+    request.client == RUNNER
+        || reqwest::Url::parse(&request.url).is_ok_and(|url| {
+            url.host_str().is_some_and(|host| {
+                host.eq_ignore_ascii_case("localhost")
+                    || host
+                        .trim_matches(['[', ']'])
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|address| address.is_loopback())
+            })
+        })
 }
 
 #[cfg(test)]
@@ -70,30 +88,37 @@ mod tests {
         }
     }
 
-    fn request(client: &str) -> Outbound {
+    fn request(client: &str, url: &str) -> Outbound {
         Outbound {
             client: client.to_owned(),
             method: "GET".to_owned(),
-            url: "http://127.0.0.1:5001/".to_owned(),
+            url: url.to_owned(),
             headers: Vec::new(),
             body: Bytes::new(),
         }
     }
 
     #[tokio::test]
-    async fn the_runners_calls_are_forwarded_and_never_reach_the_recording() {
+    async fn the_runners_and_the_local_calls_are_forwarded_and_never_reach_the_recording() {
         let tape = Arc::new(Tape::default());
-        let apart = RunnerApart {
-            workers: Arc::clone(&tape) as Arc<dyn Handler>,
+        let apart = LocalApart {
+            outside: Arc::clone(&tape) as Arc<dyn Handler>,
         };
-        let runner = request(RUNNER);
-        let worker = request("worker1");
-        assert_eq!(
-            apart.decide(&runner).await,
-            Reply::Forward(Shape::default())
-        );
-        assert!(matches!(apart.decide(&worker).await, Reply::Respond(_)));
-        for request in [runner, worker] {
+        let local = [
+            request(RUNNER, "http://127.0.0.1:5001/"),
+            request("worker1", "http://127.0.0.1:5002/audit"),
+            request("worker1", "http://LOCALHOST:5002/"),
+            request("worker2", "http://[::1]:5001/"),
+        ];
+        let outside = request("worker1", "https://api.example.com/v1");
+        for request in &local {
+            assert_eq!(
+                apart.decide(request).await,
+                Reply::Forward(Shape::default())
+            );
+        }
+        assert!(matches!(apart.decide(&outside).await, Reply::Respond(_)));
+        for request in local.into_iter().chain([outside]) {
             apart.completed(Completed {
                 request,
                 served: Served::Forwarded,

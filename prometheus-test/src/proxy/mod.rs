@@ -36,7 +36,7 @@ mod tests;
 
 pub(crate) use self::bundle::{CaFile, write_bundle};
 pub(crate) use self::ca::Ca;
-pub(crate) use self::client_env::client_env;
+pub(crate) use self::client_env::{Loopback, client_env};
 #[cfg(test)]
 pub(crate) use self::handler::Seen;
 pub(crate) use self::handler::{Canned, Chunk, Completed, Handler, Outbound, Reply, Served, Shape};

@@ -21,3 +21,4 @@ mod snapshots;
 mod support;
 mod timeouts;
 mod venv;
+mod worker_links;

@@ -10,7 +10,7 @@ use rustls::pki_types::pem::PemObject as _;
 use tokio::process::Command;
 
 use super::support::{PLAIN_HOST, Setup, Summary, TLS_HOST};
-use crate::proxy::{CaFile, client_env, write_bundle};
+use crate::proxy::{CaFile, Loopback, client_env, write_bundle};
 use crate::test_support::unavailable;
 
 /// A command with a cleared environment but for what finds programs.
@@ -84,7 +84,7 @@ async fn python_requests_goes_through_with_the_client_env() {
     let https = format!("https://{TLS_HOST}/echo");
     let http = format!("http://{PLAIN_HOST}/echo");
     let output = command(&python)
-        .envs(client_env(setup.listener, &setup.bundle))
+        .envs(client_env(setup.listener, &setup.bundle, Loopback::Direct))
         .args(["-c", PYTHON_SCRIPT, &https, "one", &http, "two"])
         .output()
         .await
@@ -156,6 +156,7 @@ fn the_client_env_names_the_listener_and_the_bundle() {
     let env = client_env(
         "127.0.0.1:4567".parse().unwrap(),
         Path::new("/d/.proxy/ca-bundle.pem"),
+        Loopback::Direct,
     );
     let proxy = "http://127.0.0.1:4567";
     let bundle = "/d/.proxy/ca-bundle.pem";
@@ -176,4 +177,15 @@ fn the_client_env_names_the_listener_and_the_bundle() {
     ]
     .map(|(name, value)| (name.to_owned(), value.to_owned()));
     assert_eq!(env, expected);
+    let routed = client_env(
+        "127.0.0.1:4567".parse().unwrap(),
+        Path::new("/d/.proxy/ca-bundle.pem"),
+        Loopback::Routed,
+    );
+    let no_proxy: Vec<&(String, String)> = routed
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("no_proxy"))
+        .collect();
+    assert_eq!(no_proxy.len(), 2);
+    assert!(no_proxy.iter().all(|(_, value)| value.is_empty()));
 }
