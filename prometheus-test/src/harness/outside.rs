@@ -167,7 +167,8 @@ impl Outside {
         };
         let (handler, layer) = match (schedule, faults) {
             (Some(schedule), Some(run)) => {
-                let (layer, history) = fault_layer(runner, schedule, &run, workers_handler)?;
+                let (layer, history) =
+                    fault_layer(runner, schedule, &run, workers_handler, events)?;
                 (
                     Arc::clone(&layer) as Arc<dyn Handler>,
                     Some((layer, history)),
@@ -308,12 +309,13 @@ impl Taping {
 }
 
 /// The fault layer of `run` in front of `workers` (the runner's calls kept
-/// from the recording), with its history.
+/// from the recording), with its history, whose entries go on `events` too.
 fn fault_layer(
     runner: &Runner,
     schedule: &Schedule,
     run: &FaultRun,
     workers: Arc<dyn Handler>,
+    events: &Events,
 ) -> anyhow::Result<(Arc<FaultLayer>, Arc<History>)> {
     let names: Vec<&str> = runner.workers().iter().map(crate::Worker::name).collect();
     let peers = runner
@@ -335,7 +337,8 @@ fn fault_layer(
     };
     let history = Arc::new(
         history
-            .with_context(|| format!("cannot open the fault history in {}", data_dir.display()))?,
+            .with_context(|| format!("cannot open the fault history in {}", data_dir.display()))?
+            .emitting(events.clone()),
     );
     let inner = Arc::new(RunnerApart { workers });
     let layer = FaultLayer::new(plan, inner, Arc::clone(&history));
