@@ -160,10 +160,12 @@ mod tests {
                     outcome: Outcome::failed(message),
                     exchanges: vec![],
                     log: vec![],
+                    faults: vec![],
                 }],
                 detail: None,
             }],
             step_order: vec![],
+            faults_between_steps: vec![],
             detail_dir: None,
             detail_problems: vec![],
         }

@@ -179,6 +179,7 @@ mod tests {
             outcome: Outcome::Passed { attempts: 1 },
             exchanges: vec![],
             log: vec![],
+            faults: vec![],
         }
     }
 
@@ -198,6 +199,7 @@ mod tests {
                 })
                 .collect(),
             step_order: step_order.iter().map(|name| (*name).to_owned()).collect(),
+            faults_between_steps: vec![],
             detail_dir: None,
             detail_problems: vec![],
         }

@@ -7,7 +7,8 @@
 //! The raw HTTP events ([`Event::HttpSending`], [`Event::HttpExchanged`])
 //! stop here: the writers after it see only what the recorder redacted (an
 //! exchange is redacted and decoded with the step's others when the step
-//! ends, off the request's path).
+//! ends, off the request's path). A fault is filed with its step and passed
+//! on redacted, timed from the run's start.
 //! When the run finishes it writes the reports.
 //!
 //! The recorder keeps older rounds' exchanges and log lines in
@@ -199,6 +200,17 @@ impl<W: Writer> Writer for Record<W> {
                     self.next.handle(&Event::InFlight(None));
                 }
                 return;
+            }
+            Event::Fault(fault) => {
+                let recorded = self.with(|r, at| {
+                    r.fault(crate::events::Fault {
+                        at_ms: at,
+                        ..(**fault).clone()
+                    })
+                });
+                if let Some(recorded) = recorded {
+                    return self.next.handle(&Event::Fault(Box::new(recorded)));
+                }
             }
             Event::RunFinished(_) => self.write_reports(),
             _ => {}
