@@ -1,6 +1,7 @@
 //! The run's faults in the order they happened, one JSON line each in
 //! `data_dir/faults.jsonl`: every fault injected (a request's, a worker's)
-//! and how each faulted request ended. Each line is also an
+//! and how each faulted request ended, its request redacted with the run's
+//! secrets when the harness gives them. Each line is also an
 //! [`Event::Fault`] on the run's event stream, made in the same place, so
 //! the reports and the file cannot disagree.
 //!
@@ -85,7 +86,6 @@ fn is_zero(value: &u32) -> bool {
 }
 
 /// The history being written.
-#[derive(Debug)]
 pub(crate) struct History {
     opened: Instant,
     file: Option<(PathBuf, File)>,
@@ -94,6 +94,21 @@ pub(crate) struct History {
     failed: Mutex<Option<String>>,
     /// Where each entry also goes, as an [`Event::Fault`].
     events: Option<Events>,
+    /// Takes the run's secrets out of a request's method and path.
+    redact: Option<Redact>,
+}
+
+/// Text with the run's secrets replaced.
+pub(crate) type Redact = std::sync::Arc<dyn Fn(&str) -> String + Send + Sync>;
+
+impl std::fmt::Debug for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("History")
+            .field("file", &self.file.as_ref().map(|(path, _)| path))
+            .field("events", &self.events.is_some())
+            .field("redact", &self.redact.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl History {
@@ -119,6 +134,7 @@ impl History {
             entries: Mutex::default(),
             failed: Mutex::default(),
             events: None,
+            redact: None,
         }
     }
 
@@ -137,9 +153,22 @@ impl History {
         }
     }
 
-    /// Writes `entry`, timed now, as the next line, and emits it.
+    /// The history, whose requests go through `redact` (a path may hold a
+    /// secret a step named; the query, where keys are usually sent, is
+    /// never kept).
+    pub(crate) fn redacting(self, redact: Redact) -> Self {
+        Self {
+            redact: Some(redact),
+            ..self
+        }
+    }
+
+    /// Writes `entry`, timed now and redacted, as the next line, and emits it.
     pub(crate) fn record(&self, mut entry: Entry) {
         entry.at_ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if let (Some(redact), Some(request)) = (&self.redact, &mut entry.request) {
+            *request = redact(request);
+        }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((path, file)) = &self.file {
             let mut line = serde_json::to_string(&entry).unwrap_or_default();
@@ -302,6 +331,35 @@ mod tests {
             .collect();
         assert_eq!(emitted, written);
         assert_eq!(emitted, history.entries());
+    }
+
+    #[test]
+    fn a_request_s_path_is_redacted_in_the_file_and_the_event() {
+        use crate::events::testing::Collect;
+        let dir = tempfile::tempdir().unwrap();
+        let seen = Collect::default();
+        let history = History::fresh(dir.path())
+            .unwrap()
+            .emitting(Events::new(Box::new(seen.clone())))
+            .redacting(std::sync::Arc::new(|text: &str| {
+                text.replace("tok-1", "[redacted: token]")
+            }));
+        history.record(Entry {
+            request: Some("GET /audit/tok-1".to_owned()),
+            ..entry()
+        });
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        assert!(
+            text.contains(r#""request":"GET /audit/[redacted: token]""#),
+            "{text}"
+        );
+        assert!(
+            matches!(
+                seen.0.lock().unwrap().as_slice(),
+                [Event::Fault(fault)] if fault.request.as_deref() == Some("GET /audit/[redacted: token]")
+            ),
+            "the event is the line"
+        );
     }
 
     #[test]

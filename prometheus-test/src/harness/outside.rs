@@ -338,7 +338,8 @@ fn fault_layer(
     let history = Arc::new(
         history
             .with_context(|| format!("cannot open the fault history in {}", data_dir.display()))?
-            .emitting(events.clone()),
+            .emitting(events.clone())
+            .redacting(redact_with(runner)),
     );
     let inner = Arc::new(RunnerApart { workers });
     let layer = FaultLayer::new(plan, inner, Arc::clone(&history));
@@ -366,10 +367,16 @@ fn options(runner: &Runner, settings: &RecordingSettings) -> Options {
             .with(|r| r.redactor().secret_headers())
             .unwrap_or_default(),
         pace: settings.pace,
-        // Once the reports are written nothing redacts: the text as it is.
-        redact: Arc::new(move |text: &str| recorder.redact_or(text, text)),
+        redact: redact_with(runner),
         ..Options::default()
     }
+}
+
+/// Redaction with the run's secrets, those steps add included. Once the
+/// reports are written nothing redacts: the text as it is.
+fn redact_with(runner: &Runner) -> Arc<dyn Fn(&str) -> String + Send + Sync> {
+    let recorder = runner.recorder().clone();
+    Arc::new(move |text: &str| recorder.redact_or(text, text))
 }
 
 /// The recording, with each exchange it hears of put on the event stream.
