@@ -9,6 +9,7 @@
 //! [`Suite`]: prometheus_test::Suite
 
 mod churn;
+mod fault_reports;
 mod faults;
 mod http_timeouts;
 mod recording;
