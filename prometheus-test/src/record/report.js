@@ -336,7 +336,7 @@
     faults.forEach(function (fault) {
       var row = el('tr');
       row.appendChild(el('td', 'at', ms(fault.at_ms) + (fault.attempt ? ' · attempt ' + (fault.attempt + 1) : '')));
-      row.appendChild(el('td', 'mono', fault.link || fault.worker));
+      row.appendChild(el('td', 'mono place', fault.link || fault.worker));
       row.appendChild(el('td', 'mono', fault.request || ''));
       var what = fault.fault + (fault.by === 'script' ? ' (scripted)' : '') + (fault.outcome ? ', ended ' + fault.outcome : '');
       row.appendChild(el('td', 'what', what));
