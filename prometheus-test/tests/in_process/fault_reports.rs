@@ -2,6 +2,7 @@
 //! fault with the step that met it, a request's path redacted like the rest
 //! of the reports.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use prometheus_test::__private::StepFuture;
@@ -88,10 +89,10 @@ fn lines(faults: &Value) -> Vec<String> {
             .collect::<Vec<_>>()
             .join(" ");
             if let Some(by) = fault["by"].as_str() {
-                line += &format!(" by {by}");
+                let _ = write!(line, " by {by}");
             }
             if let Some(outcome) = fault["outcome"].as_str() {
-                line += &format!(", ended {outcome}");
+                let _ = write!(line, ", ended {outcome}");
             }
             line
         })
