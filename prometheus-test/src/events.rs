@@ -87,7 +87,7 @@ pub(crate) enum Event {
     },
     /// A fault was injected (a request's, a worker's), or a faulted request
     /// ended (`outcome` set): a line of `faults.jsonl`, made with it. Its
-    /// request is a method and a path, never a query.
+    /// request is a method and a path (never a query), redacted.
     Fault(Box<Fault>),
     /// The run itself failed between two steps (its state cannot be saved).
     RunError(String),

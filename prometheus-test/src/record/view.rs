@@ -1,7 +1,7 @@
 //! What the HTML report's script draws that is more than the record: step
 //! ids, the fragments that open a step, the grid's columns, the worker
-//! changes each step made and the lane of each fault's mark. Decided here so it is tested in Rust;
-//! `report.js` only reads it.
+//! changes each step made and the lane of each fault's mark. Decided here
+//! so it is tested in Rust; `report.js` only reads it.
 
 use std::collections::BTreeMap;
 
@@ -50,7 +50,8 @@ pub(crate) struct FaultMark {
     /// When it was injected, from the run's start.
     pub(crate) at_ms: u64,
     /// The mark's tooltip: the fault as the reports list it, with the step
-    /// when it is between steps (`runner->worker2 GET /health reset (after steps::submit)`).
+    /// when it is between steps
+    /// (`runner->worker2 GET /health reset (after steps::submit)`).
     pub(crate) text: String,
 }
 
