@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 mod plan;
 
 pub(crate) use self::plan::{Execution, Plan, Resumed};
+pub(crate) use crate::faults::history::Entry as Fault;
 pub(crate) use crate::process::LogLine;
 pub(crate) use crate::record::model::Outcome;
 
@@ -84,6 +85,10 @@ pub(crate) enum Event {
         step: StepId,
         exchange: Box<Exchange>,
     },
+    /// A fault was injected (a request's, a worker's), or a faulted request
+    /// ended (`outcome` set): a line of `faults.jsonl`, made with it. Its
+    /// request is a method and a path (never a query), redacted.
+    Fault(Box<Fault>),
     /// The run itself failed between two steps (its state cannot be saved).
     RunError(String),
     /// Before the workers started, the world was put back as it was before

@@ -9,6 +9,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod faults;
 mod tools;
 mod wide;
 

@@ -1,6 +1,9 @@
 //! The run's faults in the order they happened, one JSON line each in
 //! `data_dir/faults.jsonl`: every fault injected (a request's, a worker's)
-//! and how each faulted request ended.
+//! and how each faulted request ended, its request redacted with the run's
+//! secrets when the harness gives them. Each line is also an
+//! [`Event::Fault`] on the run's event stream, made in the same place, so
+//! the reports and the file cannot disagree.
 //!
 //! ```text
 //! {"round":2,"step":"steps::audit[worker2]","link":"runner->worker2","n":3,"request":"GET /audit","fault":"reset","at_ms":5120}
@@ -13,6 +16,8 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+
+use crate::events::{Event, Events};
 
 /// The history's file name in the data folder.
 pub(crate) const FILE_NAME: &str = "faults.jsonl";
@@ -47,8 +52,32 @@ pub(crate) struct Entry {
     /// `forwarded 200`, `forwarded, failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) outcome: Option<String>,
-    /// Milliseconds since the history was opened.
+    /// Milliseconds since the history was opened (in the run record:
+    /// since the run's start, as its other times).
     pub(crate) at_ms: u64,
+}
+
+impl std::fmt::Display for Entry {
+    /// The fault as the reports list it: `runner->worker2 POST /audit/2
+    /// reset, ended reset`, `worker3 crash`, `(scripted)` after a fault a
+    /// step set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let place = self.link.as_deref().or(self.worker.as_deref());
+        if let Some(place) = place {
+            write!(f, "{place} ")?;
+        }
+        if let Some(request) = &self.request {
+            write!(f, "{request} ")?;
+        }
+        f.write_str(&self.fault)?;
+        if self.by.as_deref() == Some("script") {
+            f.write_str(" (scripted)")?;
+        }
+        if let Some(outcome) = &self.outcome {
+            write!(f, ", ended {outcome}")?;
+        }
+        Ok(())
+    }
 }
 
 #[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's signature")]
@@ -57,13 +86,29 @@ fn is_zero(value: &u32) -> bool {
 }
 
 /// The history being written.
-#[derive(Debug)]
 pub(crate) struct History {
     opened: Instant,
     file: Option<(PathBuf, File)>,
     entries: Mutex<Vec<Entry>>,
     /// The first write that failed, for the harness to report.
     failed: Mutex<Option<String>>,
+    /// Where each entry also goes, as an [`Event::Fault`].
+    events: Option<Events>,
+    /// Takes the run's secrets out of a request's method and path.
+    redact: Option<Redact>,
+}
+
+/// Text with the run's secrets replaced.
+pub(crate) type Redact = std::sync::Arc<dyn Fn(&str) -> String + Send + Sync>;
+
+impl std::fmt::Debug for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("History")
+            .field("file", &self.file.as_ref().map(|(path, _)| path))
+            .field("events", &self.events.is_some())
+            .field("redact", &self.redact.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl History {
@@ -88,6 +133,16 @@ impl History {
             file: None,
             entries: Mutex::default(),
             failed: Mutex::default(),
+            events: None,
+            redact: None,
+        }
+    }
+
+    /// The history, each entry of which also goes on `events`.
+    pub(crate) fn emitting(self, events: Events) -> Self {
+        Self {
+            events: Some(events),
+            ..self
         }
     }
 
@@ -98,9 +153,22 @@ impl History {
         }
     }
 
-    /// Writes `entry`, timed now, as the next line.
+    /// The history, whose requests go through `redact` (a path may hold a
+    /// secret a step named; the query, where keys are usually sent, is
+    /// never kept).
+    pub(crate) fn redacting(self, redact: Redact) -> Self {
+        Self {
+            redact: Some(redact),
+            ..self
+        }
+    }
+
+    /// Writes `entry`, timed now and redacted, as the next line, and emits it.
     pub(crate) fn record(&self, mut entry: Entry) {
         entry.at_ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if let (Some(redact), Some(request)) = (&self.redact, &mut entry.request) {
+            *request = redact(request);
+        }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((path, file)) = &self.file {
             let mut line = serde_json::to_string(&entry).unwrap_or_default();
@@ -113,6 +181,10 @@ impl History {
                     .unwrap_or_else(PoisonError::into_inner)
                     .get_or_insert_with(|| format!("{}: cannot write: {err}", path.display()));
             }
+        }
+        // Still under the lock: the events come in the file's order.
+        if let Some(events) = &self.events {
+            events.emit(&Event::Fault(Box::new(entry.clone())));
         }
         entries.push(entry);
     }
@@ -227,6 +299,93 @@ mod tests {
         );
         assert_eq!(history.entries().len(), 3);
         assert_eq!(history.write_error(), None);
+    }
+
+    #[test]
+    fn each_line_is_also_an_event_in_the_same_order() {
+        use crate::events::testing::Collect;
+        let dir = tempfile::tempdir().unwrap();
+        let seen = Collect::default();
+        let history = History::fresh(dir.path())
+            .unwrap()
+            .emitting(Events::new(Box::new(seen.clone())));
+        history.record(entry());
+        history.record(Entry {
+            outcome: Some("reset".to_owned()),
+            ..entry()
+        });
+        let emitted: Vec<Entry> = seen
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|event| match event {
+                Event::Fault(fault) => Some((**fault).clone()),
+                _ => None,
+            })
+            .collect();
+        let written: Vec<Entry> = std::fs::read_to_string(dir.path().join(FILE_NAME))
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(emitted, written);
+        assert_eq!(emitted, history.entries());
+    }
+
+    #[test]
+    fn a_request_s_path_is_redacted_in_the_file_and_the_event() {
+        use crate::events::testing::Collect;
+        let dir = tempfile::tempdir().unwrap();
+        let seen = Collect::default();
+        let history = History::fresh(dir.path())
+            .unwrap()
+            .emitting(Events::new(Box::new(seen.clone())))
+            .redacting(std::sync::Arc::new(|text: &str| {
+                text.replace("tok-1", "[redacted: token]")
+            }));
+        history.record(Entry {
+            request: Some("GET /audit/tok-1".to_owned()),
+            ..entry()
+        });
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        assert!(
+            text.contains(r#""request":"GET /audit/[redacted: token]""#),
+            "{text}"
+        );
+        assert!(
+            matches!(
+                seen.0.lock().unwrap().as_slice(),
+                [Event::Fault(fault)] if fault.request.as_deref() == Some("GET /audit/[redacted: token]")
+            ),
+            "the event is the line"
+        );
+    }
+
+    #[test]
+    fn a_fault_reads_as_one_line() {
+        let worker = Entry {
+            link: None,
+            worker: Some("worker3".to_owned()),
+            n: None,
+            request: None,
+            fault: "crash".to_owned(),
+            ..entry()
+        };
+        let ended = Entry {
+            by: Some("script".to_owned()),
+            fault: "partition".to_owned(),
+            outcome: Some("reset".to_owned()),
+            ..entry()
+        };
+        assert_eq!(
+            [entry().to_string(), worker.to_string(), ended.to_string()],
+            [
+                "runner->worker2 GET /audit/2 reset",
+                "worker3 crash",
+                "runner->worker2 GET /audit/2 partition (scripted), ended reset",
+            ]
+        );
     }
 
     #[test]

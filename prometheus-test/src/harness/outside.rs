@@ -167,7 +167,8 @@ impl Outside {
         };
         let (handler, layer) = match (schedule, faults) {
             (Some(schedule), Some(run)) => {
-                let (layer, history) = fault_layer(runner, schedule, &run, workers_handler)?;
+                let (layer, history) =
+                    fault_layer(runner, schedule, &run, workers_handler, events)?;
                 (
                     Arc::clone(&layer) as Arc<dyn Handler>,
                     Some((layer, history)),
@@ -315,12 +316,13 @@ impl Taping {
 }
 
 /// The fault layer of `run` in front of `workers` (the runner's calls kept
-/// from the recording), with its history.
+/// from the recording), with its history, whose entries go on `events` too.
 fn fault_layer(
     runner: &Runner,
     schedule: &Schedule,
     run: &FaultRun,
     workers: Arc<dyn Handler>,
+    events: &Events,
 ) -> anyhow::Result<(Arc<FaultLayer>, Arc<History>)> {
     let names: Vec<&str> = runner.workers().iter().map(crate::Worker::name).collect();
     let peers = runner
@@ -346,7 +348,9 @@ fn fault_layer(
     };
     let history = Arc::new(
         history
-            .with_context(|| format!("cannot open the fault history in {}", data_dir.display()))?,
+            .with_context(|| format!("cannot open the fault history in {}", data_dir.display()))?
+            .emitting(events.clone())
+            .redacting(redact_with(runner)),
     );
     let inner = Arc::new(LocalApart { outside: workers });
     let layer = FaultLayer::new(plan, inner, Arc::clone(&history));
@@ -389,10 +393,16 @@ fn options(runner: &Runner, settings: &RecordingSettings) -> Options {
             .with(|r| r.redactor().secret_headers())
             .unwrap_or_default(),
         pace: settings.pace,
-        // Once the reports are written nothing redacts: the text as it is.
-        redact: Arc::new(move |text: &str| recorder.redact_or(text, text)),
+        redact: redact_with(runner),
         ..Options::default()
     }
+}
+
+/// Redaction with the run's secrets, those steps add included. Once the
+/// reports are written nothing redacts: the text as it is.
+fn redact_with(runner: &Runner) -> Arc<dyn Fn(&str) -> String + Send + Sync> {
+    let recorder = runner.recorder().clone();
+    Arc::new(move |text: &str| recorder.redact_or(text, text))
 }
 
 /// The recording, with each exchange it hears of put on the event stream.

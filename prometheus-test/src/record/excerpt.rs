@@ -197,6 +197,7 @@ mod tests {
                     text: format!("line {i}"),
                 })
                 .collect(),
+            faults: vec![],
         }
     }
 

@@ -5,10 +5,12 @@
 //! resumed), then the failures (links), the rounds × steps grid (one cell
 //! per step per round: pass, fail or skip, with its duration) and one
 //! timeline per round (a lane per worker, step bars to scale, worker start,
-//! stop, pause and exit marks, and the gaps a worker was stopped or paused
-//! hatched over the bars; drawn when the round is opened). While a step is
-//! open its panel stands on the right (its error, the worker changes it
-//! made, HTTP exchanges with decoded payloads, worker log); without one the
+//! stop, pause and exit marks, a mark for each fault on the lane of the
+//! worker it struck or its link reaches, and the gaps a worker was stopped
+//! or paused hatched over the bars; drawn when the round is opened). While a
+//! step is open its panel stands on the right (its error, the worker changes
+//! it made, the faults it met, HTTP exchanges with decoded payloads, worker
+//! log); without one the
 //! grid and timelines take the page's width.
 //! The fragment `#step=round3/steps::audit[worker2]` (the round, the test
 //! name, its worker) or `#step=round3/steps::audit` (the test name as the test
@@ -160,10 +162,12 @@ mod tests {
                     outcome: Outcome::failed(message),
                     exchanges: vec![],
                     log: vec![],
+                    faults: vec![],
                 }],
                 detail: None,
             }],
             step_order: vec![],
+            faults_between_steps: vec![],
             detail_dir: None,
             detail_problems: vec![],
         }
@@ -213,6 +217,17 @@ mod tests {
         assert_golden("small.report.html", &skeleton(&html));
         let data = serde_json::to_string_pretty(&embedded_data(&html)).expect("JSON");
         assert_golden("small.report-data.json", &format!("{data}\n"));
+    }
+
+    #[test]
+    fn a_faulted_run_is_the_golden_report_data_without_the_planted_token() {
+        let html = render(&sample::faulted());
+        assert!(
+            !html.contains(sample::PLANTED.token),
+            "the report holds the token"
+        );
+        let data = serde_json::to_string_pretty(&embedded_data(&html)).expect("JSON");
+        assert_golden("faulted.report-data.json", &format!("{data}\n"));
     }
 
     #[test]

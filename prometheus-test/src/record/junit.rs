@@ -3,15 +3,17 @@
 //! One `<testsuite>` named after the task; one `<testcase>` per step per
 //! round, `classname` the round (`round 2`) and `name` the step's path.
 //! A skipped step holds `<skipped>` with its reason, a failed one `<failure>`
-//! with its message. Every step that made requests or logged has a
-//! `<system-out>` with all of its exchanges and worker log lines (read back
-//! one round at a time for rounds whose detail is in files).
+//! with its message. Every step that met faults, made requests or logged has
+//! a `<system-out>`: a `fault: runner->worker2 POST /audit/2 reset` line for
+//! each fault, then all of its exchanges and worker log lines (read back one
+//! round at a time for rounds whose detail is in files). Faults between
+//! steps are lines of the suite's own `<system-out>`.
 
 use std::fmt::Write as _;
 
 use super::detail::{DetailFolder, StepDetail};
 use super::excerpt::{ExcerptLimits, failure_excerpt};
-use super::model::{Outcome, RoundRecord, RunRecord, RunStart};
+use super::model::{Fault, Outcome, RoundRecord, RunRecord, RunStart};
 use super::text::{push_xml_escaped, seconds, xml_escaped};
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -80,6 +82,14 @@ pub(crate) fn write(
         out.write_all(text.as_bytes())?;
         text.clear();
     }
+    if !record.faults_between_steps.is_empty() {
+        text.push_str("    <system-out>");
+        for fault in &record.faults_between_steps {
+            let _ = writeln!(text, "round {} {}:", fault.round, fault.step);
+            push_fault(&mut text, fault);
+        }
+        text.push_str("</system-out>\n");
+    }
     text.push_str("  </testsuite>\n</testsuites>\n");
     out.write_all(text.as_bytes())?;
     Ok(notes)
@@ -142,17 +152,27 @@ fn push_testcases(out: &mut String, round: &RoundRecord) {
             }
         }
         let transcript = failure_excerpt(step, ExcerptLimits::COMPLETE);
-        if !transcript.is_empty() {
-            let _ = write!(
-                out,
-                "\n      <system-out>step {} on {}\n",
-                step.path, step.worker
-            );
+        if !transcript.is_empty() || !step.faults.is_empty() {
+            out.push_str("\n      <system-out>");
+            push_xml_escaped(out, &format!("step {} on {}\n", step.path, step.worker));
+            for fault in &step.faults {
+                push_fault(out, fault);
+            }
             push_xml_escaped(out, &transcript);
             out.push_str("</system-out>");
         }
         out.push_str("\n    </testcase>\n");
     }
+}
+
+/// `fault: runner->worker2 POST /audit/2 reset, ended reset`, with the
+/// attempt when it was a retry's, as a line.
+fn push_fault(out: &mut String, fault: &Fault) {
+    let line = match fault.attempt {
+        0 => format!("fault: {fault}\n"),
+        retry => format!("fault (attempt {}): {fault}\n", retry.saturating_add(1)),
+    };
+    push_xml_escaped(out, &line);
 }
 
 fn push_property(out: &mut String, name: &str, value: &str) {
@@ -183,6 +203,16 @@ mod tests {
     #[test]
     fn the_small_run_is_the_golden_junit() {
         assert_golden("small.junit.xml", &render(&sample::small(true)));
+    }
+
+    #[test]
+    fn a_faulted_run_lists_its_faults_in_the_golden_junit() {
+        let xml = render(&sample::faulted());
+        assert!(
+            !xml.contains(sample::PLANTED.token),
+            "the JUnit holds the token"
+        );
+        assert_golden("faulted.junit.xml", &xml);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use super::outcome::Outcome;
+pub(crate) use crate::faults::history::Entry as Fault;
 use crate::process::StopHow;
 pub(crate) use crate::process::{LogLine, Stream};
 
@@ -33,6 +34,10 @@ pub(crate) struct RunRecord {
     /// them: the order of the report's grid columns, which a resumed run's
     /// first round would otherwise set.
     pub(crate) step_order: Vec<String>,
+    /// Faults met outside every step: before the first (`setup`) and
+    /// between two (`after steps::submit`), in order; absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) faults_between_steps: Vec<Fault>,
     /// The folder holding the detail of rounds moved out of memory (see
     /// [`RoundRecord::detail`]); not part of the report's data.
     #[serde(skip)]
@@ -136,6 +141,10 @@ pub(crate) struct StepRecord {
     pub(crate) exchanges: Vec<Exchange>,
     /// The worker's log lines printed while the step ran.
     pub(crate) log: Vec<LogLine>,
+    /// The faults its attempts met, in order, each faulted request with
+    /// how it ended; absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) faults: Vec<Fault>,
 }
 
 impl StepRecord {

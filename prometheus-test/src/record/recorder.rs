@@ -5,8 +5,8 @@ use std::path::Path;
 use super::body::{Body, CaptureLimits};
 use super::detail::{DetailFolder, StepDetail};
 use super::model::{
-    Exchange, LogLine, Message, Outcome, RoundRecord, RunRecord, RunStart, StepRecord, WorkerEvent,
-    WorkerEventKind, WorkerRecord,
+    Exchange, Fault, LogLine, Message, Outcome, RoundRecord, RunRecord, RunStart, StepRecord,
+    WorkerEvent, WorkerEventKind, WorkerRecord,
 };
 use super::redact::Redactor;
 use super::signatures::decode_signatures_with_text;
@@ -114,6 +114,7 @@ impl Recorder {
                 workers,
                 rounds: Vec::new(),
                 step_order: Vec::new(),
+                faults_between_steps: Vec::new(),
                 detail_dir: None,
                 detail_problems: Vec::new(),
             },
@@ -270,6 +271,7 @@ impl Recorder {
             outcome: Outcome::Passed { attempts: 1 },
             exchanges: Vec::new(),
             log: Vec::new(),
+            faults: Vec::new(),
         });
         self.current = Some((round_index, round.steps.len() - 1));
     }
@@ -354,6 +356,45 @@ impl Recorder {
         if let Some(record) = self.record.workers.iter_mut().find(|w| w.name == worker) {
             record.events.push(WorkerEvent { at_ms, kind });
         }
+    }
+
+    /// Records a fault (timed from the run's start), redacted, with the step
+    /// execution it names (the latest of that name in its round), or with
+    /// the faults between steps when it names none. The end of a faulted
+    /// request completes the entry of its injection. Returns it as recorded.
+    pub(crate) fn fault(&mut self, mut fault: Fault) -> Fault {
+        redact_fault(&mut fault, &self.redactor);
+        let step = self
+            .record
+            .rounds
+            .iter_mut()
+            .rev()
+            .filter(|round| round.number == fault.round)
+            .flat_map(|round| round.steps.iter_mut().rev())
+            .find(|step| step.path == fault.step);
+        let list = match step {
+            Some(step) => &mut step.faults,
+            None => &mut self.record.faults_between_steps,
+        };
+        let injected = fault.outcome.as_ref().and_then(|_| {
+            list.iter_mut().rev().find(|seen| {
+                seen.outcome.is_none()
+                    && seen.n.is_some()
+                    && (&seen.step, seen.attempt, &seen.link, seen.n, &seen.fault)
+                        == (
+                            &fault.step,
+                            fault.attempt,
+                            &fault.link,
+                            fault.n,
+                            &fault.fault,
+                        )
+            })
+        });
+        match injected {
+            Some(seen) => seen.outcome.clone_from(&fault.outcome),
+            None => list.push(fault.clone()),
+        }
+        fault
     }
 
     /// `text` with the run's secrets replaced.
@@ -455,7 +496,29 @@ fn redact_record(record: &mut RunRecord, redactor: &Redactor) {
     for step in record.rounds.iter_mut().flat_map(|r| r.steps.iter_mut()) {
         step.outcome = step.outcome.clone().map_text(|text| redactor.redact(text));
         redact_detail(&mut step.exchanges, &mut step.log, redactor);
+        for fault in &mut step.faults {
+            redact_fault(fault, redactor);
+        }
     }
+    for fault in &mut record.faults_between_steps {
+        redact_fault(fault, redactor);
+    }
+}
+
+/// Applies `redactor` to a fault's texts. Its request is a method and a
+/// path (the history keeps no query), which a secret may still be part of.
+fn redact_fault(fault: &mut Fault, redactor: &Redactor) {
+    let texts = [
+        &mut fault.link,
+        &mut fault.worker,
+        &mut fault.request,
+        &mut fault.by,
+        &mut fault.outcome,
+    ];
+    for text in texts.into_iter().flatten() {
+        *text = redactor.redact(text);
+    }
+    fault.fault = redactor.redact(&fault.fault);
 }
 
 /// Applies `redactor` again to a step's exchanges and log lines.
@@ -498,6 +561,86 @@ mod tests {
             redactor,
             CaptureLimits { body_bytes: 40 },
         )
+    }
+
+    fn fault(step: &str, n: Option<u64>, fault: &str, outcome: Option<&str>) -> Fault {
+        Fault {
+            round: 1,
+            step: step.to_owned(),
+            attempt: 0,
+            link: n.map(|_| "runner->worker1".to_owned()),
+            worker: n.is_none().then(|| "worker1".to_owned()),
+            n,
+            request: n.map(|_| "POST /audit/tok-123456".to_owned()),
+            fault: fault.to_owned(),
+            by: None,
+            outcome: outcome.map(str::to_owned),
+            at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_fault_goes_to_the_step_it_names_and_a_request_s_end_completes_it() {
+        let mut redactor = Redactor::new();
+        redactor.secret("env TOKEN", "tok-123456");
+        let mut recorder = recorder(redactor);
+        recorder.fault(Fault {
+            round: 0,
+            ..fault("setup", Some(0), "reset", None)
+        });
+        recorder.begin_round(1);
+        recorder.begin_step("steps::audit", "worker1", 10);
+        recorder.fault(Fault {
+            at_ms: 12,
+            ..fault("steps::audit", None, "crash", None)
+        });
+        recorder.fault(Fault {
+            at_ms: 14,
+            ..fault("steps::audit", Some(0), "error 503", None)
+        });
+        recorder.fault(Fault {
+            at_ms: 15,
+            ..fault("steps::audit", Some(1), "reset", None)
+        });
+        recorder.finish_step(Outcome::Passed { attempts: 1 }, 20);
+        // The end of request 0 comes after the step, the next step's
+        // requests meanwhile.
+        recorder.fault(fault("after steps::audit", Some(0), "timeout", None));
+        let returned = recorder.fault(Fault {
+            at_ms: 25,
+            ..fault("steps::audit", Some(0), "error 503", Some("responded 503"))
+        });
+        assert_eq!(
+            returned.request.as_deref(),
+            Some("POST /audit/[redacted: env TOKEN]")
+        );
+        recorder.secret("env PEER", "worker1");
+        let record = recorder.finish(30);
+        let lines = |faults: &[Fault]| -> Vec<String> {
+            faults
+                .iter()
+                .map(|f| format!("{} {} {f}", f.at_ms, f.step))
+                .collect()
+        };
+        let peer = "[redacted: env PEER]";
+        let token = "[redacted: env TOKEN]";
+        assert_eq!(
+            lines(&record.rounds[0].steps[0].faults),
+            [
+                format!("12 steps::audit {peer} crash"),
+                format!(
+                    "14 steps::audit runner->{peer} POST /audit/{token} error 503, ended responded 503"
+                ),
+                format!("15 steps::audit runner->{peer} POST /audit/{token} reset"),
+            ]
+        );
+        assert_eq!(
+            lines(&record.faults_between_steps),
+            [
+                format!("0 setup runner->{peer} POST /audit/{token} reset"),
+                format!("0 after steps::audit runner->{peer} POST /audit/{token} timeout"),
+            ]
+        );
     }
 
     #[test]

@@ -225,6 +225,14 @@
         mark.title = describe(worker.name, event) + ' at ' + ms(event.at_ms);
         track.appendChild(mark);
       });
+      // Faults on this worker, or on a link to or from it (see view.rs).
+      (view.fault_marks || []).forEach(function (fault) {
+        if (fault.worker !== worker.name || fault.at_ms < from || fault.at_ms > to) return;
+        var mark = el('span', 'fault-mark');
+        mark.style.left = pct(fault.at_ms);
+        mark.title = 'fault: ' + fault.text + ' at ' + ms(fault.at_ms);
+        track.appendChild(mark);
+      });
       round.steps.forEach(function (step, s) {
         if (step.worker !== worker.name) return;
         var id = view.ids[index][s];
@@ -316,6 +324,26 @@
     });
     detail.appendChild(list);
   }
+  // The faults a step's attempts met: when, where, the request, the fault.
+  function showFaults(step) {
+    var faults = step.faults || [];
+    if (!faults.length) return;
+    detail.appendChild(el('h3', null, 'Faults (' + faults.length + ')'));
+    var table = el('table', 'faults');
+    var head = el('tr');
+    ['when', 'link or worker', 'request', 'fault'].forEach(function (name) { head.appendChild(el('th', null, name)); });
+    table.appendChild(head);
+    faults.forEach(function (fault) {
+      var row = el('tr');
+      row.appendChild(el('td', 'at', ms(fault.at_ms) + (fault.attempt ? ' · attempt ' + (fault.attempt + 1) : '')));
+      row.appendChild(el('td', 'mono place', fault.link || fault.worker));
+      row.appendChild(el('td', 'mono', fault.request || ''));
+      var what = fault.fault + (fault.by === 'script' ? ' (scripted)' : '') + (fault.outcome ? ', ended ' + fault.outcome : '');
+      row.appendChild(el('td', 'what', what));
+      table.appendChild(row);
+    });
+    detail.appendChild(table);
+  }
   var selected = [];
   // No step open: the panel goes and the grid takes the width.
   function closePanel() {
@@ -365,6 +393,7 @@
     if (failedOutcome(step.outcome)) detail.appendChild(el('pre', 'error mono', outcomeText(step.outcome)));
     if (step.outcome.kind === 'skipped') detail.appendChild(el('p', 'empty', 'skipped: ' + step.outcome.reason));
     showWorkerChanges(id);
+    showFaults(step);
     var round = entry.round;
     if (round.detail && detailState[round.detail] !== 'loaded') {
       if (detailState[round.detail] === 'failed') {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::body::CaptureLimits;
-use super::model::{LogLine, Outcome, RunRecord, RunStart, Stream, WorkerEventKind};
+use super::model::{Fault, LogLine, Outcome, RunRecord, RunStart, Stream, WorkerEventKind};
 use super::recorder::{RawExchange, RawMessage, Recorder};
 use super::redact::Redactor;
 use super::secrets::{SecretLists, SuiteSecrets, WorkerSecrets, run_redactor};
@@ -285,6 +285,120 @@ pub(crate) fn small(redact: bool) -> RunRecord {
         },
     );
     rec.finish(clock + 50)
+}
+
+/// A one-round run of two workers that meets faults: one before the first
+/// step; `submit`'s request to worker2 reset, its call to the outside
+/// slowed; `audit`'s second attempt (its first failed) crashing worker1
+/// with a partition a step set, which has a planted token in its path; one
+/// between the two steps. `distribution` meets none.
+#[expect(clippy::too_many_lines, reason = "one story, told in order")]
+pub(crate) fn faulted() -> RunRecord {
+    let mut redactor = Redactor::new();
+    redactor.secret("env GITHUB_TOKEN", PLANTED.token);
+    let workers = [("worker1".to_owned(), None), ("worker2".to_owned(), None)];
+    let mut rec = Recorder::new(
+        TASK_ID,
+        1_796_098_565_000,
+        RunStart::Fresh,
+        &workers,
+        redactor,
+        CaptureLimits::default(),
+    );
+    let fault = |step: &str, at_ms: u64, link: Option<&str>, request: &str, fault: &str| Fault {
+        round: 1,
+        step: step.to_owned(),
+        attempt: 0,
+        link: link.map(str::to_owned),
+        worker: None,
+        n: link.map(|_| 0),
+        request: link.map(|_| request.to_owned()),
+        fault: fault.to_owned(),
+        by: None,
+        outcome: None,
+        at_ms,
+    };
+    rec.set_step_order(
+        ["submit", "audit", "distribution"]
+            .map(|name| format!("steps::{name}"))
+            .to_vec(),
+    );
+    rec.worker_event("worker1", 5, WorkerEventKind::Started);
+    rec.worker_event("worker2", 6, WorkerEventKind::Started);
+    rec.fault(Fault {
+        round: 0,
+        ..fault(
+            "setup",
+            8,
+            Some("runner->worker1"),
+            "GET /health",
+            "error 503",
+        )
+    });
+    rec.begin_round(1);
+    rec.begin_step("steps::submit", "worker1", 100);
+    let reset = fault(
+        "steps::submit",
+        110,
+        Some("runner->worker2"),
+        "POST /submission/1",
+        "reset",
+    );
+    rec.fault(reset.clone());
+    rec.fault(Fault {
+        at_ms: 115,
+        ..fault(
+            "steps::submit",
+            115,
+            Some("worker1->api.anthropic.com"),
+            "POST /v1/messages",
+            "latency 230ms",
+        )
+    });
+    rec.fault(Fault {
+        outcome: Some("reset".to_owned()),
+        at_ms: 112,
+        ..reset
+    });
+    rec.finish_step(Outcome::Passed { attempts: 1 }, 400);
+    rec.fault(fault(
+        "after steps::submit",
+        410,
+        Some("worker2->worker1"),
+        "GET /peer",
+        "timeout",
+    ));
+    rec.begin_step("steps::audit", "worker2", 450);
+    rec.fault(Fault {
+        attempt: 1,
+        worker: Some("worker1".to_owned()),
+        ..fault("steps::audit", 520, None, "", "crash")
+    });
+    rec.worker_event(
+        "worker1",
+        521,
+        WorkerEventKind::Stopped {
+            how: StopHow::Kill,
+            code: None,
+            signal: Some(9),
+        },
+    );
+    rec.fault(Fault {
+        attempt: 1,
+        by: Some("script".to_owned()),
+        outcome: None,
+        ..fault(
+            "steps::audit",
+            530,
+            Some("runner->worker2"),
+            &format!("GET /audit/{}", PLANTED.token),
+            "partition",
+        )
+    });
+    rec.finish_step(Outcome::Passed { attempts: 2 }, 600);
+    rec.begin_step("steps::distribution", "worker1", 610);
+    rec.finish_step(Outcome::Passed { attempts: 1 }, 650);
+    rec.finish(700)
 }
 
 /// A passing run of `workers` workers, `rounds` rounds and `steps` steps per

@@ -1,13 +1,13 @@
 //! What the HTML report's script draws that is more than the record: step
-//! ids, the fragments that open a step, the grid's columns and the worker
-//! changes each step made. Decided here so it is tested in Rust;
-//! `report.js` only reads it.
+//! ids, the fragments that open a step, the grid's columns, the worker
+//! changes each step made and the lane of each fault's mark. Decided here
+//! so it is tested in Rust; `report.js` only reads it.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::model::{RunRecord, WorkerEventKind};
+use super::model::{Fault, RunRecord, WorkerEventKind};
 
 /// The record as the report embeds it: its fields, then `view`.
 #[derive(Debug, Serialize)]
@@ -36,6 +36,23 @@ pub(crate) struct View {
     /// The worker changes each step made, by step id (only steps that made
     /// one), in the order they happened.
     pub(crate) changes: BTreeMap<String, Vec<WorkerChange>>,
+    /// A mark on a timeline for each fault, in time order (absent when the
+    /// run met none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) fault_marks: Vec<FaultMark>,
+}
+
+/// A fault on a timeline: on the lane of the worker it struck, or that its
+/// link leads to (else comes from).
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct FaultMark {
+    pub(crate) worker: String,
+    /// When it was injected, from the run's start.
+    pub(crate) at_ms: u64,
+    /// The mark's tooltip: the fault as the reports list it, with the step
+    /// when it is between steps
+    /// (`runner->worker2 GET /health reset (after steps::submit)`).
+    pub(crate) text: String,
 }
 
 /// A worker's start, stop, kill, pause or resume that a step made: the
@@ -107,8 +124,48 @@ impl View {
             ids,
             aliases,
             changes,
+            fault_marks: fault_marks(record),
         }
     }
+}
+
+/// The marks of the record's faults that fall on a worker's lane.
+fn fault_marks(record: &RunRecord) -> Vec<FaultMark> {
+    let in_steps = record
+        .steps()
+        .flat_map(|(_, step)| step.faults.iter().map(|fault| (fault, false)));
+    let between = record
+        .faults_between_steps
+        .iter()
+        .map(|fault| (fault, true));
+    let mut marks: Vec<FaultMark> = in_steps
+        .chain(between)
+        .filter_map(|(fault, between)| {
+            Some(FaultMark {
+                worker: lane(fault, record)?.to_owned(),
+                at_ms: fault.at_ms,
+                text: if between {
+                    format!("{fault} ({})", fault.step)
+                } else {
+                    fault.to_string()
+                },
+            })
+        })
+        .collect();
+    marks.sort_by_key(|mark| mark.at_ms);
+    marks
+}
+
+/// The worker whose lane shows `fault`: the one it struck, or the one its
+/// link (`from->to`) leads to, else the one it comes from; none when its
+/// link joins no worker of the run.
+fn lane<'a>(fault: &'a Fault, record: &RunRecord) -> Option<&'a str> {
+    let is_worker = |name: &str| record.workers.iter().any(|w| w.name == name);
+    if let Some(worker) = &fault.worker {
+        return Some(worker.as_str()).filter(|w| is_worker(w));
+    }
+    let (from, to) = fault.link.as_deref()?.split_once("->")?;
+    [to, from].into_iter().find(|name| is_worker(name))
 }
 
 /// Which step made each worker change, from the times: steps run one at a
@@ -179,6 +236,7 @@ mod tests {
             outcome: Outcome::Passed { attempts: 1 },
             exchanges: vec![],
             log: vec![],
+            faults: vec![],
         }
     }
 
@@ -198,6 +256,7 @@ mod tests {
                 })
                 .collect(),
             step_order: step_order.iter().map(|name| (*name).to_owned()).collect(),
+            faults_between_steps: vec![],
             detail_dir: None,
             detail_problems: vec![],
         }
@@ -245,6 +304,7 @@ mod tests {
                     "round3/steps::audit[worker1]".into()
                 )]),
                 changes: BTreeMap::new(),
+                fault_marks: vec![],
             }
         );
     }
@@ -377,6 +437,48 @@ mod tests {
                     vec![change("w1", 5)]
                 ),
             ])
+        );
+    }
+
+    #[test]
+    fn a_fault_is_marked_on_the_lane_of_the_worker_it_struck_or_its_link_reaches() {
+        let fault = |step: &str, at_ms: u64, link: Option<&str>, worker: Option<&str>| Fault {
+            round: 1,
+            step: step.into(),
+            attempt: 0,
+            link: link.map(Into::into),
+            worker: worker.map(Into::into),
+            n: link.map(|_| 0),
+            request: link.map(|_| "GET /x".into()),
+            fault: "reset".into(),
+            by: None,
+            outcome: None,
+            at_ms,
+        };
+        let mut audit = timed("steps::audit", "w1", 10, 50);
+        audit.faults = vec![
+            fault("steps::audit", 30, Some("w1->api.example.com"), None),
+            fault("steps::audit", 20, Some("runner->w2"), None),
+            fault("steps::audit", 40, None, Some("w2")),
+            // Joins no worker: no lane.
+            fault("steps::audit", 45, Some("runner->api.example.com"), None),
+        ];
+        let mut run = record(vec![(1, vec![audit])], &[]);
+        run.workers = vec![worker("w1", &[]), worker("w2", &[])];
+        run.faults_between_steps = vec![fault("after steps::audit", 70, Some("w2->w1"), None)];
+        let mark = |worker: &str, at_ms: u64, text: &str| FaultMark {
+            worker: worker.into(),
+            at_ms,
+            text: text.into(),
+        };
+        assert_eq!(
+            View::of(&run).fault_marks,
+            [
+                mark("w2", 20, "runner->w2 GET /x reset"),
+                mark("w1", 30, "w1->api.example.com GET /x reset"),
+                mark("w2", 40, "w2 reset"),
+                mark("w1", 70, "w2->w1 GET /x reset (after steps::audit)"),
+            ]
         );
     }
 }

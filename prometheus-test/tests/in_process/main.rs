@@ -10,6 +10,7 @@
 
 mod churn;
 mod down_behind_the_proxy;
+mod fault_reports;
 mod faults;
 mod http_timeouts;
 mod recording;

@@ -293,7 +293,8 @@ impl Writer for Libtest {
             | Event::Recording { .. }
             | Event::HttpSending { .. }
             | Event::HttpExchanged(_)
-            | Event::InFlight(_) => {}
+            | Event::InFlight(_)
+            | Event::Fault(_) => {}
         }
     }
 }

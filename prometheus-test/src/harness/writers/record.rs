@@ -7,7 +7,8 @@
 //! The raw HTTP events ([`Event::HttpSending`], [`Event::HttpExchanged`])
 //! stop here: the writers after it see only what the recorder redacted (an
 //! exchange is redacted and decoded with the step's others when the step
-//! ends, off the request's path).
+//! ends, off the request's path). A fault is filed with its step and passed
+//! on redacted, timed from the run's start.
 //! When the run finishes it writes the reports.
 //!
 //! The recorder keeps older rounds' exchanges and log lines in
@@ -200,6 +201,17 @@ impl<W: Writer> Writer for Record<W> {
                 }
                 return;
             }
+            Event::Fault(fault) => {
+                let recorded = self.with(|r, at| {
+                    r.fault(crate::events::Fault {
+                        at_ms: at,
+                        ..(**fault).clone()
+                    })
+                });
+                if let Some(recorded) = recorded {
+                    return self.next.handle(&Event::Fault(Box::new(recorded)));
+                }
+            }
             Event::RunFinished(_) => self.write_reports(),
             _ => {}
         }
@@ -351,6 +363,89 @@ mod stage_tests {
             "the report holds the secret"
         );
         assert!(std::fs::read_to_string(junit).unwrap().starts_with("<?xml"));
+    }
+
+    #[test]
+    fn a_fault_is_filed_with_its_step_and_passed_on_redacted() {
+        let data = tempfile::tempdir().unwrap();
+        let mut redactor = Redactor::new();
+        redactor.secret("env API_TOKEN", "tok-1234567890");
+        let recorder = Arc::new(SharedRecorder::new(
+            "task-1",
+            &[("worker2".to_owned(), None)],
+            redactor,
+        ));
+        let next = Collect::default();
+        let junit = data.path().join("junit.xml");
+        let mut stage = Record::new(
+            ReportPaths {
+                html: None,
+                junit: Some(junit.clone()),
+            },
+            next.clone(),
+        );
+        let fault = crate::events::Fault {
+            round: 2,
+            step: "steps::audit".to_owned(),
+            attempt: 0,
+            link: Some("runner->worker2".to_owned()),
+            worker: None,
+            n: Some(0),
+            request: Some("GET /audit/tok-1234567890".to_owned()),
+            fault: "reset".to_owned(),
+            by: None,
+            outcome: None,
+            at_ms: 99_999,
+        };
+        feed(
+            &mut stage,
+            &[
+                Event::Recording {
+                    recorder,
+                    data_dir: data.path().to_path_buf(),
+                },
+                Event::RoundStarted { round: 2 },
+                Event::StepStarted(id()),
+                Event::Fault(Box::new(fault.clone())),
+                Event::StepFinished(StepFinished {
+                    step: id(),
+                    outcome: Outcome::Passed { attempts: 1 },
+                    elapsed: Duration::from_millis(3),
+                    logs: vec![],
+                }),
+                Event::RunFinished(Exit::Passed),
+            ],
+        );
+        let mut passed_on: Vec<crate::events::Fault> = next
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|event| match event {
+                Event::Fault(fault) => Some((**fault).clone()),
+                _ => None,
+            })
+            .collect();
+        // Timed from the run's start, as the record's other times.
+        assert!(passed_on.iter().all(|fault| fault.at_ms < 99_999));
+        for fault in &mut passed_on {
+            fault.at_ms = 0;
+        }
+        let redacted = crate::events::Fault {
+            request: Some("GET /audit/[redacted: env API_TOKEN]".to_owned()),
+            at_ms: 0,
+            ..fault
+        };
+        assert_eq!(passed_on, [redacted]);
+        let xml = std::fs::read_to_string(junit).unwrap();
+        assert!(
+            xml.contains(
+                "<system-out>step steps::audit on worker2\n\
+                 fault: runner-&gt;worker2 GET /audit/[redacted: env API_TOKEN] reset\n\
+                 </system-out>"
+            ),
+            "{xml}"
+        );
     }
 
     /// Plays `rounds` rounds of one passing step through the stage, with
