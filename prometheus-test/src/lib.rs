@@ -19,6 +19,7 @@ mod proxy;
 mod record;
 mod recording;
 mod runner;
+mod service;
 mod snapshot;
 mod state;
 mod step;
@@ -36,6 +37,7 @@ pub use keys::{
 };
 pub use poll::{Poll, PollTimeout, Polling};
 pub use runner::Runner;
+pub use service::Service;
 pub use step::{PrepareOutput, Skip, StepFuture, StepOutput};
 pub use suite::Suite;
 pub use worker::Worker;

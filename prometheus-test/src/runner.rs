@@ -18,6 +18,7 @@ use crate::faults::handle::{Faults, Reach};
 use crate::http::{Http, TimeLimit};
 use crate::poll::{Poll, Polling};
 use crate::record::shared::SharedRecorder;
+use crate::service::Service;
 use crate::state::{Scope, State};
 
 /// The test run as steps see it.
@@ -29,6 +30,8 @@ pub struct Runner {
     config: Config,
     env: Arc<EnvMap>,
     workers: Vec<Worker>,
+    /// config.yaml's services, in their start order.
+    services: Vec<Service>,
     state: Mutex<State>,
     max_rounds: u32,
     db: Option<mongodb::Database>,
@@ -62,10 +65,16 @@ impl Runner {
         for worker in &mut workers {
             worker.use_churn(churn.clone());
         }
+        let services = config
+            .services
+            .iter()
+            .map(|spec| Service::new(spec.clone(), Arc::clone(&churn)))
+            .collect();
         Self {
             config,
             env,
             workers,
+            services,
             state: Mutex::new(state),
             max_rounds,
             db,
@@ -314,6 +323,31 @@ impl Runner {
                     "no worker `{name}`; workers.json defines {}",
                     known.join(", ")
                 )
+            })
+    }
+
+    /// The service `name` of config.yaml's `services`.
+    ///
+    /// ```no_run
+    /// # async fn step(runner: &prometheus_test::Runner) -> anyhow::Result<()> {
+    /// let middle = runner.service("middle")?;
+    /// let health = runner.http().get(format!("{}/health", middle.url())).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn service(&self, name: &str) -> anyhow::Result<&Service> {
+        self.services
+            .iter()
+            .find(|service| service.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.services.iter().map(Service::name).collect();
+                if known.is_empty() {
+                    anyhow!("no service `{name}`: config.yaml has no `services`")
+                } else {
+                    anyhow!(
+                        "no service `{name}`; config.yaml's `services` are {}",
+                        known.join(", ")
+                    )
+                }
             })
     }
 

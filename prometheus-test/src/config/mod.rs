@@ -16,6 +16,7 @@ mod python;
 mod reader;
 mod recording;
 mod seconds;
+mod services;
 mod snapshots;
 mod suite;
 mod text;
@@ -36,6 +37,7 @@ pub(crate) use overrides::Overrides;
 pub(crate) use poll::PollSettings;
 pub(crate) use problems::Problems;
 pub(crate) use recording::{PROXY_DIR, Pace, RecordMode, RecordingSettings};
+pub(crate) use services::ServiceSpec;
 pub(crate) use suite::Config;
 #[cfg(test)]
 pub(crate) use workers::load_workers;

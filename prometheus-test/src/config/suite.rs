@@ -14,6 +14,7 @@ use super::mongo::mongo_settings;
 use super::poll::{PollSettings, poll_settings};
 use super::reader::Reader;
 use super::recording::{RecordingSettings, recording_settings};
+use super::services::{ServiceSpec, service_settings};
 use super::snapshots::{SnapshotSettings, snapshot_settings};
 use super::text::{read_text, strip_bom};
 use super::typed::{FLAG, ID, PORT, ROUNDS, SECONDS, URL_PATH, found, string};
@@ -45,6 +46,7 @@ const KNOWN_KEYS: &[&str] = &[
     "recording",
     "faults",
     "fault_profiles",
+    "services",
 ];
 
 /// Keys other parts of the framework read from the extra values (the
@@ -106,6 +108,9 @@ pub(crate) struct Config {
     /// `check_fault_names`); `None` without the section, when the run has
     /// no fault proxy.
     pub(crate) faults: Option<Schedule>,
+    /// `services`: the stack's processes besides the workers, in their
+    /// start order.
+    pub(crate) services: Vec<ServiceSpec>,
     pub(crate) extra: Map<String, Value>,
     /// Things worth telling the user that do not stop the run (a key that
     /// looks like a misspelt known one), for the harness to print.
@@ -222,6 +227,9 @@ impl Config {
         let snapshots = snapshot_settings(&mut reader);
         let recording = recording_settings(&mut reader, &tests_dir);
         let faults = fault_settings(&mut reader, &shown, text);
+        let data_dir = tests_dir.join(data_dir.as_deref().unwrap_or("data"));
+        let start_timeout = start_timeout.unwrap_or(Duration::from_secs(30));
+        let services = service_settings(&mut reader, &tests_dir, &data_dir, start_timeout);
         let counts_rounds = reader.value(&["max_rounds"]).is_none();
         let (mongodb, mongodb_configured) = mongo_settings(&mut reader, counts_rounds);
         let mut problems = reader.problems;
@@ -238,14 +246,14 @@ impl Config {
             base_port: base_port.unwrap_or(5000),
             max_rounds,
             rounds_collection,
-            data_dir: tests_dir.join(data_dir.as_deref().unwrap_or("data")),
+            data_dir,
             workers_config: tests_dir.join(workers_config.as_deref().unwrap_or("workers.json")),
             middle_server_url,
             server_entrypoint: server_entrypoint.map(|p| project_dir.join(p)),
             cargo_bin,
             python,
             health_path,
-            start_timeout: start_timeout.unwrap_or(Duration::from_secs(30)),
+            start_timeout,
             step_timeout,
             step_timeout_source,
             slow_step: slow_step.unwrap_or(Self::DEFAULT_SLOW_STEP),
@@ -258,6 +266,7 @@ impl Config {
             snapshots,
             recording,
             faults,
+            services,
             extra,
             warnings,
             tests_dir,

@@ -1,18 +1,79 @@
-//! What to start: the spawned workers' command lines, directories,
-//! environments and health checks, and the container workers' images,
-//! mounts and labels. External workers (`url` only) are left alone.
+//! What to start: the services of config.yaml in their waves, then the
+//! spawned workers' command lines, directories, environments and health
+//! checks, and the container workers' images, mounts and labels. External
+//! workers (`url` only) are left alone.
 
 use std::ffi::OsString;
 
 use super::outside::Outside;
 use crate::Runner;
-use crate::config::{EnvMap, Launch};
+use anyhow::Context as _;
+
+use crate::config::{EnvMap, Launch, ServiceSpec};
 use crate::process::{ContainerSpec, LaunchSpec, RUN_LABEL, SUITE_LABEL, WORKER_LABEL};
+
+/// What the run starts, wave by wave: config.yaml's services in the order
+/// their `depends_on` gives, then the workers; and the run's environment the
+/// fleet reads. Creates each service's data folder.
+pub(super) fn stack_specs<'a>(
+    runner: &'a Runner,
+    outside: Option<&Outside>,
+) -> anyhow::Result<(Vec<Vec<LaunchSpec>>, &'a EnvMap)> {
+    let services = &runner.config().services;
+    let mut waves: Vec<Vec<LaunchSpec>> = Vec::new();
+    for service in services {
+        if let Some(folder) = &service.data_dir {
+            std::fs::create_dir_all(folder).with_context(|| {
+                format!(
+                    "service `{}`: cannot create its data folder {}",
+                    service.name,
+                    folder.display()
+                )
+            })?;
+        }
+        if waves.len() <= service.wave {
+            waves.resize_with(service.wave + 1, Vec::new);
+        }
+        waves[service.wave].push(service_spec(runner, service));
+    }
+    let (workers, env) = launch_specs(runner, outside);
+    waves.push(workers);
+    Ok((waves, env))
+}
+
+/// How to start `service`: its command from its folder, with the run's
+/// environment, its own `env`, `PORT` and `DATA_DIR`.
+fn service_spec(runner: &Runner, service: &ServiceSpec) -> LaunchSpec {
+    let mut env: Vec<(String, String)> = runner
+        .env()
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    env.push(("PORT".to_owned(), service.port.to_string()));
+    if let Some(folder) = &service.data_dir {
+        env.push(("DATA_DIR".to_owned(), folder.display().to_string()));
+    }
+    env.extend(service.env.iter().cloned());
+    LaunchSpec {
+        name: service.name.clone(),
+        command: service.command.iter().map(OsString::from).collect(),
+        cwd: service.cwd.clone(),
+        env,
+        port: service.port,
+        health_url: service
+            .health_path
+            .as_ref()
+            .map(|path| format!("{}{path}", service.url)),
+        start_timeout: service.start_timeout,
+        container: None,
+    }
+}
 
 /// The workers to spawn, in workers.json order, and the run's environment
 /// the fleet reads (the Docker Engine, colours); with the recording proxy,
-/// each worker's calls to the outside world go through its listener.
-pub(super) fn launch_specs<'a>(
+/// each worker's calls to the outside world go through its listener. Every
+/// service's `exports` are in each worker's environment.
+fn launch_specs<'a>(
     runner: &'a Runner,
     outside: Option<&Outside>,
 ) -> (Vec<LaunchSpec>, &'a EnvMap) {
@@ -47,6 +108,12 @@ pub(super) fn launch_specs<'a>(
                     .env()
                     .iter()
                     .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .chain(
+                        config
+                            .services
+                            .iter()
+                            .flat_map(|service| service.exports.iter().cloned()),
+                    )
                     .chain(
                         worker
                             .server_env()

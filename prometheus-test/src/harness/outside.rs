@@ -325,19 +325,33 @@ fn fault_layer(
     events: &Events,
 ) -> anyhow::Result<(Arc<FaultLayer>, Arc<History>)> {
     let names: Vec<&str> = runner.workers().iter().map(crate::Worker::name).collect();
+    let services: Vec<&str> = runner
+        .config()
+        .services
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
     let peers = runner
         .workers()
         .iter()
-        .flat_map(|worker| {
-            spellings(worker.url())
+        .map(|worker| (worker.url(), worker.name()))
+        .chain(
+            runner
+                .config()
+                .services
+                .iter()
+                .map(|service| (service.url.as_str(), service.name.as_str())),
+        )
+        .flat_map(|(url, name)| {
+            spellings(url)
                 .into_iter()
-                .map(|address| (address, worker.name().to_owned()))
+                .map(move |address| (address, name.to_owned()))
         })
         .collect();
     let plan = Plan {
         seed: run.seed,
         schedule: schedule.clone(),
-        known: Known::new(&names, &[]),
+        known: Known::new(&names, &services),
         peers,
     };
     let data_dir = runner.data_dir();

@@ -12,7 +12,7 @@ use super::containers::start_notes;
 use super::execute::{Context, execute};
 use super::files::SuiteFiles;
 use super::interrupts::Interrupts;
-use super::launch::launch_specs;
+use super::launch::stack_specs;
 use super::outside::{FaultRun, Outside};
 use super::plan::{Action, Position, announced, plan};
 use super::redaction::redacted_vars_note;
@@ -135,9 +135,15 @@ impl Session<'_> {
             Ok(outside) => outside,
             Err(err) => return self.failed(&err),
         };
-        let specs = launch_specs(&runner, outside.as_ref());
+        let specs = match stack_specs(&runner, outside.as_ref()) {
+            Ok(specs) => specs,
+            Err(err) => {
+                Outside::stop_quietly(outside).await;
+                return self.failed(&err);
+            }
+        };
         let fleet = tokio::select! {
-            fleet = Fleet::start_filtered(specs, mode, Some(redacting(&runner))) => fleet,
+            fleet = Fleet::start_stack(specs, mode, Some(redacting(&runner))) => fleet,
             signal = interrupts.wait() => {
                 Outside::stop_quietly(outside).await;
                 return self.interrupted(signal, "while starting the workers");

@@ -213,8 +213,17 @@ fn check_workers(
         .collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     steps::check_workers(inputs.steps, &names, problems);
+    let services: Vec<&str> = config.services.iter().map(|s| s.name.as_str()).collect();
+    for service in services.iter().filter(|service| names.contains(service)) {
+        problems.push(format!(
+            "{}: service `{service}` has the name of a worker of {}: give it another name",
+            config.file.display(),
+            config.workers_config.display()
+        ));
+    }
     if let Some(schedule) = &config.faults
-        && let Err(faults) = crate::config::check_fault_names(schedule, &Known::new(&names, &[]))
+        && let Err(faults) =
+            crate::config::check_fault_names(schedule, &Known::new(&names, &services))
     {
         problems.append(faults);
     }

@@ -13,7 +13,8 @@ use crate::snapshot::{Kept, Point, Restored, Store, World};
 use crate::state::{JOURNAL_FILE, STATE_FILE};
 
 /// The world of a suite: its database, each worker's `DATABASE_PATH` (with
-/// its `SQLite` companions), the files config.yaml's `snapshots.files` names,
+/// its `SQLite` companions), each service's data folder, the files
+/// config.yaml's `snapshots.files` names,
 /// and the state with its journal. A worker database outside the data
 /// folder is left out, with a warning.
 pub(super) fn world_of(
@@ -35,6 +36,20 @@ pub(super) fn world_of(
             )),
         }
     }
+    // A service's data folder, which config.yaml keeps inside the data folder.
+    paths.extend(
+        config
+            .services
+            .iter()
+            .filter_map(|service| {
+                service
+                    .data_dir
+                    .as_ref()?
+                    .strip_prefix(&config.data_dir)
+                    .ok()
+            })
+            .map(PathBuf::from),
+    );
     paths.extend(config.snapshots.files.iter().cloned());
     paths.extend([PathBuf::from(STATE_FILE), PathBuf::from(JOURNAL_FILE)]);
     paths.dedup();

@@ -22,10 +22,14 @@ use crate::state::HeldLife;
 /// hold (they answer in microseconds unless the machine is starved).
 const CATCH_UP_LIMIT: Duration = Duration::from_millis(500);
 
-/// The running worker servers of one run.
+/// The running worker servers of one run (and the services started
+/// before them).
 #[derive(Debug)]
 pub struct Fleet {
     workers: Vec<Arc<Member>>,
+    /// Each member's wave: the waves start one after another, each once
+    /// the one before is ready, and stop in the reverse order.
+    waves: Vec<usize>,
     hub: Arc<LogHub>,
 }
 
@@ -71,50 +75,92 @@ impl Fleet {
         mode: LogMode,
         filter: Option<LineFilter>,
     ) -> anyhow::Result<Fleet> {
+        Self::start_stack((vec![specs], env), mode, filter).await
+    }
+
+    /// [`Fleet::start_filtered`] of `waves`: the first wave's members at
+    /// once, the next wave's once every one of them is ready, and so on (a
+    /// stack's services in the order they depend on each other, the workers
+    /// last). Shutting down goes the other way.
+    pub(crate) async fn start_stack(
+        (waves, env): (Vec<Vec<LaunchSpec>>, &EnvMap),
+        mode: LogMode,
+        filter: Option<LineFilter>,
+    ) -> anyhow::Result<Fleet> {
         let host = docker_host_in(env);
-        check_ports(&specs, remote_host(&host).is_some())?;
-        let engine = if specs.iter().any(|spec| spec.container.is_some()) {
+        let all: Vec<LaunchSpec> = waves.iter().flatten().cloned().collect();
+        check_ports(&all, remote_host(&host).is_some())?;
+        let engine = if all.iter().any(|spec| spec.container.is_some()) {
             Some(Engine::connect_to(host).await?)
         } else {
             None
         };
-        Self::start_on(engine, (specs, env), mode, filter).await
+        Self::start_on(engine, (waves, env), mode, filter).await
     }
 
-    /// [`Fleet::start_filtered`] with the container workers on `engine`
+    /// [`Fleet::start_stack`] with the container members on `engine`
     /// rather than on `DOCKER_HOST`'s; the caller has checked the ports.
     pub(crate) async fn start_on(
         engine: Option<Arc<Engine>>,
-        (specs, env): (Vec<LaunchSpec>, &EnvMap),
+        (waves, env): (Vec<Vec<LaunchSpec>>, &EnvMap),
         mode: LogMode,
         filter: Option<LineFilter>,
     ) -> anyhow::Result<Fleet> {
-        let client = if specs.iter().any(|spec| spec.health_url.is_some()) {
+        let client = if waves.iter().flatten().any(|spec| spec.health_url.is_some()) {
             Some(ready::health_client()?)
         } else {
             None
         };
         let hub = LogHub::filtered(mode, filter, env);
+        let mut workers = Vec::new();
+        let mut wave_of = Vec::new();
+        for (wave, specs) in waves.into_iter().enumerate() {
+            for spec in specs {
+                let index = workers.len();
+                workers.push(Member::new(
+                    &hub,
+                    index,
+                    spec,
+                    client.clone(),
+                    engine.clone(),
+                ));
+                wave_of.push(wave);
+            }
+        }
         let fleet = Fleet {
-            workers: specs
-                .into_iter()
-                .enumerate()
-                .map(|(index, spec)| Member::new(&hub, index, spec, client.clone(), engine.clone()))
-                .collect(),
+            workers,
+            waves: wave_of,
             hub,
         };
-        // Containers are created in parallel: the engine answers each in ~100 ms.
-        let spawned = join_all(fleet.workers.iter().map(|worker| worker.spawn())).await;
-        if let Some(error) = spawned.into_iter().find_map(Result::err) {
-            fleet.shutdown().await;
-            return Err(error);
-        }
-        let waits = fleet.workers.iter().map(|worker| worker.wait_ready());
-        if let Err(error) = try_join_all(waits).await {
-            fleet.shutdown().await;
-            return Err(error);
+        for wave in fleet.wave_numbers() {
+            let members: Vec<&Arc<Member>> = fleet.in_wave(wave).collect();
+            // Containers are created in parallel: the engine answers each in ~100 ms.
+            let spawned = join_all(members.iter().map(|member| member.spawn())).await;
+            if let Some(error) = spawned.into_iter().find_map(Result::err) {
+                fleet.shutdown().await;
+                return Err(error);
+            }
+            let waits = members.iter().map(|member| member.wait_ready());
+            if let Err(error) = try_join_all(waits).await {
+                fleet.shutdown().await;
+                return Err(error);
+            }
         }
         Ok(fleet)
+    }
+
+    /// The waves, first to last.
+    fn wave_numbers(&self) -> std::ops::RangeInclusive<usize> {
+        0..=self.waves.iter().copied().max().unwrap_or(0)
+    }
+
+    /// The members of `wave`.
+    fn in_wave(&self, wave: usize) -> impl Iterator<Item = &Arc<Member>> {
+        self.workers
+            .iter()
+            .zip(&self.waves)
+            .filter(move |(_, of)| **of == wave)
+            .map(|(member, _)| member)
     }
 
     /// The worker called `name`, for a step's churn operations.
@@ -185,7 +231,22 @@ impl Fleet {
     /// its name and `status 0`, `signal 15 SIGTERM`, … (`None` if unknown,
     /// or if a step had stopped it already).
     pub(crate) async fn shutdown_with_exits(&self) -> Vec<(String, Option<WorkerExit>)> {
-        let exits = join_all(self.workers.iter().map(|worker| worker.shut_down())).await;
+        // The last wave (the workers) first, the services they use after.
+        let mut exits = vec![None; self.workers.len()];
+        for wave in self.wave_numbers().rev() {
+            let stopping = self
+                .workers
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| self.waves[*index] == wave);
+            let stopped = join_all(
+                stopping.map(|(index, member)| async move { (index, member.shut_down().await) }),
+            )
+            .await;
+            for (index, exit) in stopped {
+                exits[index] = exit;
+            }
+        }
         join_all(
             self.workers
                 .iter()

@@ -26,7 +26,7 @@ pub(crate) fn check_free<'a>(
             bail!("{name} has port 0: give it a fixed port to listen on");
         }
         if let Some((other, _)) = seen.iter().find(|(_, p)| *p == port) {
-            bail!("{other} and {name} are both given port {port}: each worker needs its own port");
+            bail!("{other} and {name} are both given port {port}: each needs a port of its own");
         }
         if in_use(port) {
             bail!(

@@ -17,6 +17,7 @@ mod recording;
 mod redaction;
 mod resume_counts;
 mod rounds;
+mod services;
 mod setup_failures;
 mod snapshots;
 mod support;

@@ -533,7 +533,7 @@ async fn a_worker_on_a_remote_engine_is_published_probed_and_reached_on_its_host
     on_loopback.start_timeout = Duration::from_secs(2);
     let error = Fleet::start_on(
         Some(Arc::clone(&engine)),
-        (vec![on_loopback], &EnvMap::default()),
+        (vec![vec![on_loopback]], &EnvMap::default()),
         LogMode::Capture,
         None,
     )
@@ -556,7 +556,7 @@ async fn a_worker_on_a_remote_engine_is_published_probed_and_reached_on_its_host
     on_all.env.push(("HOST".to_owned(), "0.0.0.0".to_owned()));
     let fleet = Fleet::start_on(
         Some(engine),
-        (vec![on_all], &EnvMap::default()),
+        (vec![vec![on_all]], &EnvMap::default()),
         LogMode::Capture,
         None,
     )

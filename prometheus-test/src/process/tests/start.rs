@@ -118,7 +118,7 @@ async fn two_workers_on_one_port_are_named_in_the_error() {
     let (text, _) = failed_start(specs).await;
     assert_eq!(
         text,
-        format!("worker1 and worker2 are both given port {port}: each worker needs its own port")
+        format!("worker1 and worker2 are both given port {port}: each needs a port of its own")
     );
     assert!(marked_processes(&marker).is_empty());
 }
