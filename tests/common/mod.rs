@@ -159,7 +159,7 @@ pub(crate) const CARGO_INHERITED: &[&str] = &[
 
 /// The variables that give a run of the example (`examples/todo-task`) a
 /// data folder of its own in `dir` (its todos fixture copied there) and
-/// free ports.
+/// free ports (its workers' and its middle server's).
 pub(crate) fn example_env(dir: &Path) -> Vec<(String, String)> {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
@@ -176,6 +176,10 @@ pub(crate) fn example_env(dir: &Path) -> Vec<(String, String)> {
         (
             "PROMETHEUS_TEST_SET_BASE_PORT".to_owned(),
             free_ports(3).to_string(),
+        ),
+        (
+            "PROMETHEUS_TEST_SET_SERVICES__MIDDLE__PORT".to_owned(),
+            free_port().to_string(),
         ),
     ]
 }

@@ -18,6 +18,9 @@ pub(crate) struct Config {
     pub(crate) task_id: String,
     /// The LLM that summarises each claimed todo, when `LLM_URL` is set.
     pub(crate) llm: Option<LlmSettings>,
+    /// `MIDDLE_SERVER_URL`: the task's middle server, told of each
+    /// submission, when set.
+    pub(crate) middle_server_url: Option<String>,
     /// `TODO_TASK_PLANTED_BUG`: a bug switched on for the suite to find.
     pub(crate) planted_bug: Option<PlantedBug>,
 }
@@ -72,6 +75,7 @@ impl std::fmt::Debug for Config {
             .field("mongo_db", &self.mongo_db)
             .field("task_id", &self.task_id)
             .field("llm", &self.llm)
+            .field("middle_server_url", &self.middle_server_url)
             .field("planted_bug", &self.planted_bug)
             .finish_non_exhaustive()
     }
@@ -106,9 +110,23 @@ impl Config {
             mongo_db: require("MONGO_DB")?,
             task_id: require("TASK_ID")?,
             llm: llm_settings(&lookup)?,
+            middle_server_url: middle_server_url(&lookup)?,
             planted_bug: planted_bug(&lookup)?,
         })
     }
+}
+
+/// `MIDDLE_SERVER_URL`, `None` when unset or empty.
+fn middle_server_url(lookup: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<String>> {
+    let Some(url) = lookup("MIDDLE_SERVER_URL").filter(|url| !url.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let url = url.trim().to_owned();
+    anyhow::ensure!(
+        url.starts_with("http://") || url.starts_with("https://"),
+        "environment variable MIDDLE_SERVER_URL: expected an http:// or https:// URL"
+    );
+    Ok(Some(url))
 }
 
 /// `TODO_TASK_PLANTED_BUG`, `None` when unset or empty.
@@ -210,6 +228,31 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "environment variable LLM_URL: expected an http:// or https:// URL"
+        );
+    }
+
+    #[test]
+    fn the_middle_server_is_optional_and_must_be_a_url() {
+        assert_eq!(
+            Config::from_lookup(lookup(&FULL))
+                .unwrap()
+                .middle_server_url,
+            None
+        );
+        let mut vars = FULL.to_vec();
+        vars.push(("MIDDLE_SERVER_URL", "http://localhost:5790"));
+        assert_eq!(
+            Config::from_lookup(lookup(&vars))
+                .unwrap()
+                .middle_server_url
+                .as_deref(),
+            Some("http://localhost:5790")
+        );
+        vars.pop();
+        vars.push(("MIDDLE_SERVER_URL", "localhost:5790"));
+        assert_eq!(
+            Config::from_lookup(lookup(&vars)).unwrap_err().to_string(),
+            "environment variable MIDDLE_SERVER_URL: expected an http:// or https:// URL"
         );
     }
 

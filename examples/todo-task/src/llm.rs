@@ -5,7 +5,6 @@
 //! default), so a recording proxy in front of the worker sees every call.
 
 mod sse;
-mod tls;
 
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use anyhow::{Context as _, bail};
 use serde_json::json;
 
 use crate::config::LlmSettings;
+use crate::tls;
 use sse::StreamedText;
 
 /// The model asked for; the service may ignore it.

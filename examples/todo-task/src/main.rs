@@ -8,17 +8,20 @@
 //! each todo it claims.
 //!
 //! Environment: `PORT`, `DATABASE_PATH`, `MONGO_URI`, `MONGO_DB`, `TASK_ID`;
-//! optionally `LLM_URL`, `LLM_API_KEY`, `SSL_CERT_FILE`, the proxy
+//! optionally `LLM_URL`, `LLM_API_KEY`, `SSL_CERT_FILE`, `MIDDLE_SERVER_URL`
+//! (the task's middle server, told of each submission), the proxy
 //! variables (`HTTPS_PROXY`, `NO_PROXY`, ...) and `TODO_TASK_PLANTED_BUG`
 //! (a bug planted on purpose for the suite's faults to find).
 
 mod config;
 mod error;
 mod llm;
+mod middle;
 mod reports;
 mod routes;
 mod signing;
 mod store;
+mod tls;
 mod todos;
 
 use std::process::ExitCode;
@@ -27,6 +30,7 @@ use anyhow::Context as _;
 
 use crate::config::Config;
 use crate::llm::Llm;
+use crate::middle::Middle;
 use crate::store::WorkStore;
 use crate::todos::TaskData;
 
@@ -55,6 +59,11 @@ async fn run() -> anyhow::Result<()> {
     let store = WorkStore::open(&config.database_path)?;
     let data = TaskData::connect(&config.mongo_uri, &config.mongo_db, &config.task_id).await?;
     let llm = config.llm.as_ref().map(Llm::new).transpose()?;
+    let middle = config
+        .middle_server_url
+        .as_deref()
+        .map(Middle::new)
+        .transpose()?;
     if let Some(llm) = &llm {
         println!("todo-task: summaries from {}", llm.url());
     }
@@ -66,6 +75,7 @@ async fn run() -> anyhow::Result<()> {
         data,
         store,
         llm,
+        middle,
         config.planted_bug,
     ));
 

@@ -23,6 +23,7 @@ use sha2::{Digest as _, Sha256};
 use crate::config::PlantedBug;
 use crate::error::ApiError;
 use crate::llm::Llm;
+use crate::middle::Middle;
 use crate::reports::{Reports, report, request_report};
 use crate::signing::{Expected, SignedRequest};
 use crate::store::{Work, WorkStore};
@@ -38,6 +39,8 @@ pub(crate) struct AppState {
     reports: Reports,
     /// The LLM that summarises each claimed todo, if the worker has one.
     llm: Option<Llm>,
+    /// The middle server told of each submission, if the task has one.
+    middle: Option<Middle>,
     /// A bug planted on purpose, for the suite's faults to find.
     planted_bug: Option<PlantedBug>,
 }
@@ -48,6 +51,7 @@ impl AppState {
         data: TaskData,
         store: WorkStore,
         llm: Option<Llm>,
+        middle: Option<Middle>,
         planted_bug: Option<PlantedBug>,
     ) -> Self {
         Self {
@@ -56,6 +60,7 @@ impl AppState {
             store: Mutex::new(store),
             reports: Reports::default(),
             llm,
+            middle,
             planted_bug,
         }
     }
@@ -228,23 +233,35 @@ async fn receipts(
     ))
 }
 
-/// Returns the work recorded for the round.
+/// Returns the work recorded for the round, after telling the middle
+/// server of it (when the task has one; 502 when it fails).
 async fn submission(
     State(state): State<Arc<AppState>>,
     Path(round): Path<String>,
     body: Bytes,
 ) -> Result<Json<Submission>, ApiError> {
     let Verified { round, .. } = state.verify(&round, "submission", &body)?;
-    let store = state.store.lock().await;
-    let work = store
-        .get(round)
-        .ok_or_else(|| ApiError::conflict(format!("no work recorded for round {round}")))?;
-    Ok(Json(Submission {
-        round_number: round,
-        todo_id: work.todo_id.clone(),
-        result: work.result.clone(),
-        staking_key: work.staking_key.clone(),
-    }))
+    let submission = {
+        let store = state.store.lock().await;
+        let work = store
+            .get(round)
+            .ok_or_else(|| ApiError::conflict(format!("no work recorded for round {round}")))?;
+        Submission {
+            round_number: round,
+            todo_id: work.todo_id.clone(),
+            result: work.result.clone(),
+            staking_key: work.staking_key.clone(),
+        }
+    };
+    if let Some(middle) = &state.middle {
+        middle.submit(&submission).await.map_err(|err| {
+            ApiError::bad_gateway(format!(
+                "the middle server at {} failed: {err:#}",
+                middle.url()
+            ))
+        })?;
+    }
+    Ok(Json(submission))
 }
 
 /// Audits another worker's submission and records the verdict.

@@ -17,6 +17,8 @@
 //! - `receipt` (10): worker1 acknowledges its round once, in MongoDB and in
 //!   its `DATABASE_PATH` file (the step that shows resuming in the world a
 //!   failed step started in).
+//! - `middle` (11): the middle server (config.yaml `services`) holds each
+//!   worker's submission of the round.
 //!
 //! Rounds = todos + 1: every worker does one todo per round, so in the last
 //! round the queue is empty and the task, submission and audit steps skip.
@@ -28,6 +30,7 @@ mod auth;
 mod checks;
 mod churn;
 mod db;
+mod middle;
 mod receipt;
 mod report;
 pub(crate) mod seed;

@@ -1,5 +1,5 @@
-//! What the LLM client needs for HTTPS: rustls's ring provider, and the
-//! certificates of `SSL_CERT_FILE` as extra roots.
+//! What the worker's HTTP clients need: rustls's ring provider, and for
+//! the LLM's HTTPS the certificates of `SSL_CERT_FILE` as extra roots.
 
 use std::path::Path;
 
