@@ -6,16 +6,9 @@
 # use. Ends with one line: `tests: N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if ! command -v python3 >/dev/null; then
-  # The process tests' worker fixtures are small python3 servers.
-  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-    echo "installing python3 for the worker fixtures" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >&2
-  else
-    echo "python3 is needed by the worker fixtures: install it" >&2
-    exit 1
-  fi
-fi
+# shellcheck source=lib/python.sh
+source scripts/lib/python.sh
+ensure_python3 || exit 1
 
 # A tool some tests need and this script cannot provide: under CI (`CI` set to
 # anything but empty, 0 or false, as CI services set it) the run stops here,
