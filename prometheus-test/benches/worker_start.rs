@@ -10,6 +10,11 @@
 //! The Python original starts workers one by one with a fixed 3 s sleep each,
 //! so it needs 3 s per worker whatever the boot time.
 //!
+//! A stack: one service (the same fixture) and then 3 workers, started
+//! wave by wave by `Fleet::start_in_waves`, against the same started by hand
+//! in the same order (the service, its port polled until it accepts, then
+//! the 3 workers at once); the issue's target is <= 1.2x.
+//!
 //! Run: `cargo bench -p prometheus-test --bench worker_start`
 
 mod common;
@@ -64,6 +69,19 @@ async fn bench() -> anyhow::Result<()> {
             ratios[index].push(start.as_secs_f64() / floor.as_secs_f64());
         }
     }
+    let mut stack_ratios = Vec::with_capacity(runs);
+    let (mut stacks, mut stacks_by_hand) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for run in 0..runs {
+        let (by_hand, stack) = if run % 2 == 0 {
+            (stack_by_hand().await?, stack_start().await?)
+        } else {
+            let stack = stack_start().await?;
+            (stack_by_hand().await?, stack)
+        };
+        stack_ratios.push(stack.as_secs_f64() / by_hand.as_secs_f64());
+        stacks.push(stack);
+        stacks_by_hand.push(by_hand);
+    }
     let boot = median(&mut boots);
     println!(
         "one worker booting alone (spawned by hand): median {}",
@@ -86,7 +104,52 @@ async fn bench() -> anyhow::Result<()> {
             3 * size
         );
     }
+    println!(
+        "stack of 1 service + 3 workers: start to all ready median {}; by hand in the same \
+         order median {}; {:.3}x (median of paired runs; target <= 1.2x)",
+        ms(median(&mut stacks)),
+        ms(median(&mut stacks_by_hand)),
+        median_f64(&mut stack_ratios)
+    );
     Ok(())
+}
+
+/// A fixture server's launch as `name` on `port`.
+fn fixture_spec(name: String, port: u16) -> LaunchSpec {
+    LaunchSpec {
+        name,
+        command: vec!["python3".into(), server_script().into()],
+        cwd: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+        env: vec![("PORT".to_owned(), port.to_string())],
+        port,
+        health_url: None,
+        start_timeout: Duration::from_secs(60),
+        container: None,
+    }
+}
+
+/// A stack of one service, then 3 workers, through the fleet: start to
+/// all ready.
+async fn stack_start() -> anyhow::Result<Duration> {
+    let ports = free_ports(4)?;
+    let service = vec![fixture_spec("middle".to_owned(), ports[0])];
+    let workers = (1..4)
+        .map(|n| fixture_spec(format!("worker{n}"), ports[n]))
+        .collect();
+    let started = Instant::now();
+    let fleet = Fleet::start_in_waves(vec![service, workers], LogMode::Capture).await?;
+    let start = started.elapsed();
+    fleet.shutdown().await;
+    Ok(start)
+}
+
+/// The same stack by hand: the service until its port accepts, then the 3
+/// workers at once until theirs do.
+async fn stack_by_hand() -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    boot_by_hand(1).await?;
+    boot_by_hand(3).await?;
+    Ok(started.elapsed())
 }
 
 /// The median of `samples` (the upper one of an even count).
@@ -152,16 +215,7 @@ async fn fleet_start_and_stop(size: usize) -> anyhow::Result<(Duration, Duration
     let specs = free_ports(size)?
         .into_iter()
         .enumerate()
-        .map(|(index, port)| LaunchSpec {
-            name: format!("worker{}", index + 1),
-            command: vec!["python3".into(), server_script().into()],
-            cwd: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-            env: vec![("PORT".to_owned(), port.to_string())],
-            port,
-            health_url: None,
-            start_timeout: Duration::from_secs(60),
-            container: None,
-        })
+        .map(|(index, port)| fixture_spec(format!("worker{}", index + 1), port))
         .collect();
     let started = Instant::now();
     let fleet = Fleet::start(specs, LogMode::Capture).await?;

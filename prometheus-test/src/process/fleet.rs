@@ -67,6 +67,16 @@ impl Fleet {
         Self::start_filtered((specs, &EnvMap::default()), mode, None).await
     }
 
+    /// [`Fleet::start`] of `waves`, one after another: each wave's members
+    /// at once, once every member of the wave before is ready (a stack's
+    /// services, then its workers).
+    pub async fn start_in_waves(
+        waves: Vec<Vec<LaunchSpec>>,
+        mode: LogMode,
+    ) -> anyhow::Result<Fleet> {
+        Self::start_stack((waves, &EnvMap::default()), mode, None).await
+    }
+
     /// [`Fleet::start`] of `specs` in the run's environment `env` (its
     /// `DOCKER_HOST` and `NO_COLOR`), with every line the workers print passed
     /// through `filter` before it is shown, captured or kept for a crash report.
