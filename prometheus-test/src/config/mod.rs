@@ -1,6 +1,7 @@
 //! Configuration: config.yaml (with run-time overrides), workers.json and
 //! the `.env` files.
 
+mod build;
 mod docker_host;
 mod dotenv;
 mod env;
@@ -41,7 +42,7 @@ pub(crate) use services::ServiceSpec;
 pub(crate) use suite::Config;
 #[cfg(test)]
 pub(crate) use workers::load_workers;
-pub(crate) use workers::{EnvSource, KeypairVars, Launch, WorkerSpec};
+pub(crate) use workers::{EnvSource, KeypairVars, Launch, WorkerSpec, suite_label};
 
 /// How often each configuration file was read in this test process, so
 /// tests can show that a run reads each of them once.

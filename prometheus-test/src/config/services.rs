@@ -5,7 +5,9 @@
 //! ```yaml
 //! services:
 //!   middle:
-//!     command: [python3, middle/server.py]   # from the tests folder (or `cwd`)
+//!     command: [python3, middle/server.py]   # from the tests folder (or `cwd`);
+//!                                            # or `image: NAME` or `build: {context, …}`
+//!                                            # (a container; `command` then optional)
 //!     port: 5790                             # it listens on 127.0.0.1
 //!     health_path: /health                   # ready once 2xx; else once the port accepts
 //!     depends_on: [chain]                    # started once these are ready
@@ -25,12 +27,17 @@ use std::time::Duration;
 
 use serde_yaml_ng::Value;
 
+use super::build::build_spec;
 use super::reader::Reader;
-use super::typed::{COMMAND, PORT, SECONDS, URL_PATH, found, string};
+use super::typed::{COMMAND, IMAGE, PORT, SECONDS, URL_PATH, found, string};
+use super::workers::suite_label_of;
+use crate::process::{BuildSpec, built_tag};
 
 /// The keys of a service.
 const KEYS: &[&str] = &[
     "command",
+    "image",
+    "build",
     "cwd",
     "port",
     "health_path",
@@ -45,7 +52,14 @@ const KEYS: &[&str] = &[
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ServiceSpec {
     pub(crate) name: String,
+    /// The program and its arguments (in a container: run inside, the
+    /// image's own command when empty).
     pub(crate) command: Vec<String>,
+    /// The image it runs as a container, when it is one: `image`, or the
+    /// suite's tag of the image `build` makes.
+    pub(crate) image: Option<String>,
+    /// How its image is built, when `build` says.
+    pub(crate) build: Option<BuildSpec>,
     /// Its working directory (absolute): `cwd` from the tests folder.
     pub(crate) cwd: PathBuf,
     pub(crate) port: u16,
@@ -135,12 +149,44 @@ impl<'r> Service<'r, '_> {
         start_timeout: Duration,
     ) -> Option<ServiceSpec> {
         let name = self.name;
+        let suite_label = &suite_label_of(data_dir);
         let section = self.reader.section(&["services", name], KEYS)?;
         let command = self.reader.read(&self.path("command"), &COMMAND);
-        if section.get("command").is_none() {
+        let (image, build) = match (section.get("image"), section.get("build")) {
+            (Some(_), Some(_)) => {
+                self.reader.problem(
+                    &self.path("build"),
+                    format_args!(
+                        "`services.{name}` has `image` and `build`: give the image, or how to \
+                         build it"
+                    ),
+                );
+                (None, None)
+            }
+            (Some(_), None) => (self.reader.read(&self.path("image"), &IMAGE), None),
+            (None, Some(_)) => {
+                let build = build_spec(self.reader, &self.path("build"), tests_dir);
+                let tag = build.as_ref().map(|_| built_tag(suite_label, name));
+                (tag, build)
+            }
+            (None, None) => {
+                if section.get("command").is_none() {
+                    self.reader.problem(
+                        &["services", name],
+                        format_args!(
+                            "`services.{name}` needs `command` (the program and its arguments), \
+                             or `image` or `build` (a container)"
+                        ),
+                    );
+                }
+                (None, None)
+            }
+        };
+        let container = section.get("image").is_some() || section.get("build").is_some();
+        if container && section.get("cwd").is_some() {
             self.reader.problem(
-                &["services", name],
-                format_args!("`services.{name}` needs `command` (the program and its arguments)"),
+                &self.path("cwd"),
+                format_args!("`services.{name}.cwd` is a process's folder: a container has none"),
             );
         }
         let port = self.reader.read(&self.path("port"), &PORT);
@@ -167,9 +213,19 @@ impl<'r> Service<'r, '_> {
             )
             .and_then(|folder| self.inside(data_dir, &folder));
         let port = port?;
+        let command = match (command, container) {
+            (Some(command), _) => command,
+            (None, true) if section.get("command").is_none() => Vec::new(),
+            (None, _) => return None,
+        };
+        if container && image.is_none() {
+            return None;
+        }
         Some(ServiceSpec {
             name: name.to_owned(),
-            command: command?,
+            command,
+            image,
+            build,
             cwd,
             port,
             url: format!("http://localhost:{port}"),

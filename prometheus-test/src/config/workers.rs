@@ -12,6 +12,7 @@ use serde::Deserialize as _;
 use serde_json::{Map, Value};
 use serde_yaml_ng::Mapping;
 
+use super::build::build_spec;
 use super::names::check_worker_name;
 use super::python::python_interpreter;
 use super::reader::Reader;
@@ -20,6 +21,7 @@ use super::typed::{COMMAND, IMAGE, PORT, SECONDS, URL_PATH, string};
 use super::typos::likely_meant;
 use super::{Config, EnvMap};
 use crate::keys::KeyRole;
+use crate::process::{BuildSpec, built_tag};
 
 /// The fields with a meaning of their own; every other field is an extra
 /// value steps read with `Worker::get`.
@@ -38,6 +40,7 @@ const KNOWN_FIELDS: &[&str] = &[
     "health_path",
     "start_timeout",
     "image",
+    "build",
 ];
 
 /// Fields whose name says they hold the server's environment: a server
@@ -79,8 +82,13 @@ pub(crate) enum Launch {
     /// A server that is already running at the worker's `url`.
     External,
     /// A container of a local image on the Docker Engine, running `command`
-    /// (the image's own command when empty) inside.
-    Container { image: String, command: Vec<String> },
+    /// (the image's own command when empty) inside; `build` makes the image
+    /// first.
+    Container {
+        image: String,
+        command: Vec<String>,
+        build: Option<BuildSpec>,
+    },
 }
 
 impl Launch {
@@ -208,7 +216,7 @@ fn read_worker(
         }
         port
     };
-    let launch = launch(config, env, r, fields);
+    let launch = launch(config, env, r, (name, fields));
     let url = match r.value(&["url"]) {
         Some(_) => r
             .read(&["url"], &string("a string"))
@@ -271,14 +279,14 @@ fn launch(
     config: &Config,
     env: &EnvMap,
     r: &mut Reader<'_>,
-    fields: &Map<String, Value>,
+    (name, fields): (&str, &Map<String, Value>),
 ) -> Option<Launch> {
     let python = match r.value(&["python"]) {
         Some(_) => Some(r.read(&["python"], &string("a string (a path or a program name)"))?),
         None => config.python.clone(),
     };
-    if fields.contains_key("image") {
-        return container(r, fields);
+    if fields.contains_key("image") || fields.contains_key("build") {
+        return container(config, r, (name, fields));
     }
     // A problem shows at the worker's key, or at the worker when
     // config.yaml gave the value.
@@ -342,17 +350,37 @@ fn launch(
     }
 }
 
-/// A container worker: `image` (a non-empty string) and its optional
-/// `command`, taken as written (paths are the image's). Fields that say how
-/// to start a process cannot be combined with it.
-fn container(r: &mut Reader<'_>, fields: &Map<String, Value>) -> Option<Launch> {
-    let image = r.read(&["image"], &IMAGE);
+/// A container worker: `image` (a non-empty string), or `build` (the image
+/// made from a Dockerfile, tagged for the suite and the worker), and its
+/// optional `command`, taken as written (paths are the image's). Fields that
+/// say how to start a process cannot be combined with it.
+fn container(
+    config: &Config,
+    r: &mut Reader<'_>,
+    (name, fields): (&str, &Map<String, Value>),
+) -> Option<Launch> {
+    let (image, build) = match (fields.contains_key("image"), fields.contains_key("build")) {
+        (true, true) => {
+            r.problem(
+                &["build"],
+                "`image` and `build` cannot be combined: give the image, or how to build it",
+            );
+            (None, None)
+        }
+        (true, false) => (r.read(&["image"], &IMAGE), None),
+        _ => {
+            let build = build_spec(r, &["build"], &config.tests_dir);
+            let tag = built_tag(&suite_label(config), name);
+            (build.is_some().then_some(tag), build)
+        }
+    };
+    let kind = if build.is_some() { "build" } else { "image" };
     for field in ["url", "cargo_bin", "server_entrypoint", "python"] {
         if fields.contains_key(field) {
             r.problem(
                 &[field],
                 format_args!(
-                    "`image` and `{field}` cannot be combined: a container worker runs its image"
+                    "`{kind}` and `{field}` cannot be combined: a container worker runs its image"
                 ),
             );
         }
@@ -365,7 +393,22 @@ fn container(r: &mut Reader<'_>, fields: &Map<String, Value>) -> Option<Launch> 
     Some(Launch::Container {
         image: image?,
         command,
+        build,
     })
+}
+
+/// The suite's label on its containers and built images: its data folder,
+/// absolute.
+pub(crate) fn suite_label(config: &Config) -> String {
+    suite_label_of(&config.data_dir)
+}
+
+/// The label of the suite whose data folder is `data_dir`.
+pub(super) fn suite_label_of(data_dir: &Path) -> String {
+    std::path::absolute(data_dir)
+        .unwrap_or_else(|_| data_dir.to_owned())
+        .display()
+        .to_string()
 }
 
 /// `.py` runs with the project's Python (see `python_interpreter`), `.js`
@@ -672,6 +715,7 @@ mod tests {
             Launch::Container {
                 image: "todo-task:local".into(),
                 command: vec!["/app/todo-task".into(), "--serve".into()],
+                build: None,
             }
         );
         assert_eq!(
@@ -679,6 +723,7 @@ mod tests {
             Launch::Container {
                 image: "todo-task:local".into(),
                 command: Vec::new(),
+                build: None,
             }
         );
         assert_eq!(workers[1].url, "http://localhost:6101");
@@ -707,6 +752,37 @@ mod tests {
             error(r#"{"a": {"image": "x:1", "command": []}}"#),
             "workers.json: line 1: worker `a`: `command` must be a non-empty array of strings, \
              found an array"
+        );
+    }
+
+    #[test]
+    fn a_container_worker_may_be_built_from_a_dockerfile() {
+        let p = project("");
+        let workers = parse(
+            &p,
+            &EnvMap::default(),
+            r#"{"a": {"build": {"context": "image", "dockerfile": "worker.Dockerfile",
+                 "args": {"BIN": "todo-task"}}, "command": ["/app/todo-task"]}}"#,
+        )
+        .unwrap();
+        let Launch::Container { image, build, .. } = &workers[0].launch else {
+            panic!("not a container: {:?}", workers[0].launch);
+        };
+        let build = build.as_ref().unwrap();
+        assert!(image.ends_with("-a:built"), "{image}");
+        assert_eq!(build.context, p.config.tests_dir.join("image"));
+        assert_eq!(build.dockerfile, "worker.Dockerfile");
+        assert_eq!(build.args, [("BIN".to_owned(), "todo-task".to_owned())]);
+        let error = |json: &str| parse(&p, &EnvMap::default(), json).unwrap_err().to_string();
+        assert_eq!(
+            error(r#"{"a": {"image": "x:1", "build": {"context": "."}}}"#),
+            "workers.json: line 1: worker `a`: `image` and `build` cannot be combined: give the \
+             image, or how to build it"
+        );
+        assert_eq!(
+            error(r#"{"a": {"build": {"context": ".", "args": [1]}}}"#),
+            "workers.json: line 1: worker `a`: `build.args` must be a mapping of argument names \
+             to values, found an array"
         );
     }
 

@@ -3,38 +3,73 @@
 //! suite left behind (a runner killed before it could remove them) are
 //! removed, each named in a note.
 
+use std::time::Instant;
+
 use super::launch::suite_label;
 use crate::Worker;
 use crate::config::docker_host_in;
 use crate::config::{Config, EnvMap, Launch};
 use crate::events::Events;
-use crate::process::Engine;
+use crate::process::{BuildSpec, Built, Engine};
 
-/// Checks the engine and the images of the container workers among
-/// `workers` and removes the suite's leftover containers; nothing when no
-/// worker is a container.
+/// Builds the images of the container workers and services that name a
+/// `build` (nothing when one of the same context is there), checks that
+/// every image is present, and removes the suite's leftover containers;
+/// nothing when no worker or service is a container.
 pub(super) async fn prepare(
     config: &Config,
     env: &EnvMap,
     workers: &[Worker],
     events: &Events,
 ) -> anyhow::Result<()> {
-    let images: Vec<(&str, &str)> = workers
+    let workers = workers
         .iter()
         .filter_map(|worker| match &worker.spec().launch {
-            Launch::Container { image, .. } => Some((worker.name(), image.as_str())),
+            Launch::Container { image, build, .. } => {
+                Some((worker.name(), image.as_str(), build.as_ref()))
+            }
             _ => None,
-        })
-        .collect();
-    if images.is_empty() {
+        });
+    let services = config.services.iter().filter_map(|service| {
+        let image = service.image.as_deref()?;
+        Some((service.name.as_str(), image, service.build.as_ref()))
+    });
+    let containers: Vec<(&str, &str, Option<&BuildSpec>)> = workers.chain(services).collect();
+    if containers.is_empty() {
         return Ok(());
     }
     let engine = Engine::connect_to(docker_host_in(env)).await?;
+    for &(user, image, build) in &containers {
+        let Some(build) = build else {
+            continue;
+        };
+        let started = Instant::now();
+        let note = match engine.build(user, build, image).await? {
+            Built::Cached => {
+                format!("{user}: image `{image}` is up to date with its build context")
+            }
+            Built::Fresh => format!(
+                "{user}: built image `{image}` from {} in {}",
+                build.context.join(&build.dockerfile).display(),
+                seconds(started.elapsed())
+            ),
+        };
+        events.note(note);
+    }
+    let images: Vec<(&str, &str)> = containers
+        .iter()
+        .map(|&(user, image, _)| (user, image))
+        .collect();
     engine.check_images(&images).await?;
     for removed in engine.remove_leftovers(&suite_label(config)).await? {
         events.note(removed);
     }
     Ok(())
+}
+
+/// `1.23s`.
+fn seconds(elapsed: std::time::Duration) -> String {
+    format!("{:.2}s", elapsed.as_secs_f64())
 }
 
 /// After a failed start: how each worker the `error` names was started, to
@@ -61,7 +96,7 @@ fn how_started(name: &str, launch: &Launch, engine: &str) -> Option<String> {
             "{name} was started with: {}",
             launch.command_line()?
         )),
-        Launch::Container { image, command } => {
+        Launch::Container { image, command, .. } => {
             let running = match Launch::Spawn(command.iter().map(Into::into).collect())
                 .command_line()
                 .filter(|line| !line.is_empty())
@@ -108,6 +143,7 @@ mod tests {
                 Launch::Container {
                     image: "todo-task:local".to_owned(),
                     command: vec!["/app/todo task".to_owned(), "--serve".to_owned()],
+                    build: None,
                 },
             ),
             (
@@ -115,6 +151,7 @@ mod tests {
                 Launch::Container {
                     image: "todo-task:local".to_owned(),
                     command: Vec::new(),
+                    build: None,
                 },
             ),
             ("external", Launch::External),

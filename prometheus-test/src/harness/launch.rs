@@ -20,6 +20,7 @@ pub(super) fn stack_specs<'a>(
     outside: Option<&Outside>,
 ) -> anyhow::Result<(Vec<Vec<LaunchSpec>>, &'a EnvMap)> {
     let services = &runner.config().services;
+    let run = run_label();
     let mut waves: Vec<Vec<LaunchSpec>> = Vec::new();
     for service in services {
         if let Some(folder) = &service.data_dir {
@@ -34,16 +35,17 @@ pub(super) fn stack_specs<'a>(
         if waves.len() <= service.wave {
             waves.resize_with(service.wave + 1, Vec::new);
         }
-        waves[service.wave].push(service_spec(runner, service));
+        waves[service.wave].push(service_spec(runner, service, &run));
     }
-    let (workers, env) = launch_specs(runner, outside);
+    let (workers, env) = launch_specs(runner, outside, &run);
     waves.push(workers);
     Ok((waves, env))
 }
 
-/// How to start `service`: its command from its folder, with the run's
-/// environment, its own `env`, `PORT` and `DATA_DIR`.
-fn service_spec(runner: &Runner, service: &ServiceSpec) -> LaunchSpec {
+/// How to start `service`: its command from its folder (or in a container
+/// of its image, labelled for run `run`), with the run's environment, its
+/// own `env`, `PORT` and `DATA_DIR`.
+fn service_spec(runner: &Runner, service: &ServiceSpec, run: &str) -> LaunchSpec {
     let mut env: Vec<(String, String)> = runner
         .env()
         .iter()
@@ -65,7 +67,24 @@ fn service_spec(runner: &Runner, service: &ServiceSpec) -> LaunchSpec {
             .as_ref()
             .map(|path| format!("{}{path}", service.url)),
         start_timeout: service.start_timeout,
-        container: None,
+        container: service
+            .image
+            .as_ref()
+            .map(|image| container(runner.config(), image, &service.name, run)),
+    }
+}
+
+/// A container of `image` for `name` (a worker or a service) in run `run`:
+/// the data folder mounted at its own path, the suite's labels.
+fn container(config: &crate::config::Config, image: &str, name: &str, run: &str) -> ContainerSpec {
+    ContainerSpec {
+        image: image.to_owned(),
+        mounts: vec![config.data_dir.clone()],
+        labels: vec![
+            (SUITE_LABEL.to_owned(), suite_label(config)),
+            (RUN_LABEL.to_owned(), run.to_owned()),
+            (WORKER_LABEL.to_owned(), name.to_owned()),
+        ],
     }
 }
 
@@ -76,9 +95,9 @@ fn service_spec(runner: &Runner, service: &ServiceSpec) -> LaunchSpec {
 fn launch_specs<'a>(
     runner: &'a Runner,
     outside: Option<&Outside>,
+    run: &str,
 ) -> (Vec<LaunchSpec>, &'a EnvMap) {
     let config = runner.config();
-    let run = run_label();
     let specs = runner
         .workers()
         .iter()
@@ -86,17 +105,9 @@ fn launch_specs<'a>(
             let spec = worker.spec();
             let (command, container) = match &spec.launch {
                 Launch::Spawn(command) => (command.clone(), None),
-                Launch::Container { image, command } => (
+                Launch::Container { image, command, .. } => (
                     command.iter().map(OsString::from).collect(),
-                    Some(ContainerSpec {
-                        image: image.clone(),
-                        mounts: vec![config.data_dir.clone()],
-                        labels: vec![
-                            (SUITE_LABEL.to_owned(), suite_label(config)),
-                            (RUN_LABEL.to_owned(), run.clone()),
-                            (WORKER_LABEL.to_owned(), spec.name.clone()),
-                        ],
-                    }),
+                    Some(container(config, image, &spec.name, run)),
                 ),
                 Launch::External => return None,
             };
@@ -142,10 +153,7 @@ fn launch_specs<'a>(
 
 /// The suite's label on its containers: its data folder, absolute.
 pub(super) fn suite_label(config: &crate::config::Config) -> String {
-    std::path::absolute(&config.data_dir)
-        .unwrap_or_else(|_| config.data_dir.clone())
-        .display()
-        .to_string()
+    crate::config::suite_label(config)
 }
 
 /// This run's label on its containers: the runner's pid and start time.

@@ -85,6 +85,11 @@ impl Engine {
         }))
     }
 
+    /// The engine's API client.
+    pub(super) fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
     /// The engine's host name when it is remote: container ports are
     /// published there.
     pub(crate) fn remote_host(&self) -> Option<&str> {

@@ -6,6 +6,7 @@
 //! runner only, and stopping a group also stops what the child forked) and is
 //! registered with a reaper helper that kills the groups if the runner dies.
 
+mod build;
 mod container;
 mod exit;
 mod fleet;
@@ -23,6 +24,7 @@ mod spec;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use build::{BuildSpec, Built, built_tag};
 pub(crate) use container::{Engine, RUN_LABEL, SUITE_LABEL, WORKER_LABEL};
 pub(crate) use exit::WorkerExit;
 pub use fleet::Fleet;

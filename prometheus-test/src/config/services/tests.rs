@@ -91,12 +91,13 @@ fn every_bad_service_is_named_with_its_line() {
 "
         ),
         [
-            "line 7: `services.a.helth_path` is unknown: `services.a` takes `command`, `cwd`, \
-             `port`, `health_path`, `start_timeout`, `depends_on`, `env`, `exports` and \
-             `data_dir`; did you mean `health_path`?",
+            "line 7: `services.a.helth_path` is unknown: `services.a` takes `command`, `image`, \
+             `build`, `cwd`, `port`, `health_path`, `start_timeout`, `depends_on`, `env`, \
+             `exports` and `data_dir`; did you mean `health_path`?",
             "line 5: `services.a.command` must be a non-empty array of strings, found \"python3\"",
             "line 6: `services.a.port` must be an integer from 1 to 65535, found 70000",
-            "line 8: `services.b` needs `command` (the program and its arguments)",
+            "line 8: `services.b` needs `command` (the program and its arguments), or `image` \
+             or `build` (a container)",
             "line 8: `services.b` needs `port` (the port it listens on)",
             "line 10: `services.b.exports.URL` uses `{host}`: an export may use `{url}` and \
              `{port}`",
@@ -126,6 +127,53 @@ fn an_unknown_dependency_and_a_cycle_are_named() {
         [
             "line 4: `services` depend on each other in a cycle: `a` and `b` (a service can start \
           only after those it depends on)"
+        ]
+    );
+}
+
+#[test]
+fn a_service_may_be_a_container_of_an_image_or_of_a_build() {
+    let services = parse(
+        "services:
+  chain: { image: 'chain:local', port: 5791 }
+  middle:
+    build: { context: ../middle, args: { BASE: 'python:3.11-slim', N: 2 }, target: run }
+    command: [python3, /app/server.py]
+    port: 5790
+",
+    )
+    .unwrap();
+    let (chain, middle) = (&services[0], &services[1]);
+    assert_eq!(chain.image.as_deref(), Some("chain:local"));
+    assert!(chain.command.is_empty() && chain.build.is_none());
+    let build = middle.build.as_ref().unwrap();
+    assert_eq!(build.context, Path::new("/s/tests/../middle"));
+    assert_eq!(build.dockerfile, "Dockerfile");
+    assert_eq!(
+        build.args,
+        [
+            ("BASE".to_owned(), "python:3.11-slim".to_owned()),
+            ("N".to_owned(), "2".to_owned())
+        ]
+    );
+    assert_eq!(build.target.as_deref(), Some("run"));
+    let tag = middle.image.as_deref().unwrap();
+    assert!(
+        tag.starts_with("prometheus-test-") && tag.ends_with("-middle:built"),
+        "{tag}"
+    );
+    assert_eq!(
+        problems(
+            "services:\n  a: {image: x, build: {context: .}, port: 1}\n  \
+             b: {build: {dockerfile: D}, port: 2}\n  c: {image: x, cwd: here, port: 3}\n  \
+             d: {port: 4}\n"
+        ),
+        [
+            "line 4: `services.a` has `image` and `build`: give the image, or how to build it",
+            "line 5: `services.b.build` needs `context` (the folder the image is built from)",
+            "line 6: `services.c.cwd` is a process's folder: a container has none",
+            "line 7: `services.d` needs `command` (the program and its arguments), or `image` \
+             or `build` (a container)",
         ]
     );
 }

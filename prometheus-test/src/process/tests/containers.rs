@@ -16,7 +16,7 @@ use super::support::{fixtures, free_port, new_marker};
 use crate::config::EnvMap;
 use crate::config::docker_host_in;
 use crate::process::{
-    ContainerSpec, Engine, Fleet, LaunchSpec, Life, LineFilter, LogMode, StopHow,
+    Built, ContainerSpec, Engine, Fleet, LaunchSpec, Life, LineFilter, LogMode, StopHow,
 };
 use crate::test_support::unavailable;
 
@@ -682,4 +682,96 @@ async fn bench_ten_container_workers() {
     worker.start().await.unwrap();
     println!("restart_ms={}", restarted.elapsed().as_millis());
     fleet.shutdown().await;
+}
+
+/// A build context on the fixture image, adding `server.py` (`good_server.py`)
+/// at /app, and its spec.
+fn build_context(dockerfile: &str) -> (tempfile::TempDir, crate::process::BuildSpec) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+    std::fs::copy(
+        fixtures().join("good_server.py"),
+        dir.path().join("server.py"),
+    )
+    .unwrap();
+    let spec = crate::process::BuildSpec {
+        context: dir.path().to_owned(),
+        dockerfile: "Dockerfile".to_owned(),
+        args: vec![("BASE".to_owned(), IMAGE.to_owned())],
+        target: None,
+    };
+    (dir, spec)
+}
+
+#[tokio::test]
+async fn an_image_is_built_from_a_dockerfile_once_per_context_and_runs() {
+    let Some(engine) = engine().await else {
+        return;
+    };
+    let run = new_marker("build");
+    let tag = crate::process::built_tag(&run, "middle");
+    let (dir, spec) = build_context("ARG BASE\nFROM ${BASE}\nCOPY server.py /app/server.py\n");
+    assert_eq!(
+        engine.build("middle", &spec, &tag).await.unwrap(),
+        Built::Fresh
+    );
+    assert_eq!(
+        engine.build("middle", &spec, &tag).await.unwrap(),
+        Built::Cached
+    );
+    // The image runs: a container of it serves.
+    let port = free_port();
+    let (python, _) = python();
+    let mut container = container_spec("middle", "good_server.py", port, &run);
+    container.command = vec![python.into(), "/app/server.py".into()];
+    container.container.as_mut().unwrap().image.clone_from(&tag);
+    let fleet = start(vec![container], None).await.unwrap();
+    assert_eq!(get(port).await, Ok("ok\n".to_owned()));
+    fleet.shutdown().await;
+    // A changed context is built again.
+    std::fs::write(dir.path().join("notes.txt"), "new").unwrap();
+    assert_eq!(
+        engine.build("middle", &spec, &tag).await.unwrap(),
+        Built::Fresh
+    );
+    let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
+}
+
+#[tokio::test]
+async fn a_failed_build_names_its_step_and_shows_the_last_lines_of_its_log() {
+    let Some(engine) = engine().await else {
+        return;
+    };
+    let tag = crate::process::built_tag(&new_marker("build-fails"), "middle");
+    let (_dir, spec) = build_context("ARG BASE\nFROM ${BASE}\nCOPY missing.txt /app/\n");
+    let error = engine
+        .build("middle", &spec, &tag)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("middle: building "), "{error}");
+    assert!(error.contains("missing.txt"), "{error}");
+    assert!(error.contains("last lines of the build:"), "{error}");
+
+    let (_dir, offline) = build_context("FROM prometheus-test-no-such-image:never\n");
+    let error = engine
+        .build("middle", &offline, &tag)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("`FROM` names an image the engine does not have and cannot pull"),
+        "{error}"
+    );
+    let (_dir, mut no_file) = build_context("FROM scratch\n");
+    no_file.dockerfile = "middle.Dockerfile".to_owned();
+    let error = engine
+        .build("middle", &no_file, &tag)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("middle: `build`: no Dockerfile at "),
+        "{error}"
+    );
 }

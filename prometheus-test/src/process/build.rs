@@ -1,0 +1,291 @@
+//! Images built from a task's own Dockerfile through the Engine API: the
+//! build context sent as a tar stream, the engine's build log kept for the
+//! error of a build that fails, and no build at all when the image of the
+//! same context, Dockerfile, arguments and target is already there (its
+//! fingerprint is a label of the image).
+
+use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow, bail};
+use bollard::errors::Error as DockerError;
+use bollard::query_parameters::BuildImageOptions;
+use futures_util::StreamExt as _;
+use sha2::{Digest as _, Sha256};
+
+use super::container::Engine;
+
+/// The label holding a built image's fingerprint.
+pub(crate) const CONTEXT_LABEL: &str = "prometheus-test.context";
+
+/// How many lines of a failed build's log its error shows.
+const LOG_TAIL: usize = 20;
+
+/// How to build an image: config's `build`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct BuildSpec {
+    /// The build context (absolute).
+    pub(crate) context: PathBuf,
+    /// The Dockerfile, relative to the context.
+    pub(crate) dockerfile: String,
+    /// Build arguments (`ARG`), in the order written.
+    pub(crate) args: Vec<(String, String)>,
+    /// The stage to build, when not the last.
+    pub(crate) target: Option<String>,
+}
+
+/// What a build did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Built {
+    /// The image of this context was there already: nothing was sent.
+    Cached,
+    /// The engine built it (its own layer cache may have served steps).
+    Fresh,
+}
+
+impl Engine {
+    /// Makes image `tag` from `spec` for `user` (the worker or service, for
+    /// messages): nothing when the image of the same fingerprint is there,
+    /// else a build, never pulling but what the Dockerfile's `FROM` needs.
+    pub(crate) async fn build(
+        &self,
+        user: &str,
+        spec: &BuildSpec,
+        tag: &str,
+    ) -> anyhow::Result<Built> {
+        let dockerfile = spec.context.join(&spec.dockerfile);
+        if !dockerfile.is_file() {
+            bail!(
+                "{user}: `build`: no Dockerfile at {} (`dockerfile` is relative to `context` {})",
+                dockerfile.display(),
+                spec.context.display()
+            );
+        }
+        let context = spec.context.clone();
+        let (fingerprint, tar) = tokio::task::spawn_blocking(move || pack(&context))
+            .await
+            .context("the build context's packing stopped")?
+            .with_context(|| format!("{user}: `build`: cannot read the context"))?;
+        let fingerprint = fingerprint_of(&fingerprint, spec);
+        if self.label_of(tag, CONTEXT_LABEL).await?.as_deref() == Some(fingerprint.as_str()) {
+            return Ok(Built::Cached);
+        }
+        let options = BuildImageOptions {
+            dockerfile: spec.dockerfile.clone(),
+            t: Some(tag.to_owned()),
+            rm: true,
+            forcerm: true,
+            buildargs: (!spec.args.is_empty()).then(|| spec.args.iter().cloned().collect()),
+            labels: Some(HashMap::from([(CONTEXT_LABEL.to_owned(), fingerprint)])),
+            target: spec.target.clone().unwrap_or_default(),
+            ..BuildImageOptions::default()
+        };
+        let mut log: VecDeque<String> = VecDeque::new();
+        let mut keep = |text: &str| {
+            for line in text.lines().filter(|line| !line.trim().is_empty()) {
+                if log.len() == LOG_TAIL {
+                    log.pop_front();
+                }
+                log.push_back(line.trim_end().to_owned());
+            }
+        };
+        let mut stream =
+            self.docker()
+                .build_image(options, None, Some(bollard::body_full(tar.into())));
+        let mut failure = None;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(text) = info.stream.as_deref().or(info.status.as_deref()) {
+                        keep(text);
+                    }
+                    if let Some(detail) = info.error_detail {
+                        failure = Some(
+                            detail
+                                .message
+                                .unwrap_or_else(|| "the build failed".to_owned()),
+                        );
+                    }
+                }
+                Err(DockerError::DockerStreamError { error }) => failure = Some(error),
+                Err(error) => failure = Some(error.to_string()),
+            }
+        }
+        if let Some(failure) = failure {
+            let mut message = format!(
+                "{user}: building {} from {} failed: {failure}",
+                tag,
+                dockerfile.display()
+            );
+            if !log.is_empty() {
+                let _ = write!(message, "\nlast lines of the build:");
+                for line in &log {
+                    let _ = write!(message, "\n  {line}");
+                }
+            }
+            if failure.contains("pull access denied") || failure.contains("no such host") {
+                message.push_str(
+                    "\n(the Dockerfile's `FROM` names an image the engine does not have and \
+                     cannot pull: build or import it first, or name a local one)",
+                );
+            }
+            return Err(anyhow!(message));
+        }
+        Ok(Built::Fresh)
+    }
+
+    /// The value of `label` on image `tag`, `None` when the image or the
+    /// label is missing.
+    async fn label_of(&self, tag: &str, label: &str) -> anyhow::Result<Option<String>> {
+        match self.docker().inspect_image(tag).await {
+            Ok(image) => Ok(image
+                .config
+                .and_then(|config| config.labels)
+                .and_then(|labels| labels.get(label).cloned())),
+            Err(DockerError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(error) => Err(anyhow!("cannot inspect image `{tag}`: {error}")),
+        }
+    }
+}
+
+/// The tag of the image built for `name` of the suite labelled `suite`:
+/// `prometheus-test-<suite's hash>-<name>:built`, in the characters image
+/// names take.
+pub(crate) fn built_tag(suite: &str, name: &str) -> String {
+    let digest = Sha256::digest(suite.as_bytes());
+    let suite: String = digest.iter().take(4).fold(String::new(), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    });
+    let name: String = name
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9') => c,
+            _ => '-',
+        })
+        .collect();
+    format!("prometheus-test-{suite}-{}:built", name.trim_matches('-'))
+}
+
+/// The fingerprint of a build: its context's files (from [`pack`]), the
+/// Dockerfile's name, the arguments and the target.
+fn fingerprint_of(files: &str, spec: &BuildSpec) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(files.as_bytes());
+    hasher.update(spec.dockerfile.as_bytes());
+    for (name, value) in &spec.args {
+        hasher.update(format!("\0{name}={value}").as_bytes());
+    }
+    hasher.update(spec.target.as_deref().unwrap_or_default().as_bytes());
+    format!("{:x}", hasher.finalize())
+}
+
+/// The context folder `root` as a tar archive, and the list of what it
+/// holds (path, size, modification time, mode: what the fingerprint is
+/// made of). Sorted, so the same folder gives the same archive.
+fn pack(root: &Path) -> anyhow::Result<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    collect(root, Path::new(""), &mut files)?;
+    let mut listing = String::new();
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.mode(tar::HeaderMode::Deterministic);
+    builder.follow_symlinks(false);
+    for relative in &files {
+        let full = root.join(relative);
+        let metadata = std::fs::symlink_metadata(&full)
+            .with_context(|| format!("cannot read {}", full.display()))?;
+        let _ = writeln!(
+            listing,
+            "{}\0{}\0{}\0{}",
+            relative.display(),
+            metadata.len(),
+            metadata.mtime_nsec() + metadata.mtime() * 1_000_000_000,
+            metadata.mode()
+        );
+        builder
+            .append_path_with_name(&full, relative)
+            .with_context(|| format!("cannot pack {}", full.display()))?;
+    }
+    let tar = builder
+        .into_inner()
+        .context("cannot finish the context's archive")?;
+    Ok((listing, tar))
+}
+
+/// Every entry under `root.join(relative)`, folders before what they hold,
+/// sorted by name.
+fn collect(root: &Path, relative: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let folder = root.join(relative);
+    let mut names: Vec<_> = std::fs::read_dir(&folder)
+        .with_context(|| format!("cannot list {}", folder.display()))?
+        .map(|entry| entry.map(|entry| entry.file_name()))
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("cannot list {}", folder.display()))?;
+    names.sort();
+    for name in names {
+        let path = relative.join(&name);
+        let kind = std::fs::symlink_metadata(root.join(&path))
+            .with_context(|| format!("cannot read {}", root.join(&path).display()))?
+            .file_type();
+        found.push(path.clone());
+        if kind.is_dir() {
+            collect(root, &path, found)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_built_tag_names_the_suite_and_the_user_in_image_characters() {
+        let tag = built_tag("/home/me/task/tests/data", "Worker_1");
+        assert!(tag.starts_with("prometheus-test-"), "{tag}");
+        assert!(tag.ends_with("-worker-1:built"), "{tag}");
+        assert_ne!(tag, built_tag("/other/tests/data", "Worker_1"));
+        assert_eq!(tag, built_tag("/home/me/task/tests/data", "Worker_1"));
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_files_the_dockerfile_the_args_and_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+        std::fs::create_dir(dir.path().join("app")).unwrap();
+        std::fs::write(dir.path().join("app/server.py"), "print(1)\n").unwrap();
+        let spec = BuildSpec {
+            context: dir.path().to_owned(),
+            dockerfile: "Dockerfile".to_owned(),
+            args: Vec::new(),
+            target: None,
+        };
+        let (files, tar) = pack(dir.path()).unwrap();
+        let first = fingerprint_of(&files, &spec);
+        assert_eq!(fingerprint_of(&pack(dir.path()).unwrap().0, &spec), first);
+        let mut archive = tar::Archive::new(tar.as_slice());
+        let names: Vec<String> = archive
+            .entries()
+            .unwrap()
+            .map(|entry| entry.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, ["Dockerfile", "app/", "app/server.py"]);
+        let with_arg = BuildSpec {
+            args: vec![("BASE".to_owned(), "x".to_owned())],
+            ..spec.clone()
+        };
+        assert_ne!(fingerprint_of(&files, &with_arg), first);
+        let with_target = BuildSpec {
+            target: Some("run".to_owned()),
+            ..spec.clone()
+        };
+        assert_ne!(fingerprint_of(&files, &with_target), first);
+        std::fs::write(dir.path().join("app/server.py"), "print(22)\n").unwrap();
+        assert_ne!(fingerprint_of(&pack(dir.path()).unwrap().0, &spec), first);
+    }
+}
