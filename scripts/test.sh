@@ -64,12 +64,24 @@ cargo test -p todo-task --locked --no-fail-fast --test e2e -- --reset 2>&1 | tee
 if _pt_docker_answers; then
   # Again with worker3 (the one its churn step stops and starts) as a
   # container of the example's binary (an image imported here, no registry):
-  # workers.container.json.
-  step "the example with worker3 in a container"
+  # workers.container.json; and the middle server as a container the suite
+  # builds from examples/todo-task/middle/Dockerfile, on a Python image
+  # imported here (its `FROM`: BASE=todo-task-python:local).
+  step "the example with worker3 in a container and its middle server built from its Dockerfile"
   bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/todo-task"
-  if build_binary_image todo-task-worker:local "$bin"; then
+  system_python=/usr/bin/python3
+  [[ -x "$system_python" ]] || system_python=python3
+  python="$("$system_python" -c 'import os, sys; print(os.path.realpath(sys.executable))')"
+  stdlib="$("$system_python" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')"
+  if build_binary_image todo-task-worker:local "$bin" && build_binary_image todo-task-python:local "$python" "$stdlib"; then
     PROMETHEUS_TEST_SET_WORKERS_CONFIG=workers.container.json \
+    PROMETHEUS_TEST_SET_SERVICES__MIDDLE__BUILD="{context: ../middle, args: {BASE: todo-task-python:local}}" \
+    PROMETHEUS_TEST_SET_SERVICES__MIDDLE__COMMAND="[$python, /app/server.py]" \
       cargo test -p todo-task --locked --no-fail-fast --test e2e -- --reset 2>&1 | tee -a "$log" || status=$?
+    if ! grep -qE '^prometheus-test: middle: (built image|image .* is up to date)' "$log"; then
+      echo "error: the container run did not build the middle server's image" >&2
+      status=1
+    fi
   else
     status=1
   fi

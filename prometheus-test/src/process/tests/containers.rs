@@ -775,3 +775,37 @@ async fn a_failed_build_names_its_step_and_shows_the_last_lines_of_its_log() {
         "{error}"
     );
 }
+
+/// For `scripts/bench-containers.sh`: the build of an image whose context
+/// did not change (the example's middle server's folder), after a first
+/// build; prints `cached_build_ms=` for each of 5 and `fresh_build_ms=`.
+#[tokio::test]
+#[ignore = "a benchmark, run by scripts/bench-containers.sh"]
+async fn bench_cached_build() {
+    let Some(engine) = engine().await else {
+        return;
+    };
+    let context = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/todo-task/middle");
+    let spec = crate::process::BuildSpec {
+        context,
+        dockerfile: "Dockerfile".to_owned(),
+        args: vec![("BASE".to_owned(), IMAGE.to_owned())],
+        target: None,
+    };
+    let tag = crate::process::built_tag(&new_marker("bench-build"), "middle");
+    let started = std::time::Instant::now();
+    assert_eq!(
+        engine.build("middle", &spec, &tag).await.unwrap(),
+        Built::Fresh
+    );
+    println!("fresh_build_ms={}", started.elapsed().as_millis());
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        assert_eq!(
+            engine.build("middle", &spec, &tag).await.unwrap(),
+            Built::Cached
+        );
+        println!("cached_build_ms={}", started.elapsed().as_millis());
+    }
+    let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
+}
