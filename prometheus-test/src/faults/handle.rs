@@ -9,6 +9,7 @@ use anyhow::anyhow;
 
 use super::checks::Checks;
 use super::scripted::Scripted;
+use super::seed::Seed;
 
 /// The runner's side of the faults: the script while the fault proxy runs,
 /// the properties, and the step being played (where a property is checked).
@@ -17,9 +18,21 @@ pub(crate) struct Reach {
     scripted: Mutex<Option<Arc<Scripted>>>,
     checks: Checks,
     place: Mutex<String>,
+    /// The seed the run's faults are drawn from, once it has faults.
+    seed: Mutex<Option<Seed>>,
 }
 
 impl Reach {
+    /// The run's faults are drawn from `seed`.
+    pub(crate) fn use_seed(&self, seed: Seed) {
+        *self.seed.lock().unwrap_or_else(PoisonError::into_inner) = Some(seed);
+    }
+
+    /// The seed the run's faults are drawn from, when it has faults.
+    pub(crate) fn seed(&self) -> Option<Seed> {
+        *self.seed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Lets steps script faults (`None`: no longer).
     pub(crate) fn use_scripted(&self, scripted: Option<Arc<Scripted>>) {
         *self.scripted.lock().unwrap_or_else(PoisonError::into_inner) = scripted;

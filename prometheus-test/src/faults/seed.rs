@@ -20,6 +20,8 @@ pub(crate) enum SeedSource {
     Flag,
     Env,
     Fresh,
+    /// Kept in the state by the run a resumed run continues.
+    Resumed,
 }
 
 /// A seed that is not a number.
@@ -97,6 +99,7 @@ impl Seed {
             SeedSource::Flag => "from --seed",
             SeedSource::Env => SEED_VAR,
             SeedSource::Fresh => "fresh",
+            SeedSource::Resumed => "the resumed run's",
         };
         format!(
             "faults: seed {self} ({whence}); replay with --seed {self} (under nextest: \

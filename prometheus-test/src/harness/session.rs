@@ -20,8 +20,11 @@ use super::select::Selection;
 use super::setup::{self, Ready, SetupInputs};
 use super::steps::StepInstance;
 use super::world::{self, Snapshots};
+use anyhow::Context as _;
+
 use crate::churn::Churn;
 use crate::events::{Event, Events, Outcome, StepFinished, StepId, WorkersReady};
+use crate::faults::seed::{Seed, SeedSource};
 use crate::process::{Fleet, LineFilter, LogMode, TerminationSignal};
 use crate::{Conclusion, Exit, Runner};
 
@@ -192,7 +195,7 @@ impl Session<'_> {
             Some(Stop::Failed) | None => Exit::Failed,
         };
         if faulted && exit == Exit::Failed {
-            let seed = self.control.seed.0;
+            let seed = runner.fault_reach().seed().unwrap_or(self.control.seed.0);
             self.events.note(format!("faults: {}", seed.rerun_note()));
         }
         self.events.emit(&Event::RunFinished(exit));
@@ -212,15 +215,18 @@ impl Session<'_> {
         runner: &mut Runner,
         fresh: bool,
     ) -> anyhow::Result<Option<Outside>> {
-        let (seed, source) = self.control.seed;
-        let faults = runner
-            .config()
-            .faults
-            .is_some()
-            .then_some(FaultRun { seed, fresh });
-        if faults.is_some() {
+        let faults = if runner.config().faults.is_some() {
+            let (seed, source) = self.effective_seed(runner, fresh);
+            runner
+                .state()
+                .keep_fault_seed(seed.0)
+                .context("cannot keep the faults' seed in the state")?;
+            runner.fault_reach().use_seed(seed);
             self.events.note(seed.announce(source));
-        }
+            Some(FaultRun { seed, fresh })
+        } else {
+            None
+        };
         let outside = Outside::start(runner, self.events, faults).await?;
         if let Some(listener) = outside.as_ref().and_then(Outside::runner_listener)
             && let Err(err) = runner.route_http_through(listener)
@@ -232,6 +238,17 @@ impl Session<'_> {
             .fault_reach()
             .use_scripted(outside.as_ref().and_then(Outside::scripted));
         Ok(outside)
+    }
+
+    /// The seed of the run's faults: `--seed` or `PROMETHEUS_TEST_SEED`,
+    /// else the one a resumed run's state kept, else a fresh one.
+    fn effective_seed(&self, runner: &Runner, fresh: bool) -> (Seed, SeedSource) {
+        let (seed, source) = self.control.seed;
+        let kept = runner.state().fault_seed();
+        match (source, kept) {
+            (SeedSource::Fresh, Some(kept)) if !fresh => (Seed(kept), SeedSource::Resumed),
+            _ => (seed, source),
+        }
     }
 
     /// Stops the proxy, counting its failure and a failed `always` in
@@ -261,7 +278,8 @@ impl Session<'_> {
     /// a note. Whether an `always` failed.
     fn checks_failed(&self, runner: &Runner) -> bool {
         let checks = runner.fault_reach().checks();
-        for line in checks.summary(self.control.seed.0).lines() {
+        let seed = runner.fault_reach().seed().unwrap_or(self.control.seed.0);
+        for line in checks.summary(seed).lines() {
             if line.starts_with("always ") {
                 self.events.emit(&Event::RunError(line.to_owned()));
             } else {

@@ -47,6 +47,11 @@ struct Doc {
     /// (and the world a snapshot restores) holds them as they were.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     held_workers: BTreeMap<String, HeldLife>,
+    /// The seed the run's faults are drawn from, so that a resumed run
+    /// given none draws what the run it continues drew (and a rewound one,
+    /// whose snapshot holds this file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fault_seed: Option<u64>,
     /// Keys written by other tools are kept as they were.
     #[serde(flatten)]
     other: Map<String, Value>,
@@ -140,6 +145,7 @@ impl State {
                 last_completed_step: None,
                 setup: Some("pending".to_owned()),
                 held_workers: BTreeMap::new(),
+                fault_seed: None,
                 other: Map::new(),
             },
         };
@@ -196,6 +202,20 @@ impl State {
     /// The workers the steps so far left stopped or paused.
     pub(crate) fn held_workers(&self) -> &BTreeMap<String, HeldLife> {
         &self.doc.held_workers
+    }
+
+    /// The seed the run's faults are drawn from, when it kept one.
+    pub(crate) fn fault_seed(&self) -> Option<u64> {
+        self.doc.fault_seed
+    }
+
+    /// Keeps `seed` as the one the run's faults are drawn from, and saves.
+    pub(crate) fn keep_fault_seed(&mut self, seed: u64) -> anyhow::Result<()> {
+        if self.doc.fault_seed == Some(seed) {
+            return Ok(());
+        }
+        self.doc.fault_seed = Some(seed);
+        self.fold()
     }
 
     /// Moves to the next round: folds the journal into the state file and

@@ -16,6 +16,7 @@ mod http_timeouts;
 mod recording;
 mod redaction;
 mod resume_counts;
+mod resumed_seed;
 mod rounds;
 mod services;
 mod setup_failures;
