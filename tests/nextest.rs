@@ -389,7 +389,7 @@ fn the_example_passes_with_one_test_per_step_and_leaves_what_a_plain_run_leaves(
         .filter_map(|line| line.strip_suffix(": test"))
         .map(str::to_owned)
         .collect();
-    assert_eq!(names.len(), 16, "{}", text(&listed.stdout));
+    assert_eq!(names.len(), 17, "{}", text(&listed.stdout));
 
     let nextest_junit = project.dir.path().join("nextest.xml");
     let out = run(project.nextest(

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 mod plan;
 
 pub(crate) use self::plan::{Execution, Plan, Resumed};
-pub(crate) use crate::faults::history::Entry as Fault;
+pub(crate) use crate::faults::entry::Entry as Fault;
 pub(crate) use crate::process::LogLine;
 pub(crate) use crate::record::model::Outcome;
 

@@ -9,13 +9,55 @@
 //!   target: run                 # a stage, when not the last
 //! ```
 
-use std::path::Path;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use serde_yaml_ng::Value;
+use sha2::{Digest as _, Sha256};
 
 use super::reader::Reader;
 use super::typed::string;
-use crate::process::BuildSpec;
+
+/// How to build an image: config's `build`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct BuildSpec {
+    /// The build context (absolute).
+    pub(crate) context: PathBuf,
+    /// The Dockerfile, relative to the context.
+    pub(crate) dockerfile: String,
+    /// Build arguments (`ARG`), in the order written.
+    pub(crate) args: Vec<(String, String)>,
+    /// The stage to build, when not the last.
+    pub(crate) target: Option<String>,
+}
+
+/// The tag of the image built for `name` of the suite labelled `suite`:
+/// `prometheus-test-<suite's hash>-<name>:built`, in the characters image
+/// names take.
+pub(crate) fn built_tag(suite: &str, name: &str) -> String {
+    let digest = Sha256::digest(suite.as_bytes());
+    let suite: String = digest.iter().take(4).fold(String::new(), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    });
+    let name: String = name
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9') => c,
+            _ => '-',
+        })
+        .collect();
+    format!("prometheus-test-{suite}-{}:built", name.trim_matches('-'))
+}
+
+/// The label of the suite whose data folder is `data_dir`: that folder,
+/// absolute (on its containers, and in its built images' tags).
+pub(crate) fn suite_label_of(data_dir: &Path) -> String {
+    std::path::absolute(data_dir)
+        .unwrap_or_else(|_| data_dir.to_owned())
+        .display()
+        .to_string()
+}
 
 /// The keys of `build`.
 const KEYS: &[&str] = &["context", "dockerfile", "args", "target"];
@@ -81,4 +123,18 @@ pub(super) fn build_spec(reader: &mut Reader<'_>, path: &[&str], base: &Path) ->
         args: args?,
         target,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_built_tag_names_the_suite_and_the_user_in_image_characters() {
+        let tag = built_tag("/home/me/task/tests/data", "Worker_1");
+        assert!(tag.starts_with("prometheus-test-"), "{tag}");
+        assert!(tag.ends_with("-worker-1:built"), "{tag}");
+        assert_ne!(tag, built_tag("/other/tests/data", "Worker_1"));
+        assert_eq!(tag, built_tag("/home/me/task/tests/data", "Worker_1"));
+    }
 }

@@ -25,6 +25,9 @@ mod typed;
 mod typos;
 mod workers;
 
+pub(crate) use build::BuildSpec;
+#[cfg(test)]
+pub(crate) use build::built_tag;
 pub(crate) use docker_host::{docker_host_in, remote_host};
 pub(crate) use env::EnvMap;
 #[allow(

@@ -27,11 +27,9 @@ use std::time::Duration;
 
 use serde_yaml_ng::Value;
 
-use super::build::build_spec;
+use super::build::{BuildSpec, build_spec, built_tag, suite_label_of};
 use super::reader::Reader;
 use super::typed::{COMMAND, IMAGE, PORT, SECONDS, URL_PATH, found, string};
-use super::workers::suite_label_of;
-use crate::process::{BuildSpec, built_tag};
 
 /// The keys of a service.
 const KEYS: &[&str] = &[

@@ -12,7 +12,7 @@ use serde::Deserialize as _;
 use serde_json::{Map, Value};
 use serde_yaml_ng::Mapping;
 
-use super::build::build_spec;
+use super::build::{BuildSpec, build_spec, built_tag, suite_label_of};
 use super::names::check_worker_name;
 use super::python::python_interpreter;
 use super::reader::Reader;
@@ -21,7 +21,6 @@ use super::typed::{COMMAND, IMAGE, PORT, SECONDS, URL_PATH, string};
 use super::typos::likely_meant;
 use super::{Config, EnvMap};
 use crate::keys::KeyRole;
-use crate::process::{BuildSpec, built_tag};
 
 /// The fields with a meaning of their own; every other field is an extra
 /// value steps read with `Worker::get`.
@@ -401,14 +400,6 @@ fn container(
 /// absolute.
 pub(crate) fn suite_label(config: &Config) -> String {
     suite_label_of(&config.data_dir)
-}
-
-/// The label of the suite whose data folder is `data_dir`.
-pub(super) fn suite_label_of(data_dir: &Path) -> String {
-    std::path::absolute(data_dir)
-        .unwrap_or_else(|_| data_dir.to_owned())
-        .display()
-        .to_string()
 }
 
 /// `.py` runs with the project's Python (see `python_interpreter`), `.js`

@@ -10,6 +10,7 @@
 //! - [`scripted`] keeps the faults a step sets (`partition`, `heal`, `delay`);
 //! - [`layer`] is the proxy's [`Handler`](crate::proxy::Handler) that
 //!   applies them;
+//! - [`entry`] is one fault as the history, the events and the reports hold it;
 //! - [`history`] writes `data_dir/faults.jsonl`;
 //! - [`checks`] tallies `always` and `sometimes`;
 //! - [`handle`] is what steps reach: [`Faults`](handle::Faults), the checks.
@@ -34,6 +35,7 @@
 
 pub(crate) mod checks;
 pub(crate) mod context;
+pub(crate) mod entry;
 pub(crate) mod handle;
 pub(crate) mod history;
 pub(crate) mod layer;

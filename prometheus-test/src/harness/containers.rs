@@ -7,10 +7,11 @@ use std::time::Instant;
 
 use super::launch::suite_label;
 use crate::Worker;
+use crate::config::BuildSpec;
 use crate::config::docker_host_in;
 use crate::config::{Config, EnvMap, Launch};
 use crate::events::Events;
-use crate::process::{BuildSpec, Built, Engine};
+use crate::process::{Built, Engine};
 
 /// Builds the images of the container workers and services that name a
 /// `build` (nothing when one of the same context is there), checks that

@@ -17,25 +17,13 @@ use futures_util::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 
 use super::container::Engine;
+use crate::config::BuildSpec;
 
 /// The label holding a built image's fingerprint.
 pub(crate) const CONTEXT_LABEL: &str = "prometheus-test.context";
 
 /// How many lines of a failed build's log its error shows.
 const LOG_TAIL: usize = 20;
-
-/// How to build an image: config's `build`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct BuildSpec {
-    /// The build context (absolute).
-    pub(crate) context: PathBuf,
-    /// The Dockerfile, relative to the context.
-    pub(crate) dockerfile: String,
-    /// Build arguments (`ARG`), in the order written.
-    pub(crate) args: Vec<(String, String)>,
-    /// The stage to build, when not the last.
-    pub(crate) target: Option<String>,
-}
 
 /// What a build did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,25 +141,6 @@ impl Engine {
     }
 }
 
-/// The tag of the image built for `name` of the suite labelled `suite`:
-/// `prometheus-test-<suite's hash>-<name>:built`, in the characters image
-/// names take.
-pub(crate) fn built_tag(suite: &str, name: &str) -> String {
-    let digest = Sha256::digest(suite.as_bytes());
-    let suite: String = digest.iter().take(4).fold(String::new(), |mut hex, byte| {
-        let _ = write!(hex, "{byte:02x}");
-        hex
-    });
-    let name: String = name
-        .chars()
-        .map(|c| match c.to_ascii_lowercase() {
-            c @ ('a'..='z' | '0'..='9') => c,
-            _ => '-',
-        })
-        .collect();
-    format!("prometheus-test-{suite}-{}:built", name.trim_matches('-'))
-}
-
 /// The fingerprint of a build: its context's files (from [`pack`]), the
 /// Dockerfile's name, the arguments and the target.
 fn fingerprint_of(files: &str, spec: &BuildSpec) -> String {
@@ -245,15 +214,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_built_tag_names_the_suite_and_the_user_in_image_characters() {
-        let tag = built_tag("/home/me/task/tests/data", "Worker_1");
-        assert!(tag.starts_with("prometheus-test-"), "{tag}");
-        assert!(tag.ends_with("-worker-1:built"), "{tag}");
-        assert_ne!(tag, built_tag("/other/tests/data", "Worker_1"));
-        assert_eq!(tag, built_tag("/home/me/task/tests/data", "Worker_1"));
-    }
-
-    #[test]
     fn the_fingerprint_follows_the_files_the_dockerfile_the_args_and_the_target() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
@@ -274,7 +234,7 @@ mod tests {
             .unwrap()
             .map(|entry| entry.unwrap().path().unwrap().display().to_string())
             .collect();
-        assert_eq!(names, ["Dockerfile", "app/", "app/server.py"]);
+        assert_eq!(names, ["Dockerfile", "app", "app/server.py"]);
         let with_arg = BuildSpec {
             args: vec![("BASE".to_owned(), "x".to_owned())],
             ..spec.clone()

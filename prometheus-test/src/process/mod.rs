@@ -24,7 +24,7 @@ mod spec;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use build::{BuildSpec, Built, built_tag};
+pub(crate) use build::Built;
 pub(crate) use container::{Engine, RUN_LABEL, SUITE_LABEL, WORKER_LABEL};
 pub(crate) use exit::WorkerExit;
 pub use fleet::Fleet;

@@ -41,10 +41,5 @@ pub(crate) use self::client_env::{Loopback, client_env};
 pub(crate) use self::handler::Seen;
 pub(crate) use self::handler::{Canned, Chunk, Completed, Handler, Outbound, Reply, Served, Shape};
 pub(crate) use self::listener::Proxy;
+pub(crate) use self::relay::UNREACHABLE_HEADER;
 pub(crate) use self::upstream::upstream_client;
-
-/// The header of the proxy's 502 when it could not connect to the
-/// upstream (refused, no route): the runner's client then sends the
-/// request directly, so that a step sees a worker that is down as its own
-/// client would, a refused connection.
-pub(crate) const UNREACHABLE_HEADER: &str = "x-prometheus-test-unreachable";

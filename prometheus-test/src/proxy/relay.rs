@@ -13,6 +13,12 @@ use super::handler::{Served, Shape};
 use super::headers;
 use super::report::Report;
 
+/// The header of the proxy's 502 when it could not connect to the
+/// upstream (refused, no route): the runner's client then sends the
+/// request directly, so that a step sees a worker that is down as its own
+/// client would, a refused connection.
+pub(crate) const UNREACHABLE_HEADER: &str = "x-prometheus-test-unreachable";
+
 /// How long a body that fails waits first, so that the pieces before it
 /// reach the client's socket.
 const FLUSH_PAUSE: Duration = Duration::from_millis(10);
@@ -20,7 +26,7 @@ const FLUSH_PAUSE: Duration = Duration::from_millis(10);
 /// Sends the request (`parts`, `body`) to `url` through `client`, and
 /// answers with the upstream's response; an upstream that cannot be
 /// reached is answered with a 502 saying why (marked with
-/// [`UNREACHABLE_HEADER`](super::UNREACHABLE_HEADER) when it refused the
+/// [`UNREACHABLE_HEADER`] when it refused the
 /// connection).
 pub(super) async fn forward(
     client: &reqwest::Client,
@@ -54,7 +60,7 @@ pub(super) async fn forward(
             );
             if error.is_connect() {
                 response.headers_mut().insert(
-                    super::UNREACHABLE_HEADER,
+                    UNREACHABLE_HEADER,
                     http::HeaderValue::from_static("connect"),
                 );
             }

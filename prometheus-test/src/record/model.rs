@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use super::outcome::Outcome;
-pub(crate) use crate::faults::history::Entry as Fault;
+pub(crate) use crate::faults::entry::Entry as Fault;
 use crate::process::StopHow;
 pub(crate) use crate::process::{LogLine, Stream};
 

@@ -686,7 +686,7 @@ async fn bench_ten_container_workers() {
 
 /// A build context on the fixture image, adding `server.py` (`good_server.py`)
 /// at /app, and its spec.
-fn build_context(dockerfile: &str) -> (tempfile::TempDir, crate::process::BuildSpec) {
+fn build_context(dockerfile: &str) -> (tempfile::TempDir, crate::config::BuildSpec) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
     std::fs::copy(
@@ -694,7 +694,7 @@ fn build_context(dockerfile: &str) -> (tempfile::TempDir, crate::process::BuildS
         dir.path().join("server.py"),
     )
     .unwrap();
-    let spec = crate::process::BuildSpec {
+    let spec = crate::config::BuildSpec {
         context: dir.path().to_owned(),
         dockerfile: "Dockerfile".to_owned(),
         args: vec![("BASE".to_owned(), IMAGE.to_owned())],
@@ -709,7 +709,7 @@ async fn an_image_is_built_from_a_dockerfile_once_per_context_and_runs() {
         return;
     };
     let run = new_marker("build");
-    let tag = crate::process::built_tag(&run, "middle");
+    let tag = crate::config::built_tag(&run, "middle");
     let (dir, spec) = build_context("ARG BASE\nFROM ${BASE}\nCOPY server.py /app/server.py\n");
     assert_eq!(
         engine.build("middle", &spec, &tag).await.unwrap(),
@@ -742,7 +742,7 @@ async fn a_failed_build_names_its_step_and_shows_the_last_lines_of_its_log() {
     let Some(engine) = engine().await else {
         return;
     };
-    let tag = crate::process::built_tag(&new_marker("build-fails"), "middle");
+    let tag = crate::config::built_tag(&new_marker("build-fails"), "middle");
     let (_dir, spec) = build_context("ARG BASE\nFROM ${BASE}\nCOPY missing.txt /app/\n");
     let error = engine
         .build("middle", &spec, &tag)
@@ -786,13 +786,13 @@ async fn bench_cached_build() {
         return;
     };
     let context = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/todo-task/middle");
-    let spec = crate::process::BuildSpec {
+    let spec = crate::config::BuildSpec {
         context,
         dockerfile: "Dockerfile".to_owned(),
         args: vec![("BASE".to_owned(), IMAGE.to_owned())],
         target: None,
     };
-    let tag = crate::process::built_tag(&new_marker("bench-build"), "middle");
+    let tag = crate::config::built_tag(&new_marker("bench-build"), "middle");
     let started = std::time::Instant::now();
     assert_eq!(
         engine.build("middle", &spec, &tag).await.unwrap(),
