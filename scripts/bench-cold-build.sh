@@ -15,8 +15,11 @@
 #
 # Environment: BENCH_RUNS (default 1), BENCH_JOBS (cargo -j, default: all
 # cores), BENCH_MANIFEST_EXTRA (TOML appended to the suite's Cargo.toml, e.g.
-# a `[profile.dev.package."*"]` section to try), BENCH_KEEP=1 keeps the
-# scratch folder (timings HTML included).
+# a `[profile.dev.package."*"]` section to try), BENCH_MANIFEST_EXTRA_<N>
+# (the same for the Nth argument only, counted from 0, so that a manifest
+# setting is compared with the same revision in one invocation:
+# `BENCH_MANIFEST_EXTRA_1='…' scripts/bench-cold-build.sh HEAD HEAD`),
+# BENCH_KEEP=1 keeps the scratch folder (timings HTML included).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,7 +62,7 @@ done
 
 # The minimal suite, written once per checkout (its Cargo.lock is the checkout's).
 write_suite() {
-    local checkout="$1" suite="$2"
+    local checkout="$1" suite="$2" extra="$3"
     mkdir -p "$suite/src" "$suite/tests"
     : >"$suite/src/lib.rs"
     cp "$checkout/Cargo.lock" "$suite/Cargo.lock"
@@ -81,7 +84,7 @@ harness = false
 
 [workspace]
 
-${BENCH_MANIFEST_EXTRA:-}
+$extra
 EOF
     cat >"$suite/tests/e2e.rs" <<'EOF'
 use prometheus_test::{Runner, Worker, step};
@@ -98,7 +101,11 @@ EOF
 }
 
 for index in "${!checkouts[@]}"; do
-    write_suite "${checkouts[$index]}" "$scratch/suite-$index"
+    own_extra="BENCH_MANIFEST_EXTRA_$index"
+    if [ -n "${!own_extra:-}" ]; then
+        labels[index]="${labels[$index]}+extra"
+    fi
+    write_suite "${checkouts[$index]}" "$scratch/suite-$index" "${!own_extra:-${BENCH_MANIFEST_EXTRA:-}}"
 done
 
 echo "cold build of a minimal suite, cargo -j$jobs, $runs run(s) each; load: $(cut -d' ' -f1-3 /proc/loadavg)"
