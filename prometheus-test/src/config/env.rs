@@ -5,12 +5,14 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Variables of the run. Values may be secrets: `Debug` shows names only.
 #[derive(Clone, Default)]
 pub(crate) struct EnvMap {
     vars: BTreeMap<String, String>,
+    /// The `.env` file each variable read from one came from, for messages.
+    files: BTreeMap<String, PathBuf>,
 }
 
 impl EnvMap {
@@ -23,11 +25,19 @@ impl EnvMap {
         tests_dir: &Path,
     ) -> anyhow::Result<Self> {
         let mut env = Self::of_process(process);
-        for (key, value) in read_dotenv(&project_dir.join(".env"))? {
-            env.vars.entry(key).or_insert(value);
+        let project_env = project_dir.join(".env");
+        for (key, value) in read_dotenv(&project_env)? {
+            if !env.vars.contains_key(&key) {
+                env.files.insert(key.clone(), project_env.clone());
+                env.vars.insert(key, value);
+            }
         }
         if tests_dir != project_dir {
-            env.vars.extend(read_dotenv(&tests_dir.join(".env"))?);
+            let tests_env = tests_dir.join(".env");
+            for (key, value) in read_dotenv(&tests_env)? {
+                env.files.insert(key.clone(), tests_env.clone());
+                env.vars.insert(key, value);
+            }
         }
         Ok(env)
     }
@@ -40,6 +50,7 @@ impl EnvMap {
                 .into_iter()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
                 .collect(),
+            files: BTreeMap::new(),
         }
     }
 
@@ -56,6 +67,7 @@ impl EnvMap {
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
+            files: BTreeMap::new(),
         }
     }
 
@@ -68,6 +80,13 @@ impl EnvMap {
             .filter(|v| !v.is_empty())
     }
 
+    /// The `.env` file `key` was read from; `None` when the process
+    /// environment gave it (or the run set it).
+    #[must_use]
+    pub(crate) fn file_of(&self, key: &str) -> Option<&Path> {
+        self.files.get(key).map(PathBuf::as_path)
+    }
+
     /// Every variable, name first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
@@ -75,7 +94,9 @@ impl EnvMap {
 
     /// Sets `key` for the rest of the run (for example `MONGO_URI` of a managed server).
     pub(crate) fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.vars.insert(key.into(), value.into());
+        let key = key.into();
+        self.files.remove(&key);
+        self.vars.insert(key, value.into());
     }
 }
 
@@ -122,6 +143,18 @@ mod tests {
             env.get("PATH"),
             Some("/bin"),
             "the project .env must not override the process"
+        );
+        let project_env = project.path().join(".env");
+        let files = ["PT_A", "PT_B", "PT_ONLY_PROCESS", "PATH"].map(|key| env.file_of(key));
+        assert_eq!(
+            files,
+            [
+                Some(project_env.as_path()),
+                Some(tests.join(".env").as_path()),
+                None,
+                None
+            ],
+            "where each value came from"
         );
     }
 

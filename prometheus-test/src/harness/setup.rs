@@ -105,6 +105,9 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         ));
     }
     let needs_mongo = config.needs_mongodb();
+    if let Some(problem) = needs_mongo.then(|| mongo::srv_unsupported(&env)).flatten() {
+        problems.push(problem);
+    }
     let mut provisional = env.clone();
     if needs_mongo && env.get("MONGO_URI").is_none() {
         // Until a server is chosen, a mapped MONGO_URI checks as the default.

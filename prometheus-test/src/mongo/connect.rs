@@ -94,6 +94,31 @@ pub(crate) const LOCALHOST: DefaultServer<'static> = DefaultServer {
     address: "localhost:27017",
 };
 
+/// The cargo feature that builds the driver's DNS resolver, which a
+/// `mongodb+srv://` URI needs (its hosts are DNS records).
+const SRV_FEATURE: &str = "mongodb-srv";
+
+/// Why this build cannot connect to `MONGO_URI`: a `mongodb+srv://` URI
+/// while the `mongodb-srv` feature is off. Checked before anything starts;
+/// names where the URI came from and the feature, never the URI (it may hold
+/// credentials).
+pub(crate) fn srv_unsupported(env: &EnvMap) -> Option<String> {
+    let uri = env.get("MONGO_URI")?;
+    if cfg!(feature = "mongodb-srv") || !uri.starts_with("mongodb+srv://") {
+        return None;
+    }
+    let from = env.file_of("MONGO_URI").map_or_else(
+        || "of the environment".to_owned(),
+        |file| format!("of {}", file.display()),
+    );
+    Some(format!(
+        "MONGO_URI {from} is a `mongodb+srv://` URI, whose servers are found through DNS, and \
+         this build of prometheus-test has no DNS resolver for MongoDB: enable the \
+         `{SRV_FEATURE}` feature (`prometheus-test = {{ version = \"0.1\", features = \
+         [\"{SRV_FEATURE}\"] }}` in Cargo.toml) or give a `mongodb://host:port` URI"
+    ))
+}
+
 /// Connects to `MONGO_URI` (default `mongodb://localhost:27017`). When `MONGO_URI`
 /// is unset and nothing answers on localhost:27017, starts a private `mongod`
 /// (`$PROMETHEUS_TEST_MONGOD`, else `mongod` on `PATH`, else one downloaded into

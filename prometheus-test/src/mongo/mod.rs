@@ -16,7 +16,7 @@ pub(crate) mod seam;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub(crate) use connect::{DEFAULT_URI, Mongo, connect};
+pub(crate) use connect::{DEFAULT_URI, Mongo, connect, srv_unsupported};
 pub(crate) use fixtures::{Fixtures, read_fixtures};
 pub(crate) use import::{check_required, reset};
 pub(crate) use rounds::count_rounds;

@@ -1,6 +1,7 @@
 //! What may stop a run before its first step, each with its own message:
 //! the run lock, a saved round past the run's rounds, a taken port, config
-//! overrides, a `post_load` hook without MongoDB, a missing config.yaml;
+//! overrides, a `post_load` hook without MongoDB, a `mongodb+srv://` URI
+//! without the `mongodb-srv` feature, a missing config.yaml;
 //! and the environment a run sees.
 
 use std::net::{Ipv4Addr, TcpListener};
@@ -396,6 +397,55 @@ fn a_post_load_hook_without_a_mongodb_section_cannot_start() {
         )
     );
     assert!(!suite.data().exists(), "nothing is written");
+}
+
+#[test]
+#[cfg_attr(
+    feature = "mongodb-srv",
+    ignore = "with `mongodb-srv` a `mongodb+srv://` URI is resolved, not refused"
+)]
+fn a_mongodb_srv_uri_without_the_feature_names_its_source_and_the_feature() {
+    let suite = SuiteDir::empty();
+    suite.write(
+        "tests/config.yaml",
+        "task_id: reliability\nmax_rounds: 1\nmongodb:\n  database: db\n",
+    );
+    suite.write(
+        "tests/workers.json",
+        r#"{"worker1": {"url": "http://127.0.0.1:9"}}"#,
+    );
+    let srv = "mongodb+srv://alice:s3cret@cluster.example/db";
+    let refused = |from: &str| {
+        format!(
+            "prometheus-test: error: MONGO_URI {from} is a `mongodb+srv://` URI, whose servers \
+             are found through DNS, and this build of prometheus-test has no DNS resolver for \
+             MongoDB: enable the `mongodb-srv` feature (`prometheus-test = {{ version = \"0.1\", \
+             features = [\"mongodb-srv\"] }}` in Cargo.toml) or give a `mongodb://host:port` URI\n"
+        )
+    };
+    let run = |env: &[(&str, &str)]| {
+        let ran = suite.run_suite(&suite.suite_at("tests/config.yaml", &steps()), &[], env);
+        assert!(!ran.notes.contains("s3cret"), "{}", ran.notes);
+        ran
+    };
+
+    assert_eq!(
+        run(&env(&[("MONGO_URI", srv)])).whole(),
+        (
+            Exit::SetupFailed,
+            "",
+            refused("of the environment").as_str()
+        )
+    );
+    suite.write("tests/.env", &format!("MONGO_URI={srv}\n"));
+    assert_eq!(
+        run(&env(&[])).whole(),
+        (Exit::SetupFailed, "", refused("of DIR/tests/.env").as_str())
+    );
+    assert!(
+        !suite.path().join("tests/data").exists(),
+        "nothing is written"
+    );
 }
 
 #[test]
