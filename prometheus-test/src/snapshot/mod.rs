@@ -12,7 +12,7 @@
 //!   index specs (without `ns`) in the same layout. Equal content is stored
 //!   once, whichever snapshot wrote it.
 //! - `points/<round>-<index>.json`: one manifest per snapshot, written to
-//!   `points/.tmp-<round>-<index>.json`, synced, and renamed. It names the
+//!   `points/.tmp-<round>-<index>.json` and renamed. It names the
 //!   point and lists every collection (name, `dbHash` md5, count, documents
 //!   object, options-and-indexes object) and every path (relative path;
 //!   absent, a folder, a link with its target, or a file with its object,
@@ -38,7 +38,7 @@
 //! times come from that clock); any other file is hashed and stored only when its object is
 //! new. A step that changed nothing costs one `dbHash`, one `listCollections`
 //! and one `listIndexes` per collection (all in one round trip), a `stat` per
-//! path and the manifest's write and sync. `dbHash` itself reads every
+//! path and the manifest's write. `dbHash` itself reads every
 //! document on the server, so its cost grows with the database.
 //!
 //! # Restore
@@ -58,10 +58,11 @@
 //!
 //! # Consistency
 //!
-//! Objects are not synced (a kill cannot tear a renamed file; after a system
-//! crash the next restore's verification finds a damaged object and changes
-//! nothing). The manifest is synced before its rename; its folder is not, so
-//! a system crash may lose the newest snapshot, never leave half of one.
+//! Objects and manifests are not synced: a kill cannot tear a renamed file.
+//! After a system crash, what the last seconds wrote may be missing or cut
+//! short: the next run sets a cut manifest aside (or, when its restore needs
+//! that one, stops naming the kept ones), and a restore's verification finds
+//! a damaged object and changes nothing. Only the restore journal is synced.
 //! Errors name collections, paths and objects, never their content; server
 //! errors are given by code and name, as their text can quote documents.
 
