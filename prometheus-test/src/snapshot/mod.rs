@@ -29,17 +29,27 @@
 //!
 //! # Cost of a snapshot
 //!
-//! A collection whose `dbHash` md5 equals the previous snapshot's shares its
+//! On the primary of a replica set, a snapshot first reads the oplog from
+//! where it stood before the previous snapshot this run took (`oplog.rs`):
+//! when only documents were written (no command: no collection or index
+//! created, changed or dropped), only the collections written are hashed
+//! (`dbHash` of those) and read when their md5 changed; the others keep
+//! their records. A step that wrote nothing costs that one oplog read. On any
+//! other server, after a command, on the first snapshot of a run, or when
+//! the oplog no longer holds the position, every collection is surveyed: a
+//! collection whose `dbHash` md5 equals the previous snapshot's shares its
 //! document object without being read; its options and indexes are listed
-//! every time (`dbHash` does not cover them, and they are small). A file
-//! whose stat key (size, mtime, ctime, inode, device) equals the previous
-//! snapshot's entry shares its object unread, unless its mtime was within two
-//! ticks of the kernel's coarse clock of the time it was last read (file
-//! times come from that clock); any other file is hashed and stored only when its object is
-//! new. A step that changed nothing costs one `dbHash`, one `listCollections`
-//! and one `listIndexes` per collection (all in one round trip), a `stat` per
-//! path and the manifest's write. `dbHash` itself reads every
-//! document on the server, so its cost grows with the database.
+//! every time (`dbHash` does not cover them, and they are small), so a step
+//! that changed nothing costs one `dbHash`, one `listCollections` and one
+//! `listIndexes` per collection (all in one round trip). `dbHash` itself
+//! reads every document on the server, so its cost grows with the database.
+//!
+//! A file whose stat key (size, mtime, ctime, inode, device) equals the
+//! previous snapshot's entry shares its object unread, unless its mtime was
+//! within two ticks of the kernel's coarse clock of the time it was last read
+//! (file times come from that clock); any other file is hashed and stored
+//! only when its object is new. Then a `stat` per path and the manifest's
+//! write (unsynced, see below).
 //!
 //! # Restore
 //!
@@ -70,6 +80,7 @@ mod collections;
 mod files;
 mod manifest;
 mod objects;
+mod oplog;
 mod point;
 mod report;
 mod store;
