@@ -968,82 +968,83 @@ fn median_ms(samples: &mut [Duration]) -> f64 {
     samples[samples.len() / 2].as_secs_f64() * 1000.0
 }
 
-/// Times `take` and `restore` for the issue's two worlds (median of
-/// `REPETITIONS`); prints the numbers. Run it alone, in release:
-/// `cargo test -p prometheus-test --release --lib snapshot::tests::timings -- --ignored --nocapture`.
+/// Times `take` for a world of three collections (1,000, 1,000 and 10
+/// documents) and three files, on the mongo tests' standalone server and on
+/// a one-member replica set (the oplog path): a step that changed nothing,
+/// one that updated one document, one that updated 1,000; and the restore
+/// of one collection and one file. Medians of `REPETITIONS`, one line per
+/// server. `scripts/bench-snapshots.sh` runs it (debug, as `cargo test`
+/// builds it); alone:
+/// `cargo test -p prometheus-test --lib snapshot::tests::timings -- --ignored --nocapture`.
 #[test]
-#[ignore = "a measurement, not a check: run it alone, in release"]
+#[ignore = "a measurement, not a check: run it alone"]
 fn timings() {
-    const REPETITIONS: usize = 25;
     let server = server();
-    for (label, documents) in [("small world", 10), ("10,000 documents", 3_334)] {
-        let db = server.database(&format!("snapshot_timing_{documents}"));
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path();
-        for name in [
-            "database_worker1.db",
-            "database_worker2.db",
-            "test_state.json",
-        ] {
-            write_settled(data, name, &vec![7_u8; 8_192]);
-        }
-        let world = world(
-            Some(&db),
-            data,
-            &[
-                "database_worker1.db",
-                "database_worker2.db",
-                "test_state.json",
-            ],
-        );
-        let names = ["nodes", "submissions", "audits"];
-        let (mut unchanged, mut changed, mut restores) = (Vec::new(), Vec::new(), Vec::new());
-        server.run(async {
-            for name in names {
-                let docs =
-                    (0..documents).map(|i| doc! { "i": i, "name": name, "pad": "x".repeat(40) });
-                db.collection::<Document>(name)
-                    .insert_many(docs)
-                    .await
-                    .unwrap();
-            }
-            let mut store = Store::open(data).unwrap();
-            let start = point(1, 0, "steps::start", None);
-            store.take(&world, &start).await.unwrap();
-            for repetition in 0..REPETITIONS {
-                // A step that changed nothing.
-                let at = point(2, repetition * 2, "steps::idle", None);
-                unchanged.push(store.take(&world, &at).await.unwrap().elapsed);
-                // A step that changed one collection.
-                db.collection::<Document>(names[repetition % 3])
-                    .insert_one(doc! { "repetition": i64::try_from(repetition).unwrap() })
-                    .await
-                    .unwrap();
-                let at = point(2, repetition * 2 + 1, "steps::work", None);
-                changed.push(store.take(&world, &at).await.unwrap().elapsed);
-            }
-            store.restore(&world, &start).await.unwrap();
-            for repetition in 0..REPETITIONS {
-                // The failed step wrote to one collection and one worker file.
-                db.collection::<Document>(names[repetition % 3])
-                    .insert_one(doc! { "half-done": true })
-                    .await
-                    .unwrap();
-                std::fs::write(data.join("database_worker1.db"), vec![9_u8; 8_192]).unwrap();
-                let done = store.restore(&world, &start).await.unwrap();
-                assert_eq!((done.collections, done.files), (1, 1));
-                restores.push(done.elapsed);
-            }
-            let usage = store.disk_usage().unwrap();
-            println!(
-                "{label}: take unchanged {:.2} ms, take one collection changed {:.2} ms, \
-                 restore one collection + one file {:.2} ms (medians of {REPETITIONS}); \
-                 {} snapshots use {usage} bytes",
-                median_ms(&mut unchanged),
-                median_ms(&mut changed),
-                median_ms(&mut restores),
-                store.kept().unwrap().len(),
-            );
-        });
+    let db = server.database("snapshot_timing");
+    server.run(time_snapshots("standalone server", &db));
+    let set = ReplicaSet::start();
+    set.initiate();
+    let db = set.client.database("snapshot_timing");
+    set.runtime
+        .block_on(time_snapshots("replica set (oplog)", &db));
+}
+
+async fn time_snapshots(label: &str, db: &Database) {
+    const REPETITIONS: usize = 25;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let files = [
+        "database_worker1.db",
+        "database_worker2.db",
+        "test_state.json",
+    ];
+    for name in files {
+        write_settled(data, name, &vec![7_u8; 8_192]);
     }
+    let world = world(Some(db), data, &files);
+    for (name, documents) in [("todos", 1_000), ("audits", 1_000), ("receipts", 10)] {
+        let docs = (0..documents).map(|i| doc! { "_id": i, "name": name, "pad": "x".repeat(40) });
+        db.collection::<Document>(name)
+            .insert_many(docs)
+            .await
+            .unwrap();
+    }
+    let (mut unchanged, mut one, mut thousand, mut restores) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut store = Store::open(data).unwrap();
+    let start = point(1, 0, "steps::start", None);
+    store.take(&world, &start).await.unwrap();
+    for repetition in 0..REPETITIONS {
+        let step = i64::try_from(repetition).unwrap();
+        let at = |offset: usize| point(2, repetition * 3 + offset, "steps::step", None);
+        unchanged.push(store.take(&world, &at(0)).await.unwrap().elapsed);
+        db.collection::<Document>("todos")
+            .update_one(doc! { "_id": step }, doc! { "$set": { "step": step } })
+            .await
+            .unwrap();
+        one.push(store.take(&world, &at(1)).await.unwrap().elapsed);
+        db.collection::<Document>("audits")
+            .update_many(doc! {}, doc! { "$set": { "step": step } })
+            .await
+            .unwrap();
+        thousand.push(store.take(&world, &at(2)).await.unwrap().elapsed);
+    }
+    store.restore(&world, &start).await.unwrap();
+    for _ in 0..REPETITIONS {
+        // The failed step wrote to one collection and one worker file.
+        insert(db, "receipts", doc! { "half-done": true }).await;
+        std::fs::write(data.join("database_worker1.db"), vec![9_u8; 8_192]).unwrap();
+        let done = store.restore(&world, &start).await.unwrap();
+        assert_eq!((done.collections, done.files), (1, 1));
+        restores.push(done.elapsed);
+    }
+    println!(
+        "one snapshot, {label}: nothing changed {:.2} ms, one document {:.2} ms, \
+         1,000 documents {:.2} ms; restore of one collection and one file {:.2} ms \
+         (medians of {REPETITIONS})",
+        median_ms(&mut unchanged),
+        median_ms(&mut one),
+        median_ms(&mut thousand),
+        median_ms(&mut restores),
+    );
 }
