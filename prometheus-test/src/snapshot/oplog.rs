@@ -64,8 +64,11 @@ impl Oplog {
         true
     }
 
-    /// The newest oplog entry now, `None` when the oplog is not readable.
-    /// Read before a survey: whatever is written after it shows next time.
+    /// The newest oplog entry now, `None` when the oplog is not readable or
+    /// a write below it is still in flight. Read before a survey: whatever
+    /// is written after it shows next time. Read backwards, then checked
+    /// forwards: a forward read sees an entry only once every entry before
+    /// it is there, so no write committed later can land below the mark.
     pub(super) async fn newest(&mut self, db: &Database) -> Option<Timestamp> {
         if !self.readable(db).await {
             return None;
@@ -73,19 +76,24 @@ impl Oplog {
         let command = doc! {
             "find": "oplog.rs",
             "sort": { "$natural": -1 },
-            "projection": { "ts": 1 },
+            "projection": { "_id": 0, "ts": 1 },
             "limit": 1,
             "singleBatch": true,
         };
-        let newest = read(db, command).await.and_then(|entries| {
+        let Some(newest) = read(db, command).await.and_then(|entries| {
             entries
                 .first()
                 .and_then(|entry| entry.get_timestamp("ts").ok())
-        });
-        if newest.is_none() {
+        }) else {
             self.readable = Some(false);
-        }
-        newest
+            return None;
+        };
+        let seen = forward(db, doc! { "ts": { "$gte": newest } }, 1).await?;
+        (seen
+            .first()
+            .and_then(|entry| entry.get_timestamp("ts").ok())
+            == Some(newest))
+        .then_some(newest)
     }
 
     /// What was written since `mark`, with the newest entry read (the next
@@ -95,62 +103,58 @@ impl Oplog {
         db: &Database,
         mark: Timestamp,
     ) -> (Since, Option<Timestamp>) {
+        if !self.readable(db).await {
+            return (Since::Unknown, None);
+        }
+        // The entry at the mark and the next one: nothing after the mark is
+        // a step that wrote nothing, told in one find.
+        let Some(mut entries) = forward(db, doc! { "ts": { "$gte": mark } }, 2).await else {
+            return (Since::Unknown, None);
+        };
+        if entries.len() == 1 && entries[0].get_timestamp("ts") == Ok(mark) {
+            return (Since::Written(BTreeSet::new()), Some(mark));
+        }
         let Some(newest) = self.newest(db).await else {
             return (Since::Unknown, None);
         };
-        if newest == mark {
-            return (Since::Written(BTreeSet::new()), Some(newest));
-        }
-        // The entry at the mark and the next one, then one entry of each
-        // `(op, ns)` not seen yet, up to `newest`: the server skips the
-        // others (a step that wrote 1,000 documents of one collection costs
-        // what one document does), and one find is a round trip (reading
-        // 32 entries in one batch took 5 ms in a debug build, one 0.5 ms).
-        let mut entries: Vec<Document> = Vec::new();
+        // Then one entry of each `(op, ns)` not seen yet, up to `newest`:
+        // the server skips the others (a step that wrote 1,000 documents of
+        // one collection costs what one document does), and one find is a
+        // round trip (reading 32 entries in one batch took 5 ms in a debug
+        // build, one 0.5 ms).
         let mut seen: Vec<Bson> = Vec::new();
-        loop {
+        let mut next = entries.get(1).cloned();
+        while let Some(entry) = next {
+            let (Ok(op), Ok(ns)) = (entry.get_str("op"), entry.get_str("ns")) else {
+                return (Since::Unknown, None);
+            };
+            seen.push(Bson::Document(doc! { "op": op, "ns": ns }));
             if seen.len() > GROUPS_LIMIT {
                 return (Since::Unknown, None);
             }
-            let mut filter = if entries.is_empty() {
-                doc! { "ts": { "$gte": mark, "$lte": newest } }
-            } else {
-                doc! { "ts": { "$gt": mark, "$lte": newest } }
-            };
-            if !seen.is_empty() {
-                filter.insert("$nor", seen.clone());
-            }
-            let command = doc! {
-                "find": "oplog.rs",
-                "filter": filter,
-                "projection": { "_id": 0, "ts": 1, "op": 1, "ns": 1 },
-                "oplogReplay": true,
-                "limit": if entries.is_empty() { 2 } else { 1 },
-                "singleBatch": true,
-            };
-            let Some(batch) = read(db, command).await else {
+            let filter = doc! { "ts": { "$gt": mark, "$lte": newest }, "$nor": seen.clone() };
+            let Some(batch) = forward(db, filter, 1).await else {
                 return (Since::Unknown, None);
             };
-            if batch.is_empty() {
-                break;
-            }
-            let first = entries.is_empty();
-            for (position, entry) in batch.into_iter().enumerate() {
-                if first && position == 0 {
-                    if entry.get_timestamp("ts") != Ok(mark) {
-                        return (Since::Unknown, None);
-                    }
-                } else {
-                    let (Ok(op), Ok(ns)) = (entry.get_str("op"), entry.get_str("ns")) else {
-                        return (Since::Unknown, None);
-                    };
-                    seen.push(Bson::Document(doc! { "op": op, "ns": ns }));
-                }
-                entries.push(entry);
-            }
+            next = batch.into_iter().next();
+            entries.extend(next.clone());
         }
         (written(db.name(), mark, &entries), Some(newest))
     }
+}
+
+/// The first `limit` oplog entries `filter` matches, read forwards from the
+/// position its `ts` bound seeks to (`ts`, `op` and `ns` of each).
+async fn forward(db: &Database, filter: Document, limit: i64) -> Option<Vec<Document>> {
+    let command = doc! {
+        "find": "oplog.rs",
+        "filter": filter,
+        "projection": { "_id": 0, "ts": 1, "op": 1, "ns": 1 },
+        "oplogReplay": true,
+        "limit": limit,
+        "singleBatch": true,
+    };
+    read(db, command).await
 }
 
 /// The collections of `database` the entries from `mark` on wrote; `Unknown`
