@@ -1,5 +1,6 @@
 //! The `MongoDB` half of the world: collections surveyed with `dbHash`,
-//! `listCollections` and `listIndexes`, read as raw BSON when they changed,
+//! `listCollections` and `listIndexes` (on a replica set's primary, only
+//! those the oplog names as written), read as raw BSON when they changed,
 //! and put back (dropped, recreated with their options, documents inserted,
 //! indexes rebuilt) on restore.
 

@@ -103,21 +103,38 @@ impl Store {
             self.last = self.latest()?;
         }
         let previous = self.last.as_ref();
-        let (collections, from_db, newest) = match &world.db {
-            Some(db) => collections::capture(db, previous, &self.objects, &mut self.oplog, mark)
-                .await
-                .with_context(|| format!("cannot take the snapshot before {point}"))?,
-            None => (Vec::new(), collections::Tally::default(), None),
-        };
-        let (paths, from_files) = files::capture(
+        // The database is read on another thread while the files are read
+        // here: neither depends on the other.
+        let from_db = world.db.clone().map(|db| {
+            let previous = previous.cloned();
+            let objects = self.objects.clone();
+            let mut oplog = std::mem::take(&mut self.oplog);
+            tokio::spawn(async move {
+                let captured =
+                    collections::capture(&db, previous.as_ref(), &objects, &mut oplog, mark).await;
+                (captured, oplog)
+            })
+        });
+        let from_files = files::capture(
             &world.data_dir,
             &self.dir,
             &world.paths,
             previous,
             &self.objects,
             taken_at_ns,
-        )
-        .with_context(|| format!("cannot take the snapshot before {point}"))?;
+        );
+        let (collections, from_db, newest) = match from_db {
+            Some(task) => {
+                let (captured, oplog) = task
+                    .await
+                    .with_context(|| format!("the snapshot before {point} stopped"))?;
+                self.oplog = oplog;
+                captured.with_context(|| format!("cannot take the snapshot before {point}"))?
+            }
+            None => (Vec::new(), collections::Tally::default(), None),
+        };
+        let (paths, from_files) =
+            from_files.with_context(|| format!("cannot take the snapshot before {point}"))?;
         let manifest = Manifest {
             point: point.clone(),
             taken_at_ns,
