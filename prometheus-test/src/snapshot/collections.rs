@@ -1,5 +1,6 @@
 //! The `MongoDB` half of the world: collections surveyed with `dbHash`,
-//! `listCollections` and `listIndexes`, read as raw BSON when they changed,
+//! `listCollections` and `listIndexes` (on a replica set's primary, only
+//! those the oplog names as written), read as raw BSON when they changed,
 //! and put back (dropped, recreated with their options, documents inserted,
 //! indexes rebuilt) on restore.
 
@@ -10,8 +11,11 @@ use mongodb::Database;
 use mongodb::bson::{Bson, Document, RawDocumentBuf, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
 
+use mongodb::bson::Timestamp;
+
 use super::manifest::{CollectionRecord, Manifest};
 use super::objects::Objects;
+use super::oplog::{Oplog, Since};
 
 /// The most collections (or indexes of one collection) a survey reads.
 const LIST_LIMIT: i32 = 100_000;
@@ -28,6 +32,9 @@ pub(super) struct Tally {
     /// Read (and hashed), whether copied or shared.
     pub(super) read: usize,
     pub(super) bytes: u64,
+    /// Every collection was listed and hashed (the oplog could not tell
+    /// which ones were written).
+    pub(super) surveyed: bool,
 }
 
 /// A collection as it is now, without its documents.
@@ -43,14 +50,30 @@ struct Current {
 }
 
 /// Records every collection of `db`, reading only those whose `dbHash` is not
-/// the one `previous` recorded.
+/// the one `previous` recorded. When `mark` is where the oplog stood before
+/// `previous` was taken and the oplog says which collections were written
+/// since, only those are hashed (and read when their `dbHash` changed); else
+/// every collection is surveyed. Returns the oplog's newest entry read
+/// before anything else, the next snapshot's mark.
 pub(super) async fn capture(
     db: &Database,
     previous: Option<&Manifest>,
     objects: &Objects,
-) -> anyhow::Result<(Vec<CollectionRecord>, Tally)> {
+    oplog: &mut Oplog,
+    mark: Option<Timestamp>,
+) -> anyhow::Result<(Vec<CollectionRecord>, Tally, Option<Timestamp>)> {
+    if let (Some(previous), Some(mark)) = (previous, mark)
+        && let (Since::Written(written), Some(newest)) = oplog.since(db, mark).await
+        && let Some((records, tally)) = capture_written(db, previous, &written, objects).await?
+    {
+        return Ok((records, tally, Some(newest)));
+    }
+    let newest = oplog.newest(db).await;
     let current = survey(db, previous).await?;
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        surveyed: true,
+        ..Tally::default()
+    };
     let mut records = Vec::with_capacity(current.len());
     let mut to_read = Vec::new();
     for collection in current {
@@ -98,7 +121,57 @@ pub(super) async fn capture(
         record.documents = object;
         record.count = documents.len() as u64;
     }
-    Ok((records, tally))
+    Ok((records, tally, newest))
+}
+
+/// `previous`'s collections with those in `written` hashed again and read
+/// when their `dbHash` changed; `None` when one of them is not in `previous`
+/// or no longer there (a survey then tells).
+async fn capture_written(
+    db: &Database,
+    previous: &Manifest,
+    written: &std::collections::BTreeSet<String>,
+    objects: &Objects,
+) -> anyhow::Result<Option<(Vec<CollectionRecord>, Tally)>> {
+    let mut tally = Tally::default();
+    let mut records = previous.collections.clone();
+    if written.is_empty() {
+        tally.shared = records.len();
+        return Ok(Some((records, tally)));
+    }
+    let names: Vec<&String> = written.iter().collect();
+    let hashes = db_hashes(db, Some(&names)).await?;
+    for name in written {
+        if !records.iter().any(|record| &record.name == name) || hashes.get_str(name).is_err() {
+            return Ok(None);
+        }
+    }
+    for record in &mut records {
+        let Ok(md5) = hashes.get_str(&record.name) else {
+            tally.shared += 1;
+            continue;
+        };
+        if !written.contains(&record.name) || (!record.md5.is_empty() && record.md5 == md5) {
+            tally.shared += 1;
+            continue;
+        }
+        let documents = read_documents(db, &record.name).await?;
+        let bytes: Vec<u8> = documents
+            .iter()
+            .flat_map(|document| document.as_bytes().iter().copied())
+            .collect();
+        let (object, written) = objects.put(&bytes)?;
+        tally.copied += 1;
+        tally.read += 1;
+        tally.bytes += written;
+        // An untrusted md5 (no `_id` index) stays empty: always read.
+        if !record.md5.is_empty() {
+            md5.clone_into(&mut record.md5);
+        }
+        record.documents = object;
+        record.count = documents.len() as u64;
+    }
+    Ok(Some((records, tally)))
 }
 
 /// What putting the collections back takes; every object it needs is read
@@ -438,7 +511,7 @@ async fn survey(db: &Database, expected: Option<&Manifest>) -> anyhow::Result<Ve
     });
     let early = try_join_all(expected.iter().map(|name| list_indexes(db, name)));
     let (hashes, listed, early) =
-        futures_util::try_join!(db_hashes(db), list_collections(db), early)?;
+        futures_util::try_join!(db_hashes(db, None), list_collections(db), early)?;
     let mut early: std::collections::HashMap<&str, Vec<Document>> =
         expected.into_iter().zip(early).collect();
     let late = listed
@@ -478,17 +551,19 @@ async fn survey(db: &Database, expected: Option<&Manifest>) -> anyhow::Result<Ve
     Ok(current)
 }
 
-async fn db_hashes(db: &Database) -> anyhow::Result<Document> {
-    let reply = db
-        .run_command(doc! { "dbHash": 1 })
-        .await
-        .map_err(|error| {
-            anyhow!(
-                "MongoDB dbHash of database {} failed: {}",
-                db.name(),
-                describe(&error)
-            )
-        })?;
+/// The `dbHash` md5 of every collection, or of those `only` names.
+async fn db_hashes(db: &Database, only: Option<&[&String]>) -> anyhow::Result<Document> {
+    let mut command = doc! { "dbHash": 1 };
+    if let Some(names) = only {
+        command.insert("collections", names);
+    }
+    let reply = db.run_command(command).await.map_err(|error| {
+        anyhow!(
+            "MongoDB dbHash of database {} failed: {}",
+            db.name(),
+            describe(&error)
+        )
+    })?;
     reply.get_document("collections").cloned().map_err(|_| {
         anyhow!(
             "MongoDB dbHash of database {} answered without `collections`",

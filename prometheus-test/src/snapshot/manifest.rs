@@ -118,12 +118,15 @@ pub(super) fn parse_file_name(name: &str) -> Option<(u32, usize)> {
     Some((round.parse().ok()?, index.parse().ok()?))
 }
 
-/// Writes `manifest` into `dir` under its final name: a synced temporary,
-/// renamed. The folder is not synced: after a system crash the newest
-/// manifest may be missing, never half there.
+/// Writes `manifest` into `dir` under its final name: a temporary, renamed.
+/// A kill leaves the previous manifests or this one whole. Neither the file
+/// nor the folder is synced, like the objects it names: after a system crash
+/// the manifests of the last seconds may be missing or cut short, and the
+/// next run lists a cut one as unusable and sets it aside (a sync cost more
+/// than the rest of a snapshot that changed nothing).
 pub(super) fn write(dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
     let name = file_name(manifest.point.round, manifest.point.index);
-    write_json(dir, &name, manifest)
+    write_with(dir, &name, manifest, FileSync::Nothing)
 }
 
 /// Writes `value` as `dir/name` through a synced temporary and a rename.
@@ -132,10 +135,19 @@ pub(super) fn write_json<T: serde::Serialize>(
     name: &str,
     value: &T,
 ) -> anyhow::Result<()> {
+    write_with(dir, name, value, FileSync::Data)
+}
+
+fn write_with<T: serde::Serialize>(
+    dir: &Path,
+    name: &str,
+    value: &T,
+    sync: FileSync,
+) -> anyhow::Result<()> {
     let path = dir.join(name);
     let temp = dir.join(format!("{TEMP_PREFIX}{name}"));
     let bytes = serde_json::to_vec(value).context("cannot encode a snapshot manifest")?;
-    write_atomic(&path, &temp, &bytes, FileSync::Data, None)
+    write_atomic(&path, &temp, &bytes, sync, None)
         .with_context(|| format!("cannot write {}", path.display()))
 }
 

@@ -12,7 +12,7 @@
 //!   index specs (without `ns`) in the same layout. Equal content is stored
 //!   once, whichever snapshot wrote it.
 //! - `points/<round>-<index>.json`: one manifest per snapshot, written to
-//!   `points/.tmp-<round>-<index>.json`, synced, and renamed. It names the
+//!   `points/.tmp-<round>-<index>.json` and renamed. It names the
 //!   point and lists every collection (name, `dbHash` md5, count, documents
 //!   object, options-and-indexes object) and every path (relative path;
 //!   absent, a folder, a link with its target, or a file with its object,
@@ -29,17 +29,27 @@
 //!
 //! # Cost of a snapshot
 //!
-//! A collection whose `dbHash` md5 equals the previous snapshot's shares its
+//! On the primary of a replica set, a snapshot first reads the oplog from
+//! where it stood before the previous snapshot this run took (`oplog.rs`):
+//! when only documents were written (no command: no collection or index
+//! created, changed or dropped), only the collections written are hashed
+//! (`dbHash` of those) and read when their md5 changed; the others keep
+//! their records. A step that wrote nothing costs that one oplog read. On any
+//! other server, after a command, on the first snapshot of a run, or when
+//! the oplog no longer holds the position, every collection is surveyed: a
+//! collection whose `dbHash` md5 equals the previous snapshot's shares its
 //! document object without being read; its options and indexes are listed
-//! every time (`dbHash` does not cover them, and they are small). A file
-//! whose stat key (size, mtime, ctime, inode, device) equals the previous
-//! snapshot's entry shares its object unread, unless its mtime was within two
-//! ticks of the kernel's coarse clock of the time it was last read (file
-//! times come from that clock); any other file is hashed and stored only when its object is
-//! new. A step that changed nothing costs one `dbHash`, one `listCollections`
-//! and one `listIndexes` per collection (all in one round trip), a `stat` per
-//! path and the manifest's write and sync. `dbHash` itself reads every
-//! document on the server, so its cost grows with the database.
+//! every time (`dbHash` does not cover them, and they are small), so a step
+//! that changed nothing costs one `dbHash`, one `listCollections` and one
+//! `listIndexes` per collection (all in one round trip). `dbHash` itself
+//! reads every document on the server, so its cost grows with the database.
+//!
+//! A file whose stat key (size, mtime, ctime, inode, device) equals the
+//! previous snapshot's entry shares its object unread, unless its mtime was
+//! within two ticks of the kernel's coarse clock of the time it was last read
+//! (file times come from that clock); any other file is hashed and stored
+//! only when its object is new. Then a `stat` per path and the manifest's
+//! write (unsynced, see below).
 //!
 //! # Restore
 //!
@@ -58,10 +68,11 @@
 //!
 //! # Consistency
 //!
-//! Objects are not synced (a kill cannot tear a renamed file; after a system
-//! crash the next restore's verification finds a damaged object and changes
-//! nothing). The manifest is synced before its rename; its folder is not, so
-//! a system crash may lose the newest snapshot, never leave half of one.
+//! Objects and manifests are not synced: a kill cannot tear a renamed file.
+//! After a system crash, what the last seconds wrote may be missing or cut
+//! short: the next run sets a cut manifest aside (or, when its restore needs
+//! that one, stops naming the kept ones), and a restore's verification finds
+//! a damaged object and changes nothing. Only the restore journal is synced.
 //! Errors name collections, paths and objects, never their content; server
 //! errors are given by code and name, as their text can quote documents.
 
@@ -69,6 +80,7 @@ mod collections;
 mod files;
 mod manifest;
 mod objects;
+mod oplog;
 mod point;
 mod report;
 mod store;

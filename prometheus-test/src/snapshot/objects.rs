@@ -21,6 +21,7 @@ pub(super) struct ObjectRef {
 }
 
 /// The `objects` folder of a store.
+#[derive(Clone)]
 pub(super) struct Objects {
     dir: PathBuf,
 }

@@ -12,6 +12,9 @@ pub(crate) struct Taken {
     pub(crate) collections_copied: usize,
     /// Collections whose previous object was reused unread.
     pub(crate) collections_shared: usize,
+    /// Every collection was listed and hashed: the server's oplog could not
+    /// tell which ones were written since the previous snapshot.
+    pub(crate) collections_surveyed: bool,
     /// Files stored as new objects.
     pub(crate) files_copied: usize,
     /// Files whose object already existed (unread, or read and found equal).
@@ -33,6 +36,7 @@ impl Taken {
             point,
             collections_copied: 0,
             collections_shared: 0,
+            collections_surveyed: false,
             files_copied: 0,
             files_shared: 0,
             files_read: 0,

@@ -9,6 +9,7 @@ use anyhow::{Context as _, bail};
 
 use super::manifest::{self, MANIFEST, Manifest, PathKind};
 use super::objects::{self, Objects};
+use super::oplog::Oplog;
 use super::report::{Kept, Restored, Taken};
 use super::{Point, World, collections, files};
 
@@ -29,6 +30,9 @@ pub(crate) struct Store {
     objects: Objects,
     /// The last manifest taken or found, whose objects a new snapshot shares.
     last: Option<Manifest>,
+    /// The server's oplog, and its position when `last` was taken (only
+    /// when this store took it).
+    oplog: Oplog,
     #[cfg(test)]
     pub(super) fail_after_collections: bool,
 }
@@ -73,6 +77,7 @@ impl Store {
             dir,
             objects,
             last: None,
+            oplog: Oplog::default(),
             #[cfg(test)]
             fail_after_collections: false,
         })
@@ -83,6 +88,8 @@ impl Store {
     /// resumed with `--no-restore`) may find another world at that point.
     pub(crate) async fn take(&mut self, world: &World, point: &Point) -> anyhow::Result<Taken> {
         let started = Instant::now();
+        // Whatever fails from here on, the next snapshot surveys everything.
+        let mark = self.oplog.mark.take();
         if let Some(kept) = self.kept_at(point)? {
             self.last = Some(kept);
             return Ok(Taken::already_kept(point.clone(), started.elapsed()));
@@ -96,21 +103,38 @@ impl Store {
             self.last = self.latest()?;
         }
         let previous = self.last.as_ref();
-        let (collections, from_db) = match &world.db {
-            Some(db) => collections::capture(db, previous, &self.objects)
-                .await
-                .with_context(|| format!("cannot take the snapshot before {point}"))?,
-            None => (Vec::new(), collections::Tally::default()),
-        };
-        let (paths, from_files) = files::capture(
+        // The database is read on another thread while the files are read
+        // here: neither depends on the other.
+        let from_db = world.db.clone().map(|db| {
+            let previous = previous.cloned();
+            let objects = self.objects.clone();
+            let mut oplog = std::mem::take(&mut self.oplog);
+            tokio::spawn(async move {
+                let captured =
+                    collections::capture(&db, previous.as_ref(), &objects, &mut oplog, mark).await;
+                (captured, oplog)
+            })
+        });
+        let from_files = files::capture(
             &world.data_dir,
             &self.dir,
             &world.paths,
             previous,
             &self.objects,
             taken_at_ns,
-        )
-        .with_context(|| format!("cannot take the snapshot before {point}"))?;
+        );
+        let (collections, from_db, newest) = match from_db {
+            Some(task) => {
+                let (captured, oplog) = task
+                    .await
+                    .with_context(|| format!("the snapshot before {point} stopped"))?;
+                self.oplog = oplog;
+                captured.with_context(|| format!("cannot take the snapshot before {point}"))?
+            }
+            None => (Vec::new(), collections::Tally::default(), None),
+        };
+        let (paths, from_files) =
+            from_files.with_context(|| format!("cannot take the snapshot before {point}"))?;
         let manifest = Manifest {
             point: point.clone(),
             taken_at_ns,
@@ -121,10 +145,12 @@ impl Store {
         crate::failpoint::hit("snapshot.take.manifest");
         manifest::write(&self.dir.join(POINTS_DIR), &manifest)?;
         self.last = Some(manifest);
+        self.oplog.mark = newest;
         Ok(Taken {
             point: point.clone(),
             collections_copied: from_db.copied,
             collections_shared: from_db.shared,
+            collections_surveyed: from_db.surveyed,
             files_copied: from_files.copied,
             files_shared: from_files.shared,
             files_read: from_files.read,
@@ -420,6 +446,7 @@ impl Store {
             objects: Objects::new(dir.join(OBJECTS_DIR)),
             dir,
             last: None,
+            oplog: Oplog::default(),
             #[cfg(test)]
             fail_after_collections: false,
         })
@@ -453,6 +480,7 @@ impl Store {
             .is_some_and(|last| doomed(last.point.round, last.point.index))
         {
             self.last = None;
+            self.oplog.mark = None;
         }
         let referenced: HashSet<&str> = remaining
             .iter()

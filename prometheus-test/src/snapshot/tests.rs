@@ -647,88 +647,404 @@ fn points_read_as_the_harness_prints_them() {
     );
 }
 
+/// A private mongod started with `--replSet` (journaled, as a replica set
+/// needs), on its own runtime; `initiate` makes it a one-member set and
+/// waits until it is primary.
+struct ReplicaSet {
+    runtime: tokio::runtime::Runtime,
+    server: Option<crate::mongo::seam::ManagedMongod>,
+    client: mongodb::Client,
+    _data: tempfile::TempDir,
+}
+
+impl ReplicaSet {
+    fn start() -> ReplicaSet {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let binary = crate::mongo::seam::find_or_provision_mongod(std::env::vars_os()).unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let (server, client) = runtime.block_on(async {
+            crate::mongo::seam::ManagedMongod::start_with_args(
+                &binary,
+                Some(data.path()),
+                &["--replSet", "pt-snapshots"],
+            )
+            .await
+            .unwrap()
+        });
+        ReplicaSet {
+            runtime,
+            server: Some(server),
+            client,
+            _data: data,
+        }
+    }
+
+    fn initiate(&self) {
+        let host = self.server.as_ref().unwrap().uri();
+        let host = host.trim_start_matches("mongodb://");
+        let admin = self.client.database("admin");
+        self.runtime.block_on(async {
+            admin
+                .run_command(doc! {
+                    "replSetInitiate": { "_id": "pt-snapshots", "members": [{ "_id": 0, "host": host }] },
+                })
+                .await
+                .unwrap();
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            loop {
+                let hello = admin.run_command(doc! { "isMaster": 1 }).await.unwrap();
+                if hello.get_bool("ismaster") == Ok(true) {
+                    break;
+                }
+                assert!(std::time::Instant::now() < deadline, "no primary after 60 s");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+    }
+}
+
+impl Drop for ReplicaSet {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.stop());
+        }
+    }
+}
+
+/// `(surveyed, collections copied, shared)` of a snapshot.
+fn db_counts(taken: &Taken) -> (bool, usize, usize) {
+    (
+        taken.collections_surveyed,
+        taken.collections_copied,
+        taken.collections_shared,
+    )
+}
+
+async fn insert(db: &Database, collection: &str, document: Document) {
+    db.collection::<Document>(collection)
+        .insert_one(document)
+        .await
+        .unwrap();
+}
+
+/// The options-and-indexes object of `collection` in `manifest`.
+fn spec_of(manifest: &Manifest, collection: &str) -> super::objects::ObjectRef {
+    manifest
+        .collections
+        .iter()
+        .find(|record| record.name == collection)
+        .unwrap()
+        .spec
+        .clone()
+}
+
+#[test]
+fn on_a_primary_only_the_collections_the_oplog_names_are_read_and_restore_stays_exact() {
+    let set = ReplicaSet::start();
+    set.initiate();
+    let db = set.client.database("snapshot_oplog");
+    let dir = tempfile::tempdir().unwrap();
+    let world = world(Some(&db), dir.path(), &[]);
+    set.runtime.block_on(async {
+        seed(&db).await;
+        insert(&db, "receipts", doc! { "_id": 1 }).await;
+        let before = db_state(&db).await;
+        let mut store = Store::open(dir.path()).unwrap();
+        let start = point(1, 0, "steps::start", None);
+        let mut taken = vec![store.take(&world, &start).await.unwrap()];
+        // Nothing written: no collection is hashed.
+        taken.push(
+            store
+                .take(&world, &point(1, 1, "steps::idle", None))
+                .await
+                .unwrap(),
+        );
+        // One document: only its collection is hashed and read.
+        db.collection::<Document>("todos")
+            .update_one(doc! { "_id": 1 }, doc! { "$set": { "done": true } })
+            .await
+            .unwrap();
+        taken.push(
+            store
+                .take(&world, &point(1, 2, "steps::work", None))
+                .await
+                .unwrap(),
+        );
+        // Written back as it was: read again, its object the first one's.
+        db.collection::<Document>("todos")
+            .update_one(doc! { "_id": 1 }, doc! { "$set": { "done": false } })
+            .await
+            .unwrap();
+        taken.push(
+            store
+                .take(&world, &point(1, 3, "steps::undo", None))
+                .await
+                .unwrap(),
+        );
+        // A command (an index): every collection is surveyed.
+        db.run_command(doc! {
+            "createIndexes": "audits",
+            "indexes": [{ "key": { "round": 1 }, "name": "round_1" }],
+        })
+        .await
+        .unwrap();
+        insert(&db, "receipts", doc! { "_id": 2 }).await;
+        taken.push(
+            store
+                .take(&world, &point(1, 4, "steps::index", None))
+                .await
+                .unwrap(),
+        );
+        // A collection created by its first insert is a command too.
+        insert(&db, "fresh", doc! { "_id": 1 }).await;
+        taken.push(
+            store
+                .take(&world, &point(1, 5, "steps::create", None))
+                .await
+                .unwrap(),
+        );
+        taken.push(
+            store
+                .take(&world, &point(1, 6, "steps::idle", None))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(
+            taken.iter().map(db_counts).collect::<Vec<_>>(),
+            [
+                (true, 3, 0),
+                (false, 0, 3),
+                (false, 1, 2),
+                (false, 1, 2),
+                (true, 1, 2),
+                (true, 1, 3),
+                (false, 0, 4),
+            ]
+        );
+        let index = read_manifest(dir.path(), 1, 4);
+        assert_ne!(
+            spec_of(&index, "audits"),
+            spec_of(&read_manifest(dir.path(), 1, 3), "audits")
+        );
+        assert_eq!(
+            read_manifest(dir.path(), 1, 3).collections,
+            read_manifest(dir.path(), 1, 0).collections
+        );
+        let done = store.restore(&world, &start).await.unwrap();
+        assert_eq!(restored(&done), (start, 3, 0));
+        assert_eq!(db_state(&db).await, before);
+        // The restore's writes are in the oplog (a drop among them): the
+        // next snapshot surveys, and records the world of the first one.
+        let after = store
+            .take(&world, &point(2, 0, "steps::start", None))
+            .await
+            .unwrap();
+        assert_eq!(db_counts(&after), (true, 1, 2));
+        assert_eq!(
+            read_manifest(dir.path(), 2, 0).collections,
+            read_manifest(dir.path(), 1, 0).collections
+        );
+    });
+}
+
+#[test]
+fn a_snapshot_that_failed_after_its_oplog_read_and_a_new_store_survey_everything() {
+    let set = ReplicaSet::start();
+    set.initiate();
+    let db = set.client.database("snapshot_oplog_kill");
+    let dir = tempfile::tempdir().unwrap();
+    let world = world(Some(&db), dir.path(), &[]);
+    set.runtime.block_on(async {
+        seed(&db).await;
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .take(&world, &point(1, 0, "steps::start", None))
+            .await
+            .unwrap();
+        // The oplog is read, then the manifest cannot be written (a kill
+        // between the two loses the same: the position lives in memory).
+        db.collection::<Document>("todos")
+            .insert_one(doc! { "_id": 3, "title": "three" })
+            .await
+            .unwrap();
+        let points = dir.path().join(".snapshots/points");
+        std::fs::rename(&points, dir.path().join("points-away")).unwrap();
+        std::fs::write(&points, b"not a folder").unwrap();
+        store
+            .take(&world, &point(1, 1, "steps::work", None))
+            .await
+            .unwrap_err();
+        std::fs::remove_file(&points).unwrap();
+        std::fs::rename(dir.path().join("points-away"), &points).unwrap();
+        db.collection::<Document>("audits")
+            .insert_one(doc! { "_id": "a2" })
+            .await
+            .unwrap();
+        let again = store
+            .take(&world, &point(1, 1, "steps::work", None))
+            .await
+            .unwrap();
+        assert_eq!(db_counts(&again), (true, 2, 0));
+        // A new store (the next run) starts from a survey too.
+        db.collection::<Document>("todos")
+            .insert_one(doc! { "_id": 4, "title": "four" })
+            .await
+            .unwrap();
+        let mut next = Store::open(dir.path()).unwrap();
+        let first = next
+            .take(&world, &point(1, 2, "steps::next", None))
+            .await
+            .unwrap();
+        let second = next
+            .take(&world, &point(1, 3, "steps::idle", None))
+            .await
+            .unwrap();
+        assert_eq!(
+            [db_counts(&first), db_counts(&second)],
+            [(true, 1, 1), (false, 0, 2)]
+        );
+    });
+}
+
+#[test]
+fn a_member_not_yet_primary_and_a_standalone_server_are_surveyed() {
+    let set = ReplicaSet::start();
+    let db = set.client.database("snapshot_oplog_early");
+    let dir = tempfile::tempdir().unwrap();
+    let early_world = world(Some(&db), dir.path(), &[]);
+    let mut store = Store::open(dir.path()).unwrap();
+    let early = set
+        .runtime
+        .block_on(store.take(&early_world, &point(1, 0, "steps::start", None)))
+        .unwrap();
+    set.initiate();
+    set.runtime.block_on(async {
+        seed(&db).await;
+        let mut taken = vec![early];
+        for index in 1..4 {
+            taken.push(
+                store
+                    .take(&early_world, &point(1, index, "steps::idle", None))
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!(
+            taken.iter().map(db_counts).collect::<Vec<_>>(),
+            [(true, 0, 0), (true, 2, 0), (false, 0, 2), (false, 0, 2)]
+        );
+    });
+
+    let server = server();
+    let db = server.database("snapshot_standalone");
+    let dir = tempfile::tempdir().unwrap();
+    let world = world(Some(&db), dir.path(), &[]);
+    server.run(async {
+        seed(&db).await;
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut taken = Vec::new();
+        for index in 0..3 {
+            taken.push(
+                store
+                    .take(&world, &point(1, index, "steps::idle", None))
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!(
+            taken.iter().map(db_counts).collect::<Vec<_>>(),
+            [(true, 2, 0), (true, 0, 2), (true, 0, 2)]
+        );
+    });
+}
+
 /// The median of `samples`, in milliseconds.
 fn median_ms(samples: &mut [Duration]) -> f64 {
     samples.sort_unstable();
     samples[samples.len() / 2].as_secs_f64() * 1000.0
 }
 
-/// Times `take` and `restore` for the issue's two worlds (median of
-/// `REPETITIONS`); prints the numbers. Run it alone, in release:
-/// `cargo test -p prometheus-test --release --lib snapshot::tests::timings -- --ignored --nocapture`.
+/// Times `take` for a world of three collections (1,000, 1,000 and 10
+/// documents) and three files, on the mongo tests' standalone server and on
+/// a one-member replica set (the oplog path): a step that changed nothing,
+/// one that updated one document, one that updated 1,000; and the restore
+/// of one collection and one file. Medians of `REPETITIONS`, one line per
+/// server. `scripts/bench-snapshots.sh` runs it (debug, as `cargo test`
+/// builds it); alone:
+/// `cargo test -p prometheus-test --lib snapshot::tests::timings -- --ignored --nocapture`.
 #[test]
-#[ignore = "a measurement, not a check: run it alone, in release"]
+#[ignore = "a measurement, not a check: run it alone"]
 fn timings() {
-    const REPETITIONS: usize = 25;
     let server = server();
-    for (label, documents) in [("small world", 10), ("10,000 documents", 3_334)] {
-        let db = server.database(&format!("snapshot_timing_{documents}"));
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path();
-        for name in [
-            "database_worker1.db",
-            "database_worker2.db",
-            "test_state.json",
-        ] {
-            write_settled(data, name, &vec![7_u8; 8_192]);
-        }
-        let world = world(
-            Some(&db),
-            data,
-            &[
-                "database_worker1.db",
-                "database_worker2.db",
-                "test_state.json",
-            ],
-        );
-        let names = ["nodes", "submissions", "audits"];
-        let (mut unchanged, mut changed, mut restores) = (Vec::new(), Vec::new(), Vec::new());
-        server.run(async {
-            for name in names {
-                let docs =
-                    (0..documents).map(|i| doc! { "i": i, "name": name, "pad": "x".repeat(40) });
-                db.collection::<Document>(name)
-                    .insert_many(docs)
-                    .await
-                    .unwrap();
-            }
-            let mut store = Store::open(data).unwrap();
-            let start = point(1, 0, "steps::start", None);
-            store.take(&world, &start).await.unwrap();
-            for repetition in 0..REPETITIONS {
-                // A step that changed nothing.
-                let at = point(2, repetition * 2, "steps::idle", None);
-                unchanged.push(store.take(&world, &at).await.unwrap().elapsed);
-                // A step that changed one collection.
-                db.collection::<Document>(names[repetition % 3])
-                    .insert_one(doc! { "repetition": i64::try_from(repetition).unwrap() })
-                    .await
-                    .unwrap();
-                let at = point(2, repetition * 2 + 1, "steps::work", None);
-                changed.push(store.take(&world, &at).await.unwrap().elapsed);
-            }
-            store.restore(&world, &start).await.unwrap();
-            for repetition in 0..REPETITIONS {
-                // The failed step wrote to one collection and one worker file.
-                db.collection::<Document>(names[repetition % 3])
-                    .insert_one(doc! { "half-done": true })
-                    .await
-                    .unwrap();
-                std::fs::write(data.join("database_worker1.db"), vec![9_u8; 8_192]).unwrap();
-                let done = store.restore(&world, &start).await.unwrap();
-                assert_eq!((done.collections, done.files), (1, 1));
-                restores.push(done.elapsed);
-            }
-            let usage = store.disk_usage().unwrap();
-            println!(
-                "{label}: take unchanged {:.2} ms, take one collection changed {:.2} ms, \
-                 restore one collection + one file {:.2} ms (medians of {REPETITIONS}); \
-                 {} snapshots use {usage} bytes",
-                median_ms(&mut unchanged),
-                median_ms(&mut changed),
-                median_ms(&mut restores),
-                store.kept().unwrap().len(),
-            );
-        });
+    let db = server.database("snapshot_timing");
+    server.run(time_snapshots("standalone server", &db));
+    let set = ReplicaSet::start();
+    set.initiate();
+    let db = set.client.database("snapshot_timing");
+    set.runtime
+        .block_on(time_snapshots("replica set (oplog)", &db));
+}
+
+async fn time_snapshots(label: &str, db: &Database) {
+    const REPETITIONS: usize = 25;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let files = [
+        "database_worker1.db",
+        "database_worker2.db",
+        "test_state.json",
+    ];
+    for name in files {
+        write_settled(data, name, &vec![7_u8; 8_192]);
     }
+    let world = world(Some(db), data, &files);
+    for (name, documents) in [("todos", 1_000), ("audits", 1_000), ("receipts", 10)] {
+        let docs = (0..documents).map(|i| doc! { "_id": i, "name": name, "pad": "x".repeat(40) });
+        db.collection::<Document>(name)
+            .insert_many(docs)
+            .await
+            .unwrap();
+    }
+    let (mut unchanged, mut one, mut thousand, mut restores) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut store = Store::open(data).unwrap();
+    let start = point(1, 0, "steps::start", None);
+    store.take(&world, &start).await.unwrap();
+    for repetition in 0..REPETITIONS {
+        let step = i64::try_from(repetition).unwrap();
+        let at = |offset: usize| point(2, repetition * 3 + offset, "steps::step", None);
+        unchanged.push(store.take(&world, &at(0)).await.unwrap().elapsed);
+        db.collection::<Document>("todos")
+            .update_one(doc! { "_id": step }, doc! { "$set": { "step": step } })
+            .await
+            .unwrap();
+        one.push(store.take(&world, &at(1)).await.unwrap().elapsed);
+        db.collection::<Document>("audits")
+            .update_many(doc! {}, doc! { "$set": { "step": step } })
+            .await
+            .unwrap();
+        thousand.push(store.take(&world, &at(2)).await.unwrap().elapsed);
+    }
+    store.restore(&world, &start).await.unwrap();
+    for _ in 0..REPETITIONS {
+        // The failed step wrote to one collection and one worker file.
+        insert(db, "receipts", doc! { "half-done": true }).await;
+        std::fs::write(data.join("database_worker1.db"), vec![9_u8; 8_192]).unwrap();
+        let done = store.restore(&world, &start).await.unwrap();
+        assert_eq!((done.collections, done.files), (1, 1));
+        restores.push(done.elapsed);
+    }
+    println!(
+        "one snapshot, {label}: nothing changed {:.2} ms, one document {:.2} ms, \
+         1,000 documents {:.2} ms; restore of one collection and one file {:.2} ms \
+         (medians of {REPETITIONS})",
+        median_ms(&mut unchanged),
+        median_ms(&mut one),
+        median_ms(&mut thousand),
+        median_ms(&mut restores),
+    );
 }
