@@ -9,7 +9,9 @@
 # `forwarded` row).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-runs="${BENCH_RUNS:-5}"
+# shellcheck source=lib/bench.sh
+source "$root/scripts/lib/bench.sh"
+runs="$(bench_runs 5)"
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/prometheus-test-bench-faults.XXXXXX")"
 trap 'rm -rf "$scratch"' EXIT
 
@@ -25,33 +27,16 @@ quiet='[
 cd "$root"
 cargo test -q -p todo-task --test e2e --no-run >/dev/null 2>&1
 
-# run NAME ARGS...: one timed run of the suite; its wall time appended to $scratch/NAME.
-run() {
-  local name="$1"; shift
-  local start end
-  start="$(date +%s.%N)"
-  if ! "$@" >"$scratch/$name.log" 2>&1; then
-    echo "the $name run failed; its output:" >&2
-    cat "$scratch/$name.log" >&2
-    exit 1
-  fi
-  end="$(date +%s.%N)"
-  python3 -c "print($end - $start)" >>"$scratch/$name"
-}
 suite=(cargo test -q -p todo-task --test e2e -- --reset --seed 1)
+none=() quiet_ms=() chaos=()
 for _ in $(seq 1 "$runs"); do
-  run none "${suite[@]}"
-  run quiet env PROMETHEUS_TEST_SET_FAULTS="$quiet" "${suite[@]}"
-  run chaos env PROMETHEUS_TEST_SET_FAULTS=chaos "${suite[@]}"
+  BENCH_LOG="$scratch/none.log" none+=("$(timed "${suite[@]}")")
+  BENCH_LOG="$scratch/quiet.log" quiet_ms+=("$(timed env PROMETHEUS_TEST_SET_FAULTS="$quiet" "${suite[@]}")")
+  BENCH_LOG="$scratch/chaos.log" chaos+=("$(timed env PROMETHEUS_TEST_SET_FAULTS=chaos "${suite[@]}")")
 done
 grep -q 'faults: seed 1' "$scratch/quiet.log" || { echo "the quiet run drew no faults: is the override read?" >&2; exit 1; }
-median() { sort -n "$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-none="$(median "$scratch/none")"
-quiet_s="$(median "$scratch/quiet")"
-chaos="$(median "$scratch/chaos")"
+n="$(median "${none[@]}")" q="$(median "${quiet_ms[@]}")" c="$(median "${chaos[@]}")"
 printf 'the example suite, %s runs each (load %s):\n' "$runs" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '  no faults section                         %6.2f s\n' "$none"
-printf '  the chaos entries at probability 0        %6.2f s  (%.2fx; target <= 1.10x)\n' \
-  "$quiet_s" "$(python3 -c "print($quiet_s / $none)")"
-printf '  the chaos profile                         %6.2f s  (%.2fx)\n' \
-  "$chaos" "$(python3 -c "print($chaos / $none)")"
+printf '  no faults section                         %6s ms\n' "$n"
+printf '  the chaos entries at probability 0        %6s ms  (%.2fx; target <= 1.10x)\n' "$q" "$(python3 -c "print($q / $n)")"
+printf '  the chaos profile                         %6s ms  (%.2fx)\n' "$c" "$(python3 -c "print($c / $n)")"

@@ -3,22 +3,18 @@
 //! change is a `--format json` line and a mark on the report's timeline,
 //! and a stopped worker is no crash.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use prometheus_test::__private::StepFuture;
 use prometheus_test::{Exit, Runner, Worker};
 use serde_json::{Value, json};
 
-use crate::support::{SuiteDir, free_port, step};
+use crate::support::{SuiteDir, fixture_server, free_port, step};
 
 /// A suite of two python3 fixture servers, worker1 and worker2.
 fn two_servers() -> SuiteDir {
     let suite = SuiteDir::empty();
-    let server = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/servers/good_server.py")
-        .display()
-        .to_string();
+    let server = fixture_server("good_server.py");
     suite.write("config.yaml", "task_id: churn\nmax_rounds: 1\n");
     suite.write(
         "workers.json",

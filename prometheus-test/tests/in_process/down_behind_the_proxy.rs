@@ -3,13 +3,11 @@
 //! sees the refused connection it sees without the link, not the link's
 //! 502, and `Worker::is_stopped` tells a stopped worker from a running one.
 
-use std::path::PathBuf;
-
 use prometheus_test::__private::StepFuture;
 use prometheus_test::{Exit, Runner, Worker};
 use serde_json::json;
 
-use crate::support::{SuiteDir, free_port, step};
+use crate::support::{SuiteDir, one_fixture_worker, step};
 
 /// Stops worker1 and asks it through `runner.http()`; stores whether the
 /// call was refused (`refused`), and `is_stopped` before and after.
@@ -36,15 +34,8 @@ fn asks_a_stopped_worker<'a>(runner: &'a Runner, worker: &'a Worker) -> StepFutu
 #[test]
 fn a_stopped_worker_refuses_the_connection_through_the_fault_link() {
     let suite = SuiteDir::empty();
-    let server = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/servers/good_server.py")
-        .display()
-        .to_string();
     suite.write("config.yaml", "task_id: down\nmax_rounds: 1\nfaults: []\n");
-    suite.write(
-        "workers.json",
-        &json!({"worker1": {"port": free_port(), "command": ["python3", server]}}).to_string(),
-    );
+    suite.write("workers.json", &one_fixture_worker("good_server.py"));
     let ran = suite.run(
         &[step("asks", 1, asks_a_stopped_worker).build()],
         &["--seed", "1"],

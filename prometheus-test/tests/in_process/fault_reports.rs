@@ -3,14 +3,14 @@
 //! of the reports.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use prometheus_test::__private::StepFuture;
 use prometheus_test::Exit;
 use prometheus_test::{Runner, Worker};
 use serde_json::{Value, json};
 
-use crate::support::{SuiteDir, free_port, step};
+use crate::support::{SuiteDir, fixture_server, free_port, step};
 
 /// A token the step sends in a request's path and query.
 const TOKEN: &str = "tok-5c1d9e7a3b";
@@ -45,10 +45,7 @@ fn partitioned<'a>(runner: &'a Runner, worker: &'a Worker) -> StepFuture<'a> {
 /// One round of [`partitioned`] on a python3 fixture server.
 fn suite() -> SuiteDir {
     let suite = SuiteDir::empty();
-    let server = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/servers/good_server.py")
-        .display()
-        .to_string();
+    let server = fixture_server("good_server.py");
     suite.write(
         "config.yaml",
         &format!("task_id: fault-reports\nmax_rounds: 1\nfaults:\n{SCHEDULE}"),

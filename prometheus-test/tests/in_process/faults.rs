@@ -7,14 +7,12 @@
 //! `always` and `sometimes` are summed up; a `faults` entry naming no link
 //! stops the run before it starts, at its line.
 
-use std::path::PathBuf;
-
 use prometheus_test::__faults::same_faults;
 use prometheus_test::__private::{StepDef, StepFuture};
 use prometheus_test::{Exit, Runner, Worker};
 use serde_json::json;
 
-use crate::support::{SuiteDir, free_port, step};
+use crate::support::{SuiteDir, fixture_server, free_port, step};
 
 /// How many calls each round's step makes.
 const CALLS: u32 = 6;
@@ -22,10 +20,7 @@ const CALLS: u32 = 6;
 /// A suite of one python3 fixture server, worker1, with `faults`.
 fn suite(faults: &str) -> SuiteDir {
     let suite = SuiteDir::empty();
-    let server = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/servers/good_server.py")
-        .display()
-        .to_string();
+    let server = fixture_server("good_server.py");
     suite.write(
         "config.yaml",
         &format!("task_id: faults\nmax_rounds: 3\nfaults:\n{faults}"),
@@ -200,10 +195,7 @@ fn look<'a>(runner: &'a Runner, _: &'a Worker) -> StepFuture<'a> {
 /// `look` on worker1 in each of `rounds` rounds.
 fn two_servers(rounds: u32, faults: &str) -> SuiteDir {
     let suite = SuiteDir::empty();
-    let server = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/servers/good_server.py")
-        .display()
-        .to_string();
+    let server = fixture_server("good_server.py");
     suite.write(
         "config.yaml",
         &format!("task_id: churn\nmax_rounds: {rounds}\nfaults:\n{faults}"),
@@ -302,10 +294,7 @@ fn outside<'a>(runner: &'a Runner, worker: &'a Worker) -> StepFuture<'a> {
 #[test]
 fn a_workers_outside_call_meets_its_fault_with_recording_off() {
     let suite = SuiteDir::empty();
-    let server = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/servers/calling_server.py")
-        .display()
-        .to_string();
+    let server = fixture_server("calling_server.py");
     suite.write(
         "config.yaml",
         "task_id: outside\nmax_rounds: 1\nfaults:\n  - link: \"worker1->upstream.example.test\"\n    \

@@ -3,14 +3,13 @@
 //! where it was set in the step's error; a step that runs long is noted
 //! every `slow_step` and not ended.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use prometheus_test::__private::StepFuture;
 use prometheus_test::{Exit, Runner, Worker};
 use serde_json::json;
 
-use crate::support::{FRESH, SuiteDir, free_port, step};
+use crate::support::{FRESH, SuiteDir, fixture_server, free_port, step};
 
 /// Pauses its worker, then GETs `/` from it through `runner.http()`.
 fn ask_a_paused_worker<'a>(runner: &'a Runner, worker: &'a Worker) -> StepFuture<'a> {
@@ -28,10 +27,7 @@ fn ask_a_paused_worker<'a>(runner: &'a Runner, worker: &'a Worker) -> StepFuture
 #[test]
 fn a_request_to_a_paused_worker_fails_after_http_timeout_naming_it() {
     let suite = SuiteDir::empty();
-    let server = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/servers/good_server.py")
-        .display()
-        .to_string();
+    let server = fixture_server("good_server.py");
     let port = free_port();
     suite.write(
         "config.yaml",

@@ -2,13 +2,10 @@
 //! `--seed` draws from the seed of the run it continues, and an explicit
 //! `--seed` still wins.
 
-use std::path::PathBuf;
-
 use prometheus_test::__private::StepFuture;
 use prometheus_test::{Exit, Runner, Worker};
-use serde_json::json;
 
-use crate::support::{SuiteDir, free_port, step};
+use crate::support::{SuiteDir, one_fixture_worker, step};
 
 /// Calls worker1 once; fails once in round 2 (the marker file).
 fn calls_once<'a>(runner: &'a Runner, worker: &'a Worker) -> StepFuture<'a> {
@@ -29,19 +26,12 @@ fn calls_once<'a>(runner: &'a Runner, worker: &'a Worker) -> StepFuture<'a> {
 
 fn suite() -> SuiteDir {
     let suite = SuiteDir::empty();
-    let server = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/servers/good_server.py")
-        .display()
-        .to_string();
     suite.write(
         "config.yaml",
         "task_id: seeds\nmax_rounds: 2\nfaults:\n  - link: \"runner->worker1\"\n    \
          latency: { ms: 1 }\n",
     );
-    suite.write(
-        "workers.json",
-        &json!({"worker1": {"port": free_port(), "command": ["python3", server]}}).to_string(),
-    );
+    suite.write("workers.json", &one_fixture_worker("good_server.py"));
     suite
 }
 

@@ -5,19 +5,14 @@
 //! by steps through `runner.service`, their data folder in the snapshots,
 //! and a service's crash failing the running step.
 
-use std::path::PathBuf;
-
 use prometheus_test::__private::StepFuture;
 use prometheus_test::{Exit, Runner, Worker};
 use serde_json::json;
 
-use crate::support::{SuiteDir, free_port, step};
+use crate::support::{SuiteDir, fixture_server, free_port, step};
 
 fn fixture() -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/servers/stack_service.py")
-        .display()
-        .to_string()
+    fixture_server("stack_service.py")
 }
 
 /// A suite of `chain`, then `middle` (which needs `chain` up to start and

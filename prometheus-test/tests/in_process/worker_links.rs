@@ -4,13 +4,11 @@
 //! `localhost`) and no other link, and a scripted partition of worker2 cuts
 //! worker1's calls to it.
 
-use std::path::PathBuf;
-
 use prometheus_test::__private::StepFuture;
 use prometheus_test::{Exit, Runner, Worker};
 use serde_json::json;
 
-use crate::support::{SuiteDir, free_port, step};
+use crate::support::{SuiteDir, fixture_server, free_port, step};
 
 /// What `from` answers when asked to fetch `to`'s root: `STATUS BODY` of
 /// what came back, or `failed: WHY`.
@@ -43,10 +41,7 @@ fn partitioned<'a>(runner: &'a Runner, _: &'a Worker) -> StepFuture<'a> {
 #[test]
 fn a_fault_on_a_link_between_workers_reaches_that_link_only() {
     let suite = SuiteDir::empty();
-    let server = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/servers/calling_server.py")
-        .display()
-        .to_string();
+    let server = fixture_server("calling_server.py");
     suite.write(
         "config.yaml",
         "task_id: links\nmax_rounds: 1\nfaults:\n  - link: \"worker1->worker2\"\n    \

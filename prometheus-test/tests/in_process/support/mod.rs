@@ -8,6 +8,23 @@ mod suite_dir;
 pub(crate) use self::step::step;
 pub(crate) use self::suite_dir::{FRESH, SuiteDir, TWO_WORKERS};
 
+/// The path of the python3 fixture server `name`
+/// (`tests/fixtures/servers/good_server.py`, …), as workers.json takes it.
+pub(crate) fn fixture_server(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/servers")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// workers.json of one worker, `worker1`, running the fixture server `name`
+/// with python3 on a free port.
+pub(crate) fn one_fixture_worker(name: &str) -> String {
+    serde_json::json!({"worker1": {"port": free_port(), "command": ["python3", fixture_server(name)]}})
+        .to_string()
+}
+
 /// A loopback port nothing listens on now, below the kernel's ephemeral
 /// range and handed out once per process (see `process::port`).
 pub(crate) fn free_port() -> u16 {
