@@ -1,15 +1,14 @@
-//! Before anything is reset: the container workers' engine answers, their
-//! images are present on it, and the containers an earlier run of this
-//! suite left behind (a runner killed before it could remove them) are
-//! removed, each named in a note.
+//! Before anything is reset: the images of the container workers and
+//! services that name a `build` are built, the engine answers, every image
+//! is present on it, and the containers an earlier run of this suite left
+//! behind (a runner killed before it could remove them) are removed, each
+//! named in a note.
 
 use std::time::Instant;
 
 use super::launch::suite_label;
 use crate::Worker;
-use crate::config::BuildSpec;
-use crate::config::docker_host_in;
-use crate::config::{Config, EnvMap, Launch};
+use crate::config::{BuildSpec, Config, EnvMap, Launch, docker_host_in};
 use crate::events::Events;
 use crate::process::{Built, Engine};
 

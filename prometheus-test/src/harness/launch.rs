@@ -5,10 +5,10 @@
 
 use std::ffi::OsString;
 
-use super::outside::Outside;
-use crate::Runner;
 use anyhow::Context as _;
 
+use super::outside::Outside;
+use crate::Runner;
 use crate::config::{EnvMap, Launch, ServiceSpec};
 use crate::process::{ContainerSpec, LaunchSpec, RUN_LABEL, SUITE_LABEL, WORKER_LABEL};
 
