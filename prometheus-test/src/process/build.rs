@@ -16,6 +16,7 @@ use bollard::query_parameters::BuildImageOptions;
 use futures_util::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 
+use self::ignore::Ignore;
 use super::container::Engine;
 use crate::config::BuildSpec;
 
@@ -53,7 +54,9 @@ impl Engine {
             );
         }
         let context = spec.context.clone();
-        let (fingerprint, tar) = tokio::task::spawn_blocking(move || pack(&context))
+        let ignore = Ignore::of(&spec.context, &spec.dockerfile)
+            .with_context(|| format!("{user}: `build`: cannot read the context's .dockerignore"))?;
+        let (fingerprint, tar) = tokio::task::spawn_blocking(move || pack(&context, &ignore))
             .await
             .context("the build context's packing stopped")?
             .with_context(|| format!("{user}: `build`: cannot read the context"))?;
@@ -154,12 +157,13 @@ fn fingerprint_of(files: &str, spec: &BuildSpec) -> String {
     format!("{:x}", hasher.finalize())
 }
 
-/// The context folder `root` as a tar archive, and the list of what it
-/// holds (path, size, modification time, mode: what the fingerprint is
-/// made of). Sorted, so the same folder gives the same archive.
-fn pack(root: &Path) -> anyhow::Result<(String, Vec<u8>)> {
+/// The context folder `root` as a tar archive, but what `ignore` leaves
+/// out, and the list of what it holds (path, size, modification time,
+/// mode: what the fingerprint is made of). Sorted, so the same folder gives
+/// the same archive.
+fn pack(root: &Path, ignore: &Ignore) -> anyhow::Result<(String, Vec<u8>)> {
     let mut files = Vec::new();
-    collect(root, Path::new(""), &mut files)?;
+    collect(root, Path::new(""), ignore, &mut files)?;
     let mut listing = String::new();
     let mut builder = tar::Builder::new(Vec::new());
     builder.mode(tar::HeaderMode::Deterministic);
@@ -186,9 +190,15 @@ fn pack(root: &Path) -> anyhow::Result<(String, Vec<u8>)> {
     Ok((listing, tar))
 }
 
-/// Every entry under `root.join(relative)`, folders before what they hold,
-/// sorted by name.
-fn collect(root: &Path, relative: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+/// Every entry under `root.join(relative)` that `ignore` keeps, folders
+/// before what they hold, sorted by name. A folder left out is walked only
+/// when an exception may take something in it back.
+fn collect(
+    root: &Path,
+    relative: &Path,
+    ignore: &Ignore,
+    found: &mut Vec<PathBuf>,
+) -> anyhow::Result<()> {
     let folder = root.join(relative);
     let mut names: Vec<_> = std::fs::read_dir(&folder)
         .with_context(|| format!("cannot list {}", folder.display()))?
@@ -201,13 +211,19 @@ fn collect(root: &Path, relative: &Path, found: &mut Vec<PathBuf>) -> anyhow::Re
         let kind = std::fs::symlink_metadata(root.join(&path))
             .with_context(|| format!("cannot read {}", root.join(&path).display()))?
             .file_type();
-        found.push(path.clone());
-        if kind.is_dir() {
-            collect(root, &path, found)?;
+        let shown = path.to_string_lossy().replace('\\', "/");
+        let excluded = ignore.excludes(&shown);
+        if !excluded {
+            found.push(path.clone());
+        }
+        if kind.is_dir() && (!excluded || ignore.has_exceptions()) {
+            collect(root, &path, ignore, found)?;
         }
     }
     Ok(())
 }
+
+mod ignore;
 
 #[cfg(test)]
 mod tests {
@@ -225,9 +241,12 @@ mod tests {
             args: Vec::new(),
             target: None,
         };
-        let (files, tar) = pack(dir.path()).unwrap();
+        let (files, tar) = pack(dir.path(), &Ignore::default()).unwrap();
         let first = fingerprint_of(&files, &spec);
-        assert_eq!(fingerprint_of(&pack(dir.path()).unwrap().0, &spec), first);
+        assert_eq!(
+            fingerprint_of(&pack(dir.path(), &Ignore::default()).unwrap().0, &spec),
+            first
+        );
         let mut archive = tar::Archive::new(tar.as_slice());
         let names: Vec<String> = archive
             .entries()
@@ -246,6 +265,31 @@ mod tests {
         };
         assert_ne!(fingerprint_of(&files, &with_target), first);
         std::fs::write(dir.path().join("app/server.py"), "print(22)\n").unwrap();
-        assert_ne!(fingerprint_of(&pack(dir.path()).unwrap().0, &spec), first);
+        assert_ne!(
+            fingerprint_of(&pack(dir.path(), &Ignore::default()).unwrap().0, &spec),
+            first
+        );
+    }
+
+    #[test]
+    fn what_the_dockerignore_leaves_out_is_neither_sent_nor_fingerprinted() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+        std::fs::write(dir.path().join(".dockerignore"), "target\n*.log\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("target/debug")).unwrap();
+        std::fs::write(dir.path().join("target/debug/big"), "x").unwrap();
+        std::fs::write(dir.path().join("run.log"), "x").unwrap();
+        std::fs::write(dir.path().join("server.py"), "print(1)\n").unwrap();
+        let ignore = Ignore::of(dir.path(), "Dockerfile").unwrap();
+        let (files, tar) = pack(dir.path(), &ignore).unwrap();
+        let names: Vec<String> = tar::Archive::new(tar.as_slice())
+            .entries()
+            .unwrap()
+            .map(|entry| entry.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, [".dockerignore", "Dockerfile", "server.py"]);
+        // A change to a file left out builds nothing again.
+        std::fs::write(dir.path().join("run.log"), "more").unwrap();
+        assert_eq!(pack(dir.path(), &ignore).unwrap().0, files);
     }
 }
