@@ -41,13 +41,7 @@ fn a_stopped_worker_refuses_the_connection_through_the_fault_link() {
         &["--seed", "1"],
         &[],
     );
-    assert_eq!(
-        ran.conclusion.exit,
-        Exit::Passed,
-        "{}{}",
-        ran.out,
-        ran.notes
-    );
+    ran.assert_exit(Exit::Passed);
     assert_eq!(
         suite.state()["rounds"]["1"]["seen"],
         json!([false, true, true, null, false]),

@@ -114,13 +114,7 @@ fn the_reports_show_each_fault_with_its_step_and_no_secret() {
         ],
         &[],
     );
-    assert_eq!(
-        ran.conclusion.exit,
-        Exit::Passed,
-        "{}{}",
-        ran.out,
-        ran.notes
-    );
+    ran.assert_exit(Exit::Passed);
     let data = report_data(&report);
     let redacted = "[redacted: token]";
     assert_eq!(

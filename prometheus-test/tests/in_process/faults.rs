@@ -236,13 +236,7 @@ fn timeless(suite: &SuiteDir) -> Vec<String> {
 fn a_crash_drawn_for_round_2_kills_the_worker_before_that_rounds_step() {
     let suite = two_servers(3, "  - worker: worker2\n    rounds: 2\n    crash: {}\n");
     let ran = suite.run(&[step("look", 1, look).build()], &["--seed", "3"], &[]);
-    assert_eq!(
-        ran.conclusion.exit,
-        Exit::Passed,
-        "{}{}",
-        ran.out,
-        ran.notes
-    );
+    ran.assert_exit(Exit::Passed);
     assert_eq!(
         seen_up(&suite, 3),
         [true, false, false],
@@ -261,13 +255,7 @@ fn a_drawn_pause_ends_with_its_step() {
         "  - worker: worker2\n    rounds: 1\n    pause: { ms: 1500 }\n",
     );
     let ran = suite.run(&[step("look", 1, look).build()], &["--seed", "3"], &[]);
-    assert_eq!(
-        ran.conclusion.exit,
-        Exit::Passed,
-        "{}{}",
-        ran.out,
-        ran.notes
-    );
+    ran.assert_exit(Exit::Passed);
     assert_eq!(seen_up(&suite, 2), [false, true], "paused in round 1 only");
     assert!(
         !suite.state_text().contains("held_workers"),
@@ -309,13 +297,7 @@ fn a_workers_outside_call_meets_its_fault_with_recording_off() {
         &["--seed", "1"],
         &[],
     );
-    assert_eq!(
-        ran.conclusion.exit,
-        Exit::Passed,
-        "{}{}",
-        ran.out,
-        ran.notes
-    );
+    ran.assert_exit(Exit::Passed);
     assert_eq!(
         timeless(&suite),
         [
@@ -338,13 +320,7 @@ fn claims<'a>(runner: &'a Runner, _: &'a Worker) -> StepFuture<'a> {
 fn a_failed_always_fails_the_run_with_its_seed_and_a_sometimes_never_true_is_listed() {
     let suite = suite("  []\n");
     let ran = suite.run(&[step("claims", 1, claims).build()], &["--seed", "5"], &[]);
-    assert_eq!(
-        ran.conclusion.exit,
-        Exit::Failed,
-        "{}{}",
-        ran.out,
-        ran.notes
-    );
+    ran.assert_exit(Exit::Failed);
     let ending: Vec<&str> = ran.notes.lines().rev().take(3).collect();
     assert_eq!(
         ending,

@@ -43,13 +43,7 @@ fn a_resumed_run_without_a_seed_draws_from_the_seed_of_the_run_it_continues() {
     assert_eq!(failed.conclusion.exit, Exit::Failed, "{}", failed.notes);
     assert_eq!(suite.state()["fault_seed"], 7);
     let resumed = suite.run(&steps, &[], &[]);
-    assert_eq!(
-        resumed.conclusion.exit,
-        Exit::Passed,
-        "{}{}",
-        resumed.out,
-        resumed.notes
-    );
+    resumed.assert_exit(Exit::Passed);
     assert!(
         resumed
             .notes

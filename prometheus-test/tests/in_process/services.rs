@@ -76,13 +76,7 @@ fn looks_around<'a>(runner: &'a Runner, worker: &'a Worker) -> StepFuture<'a> {
 fn services_start_before_the_workers_in_order_and_export_their_urls() {
     let suite = stack(1);
     let ran = suite.run(&[step("looks", 1, looks_around).build()], &[], &[]);
-    assert_eq!(
-        ran.conclusion.exit,
-        Exit::Passed,
-        "{}{}",
-        ran.out,
-        ran.notes
-    );
+    ran.assert_exit(Exit::Passed);
     let seen = &suite.state()["rounds"]["1"]["seen"];
     let url = seen["url"].as_str().unwrap();
     assert!(url.starts_with("http://localhost:"), "{seen}");
@@ -109,13 +103,7 @@ fn a_services_port_taken_stops_the_run_before_any_step() {
     let holder = std::net::TcpListener::bind(("127.0.0.1", chain_port)).unwrap();
     let ran = suite.run(&[step("looks", 1, looks_around).build()], &[], &[]);
     drop(holder);
-    assert_eq!(
-        ran.conclusion.exit,
-        Exit::SetupFailed,
-        "{}{}",
-        ran.out,
-        ran.notes
-    );
+    ran.assert_exit(Exit::SetupFailed);
     assert!(
         ran.notes
             .contains(&format!("port {chain_port} of chain is already in use")),
@@ -145,13 +133,7 @@ fn churns_middle<'a>(runner: &'a Runner, _: &'a Worker) -> StepFuture<'a> {
 fn a_step_stops_and_starts_a_service() {
     let suite = stack(1);
     let ran = suite.run(&[step("churns", 1, churns_middle).build()], &[], &[]);
-    assert_eq!(
-        ran.conclusion.exit,
-        Exit::Passed,
-        "{}{}",
-        ran.out,
-        ran.notes
-    );
+    ran.assert_exit(Exit::Passed);
     assert_eq!(
         suite.state()["rounds"]["1"]["churned"],
         json!([true, true, "ok", false])
@@ -172,13 +154,7 @@ fn crashes_middle<'a>(runner: &'a Runner, _: &'a Worker) -> StepFuture<'a> {
 fn a_service_that_crashes_fails_the_running_step() {
     let suite = stack(1);
     let ran = suite.run(&[step("crashes", 1, crashes_middle).build()], &[], &[]);
-    assert_eq!(
-        ran.conclusion.exit,
-        Exit::Failed,
-        "{}{}",
-        ran.out,
-        ran.notes
-    );
+    ran.assert_exit(Exit::Failed);
     assert!(
         ran.out.contains("middle exited (status 3)"),
         "{}{}",
@@ -219,13 +195,7 @@ fn a_resumed_run_restores_a_services_data_folder() {
     let visits = suite.data().join("middle/visits");
     assert_eq!(std::fs::read_to_string(&visits).unwrap(), "2");
     let resumed = suite.run(&steps, &[], &[]);
-    assert_eq!(
-        resumed.conclusion.exit,
-        Exit::Passed,
-        "{}{}",
-        resumed.out,
-        resumed.notes
-    );
+    resumed.assert_exit(Exit::Passed);
     // The snapshot before round 2's step had 1 visit: counted again, 2.
     assert_eq!(suite.state()["rounds"]["2"]["count"], 2);
     assert_eq!(std::fs::read_to_string(&visits).unwrap(), "2");
@@ -242,13 +212,7 @@ fn a_service_named_like_a_worker_is_refused() {
             .replace("[chain]", "[worker1]"),
     );
     let ran = suite.run(&[step("looks", 1, looks_around).build()], &[], &[]);
-    assert_eq!(
-        ran.conclusion.exit,
-        Exit::SetupFailed,
-        "{}{}",
-        ran.out,
-        ran.notes
-    );
+    ran.assert_exit(Exit::SetupFailed);
     assert!(
         ran.notes
             .contains("service `worker1` has the name of a worker of"),

@@ -63,13 +63,7 @@ fn a_fault_on_a_link_between_workers_reaches_that_link_only() {
         &["--seed", "1"],
         &[],
     );
-    assert_eq!(
-        ran.conclusion.exit,
-        Exit::Passed,
-        "{}{}",
-        ran.out,
-        ran.notes
-    );
+    ran.assert_exit(Exit::Passed);
     let round = &suite.state()["rounds"]["1"];
     let seen = round["seen"].as_array().unwrap();
     assert_eq!(seen[0], "503 busy", "worker1->worker2 meets its fault");

@@ -38,6 +38,12 @@ impl Ran {
     pub(crate) fn whole(&self) -> (Exit, &str, &str) {
         (self.conclusion.exit, &self.out, &self.notes)
     }
+
+    /// Fails the test, showing both outputs, unless the run ended `exit`.
+    #[track_caller]
+    pub(crate) fn assert_exit(&self, exit: Exit) {
+        assert_eq!(self.conclusion.exit, exit, "{}{}", self.out, self.notes);
+    }
 }
 
 impl SuiteDir {
