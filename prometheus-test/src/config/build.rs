@@ -16,7 +16,7 @@ use serde_yaml_ng::Value;
 use sha2::{Digest as _, Sha256};
 
 use super::reader::Reader;
-use super::typed::string;
+use super::typed::{scalar_text, string};
 
 /// How to build an image: config's `build`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,15 +88,7 @@ pub(super) fn build_spec(reader: &mut Reader<'_>, path: &[&str], base: &Path) ->
         Some(Value::Mapping(args)) => {
             let read: Option<Vec<(String, String)>> = args
                 .iter()
-                .map(|(name, value)| {
-                    let value = match value {
-                        Value::String(text) => Some(text.clone()),
-                        Value::Number(number) => Some(number.to_string()),
-                        Value::Bool(flag) => Some(flag.to_string()),
-                        _ => None,
-                    }?;
-                    Some((name.as_str()?.to_owned(), value))
-                })
+                .map(|(name, value)| Some((name.as_str()?.to_owned(), scalar_text(value)?)))
                 .collect();
             if read.is_none() {
                 reader.problem(

@@ -38,7 +38,7 @@ use serde_yaml_ng::{Mapping, Value};
 
 use self::item_lines::line_in_item;
 use super::Problems;
-use super::reader::Reader;
+use super::reader::{Reader, listed};
 use super::typed::found;
 use super::typos::likely_meant;
 use crate::faults::link::{Known, LinkPattern};
@@ -718,16 +718,6 @@ fn is_kind(key: &str) -> bool {
 /// `` `a`, `b` or `c` ``.
 fn quoted(names: &[&str]) -> String {
     listed(names, "or")
-}
-
-/// `` `a`, `b` `last` `c` ``.
-fn listed(names: &[&str], last: &str) -> String {
-    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
-    match quoted.split_last() {
-        None => String::new(),
-        Some((only, [])) => only.clone(),
-        Some((tail, head)) => format!("{} {last} {tail}", head.join(", ")),
-    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,16 @@ pub(crate) fn check_worker_name(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether `text` can be the name of an environment variable: ASCII
+/// letters, digits and `_`, not starting with a digit.
+pub(super) fn is_variable_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -236,7 +236,7 @@ impl<'a> Reader<'a> {
 }
 
 /// `a`, `b` and `c` (with `and` or `or` before the last).
-fn listed(keys: &[&str], last: &str) -> String {
+pub(super) fn listed(keys: &[&str], last: &str) -> String {
     let quoted: Vec<String> = keys.iter().map(|key| format!("`{key}`")).collect();
     match quoted.split_last() {
         None => String::new(),

@@ -28,8 +28,9 @@ use std::time::Duration;
 use serde_yaml_ng::Value;
 
 use super::build::{BuildSpec, build_spec, built_tag, suite_label_of};
-use super::reader::Reader;
-use super::typed::{COMMAND, IMAGE, PORT, SECONDS, URL_PATH, found, string};
+use super::names::is_variable_name;
+use super::reader::{Reader, listed};
+use super::typed::{COMMAND, IMAGE, PORT, SECONDS, URL_PATH, found, scalar_text, string};
 
 /// The keys of a service.
 const KEYS: &[&str] = &[
@@ -300,13 +301,7 @@ impl<'r> Service<'r, '_> {
             };
             let full = ["services", self.name, key, var];
             // Never shown: a value may be secret.
-            let text = match value {
-                Value::String(text) => Some(text.clone()),
-                Value::Number(number) => Some(number.to_string()),
-                Value::Bool(flag) => Some(flag.to_string()),
-                _ => None,
-            };
-            let Some(text) = text else {
+            let Some(text) = scalar_text(value) else {
                 self.reader.problem(
                     &full,
                     format_args!("`{}` must be text or a number", full.join(".")),
@@ -352,13 +347,6 @@ impl<'r> Service<'r, '_> {
         );
         None
     }
-}
-
-/// Whether `name` can be an environment variable's name.
-fn is_variable_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with(|c: char| c.is_ascii_digit())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The first `{…}` of `template` that is neither `{url}` nor `{port}`.
@@ -451,12 +439,7 @@ fn order(reader: &mut Reader<'_>, services: &mut [ServiceSpec]) {
 
 /// `` `a`, `b` and `c` ``.
 fn quoted(names: &[&str]) -> String {
-    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
-    match quoted.split_last() {
-        None => "none".to_owned(),
-        Some((only, [])) => only.clone(),
-        Some((last, head)) => format!("{} and {last}", head.join(", ")),
-    }
+    listed(names, "and")
 }
 
 #[cfg(test)]

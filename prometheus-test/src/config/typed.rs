@@ -102,6 +102,17 @@ pub(super) fn string(expected: &'static str) -> Kind<String> {
     }
 }
 
+/// A scalar as the text an environment variable or a build argument holds
+/// (`2`, `true`, `debug`); `None` for a list, a mapping or nothing.
+pub(super) fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
+}
+
 /// How a message shows the value that was found instead: scalars as
 /// written (strings quoted, credentials in URLs masked), collections by kind.
 pub(super) fn found(value: &Value) -> String {

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use serde_yaml_ng::Mapping;
 
 use super::build::{BuildSpec, build_spec, built_tag, suite_label_of};
-use super::names::check_worker_name;
+use super::names::{check_worker_name, is_variable_name};
 use super::python::python_interpreter;
 use super::reader::Reader;
 use super::text::strip_bom;
@@ -494,16 +494,6 @@ fn server_env(env: &EnvMap, r: &mut Reader<'_>) -> Vec<(String, EnvSource)> {
         );
     }
     resolved
-}
-
-/// Whether `text` can be the name of an environment variable: ASCII
-/// letters, digits and `_`, not starting with a digit.
-fn is_variable_name(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The `keypairs` entry (`None` when absent or wrong), with warnings about
