@@ -161,4 +161,21 @@ impl ChurnCell {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
+
+    /// Applies `action` to member `name` (a worker or a service); `idle`
+    /// is the error when the fleet is not running.
+    pub(crate) async fn apply(
+        &self,
+        name: &str,
+        action: Action,
+        idle: impl FnOnce() -> anyhow::Error,
+    ) -> anyhow::Result<()> {
+        self.get().ok_or_else(idle)?.apply(name, action).await
+    }
+
+    /// Whether member `name` is stopped on purpose; false when the fleet
+    /// is not running.
+    pub(crate) fn is_stopped(&self, name: &str) -> bool {
+        self.get().is_some_and(|churn| churn.is_stopped(name))
+    }
 }

@@ -64,9 +64,7 @@ impl Service {
     /// Whether it is stopped (by a step, until started again).
     #[must_use]
     pub fn is_stopped(&self) -> bool {
-        self.churn
-            .get()
-            .is_some_and(|churn| churn.is_stopped(&self.spec.name))
+        self.churn.is_stopped(&self.spec.name)
     }
 
     /// Stops it (SIGTERM to its process group, SIGKILL after 2 s), as
@@ -101,14 +99,15 @@ impl Service {
     }
 
     async fn apply(&self, action: Action) -> anyhow::Result<()> {
-        let churn = self.churn.get().ok_or_else(|| {
-            anyhow!(
-                "cannot {action} service `{}`: the stack is not running now (only steps can \
-                 change it)",
-                self.spec.name
-            )
-        })?;
-        churn.apply(&self.spec.name, action).await
+        let name = &self.spec.name;
+        self.churn
+            .apply(name, action, || {
+                anyhow!(
+                    "cannot {action} service `{name}`: the stack is not running now (only steps \
+                     can change it)"
+                )
+            })
+            .await
     }
 }
 

@@ -267,19 +267,19 @@ impl Worker {
     /// ```
     #[must_use]
     pub fn is_stopped(&self) -> bool {
-        self.churn
-            .get()
-            .is_some_and(|churn| churn.is_stopped(&self.spec.name))
+        self.churn.is_stopped(&self.spec.name)
     }
 
     async fn churn(&self, action: Action) -> anyhow::Result<()> {
-        let churn = self.churn.get().ok_or_else(|| {
-            anyhow!(
-                "cannot {action} {}: the workers are not running now (only steps can change them)",
-                self.spec.name
-            )
-        })?;
-        churn.apply(&self.spec.name, action).await
+        let name = &self.spec.name;
+        self.churn
+            .apply(name, action, || {
+                anyhow!(
+                    "cannot {action} {name}: the workers are not running now (only steps can \
+                     change them)"
+                )
+            })
+            .await
     }
 
     /// Signs with `role`'s key and remembers the signer for the recorder.
