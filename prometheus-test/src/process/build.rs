@@ -56,14 +56,20 @@ impl Engine {
         let context = spec.context.clone();
         let ignore = Ignore::of(&spec.context, &spec.dockerfile)
             .with_context(|| format!("{user}: `build`: cannot read the context's .dockerignore"))?;
-        let (fingerprint, tar) = tokio::task::spawn_blocking(move || pack(&context, &ignore))
+        let (files, listing) = tokio::task::spawn_blocking(move || survey(&context, &ignore))
             .await
-            .context("the build context's packing stopped")?
+            .context("the build context's survey stopped")?
             .with_context(|| format!("{user}: `build`: cannot read the context"))?;
-        let fingerprint = fingerprint_of(&fingerprint, spec);
+        let fingerprint = fingerprint_of(&listing, spec);
         if self.label_of(tag, CONTEXT_LABEL).await?.as_deref() == Some(fingerprint.as_str()) {
             return Ok(Built::Cached);
         }
+        // Read and packed only now: a context that did not change is never read.
+        let context = spec.context.clone();
+        let tar = tokio::task::spawn_blocking(move || archive(&context, &files))
+            .await
+            .context("the build context's packing stopped")?
+            .with_context(|| format!("{user}: `build`: cannot pack the context"))?;
         let options = BuildImageOptions {
             dockerfile: spec.dockerfile.clone(),
             t: Some(tag.to_owned()),
@@ -144,7 +150,7 @@ impl Engine {
     }
 }
 
-/// The fingerprint of a build: its context's files (from [`pack`]), the
+/// The fingerprint of a build: its context's files (from [`survey`]), the
 /// Dockerfile's name, the arguments and the target.
 fn fingerprint_of(files: &str, spec: &BuildSpec) -> String {
     let mut hasher = Sha256::new();
@@ -157,17 +163,13 @@ fn fingerprint_of(files: &str, spec: &BuildSpec) -> String {
     format!("{:x}", hasher.finalize())
 }
 
-/// The context folder `root` as a tar archive, but what `ignore` leaves
-/// out, and the list of what it holds (path, size, modification time,
-/// mode: what the fingerprint is made of). Sorted, so the same folder gives
-/// the same archive.
-fn pack(root: &Path, ignore: &Ignore) -> anyhow::Result<(String, Vec<u8>)> {
+/// The paths of the context folder `root` that `ignore` keeps, sorted, and
+/// their listing (path, size, modification time, mode: what the
+/// fingerprint is made of). Only metadata is read.
+fn survey(root: &Path, ignore: &Ignore) -> anyhow::Result<(Vec<PathBuf>, String)> {
     let mut files = Vec::new();
     collect(root, Path::new(""), ignore, &mut files)?;
     let mut listing = String::new();
-    let mut builder = tar::Builder::new(Vec::new());
-    builder.mode(tar::HeaderMode::Deterministic);
-    builder.follow_symlinks(false);
     for relative in &files {
         let full = root.join(relative);
         let metadata = std::fs::symlink_metadata(&full)
@@ -180,14 +182,25 @@ fn pack(root: &Path, ignore: &Ignore) -> anyhow::Result<(String, Vec<u8>)> {
             metadata.mtime_nsec() + metadata.mtime() * 1_000_000_000,
             metadata.mode()
         );
+    }
+    Ok((files, listing))
+}
+
+/// The `files` of `root` (from [`survey`]) as a tar archive, in their
+/// order: the same folder gives the same archive.
+fn archive(root: &Path, files: &[PathBuf]) -> anyhow::Result<Vec<u8>> {
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.mode(tar::HeaderMode::Deterministic);
+    builder.follow_symlinks(false);
+    for relative in files {
+        let full = root.join(relative);
         builder
             .append_path_with_name(&full, relative)
             .with_context(|| format!("cannot pack {}", full.display()))?;
     }
-    let tar = builder
+    builder
         .into_inner()
-        .context("cannot finish the context's archive")?;
-    Ok((listing, tar))
+        .context("cannot finish the context's archive")
 }
 
 /// Every entry under `root.join(relative)` that `ignore` keeps, folders
@@ -241,10 +254,11 @@ mod tests {
             args: Vec::new(),
             target: None,
         };
-        let (files, tar) = pack(dir.path(), &Ignore::default()).unwrap();
+        let (paths, files) = survey(dir.path(), &Ignore::default()).unwrap();
+        let tar = archive(dir.path(), &paths).unwrap();
         let first = fingerprint_of(&files, &spec);
         assert_eq!(
-            fingerprint_of(&pack(dir.path(), &Ignore::default()).unwrap().0, &spec),
+            fingerprint_of(&survey(dir.path(), &Ignore::default()).unwrap().1, &spec),
             first
         );
         let mut archive = tar::Archive::new(tar.as_slice());
@@ -266,7 +280,7 @@ mod tests {
         assert_ne!(fingerprint_of(&files, &with_target), first);
         std::fs::write(dir.path().join("app/server.py"), "print(22)\n").unwrap();
         assert_ne!(
-            fingerprint_of(&pack(dir.path(), &Ignore::default()).unwrap().0, &spec),
+            fingerprint_of(&survey(dir.path(), &Ignore::default()).unwrap().1, &spec),
             first
         );
     }
@@ -281,7 +295,8 @@ mod tests {
         std::fs::write(dir.path().join("run.log"), "x").unwrap();
         std::fs::write(dir.path().join("server.py"), "print(1)\n").unwrap();
         let ignore = Ignore::of(dir.path(), "Dockerfile").unwrap();
-        let (files, tar) = pack(dir.path(), &ignore).unwrap();
+        let (paths, files) = survey(dir.path(), &ignore).unwrap();
+        let tar = archive(dir.path(), &paths).unwrap();
         let names: Vec<String> = tar::Archive::new(tar.as_slice())
             .entries()
             .unwrap()
@@ -290,6 +305,6 @@ mod tests {
         assert_eq!(names, [".dockerignore", "Dockerfile", "server.py"]);
         // A change to a file left out builds nothing again.
         std::fs::write(dir.path().join("run.log"), "more").unwrap();
-        assert_eq!(pack(dir.path(), &ignore).unwrap().0, files);
+        assert_eq!(survey(dir.path(), &ignore).unwrap().1, files);
     }
 }
