@@ -105,10 +105,24 @@ pub(super) async fn capture(
             }
         }
     }
-    let reads = to_read
+    copy_documents(db, &mut records, &to_read, objects, &mut tally).await?;
+    Ok((records, tally, newest))
+}
+
+/// Reads the documents of the collections of `records` at `positions` (at
+/// once), stores each collection's as one object and points its record at
+/// it, counting what was read and written in `tally`.
+async fn copy_documents(
+    db: &Database,
+    records: &mut [CollectionRecord],
+    positions: &[usize],
+    objects: &Objects,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
+    let reads = positions
         .iter()
         .map(|&position| read_documents(db, &records[position].name));
-    for (position, documents) in to_read.iter().zip(try_join_all(reads).await?) {
+    for (&position, documents) in positions.iter().zip(try_join_all(reads).await?) {
         let bytes: Vec<u8> = documents
             .iter()
             .flat_map(|document| document.as_bytes().iter().copied())
@@ -117,11 +131,11 @@ pub(super) async fn capture(
         tally.copied += 1;
         tally.read += 1;
         tally.bytes += written;
-        let record = &mut records[*position];
+        let record = &mut records[position];
         record.documents = object;
         record.count = documents.len() as u64;
     }
-    Ok((records, tally, newest))
+    Ok(())
 }
 
 /// `previous`'s collections with those in `written` hashed again and read
@@ -146,7 +160,8 @@ async fn capture_written(
             return Ok(None);
         }
     }
-    for record in &mut records {
+    let mut to_read = Vec::new();
+    for (position, record) in records.iter_mut().enumerate() {
         let Ok(md5) = hashes.get_str(&record.name) else {
             tally.shared += 1;
             continue;
@@ -155,22 +170,13 @@ async fn capture_written(
             tally.shared += 1;
             continue;
         }
-        let documents = read_documents(db, &record.name).await?;
-        let bytes: Vec<u8> = documents
-            .iter()
-            .flat_map(|document| document.as_bytes().iter().copied())
-            .collect();
-        let (object, written) = objects.put(&bytes)?;
-        tally.copied += 1;
-        tally.read += 1;
-        tally.bytes += written;
         // An untrusted md5 (no `_id` index) stays empty: always read.
         if !record.md5.is_empty() {
             md5.clone_into(&mut record.md5);
         }
-        record.documents = object;
-        record.count = documents.len() as u64;
+        to_read.push(position);
     }
+    copy_documents(db, &mut records, &to_read, objects, &mut tally).await?;
     Ok(Some((records, tally)))
 }
 
