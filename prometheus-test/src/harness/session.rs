@@ -195,7 +195,7 @@ impl Session<'_> {
             Some(Stop::Failed) | None => Exit::Failed,
         };
         if faulted && exit == Exit::Failed {
-            let seed = runner.fault_reach().seed().unwrap_or(self.control.seed.0);
+            let seed = self.seed_of(&runner);
             self.events.note(format!("faults: {}", seed.rerun_note()));
         }
         self.events.emit(&Event::RunFinished(exit));
@@ -251,6 +251,12 @@ impl Session<'_> {
         }
     }
 
+    /// The seed the run's faults are drawn from (the command line's when it
+    /// has no faults).
+    fn seed_of(&self, runner: &Runner) -> Seed {
+        runner.fault_reach().seed().unwrap_or(self.control.seed.0)
+    }
+
     /// Stops the proxy, counting its failure and a failed `always` in
     /// `tally`; whether the run had faults.
     async fn stop_outside(
@@ -278,8 +284,7 @@ impl Session<'_> {
     /// a note. Whether an `always` failed.
     fn checks_failed(&self, runner: &Runner) -> bool {
         let checks = runner.fault_reach().checks();
-        let seed = runner.fault_reach().seed().unwrap_or(self.control.seed.0);
-        for line in checks.summary(seed).lines() {
+        for line in checks.summary(self.seed_of(runner)).lines() {
             if line.starts_with("always ") {
                 self.events.emit(&Event::RunError(line.to_owned()));
             } else {
