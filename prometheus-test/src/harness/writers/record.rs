@@ -294,9 +294,9 @@ mod stage_tests {
         }
     }
 
-    #[test]
-    fn a_failure_reaches_the_writers_redacted_with_its_excerpt_and_the_reports_are_written() {
-        let data = tempfile::tempdir().unwrap();
+    /// A stage writing the `JUnit` report to `junit` in front of a collecting writer,
+    /// and its recorder, whose run knows the secret `tok-1234567890`.
+    fn stage_writing(junit: &Path) -> (Record<Collect>, Collect, Arc<SharedRecorder>) {
         let mut redactor = Redactor::new();
         redactor.secret("env API_TOKEN", "tok-1234567890");
         let recorder = Arc::new(SharedRecorder::new(
@@ -305,14 +305,21 @@ mod stage_tests {
             redactor,
         ));
         let next = Collect::default();
-        let junit = data.path().join("out/junit.xml");
-        let mut stage = Record::new(
+        let stage = Record::new(
             ReportPaths {
                 html: None,
-                junit: Some(junit.clone()),
+                junit: Some(junit.to_owned()),
             },
             next.clone(),
         );
+        (stage, next, recorder)
+    }
+
+    #[test]
+    fn a_failure_reaches_the_writers_redacted_with_its_excerpt_and_the_reports_are_written() {
+        let data = tempfile::tempdir().unwrap();
+        let junit = data.path().join("out/junit.xml");
+        let (mut stage, next, recorder) = stage_writing(&junit);
         feed(
             &mut stage,
             &[
@@ -368,22 +375,8 @@ mod stage_tests {
     #[test]
     fn a_fault_is_filed_with_its_step_and_passed_on_redacted() {
         let data = tempfile::tempdir().unwrap();
-        let mut redactor = Redactor::new();
-        redactor.secret("env API_TOKEN", "tok-1234567890");
-        let recorder = Arc::new(SharedRecorder::new(
-            "task-1",
-            &[("worker2".to_owned(), None)],
-            redactor,
-        ));
-        let next = Collect::default();
         let junit = data.path().join("junit.xml");
-        let mut stage = Record::new(
-            ReportPaths {
-                html: None,
-                junit: Some(junit.clone()),
-            },
-            next.clone(),
-        );
+        let (mut stage, next, recorder) = stage_writing(&junit);
         let fault = crate::events::Fault {
             round: 2,
             step: "steps::audit".to_owned(),
