@@ -10,6 +10,7 @@ mod faults;
 mod harness;
 mod http;
 mod http_client;
+mod keeper;
 mod keys;
 mod mongo;
 mod pid_lock;

@@ -34,7 +34,7 @@ pub(crate) async fn request_report(
     let round = parse_round(&round)?;
     let work = state
         .work(round)
-        .await
+        .await?
         .ok_or_else(|| ApiError::conflict(format!("no work recorded for round {round}")))?;
     let mut rounds = state.reports().rounds.lock().await;
     if let std::collections::hash_map::Entry::Vacant(slot) = rounds.entry(round) {

@@ -66,8 +66,15 @@ impl AppState {
     }
 
     /// The work recorded for `round`, if any.
-    pub(crate) async fn work(&self, round: u32) -> Option<Work> {
-        self.store.lock().await.get(round).cloned()
+    pub(crate) async fn work(&self, round: u32) -> anyhow::Result<Option<Work>> {
+        Ok(self.store().await?.get(round).cloned())
+    }
+
+    /// The store, as its file holds it now (read again at every request).
+    async fn store(&self) -> anyhow::Result<tokio::sync::MutexGuard<'_, WorkStore>> {
+        let mut store = self.store.lock().await;
+        store.reload()?;
+        Ok(store)
     }
 
     pub(crate) fn reports(&self) -> &Reports {
@@ -141,7 +148,7 @@ async fn task(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let Verified { round, request, .. } = state.verify(&round, "task", &body)?;
-    let mut store = state.store.lock().await;
+    let mut store = state.store().await?;
     let (mut work, claimed) = match store.get(round).cloned() {
         // A retried request gets the same answer; the round's todo is not claimed twice.
         Some(work) if work.staking_key != request.staking_key => {
@@ -207,7 +214,7 @@ async fn add_receipt(
 ) -> Result<Json<Value>, ApiError> {
     let Verified { round, request, .. } = state.verify(&round, "receipt", &body)?;
     let id = format!("{:x}", Sha256::digest(request.signature.as_bytes()));
-    let mut store = state.store.lock().await;
+    let mut store = state.store().await?;
     let repeated = store.has_receipt(round, &id);
     let receipts = if repeated && state.planted_bug != Some(PlantedBug::DoubleCountRetries) {
         store.get(round).map(|work| work.receipts)
@@ -227,7 +234,7 @@ async fn receipts(
     let round: u32 = round.parse().map_err(|_| {
         ApiError::bad_request(format!("round {round:?}: expected a non-negative integer"))
     })?;
-    let store = state.store.lock().await;
+    let store = state.store().await?;
     Ok(Json(
         json!({ "receipts": store.get(round).map_or(0, |work| work.receipts) }),
     ))
@@ -242,7 +249,7 @@ async fn submission(
 ) -> Result<Json<Submission>, ApiError> {
     let Verified { round, .. } = state.verify(&round, "submission", &body)?;
     let submission = {
-        let store = state.store.lock().await;
+        let store = state.store().await?;
         let work = store
             .get(round)
             .ok_or_else(|| ApiError::conflict(format!("no work recorded for round {round}")))?;

@@ -66,6 +66,14 @@ impl WorkStore {
         Ok(Self { path, rounds })
     }
 
+    /// Reads the file again: what it holds now is the store. A worker kept
+    /// running between runs (`--watch`) sees the file the suite restored
+    /// from a snapshot, not what it remembered.
+    pub(crate) fn reload(&mut self) -> anyhow::Result<()> {
+        *self = Self::open(self.path.clone())?;
+        Ok(())
+    }
+
     /// The work recorded for `round`, if any.
     pub(crate) fn get(&self, round: u32) -> Option<&Work> {
         self.rounds.get(&round)

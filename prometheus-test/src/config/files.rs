@@ -45,6 +45,14 @@ impl ConfigFiles {
         }
     }
 
+    /// Adds `name=value` to the process environment the run's environment
+    /// is read over (read again if it was read).
+    pub(crate) fn use_process_var(&mut self, name: &str, value: &str) {
+        self.process.retain(|(key, _)| key != name);
+        self.process.push((name.into(), value.into()));
+        self.env = OnceLock::new();
+    }
+
     /// config.yaml's path.
     #[cfg(test)]
     pub(crate) fn path(&self) -> &std::path::Path {

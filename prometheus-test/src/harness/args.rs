@@ -58,6 +58,9 @@ pub(crate) struct CommandLine {
     pub(crate) record: Option<String>,
     /// `--seed N`: the seed of the run's faults.
     pub(crate) seed: Option<String>,
+    /// `--watch` (or `PROMETHEUS_TEST_WATCH=1`): keep the world up, rerun on
+    /// every change.
+    pub(crate) watch: bool,
 }
 
 /// The outcome of reading the command line.
@@ -91,6 +94,10 @@ Options of this harness:
                         everything again) or off
     --seed N            Draw the faults of config.yaml's `faults` from seed N (a run
                         prints its seed; the same seed draws the same faults)
+    --watch             The edit loop: keep MongoDB, the services and the workers up,
+                        play the selected steps, and on every change to the suite's
+                        sources, config or fixtures rebuild and play them again in
+                        the world restored from before them (q + Enter stops)
 
 libtest's options:
     --exact             Match filters against whole step names
@@ -124,6 +131,7 @@ enum Switch {
     Reset,
     NoRestore,
     ListSnapshots,
+    Watch,
     Help,
     NoEffect,
 }
@@ -156,6 +164,7 @@ const SWITCHES: &[(&str, Switch)] = &[
     ("--reset", Switch::Reset),
     ("--no-restore", Switch::NoRestore),
     ("--list-snapshots", Switch::ListSnapshots),
+    ("--watch", Switch::Watch),
     ("-h", Switch::Help),
     ("--help", Switch::Help),
     ("--include-ignored", Switch::NoEffect),
@@ -234,6 +243,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
                 Switch::Reset => command_line.reset = true,
                 Switch::NoRestore => command_line.no_restore = true,
                 Switch::ListSnapshots => command_line.list_snapshots = true,
+                Switch::Watch => command_line.watch = true,
                 Switch::Help => return Ok(Parsed::Help),
                 Switch::NoEffect => {}
             }

@@ -28,6 +28,8 @@ pub(crate) const REPORT_VAR: &str = "PROMETHEUS_TEST_REPORT";
 pub(crate) const FROM_VAR: &str = "PROMETHEUS_TEST_FROM";
 /// `PROMETHEUS_TEST_RECORD=mode`: the same as `--record mode`.
 pub(crate) const RECORD_VAR: &str = "PROMETHEUS_TEST_RECORD";
+/// `PROMETHEUS_TEST_WATCH=1`: the same as `--watch` (for IDE run configurations).
+pub(crate) const WATCH_VAR: &str = "PROMETHEUS_TEST_WATCH";
 /// `PROMETHEUS_TEST_NO_RESTORE=1`: the same as `--no-restore`.
 pub(crate) const NO_RESTORE_VAR: &str = "PROMETHEUS_TEST_NO_RESTORE";
 /// `RUST_TEST_NOCAPTURE` (libtest's): anything but `0` is `--nocapture`.
@@ -57,7 +59,7 @@ impl ProcessEnv {
         }
     }
 
-    fn get(&self, name: &str) -> Option<&OsString> {
+    pub(super) fn get(&self, name: &str) -> Option<&OsString> {
         self.vars.get(&OsString::from(name))
     }
 
@@ -143,6 +145,12 @@ impl RunControl {
             Parsed::Help => return Ok(Invocation::Help),
         };
         let reset = args.reset || env.get(RESET_VAR).is_some_and(|v| v == "1");
+        args.watch = args.watch || env.get(WATCH_VAR).is_some_and(|v| v == "1");
+        if args.watch && args.list {
+            return Err(
+                "`--watch` plays steps and `--list` only lists them: give one of them".to_owned(),
+            );
+        }
         let from = match args.from.take() {
             Some(point) => Some(point),
             None => env

@@ -50,9 +50,10 @@ use self::select::Selection;
 use self::writers::ReportPaths;
 use crate::events::{Event, Events};
 
-pub(crate) use self::cli::ProcessEnv;
+pub(crate) use self::cli::{FROM_VAR, ProcessEnv, RESET_VAR, WATCH_VAR};
 pub(crate) use self::files::SuiteFiles;
 pub(crate) use self::steps::registered as registered_steps;
+pub(crate) use self::wording::counted;
 pub(crate) use self::writers::Outputs;
 #[cfg(test)]
 pub(crate) use self::writers::recording_for_tests;
@@ -70,7 +71,8 @@ pub(crate) fn run_with(
     env: &ProcessEnv,
     outputs: Outputs,
 ) -> Conclusion {
-    let control = match RunControl::parse(args, env, &files.config) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let control = match RunControl::parse(args.iter().cloned(), env, &files.config) {
         Ok(Invocation::Run(control)) => *control,
         Ok(Invocation::Help) => {
             let mut out = outputs.out;
@@ -82,8 +84,32 @@ pub(crate) fn run_with(
             return Conclusion::before_any_step(Exit::SetupFailed);
         }
     };
-    match nextest::Role::of(env, control.args.list) {
-        nextest::Role::Plain => run_control(files, steps, &control, outputs, None),
+    let role = nextest::Role::of(env, control.args.list);
+    if matches!(role, nextest::Role::Plain) && control.args.watch {
+        let inputs = crate::keeper::watch::WatchInputs {
+            files,
+            config: &control.config,
+            args: args.get(1..).unwrap_or_default(),
+            filtered: !control.args.filters.is_empty(),
+            env,
+        };
+        return crate::keeper::watch::run(&inputs, outputs.notes);
+    }
+    let mut control = control;
+    let keeper = match role {
+        nextest::Role::Test(_) => None,
+        nextest::Role::Plain | nextest::Role::Coordinator(_) => {
+            match attach(files, steps, &mut control, env) {
+                Ok(keeper) => keeper,
+                Err(err) => {
+                    writers::notes_only(outputs.notes).note(format!("error: {err:#}"));
+                    return Conclusion::before_any_step(Exit::SetupFailed);
+                }
+            }
+        }
+    };
+    match role {
+        nextest::Role::Plain => run_control(files, steps, &control, outputs, None, keeper.as_ref()),
         nextest::Role::Test(test) => {
             let names: Vec<String> = instances(steps, &control)
                 .iter()
@@ -92,9 +118,55 @@ pub(crate) fn run_with(
             test.run(&control, env, &names, outputs)
         }
         nextest::Role::Coordinator(coordinator) => coordinator.run(&control, |results| {
-            run_control(files, steps, &control, outputs, Some(results))
+            run_control(
+                files,
+                steps,
+                &control,
+                outputs,
+                Some(results),
+                keeper.as_ref(),
+            )
         }),
     }
+}
+
+/// `PROMETHEUS_TEST_KEEPER=off`: never attach to a keeper.
+const KEEPER_VAR: &str = "PROMETHEUS_TEST_KEEPER";
+
+/// Attaches to the keeper of the suite's data folder when one is up (a run
+/// that plays steps, unless `PROMETHEUS_TEST_KEEPER=off`); the run then
+/// uses the keeper's `mongod`.
+fn attach(
+    files: &SuiteFiles,
+    steps: &[&'static StepDef],
+    control: &mut RunControl,
+    env: &ProcessEnv,
+) -> anyhow::Result<Option<crate::keeper::Link>> {
+    let args = &control.args;
+    if args.list || args.list_snapshots || env.get(KEEPER_VAR).is_some_and(|v| v == "off") {
+        return Ok(None);
+    }
+    let Ok(config) = control.config.config() else {
+        return Ok(None);
+    };
+    let data_dir = config.data_dir.clone();
+    let sources = instances(steps, control)
+        .iter()
+        .map(|step| crate::keeper::StepSource {
+            name: step.test_name().to_owned(),
+            file: files.manifest_dir.as_deref().map_or_else(
+                || std::path::PathBuf::from(step.def.file),
+                |dir| unregistered::resolve_source(dir, step.def.file),
+            ),
+        })
+        .collect();
+    let Some(link) = crate::keeper::Link::attach(&data_dir, sources)? else {
+        return Ok(None);
+    };
+    if let Some(uri) = link.mongo_uri() {
+        control.config.use_process_var("MONGO_URI", uri);
+    }
+    Ok(Some(link))
 }
 
 /// `--list-snapshots`: the kept snapshots with their sizes, on stdout.
@@ -140,6 +212,7 @@ fn run_control(
     control: &RunControl,
     outputs: Outputs,
     extra: Option<Box<dyn crate::events::Writer>>,
+    keeper: Option<&crate::keeper::Link>,
 ) -> Conclusion {
     if control.args.list_snapshots {
         return list_snapshots(control, outputs);
@@ -148,7 +221,19 @@ fn run_control(
         html: control.report.clone(),
         junit: control.junit.clone(),
     };
+    let mut extras: Vec<Box<dyn crate::events::Writer>> = extra.into_iter().collect();
+    if let Some(keeper) = keeper {
+        extras.push(Box::new(crate::keeper::Reporting::new(keeper.clone())));
+    }
+    let extra = (!extras.is_empty())
+        .then(|| Box::new(crate::events::Tee(extras)) as Box<dyn crate::events::Writer>);
     let events = writers::for_run(control.format(), outputs, reports, extra);
+    if let Some(keeper) = keeper {
+        events.note(format!(
+            "keeper: attached to the keeper of this suite (PID {}): its MongoDB, services and workers are kept warm",
+            keeper.keeper_pid()
+        ));
+    }
     if steps.is_empty() {
         events.note(format!("error: {}", steps::NO_STEPS));
         return Conclusion::before_any_step(Exit::SetupFailed);
@@ -197,6 +282,7 @@ fn run_control(
         steps: &steps,
         selection: &selection,
         events: &events,
+        keeper,
     };
     let conclusion = runtime.block_on(session.run());
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));

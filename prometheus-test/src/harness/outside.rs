@@ -29,6 +29,7 @@ use crate::faults::schedule::{ChurnFault, Schedule};
 use crate::faults::scripted::Scripted;
 use crate::faults::seed::Seed;
 use crate::http_client::ExtraRoots;
+use crate::keeper::Link;
 use crate::proxy::{self, Ca, CaFile, Completed, Handler, Loopback, Outbound, Proxy, Reply};
 use crate::record::model::{Handling, Origin};
 use crate::record::recorder::OwnedExchange;
@@ -123,6 +124,7 @@ impl Outside {
         runner: &Runner,
         events: &Events,
         faults: Option<FaultRun>,
+        keeper: Option<&Link>,
     ) -> anyhow::Result<Option<Self>> {
         let settings = &runner.config().recording;
         let schedule = runner.config().faults.as_ref();
@@ -185,8 +187,11 @@ impl Outside {
             Loopback::Direct
         };
         let mut env = BTreeMap::new();
+        let mut ports = BTreeMap::new();
         for worker in runner.workers() {
-            let listener = proxy.listen_for(worker.name()).await?;
+            let kept_port = keeper.and_then(|keeper| keeper.proxy_port(worker.name()));
+            let listener = proxy.listen_for_at(worker.name(), kept_port).await?;
+            ports.insert(worker.name().to_owned(), listener.port());
             env.insert(
                 worker.name().to_owned(),
                 proxy::client_env(listener, &bundle, loopback),
@@ -205,12 +210,16 @@ impl Outside {
             }),
             None => None,
         };
-        Ok(Some(Self {
+        let outside = Self {
             proxy,
             taping,
             faults,
             env,
-        }))
+        };
+        if let Some(keeper) = keeper {
+            keeper.remember_proxy_ports(ports)?;
+        }
+        Ok(Some(outside))
     }
 
     /// The variables that send `worker`'s calls through the proxy.

@@ -25,7 +25,8 @@ use anyhow::Context as _;
 use crate::churn::Churn;
 use crate::events::{Event, Events, Outcome, StepFinished, StepId, WorkersReady};
 use crate::faults::seed::{Seed, SeedSource};
-use crate::process::{Fleet, LineFilter, LogMode, TerminationSignal};
+use crate::keeper::Link;
+use crate::process::{Fleet, Host, LineFilter, LogMode, TerminationSignal};
 use crate::{Conclusion, Exit, Runner};
 
 /// Everything `run_with` hands over to one run.
@@ -35,6 +36,9 @@ pub(super) struct Session<'a> {
     pub(super) steps: &'a [StepInstance],
     pub(super) selection: &'a Selection,
     pub(super) events: &'a Events,
+    /// The keeper this run is attached to: its process members are the
+    /// keeper's, and are left running at the end.
+    pub(super) keeper: Option<&'a Link>,
 }
 
 /// Why the step loop ended early.
@@ -104,6 +108,7 @@ impl Session<'_> {
             restore: self.control.restore,
             post_load: self.files.post_load.clone(),
             events: self.events,
+            kept_ports: self.keeper.map(Link::kept_ports).unwrap_or_default(),
         }
     }
 
@@ -146,7 +151,7 @@ impl Session<'_> {
             }
         };
         let fleet = tokio::select! {
-            fleet = Fleet::start_stack(specs, mode, Some(redacting(&runner))) => fleet,
+            fleet = Fleet::start_kept(specs, mode, Some(redacting(&runner)), self.host()) => fleet,
             signal = interrupts.wait() => {
                 Outside::stop_quietly(outside).await;
                 return self.interrupted(signal, "while starting the workers");
@@ -227,7 +232,7 @@ impl Session<'_> {
         } else {
             None
         };
-        let outside = Outside::start(runner, self.events, faults).await?;
+        let outside = Outside::start(runner, self.events, faults, self.keeper).await?;
         if let Some(listener) = outside.as_ref().and_then(Outside::runner_listener)
             && let Err(err) = runner.route_http_through(listener)
         {
@@ -238,6 +243,12 @@ impl Session<'_> {
             .fault_reach()
             .use_scripted(outside.as_ref().and_then(Outside::scripted));
         Ok(outside)
+    }
+
+    /// The keeper, as the fleet's host of process members.
+    fn host(&self) -> Option<Arc<dyn Host>> {
+        self.keeper
+            .map(|keeper| Arc::new(keeper.clone()) as Arc<dyn Host>)
     }
 
     /// The seed of the run's faults: `--seed` or `PROMETHEUS_TEST_SEED`,
@@ -329,7 +340,21 @@ impl Session<'_> {
     /// After the last step: stops the workers, saves the state, and says
     /// what the snapshots keep and which mapped variables were redacted.
     async fn wind_down(&self, runner: &Runner, fleet: &Fleet, snapshots: Option<&Snapshots>) {
-        for (worker, exit) in fleet.shutdown_with_exits().await {
+        let exits = match self.keeper {
+            Some(keeper) => {
+                let (left, exits) = fleet.detach_with_exits().await;
+                if !left.is_empty() {
+                    self.events.note(format!(
+                        "keeper: {} left running to the keeper (PID {})",
+                        left.join(", "),
+                        keeper.keeper_pid()
+                    ));
+                }
+                exits
+            }
+            None => fleet.shutdown_with_exits().await,
+        };
+        for (worker, exit) in exits {
             if let Some(exit) = exit {
                 self.events.emit(&Event::WorkerExited { worker, exit });
             }

@@ -5,6 +5,7 @@
 //! run. It is given everything it needs in [`SetupInputs`] and knows nothing
 //! of the session that drives it.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -43,6 +44,8 @@ pub(super) struct SetupInputs<'a> {
     pub(super) post_load: Option<PostLoad>,
     /// Where notes go.
     pub(super) events: &'a Events,
+    /// The workers a keeper runs now, with their ports: in use by them.
+    pub(super) kept_ports: BTreeMap<String, u16>,
 }
 
 /// What was read and checked before anything starts or is written.
@@ -131,7 +134,7 @@ pub(super) fn load(inputs: SetupInputs<'_>) -> anyhow::Result<Loaded<'_>> {
         None => None,
     };
     let lock = RunLock::acquire(&config.data_dir)?;
-    ports::check_free(&workers, &env)?;
+    ports::check_free(&workers, &env, &inputs.kept_ports)?;
     let saved = if inputs.reset {
         None
     } else {

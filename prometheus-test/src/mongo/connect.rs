@@ -53,6 +53,11 @@ impl Mongo {
         self.managed.is_some()
     }
 
+    /// The PID of the private server, if this run started one.
+    pub(crate) fn managed_pid(&self) -> Option<u32> {
+        self.managed.as_ref().and_then(ManagedMongod::pid)
+    }
+
     /// The private server, if this run started one.
     #[cfg(test)]
     pub(crate) fn managed(&self) -> Option<&ManagedMongod> {

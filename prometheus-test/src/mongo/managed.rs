@@ -181,7 +181,6 @@ impl ManagedMongod {
     }
 
     /// The operating-system id of the server process, while it runs.
-    #[cfg(test)]
     pub(crate) fn pid(&self) -> Option<u32> {
         self.child.id()
     }

@@ -9,6 +9,7 @@ use futures_util::future::{join_all, select_all, try_join_all};
 
 use super::container::Engine;
 use super::exit::WorkerExit;
+use super::hosted::Host;
 use super::logs::{LineFilter, LogHub, LogMode, render_tail};
 use super::member::{DRAIN_LIMIT, ERROR_TAIL, Life, Member};
 use super::ready;
@@ -97,15 +98,32 @@ impl Fleet {
         mode: LogMode,
         filter: Option<LineFilter>,
     ) -> anyhow::Result<Fleet> {
+        Self::start_kept((waves, env), mode, filter, None).await
+    }
+
+    /// [`Fleet::start_stack`] with the process members run by `keeper`
+    /// when one keeps the world: the keeper checks their ports when it
+    /// starts them (those it keeps running are in use by them).
+    pub(crate) async fn start_kept(
+        (waves, env): (Vec<Vec<LaunchSpec>>, &EnvMap),
+        mode: LogMode,
+        filter: Option<LineFilter>,
+        keeper: Option<Arc<dyn Host>>,
+    ) -> anyhow::Result<Fleet> {
         let host = docker_host_in(env);
         let all: Vec<LaunchSpec> = waves.iter().flatten().cloned().collect();
-        check_ports(&all, remote_host(&host).is_some())?;
+        let checked: Vec<LaunchSpec> = all
+            .iter()
+            .filter(|spec| keeper.is_none() || spec.container.is_some())
+            .cloned()
+            .collect();
+        check_ports(&checked, remote_host(&host).is_some())?;
         let engine = if all.iter().any(|spec| spec.container.is_some()) {
             Some(Engine::connect_to(host).await?)
         } else {
             None
         };
-        Self::start_on(engine, (waves, env), mode, filter).await
+        Self::start_on(engine, (waves, env), mode, filter, keeper).await
     }
 
     /// [`Fleet::start_stack`] with the container members on `engine`
@@ -115,6 +133,7 @@ impl Fleet {
         (waves, env): (Vec<Vec<LaunchSpec>>, &EnvMap),
         mode: LogMode,
         filter: Option<LineFilter>,
+        keeper: Option<Arc<dyn Host>>,
     ) -> anyhow::Result<Fleet> {
         let client = if waves.iter().flatten().any(|spec| spec.health_url.is_some()) {
             Some(ready::health_client()?)
@@ -133,6 +152,7 @@ impl Fleet {
                     spec,
                     client.clone(),
                     engine.clone(),
+                    keeper.clone(),
                 ));
                 wave_of.push(wave);
             }
@@ -268,6 +288,51 @@ impl Fleet {
             .map(|worker| worker.name().to_owned())
             .zip(exits)
             .collect()
+    }
+
+    /// [`Fleet::shutdown_with_exits`], but the members a keeper runs are
+    /// left running to it (see [`Member::detach`]): the names of those
+    /// left, and how each member ended.
+    pub(crate) async fn detach_with_exits(
+        &self,
+    ) -> (Vec<String>, Vec<(String, Option<WorkerExit>)>) {
+        let mut left = Vec::new();
+        let mut exits = vec![None; self.workers.len()];
+        for wave in self.wave_numbers().rev() {
+            let members = self
+                .workers
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| self.waves[*index] == wave);
+            let ended = join_all(members.map(|(index, member)| async move {
+                let life = member.life();
+                if member.is_hosted() {
+                    let running = matches!(life, Life::Starting | Life::Running | Life::Paused);
+                    (index, member.detach().await, running)
+                } else {
+                    (index, member.shut_down().await, false)
+                }
+            }))
+            .await;
+            for (index, exit, running) in ended {
+                exits[index] = exit;
+                if running {
+                    left.push(index);
+                }
+            }
+        }
+        left.sort_unstable();
+        let left = left
+            .into_iter()
+            .map(|index| self.workers[index].name().to_owned())
+            .collect();
+        let exits = self
+            .workers
+            .iter()
+            .map(|worker| worker.name().to_owned())
+            .zip(exits)
+            .collect();
+        (left, exits)
     }
 
     /// The last output lines of worker `name`, for tests.

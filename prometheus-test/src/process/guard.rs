@@ -47,7 +47,7 @@ pub(crate) async fn stop_guarded(child: &mut Child, grace: Duration) {
 }
 
 /// Stops process group `pgid` whose leader's exit (and reaping) resolves `leader_exit`.
-pub(super) async fn stop_group(pgid: u32, grace: Duration, leader_exit: impl Future<Output = ()>) {
+pub(crate) async fn stop_group(pgid: u32, grace: Duration, leader_exit: impl Future<Output = ()>) {
     let mut leader_exit = std::pin::pin!(leader_exit);
     signal_group(pgid, Signal::SIGTERM);
     let deadline = Instant::now() + grace;
@@ -88,7 +88,7 @@ pub(super) async fn kill_group(pgid: u32, leader_exit: impl Future<Output = ()>)
 }
 
 /// Sends `signal` to every process of group `pgid`; a group already gone is fine.
-pub(super) fn signal_group(pgid: u32, signal: Signal) {
+pub(crate) fn signal_group(pgid: u32, signal: Signal) {
     if let Ok(raw) = i32::try_from(pgid) {
         let _ = killpg(Pid::from_raw(raw), signal);
     }

@@ -18,6 +18,7 @@ use tokio::time::sleep;
 use super::container::{Engine, RUN_LABEL};
 use super::exit::WorkerExit;
 use super::guard::{kill_group, signal_group, spawn_guarded, stop_group};
+use super::hosted::Host;
 use super::line::Stream;
 use super::logs::{LogHub, WorkerLog, render_tail};
 use super::ready::{self, Probe};
@@ -107,6 +108,8 @@ pub(crate) struct Member {
     client: Option<reqwest::Client>,
     /// The Docker Engine, for a container worker.
     engine: Option<Arc<Engine>>,
+    /// The keeper that runs a process member, when a keeper keeps the world.
+    host: Option<Arc<dyn Host>>,
     life: watch::Sender<Life>,
     process: Mutex<Option<Process>>,
     /// One operation at a time.
@@ -120,9 +123,11 @@ impl Member {
         spec: LaunchSpec,
         client: Option<reqwest::Client>,
         engine: Option<Arc<Engine>>,
+        host: Option<Arc<dyn Host>>,
     ) -> Arc<Self> {
         Arc::new(Self {
             log: WorkerLog::new(Arc::clone(hub), &spec.name, index),
+            host: host.filter(|_| spec.container.is_none()),
             spec,
             client,
             engine,
@@ -176,8 +181,38 @@ impl Member {
                 "{}: a container worker needs a Docker Engine",
                 self.spec.name
             )),
-            (None, _) => self.spawn_process(),
+            (None, _) => match &self.host {
+                Some(host) => self.spawn_hosted(host.as_ref()).await,
+                None => self.spawn_process(),
+            },
         }
+    }
+
+    /// Whether a keeper runs this member's process.
+    pub(super) fn is_hosted(&self) -> bool {
+        self.host.is_some()
+    }
+
+    /// Has `host` spawn the worker's process (or hand over the one it
+    /// keeps) and follows its output and exit.
+    async fn spawn_hosted(&self, host: &dyn Host) -> anyhow::Result<()> {
+        let hosted = host.spawn(&self.spec).await?;
+        for (fd, pipe) in [
+            (hosted.stdout, Stream::Stdout),
+            (hosted.stderr, Stream::Stderr),
+        ] {
+            let reader = Receiver::from_owned_fd(fd)
+                .with_context(|| format!("{}: cannot read the worker's output", self.name()))?;
+            self.log.follow(reader, pipe);
+        }
+        let mut exit = hosted.exit;
+        self.watch(Body::Group(hosted.pid), async move {
+            match exit.wait_for(Option::is_some).await {
+                Ok(status) => status.unwrap_or_default(),
+                Err(_) => WorkerExit::default(),
+            }
+        });
+        Ok(())
     }
 
     /// Spawns the worker's process and follows its output and exit.
@@ -406,6 +441,25 @@ impl Member {
                 Some(exit)
             }
             Life::Starting | Life::Running | Life::Paused => self.end(StopHow::Stop).await,
+        }
+    }
+
+    /// At the run's end, for a member a keeper runs: leaves its process to
+    /// the keeper (running: a paused one is resumed) unless a step stopped
+    /// it; how it ended if it crashed.
+    pub(super) async fn detach(&self) -> Option<WorkerExit> {
+        let _turn = self.turn.lock().await;
+        let life = self.life();
+        if let Ok(process) = self.current() {
+            process.expected.store(true, Ordering::SeqCst);
+            if let (Life::Paused, Body::Group(pgid)) = (life, &process.body) {
+                signal_group(*pgid, Signal::SIGCONT);
+            }
+        }
+        self.life.send_replace(Life::Stopped);
+        match life {
+            Life::Crashed(exit) => Some(exit),
+            _ => None,
         }
     }
 

@@ -132,7 +132,7 @@ pub(super) fn watch_run(run: &str) -> std::io::Result<()> {
 }
 
 /// Tells the reaper that group `pgid` is gone.
-pub(super) fn forget(pgid: u32) {
+pub(crate) fn forget(pgid: u32) {
     let mut reaper = REAPER.lock().unwrap_or_else(PoisonError::into_inner);
     if reaper.groups.remove(&pgid) && reaper.helper.is_some() {
         // If the helper died, the restarted one is simply not told about `pgid`.

@@ -43,12 +43,30 @@ impl Proxy {
     /// Opens a listener on 127.0.0.1 (a port of its own) whose requests
     /// come from `client` (`worker1`); returns its address.
     pub(crate) async fn listen_for(&self, client: &str) -> anyhow::Result<SocketAddr> {
+        self.listen_for_at(client, None).await
+    }
+
+    /// [`listen_for`](Self::listen_for) on `port` when it is free (a kept
+    /// worker's environment names the port of the run before), else on a
+    /// port of its own.
+    pub(crate) async fn listen_for_at(
+        &self,
+        client: &str,
+        port: Option<u16>,
+    ) -> anyhow::Result<SocketAddr> {
         if self.shared.is_stopping() {
             bail!("the proxy has stopped: it cannot listen for {client}");
         }
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .await
-            .with_context(|| format!("cannot open the proxy's listener for {client}"))?;
+        let preferred = match port {
+            Some(port) => TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await.ok(),
+            None => None,
+        };
+        let listener = match preferred {
+            Some(listener) => listener,
+            None => TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .await
+                .with_context(|| format!("cannot open the proxy's listener for {client}"))?,
+        };
         let address = listener.local_addr()?;
         let task = accept(self.shared.clone(), client.into(), listener);
         self.listeners

@@ -536,6 +536,7 @@ async fn a_worker_on_a_remote_engine_is_published_probed_and_reached_on_its_host
         (vec![vec![on_loopback]], &EnvMap::default()),
         LogMode::Capture,
         None,
+        None,
     )
     .await
     .unwrap_err()
@@ -558,6 +559,7 @@ async fn a_worker_on_a_remote_engine_is_published_probed_and_reached_on_its_host
         Some(engine),
         (vec![vec![on_all]], &EnvMap::default()),
         LogMode::Capture,
+        None,
         None,
     )
     .await
