@@ -1,6 +1,7 @@
 //! The worker's settings, read once from the environment at startup.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// What a worker needs to run, from `PORT`, `DATABASE_PATH`, `MONGO_URI`,
 /// `MONGO_DB` and `TASK_ID`, and the optional LLM settings.
@@ -23,6 +24,10 @@ pub(crate) struct Config {
     pub(crate) middle_server_url: Option<String>,
     /// `TODO_TASK_PLANTED_BUG`: a bug switched on for the suite to find.
     pub(crate) planted_bug: Option<PlantedBug>,
+    /// `TODO_TASK_START_DELAY_MS`: how long the worker waits before it
+    /// listens, to stand for a slow worker (a Flask app importing an LLM
+    /// SDK) in the edit loop's benchmark; 0 when unset.
+    pub(crate) start_delay: Duration,
 }
 
 /// A bug the worker can be started with on purpose, so that a suite's
@@ -77,6 +82,7 @@ impl std::fmt::Debug for Config {
             .field("llm", &self.llm)
             .field("middle_server_url", &self.middle_server_url)
             .field("planted_bug", &self.planted_bug)
+            .field("start_delay", &self.start_delay)
             .finish_non_exhaustive()
     }
 }
@@ -112,8 +118,22 @@ impl Config {
             llm: llm_settings(&lookup)?,
             middle_server_url: middle_server_url(&lookup)?,
             planted_bug: planted_bug(&lookup)?,
+            start_delay: start_delay(&lookup)?,
         })
     }
+}
+
+/// `TODO_TASK_START_DELAY_MS`, zero when unset or empty.
+fn start_delay(lookup: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Duration> {
+    let Some(millis) = lookup("TODO_TASK_START_DELAY_MS").filter(|v| !v.trim().is_empty()) else {
+        return Ok(Duration::ZERO);
+    };
+    let millis: u64 = millis.trim().parse().map_err(|_| {
+        anyhow::anyhow!(
+            "environment variable TODO_TASK_START_DELAY_MS: expected milliseconds (a whole number)"
+        )
+    })?;
+    Ok(Duration::from_millis(millis))
 }
 
 /// `MIDDLE_SERVER_URL`, `None` when unset or empty.
@@ -273,6 +293,22 @@ mod tests {
         assert_eq!(
             Config::from_lookup(lookup(&vars)).unwrap_err().to_string(),
             "environment variable TODO_TASK_PLANTED_BUG: expected `double-count-retries` or nothing"
+        );
+    }
+
+    #[test]
+    fn a_start_delay_is_zero_unless_given_in_milliseconds() {
+        let delay =
+            |vars: &[(&str, &str)]| Config::from_lookup(lookup(vars)).map(|c| c.start_delay);
+        assert_eq!(delay(&FULL).unwrap(), Duration::ZERO);
+        let mut vars = FULL.to_vec();
+        vars.push(("TODO_TASK_START_DELAY_MS", "3000"));
+        assert_eq!(delay(&vars).unwrap(), Duration::from_secs(3));
+        vars.pop();
+        vars.push(("TODO_TASK_START_DELAY_MS", "3s"));
+        assert_eq!(
+            delay(&vars).unwrap_err().to_string(),
+            "environment variable TODO_TASK_START_DELAY_MS: expected milliseconds (a whole number)"
         );
     }
 

@@ -70,6 +70,13 @@ async fn run() -> anyhow::Result<()> {
     if let Some(bug) = config.planted_bug {
         println!("todo-task: planted bug on: {bug}");
     }
+    if !config.start_delay.is_zero() {
+        println!(
+            "todo-task: starting slowly: {} ms (TODO_TASK_START_DELAY_MS)",
+            config.start_delay.as_millis()
+        );
+        tokio::time::sleep(config.start_delay).await;
+    }
     let app = routes::router(routes::AppState::new(
         config.task_id.clone(),
         data,
