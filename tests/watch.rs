@@ -365,13 +365,15 @@ fn a_script_edit_starts_its_process_alone(
     worker2
 }
 
-/// A plain run meanwhile (the IDE's button) attaches and gets every process.
+/// A plain run meanwhile (the IDE's button, in an environment of its own)
+/// attaches and gets every process.
 fn a_plain_run_uses_the_kept_world(project: &Project, watching: &mut Watching, pids: Pids) {
     let point = format!("round 1 {STEP}");
-    let plain = common::run_to_end(
-        project.cargo_test(&[STEP, "--exact", "--from", &point]),
-        NEXT_PLAY,
-    );
+    // An IDE's environment differs from the terminal's in variables that
+    // mean nothing to the workers.
+    let mut command = project.cargo_test(&[STEP, "--exact", "--from", &point]);
+    command.env("TERM_PROGRAM", "an-ide");
+    let plain = common::run_to_end(command, NEXT_PLAY);
     let printed = String::from_utf8_lossy(&plain.stderr);
     assert!(plain.status.success(), "{printed}");
     assert!(

@@ -52,6 +52,14 @@ struct Answer {
     exit: Option<watch::Receiver<Option<WorkerExit>>>,
 }
 
+impl Drop for Inner {
+    /// Detaches: the keeper sees the connection end (the reading thread
+    /// holds a copy of the socket, which would keep it open).
+    fn drop(&mut self) {
+        let _ = self.writer.shutdown(std::net::Shutdown::Both);
+    }
+}
+
 impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Link")
@@ -170,8 +178,20 @@ impl Link {
             .iter()
             .map(|part| text(part))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let inherited = std::env::vars_os()
+        let process: BTreeMap<String, String> = std::env::vars_os()
             .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
+            .collect();
+        // The run's environment is the process's with the `.env` files and
+        // the member's own variables over it: what differs from the
+        // process's is the member's own.
+        let env = spec
+            .env
+            .iter()
+            .filter(|(key, value)| process.get(key) != Some(value))
+            .cloned()
+            .collect();
+        let inherited = process
+            .into_iter()
             .filter(|(key, _)| {
                 !PER_RUN_PREFIXES
                     .iter()
@@ -182,7 +202,7 @@ impl Link {
             name: spec.name.clone(),
             command,
             cwd: spec.cwd.clone(),
-            env: spec.env.clone(),
+            env,
             inherited,
             port: spec.port,
         })

@@ -589,7 +589,116 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use tokio::io::AsyncBufReadExt as _;
+
     use super::*;
+    use crate::keeper::client::Link;
+    use crate::process::{Host as _, HostedProcess, LaunchSpec};
+
+    /// A process that prints its PID and waits.
+    fn sleeper(dir: &Path, value: &str) -> LaunchSpec {
+        LaunchSpec {
+            name: "worker1".to_owned(),
+            command: vec![
+                "sh".into(),
+                "-c".into(),
+                "echo pid $$; exec sleep 60".into(),
+            ],
+            cwd: dir.to_path_buf(),
+            env: vec![("SETTING".to_owned(), value.to_owned())],
+            port: crate::process::free_port().unwrap(),
+            health_url: None,
+            start_timeout: Duration::from_secs(5),
+            container: None,
+        }
+    }
+
+    /// The first line `hosted` prints from now on.
+    async fn first_line(hosted: HostedProcess) -> (u32, String) {
+        let reader = pipe::Receiver::from_owned_fd(hosted.stdout).unwrap();
+        let mut line = String::new();
+        let mut lines = tokio::io::BufReader::new(reader);
+        tokio::time::timeout(Duration::from_secs(5), lines.read_line(&mut line))
+            .await
+            .expect("a line within 5 s")
+            .unwrap();
+        (hosted.pid, line)
+    }
+
+    #[test]
+    fn a_process_is_handed_over_while_nothing_about_it_changes() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (detached, attachments) = std::sync::mpsc::channel();
+        let keeper = Keeper::new(
+            runtime.handle().clone(),
+            None,
+            detached,
+            dir.path().join(".keeper"),
+        )
+        .unwrap();
+        keeper.serve(address::bind(dir.path()).unwrap()).unwrap();
+        let spec = sleeper(dir.path(), "1");
+        let attach = || {
+            Link::attach(dir.path(), Vec::new())
+                .unwrap()
+                .expect("the keeper is up")
+        };
+        let next_attachment = || attachments.recv_timeout(Duration::from_secs(5)).unwrap();
+
+        let first = attach();
+        let (pid, line) =
+            runtime.block_on(async { first_line(first.spawn(&spec).await.unwrap()).await });
+        assert_eq!(line, format!("pid {pid}\n"), "its output from the start");
+        drop(first);
+        assert_eq!(next_attachment().handed[0].got, Got::Started);
+
+        let second = attach();
+        let hosted = runtime.block_on(second.spawn(&spec)).unwrap();
+        assert_eq!(hosted.pid, pid, "the same process");
+        drop((hosted, second));
+        assert_eq!(next_attachment().handed[0].got, Got::Kept);
+
+        let third = attach();
+        let changed = sleeper(dir.path(), "2");
+        let mut hosted = runtime.block_on(third.spawn(&changed)).unwrap();
+        let replaced = hosted.pid;
+        assert_ne!(replaced, pid);
+        assert!(!process_alive(pid), "the old one was stopped");
+        process::signal_group(replaced, Signal::SIGKILL);
+        let exit = runtime
+            .block_on(async {
+                tokio::time::timeout(
+                    Duration::from_secs(5),
+                    hosted.exit.wait_for(Option::is_some),
+                )
+                .await
+                .map(|exit| *exit.unwrap())
+            })
+            .expect("the run hears of the exit");
+        assert_eq!(exit.map(|exit| exit.signal), Some(Some(9)));
+        drop((hosted, third));
+        assert_eq!(
+            next_attachment().handed[0].got,
+            Got::Replaced("its command or environment changed".to_owned())
+        );
+        assert!(keeper.running().is_empty());
+        runtime.block_on(keeper.stop_all());
+    }
+
+    fn process_alive(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            !stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+    }
 
     #[test]
     fn a_changed_script_is_its_process_code_and_a_module_beside_it_is_every_such_scripts() {

@@ -46,9 +46,12 @@ pub(crate) struct SpawnRequest {
     pub(crate) name: String,
     pub(crate) command: Vec<String>,
     pub(crate) cwd: PathBuf,
-    /// The member's own variables, over `inherited`.
+    /// The member's own variables (those of the run's environment that
+    /// differ from the process's: the `.env` files, workers.json's
+    /// `env_vars`, `PORT`, ...), over `inherited`.
     pub(crate) env: Vec<(String, String)>,
-    /// The run's process environment, which the member inherits.
+    /// The run's process environment, which the member inherits (not
+    /// compared when the keeper decides whether to start it again).
     pub(crate) inherited: Vec<(String, String)>,
     pub(crate) port: u16,
 }
