@@ -294,6 +294,7 @@ fn an_edit_plays_again_in_the_restored_world_with_the_processes_kept() {
     a_plain_run_uses_the_kept_world(&project, &mut watching, pids);
     a_second_keeper_is_refused(&project, pids);
     a_failed_build_keeps_the_world(&project, &mut watching, pids);
+    a_renamed_step_is_named_with_the_closest(&project, &mut watching, pids);
 
     watching.type_line("q");
     assert_eq!(
@@ -401,6 +402,40 @@ fn a_second_keeper_is_refused(project: &Project, pids: Pids) {
         )),
         "{refused}"
     );
+}
+
+/// The selected step renamed: the run names the closest steps and plays
+/// nothing; named back, it plays again.
+fn a_renamed_step_is_named_with_the_closest(
+    project: &Project,
+    watching: &mut Watching,
+    pids: Pids,
+) {
+    project.edit(
+        "tests/steps.rs",
+        "fn marks_its_round(",
+        "fn marks_its_rounds(",
+    );
+    let renamed = watching.next_play(NEXT_PLAY);
+    assert!(
+        renamed.contains(&format!(
+            "warning: no step is named exactly `{STEP}`, so nothing ran; the closest step \
+             names: `steps::marks_its_rounds`"
+        )),
+        "{renamed}"
+    );
+    assert!(
+        renamed.contains("watch: no step played (the command line selects none"),
+        "{renamed}"
+    );
+    project.edit(
+        "tests/steps.rs",
+        "fn marks_its_rounds(",
+        "fn marks_its_round(",
+    );
+    let back = watching.next_play(NEXT_PLAY);
+    assert!(back.contains(&pids.all_kept()), "{back}");
+    assert!(back.contains("1 step played (1 passed"), "{back}");
 }
 
 /// A build that fails shows cargo's message and keeps the world; the fix

@@ -54,7 +54,9 @@ pub(super) fn played(
             .filter(|played| played.outcome == outcome)
             .count()
     };
-    let result = if report.played.is_empty() {
+    let result = if report.played.is_empty() && exit == Some(0) {
+        "no step played (the command line selects none: a step renamed or removed?)".to_owned()
+    } else if report.played.is_empty() {
         "no step played".to_owned()
     } else {
         format!(
