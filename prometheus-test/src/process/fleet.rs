@@ -261,33 +261,7 @@ impl Fleet {
     /// its name and `status 0`, `signal 15 SIGTERM`, … (`None` if unknown,
     /// or if a step had stopped it already).
     pub(crate) async fn shutdown_with_exits(&self) -> Vec<(String, Option<WorkerExit>)> {
-        // The last wave (the workers) first, the services they use after.
-        let mut exits = vec![None; self.workers.len()];
-        for wave in self.wave_numbers().rev() {
-            let stopping = self
-                .workers
-                .iter()
-                .enumerate()
-                .filter(|(index, _)| self.waves[*index] == wave);
-            let stopped = join_all(
-                stopping.map(|(index, member)| async move { (index, member.shut_down().await) }),
-            )
-            .await;
-            for (index, exit) in stopped {
-                exits[index] = exit;
-            }
-        }
-        join_all(
-            self.workers
-                .iter()
-                .map(|worker| worker.log.drained(DRAIN_LIMIT)),
-        )
-        .await;
-        self.workers
-            .iter()
-            .map(|worker| worker.name().to_owned())
-            .zip(exits)
-            .collect()
+        self.end(false).await.1
     }
 
     /// [`Fleet::shutdown_with_exits`], but the members a keeper runs are
@@ -296,6 +270,14 @@ impl Fleet {
     pub(crate) async fn detach_with_exits(
         &self,
     ) -> (Vec<String>, Vec<(String, Option<WorkerExit>)>) {
+        self.end(true).await
+    }
+
+    /// Ends every member, the last wave (the workers) first and the
+    /// services they use after: each is stopped, or with `detach` left to
+    /// the keeper that runs it. The names of those left running, and how
+    /// each member ended, in start order.
+    async fn end(&self, detach: bool) -> (Vec<String>, Vec<(String, Option<WorkerExit>)>) {
         let mut left = Vec::new();
         let mut exits = vec![None; self.workers.len()];
         for wave in self.wave_numbers().rev() {
@@ -305,9 +287,9 @@ impl Fleet {
                 .enumerate()
                 .filter(|(index, _)| self.waves[*index] == wave);
             let ended = join_all(members.map(|(index, member)| async move {
-                let life = member.life();
-                if member.is_hosted() {
-                    let running = matches!(life, Life::Starting | Life::Running | Life::Paused);
+                if detach && member.is_hosted() {
+                    let running =
+                        matches!(member.life(), Life::Starting | Life::Running | Life::Paused);
                     (index, member.detach().await, running)
                 } else {
                     (index, member.shut_down().await, false)
@@ -321,6 +303,15 @@ impl Fleet {
                 }
             }
         }
+        // The output of a process left to the keeper goes on.
+        join_all(
+            self.workers
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| !left.contains(index))
+                .map(|(_, worker)| worker.log.drained(DRAIN_LIMIT)),
+        )
+        .await;
         left.sort_unstable();
         let left = left
             .into_iter()
