@@ -145,12 +145,13 @@ impl RunControl {
             Parsed::Help => return Ok(Invocation::Help),
         };
         let reset = args.reset || env.get(RESET_VAR).is_some_and(|v| v == "1");
-        args.watch = args.watch || env.get(WATCH_VAR).is_some_and(|v| v == "1");
         if args.watch && args.list {
             return Err(
                 "`--watch` plays steps and `--list` only lists them: give one of them".to_owned(),
             );
         }
+        // A listing (an IDE's, nextest's) under the variable just lists.
+        args.watch = args.watch || (!args.list && env.get(WATCH_VAR).is_some_and(|v| v == "1"));
         let from = match args.from.take() {
             Some(point) => Some(point),
             None => env
@@ -238,6 +239,27 @@ mod tests {
 
     fn parse(args: &[&str]) -> RunControl {
         parse_with(args, &[])
+    }
+
+    #[test]
+    fn watch_comes_from_the_flag_or_the_variable_and_not_with_list() {
+        assert!(parse(&["--watch", "audit"]).args.watch);
+        assert!(parse_with(&[], &[(WATCH_VAR, "1")]).args.watch);
+        assert!(!parse_with(&[], &[(WATCH_VAR, "0")]).args.watch);
+        assert!(!parse(&[]).args.watch);
+        assert!(
+            !parse_with(&["--list"], &[(WATCH_VAR, "1")]).args.watch,
+            "a listing under the variable lists"
+        );
+        let both = RunControl::parse(
+            ["e2e", "--watch", "--list"].map(OsString::from),
+            &ProcessEnv::default(),
+            Path::new("/suite/tests/config.yaml"),
+        );
+        assert_eq!(
+            both.err().as_deref(),
+            Some("`--watch` plays steps and `--list` only lists them: give one of them")
+        );
     }
 
     #[test]

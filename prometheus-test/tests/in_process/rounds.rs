@@ -165,6 +165,10 @@ Options of this harness:
                         everything again) or off
     --seed N            Draw the faults of config.yaml's `faults` from seed N (a run
                         prints its seed; the same seed draws the same faults)
+    --watch             The edit loop: keep MongoDB, the services and the workers up,
+                        play the selected steps, and on every change to the suite's
+                        sources, config or fixtures rebuild and play them again in
+                        the world restored from before them (q + Enter stops)
 
 libtest's options:
     --exact             Match filters against whole step names
