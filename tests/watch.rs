@@ -14,6 +14,7 @@
 mod common;
 
 use std::io::{BufRead as _, BufReader, Write as _};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -113,6 +114,7 @@ impl Watching {
     fn start(project: &Project, args: &[&str]) -> Self {
         let mut child = project
             .cargo_test(args)
+            .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -205,8 +207,18 @@ impl Watching {
 }
 
 impl Drop for Watching {
+    /// A failed test stops the keeper too (cargo's child): SIGTERM to the
+    /// process group, so it stops its world; SIGKILL if it is still there.
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let group = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).unwrap());
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGTERM);
+        let deadline = Instant::now() + GONE_WITHIN;
+        let _ = self.child.try_wait();
+        while Instant::now() < deadline && nix::sys::signal::killpg(group, None).is_ok() {
+            std::thread::sleep(Duration::from_millis(50));
+            let _ = self.child.try_wait();
+        }
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
         let _ = self.child.wait();
     }
 }
