@@ -470,11 +470,9 @@ fn a_failed_build_keeps_the_world(project: &Project, watching: &mut Watching, pi
     assert!(fixed.contains(&pids.all_kept()), "{fixed}");
 }
 
-#[test]
-fn a_keeper_killed_with_sigkill_leaves_no_process() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-    let project = Project::new();
-    let mut watching = Watching::start(&project, &["--watch", STEP, "--exact"]);
+/// A keeper's first play: the keeper's PID, and mongod's and the workers'.
+fn first_play(project: &Project) -> (Watching, u32, [u32; 3]) {
+    let mut watching = Watching::start(project, &["--watch", STEP, "--exact"]);
     let first = watching.next_play(FIRST_PLAY);
     let keeper = pid_after(&first, "(keeper PID ");
     let processes = [
@@ -483,10 +481,32 @@ fn a_keeper_killed_with_sigkill_leaves_no_process() {
         pid_after(&first, "started worker2 (PID "),
     ];
     assert!(processes.iter().all(|&pid| alive(pid)));
+    (watching, keeper, processes)
+}
+
+fn sigkill(pid: u32) {
     nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(i32::try_from(keeper).unwrap()),
+        nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap()),
         nix::sys::signal::Signal::SIGKILL,
     )
     .unwrap();
+}
+
+#[test]
+fn a_keeper_killed_with_sigkill_leaves_no_process() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let project = Project::new();
+    let (_watching, keeper, processes) = first_play(&project);
+    sigkill(keeper);
     all_gone(&processes);
+}
+
+#[test]
+fn a_keeper_whose_cargo_is_killed_stops_its_world() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let project = Project::new();
+    let (mut watching, keeper, processes) = first_play(&project);
+    sigkill(watching.child.id());
+    watching.until("the process that started the keeper (PID ", GONE_WITHIN);
+    all_gone(&[&[keeper][..], &processes].concat());
 }

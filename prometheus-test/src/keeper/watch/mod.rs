@@ -149,6 +149,7 @@ impl Loop {
         wakes::forward(paths, alarm.clone(), Wake::Changed);
         wakes::read_stdin(alarm.clone());
         wakes::on_signal(&runtime, alarm.clone());
+        wakes::on_parent_gone(alarm.clone());
         let exe = std::env::current_exe()?;
         let target = Target::of(&exe, &layout.package);
         let this = Self {
@@ -178,7 +179,7 @@ impl Loop {
         let mut rebuild = Duration::ZERO;
         loop {
             match self.play(inputs, &next, rebuild, say) {
-                Played::Stopped(signal) => return stopped(signal),
+                Played::Stopped(signal) => return stopped(signal, say),
                 Played::CannotRewind if matches!(next, Next::From(_)) => {
                     say.line(
                         "the snapshot cannot be used (see above): playing again without a restore",
@@ -196,7 +197,7 @@ impl Loop {
             (next, rebuild) = loop {
                 let changes = match self.wait_for_changes(say) {
                     Ok(changes) => changes,
-                    Err(signal) => return stopped(signal),
+                    Err(signal) => return stopped(signal, say),
                 };
                 if let Some(then) = self.act_on(&Needs::of(&changes), inputs, say) {
                     break then;
@@ -401,7 +402,12 @@ enum Played {
     Stopped(Quit),
 }
 
-fn stopped(quit: Quit) -> Exit {
+fn stopped(quit: Quit, say: &mut Say) -> Exit {
+    if let Quit::ParentGone(parent) = quit {
+        say.line(&format!(
+            "the process that started the keeper (PID {parent}) is gone: stopping as on SIGTERM"
+        ));
+    }
     quit.exit()
 }
 

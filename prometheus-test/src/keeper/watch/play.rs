@@ -77,7 +77,10 @@ pub(super) fn play(
             Wake::Attached(attached) if attached.pid == pid => outcome.attachment = Some(attached),
             Wake::Attached(attached) => other(attached),
             Wake::Quit(quit) => {
-                if quit == Quit::Signal(TerminationSignal::Terminate) {
+                if matches!(
+                    quit,
+                    Quit::Signal(TerminationSignal::Terminate) | Quit::ParentGone(_)
+                ) {
                     terminate(pid);
                 }
                 outcome.stop = Some(quit);

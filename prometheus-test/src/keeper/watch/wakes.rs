@@ -27,6 +27,8 @@ pub(super) enum Quit {
     /// `q` + Enter.
     Asked,
     Signal(TerminationSignal),
+    /// The process that started the loop (its PID) is gone.
+    ParentGone(u32),
 }
 
 impl Quit {
@@ -35,6 +37,7 @@ impl Quit {
         match self {
             Self::Asked => crate::Exit::Passed,
             Self::Signal(signal) => signal.exit(),
+            Self::ParentGone(_) => crate::Exit::Terminated,
         }
     }
 }
@@ -78,4 +81,21 @@ pub(super) fn on_signal(runtime: &tokio::runtime::Runtime, to: Sender<Wake>) {
         let signal = crate::process::termination_signal().await;
         let _ = to.send(Wake::Quit(Quit::Signal(signal)));
     });
+}
+
+/// How often the loop looks at its parent.
+const PARENT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The loop stops as on SIGTERM once the process that started it (cargo)
+/// is gone, killed or not: this process is then another's child.
+pub(super) fn on_parent_gone(to: Sender<Wake>) {
+    let parent = std::os::unix::process::parent_id();
+    let _ = std::thread::Builder::new()
+        .name("prometheus-test-watch-parent".to_owned())
+        .spawn(move || {
+            while std::os::unix::process::parent_id() == parent {
+                std::thread::sleep(PARENT_EVERY);
+            }
+            let _ = to.send(Wake::Quit(Quit::ParentGone(parent)));
+        });
 }
