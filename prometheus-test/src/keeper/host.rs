@@ -2,12 +2,13 @@
 //! between them, and the runs attached one after another.
 //!
 //! A run asks for each process member ([`Request::Spawn`]). When the keeper
-//! runs one of that name whose command, folder, environment and program file
-//! are unchanged, and nothing marked it stale, the run gets that process:
-//! its PID and fresh pipes of its output from now on. Otherwise the old one
-//! is stopped and a new one started. The keeper reads every process's output
-//! itself, copying it to the attached run's pipes and dropping it while no
-//! run is attached, so a process never blocks on a full pipe.
+//! runs one of that name whose command, folder, port, own variables and
+//! program file are unchanged, and nothing marked it stale, the run gets that
+//! process: its PID and two FIFOs of its output from now on. Otherwise the
+//! old one is stopped and a new one started. The keeper reads every
+//! process's output itself, copying it to the FIFOs of the run that holds it
+//! and dropping it while no run does, so a process never blocks on a full
+//! pipe.
 //!
 //! When a run detaches, the processes it paused are resumed: the next run
 //! pauses again what its state holds paused.
@@ -70,7 +71,7 @@ pub(crate) struct Attachment {
 struct Kept {
     pid: u32,
     port: u16,
-    /// Hash of the command, folder, environment and port.
+    /// Hash of the command, folder, port and own variables.
     setup: u64,
     /// The program file's identity (modification time, size, inode).
     program: Option<(i64, i64, u64, u64)>,

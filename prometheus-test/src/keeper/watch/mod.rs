@@ -43,7 +43,7 @@ use crate::{Conclusion, Exit};
 
 /// How long the loop waits for more changes once one came (an editor's
 /// save, a `git checkout`, is often several).
-const QUIET: Duration = Duration::from_millis(80);
+const QUIET: Duration = Duration::from_millis(50);
 /// The longest wait for quiet.
 const SETTLE_LIMIT: Duration = Duration::from_secs(1);
 
