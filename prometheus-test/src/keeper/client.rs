@@ -24,9 +24,9 @@ use crate::process::{Host, HostedProcess, LaunchSpec, WorkerExit};
 /// first: its grace, then the new one's start).
 const ANSWER_LIMIT: Duration = Duration::from_secs(60);
 
-/// Variables of a run's environment that differ between runs and mean
-/// nothing to a member: left out of what it inherits, so they never make
-/// the keeper start it again.
+/// Variables of a run's process environment that belong to that run alone
+/// (nextest's, the edit loop's): not passed on to a member the keeper
+/// starts, which outlives the run.
 const PER_RUN_PREFIXES: [&str; 3] = [
     "NEXTEST",
     "PROMETHEUS_TEST_NEXTEST_",
