@@ -133,12 +133,10 @@ impl Session<'_> {
             runner.max_rounds(),
             self.selection,
         );
-        let mode = if self.control.nocapture {
-            LogMode::Stream
-        } else {
-            LogMode::Capture
-        };
         let started = Instant::now();
+        if fresh && let Some(keeper) = self.keeper {
+            keeper.start_fresh();
+        }
         let outside = match self.start_outside(&mut runner, fresh).await {
             Ok(outside) => outside,
             Err(err) => return self.failed(&err),
@@ -151,7 +149,7 @@ impl Session<'_> {
             }
         };
         let fleet = tokio::select! {
-            fleet = Fleet::start_kept(specs, mode, Some(redacting(&runner)), self.host()) => fleet,
+            fleet = Fleet::start_kept(specs, self.log_mode(), Some(redacting(&runner)), self.host()) => fleet,
             signal = interrupts.wait() => {
                 Outside::stop_quietly(outside).await;
                 return self.interrupted(signal, "while starting the workers");
@@ -243,6 +241,15 @@ impl Session<'_> {
             .fault_reach()
             .use_scripted(outside.as_ref().and_then(Outside::scripted));
         Ok(outside)
+    }
+
+    /// The workers' output: live with `--nocapture`, else captured per step.
+    fn log_mode(&self) -> LogMode {
+        if self.control.nocapture {
+            LogMode::Stream
+        } else {
+            LogMode::Capture
+        }
     }
 
     /// The keeper, as the fleet's host of process members.

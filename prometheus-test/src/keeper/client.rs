@@ -44,6 +44,8 @@ struct Inner {
     /// One question at a time.
     turn: Mutex<()>,
     welcome: Welcome,
+    /// The run starts fresh: every process it asks for starts again.
+    fresh: std::sync::atomic::AtomicBool,
 }
 
 /// An answer, with the spawned process's exit.
@@ -103,6 +105,7 @@ impl Link {
             answers: Mutex::new(received),
             turn: Mutex::new(()),
             welcome,
+            fresh: std::sync::atomic::AtomicBool::new(false),
         }))))
     }
 
@@ -119,6 +122,14 @@ impl Link {
     /// The port the last run's proxy listened on for `client`.
     pub(crate) fn proxy_port(&self, client: &str) -> Option<u16> {
         self.0.welcome.proxy_ports.get(client).copied()
+    }
+
+    /// This run starts fresh (`--reset`, or after a completed run): the
+    /// processes it asks for start again, forgetting the old world.
+    pub(crate) fn start_fresh(&self) {
+        self.0
+            .fresh
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The processes the keeper runs now, with their ports.
@@ -163,7 +174,7 @@ impl Link {
     }
 
     /// The spawn request for `spec`, or why the keeper cannot run it.
-    fn request_for(spec: &LaunchSpec) -> anyhow::Result<SpawnRequest> {
+    fn request_for(&self, spec: &LaunchSpec) -> anyhow::Result<SpawnRequest> {
         let text = |value: &std::ffi::OsStr| {
             value.to_str().map(str::to_owned).ok_or_else(|| {
                 anyhow!(
@@ -205,6 +216,7 @@ impl Link {
             env,
             inherited,
             port: spec.port,
+            fresh: self.0.fresh.load(std::sync::atomic::Ordering::SeqCst),
         })
     }
 }
@@ -212,7 +224,7 @@ impl Link {
 impl Host for Link {
     fn spawn<'a>(&'a self, spec: &'a LaunchSpec) -> BoxFuture<'a, anyhow::Result<HostedProcess>> {
         Box::pin(async move {
-            let request = Request::Spawn(Self::request_for(spec)?);
+            let request = Request::Spawn(self.request_for(spec)?);
             let link = self.clone();
             let answer = tokio::task::spawn_blocking(move || link.ask(&request))
                 .await

@@ -317,6 +317,8 @@ impl Keeper {
                     Some("it had exited".to_owned())
                 } else if let Some(why) = stale {
                     Some(why)
+                } else if request.fresh {
+                    Some("the run starts fresh".to_owned())
                 } else if old.program != program {
                     Some("its program changed".to_owned())
                 } else if old.setup != setup {
@@ -336,24 +338,27 @@ impl Keeper {
                 }
             }
         };
+        // The FIFOs come first: a new process's first lines go to them.
+        let serial = self.fifos.fetch_add(1, Ordering::Relaxed);
+        let [stdout, stderr] = ["out", "err"].map(|stream| {
+            self.fifo_dir
+                .join(format!("{}-{serial}.{stream}", request.name))
+        });
+        let sinks = match kept.get(&request.name) {
+            Some(process) if got == Got::Kept => process.sinks.clone(),
+            _ => [Sink::default(), Sink::default()],
+        };
+        hand_over(&sinks, [&stdout, &stderr])
+            .await
+            .map_err(|err| format!("{}: cannot pass its output on: {err}", request.name))?;
         if got != Got::Kept {
-            let started = self.start(request, setup, program)?;
+            let started = self.start(request, (setup, program), sinks)?;
             kept.insert(request.name.clone(), started);
         }
         let process = kept
             .get_mut(&request.name)
             .ok_or_else(|| format!("{}: not running", request.name))?;
         process.holder = Some(Arc::clone(attached));
-        let serial = self.fifos.fetch_add(1, Ordering::Relaxed);
-        let [stdout, stderr] = ["out", "err"].map(|stream| {
-            self.fifo_dir.join(format!(
-                "{}-{}-{serial}.{stream}",
-                request.name, process.pid
-            ))
-        });
-        hand_over(&process.sinks, [&stdout, &stderr])
-            .await
-            .map_err(|err| format!("{}: cannot pass its output on: {err}", request.name))?;
         let reply = Reply::Spawned {
             name: request.name.clone(),
             pid: process.pid,
@@ -370,12 +375,13 @@ impl Keeper {
         })
     }
 
-    /// Starts `request`'s process, guarded by this process's reaper.
+    /// Starts `request`'s process, guarded by this process's reaper, its
+    /// output copied to `sinks`.
     fn start(
         &self,
         request: &SpawnRequest,
-        setup: u64,
-        program: Option<(i64, i64, u64, u64)>,
+        (setup, program): (u64, Option<(i64, i64, u64, u64)>),
+        sinks: [Sink; 2],
     ) -> Result<Kept, String> {
         let name = &request.name;
         process::check_ports_free([(name.as_str(), request.port)])
@@ -403,7 +409,6 @@ impl Keeper {
         let pid = child
             .id()
             .ok_or_else(|| format!("{name}: the process vanished as it started"))?;
-        let sinks: [Sink; 2] = [Sink::default(), Sink::default()];
         if let Some(stdout) = child.stdout.take() {
             tokio::spawn(copy(stdout, Arc::clone(&sinks[0])));
         }
@@ -690,6 +695,26 @@ mod tests {
             Got::Replaced("its command or environment changed".to_owned())
         );
         assert!(keeper.running().is_empty());
+
+        let fourth = attach();
+        let pid = runtime.block_on(fourth.spawn(&changed)).unwrap().pid;
+        drop(fourth);
+        assert_eq!(
+            next_attachment().handed[0].got,
+            Got::Replaced("it had exited".to_owned())
+        );
+        let fresh = attach();
+        fresh.start_fresh();
+        let again = runtime.block_on(fresh.spawn(&changed)).unwrap().pid;
+        assert_ne!(
+            again, pid,
+            "a fresh run's world owes nothing to the old one"
+        );
+        drop(fresh);
+        assert_eq!(
+            next_attachment().handed[0].got,
+            Got::Replaced("the run starts fresh".to_owned())
+        );
         runtime.block_on(keeper.stop_all());
     }
 

@@ -54,6 +54,8 @@ pub(crate) struct SpawnRequest {
     /// compared when the keeper decides whether to start it again).
     pub(crate) inherited: Vec<(String, String)>,
     pub(crate) port: u16,
+    /// The run starts fresh: a kept process is started again.
+    pub(crate) fresh: bool,
 }
 
 impl std::fmt::Debug for SpawnRequest {
@@ -205,6 +207,7 @@ mod tests {
             env: vec![("TOKEN".to_owned(), "s3cret".to_owned())],
             inherited: vec![("HOME".to_owned(), "/h0me".to_owned())],
             port: 1,
+            fresh: false,
         };
         let shown = format!("{request:?}");
         assert!(
