@@ -9,6 +9,11 @@
 # and one snapshot of the store alone (`snapshot::tests::timings`: three
 # collections of 1,000, 1,000 and 10 documents and three files) when nothing
 # changed, one document changed and 1,000 documents changed, on both servers.
+# Then what the managed mongod's start costs standalone and as a one-member
+# replica set (`mongo::managed::tests::start_timings`: new and kept data
+# folders), and what a replica set would gain a plain run of the example:
+# the whole runs' saving (standalone minus replica set, snapshots on) against
+# the start's extra cost.
 # Everything is built as `cargo test` builds it (debug).
 #
 #   scripts/bench-snapshots.sh                 # 7 runs of each
@@ -39,6 +44,9 @@ for line in sys.stdin:
         print(m["executable"])')"
 echo "building the store's timings (snapshot::tests::timings)" >&2
 cargo test --locked -p prometheus-test --lib --no-run >/dev/null 2>&1
+lib_test() {
+  cargo test --locked -p prometheus-test --lib "$1" -- --ignored --nocapture --exact 2>/dev/null
+}
 start_bench_mongod "$work/mongod"
 standalone_uri="$MONGO_URI"
 
@@ -140,10 +148,25 @@ done
 
 cd ../..
 echo "the store alone (snapshot::tests::timings)" >&2
-store="$(MONGO_URI="$standalone_uri" cargo test --locked -p prometheus-test --lib snapshot::tests::timings -- --ignored --nocapture --exact 2>/dev/null | grep '^one snapshot, ')"
+store="$(MONGO_URI="$standalone_uri" lib_test snapshot::tests::timings | grep '^one snapshot, ')"
+echo "the managed mongod's start (mongo::managed::tests::start_timings)" >&2
+start="$(BENCH_RUNS="$runs" lib_test mongo::managed::tests::start_timings | grep '^managed mongod start')"
+# The medians of the whole runs with snapshots on, and of the starts.
+on_median() {
+  sed -n 's/.*snapshots on: median \([0-9.]*\) ms;.*/\1/p' <<<"$1"
+}
+start_median() {
+  sed -n "s/.*$1 \([0-9]*\) ms.*/\1/p" <<<"$start"
+}
+saved="$(awk -v a="$(on_median "$standalone_line")" -v b="$(on_median "$replica_set_line")" 'BEGIN { print a - b }')"
+extra_new="$(awk -v a="$(start_median 'primary): new')" -v b="$(start_median 'standalone: new')" 'BEGIN { print a - b }')"
+extra_kept="$(awk -v a="$(start_median 'ms), kept')" -v b="$(start_median 'ms, kept')" 'BEGIN { print a - b }')"
 
 printf '%s\n' "$standalone_line" "$replica_set_line"
 printf 'restore of round 2'"'"'s receipt step on resume (standalone): median %s ms\n' "$(median "${restores[@]}")"
 printf 'kept after a full run: %s bytes\n' "$kept"
 printf '%s\n' "$store"
+printf '%s\n' "$start"
+printf 'the managed mongod as a replica set, for a run of the example with snapshots on: %s ms saved by its snapshots (standalone minus replica set; negative: the replica set is slower), %s ms (new data folder) or %s ms (kept data folder) more to start; %s\n' \
+  "$saved" "$extra_new" "$extra_kept" "$(awk -v s="$saved" -v k="$extra_kept" 'BEGIN { if (s > 0) printf "a kept start pays after %.0f runs", k / s + 0.5; else print "it never pays, even started once for many runs" }')"
 printf 'load average %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -962,6 +962,79 @@ fn a_member_not_yet_primary_and_a_standalone_server_are_surveyed() {
     });
 }
 
+/// The managed mongod started as a replica set for two runs on one kept data
+/// folder (the second on another port): each run's first snapshot surveys,
+/// the next ones read the oplog, and the second run restores the first's world.
+#[tokio::test]
+async fn the_managed_replica_set_reads_the_oplog_again_after_a_restart_on_kept_data() {
+    let binary = crate::mongo::seam::find_or_provision_mongod(std::env::vars_os()).unwrap();
+    let kept = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let start = || crate::mongo::seam::ManagedMongod::start_replica_set(&binary, Some(kept.path()));
+    let first_point = point(1, 0, "steps::start", None);
+
+    let (server, client, topology) = start().await.unwrap();
+    assert_eq!(format!("{topology:?}"), "Primary");
+    let db = client.database("snapshot_managed_set");
+    let world = world(Some(&db), dir.path(), &[]);
+    seed(&db).await;
+    let before = db_state(&db).await;
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut taken = vec![store.take(&world, &first_point).await.unwrap()];
+    insert(&db, "todos", doc! { "_id": 3, "title": "three" }).await;
+    taken.push(
+        store
+            .take(&world, &point(1, 1, "steps::work", None))
+            .await
+            .unwrap(),
+    );
+    let at_stop = db_state(&db).await;
+    crate::mongo::seam::close_client(client).await;
+    server.stop().await;
+    let (server, client, topology) = start().await.unwrap();
+    assert_eq!(format!("{topology:?}"), "Primary");
+    let db = client.database("snapshot_managed_set");
+    // mongod 4.0 replays the oplog after its last stable checkpoint at a
+    // replica set member's start, which may change the documents' natural order.
+    assert_eq!(unordered(db_state(&db).await), unordered(at_stop));
+    let world = World {
+        db: Some(db.clone()),
+        ..world
+    };
+    let mut store = Store::open(dir.path()).unwrap();
+    taken.push(
+        store
+            .take(&world, &point(2, 0, "steps::start", None))
+            .await
+            .unwrap(),
+    );
+    insert(&db, "audits", doc! { "_id": "a2" }).await;
+    taken.push(
+        store
+            .take(&world, &point(2, 1, "steps::work", None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        taken.iter().map(db_counts).collect::<Vec<_>>(),
+        [(true, 2, 0), (false, 1, 1), (true, 0, 2), (false, 1, 1)]
+    );
+    let done = store.restore(&world, &first_point).await.unwrap();
+    assert_eq!(restored(&done), (first_point, 2, 0));
+    assert_eq!(unordered(db_state(&db).await), unordered(before));
+    crate::mongo::seam::close_client(client).await;
+    server.stop().await;
+}
+
+/// `state` with each collection's documents in one order (of their bytes)
+/// instead of their natural order.
+fn unordered(mut state: DbState) -> DbState {
+    for documents in state.documents.values_mut() {
+        documents.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    }
+    state
+}
+
 /// The median of `samples`, in milliseconds.
 fn median_ms(samples: &mut [Duration]) -> f64 {
     samples.sort_unstable();
