@@ -17,16 +17,13 @@ pub(super) fn played(
     let mut lines = Vec::new();
     let mut handed = attachment.handed.clone();
     handed.sort_by(|a, b| a.name.cmp(&b.name));
-    let kept: Vec<String> = mongod
-        .map(|pid| format!("mongod (PID {pid})"))
-        .into_iter()
-        .chain(
-            handed
-                .iter()
-                .filter(|handed| handed.got == Got::Kept)
-                .map(|handed| format!("{} (PID {})", handed.name, handed.pid)),
-        )
-        .collect();
+    let kept = with_pids(
+        mongod,
+        handed
+            .iter()
+            .filter(|handed| handed.got == Got::Kept)
+            .map(|handed| (handed.name.clone(), handed.pid)),
+    );
     if !kept.is_empty() {
         lines.push(format!("kept {}", kept.join(", ")));
     }
@@ -118,20 +115,25 @@ pub(super) fn running(
     mongod: Option<u32>,
     processes: impl IntoIterator<Item = (String, u32)>,
 ) -> String {
-    let running: Vec<String> = mongod
-        .map(|pid| format!("mongod (PID {pid})"))
-        .into_iter()
-        .chain(
-            processes
-                .into_iter()
-                .map(|(name, pid)| format!("{name} (PID {pid})")),
-        )
-        .collect();
+    let running = with_pids(mongod, processes);
     if running.is_empty() {
         "nothing runs".to_owned()
     } else {
         running.join(", ")
     }
+}
+
+/// `mongod (PID 7)`, then `name (PID n)` for each of `processes`.
+fn with_pids(
+    mongod: Option<u32>,
+    processes: impl IntoIterator<Item = (String, u32)>,
+) -> Vec<String> {
+    mongod
+        .map(|pid| ("mongod".to_owned(), pid))
+        .into_iter()
+        .chain(processes)
+        .map(|(name, pid)| format!("{name} (PID {pid})"))
+        .collect()
 }
 
 fn seconds(duration: Duration) -> String {
