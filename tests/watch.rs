@@ -307,6 +307,7 @@ fn an_edit_plays_again_in_the_restored_world_with_the_processes_kept() {
     a_second_keeper_is_refused(&project, pids);
     a_failed_build_keeps_the_world(&project, &mut watching, pids);
     a_renamed_step_is_named_with_the_closest(&project, &mut watching, pids);
+    pids = a_config_change_starts_over(&project, &mut watching, pids);
 
     watching.type_line("q");
     assert_eq!(
@@ -448,6 +449,39 @@ fn a_renamed_step_is_named_with_the_closest(
     let back = watching.next_play(NEXT_PLAY);
     assert!(back.contains(&pids.all_kept()), "{back}");
     assert!(back.contains("1 step played (1 passed"), "{back}");
+}
+
+/// config.yaml changes: every worker starts again and the run starts over
+/// (`--reset`); mongod is kept. The PIDs after it.
+fn a_config_change_starts_over(project: &Project, watching: &mut Watching, pids: Pids) -> Pids {
+    project.edit(
+        "tests/config.yaml",
+        "max_rounds: 2\n",
+        "max_rounds: 2  # edited\n",
+    );
+    let over = watching.next_play(NEXT_PLAY);
+    assert!(
+        over.contains("watch: config.yaml changed: the run starts over (--reset"),
+        "{over}"
+    );
+    assert!(over.contains("fresh run: starting at round 1"), "{over}");
+    assert!(
+        over.contains(&format!("kept mongod (PID {})\n", pids.mongod)),
+        "{over}"
+    );
+    let worker1 = pid_after(&over, "started worker1 again (PID ");
+    let worker2 = pid_after(&over, "started worker2 again (PID ");
+    assert!(over.contains("): config.yaml changed"), "{over}");
+    assert!(over.contains("1 step played (1 passed"), "{over}");
+    assert!(
+        !alive(pids.worker1) && !alive(pids.worker2),
+        "the old workers are gone"
+    );
+    Pids {
+        worker1,
+        worker2,
+        ..pids
+    }
 }
 
 /// A build that fails shows cargo's message and keeps the world; the fix
