@@ -9,7 +9,11 @@
 //!   a plain run started meanwhile (the IDE's button) uses the kept world; a
 //!   second keeper of the suite is refused, naming the first; `q` stops
 //!   everything.
-//! - A keeper killed with SIGKILL leaves no process behind.
+//! - A keeper killed with SIGKILL leaves no process behind, and one whose
+//!   cargo is killed stops its world.
+//! - The example (examples/todo-task: a middle server, three `cargo_bin`
+//!   workers, worker1's calls through the recording proxy) keeps all four
+//!   for a plain run of one of its steps.
 
 mod common;
 
@@ -112,8 +116,12 @@ struct Watching {
 
 impl Watching {
     fn start(project: &Project, args: &[&str]) -> Self {
-        let mut child = project
-            .cargo_test(args)
+        Self::spawn(project.cargo_test(args))
+    }
+
+    /// `command` (a `--watch` run) in a process group of its own.
+    fn spawn(mut command: Command) -> Self {
+        let mut child = command
             .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -543,4 +551,56 @@ fn a_keeper_whose_cargo_is_killed_stops_its_world() {
     sigkill(watching.child.id());
     watching.until("the process that started the keeper (PID ", GONE_WITHIN);
     all_gone(&[&[keeper][..], &processes].concat());
+}
+
+#[test]
+fn the_example_keeps_its_middle_server_and_workers_for_a_plain_run() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let env = common::example_env(dir.path());
+    let receipt = "steps::receipt::acknowledges_its_round_once";
+    let example = |args: &[&str]| {
+        let mut command = common::cargo();
+        command
+            .args(["test", "-p", "todo-task", "--test", "e2e", "--"])
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)));
+        command
+    };
+    let mut watching = Watching::spawn(example(&["--watch", receipt, "--exact"]));
+    let first = watching.next_play(FIRST_PLAY);
+    let keeper = pid_after(&first, "(keeper PID ");
+    let names = ["middle", "worker1", "worker2", "worker3"];
+    let pids: Vec<u32> = names
+        .iter()
+        .map(|name| pid_after(&first, &format!("started {name} (PID ")))
+        .collect();
+    assert!(
+        first.contains("16 steps played (14 passed, 0 failed, 2 skipped)"),
+        "{first}"
+    );
+
+    // worker1's HTTP_PROXY names the proxy port of the run before: kept.
+    let point = format!("round 1 {receipt}");
+    let plain = common::run_to_end(example(&[receipt, "--exact", "--from", &point]), NEXT_PLAY);
+    let printed = String::from_utf8_lossy(&plain.stderr);
+    assert!(plain.status.success(), "{printed}");
+    assert!(
+        printed.contains("restored the world before round 1 steps::receipt"),
+        "{printed}"
+    );
+    watching.until(
+        "used the kept world (4 of 4 processes kept, 1 step played)",
+        NEXT_PLAY,
+    );
+    assert!(pids.iter().all(|&pid| alive(pid)));
+
+    watching.type_line("q");
+    assert_eq!(
+        watching.exit(Duration::from_secs(60)),
+        Some(0),
+        "{}",
+        watching.all()
+    );
+    all_gone(&[&[keeper][..], &pids].concat());
 }
