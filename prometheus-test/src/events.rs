@@ -274,6 +274,21 @@ pub(crate) mod testing {
         }
     }
 
+    impl Collect {
+        /// The faults among the events seen, in order.
+        pub(crate) fn faults(&self) -> Vec<super::Fault> {
+            self.0
+                .lock()
+                .unwrap()
+                .iter()
+                .filter_map(|event| match event {
+                    Event::Fault(fault) => Some((**fault).clone()),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
     /// Step `name` of `round` on worker1.
     pub(crate) fn id(name: &str, round: u32) -> super::StepId {
         super::StepId {

@@ -7,7 +7,7 @@
 use std::process::Command;
 
 use super::tools::{artifact_dir, ensure, repo_root, run, unavailable};
-use super::{LIMIT, Suite, dump_dom, text};
+use super::{LIMIT, Suite, dump_dom, step_panel, text};
 
 /// The schedule: the runner's requests to worker1 wait 5 ms each.
 const FAULTS: &str =
@@ -71,8 +71,7 @@ fn the_reports_show_the_faults_of_each_step() {
         dom.contains("data-ready=\"true\""),
         "the script ran to its end"
     );
-    let start = dom.find("<aside id=\"detail\"").expect("the step panel");
-    let panel = &dom[start..start + dom[start..].find("</aside>").unwrap()];
+    let panel = step_panel(&dom);
     let table = &panel[panel.find("<h3>Faults (1)</h3>").expect(panel)..];
     let table = &table[..table.find("</table>").expect(table)];
     assert!(

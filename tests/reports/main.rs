@@ -231,6 +231,12 @@ fn the_junit_file_validates_and_a_ci_reader_sees_the_failure() {
 }
 
 /// The DOM of `file` once its script ran, opened at `#fragment`.
+/// The step panel (`<aside id="detail">`) of a dumped report.
+fn step_panel(dom: &str) -> &str {
+    let start = dom.find("<aside id=\"detail\"").expect("the step panel");
+    &dom[start..start + dom[start..].find("</aside>").expect("the panel's end")]
+}
+
 fn dump_dom(chromium: &Path, file: &Path, fragment: &str) -> String {
     let profile = tempfile::tempdir().unwrap();
     let out = run(
@@ -285,8 +291,7 @@ fn the_html_report_shows_the_failed_step_in_a_real_browser() {
             .count(),
         1
     );
-    let start = dom.find("<aside id=\"detail\"").expect("the step panel");
-    let panel = &dom[start..start + dom[start..].find("</aside>").unwrap()];
+    let panel = step_panel(&dom);
     assert!(panel.contains("500 Internal Server Error"), "{panel}");
     assert!(
         panel.contains("<span class=\"status bad\">500</span> POST http://"),
@@ -353,8 +358,7 @@ fn a_long_runs_older_round_shows_its_exchange_from_the_file_beside_the_report() 
         dom.contains("data-ready=\"true\""),
         "the script ran to its end"
     );
-    let start = dom.find("<aside id=\"detail\"").expect("the step panel");
-    let panel = &dom[start..start + dom[start..].find("</aside>").unwrap()];
+    let panel = step_panel(&dom);
     assert!(
         panel.contains("<h3>HTTP exchanges (1)</h3>"),
         "round 1's exchange, loaded from its file: {panel}"

@@ -250,16 +250,7 @@ mod tests {
             outcome: Some("reset".to_owned()),
             ..entry()
         });
-        let emitted: Vec<Entry> = seen
-            .0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|event| match event {
-                Event::Fault(fault) => Some((**fault).clone()),
-                _ => None,
-            })
-            .collect();
+        let emitted: Vec<Entry> = seen.faults();
         let written: Vec<Entry> = std::fs::read_to_string(dir.path().join(FILE_NAME))
             .unwrap()
             .lines()

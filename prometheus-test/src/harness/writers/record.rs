@@ -409,16 +409,7 @@ mod stage_tests {
                 Event::RunFinished(Exit::Passed),
             ],
         );
-        let mut passed_on: Vec<crate::events::Fault> = next
-            .0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|event| match event {
-                Event::Fault(fault) => Some((**fault).clone()),
-                _ => None,
-            })
-            .collect();
+        let mut passed_on = next.faults();
         // Timed from the run's start, as the record's other times.
         assert!(passed_on.iter().all(|fault| fault.at_ms < 99_999));
         for fault in &mut passed_on {
