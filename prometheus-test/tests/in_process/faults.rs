@@ -12,7 +12,7 @@ use prometheus_test::__private::{StepDef, StepFuture};
 use prometheus_test::{Exit, Runner, Worker};
 use serde_json::json;
 
-use crate::support::{SuiteDir, fixture_server, free_port, step};
+use crate::support::{SuiteDir, fixture_server, fixture_workers, free_port, step};
 
 /// How many calls each round's step makes.
 const CALLS: u32 = 6;
@@ -195,18 +195,13 @@ fn look<'a>(runner: &'a Runner, _: &'a Worker) -> StepFuture<'a> {
 /// `look` on worker1 in each of `rounds` rounds.
 fn two_servers(rounds: u32, faults: &str) -> SuiteDir {
     let suite = SuiteDir::empty();
-    let server = fixture_server("good_server.py");
     suite.write(
         "config.yaml",
         &format!("task_id: churn\nmax_rounds: {rounds}\nfaults:\n{faults}"),
     );
     suite.write(
         "workers.json",
-        &json!({
-            "worker1": {"port": free_port(), "command": ["python3", &server]},
-            "worker2": {"port": free_port(), "command": ["python3", &server]},
-        })
-        .to_string(),
+        &fixture_workers(&["worker1", "worker2"], "good_server.py"),
     );
     suite
 }

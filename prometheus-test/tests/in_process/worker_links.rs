@@ -8,7 +8,7 @@ use prometheus_test::__private::StepFuture;
 use prometheus_test::{Exit, Runner, Worker};
 use serde_json::json;
 
-use crate::support::{SuiteDir, fixture_server, free_port, step};
+use crate::support::{SuiteDir, fixture_workers, step};
 
 /// What `from` answers when asked to fetch `to`'s root: `STATUS BODY` of
 /// what came back, or `failed: WHY`.
@@ -41,7 +41,6 @@ fn partitioned<'a>(runner: &'a Runner, _: &'a Worker) -> StepFuture<'a> {
 #[test]
 fn a_fault_on_a_link_between_workers_reaches_that_link_only() {
     let suite = SuiteDir::empty();
-    let server = fixture_server("calling_server.py");
     suite.write(
         "config.yaml",
         "task_id: links\nmax_rounds: 1\nfaults:\n  - link: \"worker1->worker2\"\n    \
@@ -49,11 +48,7 @@ fn a_fault_on_a_link_between_workers_reaches_that_link_only() {
     );
     suite.write(
         "workers.json",
-        &json!({
-            "worker1": {"port": free_port(), "command": ["python3", &server]},
-            "worker2": {"port": free_port(), "command": ["python3", &server]},
-        })
-        .to_string(),
+        &fixture_workers(&["worker1", "worker2"], "calling_server.py"),
     );
     let ran = suite.run(
         &[

@@ -21,8 +21,21 @@ pub(crate) fn fixture_server(name: &str) -> String {
 /// workers.json of one worker, `worker1`, running the fixture server `name`
 /// with python3 on a free port.
 pub(crate) fn one_fixture_worker(name: &str) -> String {
-    serde_json::json!({"worker1": {"port": free_port(), "command": ["python3", fixture_server(name)]}})
-        .to_string()
+    fixture_workers(&["worker1"], name)
+}
+
+/// workers.json of the workers `names`, each running the fixture server
+/// `name` with python3 on a free port of its own.
+pub(crate) fn fixture_workers(names: &[&str], name: &str) -> String {
+    let server = fixture_server(name);
+    let workers: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .map(|worker| {
+            let launch = serde_json::json!({"port": free_port(), "command": ["python3", &server]});
+            ((*worker).to_owned(), launch)
+        })
+        .collect();
+    serde_json::Value::Object(workers).to_string()
 }
 
 /// A loopback port nothing listens on now, below the kernel's ephemeral
